@@ -1,0 +1,5 @@
+"""`python -m tui` does exactly what the `gpt-tui` console script does."""
+
+from tui.cli import main
+
+raise SystemExit(main())

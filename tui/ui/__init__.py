@@ -1,0 +1,1 @@
+"""The Textual user interface. It calls ``tui.core``; it never runs SQL or HTTP itself."""
