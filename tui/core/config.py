@@ -1,0 +1,244 @@
+"""Settings: defaults < config file < environment < command-line flags.
+
+The file is TOML in the platform config dir. It is created only when something is saved
+(the app's "paste a key" panel, for instance), always with mode 0600 because it may hold the
+API key; a file that others can read earns a warning. Problems in the file are reported as
+one line naming the file, the key and what is wrong, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Mapping
+
+from tui.core.models import Strategy
+from tui.core.paths import config_file_path
+
+DEFAULT_MODEL = "gpt-4o-mini"
+DEFAULT_THEME = "textual-dark"
+
+
+class ConfigError(Exception):
+    """A bad config file or value; str(e) is the one line to show."""
+
+
+@dataclass
+class Settings:
+    model: str = DEFAULT_MODEL
+    base_url: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    # Where api_key came from ("flag", "env", "config") — decides whether it may be sent to a
+    # non-OpenAI host (a key that came with the base URL belongs to that host).
+    api_key_source: str | None = None
+    base_url_source: str | None = None
+    theme: str = DEFAULT_THEME
+    strategy: Strategy = Strategy.SUMMARIZE
+    # Per-model context window overrides, tokens.
+    context_windows: dict[str, int] = field(default_factory=dict)
+    # Model used to write summaries (None: the conversation's own model).
+    summary_model: str | None = None
+    # Ask the model for a short title after the first reply.
+    auto_title: bool = False
+    # Folder the app's export key writes Markdown files to.
+    export_dir: str = "."
+    # Send the API key to whatever base URL is configured, not only to api.openai.com.
+    send_key_to_any_host: bool = False
+    request_timeout: float = 60.0
+    config_path: Path = field(default_factory=config_file_path)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def key_allowed_for_host(self) -> bool:
+        """True when the key may go to base_url even if it is not OpenAI's."""
+        if self.send_key_to_any_host:
+            return True
+        # A key given next to a base URL (same env, same file, same command line) is for it.
+        return self.api_key_source is not None and self.api_key_source == self.base_url_source
+
+
+# Keys a user may put in the file, with their types. Anything else is an error, so a typo
+# ("modle = ...") is caught instead of silently ignored.
+_FILE_KEYS: dict[str, type | tuple[type, ...]] = {
+    "model": str,
+    "base_url": str,
+    "api_key": str,
+    "theme": str,
+    "strategy": str,
+    "context_windows": dict,
+    "summary_model": str,
+    "auto_title": bool,
+    "export_dir": str,
+    "send_key_to_any_host": bool,
+    "request_timeout": (int, float),
+}
+
+
+def _type_name(kind: type | tuple[type, ...]) -> str:
+    names = {str: "a string", bool: "true or false", dict: "a table", int: "a number",
+             float: "a number"}
+    if isinstance(kind, tuple):
+        return names[kind[0]]
+    return names[kind]
+
+
+def permission_warning(path: Path) -> str | None:
+    """A warning when the config file can be read by other users."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        return (f"{path} is readable by other users (mode {stat.S_IMODE(mode):o}); "
+                f"it may hold your API key: run chmod 600 {path}")
+    return None
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """Parse and validate the file; {} when it does not exist."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: the config file is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    for key, value in data.items():
+        kind = _FILE_KEYS.get(key)
+        if kind is None:
+            known = ", ".join(sorted(_FILE_KEYS))
+            raise ConfigError(f"{path}: unknown key '{key}' (known keys: {known})")
+        if isinstance(value, bool) and kind is not bool:
+            raise ConfigError(f"{path}: '{key}' must be {_type_name(kind)}, not {value!r}")
+        if not isinstance(value, kind):
+            raise ConfigError(
+                f"{path}: '{key}' must be {_type_name(kind)}, not {type(value).__name__} "
+                f"{value!r}")
+    if "strategy" in data:
+        data["strategy"] = _parse_strategy(data["strategy"], f"{path}: 'strategy'")
+    if "context_windows" in data:
+        windows = {}
+        for model, size in data["context_windows"].items():
+            if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
+                raise ConfigError(
+                    f"{path}: 'context_windows.{model}' must be a positive whole number of "
+                    f"tokens, not {size!r}")
+            windows[str(model)] = size
+        data["context_windows"] = windows
+    if "request_timeout" in data and data["request_timeout"] <= 0:
+        raise ConfigError(f"{path}: 'request_timeout' must be positive")
+    return data
+
+
+def _parse_strategy(value: str, where: str) -> Strategy:
+    try:
+        return Strategy(value)
+    except ValueError:
+        choices = ", ".join(s.value for s in Strategy)
+        raise ConfigError(f"{where} must be one of {choices}, not {value!r}") from None
+
+
+def load_settings(*, flags: Mapping[str, Any] | None = None,
+                  env: Mapping[str, str] | None = None,
+                  path: Path | None = None) -> Settings:
+    """Build the effective settings. Raises ConfigError with a one-line message."""
+    env = os.environ if env is None else env
+    path = path or config_file_path()
+    settings = Settings(config_path=path)
+    file_values = read_config_file(path)
+    if file_values:
+        warning = permission_warning(path)
+        if warning:
+            settings.warnings.append(warning)
+    for key, value in file_values.items():
+        setattr(settings, key, value)
+    if "api_key" in file_values:
+        settings.api_key_source = "config"
+    if "base_url" in file_values:
+        settings.base_url_source = "config"
+
+    if env.get("OPENAI_API_KEY"):
+        settings.api_key, settings.api_key_source = env["OPENAI_API_KEY"], "env"
+    if env.get("OPENAI_BASE_URL"):
+        settings.base_url, settings.base_url_source = env["OPENAI_BASE_URL"], "env"
+    if env.get("GPT_TUI_MODEL"):
+        settings.model = env["GPT_TUI_MODEL"]
+
+    for key, value in (flags or {}).items():
+        if value is None:
+            continue
+        if key == "strategy":
+            value = _parse_strategy(value, "--strategy")
+        if key not in {f.name for f in fields(Settings)}:
+            raise ConfigError(f"unknown setting {key!r}")
+        setattr(settings, key, value)
+        if key == "api_key":
+            settings.api_key_source = "flag"
+        if key == "base_url":
+            settings.base_url_source = "flag"
+    return settings
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    text = str(value)
+    escaped = (text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+               .replace("\t", "\\t"))
+    return f'"{escaped}"'
+
+
+def _toml_key(key: str) -> str:
+    bare = key.replace("-", "").replace("_", "").isalnum() and key.isascii()
+    return key if bare else _toml_value(key)
+
+
+def dump_toml(data: Mapping[str, Any]) -> str:
+    """Serialize the flat settings file format (scalars plus one-level tables)."""
+    lines = [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in data.items()
+             if not isinstance(v, dict)]
+    for key, table in data.items():
+        if isinstance(table, dict):
+            lines.append("")
+            lines.append(f"[{_toml_key(key)}]")
+            lines.extend(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in table.items())
+    return "\n".join(lines) + "\n"
+
+
+def save_settings(updates: Mapping[str, Any], path: Path | None = None) -> Path:
+    """Merge ``updates`` into the config file, creating it (mode 0600) if needed.
+
+    The file is written to a 0600 temporary file and renamed over the old one, so the key is
+    never readable by others, even for a moment, and a crash never leaves half a file.
+    """
+    path = path or config_file_path()
+    data = read_config_file(path)
+    for key, value in updates.items():
+        if key not in _FILE_KEYS:
+            raise ConfigError(f"unknown setting {key!r}")
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value.value if isinstance(value, Strategy) else value
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(dump_toml(data))
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
