@@ -1,20 +1,95 @@
 """Wiring: build the store, client, token counter and chat flow from settings.
 
-CONTRACT (the lead implements it once the store, client and context modules land):
-
-    @dataclass class Services:
-        settings: Settings; store: Store; client: ChatClient; counter: TokenCounter
-        flow: ChatFlow
-        def meter_for(self, conversation: Conversation) -> ContextMeter   # ready to read
-        async def aclose(self) -> None
-        def close(self) -> None                                           # store only
-
-    def open_services(*, db_path: str | Path | None = None,
-                      flags: Mapping[str, Any] | None = None,
-                      load_encoding: bool = True) -> Services
-        flags: model, base_url, api_key (None = not given). Raises ConfigError / StoreError.
-        Starts loading the tiktoken encoding in the background.
-
-    def needs_setup(settings: Settings) -> bool
-        True when there is no API key and no base URL: the app shows the set-up panel.
+Both front ends (the app and ``gpt-tui ask``) start here, so they resolve settings, the
+database and the API key the same way.
 """
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from tui.core.chat import ChatFlow
+from tui.core.client import ChatClient, key_for_host
+from tui.core.config import Settings, load_settings
+from tui.core.context import budget_for
+from tui.core.meter import ContextMeter
+from tui.core.models import Conversation
+from tui.core.paths import resolve_db_path
+from tui.core.store import Store
+from tui.core.tokens import TokenCounter
+
+OPENAI_BASE_URL = "https://api.openai.com/v1"
+
+
+def needs_setup(settings: Settings) -> bool:
+    """No key and no server: the app should explain how to configure one."""
+    return not settings.api_key and not settings.base_url
+
+
+def make_client(settings: Settings) -> ChatClient:
+    base_url = settings.base_url or OPENAI_BASE_URL
+    key = key_for_host(base_url, settings.api_key,
+                       send_key_to_any_host=settings.key_allowed_for_host)
+    return ChatClient(base_url=base_url, api_key=key, timeout=settings.request_timeout)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: Store
+    client: ChatClient
+    counter: TokenCounter
+    flow: ChatFlow
+
+    def meter_for(self, conversation: Conversation) -> ContextMeter:
+        """A meter loaded with the conversation's stored history (counted once)."""
+        meter = ContextMeter(self.counter)
+        meter.set_conversation(
+            system_prompt=conversation.system_prompt,
+            history=self.store.load_messages(conversation.id),
+            summary=self.store.latest_summary(conversation.id),
+            budget=budget_for(self.flow.window_for(conversation),
+                              conversation.max_output_tokens),
+            strategy=conversation.strategy,
+            correction=conversation.token_correction,
+        )
+        return meter
+
+    def reconfigure(self, *, api_key: str | None = None, base_url: str | None = None) -> None:
+        """Apply a key or server given at run time (the set-up panel) to a new client."""
+        if api_key is not None:
+            self.settings.api_key, self.settings.api_key_source = api_key, "config"
+        if base_url is not None:
+            self.settings.base_url, self.settings.base_url_source = base_url, "config"
+        old = self.client
+        self.client = make_client(self.settings)
+        self.flow.client = self.client
+        self._retired.append(old)
+
+    async def aclose(self) -> None:
+        for client in [*self._retired, self.client]:
+            await client.aclose()
+        self._retired.clear()
+        self.close()
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __post_init__(self) -> None:
+        self._retired: list[ChatClient] = []
+
+
+def open_services(*, db_path: str | Path | None = None,
+                  flags: Mapping[str, Any] | None = None,
+                  load_encoding: bool = True) -> Services:
+    """Resolve settings and open everything. Raises ConfigError / StoreError."""
+    settings = load_settings(flags=flags)
+    store = Store(resolve_db_path(db_path))
+    counter = TokenCounter(settings.model)
+    if load_encoding:
+        counter.start_loading()
+    client = make_client(settings)
+    flow = ChatFlow(store, client, counter, settings)
+    return Services(settings=settings, store=store, client=client, counter=counter, flow=flow)

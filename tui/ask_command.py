@@ -1,0 +1,179 @@
+"""``gpt-tui ask``: one turn of a conversation, headless, through the same flow as the app.
+
+The reply streams to stdout as it arrives; everything else (notices, retries, errors, the
+conversation id) goes to stderr, so ``gpt-tui ask "..." > answer.md`` captures only the
+answer. Exit codes: 0 success, 1 model/server error, 2 bad usage, 130 Ctrl-C (the partial
+reply is kept in the database as interrupted).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import TextIO
+
+from tui.core.chat import (
+    FINISH_NOTES,
+    AssistantDelta,
+    AssistantFinished,
+    ContextNotice,
+    FlowFailed,
+    RetryWait,
+)
+from tui.core.config import ConfigError
+from tui.core.services import Services, open_services
+from tui.core.store import AmbiguousId, NotFound, StoreError
+from tui.core.literal import printable
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class UsageError(Exception):
+    """Bad usage: reported as one line, exit status 2."""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "ask",
+        help="ask one question headless, streaming the reply to stdout",
+        description="Send PROMPT (or standard input) and stream the reply to stdout. "
+                    "Both messages are stored like in the app; the conversation id is "
+                    "printed on stderr at the end.",
+    )
+    parser.add_argument("prompt", nargs="?", help="the message; read from stdin when omitted")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("-c", dest="conversation", metavar="ID",
+                       help="continue conversation ID (a unique prefix is enough)")
+    which.add_argument("--continue", dest="continue_last", action="store_true",
+                       help="continue the most recent conversation")
+    # SUPPRESS: don't clobber the global --model/--base-url given before "ask".
+    parser.add_argument("--model", default=argparse.SUPPRESS, help="model to use")
+    parser.add_argument("--base-url", dest="base_url", default=argparse.SUPPRESS,
+                        help="OpenAI-compatible server, e.g. http://localhost:11434/v1")
+    parser.add_argument("--system", help="system prompt (new conversation, or replace it)")
+    parser.set_defaults(handler=run)
+
+
+def _read_prompt(args: argparse.Namespace, stdin: TextIO) -> str:
+    if args.prompt is not None:
+        prompt = args.prompt
+    elif stdin is not None and not stdin.isatty():
+        prompt = stdin.read()
+    else:
+        raise UsageError("no prompt: give it as an argument or on standard input")
+    if not prompt.strip():
+        raise UsageError("the prompt is empty")
+    return prompt
+
+
+def _pick_conversation(services: Services, args: argparse.Namespace, model: str | None):
+    store = services.store
+    if args.conversation:
+        try:
+            conversation = store.resolve_conversation(args.conversation)
+        except (NotFound, AmbiguousId) as error:
+            raise UsageError(str(error)) from None
+    elif args.continue_last:
+        conversation = store.latest_conversation()
+        if conversation is None:
+            raise UsageError("there is no conversation to continue")
+    else:
+        return services.flow.new_conversation(model=model, system_prompt=args.system)
+    changes = {}
+    if model and model != conversation.model:
+        changes["model"] = model
+    if args.system is not None and args.system != conversation.system_prompt:
+        changes["system_prompt"] = args.system
+    if changes:
+        conversation = store.update_conversation(conversation.id, **changes)
+    return conversation
+
+
+async def _converse(services: Services, conversation_id: str, prompt: str,
+                    out: TextIO, err: TextIO) -> int:
+    sanitize = out.isatty()
+    code = EXIT_OK
+    ended_with_newline = True
+    try:
+        async for event in services.flow.send(conversation_id, prompt):
+            if isinstance(event, AssistantDelta):
+                out.write(printable(event.text) if sanitize else event.text)
+                out.flush()
+                ended_with_newline = event.text.endswith("\n")
+            elif isinstance(event, ContextNotice):
+                print(f"gpt-tui: {event.text}", file=err)
+            elif isinstance(event, RetryWait):
+                print(f"gpt-tui: {event.reason}: retrying in {event.delay:.1f} s "
+                      f"(attempt {event.attempt})", file=err)
+            elif isinstance(event, AssistantFinished):
+                note = FINISH_NOTES.get(event.message.finish_reason or "")
+                if note:
+                    print(f"\ngpt-tui: {note}", file=err)
+            elif isinstance(event, FlowFailed):
+                if not ended_with_newline:
+                    out.write("\n")
+                    ended_with_newline = True
+                print(f"gpt-tui: error: {event.error}", file=err)
+                code = event.exit_code
+    finally:
+        if not ended_with_newline:
+            out.write("\n")
+        out.flush()
+    return code
+
+
+def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO | None = None,
+        stderr: TextIO | None = None) -> int:
+    stdin = sys.stdin if stdin is None else stdin
+    out = sys.stdout if stdout is None else stdout
+    err = sys.stderr if stderr is None else stderr
+    model = getattr(args, "model", None)
+    try:
+        prompt = _read_prompt(args, stdin)
+        services = open_services(
+            db_path=getattr(args, "db", None),
+            flags={"model": model, "base_url": getattr(args, "base_url", None)},
+        )
+    except UsageError as error:
+        print(f"gpt-tui: error: {error}", file=err)
+        return EXIT_USAGE
+    except ConfigError as error:
+        print(f"gpt-tui: error: {error}", file=err)
+        return EXIT_USAGE
+    except StoreError as error:
+        print(f"gpt-tui: error: {error}", file=err)
+        return EXIT_FAILURE
+    for warning in services.settings.warnings:
+        print(f"gpt-tui: warning: {warning}", file=err)
+    conversation_id = None
+    try:
+        conversation = _pick_conversation(services, args, model)
+        conversation_id = conversation.id
+        # The counter should be exact for this exchange when the encoding is available.
+        services.counter.load_blocking()
+        code = asyncio.run(_run_and_close(services, conversation_id, prompt, out, err))
+    except UsageError as error:
+        print(f"gpt-tui: error: {error}", file=err)
+        return EXIT_USAGE
+    except StoreError as error:
+        print(f"gpt-tui: error: {error}", file=err)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        print("\ngpt-tui: interrupted; the partial reply is kept", file=err)
+        code = EXIT_INTERRUPTED
+    except BrokenPipeError:
+        code = EXIT_FAILURE
+    finally:
+        services.close()
+    if conversation_id:
+        print(f"conversation: {conversation_id}", file=err)
+    return code
+
+
+async def _run_and_close(services: Services, conversation_id: str, prompt: str,
+                         out: TextIO, err: TextIO) -> int:
+    try:
+        return await _converse(services, conversation_id, prompt, out, err)
+    finally:
+        await services.client.aclose()
