@@ -1,0 +1,151 @@
+"""Context window sizes: which figure applies to a model, and what servers say when it's exceeded.
+
+The built-in table only covers OpenAI's own models; every other server (Ollama, llama.cpp,
+vLLM...) runs whatever the user loaded, with a window only its configuration knows. So a
+figure from the conversation, the user's config or the server itself beats the table, and an
+unknown model falls back to a small window: summarizing a little early is cheaper than a
+request the server refuses.
+"""
+
+from __future__ import annotations
+
+import re
+
+DEFAULT_RESERVED_OUTPUT = 4096
+
+# Used when nothing else is known: the smallest window any current chat model ships with
+# (gpt-4, Llama 3 8B); Ollama's own default context (num_ctx) is smaller still, 2048-4096
+# depending on version, so users of local servers will want an override.
+FALLBACK_WINDOW = 8192
+
+# Total context window (input + output) in tokens, from the model pages of OpenAI's docs,
+# https://platform.openai.com/docs/models/<name>. Matched by longest prefix at a "-" boundary,
+# so dated snapshots (gpt-4o-2024-08-06) take their family's figure.
+DEFAULT_WINDOWS: dict[str, int] = {
+    # platform.openai.com/docs/models/gpt-5, /gpt-5-mini, /gpt-5-nano: 400,000
+    "gpt-5": 400_000,
+    "gpt-5-mini": 400_000,
+    "gpt-5-nano": 400_000,
+    # platform.openai.com/docs/models/gpt-4.1, /gpt-4.1-mini, /gpt-4.1-nano: 1,047,576
+    "gpt-4.1": 1_047_576,
+    "gpt-4.1-mini": 1_047_576,
+    "gpt-4.1-nano": 1_047_576,
+    # platform.openai.com/docs/models/gpt-4o, /gpt-4o-mini, /chatgpt-4o-latest: 128,000
+    "gpt-4o": 128_000,
+    "gpt-4o-mini": 128_000,
+    "chatgpt-4o-latest": 128_000,
+    # platform.openai.com/docs/models/o1: 200,000; /o1-mini and /o1-preview: 128,000
+    "o1": 200_000,
+    "o1-mini": 128_000,
+    "o1-preview": 128_000,
+    # platform.openai.com/docs/models/o3, /o3-mini, /o4-mini: 200,000
+    "o3": 200_000,
+    "o3-mini": 200_000,
+    "o4-mini": 200_000,
+    # platform.openai.com/docs/models/gpt-4-turbo: 128,000 (and its -preview snapshots)
+    "gpt-4-turbo": 128_000,
+    "gpt-4-1106-preview": 128_000,
+    "gpt-4-0125-preview": 128_000,
+    # platform.openai.com/docs/models/gpt-4: 8,192; gpt-4-32k: 32,768
+    "gpt-4": 8_192,
+    "gpt-4-32k": 32_768,
+    # platform.openai.com/docs/models/gpt-3.5-turbo: 16,385
+    "gpt-3.5-turbo": 16_385,
+}
+
+_SEPARATORS = ("-", ":", "@")
+
+
+def normalize_model_name(model: str) -> str:
+    """Case-fold and strip what providers add around a model name.
+
+    ``openai/gpt-4o`` (OpenRouter) -> ``gpt-4o``; ``ft:gpt-4o-mini-2024-07-18:org::id``
+    (fine-tune) -> ``gpt-4o-mini-2024-07-18:org::id``.
+    """
+    name = model.strip().lower().rsplit("/", 1)[-1]
+    if name.startswith("ft:"):
+        name = name[3:]
+    return name
+
+
+def lookup_prefix(model: str, table: dict[str, int]) -> int | None:
+    """The value for ``model``'s longest matching key: exact, or key followed by a separator."""
+    name = normalize_model_name(model)
+    best: tuple[int, int] | None = None
+    for key, value in table.items():
+        key_n = normalize_model_name(key)
+        if name == key_n or (name.startswith(key_n) and name[len(key_n)] in _SEPARATORS):
+            if best is None or len(key_n) > best[0]:
+                best = (len(key_n), value)
+    return None if best is None else best[1]
+
+
+def _positive(value: int | None) -> int | None:
+    return value if isinstance(value, int) and value > 0 else None
+
+
+def context_window_for(model: str, *, overrides: dict[str, int] | None = None,
+                       learned: int | None = None, conversation: int | None = None) -> int:
+    """The window to plan for: conversation > overrides (config) > learned (server) > table.
+
+    ``overrides`` keys match like the table (``"llama3.1"`` covers ``"llama3.1:8b"``).
+    Non-positive figures are ignored. Unknown models get FALLBACK_WINDOW.
+    """
+    if (value := _positive(conversation)) is not None:
+        return value
+    if overrides and (value := _positive(lookup_prefix(model, overrides))) is not None:
+        return value
+    if (value := _positive(learned)) is not None:
+        return value
+    if (value := lookup_prefix(model, DEFAULT_WINDOWS)) is not None:
+        return value
+    return FALLBACK_WINDOW
+
+
+_NUMBER = r"(\d[\d,_]*)"
+_LIMIT_PATTERNS = [
+    # OpenAI and vLLM: "This model's maximum context length is 128000 tokens."
+    re.compile(r"maximum context length is " + _NUMBER + r" tokens", re.I),
+    # OpenAI (newer): "Input tokens exceed the configured limit of 272000 tokens."
+    re.compile(r"limit of " + _NUMBER + r" tokens", re.I),
+    # llama.cpp: "request (5000 tokens) exceeds the available context size (4096 tokens)"
+    re.compile(r"available context size \(" + _NUMBER + r" tokens\)", re.I),
+    # llama.cpp JSON error body: "n_ctx": 4096
+    re.compile(r"\"?n_ctx\"?\s*[:=]\s*" + _NUMBER, re.I),
+    # generic: "context window of 4096 tokens", "context length of 4096"
+    re.compile(r"context (?:window|length|size) (?:is |of )" + _NUMBER, re.I),
+]
+_REQUESTED_PATTERNS = [
+    # OpenAI: "However, your messages resulted in 130000 tokens."
+    re.compile(r"resulted in " + _NUMBER + r" tokens", re.I),
+    # vLLM: "However, you requested 5000 tokens (4000 in the messages, 1000 in the completion)."
+    re.compile(r"you requested " + _NUMBER + r" tokens", re.I),
+    # vLLM (newer): "However, your request has 5000 input tokens."
+    re.compile(r"request has " + _NUMBER + r" (?:input )?tokens", re.I),
+    # llama.cpp: "request (5000 tokens) exceeds ..."
+    re.compile(r"request \(" + _NUMBER + r" tokens\)", re.I),
+    # llama.cpp JSON error body: "n_prompt_tokens": 5000
+    re.compile(r"\"?n_prompt_tokens\"?\s*[:=]\s*" + _NUMBER, re.I),
+]
+
+
+def _first_number(patterns: list[re.Pattern[str]], text: str) -> int | None:
+    for pattern in patterns:
+        if match := pattern.search(text):
+            return int(re.sub(r"[,_]", "", match.group(1)))
+    return None
+
+
+def parse_context_error(message: str) -> tuple[int | None, int | None]:
+    """(limit, requested) from a server's "context too long" error; None for what's missing.
+
+    ``requested`` is what the server counted: for vLLM that includes the completion.
+    """
+    return _first_number(_LIMIT_PATTERNS, message), _first_number(_REQUESTED_PATTERNS, message)
+
+
+def is_context_error(message: str) -> bool:
+    """Whether an error text is a "prompt too long for the window" refusal."""
+    limit, requested = parse_context_error(message)
+    return (limit is not None or requested is not None
+            or bool(re.search(r"context (?:length|size|window)", message, re.I)))
