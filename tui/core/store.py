@@ -1,73 +1,519 @@
-"""The conversation store: one SQLite file through sqlite-utils.
+"""The conversation store: one SQLite file, shared safely by several running copies.
 
-CONTRACT (implemented by the store work; other layers code against exactly this):
+Why it looks the way it does:
 
-    class StoreError(Exception)               -- base; str(e) is one clear line for the user
-    class DatabaseCorrupt(StoreError)         -- not a database / malformed; file left untouched
-    class DatabaseTooNew(StoreError)          -- schema newer than this program; file untouched
-    class DatabaseLocked(StoreError)          -- busy timeout ran out
-    class NotFound(StoreError, KeyError)      -- unknown conversation/message id or prefix
-    class AmbiguousId(StoreError)             -- prefix matches several conversations
+* WAL mode plus a busy timeout lets two copies of the app (or the app and ``gpt-tui ask``)
+  write to one file; every multi-statement write takes the write lock up front
+  (``BEGIN IMMEDIATE``) so it waits for the other writer instead of failing.
+* The file is probed read-only before anything is written, so a corrupt file or one from a
+  newer version is reported (``DatabaseCorrupt`` / ``DatabaseTooNew``) and left byte-for-byte
+  as it was. ``create=False`` never creates a file, for read-only commands.
+* Ids are ULIDs (:mod:`tui.core.ids`), so "newest" is ``ORDER BY id`` on an index.
+* Search is FTS5 kept in sync by triggers (:mod:`tui.core.migrations`); user text goes
+  through :func:`tui.core.store_search.fts_query` so its syntax is never an SQL error.
+* One connection per Store, guarded by a lock: the UI may call it from worker threads.
 
-    class Store:
-        def __init__(self, path: str | Path, *, busy_timeout_ms: int = 5000) -> None
-            Opens (creating parent dirs and the file if missing), WAL, foreign keys on,
-            busy timeout, migrates in place. Raises the errors above.
-        path: Path
-        schema_version: int
-        def close(self) -> None
-
-        # conversations
-        def create_conversation(self, *, model: str, title: str = "", system_prompt: str = "",
-                                strategy: Strategy | str = Strategy.SUMMARIZE,
-                                temperature=None, top_p=None, max_output_tokens=None,
-                                context_window=None) -> Conversation
-        def get_conversation(self, conversation_id: str) -> Conversation      # NotFound
-        def resolve_conversation(self, id_or_prefix: str) -> Conversation     # NotFound/AmbiguousId
-        def latest_conversation(self, *, include_archived: bool = False) -> Conversation | None
-        def list_conversations(self, *, limit: int = 50, offset: int = 0,
-                               archived: bool | None = False) -> list[Conversation]
-            pinned first, then most recently updated. archived=False hides archived,
-            True lists only archived, None lists all.
-        def count_conversations(self, *, archived: bool | None = False) -> int
-        def update_conversation(self, conversation_id: str, **fields) -> Conversation
-            any Conversation field but id/created; does not bump `updated`.
-        def rename_conversation(self, conversation_id: str, title: str) -> Conversation
-        def set_pinned(self, conversation_id: str, pinned: bool) -> Conversation
-        def set_archived(self, conversation_id: str, archived: bool) -> Conversation
-        def delete_conversation(self, conversation_id: str) -> None           # cascades
-        def touch_conversation(self, conversation_id: str) -> None            # updated = now
-
-        # messages (ordered by id: ULIDs, monotonic within the process)
-        def append_message(self, conversation_id: str, role: Role | str, content: str, *,
-                           status: MessageStatus | str = MessageStatus.COMPLETE,
-                           model: str | None = None, token_count: int | None = None,
-                           token_encoding: str | None = None) -> Message
-            also bumps the conversation's `updated`.
-        def update_message(self, message_id: str, **fields) -> None
-            content, status, token_count, token_encoding, prompt_tokens,
-            completion_tokens, finish_reason, error, model. Cheap: one UPDATE.
-        def get_message(self, message_id: str) -> Message                     # NotFound
-        def load_messages(self, conversation_id: str, *, limit: int | None = None,
-                          before_id: str | None = None) -> list[Message]
-            oldest first; with limit, the newest `limit` messages (older than before_id).
-        def count_messages(self, conversation_id: str) -> int
-        def delete_message(self, message_id: str) -> None
-
-        # summaries
-        def add_summary(self, conversation_id: str, content: str, *, first_message_id: str,
-                        last_message_id: str, covered_count: int,
-                        token_count: int | None = None, model: str | None = None,
-                        previous_summary_id: str | None = None) -> Summary
-        def latest_summary(self, conversation_id: str) -> Summary | None
-        def list_summaries(self, conversation_id: str) -> list[Summary]       # oldest first
-
-        # learned model limits (from server errors or /props)
-        def set_model_window(self, model: str, context_window: int, *, source: str) -> None
-        def get_model_window(self, model: str) -> int | None
-
-        # full-text search over titles and message content (FTS5, trigger-synced)
-        def search(self, query: str, *, limit: int = 50,
-                   include_archived: bool = True) -> list[SearchHit]
-            best first; user text is quoted so FTS syntax in it is not an error.
+Public API (the contract other layers code against): ``Store`` and the ``StoreError``
+family below; see each method's docstring.
 """
+
+from __future__ import annotations
+
+import functools
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import sqlite_utils
+
+from tui.core import ids
+from tui.core.migrations import SCHEMA_VERSION, migrate, user_version
+from tui.core.models import (
+    HIGHLIGHT_END,
+    HIGHLIGHT_START,
+    Conversation,
+    Message,
+    MessageStatus,
+    Role,
+    SearchHit,
+    Strategy,
+    Summary,
+    utc_now,
+)
+from tui.core.store_rows import (
+    CONVERSATION_COLUMNS,
+    CONVERSATION_EDITABLE,
+    MESSAGE_COLUMNS,
+    MESSAGE_EDITABLE,
+    SUMMARY_COLUMNS,
+    check_fields,
+    conversation_from_row,
+    message_from_row,
+    select_list,
+    summary_from_row,
+    to_db_value,
+)
+from tui.core.store_search import fts_query
+
+__all__ = [
+    "AmbiguousId", "DatabaseCorrupt", "DatabaseLocked", "DatabaseTooNew", "NoDatabase",
+    "NotFound", "SCHEMA_VERSION", "Store", "StoreError",
+]
+
+
+class StoreError(Exception):
+    """Base of every store failure; ``str(e)`` is one clear line for the user."""
+
+
+class DatabaseCorrupt(StoreError):
+    """Not a database, or a malformed one. The file is left untouched."""
+
+
+class DatabaseTooNew(StoreError):
+    """Written by a newer gpt-tui. The file is left untouched."""
+
+
+class DatabaseLocked(StoreError):
+    """Another program held the write lock past the busy timeout."""
+
+
+class NoDatabase(StoreError):
+    """``create=False`` and there is no database file (read-only commands show nothing)."""
+
+
+class NotFound(StoreError, KeyError):
+    """Unknown conversation or message id (or prefix)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else "not found"
+
+
+class AmbiguousId(StoreError):
+    """An id prefix that matches several conversations."""
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_CONV_SELECT = f"SELECT {select_list(CONVERSATION_COLUMNS)} FROM conversations"
+_MSG_SELECT = f"SELECT {select_list(MESSAGE_COLUMNS)} FROM messages"
+_SUM_SELECT = f"SELECT {select_list(SUMMARY_COLUMNS)} FROM summaries"
+_LISTING_ORDER = "ORDER BY pinned DESC, updated DESC, id DESC"
+
+
+def translate_error(error: sqlite3.Error, path: Path) -> StoreError:
+    """One user-facing line for an SQLite failure."""
+    text = str(error)
+    lowered = text.lower()
+    if "locked" in lowered or "busy" in lowered:
+        return DatabaseLocked(f"database {path} is locked by another program (timed out)")
+    if "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
+        return DatabaseCorrupt(f"{path} is not a valid gpt-tui database ({text})")
+    if "unable to open" in lowered or "readonly" in lowered or "disk i/o" in lowered:
+        return StoreError(f"cannot use database {path}: {text}")
+    if isinstance(error, sqlite3.OperationalError):
+        return StoreError(f"database error in {path}: {text}")
+    if type(error) is sqlite3.DatabaseError:
+        return DatabaseCorrupt(f"{path} is not a valid gpt-tui database ({text})")
+    return StoreError(f"database error in {path}: {text}")
+
+
+def _guarded(method: Callable[P, R]) -> Callable[P, R]:
+    """Serialise access to the connection and turn SQLite errors into StoreErrors."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        store = args[0]
+        assert isinstance(store, Store)
+        with store._lock:
+            if store._conn is None:
+                raise StoreError(f"database {store.path} is closed")
+            try:
+                return method(*args, **kwargs)
+            except sqlite3.Error as error:
+                raise translate_error(error, store.path) from error
+
+    return wrapper
+
+
+class Store:
+    """All reads and writes of conversations, messages, summaries and learned limits."""
+
+    def __init__(self, path: str | Path, *, busy_timeout_ms: int = 5000,
+                 create: bool = True) -> None:
+        """Open (or with ``create``, create) the file and migrate it in place.
+
+        Raises NoDatabase (create=False and no file), DatabaseCorrupt, DatabaseTooNew,
+        DatabaseLocked or StoreError; in every case the file is left as it was.
+        """
+        self.path = Path(path).expanduser()
+        self.schema_version = 0
+        self._lock = threading.RLock()
+        self._conn: sqlite3.Connection | None = None
+        if self.path.is_dir():
+            raise StoreError(f"cannot use database {self.path}: it is a directory")
+        if not create:
+            if not self.path.is_file() or self.path.stat().st_size == 0:
+                raise NoDatabase(f"no database at {self.path}")
+        else:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise StoreError(f"cannot create {self.path.parent}: {error.strerror}") from None
+        try:
+            conn = sqlite3.connect(str(self.path), timeout=busy_timeout_ms / 1000,
+                                   isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as error:
+            raise translate_error(error, self.path) from None
+        try:
+            self._open(conn, busy_timeout_ms)
+        except BaseException as error:
+            conn.close()
+            if isinstance(error, sqlite3.Error):
+                raise translate_error(error, self.path) from None
+            raise
+        self._conn = conn
+        self._db = sqlite_utils.Database(conn, recursive_triggers=False, execute_plugins=False)
+
+    def _open(self, conn: sqlite3.Connection, busy_timeout_ms: int) -> None:
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        # Read-only probing first: nothing below writes until the file is known to be ours.
+        version = user_version(conn)
+        if version > SCHEMA_VERSION:
+            raise DatabaseTooNew(
+                f"{self.path} was written by a newer gpt-tui (schema {version}, this one "
+                f"knows up to {SCHEMA_VERSION}); upgrade gpt-tui to open it")
+        tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        if version == 0 and tables:
+            raise StoreError(f"{self.path} is an SQLite database, but not a gpt-tui one")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        migrate(conn)
+        self.schema_version = user_version(conn)
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """The raw connection, for benchmarks and tests."""
+        if self._conn is None:
+            raise StoreError(f"database {self.path} is closed")
+        return self._conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction that takes the lock up front (waits, never deadlocks)."""
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    # -- conversations --------------------------------------------------------------------
+
+    @_guarded
+    def create_conversation(self, *, model: str, title: str = "", system_prompt: str = "",
+                            strategy: Strategy | str = Strategy.SUMMARIZE,
+                            temperature: float | None = None, top_p: float | None = None,
+                            max_output_tokens: int | None = None,
+                            context_window: int | None = None) -> Conversation:
+        now = utc_now()
+        conversation = Conversation(
+            id=ids.new_ulid(), title=title, model=model, system_prompt=system_prompt,
+            strategy=Strategy(strategy), created=now, updated=now, temperature=temperature,
+            top_p=top_p, max_output_tokens=max_output_tokens, context_window=context_window)
+        values = [to_db_value(getattr(conversation, c)) for c in CONVERSATION_COLUMNS]
+        marks = ", ".join("?" * len(CONVERSATION_COLUMNS))
+        self.conn.execute(
+            f"INSERT INTO conversations ({select_list(CONVERSATION_COLUMNS)}) VALUES ({marks})",
+            values)
+        return conversation
+
+    @_guarded
+    def get_conversation(self, conversation_id: str) -> Conversation:
+        row = self.conn.execute(f"{_CONV_SELECT} WHERE id = ?", (conversation_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"no conversation with id {conversation_id}")
+        return conversation_from_row(row)
+
+    @_guarded
+    def resolve_conversation(self, id_or_prefix: str) -> Conversation:
+        """The conversation whose id is, or starts with, ``id_or_prefix`` (case-insensitive)."""
+        prefix = id_or_prefix.strip().upper()
+        if not prefix or any(char not in ids.ALPHABET for char in prefix):
+            raise NotFound(f"no conversation with id {id_or_prefix!r}")
+        rows = self.conn.execute(
+            f"{_CONV_SELECT} WHERE id >= ? AND id < ? ORDER BY id LIMIT 2",
+            (prefix, prefix + "~")).fetchall()
+        if not rows:
+            raise NotFound(f"no conversation with id {id_or_prefix!r}")
+        if len(rows) > 1 and rows[0][0] != prefix:
+            raise AmbiguousId(
+                f"id prefix {id_or_prefix!r} matches several conversations; type more of it")
+        return conversation_from_row(rows[0])
+
+    @_guarded
+    def latest_conversation(self, *, include_archived: bool = False) -> Conversation | None:
+        """The most recently updated conversation (pinned or not)."""
+        where = "" if include_archived else "WHERE archived = 0"
+        row = self.conn.execute(
+            f"{_CONV_SELECT} {where} ORDER BY updated DESC, id DESC LIMIT 1").fetchone()
+        return None if row is None else conversation_from_row(row)
+
+    @staticmethod
+    def _archived_filter(archived: bool | None) -> tuple[str, tuple[Any, ...]]:
+        if archived is None:
+            return "", ()
+        return "WHERE archived = ?", (int(archived),)
+
+    @_guarded
+    def list_conversations(self, *, limit: int = 50, offset: int = 0,
+                           archived: bool | None = False) -> list[Conversation]:
+        """Pinned first, then most recently updated. archived: False hides archived ones,
+        True lists only them, None lists all."""
+        where, params = self._archived_filter(archived)
+        rows = self.conn.execute(
+            f"{_CONV_SELECT} {where} {_LISTING_ORDER} LIMIT ? OFFSET ?",
+            (*params, limit, offset)).fetchall()
+        return [conversation_from_row(row) for row in rows]
+
+    @_guarded
+    def count_conversations(self, *, archived: bool | None = False) -> int:
+        where, params = self._archived_filter(archived)
+        return int(self.conn.execute(
+            f"SELECT count(*) FROM conversations {where}", params).fetchone()[0])
+
+    @_guarded
+    def update_conversation(self, conversation_id: str, **fields: Any) -> Conversation:
+        """Set any Conversation field but id/created; does not bump ``updated``."""
+        check_fields(fields, CONVERSATION_EDITABLE, "conversation")
+        if "strategy" in fields:
+            fields["strategy"] = Strategy(fields["strategy"])
+        if fields:
+            assignments = ", ".join(f"{name} = ?" for name in fields)
+            values = [to_db_value(value) for value in fields.values()]
+            cursor = self.conn.execute(
+                f"UPDATE conversations SET {assignments} WHERE id = ?",
+                (*values, conversation_id))
+            if cursor.rowcount == 0:
+                raise NotFound(f"no conversation with id {conversation_id}")
+        return self.get_conversation(conversation_id)
+
+    def rename_conversation(self, conversation_id: str, title: str) -> Conversation:
+        return self.update_conversation(conversation_id, title=title)
+
+    def set_pinned(self, conversation_id: str, pinned: bool) -> Conversation:
+        return self.update_conversation(conversation_id, pinned=pinned)
+
+    def set_archived(self, conversation_id: str, archived: bool) -> Conversation:
+        return self.update_conversation(conversation_id, archived=archived)
+
+    @_guarded
+    def delete_conversation(self, conversation_id: str) -> None:
+        """Removes the conversation with its messages, summaries and search entries."""
+        cursor = self.conn.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
+        if cursor.rowcount == 0:
+            raise NotFound(f"no conversation with id {conversation_id}")
+
+    @_guarded
+    def touch_conversation(self, conversation_id: str) -> None:
+        cursor = self.conn.execute(
+            "UPDATE conversations SET updated = ? WHERE id = ?", (utc_now(), conversation_id))
+        if cursor.rowcount == 0:
+            raise NotFound(f"no conversation with id {conversation_id}")
+
+    @_guarded
+    def message_counts(self, conversation_ids: list[str]) -> dict[str, int]:
+        """Number of messages of each given conversation (0 for none), in one query."""
+        counts = dict.fromkeys(conversation_ids, 0)
+        for start in range(0, len(conversation_ids), 500):
+            chunk = conversation_ids[start:start + 500]
+            marks = ", ".join("?" * len(chunk))
+            for cid, count in self.conn.execute(
+                    f"SELECT conversation_id, count(*) FROM messages "
+                    f"WHERE conversation_id IN ({marks}) GROUP BY conversation_id", chunk):
+                counts[cid] = count
+        return counts
+
+    # -- messages -------------------------------------------------------------------------
+
+    @_guarded
+    def append_message(self, conversation_id: str, role: Role | str, content: str, *,
+                       status: MessageStatus | str = MessageStatus.COMPLETE,
+                       model: str | None = None, token_count: int | None = None,
+                       token_encoding: str | None = None) -> Message:
+        """Store a new (newest) message and bump the conversation's ``updated``."""
+        message = Message(
+            id=ids.new_ulid(), conversation_id=conversation_id, role=Role(role),
+            content=content, model=model, status=MessageStatus(status),
+            token_count=token_count, token_encoding=token_encoding)
+        values = [to_db_value(getattr(message, c)) for c in MESSAGE_COLUMNS]
+        marks = ", ".join("?" * len(MESSAGE_COLUMNS))
+        with self._write() as conn:
+            cursor = conn.execute("UPDATE conversations SET updated = ? WHERE id = ?",
+                                  (message.created, conversation_id))
+            if cursor.rowcount == 0:
+                raise NotFound(f"no conversation with id {conversation_id}")
+            conn.execute(
+                f"INSERT INTO messages ({select_list(MESSAGE_COLUMNS)}) VALUES ({marks})", values)
+        return message
+
+    @_guarded
+    def update_message(self, message_id: str, **fields: Any) -> None:
+        """Set content, status, token and finish fields, error or model: one UPDATE."""
+        check_fields(fields, MESSAGE_EDITABLE, "message")
+        if "status" in fields:
+            fields["status"] = MessageStatus(fields["status"])
+        if not fields:
+            return
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        values = [to_db_value(value) for value in fields.values()]
+        cursor = self.conn.execute(
+            f"UPDATE messages SET {assignments} WHERE id = ?", (*values, message_id))
+        if cursor.rowcount == 0:
+            raise NotFound(f"no message with id {message_id}")
+
+    @_guarded
+    def get_message(self, message_id: str) -> Message:
+        row = self.conn.execute(f"{_MSG_SELECT} WHERE id = ?", (message_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"no message with id {message_id}")
+        return message_from_row(row)
+
+    @_guarded
+    def load_messages(self, conversation_id: str, *, limit: int | None = None,
+                      before_id: str | None = None) -> list[Message]:
+        """Oldest first; with ``limit``, the newest ``limit`` messages older than
+        ``before_id`` (so paging back passes the first id of the previous page)."""
+        where = "WHERE conversation_id = ?"
+        params: list[Any] = [conversation_id]
+        if before_id is not None:
+            where += " AND id < ?"
+            params.append(before_id)
+        if limit is None:
+            rows = self.conn.execute(f"{_MSG_SELECT} {where} ORDER BY id", params).fetchall()
+        else:
+            rows = self.conn.execute(
+                f"{_MSG_SELECT} {where} ORDER BY id DESC LIMIT ?", (*params, limit)).fetchall()
+            rows.reverse()
+        return [message_from_row(row) for row in rows]
+
+    @_guarded
+    def count_messages(self, conversation_id: str) -> int:
+        return int(self.conn.execute(
+            "SELECT count(*) FROM messages WHERE conversation_id = ?",
+            (conversation_id,)).fetchone()[0])
+
+    @_guarded
+    def delete_message(self, message_id: str) -> None:
+        cursor = self.conn.execute("DELETE FROM messages WHERE id = ?", (message_id,))
+        if cursor.rowcount == 0:
+            raise NotFound(f"no message with id {message_id}")
+
+    # -- summaries ------------------------------------------------------------------------
+
+    @_guarded
+    def add_summary(self, conversation_id: str, content: str, *, first_message_id: str,
+                    last_message_id: str, covered_count: int, token_count: int | None = None,
+                    model: str | None = None,
+                    previous_summary_id: str | None = None) -> Summary:
+        """Record a summary of messages first_message_id..last_message_id (inclusive)."""
+        summary = Summary(
+            id=ids.new_ulid(), conversation_id=conversation_id, content=content,
+            first_message_id=first_message_id, last_message_id=last_message_id,
+            covered_count=covered_count, token_count=token_count, model=model,
+            previous_summary_id=previous_summary_id)
+        marks = ", ".join("?" * len(SUMMARY_COLUMNS))
+        try:
+            self.conn.execute(
+                f"INSERT INTO summaries ({select_list(SUMMARY_COLUMNS)}) VALUES ({marks})",
+                [getattr(summary, c) for c in SUMMARY_COLUMNS])
+        except sqlite3.IntegrityError:
+            raise NotFound(f"no conversation with id {conversation_id}") from None
+        return summary
+
+    @_guarded
+    def latest_summary(self, conversation_id: str) -> Summary | None:
+        row = self.conn.execute(
+            f"{_SUM_SELECT} WHERE conversation_id = ? ORDER BY id DESC LIMIT 1",
+            (conversation_id,)).fetchone()
+        return None if row is None else summary_from_row(row)
+
+    @_guarded
+    def list_summaries(self, conversation_id: str) -> list[Summary]:
+        """Oldest first."""
+        rows = self.conn.execute(
+            f"{_SUM_SELECT} WHERE conversation_id = ? ORDER BY id", (conversation_id,))
+        return [summary_from_row(row) for row in rows]
+
+    # -- learned model limits -------------------------------------------------------------
+
+    @_guarded
+    def set_model_window(self, model: str, context_window: int, *, source: str) -> None:
+        """Remember a model's context window (from a server error, /props, ...)."""
+        with self._write():
+            self._db.table("model_windows").upsert(
+                {"model": model, "context_window": int(context_window), "source": source,
+                 "updated": utc_now()}, pk="model")
+
+    @_guarded
+    def get_model_window(self, model: str) -> int | None:
+        row = self.conn.execute(
+            "SELECT context_window FROM model_windows WHERE model = ?", (model,)).fetchone()
+        return None if row is None else int(row[0])
+
+    # -- search ---------------------------------------------------------------------------
+
+    @_guarded
+    def search(self, query: str, *, limit: int = 50,
+               include_archived: bool = True) -> list[SearchHit]:
+        """Title hits first, then message hits, each best first. Snippets mark matches
+        with HIGHLIGHT_START/HIGHLIGHT_END. FTS syntax in ``query`` is taken literally."""
+        match = fts_query(query)
+        if match is None or limit <= 0:
+            return []
+        archived = "" if include_archived else "AND c.archived = 0"
+        found: list[tuple[str, str | None, str]] = list(self.conn.execute(
+            f"""SELECT c.id, NULL, highlight(conversations_fts, 0, ?, ?)
+                FROM conversations_fts JOIN conversations c ON c.seq = conversations_fts.rowid
+                WHERE conversations_fts MATCH ? {archived}
+                ORDER BY conversations_fts.rank LIMIT ?""",
+            (HIGHLIGHT_START, HIGHLIGHT_END, match, limit)))
+        if len(found) < limit:
+            found += self.conn.execute(
+                f"""SELECT m.conversation_id, m.id,
+                           snippet(messages_fts, 0, ?, ?, '…', 16)
+                    FROM messages_fts JOIN messages m ON m.seq = messages_fts.rowid
+                    JOIN conversations c ON c.id = m.conversation_id
+                    WHERE messages_fts MATCH ? {archived}
+                    ORDER BY messages_fts.rank LIMIT ?""",
+                (HIGHLIGHT_START, HIGHLIGHT_END, match, limit - len(found))).fetchall()
+        wanted = sorted({cid for cid, _, _ in found})
+        conversations: dict[str, Conversation] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            marks = ", ".join("?" * len(chunk))
+            for row in self.conn.execute(f"{_CONV_SELECT} WHERE id IN ({marks})", chunk):
+                conversations[row[0]] = conversation_from_row(row)
+        return [SearchHit(conversation=conversations[cid], message_id=mid, snippet=snippet)
+                for cid, mid, snippet in found if cid in conversations]

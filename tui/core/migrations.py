@@ -1,0 +1,177 @@
+"""Schema versions of the store, applied in order and recorded in ``PRAGMA user_version``.
+
+Each step moves the file from version ``n`` to ``n + 1`` inside one write transaction, so an
+interrupted upgrade leaves the previous version intact. Steps are append-only: a released step
+is never edited, a change to the schema is a new step at the end.
+
+Tables keep an ``INTEGER PRIMARY KEY`` (``seq``) next to the public ULID ``id`` because the
+external-content FTS5 indexes are keyed by rowid, and only a declared integer key is stable
+across ``VACUUM``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+# Version 1: conversations, messages and rolling summaries.
+_V1 = (
+    """
+    CREATE TABLE conversations (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        title TEXT NOT NULL DEFAULT '',
+        model TEXT NOT NULL,
+        system_prompt TEXT NOT NULL DEFAULT '',
+        strategy TEXT NOT NULL DEFAULT 'summarize',
+        created TEXT NOT NULL,
+        updated TEXT NOT NULL,
+        pinned INTEGER NOT NULL DEFAULT 0,
+        archived INTEGER NOT NULL DEFAULT 0,
+        temperature REAL,
+        top_p REAL,
+        max_output_tokens INTEGER,
+        context_window INTEGER,
+        token_correction REAL NOT NULL DEFAULT 0
+    )
+    """,
+    """
+    CREATE INDEX conversations_listing
+    ON conversations (archived, pinned DESC, updated DESC, id DESC)
+    """,
+    "CREATE INDEX conversations_updated ON conversations (updated DESC, id DESC)",
+    """
+    CREATE TABLE messages (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+        role TEXT NOT NULL,
+        content TEXT NOT NULL DEFAULT '',
+        created TEXT NOT NULL,
+        model TEXT,
+        status TEXT NOT NULL DEFAULT 'complete',
+        token_count INTEGER,
+        token_encoding TEXT,
+        prompt_tokens INTEGER,
+        completion_tokens INTEGER,
+        finish_reason TEXT,
+        error TEXT
+    )
+    """,
+    "CREATE INDEX messages_by_conversation ON messages (conversation_id, id)",
+    """
+    CREATE TABLE summaries (
+        id TEXT PRIMARY KEY,
+        conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+        content TEXT NOT NULL,
+        first_message_id TEXT NOT NULL,
+        last_message_id TEXT NOT NULL,
+        covered_count INTEGER NOT NULL,
+        token_count INTEGER,
+        model TEXT,
+        created TEXT NOT NULL,
+        previous_summary_id TEXT
+    )
+    """,
+    "CREATE INDEX summaries_by_conversation ON summaries (conversation_id, id)",
+)
+
+# Version 2: full-text search over titles and message content, kept in sync by triggers.
+# Only a change of the indexed column touches the index, so the frequent status/token
+# updates of a streaming reply cost nothing here.
+_V2 = (
+    """
+    CREATE VIRTUAL TABLE messages_fts USING fts5(
+        content, content='messages', content_rowid='seq',
+        tokenize='unicode61 remove_diacritics 2'
+    )
+    """,
+    """
+    CREATE VIRTUAL TABLE conversations_fts USING fts5(
+        title, content='conversations', content_rowid='seq',
+        tokenize='unicode61 remove_diacritics 2'
+    )
+    """,
+    """
+    CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+        INSERT INTO messages_fts (rowid, content) VALUES (new.seq, new.content);
+    END
+    """,
+    """
+    CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, content)
+        VALUES ('delete', old.seq, old.content);
+    END
+    """,
+    """
+    CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages
+    WHEN old.content IS NOT new.content BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, content)
+        VALUES ('delete', old.seq, old.content);
+        INSERT INTO messages_fts (rowid, content) VALUES (new.seq, new.content);
+    END
+    """,
+    """
+    CREATE TRIGGER conversations_fts_insert AFTER INSERT ON conversations BEGIN
+        INSERT INTO conversations_fts (rowid, title) VALUES (new.seq, new.title);
+    END
+    """,
+    """
+    CREATE TRIGGER conversations_fts_delete AFTER DELETE ON conversations BEGIN
+        INSERT INTO conversations_fts (conversations_fts, rowid, title)
+        VALUES ('delete', old.seq, old.title);
+    END
+    """,
+    """
+    CREATE TRIGGER conversations_fts_update AFTER UPDATE OF title ON conversations
+    WHEN old.title IS NOT new.title BEGIN
+        INSERT INTO conversations_fts (conversations_fts, rowid, title)
+        VALUES ('delete', old.seq, old.title);
+        INSERT INTO conversations_fts (rowid, title) VALUES (new.seq, new.title);
+    END
+    """,
+    # Index whatever an older file already holds.
+    "INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')",
+    "INSERT INTO conversations_fts (conversations_fts) VALUES ('rebuild')",
+)
+
+# Version 3: context windows learned from servers (error messages, /props).
+_V3 = (
+    """
+    CREATE TABLE model_windows (
+        model TEXT PRIMARY KEY,
+        context_window INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        updated TEXT NOT NULL
+    )
+    """,
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def user_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(conn: sqlite3.Connection, *, target: int = SCHEMA_VERSION) -> int:
+    """Bring the file up to ``target``; returns the version it was at.
+
+    ``conn`` must be in autocommit mode (``isolation_level=None``). The version is re-read
+    under the write lock, so two programs opening an old file at once upgrade it only once.
+    """
+    if user_version(conn) >= target:
+        return user_version(conn)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        start = user_version(conn)
+        for version in range(start, target):
+            for statement in MIGRATIONS[version]:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version + 1}")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return start
