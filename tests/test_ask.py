@@ -1,0 +1,159 @@
+"""`gpt-tui ask` as users and scripts run it: a subprocess against the test server."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.fake_openai.scripts import Script
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def env(tmp_path: Path, fake_openai) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(GPT_TUI_DB=str(tmp_path / "ask.db"), OPENAI_BASE_URL=fake_openai.base_url,
+               GPT_TUI_MODEL="gpt-4o", PYTHONUNBUFFERED="1")
+    return env
+
+
+def ask(env, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "tui", "ask", *args], env=env, cwd=ROOT,
+                          input=stdin, capture_output=True, text=True, timeout=60)
+
+
+def rows(db: str, sql: str) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def test_ask_streams_reply_to_stdout_and_id_to_stderr(env, fake_openai):
+    fake_openai.script(Script.reply("The answer is 42."))
+    result = ask(env, "What is the answer?")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "The answer is 42.\n"
+    assert "conversation: " in result.stderr
+    conversation_id = result.stderr.strip().splitlines()[-1].split(": ")[1]
+    messages = rows(env["GPT_TUI_DB"], "select role, content, status from messages "
+                                       f"where conversation_id = '{conversation_id}' order by id")
+    assert messages == [("user", "What is the answer?", "complete"),
+                        ("assistant", "The answer is 42.", "complete")]
+
+
+def test_ask_reads_stdin_and_continue_carries_history(env, fake_openai):
+    fake_openai.script(Script.reply("first"), Script.reply("second"))
+    assert ask(env, stdin="from stdin\n").returncode == 0
+    result = ask(env, "--continue", "follow up", "--system", "Be kind.")
+    assert result.returncode == 0, result.stderr
+    sent = fake_openai.chat_requests()[-1]["messages"]
+    assert sent == [{"role": "system", "content": "Be kind."},
+                    {"role": "user", "content": "from stdin\n"},
+                    {"role": "assistant", "content": "first"},
+                    {"role": "user", "content": "follow up"}]
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["-c", "NOSUCHID", "hi"], "no conversation"),
+    (["--continue", "hi"], "no conversation to continue"),
+    ([""], "empty"),
+])
+def test_bad_usage_exits_2_with_one_line(env, args, fragment):
+    result = ask(env, *args)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines and lines[0].startswith("gpt-tui: error:") and fragment in lines[0].lower()
+    assert "Traceback" not in result.stderr
+
+
+def test_server_down_exits_1_with_a_clear_message(env):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env["OPENAI_BASE_URL"] = f"http://127.0.0.1:{port}/v1"
+    result = ask(env, "anyone there?")
+    assert result.returncode == 1
+    assert f"cannot reach http://127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr
+    # The user's message is kept even though the server never answered.
+    assert rows(env["GPT_TUI_DB"], "select content from messages where role = 'user'") == [
+        ("anyone there?",)]
+
+
+def test_wrong_key_exits_1(env, fake_openai):
+    fake_openai.script(Script.invalid_api_key())
+    result = ask(env, "hi")
+    assert result.returncode == 1
+    assert "401" in result.stderr and "Traceback" not in result.stderr
+
+
+def _wait_for_partial(db: str, deadline: float) -> str:
+    """Poll the database from outside the process until a partial reply is on disk."""
+    while time.monotonic() < deadline:
+        try:
+            found = rows(db, "select content from messages where role = 'assistant'")
+        except sqlite3.OperationalError:
+            found = []
+        if found and found[0][0]:
+            return found[0][0]
+        time.sleep(0.05)
+    raise AssertionError("no partial reply reached the database")
+
+
+def _start_stream(env, fake_openai) -> subprocess.Popen[str]:
+    words = " ".join(f"w{i}" for i in range(400))
+    fake_openai.script(Script.reply(words, tps=40, hold_after=60))
+    return subprocess.Popen([sys.executable, "-m", "tui", "ask", "stream please"], env=env,
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_kill_9_mid_stream_leaves_user_message_and_partial_reply(env, fake_openai):
+    process = _start_stream(env, fake_openai)
+    try:
+        partial = _wait_for_partial(env["GPT_TUI_DB"], time.monotonic() + 30)
+        process.kill()
+        process.wait(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == -signal.SIGKILL
+    stored = rows(env["GPT_TUI_DB"], "select role, content, status from messages order by id")
+    assert stored[0] == ("user", "stream please", "complete")
+    assert stored[1][0] == "assistant" and stored[1][1].startswith(partial)
+    assert stored[1][2] == "streaming"
+
+
+def test_ctrl_c_exits_130_and_keeps_partial_reply_as_interrupted(env, fake_openai):
+    process = _start_stream(env, fake_openai)
+    try:
+        _wait_for_partial(env["GPT_TUI_DB"], time.monotonic() + 30)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, err
+    assert "Traceback" not in err
+    stored = rows(env["GPT_TUI_DB"], "select role, content, status from messages order by id")
+    assert stored[1][2] == "interrupted"
+    assert stored[1][1] and out.startswith(stored[1][1][:20])
+
+
+def test_list_shows_what_ask_stored(env, fake_openai):
+    fake_openai.script(Script.reply("ok"))
+    assert ask(env, "remember me").returncode == 0
+    listed = subprocess.run([sys.executable, "-m", "tui", "list", "--json"], env=env, cwd=ROOT,
+                            capture_output=True, text=True, timeout=60)
+    assert listed.returncode == 0, listed.stderr
+    data = json.loads(listed.stdout)
+    assert len(data) == 1 and data[0]["title"] == "remember me"
