@@ -298,3 +298,41 @@ class DraftCounter:
             total += n
         self._cache, self._text, self._total = cache, text, total
         return total
+
+
+# --- per-conversation correction ------------------------------------------------------------
+# Local counts use tiktoken; a Llama or Qwen server tokenizes differently, and roughly
+# proportionally (a different vocabulary spends more or fewer tokens on the same text), so
+# the correction is a ratio server/local applied multiplicatively. Conversation.token_correction
+# stores it; 0.0 (the column's default) means "no sample yet" and reads as 1.0.
+CORRECTION_SMOOTHING = 0.3  # weight of the newest sample in the moving average
+CORRECTION_MIN_SAMPLE = 256  # smaller requests are dominated by the chat template's fixed cost
+CORRECTION_BOUNDS = (0.5, 2.5)  # a sample outside this is clamped: usage is sometimes odd
+
+
+def correction_ratio(correction: float) -> float:
+    """The multiplier a stored correction stands for (0.0 or less: none yet, 1.0)."""
+    return correction if correction > 0 else 1.0
+
+
+def apply_correction(tokens: int, correction: float) -> int:
+    """A local count scaled to what the server will likely count (rounded up)."""
+    ratio = correction_ratio(correction)
+    return tokens if ratio == 1.0 else math.ceil(tokens * ratio)
+
+
+def update_correction(old: float, local: int, server: int) -> float:
+    """Fold one request's (local, server-reported) prompt counts into the stored correction.
+
+    An exponential moving average of server/local, so one odd reading can't swing it; the
+    first sample is taken as is. Requests under CORRECTION_MIN_SAMPLE local tokens are
+    ignored: there the template's fixed tokens (role headers, a date line) would pass for a
+    tokenizer difference and inflate every later estimate.
+    """
+    if local < CORRECTION_MIN_SAMPLE or server <= 0:
+        return old
+    low, high = CORRECTION_BOUNDS
+    sample = min(high, max(low, server / local))
+    if old <= 0:
+        return sample
+    return old + CORRECTION_SMOOTHING * (sample - old)
