@@ -1,0 +1,167 @@
+"""Export of one conversation as Markdown (to read and share) or JSON (to keep and re-import).
+
+Markdown puts each message under its role heading with the content verbatim (the stored
+text is authoritative, so code fences survive untouched), marks interrupted and failed
+replies, and shows each summary as a blockquote right after the last message it covers.
+JSON carries every stored field plus a format version so a later import can round-trip it.
+Only stored records are read, so nothing secret (the API key is never stored) can leak.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import asdict, fields
+from datetime import datetime
+from typing import Any
+
+from tui.core.models import Conversation, Message, MessageStatus, Role, Strategy, Summary
+
+JSON_FORMAT = "gpt-tui-conversation"
+JSON_VERSION = 1
+FORMATS = {"markdown": ".md", "md": ".md", "json": ".json"}
+_ROLE_HEADINGS = {Role.USER: "User", Role.ASSISTANT: "Assistant", Role.SYSTEM: "System"}
+_WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
+                     *(f"lpt{i}" for i in range(1, 10))}
+
+
+def _date(stamp: str) -> str:
+    """``2026-11-22T02:05:00.123Z`` -> ``2026-11-22 02:05 UTC`` (raw text if unparsable)."""
+    try:
+        return datetime.fromisoformat(stamp.replace("Z", "+00:00")).strftime(
+            "%Y-%m-%d %H:%M UTC")
+    except ValueError:
+        return stamp
+
+
+def token_totals(messages: list[Message]) -> tuple[int, int]:
+    """Sum of the prompt and completion tokens the server reported."""
+    prompt = sum(m.prompt_tokens or 0 for m in messages)
+    completion = sum(m.completion_tokens or 0 for m in messages)
+    return prompt, completion
+
+
+def _quote(text: str) -> str:
+    return "\n".join(f"> {line}" if line else ">" for line in text.splitlines() or [""])
+
+
+def _heading(message: Message, conversation: Conversation) -> str:
+    title = _ROLE_HEADINGS.get(message.role, str(message.role).capitalize())
+    notes = []
+    if message.role is Role.ASSISTANT and message.model and message.model != conversation.model:
+        notes.append(message.model)
+    if message.status is MessageStatus.INTERRUPTED:
+        notes.append("interrupted")
+    elif message.status is MessageStatus.ERROR:
+        notes.append("error")
+    elif message.status is MessageStatus.STREAMING:
+        notes.append("incomplete")
+    return f"## {title}" + (f" ({', '.join(notes)})" if notes else "")
+
+
+def _summary_block(summary: Summary) -> str:
+    noun = "message" if summary.covered_count == 1 else "messages"
+    lines = [f"> **Summary of {summary.covered_count} earlier {noun}**"
+             + (f" ({summary.model})" if summary.model else ""), ">", _quote(summary.content)]
+    return "\n".join(lines)
+
+
+def to_markdown(conversation: Conversation, messages: list[Message],
+                summaries: list[Summary]) -> str:
+    """A readable document: title, metadata, then the messages with summaries in place."""
+    title = conversation.title.strip() or "Untitled conversation"
+    prompt, completion = token_totals(messages)
+    meta = [
+        f"- Model: {conversation.model}",
+        f"- Created: {_date(conversation.created)}",
+        f"- Updated: {_date(conversation.updated)}",
+        f"- Messages: {len(messages)}",
+        f"- Tokens: {prompt} prompt + {completion} completion = {prompt + completion}"
+        " (as reported by the server)",
+        f"- Conversation id: {conversation.id}",
+    ]
+    parts = [f"# {title}", "\n".join(meta)]
+    if conversation.system_prompt:
+        parts += ["## System prompt", conversation.system_prompt]
+    after: dict[str, list[Summary]] = {}
+    placed: set[str] = set()
+    known = {m.id for m in messages}
+    for summary in summaries:
+        if summary.last_message_id in known:
+            after.setdefault(summary.last_message_id, []).append(summary)
+            placed.add(summary.id)
+    # A summary whose messages are gone still belongs before everything that remains.
+    parts += [_summary_block(s) for s in summaries if s.id not in placed]
+    for message in messages:
+        parts.append(_heading(message, conversation))
+        if message.content:
+            parts.append(message.content)
+        if message.status is MessageStatus.INTERRUPTED:
+            parts.append("*[reply interrupted]*")
+        if message.status is MessageStatus.ERROR and message.error:
+            parts.append(_quote(f"**Error:** {message.error}"))
+        parts += [_summary_block(s) for s in after.get(message.id, [])]
+    return "\n\n".join(parts) + "\n"
+
+
+def _record(obj: Any) -> dict[str, Any]:
+    return {key: (value.value if isinstance(value, (Role, MessageStatus, Strategy)) else value)
+            for key, value in asdict(obj).items()}
+
+
+def to_json(conversation: Conversation, messages: list[Message],
+            summaries: list[Summary]) -> str:
+    """Every field of every record, with a format name and version for importers."""
+    document = {
+        "format": JSON_FORMAT,
+        "version": JSON_VERSION,
+        "conversation": _record(conversation),
+        "messages": [_record(m) for m in messages],
+        "summaries": [_record(s) for s in summaries],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def from_json(text: str) -> tuple[Conversation, list[Message], list[Summary]]:
+    """Read back what :func:`to_json` wrote; ValueError if it is not such a document."""
+    document = json.loads(text)
+    if not isinstance(document, dict) or document.get("format") != JSON_FORMAT:
+        raise ValueError("not a gpt-tui conversation export")
+    if document.get("version", 0) > JSON_VERSION:
+        raise ValueError(f"export format version {document['version']} is too new")
+
+    def build(cls: type, data: dict[str, Any]) -> Any:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    conversation = build(Conversation, document["conversation"])
+    conversation.strategy = Strategy(conversation.strategy)
+    messages = []
+    for data in document.get("messages", []):
+        message = build(Message, data)
+        message.role, message.status = Role(message.role), MessageStatus(message.status)
+        messages.append(message)
+    summaries = [build(Summary, data) for data in document.get("summaries", [])]
+    return conversation, messages, summaries
+
+
+def slugify(title: str, *, max_length: int = 60) -> str:
+    """Lowercase ASCII words joined by dashes; "conversation" when nothing is left."""
+    ascii_text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    slug = slug[:max_length].rstrip("-")
+    if not slug:
+        return "conversation"
+    if slug in _WINDOWS_RESERVED:
+        slug = f"conversation-{slug}"
+    return slug
+
+
+def export_filename(conversation: Conversation, fmt: str) -> str:
+    """A file name safe on every platform: ``<slug of title>.md`` or ``.json``."""
+    try:
+        extension = FORMATS[fmt.lower()]
+    except KeyError:
+        raise ValueError(f"unknown export format {fmt!r} (use markdown or json)") from None
+    return slugify(conversation.title) + extension
