@@ -256,7 +256,8 @@ class DraftCounter:
 
     LONG_LINE = 2000
     _LINES = re.compile(r"[^\n]*\n+|[^\n]+")
-    _SENTENCES = re.compile(r"[^.!?]*[.!?]+\s*|[^.!?]+")
+    # A sentence starts with the whitespace before it: BPE glues a space to the next word.
+    _SENTENCES = re.compile(r"\s*[^.!?\s][^.!?]*[.!?]*|\s+|[.!?]+")
 
     def __init__(self, counter: TokenCounter) -> None:
         self.counter = counter
