@@ -1,0 +1,324 @@
+"""The assistant-reply widget: Markdown that can grow a few characters at a time.
+
+Design (see ``markdown_splitter`` for the parsing side):
+
+* every finished top-level block is mounted once as a :class:`MarkdownBlockView`
+  (a ``Static`` holding one light visual) and never touched again;
+* the unfinished tail is one more ``Static`` whose visual is replaced on a
+  throttle (at most every :attr:`StreamingMarkdown.FLUSH_INTERVAL` seconds);
+* an open code fence is shown as frozen, already-highlighted chunks plus a
+  small live remainder, so long code costs the same per update as short code;
+* a complete message (:meth:`StreamingMarkdown.set_text`) has no children at
+  all: the widget renders all its blocks itself, which makes a long
+  conversation cost one widget per message.
+
+Model output is always literal: the visuals are built from ``Content`` (no
+markup parsing) and control characters are replaced by visible symbols.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from textual.app import ComposeResult, RenderResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Static
+
+from tui.ui.widgets.markdown_blocks import COMPONENT_CLASSES, Block, Stack, sanitize
+from tui.ui.widgets.markdown_splitter import MarkdownSplitter
+
+__all__ = ["LiteralText", "MarkdownBlockView", "StreamingMarkdown", "literal"]
+
+
+def literal(text: str) -> Content:
+    """Content that shows ``text`` exactly: no markup, no escape sequences."""
+    return Content(sanitize(text.replace("\r\n", "\n").replace("\r", "\n")))
+
+
+class LiteralText(Static):
+    """A user message (or any untrusted text) shown verbatim.
+
+    ``Static("...")`` would parse ``[bold]`` as markup; this never does.
+    """
+
+    DEFAULT_CSS = """
+    LiteralText {
+        height: auto;
+    }
+    """
+
+    def __init__(self, text: str = "", **kwargs: Any) -> None:
+        self._text = text
+        super().__init__(literal(text), **kwargs)
+
+    @property
+    def text(self) -> str:
+        return self._text
+
+    def set_text(self, text: str) -> None:
+        self._text = text
+        self.update(literal(text))
+
+
+class MarkdownBlockView(Static):
+    """One finished (or the live) top-level block.
+
+    ``render_count`` counts how often Textual asked for a fresh render; a
+    finished block should be rendered once per width.
+    """
+
+    DEFAULT_CSS = """
+    MarkdownBlockView {
+        height: auto;
+    }
+    """
+
+    def __init__(self, block: Block | None = None, **kwargs: Any) -> None:
+        super().__init__(block.visual if block else Content(""), **kwargs)
+        self.render_count = 0
+        if block is not None:
+            self.add_class(f"-{block.kind}")
+
+    def render(self) -> RenderResult:
+        self.render_count += 1
+        return super().render()
+
+    def action_link(self, href: str) -> None:
+        """Open a link clicked in the block (only http/https/mailto get here)."""
+        self.app.open_url(href)
+
+
+class StreamingMarkdown(Widget):
+    """Markdown for one assistant reply, streamed or loaded whole.
+
+    Call :meth:`append` per delta (cheap: it only queues text), :meth:`finish`
+    when the reply is complete, or :meth:`set_text` for a stored message.
+    """
+
+    COMPONENT_CLASSES = set(COMPONENT_CLASSES)
+
+    DEFAULT_CSS = """
+    StreamingMarkdown {
+        height: auto;
+        & > MarkdownBlockView, & > .-fence {
+            margin-top: 1;
+            &.-first { margin-top: 0; }
+        }
+        & > .-fence { height: auto; }
+        & > .md--h1 { color: $text-primary; text-style: bold underline; }
+        & > .md--h2 { color: $text-primary; text-style: bold; }
+        & > .md--h3 { color: $text-secondary; text-style: bold; }
+        & > .md--h4 { color: $text-secondary; text-style: bold italic; }
+        & > .md--h5 { text-style: bold italic; }
+        & > .md--h6 { text-style: italic; }
+        & > .md--em { text-style: italic; }
+        & > .md--strong { text-style: bold; }
+        & > .md--strike { text-style: strike; }
+        & > .md--code-inline { color: $text-warning; background: $warning-muted; }
+        & > .md--link { color: $text-accent; text-style: underline; }
+        & > .md--code { background: $foreground 6%; }
+        & > .md--code-label { color: $text-muted; text-style: italic; }
+        & > .md--bullet { color: $text-accent; }
+        & > .md--quote-bar { color: $primary; }
+        & > .md--hr { color: $primary-muted; }
+        & > .md--table-border { color: $primary-muted; }
+        & > .md--table-header { color: $text-primary; text-style: bold; }
+    }
+    """
+
+    FLUSH_INTERVAL = 0.04
+    """Coalesce appends: the tail is re-rendered at most this often (seconds)."""
+
+    def __init__(self, initial: str = "", **widget_kwargs: Any) -> None:
+        super().__init__(**widget_kwargs)
+        self._raw: list[str] = [initial] if initial else []
+        self._splitter = MarkdownSplitter()
+        self._static_visual: Stack | None = None
+        self._live: MarkdownBlockView | None = None
+        self._fence_view: Vertical | None = None
+        self._fence_live: MarkdownBlockView | None = None
+        self._fence_chunks_shown = 0
+        self._block_views = 0
+        self._timer: Timer | None = None
+        self._flush_scheduled = False
+        self._last_flush = 0.0
+        self._finished = False
+        self.flush_count = 0
+        """How many times the tail was re-rendered (debug / tests)."""
+        if initial:
+            self._splitter.feed(initial)
+
+    # -- public API ------------------------------------------------------------
+
+    @property
+    def text(self) -> str:
+        """The full Markdown source received so far (as given, unsanitised)."""
+        if len(self._raw) > 1:
+            self._raw[:] = ["".join(self._raw)]
+        return self._raw[0] if self._raw else ""
+
+    @property
+    def finished(self) -> bool:
+        return self._finished
+
+    @property
+    def splitter(self) -> MarkdownSplitter:
+        """The parser state; its ``parsed_chars_*`` counters show per-update work."""
+        return self._splitter
+
+    def append(self, text: str) -> None:
+        """Add a streamed delta; the screen catches up within FLUSH_INTERVAL."""
+        if not text:
+            return
+        if self._finished:
+            raise RuntimeError("append() after finish(); use set_text() to replace")
+        if self._static_visual is not None:
+            self._reopen()
+        self._raw.append(text)
+        self._splitter.feed(text)
+        self._schedule_flush()
+
+    def finish(self) -> None:
+        """The reply is complete: show the final text now, exactly."""
+        self._cancel_flush()
+        self._finished = True
+        if self.is_attached:
+            self._flush(final=True)
+
+    def set_text(self, text: str) -> None:
+        """Replace everything with a complete message, rendered in one pass."""
+        self._cancel_flush()
+        self._raw = [text] if text else []
+        self._splitter = MarkdownSplitter()
+        self._splitter.feed(text)
+        blocks = self._splitter.update(final=True)
+        self._finished = True
+        self._live = None
+        self._fence_view = None
+        self._fence_live = None
+        self._fence_chunks_shown = 0
+        self._block_views = 0
+        self._static_visual = Stack([block.visual for block in blocks])
+        if self.children:
+            self.remove_children()
+        self.refresh(layout=True)
+
+    # -- Textual ---------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        if self._splitter.tail_size and self._static_visual is None:
+            for block in self._splitter.update(final=self._finished):
+                yield self._new_block_view(block)
+            if self._splitter.live is not None or self._splitter.fence is not None:
+                self.call_later(self._flush)
+
+    def render(self) -> RenderResult:
+        """Only used for a complete message (no children)."""
+        return self._static_visual if self._static_visual is not None else Content("")
+
+    def on_unmount(self) -> None:
+        self._cancel_flush()
+
+    # -- internals -------------------------------------------------------------
+
+    def _new_block_view(self, block: Block) -> MarkdownBlockView:
+        view = MarkdownBlockView(block)
+        if self._block_views == 0:
+            view.add_class("-first")
+        self._block_views += 1
+        return view
+
+    def _reopen(self) -> None:
+        """append() after set_text(): continue streaming from that text."""
+        source = self.text
+        self._static_visual = None
+        self._finished = False
+        self._splitter = MarkdownSplitter()
+        self._splitter.feed(source)
+        self._flush()
+
+    def _schedule_flush(self) -> None:
+        if self._timer is not None or self._flush_scheduled or not self.is_attached:
+            return
+        delay = self._last_flush + self.FLUSH_INTERVAL - time.monotonic()
+        if delay <= 0:
+            self._flush_scheduled = True
+            self.call_later(self._flush)
+        else:
+            self._timer = self.set_timer(delay, self._flush)
+
+    def _cancel_flush(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        self._flush_scheduled = False
+
+    def _flush(self, final: bool = False) -> None:
+        """Move finished blocks into their own widgets; redraw the tail."""
+        self._timer = None
+        self._flush_scheduled = False
+        if self._static_visual is not None:
+            return
+        final = final or self._finished
+        self._last_flush = time.monotonic()
+        self.flush_count += 1
+        splitter = self._splitter
+        finished = splitter.update(final=final)
+        with self.app.batch_update():
+            if finished:
+                anchor: Widget | None = self._fence_view or self._live
+                views = [self._new_block_view(block) for block in finished]
+                if anchor is not None:
+                    self.mount_all(views, before=anchor)
+                else:
+                    self.mount_all(views)
+                if self._live is not None:
+                    self._live.remove_class("-first")
+            self._show_fence()
+            self._show_live()
+
+    def _show_fence(self) -> None:
+        fence = self._splitter.fence
+        if fence is None:
+            if self._fence_view is not None:
+                self._fence_view.remove()
+                self._fence_view = None
+                self._fence_live = None
+                self._fence_chunks_shown = 0
+            return
+        if self._fence_view is None:
+            self._fence_view = Vertical(classes="-fence")
+            self._fence_view.set_class(self._block_views == 0, "-first")
+            live = self._fence_live = MarkdownBlockView(classes="-fence-live")
+            if self._live is not None:
+                self.mount(self._fence_view, before=self._live)
+            else:
+                self.mount(self._fence_view)
+            self._fence_view.mount(live)
+        view = self._fence_view
+        if len(fence.chunks) > self._fence_chunks_shown:
+            new = [
+                MarkdownBlockView(Block("code", chunk))
+                for chunk in fence.chunks[self._fence_chunks_shown :]
+            ]
+            view.mount_all(new, before=self._fence_live)
+            self._fence_chunks_shown = len(fence.chunks)
+        if fence.live is not None and self._fence_live is not None:
+            self._fence_live.update(fence.live)
+
+    def _show_live(self) -> None:
+        block = self._splitter.live
+        if block is None:
+            if self._live is not None:
+                self._live.remove()
+                self._live = None
+            return
+        if self._live is None:
+            self._live = MarkdownBlockView(classes="-live")
+            self.mount(self._live)
+        self._live.set_class(self._block_views == 0 and self._fence_view is None, "-first")
+        self._live.update(block.visual)
