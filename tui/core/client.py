@@ -1,55 +1,370 @@
 """The model client: Chat Completions over the official ``openai`` SDK's ``AsyncOpenAI``.
 
-CONTRACT (implemented by the client work; other layers code against exactly this):
+It turns a streamed reply into a few plain events (text, finish, usage, retry notices) and
+every failure into one ``ClientError`` with a specific message, so the chat flow and the UI
+never deal with SDK types. It owns the policies that depend on the server: which parameters a
+model takes (learned from 400s), retries with backoff it can report (the SDK's own are off),
+which key goes to which host, and how to ask a server for its context window.
 
-    # events yielded by ChatClient.stream_chat, in order
-    @dataclass class TextDelta:  text: str
-    @dataclass class Finished:   reason: str | None        # "stop", "length", "content_filter", ...
-    @dataclass class UsageReport: prompt_tokens: int; completion_tokens: int
-    @dataclass class Retrying:   attempt: int; delay: float; reason: str   # "rate limited (429)", ...
-    StreamEvent = TextDelta | Finished | UsageReport | Retrying
-
-    # errors: all subclass ClientError; str(e) is a clear, specific one-line message
-    class ClientError(Exception):     message: str; exit_code: int = 1
-    class AuthError(ClientError)                        # 401 / 403
-    class ModelNotFound(ClientError): model: str; available: list[str]   # 404
-    class RateLimited(ClientError): retry_after: float | None            # 429 after retries
-    class ServerError(ClientError): status: int                          # 5xx after retries
-    class ConnectFailed(ClientError): base_url: str     # "cannot reach http://...: is the server running?"
-    class RequestTimeout(ClientError)
-    class StreamCut(ClientError)                        # connection lost mid-stream
-    class ContextLengthExceeded(ClientError): limit: int | None; requested: int | None
-    class BadRequest(ClientError): status: int
-
-    @dataclass class ModelInfo: id: str; context_window: int | None = None; owned_by: str | None = None
-
-    @dataclass class RequestParams:
-        temperature: float | None = None
-        top_p: float | None = None
-        max_output_tokens: int | None = None
-
-    def is_reasoning_model(model: str) -> bool          # o1/o3/o4*, gpt-5*
-
-    class ChatClient:
-        def __init__(self, *, base_url: str | None, api_key: str | None,
-                     timeout: float = 60.0, max_retries: int = 3,
-                     backoff_base: float = 0.5, backoff_max: float = 20.0) -> None
-            base_url None -> https://api.openai.com/v1. No key for a non-OpenAI host: sends a
-            placeholder. The SDK's own retries are off (max_retries=0 on AsyncOpenAI); this
-            class does its own so it can report Retrying events.
-        base_url: str
-        async def stream_chat(self, model: str, messages: list[dict[str, str]],
-                              params: RequestParams | None = None) -> AsyncIterator[StreamEvent]
-            stream=True, stream_options={"include_usage": True}. Reasoning models get
-            max_completion_tokens and no temperature/top_p. A 400 naming an unsupported
-            parameter: retry once without it and remember for this client. Retries 429
-            (Retry-After, jitter) and 5xx with bounded backoff before the first delta only.
-            Cancelling the consuming task closes the HTTP stream promptly.
-        async def complete(self, model: str, messages: list[dict[str, str]],
-                           params: RequestParams | None = None) -> str
-            non-streaming; used for summaries and titles. Same errors.
-        async def list_models(self) -> list[ModelInfo]
-        async def server_context_window(self, model: str) -> int | None
-            vLLM /v1/models max_model_len, llama.cpp /props n_ctx; None when unknown.
-        async def aclose(self) -> None
+Consumers of ``stream_chat`` should iterate it inside ``contextlib.aclosing`` (or let the
+cancel land while awaiting the next event): its ``finally`` closes the HTTP stream.
 """
+
+from __future__ import annotations
+
+import asyncio
+import random
+import re
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import openai
+
+from tui.core import client_errors as errors
+from tui.core.client_errors import (
+    AuthError,
+    BadRequest,
+    ClientError,
+    ConnectFailed,
+    ContextLengthExceeded,
+    ModelNotFound,
+    RateLimited,
+    RequestTimeout,
+    ServerError,
+    StreamCut,
+)
+
+__all__ = [
+    "AuthError", "BadRequest", "ChatClient", "ClientError", "ConnectFailed",
+    "ContextLengthExceeded", "Finished", "ModelInfo", "ModelNotFound", "NO_KEY", "RateLimited",
+    "RequestParams", "RequestTimeout", "Retrying", "ServerError", "StreamCut", "StreamEvent",
+    "TextDelta", "UsageReport", "is_reasoning_model", "key_for_host",
+]
+
+OPENAI_BASE_URL = "https://api.openai.com/v1"
+OPENAI_HOST = "api.openai.com"
+# Sent when there is no key for the host: local servers ignore it, the SDK insists on one.
+NO_KEY = "not-needed"
+# Parameters a model refused in a single request before we stop adapting and report it.
+MAX_PARAM_FIXES = 3
+
+
+@dataclass
+class TextDelta:
+    text: str
+
+
+@dataclass
+class Finished:
+    reason: str | None  # "stop", "length", "content_filter", ... None when the server gave none
+
+
+@dataclass
+class UsageReport:
+    prompt_tokens: int
+    completion_tokens: int
+
+
+@dataclass
+class Retrying:
+    attempt: int
+    delay: float
+    reason: str  # "rate limited (429)", "server error (503)"
+
+
+StreamEvent = TextDelta | Finished | UsageReport | Retrying
+
+
+@dataclass
+class ModelInfo:
+    id: str
+    context_window: int | None = None
+    owned_by: str | None = None
+
+
+@dataclass
+class RequestParams:
+    temperature: float | None = None
+    top_p: float | None = None
+    max_output_tokens: int | None = None
+
+
+_REASONING = re.compile(r"^(o\d+|gpt-5)(?![\w.]*-chat)([-.:_]|$)")
+
+
+def is_reasoning_model(model: str) -> bool:
+    """o1/o3/o4-mini/gpt-5* (also behind a provider prefix like ``openai/o3``).
+
+    These take ``max_completion_tokens`` and refuse temperature/top_p. ``gpt-5-chat`` is a
+    chat model and is not one.
+    """
+    name = model.rsplit("/", 1)[-1].lower()
+    return bool(_REASONING.match(name))
+
+
+def key_for_host(base_url: str | None, api_key: str | None, *,
+                 send_key_to_any_host: bool) -> str:
+    """The key to send to ``base_url``: the real one only to OpenAI unless allowed.
+
+    Guards against leaking an OpenAI key to whatever server a base URL points at; the caller
+    allows it when key and base URL were configured together (e.g. both from the environment
+    for OpenRouter).
+    """
+    if not api_key:
+        return NO_KEY
+    if send_key_to_any_host:
+        return api_key
+    parts = urlsplit(base_url or OPENAI_BASE_URL)
+    if parts.scheme == "https" and (parts.hostname or "").lower() == OPENAI_HOST:
+        return api_key
+    return NO_KEY
+
+
+@dataclass
+class _Opened:
+    """What a successful attempt returned: an SDK stream, or a whole completion."""
+
+    value: Any
+
+
+class ChatClient:
+    def __init__(self, *, base_url: str | None, api_key: str | None,
+                 timeout: float = 60.0, max_retries: int = 3,
+                 backoff_base: float = 0.5, backoff_max: float = 20.0,
+                 send_key_to_any_host: bool = False,
+                 rng: random.Random | None = None) -> None:
+        self.base_url = (base_url or OPENAI_BASE_URL).rstrip("/")
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self._rng = rng or random.Random()
+        key = key_for_host(self.base_url, api_key, send_key_to_any_host=send_key_to_any_host)
+        self._key_withheld = bool(api_key) and key == NO_KEY
+        self._sdk = openai.AsyncOpenAI(base_url=self.base_url, api_key=key, timeout=timeout,
+                                       max_retries=0)
+        # model -> {refused parameter: the one to send instead, or None to drop it}
+        self._param_fixes: dict[str, dict[str, str | None]] = {}
+
+    async def aclose(self) -> None:
+        await self._sdk.close()
+
+    # --- chat --------------------------------------------------------------------------------
+
+    async def stream_chat(self, model: str, messages: list[dict[str, str]],
+                          params: RequestParams | None = None) -> AsyncIterator[StreamEvent]:
+        """Stream one reply. Retries (429, 5xx) only happen before the first delta."""
+        stream: Any = None
+        async for item in self._attempts(model, messages, params, stream=True):
+            if isinstance(item, Retrying):
+                yield item
+            else:
+                stream = item.value
+        finished = False
+        try:
+            async for chunk in stream:
+                for choice in chunk.choices[:1]:
+                    text = choice.delta.content if choice.delta is not None else None
+                    if text:
+                        yield TextDelta(text)
+                    if choice.finish_reason:
+                        finished = True
+                        yield Finished(choice.finish_reason)
+                if chunk.usage is not None:
+                    yield UsageReport(chunk.usage.prompt_tokens or 0,
+                                      chunk.usage.completion_tokens or 0)
+            if not finished:
+                yield Finished(None)
+        except openai.APITimeoutError:
+            if not finished:
+                raise RequestTimeout(f"{self.base_url} stopped sending the reply for "
+                                     f"{self.timeout:g} s (timeout)") from None
+        except openai.APIConnectionError:
+            if not finished:
+                raise StreamCut(f"the connection to {self.base_url} was lost mid-reply") from None
+        except openai.APIError as exc:  # an error event inside the stream
+            raise StreamCut(f"the server ended the reply with an error: "
+                            f"{errors.server_message(exc)}") from None
+        finally:
+            await stream.close()
+
+    async def complete(self, model: str, messages: list[dict[str, str]],
+                       params: RequestParams | None = None, *,
+                       on_retry: Callable[[Retrying], None] | None = None) -> str:
+        """One whole reply (summaries, titles), with the same retries and errors."""
+        async for item in self._attempts(model, messages, params, stream=False):
+            if isinstance(item, Retrying):
+                if on_retry is not None:
+                    on_retry(item)
+                continue
+            choices = item.value.choices
+            return (choices[0].message.content or "") if choices else ""
+        raise AssertionError("unreachable: _attempts returns or raises")
+
+    async def _attempts(self, model: str, messages: list[dict[str, str]],
+                        params: RequestParams | None, *,
+                        stream: bool) -> AsyncIterator[Retrying | _Opened]:
+        """Send until it is accepted, yielding a Retrying before each wait; then the result."""
+        params = params or RequestParams()
+        retries = 0
+        fixed: set[str] = set()
+        while True:
+            kwargs = self._request_kwargs(model, messages, params, stream=stream)
+            try:
+                result = await self._sdk.chat.completions.create(**kwargs)
+            except openai.APIStatusError as exc:
+                param = errors.unsupported_param(exc)
+                if (param and param in kwargs and param not in fixed
+                        and len(fixed) < MAX_PARAM_FIXES):
+                    fixed.add(param)
+                    self._learn_refusal(model, param)
+                    continue
+                delay, reason = await self._retry_or_raise(exc, model, retries)
+                retries += 1
+                yield Retrying(retries, delay, reason)
+                await asyncio.sleep(delay)
+                continue
+            except openai.APIError as exc:
+                raise self._transport_error(exc) from None
+            yield _Opened(result)
+            return
+
+    def _request_kwargs(self, model: str, messages: list[dict[str, str]],
+                        params: RequestParams, *, stream: bool) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"model": model, "messages": messages}
+        reasoning = is_reasoning_model(model)
+        if not reasoning:
+            if params.temperature is not None:
+                kwargs["temperature"] = params.temperature
+            if params.top_p is not None:
+                kwargs["top_p"] = params.top_p
+        if params.max_output_tokens is not None:
+            name = "max_completion_tokens" if reasoning else "max_tokens"
+            kwargs[name] = params.max_output_tokens
+        if stream:
+            kwargs["stream"] = True
+            kwargs["stream_options"] = {"include_usage": True}
+        for param, instead in self._param_fixes.get(model, {}).items():
+            if param in kwargs:
+                value = kwargs.pop(param)
+                if instead is not None and instead not in self._param_fixes[model]:
+                    kwargs[instead] = value
+        return kwargs
+
+    def _learn_refusal(self, model: str, param: str) -> None:
+        """Remember, for this client and model, not to send ``param`` (or what to send instead)."""
+        swaps = {"max_tokens": "max_completion_tokens", "max_completion_tokens": "max_tokens"}
+        self._param_fixes.setdefault(model, {})[param] = swaps.get(param)
+
+    def refused_params(self, model: str) -> set[str]:
+        """Parameters learned to be refused for ``model`` by this server."""
+        return set(self._param_fixes.get(model, {}))
+
+    # --- retries and errors ---------------------------------------------------------------
+
+    def _backoff(self, retries: int) -> float:
+        """Exponential, capped, with jitter so many clients do not retry in lockstep."""
+        ceiling = min(self.backoff_max, self.backoff_base * (2 ** retries))
+        return ceiling * (0.5 + self._rng.random() / 2)
+
+    async def _retry_or_raise(self, exc: openai.APIStatusError, model: str,
+                              retries: int) -> tuple[float, str]:
+        """The wait before the next attempt, or raise the error this status means."""
+        status = exc.status_code
+        if status == 429:
+            fields = errors.error_fields(exc)
+            wait = errors.retry_after(exc)
+            if fields.get("code") == "insufficient_quota" or fields.get("type") == "insufficient_quota":
+                raise RateLimited(f"rate limited (429): {errors.server_message(exc)}",
+                                  retry_after=wait)
+            if retries >= self.max_retries:
+                raise RateLimited(f"rate limited (429) by {self.base_url}: still refused after "
+                                  f"{retries} retries; try again later", retry_after=wait)
+            if wait is not None and wait > self.backoff_max:
+                raise RateLimited(f"rate limited (429) by {self.base_url}: the server asks to "
+                                  f"wait {wait:.0f} s", retry_after=wait)
+            if wait is None:
+                return self._backoff(retries), "rate limited (429)"
+            return wait + self._rng.uniform(0, min(1.0, wait * 0.1)), "rate limited (429)"
+        if status >= 500:
+            if retries >= self.max_retries:
+                raise ServerError(f"server error ({status}) from {self.base_url} after {retries} "
+                                  f"retries: {errors.server_message(exc)}", status=status)
+            wait = errors.retry_after(exc)
+            delay = self._backoff(retries) if wait is None else min(wait, self.backoff_max)
+            return delay, f"server error ({status})"
+        raise await self._status_error(exc, model)
+
+    async def _status_error(self, exc: openai.APIStatusError, model: str) -> ClientError:
+        status = exc.status_code
+        if status in (401, 403):
+            return errors.auth_error(exc, key_withheld=self._key_withheld)
+        if status == 404 and errors.looks_like_model_error(exc, model):
+            return errors.model_not_found(model, self.base_url, await self._model_ids())
+        if errors.is_context_error(exc):
+            return errors.context_error(exc)
+        if status == 404:
+            available = await self._model_ids()
+            if available and model not in available:
+                return errors.model_not_found(model, self.base_url, available)
+        return errors.status_error(exc, self.base_url)
+
+    def _transport_error(self, exc: openai.APIError) -> ClientError:
+        if isinstance(exc, openai.APITimeoutError):
+            return RequestTimeout(f"no answer from {self.base_url} within {self.timeout:g} s "
+                                  "(timeout)")
+        if isinstance(exc, openai.APIConnectionError):
+            return ConnectFailed(f"cannot reach {self.base_url}: is the server running?",
+                                 base_url=self.base_url)
+        return BadRequest(f"unexpected answer from {self.base_url}: "
+                          f"{errors.server_message(exc)}", status=0)
+
+    async def _model_ids(self) -> list[str] | None:
+        """Model ids for suggestions; None when they cannot be listed."""
+        try:
+            return [m.id for m in await self.list_models()]
+        except ClientError:
+            return None
+
+    # --- models ------------------------------------------------------------------------------
+
+    async def list_models(self) -> list[ModelInfo]:
+        try:
+            page = await self._sdk.models.list()
+        except openai.APIStatusError as exc:
+            raise await self._status_error(exc, "") from None
+        except openai.APIError as exc:
+            raise self._transport_error(exc) from None
+        return [ModelInfo(id=m.id, context_window=_positive_int(getattr(m, "max_model_len", None)),
+                          owned_by=getattr(m, "owned_by", None)) for m in page.data]
+
+    async def server_context_window(self, model: str) -> int | None:
+        """What the server says its window is: vLLM's ``max_model_len``, llama.cpp's n_ctx."""
+        try:
+            models = await self.list_models()
+        except ClientError:
+            models = []
+        for info in models:
+            if info.id == model and info.context_window:
+                return info.context_window
+        if (urlsplit(self.base_url).hostname or "").lower() == OPENAI_HOST:
+            return None
+        try:
+            props = await self._sdk.get(self._root_url() + "/props", cast_to=object)
+        except Exception:  # any failure of an optional probe means "unknown"
+            return None
+        if not isinstance(props, dict):
+            return None
+        settings = props.get("default_generation_settings")
+        n_ctx = settings.get("n_ctx") if isinstance(settings, dict) else None
+        return _positive_int(n_ctx) or _positive_int(props.get("n_ctx"))
+
+    def _root_url(self) -> str:
+        """The server root (llama.cpp serves /props there, beside /v1)."""
+        return re.sub(r"/v1$", "", self.base_url)
+
+
+def _positive_int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None

@@ -1,0 +1,247 @@
+"""Errors of the model client, and the translation of the SDK's exceptions into them.
+
+Every failure reaches the user as one specific sentence (what went wrong, where, what to do),
+never as an SDK traceback; the subclasses carry the facts the flow acts on (the context limit,
+the models that do exist, ...). This module also reads the facts out of server error bodies,
+whose wording differs between OpenAI, vLLM and llama.cpp.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from email.utils import parsedate_to_datetime
+from time import time
+from typing import Any
+
+import openai
+
+MAX_DETAIL = 300
+
+
+class ClientError(Exception):
+    """Base of every client failure; ``str(e)`` is the one-line message for the user."""
+
+    exit_code: int = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class AuthError(ClientError):
+    """401 / 403."""
+
+
+class ModelNotFound(ClientError):
+    def __init__(self, message: str, *, model: str, available: list[str]) -> None:
+        super().__init__(message)
+        self.model = model
+        self.available = available
+
+
+class RateLimited(ClientError):
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ServerError(ClientError):
+    def __init__(self, message: str, *, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class ConnectFailed(ClientError):
+    def __init__(self, message: str, *, base_url: str) -> None:
+        super().__init__(message)
+        self.base_url = base_url
+
+
+class RequestTimeout(ClientError):
+    pass
+
+
+class StreamCut(ClientError):
+    """The connection dropped mid-reply; the deltas already yielded are the partial reply."""
+
+
+class ContextLengthExceeded(ClientError):
+    def __init__(self, message: str, *, limit: int | None = None,
+                 requested: int | None = None) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.requested = requested
+
+
+class BadRequest(ClientError):
+    def __init__(self, message: str, *, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+# --- reading server error bodies ------------------------------------------------------------
+
+def error_fields(exc: openai.APIError) -> dict[str, Any]:
+    """The ``error`` object of the body (the SDK already unwrapped it), or {}."""
+    return exc.body if isinstance(exc.body, dict) else {}
+
+
+def server_message(exc: openai.APIError) -> str:
+    """The server's own explanation, on one line and bounded."""
+    fields = error_fields(exc)
+    message = fields.get("message")
+    if not isinstance(message, str) or not message:
+        message = exc.body if isinstance(exc.body, str) and exc.body else exc.message
+    message = " ".join(str(message).split())
+    return message if len(message) <= MAX_DETAIL else message[:MAX_DETAIL - 1] + "…"
+
+
+_CONTEXT_HINT = re.compile(r"context length|context window|context size|maximum context|"
+                           r"too many tokens|exceeds? the (?:configured |available )?"
+                           r"(?:limit|context)", re.I)
+_LIMIT = (re.compile(r"maximum context length is (\d+)", re.I),
+          re.compile(r"limit of (\d+) tokens", re.I),
+          re.compile(r"context (?:size|window|length) (?:is |of )?(\d+)", re.I))
+_REQUESTED = (re.compile(r"(?:resulted in|requested|request has) (\d+)(?: input)? tokens", re.I),
+              re.compile(r"(\d+) tokens? (?:in|for) the prompt", re.I))
+
+
+def is_context_error(exc: openai.APIStatusError) -> bool:
+    fields = error_fields(exc)
+    if fields.get("code") == "context_length_exceeded":
+        return True
+    if fields.get("type") == "exceed_context_size_error":  # llama.cpp
+        return True
+    return exc.status_code in (400, 413) and bool(_CONTEXT_HINT.search(server_message(exc)))
+
+
+def parse_context_numbers(exc: openai.APIStatusError) -> tuple[int | None, int | None]:
+    """(limit, requested) from the body fields llama.cpp sends, else from the message text."""
+    fields = error_fields(exc)
+    limit = fields.get("n_ctx") if isinstance(fields.get("n_ctx"), int) else None
+    requested = (fields.get("n_prompt_tokens")
+                 if isinstance(fields.get("n_prompt_tokens"), int) else None)
+    message = server_message(exc)
+    if limit is None:
+        limit = _first_int(_LIMIT, message)
+    if requested is None:
+        requested = _first_int(_REQUESTED, message)
+    return limit, requested
+
+
+def _first_int(patterns: tuple[re.Pattern[str], ...], text: str) -> int | None:
+    for pattern in patterns:
+        match = pattern.search(text)
+        if match:
+            return int(match.group(1))
+    return None
+
+
+_UNSUPPORTED = re.compile(r"Unsupported (?:parameter|value): '([\w.]+)'|"
+                          r"Unrecognized request arguments? supplied: ([\w.]+)|"
+                          r"'([\w.]+)' is not supported with this model", re.I)
+
+
+def unsupported_param(exc: openai.APIStatusError) -> str | None:
+    """The request parameter a 400 names as unsupported, if that is what it says."""
+    if exc.status_code not in (400, 422):
+        return None
+    fields = error_fields(exc)
+    if fields.get("code") in ("unsupported_parameter", "unsupported_value"):
+        param = fields.get("param")
+        if isinstance(param, str) and param:
+            return param
+    match = _UNSUPPORTED.search(server_message(exc))
+    if match:
+        return next(group for group in match.groups() if group)
+    return None
+
+
+def retry_after(exc: openai.APIStatusError) -> float | None:
+    """Seconds the server asks to wait: ``retry-after-ms``, ``retry-after`` (seconds or date)."""
+    headers = exc.response.headers
+    try:
+        if "retry-after-ms" in headers:
+            return max(float(headers["retry-after-ms"]) / 1000, 0.0)
+    except ValueError:
+        pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        return max(parsedate_to_datetime(value).timestamp() - time(), 0.0)
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+# --- messages ---------------------------------------------------------------------------------
+
+def auth_error(exc: openai.APIStatusError, *, key_withheld: bool) -> AuthError:
+    detail = server_message(exc)
+    if exc.status_code == 403:
+        return AuthError(f"the server refused access (403): {detail}")
+    hint = "set OPENAI_API_KEY or api_key in the config file"
+    if key_withheld:
+        hint += (" (no key was sent: a key only goes to api.openai.com unless it was configured"
+                 " together with this base URL)")
+    return AuthError(f"the server rejected the API key (401): {hint}. Server said: {detail}")
+
+
+def model_not_found(model: str, base_url: str, available: list[str] | None) -> ModelNotFound:
+    message = f"model '{model}' not found on {base_url}"
+    names = available or []
+    if available is None:
+        message += " (could not list the available models)"
+    elif not available:
+        message += " (the server lists no models)"
+    else:
+        close = difflib.get_close_matches(model, names, n=3, cutoff=0.5)
+        if close:
+            message += ": did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
+        shown = names[:8]
+        more = f" and {len(names) - len(shown)} more" if len(names) > len(shown) else ""
+        message += f" Available: {', '.join(shown)}{more}"
+    return ModelNotFound(message, model=model, available=names)
+
+
+def looks_like_model_error(exc: openai.APIStatusError, model: str) -> bool:
+    """A 404 about the model (not a wrong URL): OpenAI's code, or the model named in the text."""
+    fields = error_fields(exc)
+    if fields.get("code") == "model_not_found":
+        return True
+    message = server_message(exc).lower()
+    named = bool(model) and model.lower() in message
+    return named or ("model" in message and "not" in message)
+
+
+def context_error(exc: openai.APIStatusError) -> ContextLengthExceeded:
+    limit, requested = parse_context_numbers(exc)
+    if limit is not None and requested is not None:
+        numbers = f"the request needs {requested} tokens, the model takes {limit}"
+    elif limit is not None:
+        numbers = f"the model takes {limit} tokens"
+    else:
+        numbers = server_message(exc)
+    return ContextLengthExceeded(f"the conversation is too long for the model's context window:"
+                                 f" {numbers}", limit=limit, requested=requested)
+
+
+def status_error(exc: openai.APIStatusError, base_url: str) -> ClientError:
+    """Any other refusal: say which status and what the server explained."""
+    status = exc.status_code
+    detail = server_message(exc)
+    if status == 404:
+        return BadRequest(f"{base_url} has no such endpoint (404): check the base URL "
+                          f"(OpenAI-compatible servers usually end in /v1). Server said: {detail}",
+                          status=status)
+    if status >= 500:
+        return ServerError(f"server error ({status}) from {base_url}: {detail}", status=status)
+    return BadRequest(f"the server rejected the request ({status}): {detail}", status=status)
