@@ -334,7 +334,9 @@ class ChatClient:
         try:
             page = await self._sdk.models.list()
         except openai.APIStatusError as exc:
-            raise await self._status_error(exc, "") from None
+            if exc.status_code in (401, 403):
+                raise errors.auth_error(exc, key_withheld=self._key_withheld) from None
+            raise errors.status_error(exc, self.base_url) from None
         except openai.APIError as exc:
             raise self._transport_error(exc) from None
         return [ModelInfo(id=m.id, context_window=_positive_int(getattr(m, "max_model_len", None)),
