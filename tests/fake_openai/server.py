@@ -30,9 +30,9 @@ from tests.fake_openai.scripts import (
     unsupported_param_body,
 )
 from tests.fake_openai.tokens import count_messages, split_tokens
+from tests.fake_openai.wire import CREATED, Reply
 
 DEFAULT_MODELS = ["gpt-4o-mini", "gpt-4o", "gpt-4.1", "o3-mini", "gpt-5-mini"]
-CREATED = 1_700_000_000
 
 Responder = Callable[[dict[str, Any]], "Script | None"]
 
@@ -311,7 +311,7 @@ class _Handler(BaseHTTPRequestHandler):
         if limit is not None and len(pieces) > limit:
             pieces = pieces[:limit]
             finish = finish or "length"
-        reply = _Reply(id=fake._next_id(), model=model, pieces=pieces,
+        reply = Reply(id=fake._next_id(), model=model, pieces=pieces,
                        finish=finish or "stop", prompt_tokens=prompt)
         if body.get("stream"):
             options = body.get("stream_options") or {}
@@ -319,7 +319,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send_json(200, reply.completion())
 
-    def _stream(self, reply: _Reply, script: Script, include_usage: bool) -> None:
+    def _stream(self, reply: Reply, script: Script, include_usage: bool) -> None:
         fake = self.fake
         tps = script.tps if script.tps is not None else fake.tps
         self.send_response(200)
@@ -466,47 +466,3 @@ class _Handler(BaseHTTPRequestHandler):
             entry["max_model_len"] = self.fake.max_model_len[model]
         return entry
 
-
-@dataclass
-class _Reply:
-    id: str
-    model: str
-    pieces: list[str]
-    finish: str
-    prompt_tokens: int
-
-    def usage(self) -> dict[str, Any]:
-        completion = len(self.pieces)
-        return {"prompt_tokens": self.prompt_tokens, "completion_tokens": completion,
-                "total_tokens": self.prompt_tokens + completion,
-                "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-                "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0,
-                                              "accepted_prediction_tokens": 0,
-                                              "rejected_prediction_tokens": 0}}
-
-    def _envelope(self, obj: str) -> dict[str, Any]:
-        return {"id": self.id, "object": obj, "created": CREATED, "model": self.model,
-                "service_tier": "default", "system_fingerprint": "fp_fake"}
-
-    def chunk(self, delta: dict[str, Any], finish: str | None,
-              include_usage: bool) -> dict[str, Any]:
-        out = self._envelope("chat.completion.chunk")
-        out["choices"] = [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]
-        if include_usage:
-            out["usage"] = None
-        return out
-
-    def usage_chunk(self) -> dict[str, Any]:
-        out = self._envelope("chat.completion.chunk")
-        out["choices"] = []
-        out["usage"] = self.usage()
-        return out
-
-    def completion(self) -> dict[str, Any]:
-        out = self._envelope("chat.completion")
-        message = {"role": "assistant", "content": "".join(self.pieces), "refusal": None,
-                   "annotations": []}
-        out["choices"] = [{"index": 0, "message": message, "logprobs": None,
-                           "finish_reason": self.finish}]
-        out["usage"] = self.usage()
-        return out
