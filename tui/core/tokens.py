@@ -273,10 +273,27 @@ class DraftCounter:
                 chunks.append(line)
                 continue
             for piece in self._SENTENCES.findall(line):
-                # No sentence ends (base64, minified code): fixed slices, recounted from the edit on.
-                for start in range(0, len(piece), self.LONG_LINE):
-                    chunks.append(piece[start:start + self.LONG_LINE])
+                chunks.extend(self._slices(piece))
         return chunks
+
+    def _slices(self, piece: str) -> list[str]:
+        """A long run without sentence ends, cut before a space every LONG_LINE chars or so.
+
+        Cutting before a space keeps BPE's split (the space starts the next token); a run
+        with no spaces at all (base64) is cut blindly and may over-count by a token per cut.
+        """
+        slices: list[str] = []
+        start = 0
+        while len(piece) - start > self.LONG_LINE:
+            cut = piece.rfind(" ", start + 1, start + self.LONG_LINE + 1)
+            if cut < 0:
+                cut = piece.find(" ", start + self.LONG_LINE, start + 2 * self.LONG_LINE)
+            if cut < 0:
+                cut = start + self.LONG_LINE
+            slices.append(piece[start:cut])
+            start = cut
+        slices.append(piece[start:])
+        return slices
 
     def update(self, text: str) -> int:
         """Tokens in ``text`` (content only, no message overhead)."""
