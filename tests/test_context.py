@@ -416,3 +416,22 @@ def test_plan_summary_chunks_clip_a_giant_message() -> None:
     request = summary_prompt(chunks[1], None)
     size = sum(exact_counter().count_message(m["role"], m["content"]) for m in request)
     assert size + REPLY_PRIMING <= budget.available
+
+
+def test_a_summary_ending_mid_turn_is_not_folded_twice() -> None:
+    history = chat(13, 100)
+    budget = budget_for(8192, None)
+    # a summary that stopped inside turn 0 (after its question): the turn is sent whole ...
+    partial = make_summary("000000", "Asked about question 0.")
+    result = plan(history, budget, summary=partial)
+    assert result.sent_ids == [m.id for m in history] and result.dropped_ids == []
+    # ... and the part already folded in is not asked to be summarized again
+    assert result.to_summarize and all(m.id > "000000" for m in result.to_summarize)
+
+
+def test_plan_summary_chunks_keep_turns_together() -> None:
+    messages = chat(40, 100)
+    chunks = plan_summary_chunks(messages, budget_for(4096, None), exact_counter())
+    assert len(chunks) > 1
+    for chunk in chunks:
+        assert chunk[0].role == Role.USER and chunk[-1].role == Role.ASSISTANT

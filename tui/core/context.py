@@ -226,6 +226,9 @@ def plan_request(*, system_prompt: str, history: list[Message], summary: Summary
                 remaining -= turn_tokens[cut]
                 cut += 1
             to_summarize = [m for turn in pending_turns[:cut] for m in turn]
+            if use_summary is not None:  # a turn the summary covers in part: fold the rest
+                to_summarize = [m for m in to_summarize
+                                if m.id > use_summary.last_message_id]
         start = 0
         if apply_correction(full, correction) > available:
             if apply_correction(base + summary_tokens + newest, correction) > available:
@@ -336,24 +339,32 @@ def plan_summary_chunks(messages: list[Message], budget: Budget, counter: TokenC
         allowance = max(allowance, counter.count_text(previous.content))
     capacity = max(32, budget.available - instructions - allowance)
 
+    # Pack whole turns, so a failure between pieces leaves the summary ending at a turn's
+    # end; a turn bigger than a piece is split between messages.
     chunks: list[list[Message]] = []
     current: list[Message] = []
     used = 0
-    for message in messages:
-        if not is_sendable(message):
+    for turn in split_turns([m for m in messages if is_sendable(m)]):
+        sizes = [counts(m) + _LINE_OVERHEAD for m in turn]
+        if used + sum(sizes) <= capacity:
+            current.extend(turn)
+            used += sum(sizes)
             continue
-        size = counts(message) + _LINE_OVERHEAD
-        if size > capacity:
-            if current:
-                chunks.append(current)
-                current, used = [], 0
-            chunks.append([_clip_to(message, capacity - _LINE_OVERHEAD * 4, counter)])
-            continue
-        if used + size > capacity and current:
+        if current:
             chunks.append(current)
             current, used = [], 0
-        current.append(message)
-        used += size
+        for message, size in zip(turn, sizes):
+            if size > capacity:
+                if current:
+                    chunks.append(current)
+                    current, used = [], 0
+                chunks.append([_clip_to(message, capacity - _LINE_OVERHEAD * 4, counter)])
+                continue
+            if used + size > capacity and current:
+                chunks.append(current)
+                current, used = [], 0
+            current.append(message)
+            used += size
     if current:
         chunks.append(current)
     return chunks

@@ -65,6 +65,7 @@ class ContextMeter:
         self._older = 0  # every sent message before the newest user message's turn
         self._last_turn = 0  # the newest turn
         self._summary_tokens = 0  # the summary message, when the strategy uses it
+        self._last_covered = False  # the summary covers the newest turn too
         self._counts: dict[str, int] = {}
 
     def set_conversation(self, *, system_prompt: str, history: list[Message],
@@ -90,10 +91,17 @@ class ContextMeter:
             return
         n = self._count(message)
         if message.role == Role.USER:
-            self._older += self._last_turn
+            self._older += 0 if self._last_covered else self._last_turn
             self._last_turn = n
+            self._last_covered = self._covers(message)
         else:
             self._last_turn += n
+            self._last_covered = self._last_covered and self._covers(message)
+
+    def _covers(self, message: Message) -> bool:
+        """Whether the summary in use covers ``message`` (so it is not sent)."""
+        return self._summary_tokens > 0 and self._summary is not None and (
+            message.id <= self._summary.last_message_id)
 
     def update_message(self, message: Message) -> None:
         """A stored message changed (a streamed reply finished): re-sum from counts."""
@@ -115,14 +123,16 @@ class ContextMeter:
             self._label = self.counter.encoding_label
             self._counts = {}
         turns = split_turns(self._history)
-        covered = 0
         use_summary = self._strategy == Strategy.SUMMARIZE and self._summary is not None
+        # Unlike plan_request, the newest turn may be covered too: once a draft is sent it is
+        # an older turn. Without a draft it is sent regardless (_last_covered is ignored).
+        covered = 0
         if use_summary:
             assert self._summary is not None
             last_id = self._summary.last_message_id
-            while covered < len(turns) - 1 and turn_end_id(turns[covered]) <= last_id:
+            while covered < len(turns) and turn_end_id(turns[covered]) <= last_id:
                 covered += 1
-        sizes = [sum(self._count(m) for m in turn if is_sendable(m)) for turn in turns[covered:]]
+        sizes = [sum(self._count(m) for m in turn if is_sendable(m)) for turn in turns]
         fixed = REPLY_PRIMING
         if self._system_prompt:
             fixed += self.counter.count_message("system", self._system_prompt)
@@ -132,8 +142,9 @@ class ContextMeter:
             self._summary_tokens = self.counter.count_message(
                 "system", summary_message(self._summary)["content"])
         self._fixed = fixed
-        self._older = sum(sizes[:-1])
+        self._older = sum(sizes[covered:-1])
         self._last_turn = sizes[-1] if sizes else 0
+        self._last_covered = bool(turns) and covered == len(turns)
 
     def reading(self, draft: str = "") -> MeterReading:
         """The meter for the request that sending ``draft`` would make; cheap per keystroke."""
@@ -143,7 +154,8 @@ class ContextMeter:
         available = budget.available
         if draft:
             user = MESSAGE_OVERHEAD + self.counter.count_text("user") + self._draft.update(draft)
-            older, newest = self._older + self._last_turn, user
+            older = self._older + (0 if self._last_covered else self._last_turn)
+            newest = user
         else:
             older, newest = self._older, self._last_turn
         base = self._fixed
