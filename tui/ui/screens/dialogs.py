@@ -1,0 +1,74 @@
+"""Small modal dialogs: rename a conversation, confirm a deletion."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label
+
+from tui.ui.widgets.literal import literal
+
+
+class RenameScreen(ModalScreen[str | None]):
+    """Edit a title; dismisses with the new title, or None when cancelled."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str) -> None:
+        super().__init__(classes="dialog-screen")
+        self._title = title
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Rename conversation", classes="dialog-title")
+            yield Input(self._title, placeholder="Title", id="rename-input")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Rename", variant="primary", id="rename-ok")
+                yield Button("Cancel", id="rename-cancel")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.dismiss(event.value.strip())
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "rename-ok":
+            self.dismiss(self.query_one(Input).value.strip())
+        else:
+            self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """Ask a yes/no question; y/Enter on the default button confirms, n/Escape cancels."""
+
+    BINDINGS = [
+        Binding("escape,n", "answer(False)", "Cancel"),
+        Binding("y", "answer(True)", "Confirm"),
+    ]
+
+    def __init__(self, question: str, *, confirm_label: str = "Delete") -> None:
+        super().__init__(classes="dialog-screen")
+        self._question = question
+        self._confirm_label = confirm_label
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(literal(self._question), classes="dialog-question")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(self._confirm_label, variant="error", id="confirm-yes")
+                yield Button("Cancel", id="confirm-no")
+
+    def on_mount(self) -> None:
+        self.query_one("#confirm-no", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "confirm-yes")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)

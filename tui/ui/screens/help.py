@@ -1,0 +1,61 @@
+"""The help screen: every key binding, grouped by where it applies.
+
+It is built from the widgets' own BINDINGS, so it cannot drift from what the keys do.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Label, Static
+
+KEY_NAMES = {
+    "ctrl": "Ctrl", "alt": "Alt", "shift": "Shift", "pageup": "PgUp", "pagedown": "PgDn",
+    "escape": "Esc", "enter": "Enter", "delete": "Del", "up": "↑", "down": "↓",
+    "question_mark": "?", "slash": "/", "home": "Home", "end": "End",
+}
+
+
+def key_label(key: str) -> str:
+    """"ctrl+pageup" -> "Ctrl+PgUp"; single letters stay as typed (case matters)."""
+    parts = key.split("+")
+    return "+".join(KEY_NAMES.get(p, p.upper() if len(p) > 1 and p[0] == "f" else p)
+                    for p in parts)
+
+
+def binding_rows(bindings: list[Binding]) -> list[tuple[str, str]]:
+    rows: dict[str, list[str]] = {}
+    for binding in bindings:
+        if not binding.description:
+            continue
+        keys = [key_label(k.strip()) for k in binding.key.split(",")]
+        rows.setdefault(binding.description, []).extend(keys)
+    return [(" / ".join(dict.fromkeys(keys)), description)
+            for description, keys in rows.items()]
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,f1,q,question_mark", "close", "Close")]
+
+    def __init__(self, sections: list[tuple[str, list[Binding]]]) -> None:
+        super().__init__(classes="dialog-screen")
+        self._sections = sections
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog dialog-wide", id="help-dialog"):
+            yield Label("Keys  (Esc closes; ctrl+p opens the command palette)",
+                        classes="dialog-title")
+            with VerticalScroll(id="help-body"):
+                for title, bindings in self._sections:
+                    yield Label(title, classes="help-section")
+                    rows = binding_rows(bindings)
+                    width = max((len(keys) for keys, _ in rows), default=0) + 2
+                    lines = [Content.assemble((keys.ljust(width), "bold $accent"), description)
+                             for keys, description in rows]
+                    yield Static(Content("\n").join(lines), classes="help-table")
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,724 @@
+"""The main screen: sidebar, chat pane, composer, status line.
+
+It turns keys into Store / ChatFlow calls and renders the flow's events. Replies stream in
+Textual workers (one per conversation), so the UI never blocks and a chat keeps streaming in
+the background while another one is shown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Callable, Iterable
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, TextArea
+
+from tui.core import chat as flow_events
+from tui.core.config import ConfigError, save_settings
+from tui.core.models import Conversation, Message, MessageStatus, Role, Strategy
+from tui.core.services import Services, needs_setup
+from tui.core.store import NotFound, StoreError
+from tui.ui.screens.dialogs import ConfirmScreen, RenameScreen
+from tui.ui.screens.export_file import write_export
+from tui.ui.screens.live import LiveStream, LiveStreams
+from tui.ui.screens.model_picker import ModelPickerScreen
+from tui.ui.screens.system_prompt import SystemPromptScreen
+from tui.ui.widgets.chat_pane import ChatPane
+from tui.ui.widgets.composer import Composer
+from tui.ui.widgets.conversation_list import ConversationList, display_title
+from tui.ui.widgets.message_blocks import AssistantBlock, ChatBlock
+from tui.ui.widgets.setup_panel import SetupPanel
+from tui.ui.widgets.sidebar import Sidebar
+from tui.ui.widgets.status_line import StatusLine
+
+# Messages mounted when a conversation opens, and per "load older" step.
+MESSAGE_PAGE = 50
+# Meter refresh while typing: at most this often (seconds).
+METER_THROTTLE = 0.15
+# A search hit deep in a long chat: how many pages back we look for it.
+MAX_JUMP_PAGES = 40
+STRATEGY_CYCLE = [Strategy.SUMMARIZE, Strategy.TRUNCATE, Strategy.OFF]
+EMPTY_PANE = "No messages yet. Type below and press Enter."
+
+
+class MainScreen(Screen):
+    BINDINGS = [
+        Binding("ctrl+n", "new_chat", "New chat", priority=True),
+        Binding("alt+up,ctrl+pageup", "previous_chat", "Previous chat", priority=True,
+                show=False),
+        Binding("alt+down,ctrl+pagedown", "next_chat", "Next chat", priority=True,
+                show=False),
+        Binding("ctrl+b", "toggle_sidebar", "Sidebar", priority=True, show=False),
+        Binding("ctrl+f", "focus_search", "Search", priority=True),
+        Binding("slash", "focus_search", "Search", show=False),
+        Binding("ctrl+l", "focus_list", "Conversation list", priority=True, show=False),
+        Binding("ctrl+t", "focus_composer", "Composer", priority=True, show=False),
+        Binding("ctrl+o", "focus_messages", "Messages", priority=True, show=False),
+        Binding("escape", "cancel_stream", "Stop reply", priority=True),
+        Binding("ctrl+r", "regenerate", "Regenerate / retry", priority=True),
+        Binding("ctrl+y", "copy", "Copy reply", priority=True, show=False),
+        Binding("ctrl+e", "export", "Export", priority=True, show=False),
+        Binding("f2", "rename", "Rename", show=False),
+        Binding("f3", "pick_model", "Model"),
+        Binding("f4", "edit_system_prompt", "System prompt", show=False),
+        Binding("f5", "cycle_strategy", "Strategy", show=False),
+        Binding("f8", "delete", "Delete chat", show=False),
+        Binding("f9", "pin", "Pin / unpin", show=False),
+        Binding("f10", "archive", "Archive / unarchive", show=False),
+    ]
+
+    def __init__(self, services: Services, *, now: Callable[[], datetime] | None = None,
+                 conversation_page: int = 50) -> None:
+        super().__init__()
+        self.services = services
+        self._now = now
+        self._conversation_page = conversation_page
+        self.conversation: Conversation | None = None
+        self.meter = None
+        self.streams = LiveStreams()
+        self.show_archived = False
+        # Live-only notes per conversation (truncation markers): (sort key, text).
+        self.notices: dict[str, list[tuple[str, str]]] = {}
+        # FlowFailed.kind per failed message id, for the error hint after a reload.
+        self.error_kinds: dict[str, str] = {}
+        self.drafts: dict[str | None, str] = {}
+        self._meter_timer: Timer | None = None
+
+    # -- layout ------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="main"):
+            yield Sidebar(now=self._now, page_size=self._conversation_page, id="sidebar")
+            with Vertical(id="chat-column"):
+                if needs_setup(self.services.settings):
+                    yield SetupPanel(id="setup")
+                yield ChatPane(id="chat")
+                yield Composer(id="composer")
+                yield StatusLine(id="status")
+        yield Footer()
+
+    @property
+    def store(self):
+        return self.services.store
+
+    @property
+    def pane(self) -> ChatPane:
+        return self.query_one(ChatPane)
+
+    @property
+    def composer(self) -> Composer:
+        return self.query_one(Composer)
+
+    @property
+    def status(self) -> StatusLine:
+        return self.query_one(StatusLine)
+
+    @property
+    def sidebar(self) -> Sidebar:
+        return self.query_one(Sidebar)
+
+    @property
+    def conversation_list(self) -> ConversationList:
+        return self.query_one(ConversationList)
+
+    async def on_mount(self) -> None:
+        self.conversation_list.page_loader = self._load_page
+        self.conversation_list.reload()
+        latest = self.store.latest_conversation()
+        if latest is not None:
+            await self.open_conversation(latest.id)
+        else:
+            await self._show_empty()
+        self.composer.focus()
+
+    def _load_page(self, limit: int, offset: int) -> list[Conversation]:
+        return self.store.list_conversations(limit=limit, offset=offset,
+                                             archived=self.show_archived)
+
+    # -- opening conversations ---------------------------------------------------------------
+
+    async def _show_empty(self) -> None:
+        self.conversation = None
+        self.meter = None
+        self.conversation_list.set_current(None)
+        await self.pane.show(None, [], placeholder=EMPTY_PANE)
+        self._refresh_status()
+
+    async def open_conversation(self, conversation_id: str, *,
+                                message_id: str | None = None) -> None:
+        """Show a conversation (at ``message_id`` for a search hit), keeping drafts apart."""
+        previous = self.conversation.id if self.conversation else None
+        if previous != conversation_id:
+            self.drafts[previous] = self.composer.text
+        try:
+            self.conversation = self.store.get_conversation(conversation_id)
+        except NotFound:
+            self.notify("That conversation no longer exists.", severity="warning")
+            self.conversation_list.reload()
+            return
+        self.conversation_list.set_current(conversation_id)
+        await self._reload_pane(message_id)
+        if previous != conversation_id:
+            self.composer.set_draft(self.drafts.pop(conversation_id, ""))
+        self._rebuild_meter()
+
+    async def _reload_pane(self, message_id: str | None = None) -> None:
+        conversation = self.conversation
+        if conversation is None:
+            return
+        cid = conversation.id
+        messages = self.store.load_messages(cid, limit=MESSAGE_PAGE)
+        has_older = len(messages) == MESSAGE_PAGE
+        if message_id is not None:
+            pages = 0
+            while has_older and pages < MAX_JUMP_PAGES and message_id not in {
+                    m.id for m in messages}:
+                older = self.store.load_messages(cid, limit=MESSAGE_PAGE,
+                                                 before_id=messages[0].id)
+                messages = older + messages
+                has_older = len(older) == MESSAGE_PAGE
+                pages += 1
+        live = self.streams.get(cid)
+        live_text = {live.message_id: live.text} if live and live.message_id else {}
+        await self.pane.show(cid, messages, summaries=self.store.list_summaries(cid),
+                             notices=self.notices.get(cid, []), live=live_text,
+                             has_older=has_older, placeholder=EMPTY_PANE)
+        for block in self.pane.blocks:
+            kind = self.error_kinds.get(block.sort_key.split("~")[0])
+            if kind is not None and hasattr(block, "kind"):
+                block.kind = kind
+        if message_id is not None:
+            target = self.pane.block(message_id)
+            if target is not None:
+                target.add_class("-search-hit")
+                self.pane.anchor(False)
+                self.call_after_refresh(self.pane.scroll_to_widget, target, animate=False,
+                                        top=True)
+
+    @on(ChatPane.NeedOlder)
+    def _load_older(self, event: ChatPane.NeedOlder) -> None:
+        if self.conversation is None or event.conversation_id != self.conversation.id:
+            return
+        older = self.store.load_messages(event.conversation_id, limit=MESSAGE_PAGE,
+                                         before_id=event.before_id)
+        self.pane.prepend(older, has_older=len(older) == MESSAGE_PAGE)
+
+    @on(ConversationList.Open)
+    async def _open_from_list(self, event: ConversationList.Open) -> None:
+        await self.open_conversation(event.conversation_id, message_id=event.message_id)
+        if event.message_id is None:
+            self.composer.focus()
+
+    @on(Sidebar.SearchRequested)
+    def _search(self, event: Sidebar.SearchRequested) -> None:
+        if not event.query:
+            self.conversation_list.reload()
+            return
+        self._run_search(event.query, event.open_first)
+
+    @work(exclusive=True, group="search", thread=True)
+    def _run_search(self, query: str, open_first: bool) -> None:
+        try:
+            hits = self.store.search(query, limit=100, include_archived=True)
+        except StoreError as error:
+            self.app.call_from_thread(self.notify, str(error), severity="error")
+            return
+        self.app.call_from_thread(self._show_hits, query, hits, open_first)
+
+    def _show_hits(self, query: str, hits, open_first: bool) -> None:
+        if self.sidebar.search_box.value.strip() != query:
+            return  # typing went on: a newer search is coming
+        self.conversation_list.show_hits(hits)
+        if open_first and hits:
+            self.conversation_list.open_highlighted()
+
+    # -- sending and streaming -------------------------------------------------------------
+
+    @on(Composer.Submitted)
+    async def _send(self, event: Composer.Submitted) -> None:
+        if needs_setup(self.services.settings):
+            self.notify("Set an API key or a server URL first (see the panel above).",
+                        severity="warning")
+            return
+        if self.conversation is None:
+            conversation = self.services.flow.new_conversation()
+            self.conversation = conversation
+            self.conversation_list.reload()
+            await self.open_conversation(conversation.id)
+        cid = self.conversation.id
+        if cid in self.streams:
+            self.notify("A reply is still streaming in this chat: press Esc to stop it, "
+                        "or wait. Your draft is kept.", severity="warning")
+            return
+        self._start_flow(cid, self.services.flow.send(cid, event.text), sent_text=event.text)
+
+    def _start_flow(self, cid: str, events, *, sent_text: str | None = None,
+                    reload_first: bool = False) -> LiveStream:
+        live = LiveStream(cid, sent_text=sent_text, reload_first=reload_first)
+        self.streams[cid] = live
+        live.worker = self.run_worker(self._run_flow(live, events), group=f"flow-{cid}",
+                                      exit_on_error=False)
+        self._refresh_status()
+        return live
+
+    def _is_current(self, cid: str) -> bool:
+        return self.conversation is not None and self.conversation.id == cid
+
+    async def _run_flow(self, live: LiveStream, events) -> None:
+        cid = live.conversation_id
+        try:
+            async for event in events:
+                if live.reload_first:
+                    live.reload_first = False
+                    if self._is_current(cid):
+                        await self._reload_pane()
+                await self._on_flow_event(live, event)
+        except asyncio.CancelledError:
+            self._after_cancel(live)
+            raise
+        except Exception as error:  # a store or programming error: show it, keep going
+            self._show_failure(live, str(error) or type(error).__name__, "error")
+        finally:
+            if self.streams.get(cid) is live:
+                del self.streams[cid]
+            self._refresh_status()
+
+    async def _on_flow_event(self, live: LiveStream, event) -> None:
+        cid = live.conversation_id
+        current = self._is_current(cid)
+        if isinstance(event, flow_events.AssistantDelta):
+            live.parts.append(event.text)
+            if current:
+                self.pane.append_delta(event.message_id, event.text)
+            return
+        if isinstance(event, flow_events.UserMessageStored):
+            live.user_message = event.message
+            live.state = "waiting for the model…"
+            if current:
+                self.pane.add_message(event.message)
+                if self.meter is not None:
+                    self.meter.append(event.message)
+                if live.sent_text is not None and self.composer.text == live.sent_text:
+                    self.composer.clear()
+            elif live.sent_text is not None:
+                if self.drafts.get(cid) == live.sent_text:
+                    self.drafts.pop(cid)
+            self.conversation_list.reload()
+        elif isinstance(event, flow_events.TitleUpdated):
+            if current:
+                self.conversation = self.store.get_conversation(cid)
+            self.conversation_list.reload()
+        elif isinstance(event, flow_events.ContextNotice):
+            self._on_notice(live, event, current)
+        elif isinstance(event, flow_events.AssistantStarted):
+            live.message_id = event.message.id
+            live.parts = []
+            live.state, live.kind = "streaming…", "streaming"
+            if current:
+                self.pane.add_message(event.message, live_text="")
+        elif isinstance(event, flow_events.RetryWait):
+            live.state = f"retrying in {event.delay:.0f}s ({event.reason})"
+            live.kind = "retrying"
+        elif isinstance(event, flow_events.AssistantFinished):
+            if current:
+                self.pane.finish_message(event.message)
+                if self.meter is not None:
+                    self.meter.append(event.message)
+            if self.streams.get(cid) is live:
+                del self.streams[cid]
+            self.conversation_list.reload()
+        elif isinstance(event, flow_events.FlowFailed):
+            self._on_failed(live, event, current)
+        self._refresh_status()
+
+    def _on_notice(self, live: LiveStream, event, current: bool) -> None:
+        cid = live.conversation_id
+        if event.kind == "summarized" and event.summary is not None:
+            if current:
+                self.pane.add_summary(event.summary)
+                self._rebuild_meter()
+            return
+        if event.kind == "window_learned" and live.message_id is not None:
+            # The core deleted the reply that hit the limit and tries again.
+            if current:
+                self.pane.remove_key(live.message_id)
+            live.message_id = None
+        anchor = live.user_message.id if live.user_message else "~"
+        notes = self.notices.setdefault(cid, [])
+        key = f"{anchor}~notice~{len(notes):03d}"
+        notes.append((key, event.text))
+        if current:
+            self.pane.add_notice(key, event.text)
+        if event.kind == "summary_failed":
+            self.notify(event.text, severity="warning")
+
+    def _on_failed(self, live: LiveStream, event, current: bool) -> None:
+        cid = live.conversation_id
+        if self.streams.get(cid) is live:
+            del self.streams[cid]
+        if event.kind == "empty":
+            self.notify(event.error, severity="warning")
+            return
+        if event.message is not None:
+            self.error_kinds[event.message.id] = event.kind
+            if current:
+                self.pane.finish_message(event.message, error_kind=event.kind)
+        else:
+            self._show_failure(live, event.error, event.kind)
+        if current:
+            self.status.set_state(f"error: {event.error}", "error")
+        self.conversation_list.reload()
+
+    def _show_failure(self, live: LiveStream, error: str, kind: str) -> None:
+        if not self._is_current(live.conversation_id):
+            self.notify(f"A reply failed in another chat: {error}", severity="error")
+            return
+        anchor = live.user_message.id if live.user_message else "~"
+        self.pane.add_error(f"{anchor}~error", error, kind)
+
+    def _after_cancel(self, live: LiveStream) -> None:
+        """The core stored the partial reply as interrupted; show that."""
+        if live.message_id is None or not self._is_current(live.conversation_id):
+            return
+        try:
+            message = self.store.get_message(live.message_id)
+        except StoreError:
+            return
+        self.pane.finish_message(message)
+
+    # -- status ------------------------------------------------------------------------------
+
+    def _rebuild_meter(self) -> None:
+        self.meter = (self.services.meter_for(self.conversation)
+                      if self.conversation is not None else None)
+        self._refresh_status()
+
+    def _refresh_status(self) -> None:
+        if not self.is_mounted:
+            return
+        status = self.status
+        conversation = self.conversation
+        status.set_model(conversation.model if conversation else self.services.settings.model)
+        strategy = conversation.strategy if conversation else self.services.settings.strategy
+        status.set_strategy(str(getattr(strategy, "value", strategy)))
+        self._update_meter()
+        cid = conversation.id if conversation else None
+        live = self.streams.get(cid) if cid else None
+        others = self.streams.others(cid)
+        background = f" · {others} streaming in the background" if others else ""
+        if live is not None:
+            status.set_state(live.state + background, live.kind)
+        elif not status.query_one("#status-state").has_class("-error") or background:
+            status.set_state(background.lstrip(" ·"), "")
+
+    def _update_meter(self) -> None:
+        self._meter_timer = None
+        if self.meter is None:
+            self.status.set_meter(None)
+            return
+        self.status.set_meter(self.meter.reading(self.composer.text))
+
+    @on(TextArea.Changed, "#composer")
+    def _draft_changed(self) -> None:
+        # Throttled: a paste or fast typing costs one reading per interval, not per key.
+        if self._meter_timer is None and self.meter is not None:
+            self._meter_timer = self.set_timer(METER_THROTTLE, self._update_meter)
+
+    # -- setup -------------------------------------------------------------------------------
+
+    @on(SetupPanel.Saved)
+    def _save_setup(self, event: SetupPanel.Saved) -> None:
+        updates = {}
+        if event.api_key:
+            updates["api_key"] = event.api_key
+        if event.base_url:
+            updates["base_url"] = event.base_url
+        try:
+            path = save_settings(updates)
+        except (ConfigError, OSError) as error:
+            self.notify(f"Could not save the settings: {error}", severity="error")
+            return
+        self.services.reconfigure(api_key=event.api_key, base_url=event.base_url)
+        self.query_one(SetupPanel).remove()
+        self.notify(f"Saved to {path}")
+        self._refresh_status()
+        self.composer.focus()
+
+    # -- actions: navigation -----------------------------------------------------------------
+
+    def _show_sidebar(self) -> None:
+        self.sidebar.display = True
+
+    def action_toggle_sidebar(self) -> None:
+        sidebar = self.sidebar
+        sidebar.display = not sidebar.display
+        if not sidebar.display and self.focused is not None and sidebar in self.focused.ancestors:
+            self.composer.focus()
+
+    def action_focus_search(self) -> None:
+        self._show_sidebar()
+        self.sidebar.search_box.focus()
+
+    def action_focus_list(self) -> None:
+        self._show_sidebar()
+        self.conversation_list.focus()
+
+    def action_focus_composer(self) -> None:
+        self.composer.focus()
+
+    def action_focus_messages(self) -> None:
+        blocks = self.pane.blocks
+        if blocks:
+            blocks[-1].focus()
+        else:
+            self.pane.focus()
+
+    async def action_new_chat(self) -> None:
+        current = self.conversation
+        if (current is not None and current.id not in self.streams
+                and self.store.count_messages(current.id) == 0):
+            self.composer.focus()  # already on an empty chat
+            return
+        conversation = self.services.flow.new_conversation()
+        self.conversation_list.reload()
+        await self.open_conversation(conversation.id)
+        self.composer.focus()
+
+    async def _step_chat(self, step: int) -> None:
+        cid = self.conversation.id if self.conversation else None
+        target = self.conversation_list.neighbour(cid, step)
+        if target is not None and target != cid:
+            await self.open_conversation(target)
+
+    async def action_next_chat(self) -> None:
+        await self._step_chat(1)
+
+    async def action_previous_chat(self) -> None:
+        await self._step_chat(-1)
+
+    # -- actions: the conversation -------------------------------------------------------------
+
+    def _target(self) -> Conversation | None:
+        """The highlighted row when the list has focus, else the open conversation."""
+        listing = self.conversation_list
+        if self.focused is listing and listing.highlighted_id is not None:
+            try:
+                return self.store.get_conversation(listing.highlighted_id)
+            except NotFound:
+                return None
+        return self.conversation
+
+    def _require(self) -> Conversation | None:
+        target = self._target()
+        if target is None:
+            self.notify("No conversation selected.", severity="warning")
+        return target
+
+    def action_rename(self) -> None:
+        target = self._require()
+        if target is None:
+            return
+
+        def done(title: str | None) -> None:
+            if title is None:
+                return
+            self.store.rename_conversation(target.id, title)
+            if self._is_current(target.id):
+                self.conversation = self.store.get_conversation(target.id)
+            self.conversation_list.reload()
+
+        self.app.push_screen(RenameScreen(target.title), done)
+
+    def action_delete(self) -> None:
+        target = self._require()
+        if target is None:
+            return
+
+        async def done(yes: bool | None) -> None:
+            if not yes:
+                return
+            live = self.streams.pop(target.id, None)
+            if live is not None:
+                live.cancel()
+            fallback = None
+            if self._is_current(target.id):
+                fallback = (self.conversation_list.neighbour(target.id, 1)
+                            or self.conversation_list.neighbour(target.id, -1))
+            self.store.delete_conversation(target.id)
+            self.conversation_list.reload()
+            if self._is_current(target.id):
+                if fallback and fallback != target.id:
+                    await self.open_conversation(fallback)
+                else:
+                    await self._show_empty()
+            self.notify(f"Deleted “{display_title(target)}”")
+
+        self.app.push_screen(
+            ConfirmScreen(f"Delete “{display_title(target)}”? This cannot be undone."), done)
+
+    def action_pin(self) -> None:
+        target = self._require()
+        if target is not None:
+            self.store.set_pinned(target.id, not target.pinned)
+            self.conversation_list.reload()
+
+    def action_archive(self) -> None:
+        target = self._require()
+        if target is None:
+            return
+        self.store.set_archived(target.id, not target.archived)
+        self.conversation_list.reload()
+        verb = "Unarchived" if target.archived else "Archived"
+        self.notify(f"{verb} “{display_title(target)}”")
+
+    def action_toggle_archived(self) -> None:
+        self.show_archived = not self.show_archived
+        self.sidebar.set_class(self.show_archived, "-archived")
+        self.conversation_list.reload(keep_count=False)
+
+    def action_cancel_stream(self) -> None:
+        cid = self.conversation.id if self.conversation else None
+        live = self.streams.get(cid) if cid else None
+        if live is not None:
+            live.cancel()
+            self.notify("Reply stopped; what arrived is kept.")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel_stream":
+            # Only claim Escape while a reply streams here; otherwise it does its usual job.
+            return self.conversation is not None and self.conversation.id in self.streams
+        return True
+
+    def action_regenerate(self) -> None:
+        conversation = self.conversation
+        if conversation is None:
+            self.notify("Nothing to regenerate yet.", severity="warning")
+            return
+        if conversation.id in self.streams:
+            self.notify("A reply is still streaming: press Esc to stop it first.",
+                        severity="warning")
+            return
+        tail = self.store.load_messages(conversation.id, limit=1)
+        if not tail:
+            self.notify("Nothing to regenerate yet.", severity="warning")
+            return
+        last = tail[-1]
+        failed = last.role == Role.USER or last.status == MessageStatus.ERROR or bool(last.error)
+        flow = self.services.flow
+        events = flow.retry(conversation.id) if failed else flow.regenerate(conversation.id)
+        self._start_flow(conversation.id, events, reload_first=True)
+
+    def action_copy(self) -> None:
+        focused = self.focused
+        text = ""
+        if isinstance(focused, ChatBlock):
+            text = focused.copy_text()
+        else:
+            replies = [b for b in self.pane.blocks if isinstance(b, AssistantBlock)]
+            if replies:
+                text = replies[-1].copy_text()
+        if not text:
+            self.notify("Nothing to copy.", severity="warning")
+            return
+        self.app.copy_to_clipboard(text)
+        self.notify(f"Copied {len(text):,} characters")
+
+    @on(ChatPane.CopyRequested)
+    def _copy_block(self, event: ChatPane.CopyRequested) -> None:
+        if event.text:
+            self.app.copy_to_clipboard(event.text)
+            self.notify(f"Copied {len(event.text):,} characters")
+
+    def action_export(self) -> None:
+        conversation = self._require()
+        if conversation is not None:
+            self._export(conversation)
+
+    @work(thread=True, group="export")
+    def _export(self, conversation: Conversation) -> None:
+        try:
+            path = write_export(self.store, conversation, self.services.settings.export_dir)
+        except (OSError, StoreError) as error:
+            self.app.call_from_thread(self.notify, f"Export failed: {error}",
+                                      severity="error")
+            return
+        self.app.call_from_thread(self.notify, f"Exported to {path}")
+
+    def action_pick_model(self) -> None:
+        conversation = self.conversation
+        current = conversation.model if conversation else self.services.settings.model
+
+        async def load() -> list[str]:
+            return [model.id for model in await self.services.client.list_models()]
+
+        def done(model: str | None) -> None:
+            if not model:
+                return
+            if self.conversation is not None:
+                self.conversation = self.store.update_conversation(self.conversation.id,
+                                                                   model=model)
+                self._rebuild_meter()
+            else:
+                self.services.settings.model = model
+                self._refresh_status()
+            self.notify(f"Model: {model}")
+
+        self.app.push_screen(ModelPickerScreen(current, load), done)
+
+    def action_edit_system_prompt(self) -> None:
+        conversation = self.conversation or self.services.flow.new_conversation()
+        if self.conversation is None:
+            self.conversation = conversation
+            self.conversation_list.reload()
+            self.conversation_list.set_current(conversation.id)
+
+        def done(prompt: str | None) -> None:
+            if prompt is None:
+                return
+            self.conversation = self.store.update_conversation(conversation.id,
+                                                               system_prompt=prompt)
+            self._rebuild_meter()
+            self.notify("System prompt saved" if prompt else "System prompt cleared")
+
+        self.app.push_screen(SystemPromptScreen(conversation.system_prompt), done)
+
+    def action_cycle_strategy(self) -> None:
+        conversation = self.conversation
+        if conversation is None:
+            self.notify("Open or start a chat first.", severity="warning")
+            return
+        index = STRATEGY_CYCLE.index(Strategy(conversation.strategy))
+        strategy = STRATEGY_CYCLE[(index + 1) % len(STRATEGY_CYCLE)]
+        self.conversation = self.store.update_conversation(conversation.id, strategy=strategy)
+        self._rebuild_meter()
+        self.notify(f"Context strategy: {strategy.value}")
+
+    # -- helpers for the app -----------------------------------------------------------------
+
+    def binding_sections(self) -> list[tuple[str, list[Binding]]]:
+        from tui.ui.widgets.sidebar import SearchBox
+
+        return [
+            ("Everywhere", list(self.BINDINGS)),
+            ("Composer", list(Composer.BINDINGS)),
+            ("Conversation list (ctrl+l)", [
+                Binding("up,k", "", "Previous conversation"),
+                Binding("down,j", "", "Next conversation"),
+                Binding("enter", "", "Open"),
+                *ConversationList.BINDINGS[2:],
+            ]),
+            ("Messages (ctrl+o)", list(ChatPane.BINDINGS)),
+            ("Search box (ctrl+f)", [Binding("enter", "", "Open the highlighted hit"),
+                                     *SearchBox.BINDINGS]),
+        ]
+
+
+def iter_bindings(sections: Iterable[tuple[str, list[Binding]]]) -> Iterable[Binding]:
+    for _, bindings in sections:
+        yield from bindings

@@ -1,0 +1,96 @@
+"""Pick the conversation's model from the server's list, or type one.
+
+The list comes from ChatClient.list_models() through the loader the app passes in; servers
+that can't list models (or are unreachable) leave the filter box as a free-text field.
+"""
+
+from __future__ import annotations
+
+from typing import Awaitable, Callable
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList
+from textual.widgets.option_list import Option
+
+from tui.ui.widgets.literal import literal, one_line
+
+ModelLoader = Callable[[], Awaitable[list[str]]]
+
+
+class ModelPickerScreen(ModalScreen[str | None]):
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("down", "focus_list", "Models", show=False),
+    ]
+
+    def __init__(self, current: str, loader: ModelLoader) -> None:
+        super().__init__(classes="dialog-screen")
+        self._current = current
+        self._loader = loader
+        self._models: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog dialog-wide"):
+            yield Label(Content.assemble("Model (now ", (one_line(self._current), "bold"), ")"),
+                        classes="dialog-title")
+            yield Input(placeholder="Filter, or type a model name and press Enter",
+                        id="model-filter")
+            yield Label("Loading models…", id="model-status")
+            yield OptionList(id="model-list")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+        self._load()
+
+    @work(exclusive=True, group="models")
+    async def _load(self) -> None:
+        status = self.query_one("#model-status", Label)
+        try:
+            models = await self._loader()
+        except Exception as error:  # any client error: fall back to free text
+            status.update(literal(f"Couldn't list models ({error}). "
+                                  "Type a model name and press Enter."))
+            return
+        self._models = sorted(models)
+        status.update(f"{len(models)} models — Enter picks the highlighted one" if models else
+                      "The server listed no models. Type a model name and press Enter.")
+        self._refilter(self.query_one(Input).value)
+
+    def _refilter(self, text: str) -> None:
+        needle = text.strip().lower()
+        shown = [m for m in self._models if needle in m.lower()]
+        options = self.query_one(OptionList)
+        options.set_options(Option(literal(m), id=m) for m in shown)
+        if shown:
+            options.highlighted = shown.index(self._current) if self._current in shown else 0
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._refilter(event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter: the highlighted match, else the typed text as a model name."""
+        event.stop()
+        options = self.query_one(OptionList)
+        typed = event.value.strip()
+        option = options.highlighted_option
+        if option is not None and option.id and (not typed or typed.lower() in option.id.lower()):
+            self.dismiss(option.id)
+        elif typed:
+            self.dismiss(typed)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id:
+            self.dismiss(event.option.id)
+
+    def action_focus_list(self) -> None:
+        self.query_one(OptionList).focus()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

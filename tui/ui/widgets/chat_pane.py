@@ -1,0 +1,263 @@
+"""The conversation view: a scrolling column of blocks, newest at the bottom.
+
+Only a window of recent messages is mounted; scrolling to the top asks the app for older ones
+(``ChatPane.NeedOlder``), so a 10,000-message conversation opens as fast as a short one. The
+pane never touches the store: the app feeds it messages.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.message import Message as TextualMessage
+from textual.widgets import Static
+
+from tui.core.models import Message, MessageStatus, Summary
+from tui.ui.widgets.message_blocks import (
+    AssistantBlock,
+    ChatBlock,
+    ErrorBlock,
+    NoticeBlock,
+    SummaryBlock,
+    blocks_for,
+)
+
+# Start fetching older messages when the view is this close (in lines) to the top.
+LOAD_OLDER_MARGIN = 3
+_REMOVED = "\0removed"
+
+
+class ChatPane(VerticalScroll, can_focus=True):
+    BINDINGS = [
+        Binding("up,k", "previous_block", "Previous message", show=False),
+        Binding("down,j", "next_block", "Next message", show=False),
+        Binding("home,g", "first_block", "First message", show=False),
+        Binding("end,G", "last_block", "Last message", show=False),
+        Binding("c", "copy_block", "Copy message", show=False),
+    ]
+
+    class NeedOlder(TextualMessage):
+        """Scrolled to the top: the app should call ``prepend`` with older messages."""
+
+        def __init__(self, conversation_id: str, before_id: str) -> None:
+            super().__init__()
+            self.conversation_id = conversation_id
+            self.before_id = before_id
+
+    class CopyRequested(TextualMessage):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.conversation_id: str | None = None
+        self.has_older = False
+        self._loading_older = False
+        self._summaries: dict[str, Summary] = {}
+
+    def on_mount(self) -> None:
+        self.watch(self, "scroll_y", self._check_scroll_top, init=False)
+
+    # -- what is shown ---------------------------------------------------------------------
+
+    @property
+    def blocks(self) -> list[ChatBlock]:
+        return [child for child in self.children
+                if isinstance(child, ChatBlock) and child.sort_key != _REMOVED]
+
+    @staticmethod
+    def _drop(block: ChatBlock) -> None:
+        """Remove a block; it stops counting at once, though unmounting takes a moment."""
+        block.sort_key = _REMOVED
+        block.remove()
+
+    def block(self, key: str) -> ChatBlock | None:
+        for child in self.blocks:
+            if child.sort_key == key:
+                return child
+        return None
+
+    def _keys(self) -> list[str]:
+        return [block.sort_key for block in self.blocks]
+
+    async def show(self, conversation_id: str | None, messages: list[Message], *,
+             summaries: list[Summary] = (), notices: list[tuple[str, str]] = (),
+             live: dict[str, str] | None = None, has_older: bool = False,
+             placeholder: str = "") -> None:
+        """Replace everything with ``messages`` (oldest first) and scroll to the bottom."""
+        live = live or {}
+        self.conversation_id = conversation_id
+        self.has_older = has_older
+        self._loading_older = False
+        self._summaries = {s.id: s for s in summaries}
+        blocks: list[ChatBlock] = [b for m in messages
+                                   for b in blocks_for(m, live_text=live.get(m.id))]
+        oldest = messages[0].id if messages else None
+        extra: list[ChatBlock] = [SummaryBlock(s) for s in summaries
+                                  if oldest is None or s.last_message_id >= oldest]
+        extra += [NoticeBlock(key, text) for key, text in notices
+                  if oldest is None or key >= oldest]
+        blocks = sorted(blocks + extra, key=lambda b: b.sort_key)
+        with self.app.batch_update():
+            await self.remove_children()
+            if blocks:
+                await self.mount_all(blocks)
+            elif placeholder:
+                await self.mount(Static(placeholder, classes="pane-placeholder"))
+        self.anchor()
+
+    def prepend(self, messages: list[Message], *, has_older: bool) -> None:
+        """Mount older ``messages`` above the current ones, keeping the view where it was."""
+        self._loading_older = False
+        self.has_older = has_older
+        keys = set(self._keys())
+        new: list[ChatBlock] = [b for m in messages if m.id not in keys for b in blocks_for(m)]
+        if messages:
+            first, last = messages[0].id, messages[-1].id
+            new += [SummaryBlock(s) for s in self._summaries.values()
+                    if first <= s.last_message_id <= last and s.id not in keys]
+        if not new:
+            return
+        new.sort(key=lambda b: b.sort_key)
+        current = self.blocks
+        anchor_block = current[0] if current else None
+        before_height = self.virtual_size.height
+        old_scroll = self.scroll_y
+        if anchor_block is None:
+            self.mount_all(new)
+        else:
+            self.mount_all(new, before=anchor_block)
+
+        def keep_position() -> None:
+            grown = self.virtual_size.height - before_height
+            self.scroll_to(y=old_scroll + max(grown, 0), animate=False, immediate=True)
+
+        self.call_after_refresh(keep_position)
+
+    def insert_block(self, block: ChatBlock) -> ChatBlock:
+        """Mount ``block`` in order (usually at the end); an existing key is kept, not doubled."""
+        existing = self.block(block.sort_key)
+        if existing is not None:
+            return existing
+        for placeholder in self.query(".pane-placeholder"):
+            placeholder.remove()
+        keys = self._keys()
+        index = bisect_right(keys, block.sort_key)
+        if index >= len(keys):
+            self.mount(block)
+        else:
+            self.mount(block, before=self.blocks[index])
+        return block
+
+    def add_message(self, message: Message, *, live_text: str | None = None,
+                    error_kind: str | None = None) -> ChatBlock:
+        """Show ``message`` (and its error, if any); returns its main block."""
+        blocks = blocks_for(message, live_text=live_text, error_kind=error_kind)
+        first = self.insert_block(blocks[0])
+        for extra in blocks[1:]:
+            self.insert_block(extra)
+        return first
+
+    def remove_key(self, key: str) -> None:
+        """Drop a block and whatever hangs off it (``key~...``)."""
+        for block in self.blocks:
+            if block.sort_key == key or block.sort_key.startswith(f"{key}~error"):
+                self._drop(block)
+
+    def add_summary(self, summary: Summary) -> None:
+        self._summaries[summary.id] = summary
+        self.insert_block(SummaryBlock(summary))
+
+    def add_notice(self, key: str, text: str) -> None:
+        self.insert_block(NoticeBlock(key, text))
+
+    def add_error(self, key: str, error: str, kind: str | None) -> None:
+        """An error not tied to a stored reply (e.g. the request never started)."""
+        existing = self.block(key)
+        if existing is not None:
+            self._drop(existing)
+        self.insert_block(ErrorBlock(key, error, kind))
+
+    def append_delta(self, message_id: str, text: str) -> None:
+        block = self.block(message_id)
+        if isinstance(block, AssistantBlock):
+            block.append(text)
+
+    def finish_message(self, message: Message, *, error_kind: str | None = None) -> None:
+        """The stored final state of a reply: complete, interrupted or failed."""
+        block = self.block(message.id)
+        if isinstance(block, AssistantBlock) and message.status != MessageStatus.ERROR:
+            block.finish(message)
+            if message.error:
+                self.insert_block(ErrorBlock(f"{message.id}~error", message.error, error_kind))
+        else:
+            if block is not None:
+                self._drop(block)
+            self.add_message(message, error_kind=error_kind)
+
+    # -- loading older messages ------------------------------------------------------------
+
+    def _check_scroll_top(self, old: float, new: float) -> None:
+        # Only moving up counts: the jump to the bottom after opening must not load more.
+        if new < old and new <= LOAD_OLDER_MARGIN:
+            self.request_older()
+
+    def on_mouse_scroll_up(self) -> None:
+        if self.scroll_y <= LOAD_OLDER_MARGIN:
+            self.request_older()
+
+    def request_older(self) -> bool:
+        """Ask for the page before the oldest mounted message; False when there is none."""
+        if not self.has_older or self._loading_older or self.conversation_id is None:
+            return False
+        messages = [b for b in self.blocks if b.sort_key and "~" not in b.sort_key]
+        if not messages:
+            return False
+        self._loading_older = True
+        self.post_message(self.NeedOlder(self.conversation_id, messages[0].sort_key))
+        return True
+
+    # -- moving between blocks -------------------------------------------------------------
+
+    def _focused_index(self) -> int | None:
+        focused = self.screen.focused
+        blocks = self.blocks
+        for index, block in enumerate(blocks):
+            if block is focused:
+                return index
+        return None
+
+    def _focus_block(self, index: int) -> None:
+        blocks = self.blocks
+        if not blocks:
+            return
+        index = max(0, min(index, len(blocks) - 1))
+        blocks[index].focus(scroll_visible=False)
+        self.scroll_to_widget(blocks[index], animate=False, top=False)
+
+    def action_previous_block(self) -> None:
+        index = self._focused_index()
+        if index is None:
+            self._focus_block(len(self.blocks) - 1)
+        elif index == 0:
+            self.request_older()
+        else:
+            self._focus_block(index - 1)
+
+    def action_next_block(self) -> None:
+        index = self._focused_index()
+        self._focus_block(len(self.blocks) - 1 if index is None else index + 1)
+
+    def action_first_block(self) -> None:
+        self._focus_block(0)
+
+    def action_last_block(self) -> None:
+        self._focus_block(len(self.blocks) - 1)
+
+    def action_copy_block(self) -> None:
+        index = self._focused_index()
+        if index is not None:
+            self.post_message(self.CopyRequested(self.blocks[index].copy_text()))

@@ -1,0 +1,204 @@
+"""The conversation list: an OptionList filled one page at a time.
+
+10,000 conversations never become 10,000 rows up front: a page is fetched through the
+``page_loader`` the app provides (backed by Store.list_conversations) whenever the highlight
+comes near the end of what is loaded. The same list shows search hits while a search is on.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Callable
+
+from textual.binding import Binding
+from textual.content import Content
+from textual.message import Message as TextualMessage
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from tui.core.models import Conversation, SearchHit
+from tui.ui.widgets.literal import highlighted_snippet, one_line
+from tui.ui.widgets.relative_time import relative_time
+
+PAGE_SIZE = 50
+# Fetch the next page when the highlight is this close to the last loaded row.
+PREFETCH_MARGIN = 10
+
+PageLoader = Callable[[int, int], list[Conversation]]
+
+
+def display_title(conversation: Conversation) -> str:
+    return one_line(conversation.title).strip() or "New chat"
+
+
+class ConversationList(OptionList):
+    BINDINGS = [
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("r", "screen.rename", "Rename"),
+        Binding("d,delete", "screen.delete", "Delete"),
+        Binding("p", "screen.pin", "Pin"),
+        Binding("a", "screen.archive", "Archive"),
+        Binding("A", "screen.toggle_archived", "Show archived"),
+    ]
+
+    class Open(TextualMessage):
+        """Open ``conversation_id`` (at ``message_id`` for a search hit)."""
+
+        def __init__(self, conversation_id: str, message_id: str | None = None) -> None:
+            super().__init__()
+            self.conversation_id = conversation_id
+            self.message_id = message_id
+
+    def __init__(self, *, now: Callable[[], datetime] | None = None,
+                 page_size: int = PAGE_SIZE, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.now = now or (lambda: datetime.now(timezone.utc))
+        self.page_size = page_size
+        self.page_loader: PageLoader | None = None
+        self.current_id: str | None = None
+        self.searching = False
+        self._conversations: list[Conversation] = []
+        self._hits: list[SearchHit] = []
+        self._exhausted = False
+
+    # -- rows --------------------------------------------------------------------------------
+
+    def _row(self, conversation: Conversation) -> Content:
+        title_style = "bold" if conversation.id == self.current_id else ""
+        marker = "★ " if conversation.pinned else ""
+        when = relative_time(conversation.updated, self.now())
+        return Content.assemble(
+            (marker, "$accent"), (display_title(conversation), title_style), "\n",
+            (when, "$text-muted"))
+
+    def _hit_row(self, hit: SearchHit) -> Content:
+        """Title on the first line; the matching text, match highlighted, on the second."""
+        if hit.message_id is None:
+            title = highlighted_snippet(hit.snippet or display_title(hit.conversation))
+            return Content.assemble(title.stylize("bold"), "\n", ("in the title", "$text-muted"))
+        title = Content.assemble((display_title(hit.conversation), "bold"))
+        return Content.assemble(title, "\n", highlighted_snippet(hit.snippet))
+
+    # -- listing -----------------------------------------------------------------------------
+
+    @property
+    def conversations(self) -> list[Conversation]:
+        """What is loaded so far (list mode)."""
+        return list(self._conversations)
+
+    def reload(self, *, keep_count: bool = True) -> None:
+        """Re-read the loaded pages (after a rename, pin, new message...)."""
+        if self.page_loader is None:
+            return
+        count = max(self.page_size, len(self._conversations)) if keep_count else self.page_size
+        highlighted = self.highlighted_id
+        self.searching = False
+        self._conversations = self.page_loader(count, 0)
+        self._exhausted = len(self._conversations) < count
+        self.set_options(Option(self._row(c), id=c.id) for c in self._conversations)
+        self._restore_highlight(highlighted)
+
+    def _restore_highlight(self, conversation_id: str | None) -> None:
+        for wanted in (conversation_id, self.current_id):
+            if wanted is None:
+                continue
+            for index, conversation in enumerate(self._conversations):
+                if conversation.id == wanted:
+                    self.highlighted = index
+                    return
+        self.highlighted = 0 if self._conversations else None
+
+    def load_next_page(self) -> bool:
+        """Append the next page; False when everything is loaded."""
+        if self.searching or self._exhausted or self.page_loader is None:
+            return False
+        page = self.page_loader(self.page_size, len(self._conversations))
+        known = {c.id for c in self._conversations}
+        page = [c for c in page if c.id not in known]
+        self._exhausted = len(page) < self.page_size
+        self._conversations.extend(page)
+        self.add_options(Option(self._row(c), id=c.id) for c in page)
+        return bool(page)
+
+    def ensure_loaded(self, conversation_id: str) -> int | None:
+        """The row index of ``conversation_id``, loading pages until it shows up."""
+        while True:
+            for index, conversation in enumerate(self._conversations):
+                if conversation.id == conversation_id:
+                    return index
+            if not self.load_next_page():
+                return None
+
+    def set_current(self, conversation_id: str | None) -> None:
+        """Mark the open conversation (bold, highlighted)."""
+        previous, self.current_id = self.current_id, conversation_id
+        if self.searching:
+            return
+        for index, conversation in enumerate(self._conversations):
+            if conversation.id in (previous, conversation_id):
+                self.replace_option_prompt_at_index(index, self._row(conversation))
+        if conversation_id is not None:
+            index = self.ensure_loaded(conversation_id)
+            if index is not None:
+                self.highlighted = index
+
+    def neighbour(self, conversation_id: str | None, step: int) -> str | None:
+        """The conversation ``step`` rows away from ``conversation_id`` in list order."""
+        if conversation_id is None:
+            return self._conversations[0].id if self._conversations else None
+        index = self.ensure_loaded(conversation_id)
+        if index is None:
+            return self._conversations[0].id if self._conversations else None
+        target = index + step
+        if target >= len(self._conversations):
+            self.load_next_page()
+        if 0 <= target < len(self._conversations):
+            return self._conversations[target].id
+        return None
+
+    @property
+    def highlighted_id(self) -> str | None:
+        if self.highlighted is None:
+            return None
+        if self.searching:
+            if self.highlighted < len(self._hits):
+                return self._hits[self.highlighted].conversation.id
+            return None
+        if self.highlighted < len(self._conversations):
+            return self._conversations[self.highlighted].id
+        return None
+
+    # -- search ------------------------------------------------------------------------------
+
+    def show_hits(self, hits: list[SearchHit]) -> None:
+        self.searching = True
+        self._hits = list(hits)
+        if hits:
+            self.set_options(Option(self._hit_row(h)) for h in hits)
+            self.highlighted = 0
+        else:
+            self.set_options([Option(Content("No matches"), disabled=True)])
+
+    def open_highlighted(self) -> None:
+        index = self.highlighted
+        if index is None:
+            return
+        if self.searching:
+            if index < len(self._hits):
+                hit = self._hits[index]
+                self.post_message(self.Open(hit.conversation.id, hit.message_id))
+        elif index < len(self._conversations):
+            self.post_message(self.Open(self._conversations[index].id))
+
+    # -- events ------------------------------------------------------------------------------
+
+    def watch_highlighted(self, highlighted: int | None) -> None:
+        super().watch_highlighted(highlighted)
+        if (highlighted is not None and not self.searching
+                and highlighted >= len(self._conversations) - PREFETCH_MARGIN):
+            self.load_next_page()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.open_highlighted()

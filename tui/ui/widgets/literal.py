@@ -1,0 +1,53 @@
+"""Show untrusted text (titles, user messages, snippets, errors, model names) exactly as written.
+
+Nothing here is parsed as Rich/Textual markup, and control characters (ANSI escapes,
+backspaces, carriage returns) are swapped for their visible Unicode "control pictures", so a
+reply containing ``\\x1b[31m`` shows the escape instead of recolouring the terminal.
+"""
+
+from __future__ import annotations
+
+import re
+
+from textual.content import Content
+
+from tui.core.models import HIGHLIGHT_END, HIGHLIGHT_START
+
+# C0 controls (except tab and newline) and DEL become U+2400.. pictures; C1 controls become "�".
+_VISIBLE = {code: chr(0x2400 + code) for code in range(0x20) if code not in (0x09, 0x0A)}
+_VISIBLE[0x7F] = "\u2421"
+_VISIBLE.update({code: "\ufffd" for code in range(0x80, 0xA0)})
+_WHITESPACE = re.compile(r"\s+")
+
+
+def visible(text: str) -> str:
+    """``text`` with control characters replaced by visible stand-ins."""
+    return text.translate(_VISIBLE)
+
+
+def one_line(text: str) -> str:
+    """``visible`` text folded onto one line (titles, list rows, model names)."""
+    return visible(_WHITESPACE.sub(" ", text))
+
+
+def literal(text: str, style: str = "") -> Content:
+    """Content that renders ``text`` verbatim: brackets stay brackets."""
+    content = Content(visible(text), strip_control_codes=False)
+    return content.stylize(style) if style else content
+
+
+def highlighted_snippet(snippet: str, match_style: str = "reverse") -> Content:
+    """Render a store search snippet, styling the spans between the highlight markers."""
+    parts: list[tuple[str, str] | str] = []
+    rest = snippet
+    while rest:
+        start = rest.find(HIGHLIGHT_START)
+        if start < 0:
+            parts.append(one_line(rest))
+            break
+        parts.append(one_line(rest[:start]))
+        rest = rest[start + 1:]
+        end = rest.find(HIGHLIGHT_END)
+        match, rest = (rest, "") if end < 0 else (rest[:end], rest[end + 1:])
+        parts.append((one_line(match), match_style))
+    return Content.assemble(*[p for p in parts if p])

@@ -1,0 +1,188 @@
+"""One focusable block per item in the chat pane: user, assistant, error, summary, notice.
+
+Every block has a ``sort_key`` so the pane can keep them in conversation order: a message's
+key is its id (ULIDs sort by time); summaries and notices sort just after the message they
+follow (``<id>~...``).
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Collapsible, Label, Static
+
+from tui.core.models import Message, MessageStatus, Role, Summary
+from tui.ui.widgets.literal import literal, one_line
+
+try:  # the real widget, once it has landed
+    from tui.ui.widgets.streaming_markdown import StreamingMarkdown
+except ImportError:  # pragma: no cover - transitional
+    from tui.ui.widgets.markdown_standin import StreamingMarkdown
+
+# What to do next, per FlowFailed.kind.
+ERROR_HINTS = {
+    "auth": "Check the API key (OPENAI_API_KEY), then press ctrl+r to retry.",
+    "model": "Pick another model with F3, then press ctrl+r to retry.",
+    "rate_limit": "Rate limited: wait a moment, then press ctrl+r to retry.",
+    "server": "The server failed: press ctrl+r to retry.",
+    "connect": "Is the server running? Check the base URL, then press ctrl+r to retry.",
+    "timeout": "The request timed out: press ctrl+r to retry.",
+    "context": "Too long for the model: switch the strategy (F5) or the model (F3), "
+               "then press ctrl+r.",
+    "bad_request": "The server rejected the request: press ctrl+r to retry.",
+    "stream_cut": "The connection dropped mid-reply: press ctrl+r to retry.",
+    "empty": "Type a message first.",
+}
+DEFAULT_HINT = "Press ctrl+r to retry."
+
+
+class ChatBlock(Vertical, can_focus=True):
+    """Base for pane items: focusable so up/down (j/k) can walk the conversation."""
+
+    def __init__(self, sort_key: str, *, classes: str = "") -> None:
+        super().__init__(classes=f"chat-block {classes}".strip())
+        self.sort_key = sort_key
+
+    def copy_text(self) -> str:
+        """What ctrl+y copies when this block has focus."""
+        return ""
+
+
+class MessageBlock(ChatBlock):
+    def __init__(self, message: Message, *, classes: str = "") -> None:
+        super().__init__(message.id, classes=classes)
+        self.message = message
+
+    def copy_text(self) -> str:
+        return self.message.content
+
+
+class UserBlock(MessageBlock):
+    def __init__(self, message: Message) -> None:
+        super().__init__(message, classes="user-block")
+
+    def compose(self) -> ComposeResult:
+        yield Label("You", classes="block-header")
+        yield Static(literal(self.message.content), classes="block-body")
+
+
+def _assistant_header(message: Message) -> str:
+    parts = ["Assistant"]
+    if message.model:
+        parts.append(one_line(message.model))
+    if message.status == MessageStatus.STREAMING:
+        parts.append("streaming…")
+    elif message.status == MessageStatus.INTERRUPTED:
+        parts.append("interrupted")
+    elif message.finish_reason == "length":
+        parts.append("cut off at the output limit")
+    elif message.finish_reason == "content_filter":
+        parts.append("stopped by the content filter")
+    return " · ".join(parts)
+
+
+class AssistantBlock(MessageBlock):
+    """An assistant reply; while streaming, deltas are appended to its Markdown."""
+
+    def __init__(self, message: Message, *, live_text: str | None = None) -> None:
+        super().__init__(message, classes="assistant-block")
+        self._initial = message.content if live_text is None else live_text
+        self.set_class(message.status == MessageStatus.STREAMING, "-streaming")
+
+    def compose(self) -> ComposeResult:
+        yield Label(literal(_assistant_header(self.message)), classes="block-header")
+        yield StreamingMarkdown(self._initial)
+
+    @property
+    def markdown(self) -> StreamingMarkdown:
+        return self.query_one(StreamingMarkdown)
+
+    @property
+    def text(self) -> str:
+        return self.markdown.text
+
+    def copy_text(self) -> str:
+        return self.text
+
+    def append(self, text: str) -> None:
+        self.markdown.append(text)
+
+    def finish(self, message: Message) -> None:
+        """The final stored message: fix up the header and the text if they differ."""
+        self.message = message
+        self.set_class(False, "-streaming")
+        self.set_class(message.status == MessageStatus.INTERRUPTED, "-interrupted")
+        markdown = self.markdown
+        if markdown.text != message.content:
+            markdown.set_text(message.content)
+        markdown.finish()
+        self.query_one(".block-header", Label).update(literal(_assistant_header(message)))
+
+
+class ErrorBlock(ChatBlock):
+    """A failed request: the error in the server's words and what to do about it."""
+
+    def __init__(self, sort_key: str, error: str, kind: str | None = None) -> None:
+        super().__init__(sort_key, classes="error-block")
+        self.error = error
+        self.kind = kind
+
+    def compose(self) -> ComposeResult:
+        yield Label("Error", classes="block-header")
+        yield Static(literal(self.error), classes="block-body")
+        yield Label(ERROR_HINTS.get(self.kind or "", DEFAULT_HINT), classes="error-hint")
+
+    def copy_text(self) -> str:
+        return self.error
+
+
+class SummaryBlock(ChatBlock):
+    """A rolling summary, collapsed by default, placed after the last message it covers."""
+
+    def __init__(self, summary: Summary) -> None:
+        super().__init__(f"{summary.last_message_id}~summary~{summary.id}",
+                         classes="summary-block")
+        self.summary = summary
+
+    def compose(self) -> ComposeResult:
+        count = self.summary.covered_count
+        title = f"Summary of {count} earlier message{'s' if count != 1 else ''}"
+        if self.summary.token_count is not None:
+            title += f" · {self.summary.token_count:,} tokens"
+        with Collapsible(title=title, collapsed=True):
+            yield Static(literal(self.summary.content), classes="block-body")
+
+    def copy_text(self) -> str:
+        return self.summary.content
+
+
+class NoticeBlock(ChatBlock):
+    """A one-line note from the context manager, e.g. messages left out of a request."""
+
+    def __init__(self, sort_key: str, text: str) -> None:
+        super().__init__(sort_key, classes="notice-block")
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        yield Label(literal(self.text), classes="notice-text")
+
+    def copy_text(self) -> str:
+        return self.text
+
+
+def blocks_for(message: Message, *, live_text: str | None = None,
+               error_kind: str | None = None) -> list[ChatBlock]:
+    """The blocks that show a stored message.
+
+    A reply that failed before any text is an error block; one cut off mid-way keeps its text
+    and gets an error block after it.
+    """
+    if message.status == MessageStatus.ERROR:
+        return [ErrorBlock(message.id, message.error or message.content or "Request failed",
+                           error_kind)]
+    if message.role == Role.USER:
+        return [UserBlock(message)]
+    blocks: list[ChatBlock] = [AssistantBlock(message, live_text=live_text)]
+    if message.error:
+        blocks.append(ErrorBlock(f"{message.id}~error", message.error, error_kind))
+    return blocks
