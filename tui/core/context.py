@@ -7,7 +7,9 @@ caller which counts it had to redo so they can be stored.
 
 Requests are built from whole turns (a user message and the replies up to the next user
 message), so the model never sees an answer without its question. The system prompt and the
-newest user message are always sent; error messages and empty replies never are.
+newest user message are always sent; error messages and empty replies never are. Totals
+are scaled by the conversation's server/local ratio (see tokens.update_correction) before
+they are compared with the budget.
 """
 
 from __future__ import annotations
