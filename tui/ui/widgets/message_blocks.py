@@ -14,10 +14,7 @@ from textual.widgets import Collapsible, Label, Static
 from tui.core.models import Message, MessageStatus, Role, Summary
 from tui.ui.widgets.literal import literal, one_line
 
-try:  # the real widget, once it has landed
-    from tui.ui.widgets.streaming_markdown import StreamingMarkdown
-except ImportError:  # pragma: no cover - transitional
-    from tui.ui.widgets.markdown_standin import StreamingMarkdown
+from tui.ui.widgets.streaming_markdown import StreamingMarkdown
 
 # What to do next, per FlowFailed.kind.
 ERROR_HINTS = {
@@ -72,7 +69,7 @@ def _assistant_header(message: Message) -> str:
         parts.append(one_line(message.model))
     if message.status == MessageStatus.STREAMING:
         parts.append("streaming…")
-    elif message.status == MessageStatus.INTERRUPTED:
+    elif message.status == MessageStatus.INTERRUPTED and not message.error:
         parts.append("interrupted")
     elif message.finish_reason == "length":
         parts.append("cut off at the output limit")
@@ -86,12 +83,20 @@ class AssistantBlock(MessageBlock):
 
     def __init__(self, message: Message, *, live_text: str | None = None) -> None:
         super().__init__(message, classes="assistant-block")
+        # Only a reply this session is receiving grows; anything else is rendered whole.
+        self.live = live_text is not None
         self._initial = message.content if live_text is None else live_text
-        self.set_class(message.status == MessageStatus.STREAMING, "-streaming")
+        self.set_class(self.live, "-streaming")
+        self.set_class(message.status == MessageStatus.INTERRUPTED, "-interrupted")
 
     def compose(self) -> ComposeResult:
         yield Label(literal(_assistant_header(self.message)), classes="block-header")
-        yield StreamingMarkdown(self._initial)
+        if self.live:
+            yield StreamingMarkdown(self._initial)
+        else:
+            markdown = StreamingMarkdown()
+            markdown.set_text(self._initial)
+            yield markdown
 
     @property
     def markdown(self) -> StreamingMarkdown:
@@ -105,17 +110,21 @@ class AssistantBlock(MessageBlock):
         return self.text
 
     def append(self, text: str) -> None:
-        self.markdown.append(text)
+        markdown = self.markdown
+        if not markdown.finished:
+            markdown.append(text)
 
     def finish(self, message: Message) -> None:
         """The final stored message: fix up the header and the text if they differ."""
         self.message = message
+        self.live = False
         self.set_class(False, "-streaming")
         self.set_class(message.status == MessageStatus.INTERRUPTED, "-interrupted")
         markdown = self.markdown
-        if markdown.text != message.content:
+        if markdown.text == message.content and not markdown.finished:
+            markdown.finish()
+        elif markdown.text != message.content:
             markdown.set_text(message.content)
-        markdown.finish()
         self.query_one(".block-header", Label).update(literal(_assistant_header(message)))
 
 

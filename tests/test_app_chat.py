@@ -1,0 +1,236 @@
+"""Pilot tests of the chat flow in the app, against the real test server and a real DB."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.fake_openai.scripts import Script
+from tests.test_app_support import SIZE, make_app, make_services, screen_text, wait_until
+from tui.core.models import MessageStatus, Role, Strategy
+from tui.ui.widgets.composer import Composer
+from tui.ui.widgets.message_blocks import AssistantBlock, ErrorBlock, SummaryBlock, UserBlock
+
+
+@pytest.fixture
+async def services(tmp_path, fake_openai):
+    services = make_services(tmp_path, fake_openai.base_url)
+    yield services
+    await services.aclose()
+
+
+def assistant_blocks(app):
+    return list(app.main.pane.query(AssistantBlock))
+
+
+async def type_and_send(pilot, text: str) -> None:
+    composer = pilot.app.main.composer
+    composer.focus()
+    composer.insert(text)
+    await pilot.press("enter")
+
+
+async def test_send_streams_token_by_token_and_stores_the_reply(services, fake_openai):
+    fake_openai.script(Script.reply("alpha beta gamma delta epsilon", hold_after=2))
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "hello there")
+        await wait_until(pilot, lambda: fake_openai.holding.is_set() and assistant_blocks(app)
+                         and assistant_blocks(app)[-1].text, what="first tokens")
+        partial = assistant_blocks(app)[-1].text
+        assert partial and "epsilon" not in partial  # on screen before the reply is done
+        assert "streaming" in str(app.main.status.query_one("#status-state").render())
+        assert app.main.composer.text == ""  # cleared once the user message was stored
+        fake_openai.release()
+        await wait_until(pilot, lambda: not app.main.streams, what="end of stream")
+        assert assistant_blocks(app)[-1].text == "alpha beta gamma delta epsilon"
+        conversation = app.main.conversation
+        stored = services.store.load_messages(conversation.id)
+        assert [(m.role, m.content) for m in stored] == [
+            (Role.USER, "hello there"), (Role.ASSISTANT, "alpha beta gamma delta epsilon")]
+        assert stored[-1].status == MessageStatus.COMPLETE
+        assert conversation.title  # a new chat was created and titled from the text
+        await pilot.pause()
+        assert "alpha beta gamma delta epsilon" in screen_text(app)
+
+
+async def test_escape_cancels_and_keeps_the_partial_reply(services, fake_openai):
+    fake_openai.script(Script.reply("one two three four five six", hold_after=3))
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "count")
+        await wait_until(pilot, lambda: fake_openai.holding.is_set()
+                         and assistant_blocks(app) and assistant_blocks(app)[-1].text)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not app.main.streams, what="cancel")
+        stored = services.store.load_messages(app.main.conversation.id)[-1]
+        assert stored.status == MessageStatus.INTERRUPTED
+        assert stored.content and "six" not in stored.content
+        await wait_until(pilot, lambda: "interrupted" in screen_text(app))
+        assert fake_openai.client_disconnected.wait(5)
+
+
+async def test_regenerate_replaces_the_last_reply(services, fake_openai):
+    fake_openai.script(Script.reply("first answer"), Script.reply("second answer"))
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "question")
+        await wait_until(pilot, lambda: assistant_blocks(app)
+                         and assistant_blocks(app)[-1].text == "first answer")
+        await wait_until(pilot, lambda: not app.main.streams)
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: not app.main.streams and len(
+            fake_openai.chat_requests()) == 2, what="regenerated reply")
+        await wait_until(pilot, lambda: [b.text for b in assistant_blocks(app)]
+                         == ["second answer"], what="old reply gone")
+        stored = services.store.load_messages(app.main.conversation.id)
+        assert [m.content for m in stored] == ["question", "second answer"]
+        assert len(app.main.pane.query(UserBlock)) == 1
+
+
+async def test_switching_chats_mid_stream_keeps_it_going(services, fake_openai):
+    store = services.store
+    other = store.create_conversation(model="gpt-4o-mini", title="Other chat")
+    store.append_message(other.id, Role.USER, "older question")
+    fake_openai.script(Script.reply("streamed in the background fine", hold_after=2))
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: app.main.conversation is not None
+                         and app.main.conversation.id != other.id)
+        first = app.main.conversation.id
+        await type_and_send(pilot, "tell me")
+        await wait_until(pilot, lambda: fake_openai.holding.is_set()
+                         and assistant_blocks(app) and assistant_blocks(app)[-1].text)
+        # Away to the other chat while the reply is held mid-stream.
+        await app.main.open_conversation(other.id)
+        await pilot.pause()
+        assert [b.message.content for b in app.main.pane.query(UserBlock)] == ["older question"]
+        assert not assistant_blocks(app)
+        assert first in app.main.streams
+        # Back again while still streaming: the partial text is there and keeps growing.
+        await app.main.open_conversation(first)
+        await pilot.pause()
+        partial = assistant_blocks(app)[-1].text
+        assert partial and partial != "streamed in the background fine"
+        fake_openai.release()
+        await wait_until(pilot, lambda: first not in app.main.streams)
+        await wait_until(pilot, lambda: assistant_blocks(app)[-1].text
+                         == "streamed in the background fine")
+        # And once more away and back: reloaded from the database.
+        await app.main.open_conversation(other.id)
+        fake_openai.script(Script.reply("x"))
+        await app.main.open_conversation(first)
+        await pilot.pause()
+        assert assistant_blocks(app)[-1].text == "streamed in the background fine"
+        assert store.load_messages(first)[-1].status == MessageStatus.COMPLETE
+
+
+async def test_background_stream_finishes_while_another_chat_is_shown(services, fake_openai):
+    store = services.store
+    other = store.create_conversation(model="gpt-4o-mini", title="Quiet chat")
+    store.append_message(other.id, Role.USER, "a quiet question")
+    fake_openai.script(Script.reply("done in the background", hold_after=1))
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: app.main.conversation is not None)
+        first = app.main.conversation.id
+        await type_and_send(pilot, "go")
+        await wait_until(pilot, lambda: fake_openai.holding.is_set())
+        await pilot.press("alt+down")  # next chat, from the composer
+        await wait_until(pilot, lambda: app.main.conversation.id == other.id)
+        fake_openai.release()
+        await wait_until(pilot, lambda: not app.main.streams)
+        assert not assistant_blocks(app)  # nothing leaked into the chat on screen
+        assert store.load_messages(first)[-1].content == "done in the background"
+        await pilot.press("alt+up")
+        await wait_until(pilot, lambda: app.main.conversation.id == first)
+        await wait_until(pilot, lambda: assistant_blocks(app)
+                         and assistant_blocks(app)[-1].text == "done in the background")
+
+
+async def test_server_error_is_shown_inline_and_retry_recovers(services, fake_openai):
+    fake_openai.script(Script.server_error(500), Script.reply("recovered"))
+    services.client.max_retries = 0  # fail at once instead of backing off
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "please answer")
+        await wait_until(pilot, lambda: app.main.pane.query(ErrorBlock), timeout=15,
+                         what="error block")
+        await wait_until(pilot, lambda: not app.main.streams)
+        error = app.main.pane.query_one(ErrorBlock)
+        assert "500" in error.error or "server" in error.error.lower()
+        await pilot.pause()
+        assert "ctrl+r" in screen_text(app)
+        # The user's text is safe in the store; the draft box is free for the next message.
+        stored = services.store.load_messages(app.main.conversation.id)
+        assert stored[0].content == "please answer"
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: assistant_blocks(app)
+                         and assistant_blocks(app)[-1].text == "recovered", timeout=10)
+        await wait_until(pilot, lambda: not app.main.pane.query(ErrorBlock))
+        stored = services.store.load_messages(app.main.conversation.id)
+        assert [m.content for m in stored] == ["please answer", "recovered"]
+
+
+async def test_failed_send_keeps_the_draft(services, fake_openai):
+    app = make_app(services)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: app.main.conversation is not None)
+        # The conversation vanishes underneath (another process deleted it): the send
+        # fails before anything is stored, so the text must stay in the composer.
+        services.store.delete_conversation(app.main.conversation.id)
+        await type_and_send(pilot, "my precious draft")
+        await wait_until(pilot, lambda: app.main.pane.query(ErrorBlock), what="error")
+        assert app.main.composer.text == "my precious draft"
+        # Whitespace only: refused by the core, nothing lost either.
+        app.main.composer.clear()
+        await type_and_send(pilot, "   ")
+        await wait_until(pilot, lambda: not app.main.streams)
+        assert app.main.composer.text == "   "
+        assert fake_openai.chat_requests() == []
+
+
+async def test_sending_while_streaming_is_refused_and_the_draft_kept(services, fake_openai):
+    fake_openai.script(Script.reply("slow reply here", hold_after=1))
+    app = make_app(services)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await type_and_send(pilot, "first")
+        await wait_until(pilot, lambda: fake_openai.holding.is_set())
+        await type_and_send(pilot, "second draft")
+        await pilot.pause()
+        assert app.main.composer.text == "second draft"
+        assert any("still streaming" in n.message for n in app._notifications)
+        fake_openai.release()
+        await wait_until(pilot, lambda: not app.main.streams)
+        assert len(fake_openai.chat_requests()) == 1
+
+
+async def test_summary_block_appears_when_the_window_fills(services, fake_openai):
+    store = services.store
+    conversation = services.flow.new_conversation()
+    store.update_conversation(conversation.id, title="Long talk", strategy=Strategy.SUMMARIZE,
+                              context_window=1024, max_output_tokens=128)
+    for i in range(10):
+        store.append_message(conversation.id, Role.USER, f"question {i} " + "tell me more " * 20)
+        store.append_message(conversation.id, Role.ASSISTANT, f"answer {i} " + "lorem ipsum " * 20)
+    fake_openai.context_window = 1024
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.main.conversation is not None)
+        assert app.main.conversation.id == conversation.id
+        await type_and_send(pilot, "and one more thing")
+        await wait_until(pilot, lambda: app.main.pane.query(SummaryBlock), timeout=10,
+                         what="summary block")
+        await wait_until(pilot, lambda: not app.main.streams)
+        block = app.main.pane.query_one(SummaryBlock)
+        summary = store.latest_summary(conversation.id)
+        assert summary is not None and block.summary.id == summary.id
+        app.main.pane.scroll_to_widget(block, animate=False, immediate=True)
+        await pilot.pause()
+        assert f"Summary of {summary.covered_count} earlier messages" in screen_text(app)
+        # Placed right after the last message it covers.
+        keys = [b.sort_key for b in app.main.pane.blocks]
+        index = keys.index(block.sort_key)
+        assert keys[index - 1] == summary.last_message_id
