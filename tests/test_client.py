@@ -200,6 +200,19 @@ async def test_cancel_in_loop_body_with_aclosing_closes_stream(fake_openai: Fake
     assert time.monotonic() - start < 0.1
 
 
+async def test_cancel_before_first_byte_closes_connection(fake_openai: FakeOpenAI,
+                                                          client: ChatClient) -> None:
+    fake_openai.script(Script.slow(10))
+    task = asyncio.create_task(collect(client))
+    assert await asyncio.to_thread(fake_openai.wait_for_requests, 1, 5)
+    start = time.monotonic()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await asyncio.to_thread(fake_openai.client_disconnected.wait, 1.0)
+    assert time.monotonic() - start < 0.1
+
+
 async def test_complete_is_non_streaming(fake_openai: FakeOpenAI, client: ChatClient) -> None:
     fake_openai.script(Script.server_error(502), Script.reply("A short title"))
     retries: list[Retrying] = []

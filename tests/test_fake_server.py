@@ -78,7 +78,8 @@ def test_stream_wire_format_with_usage(fake_openai: FakeOpenAI) -> None:
     messages = [{"role": "user", "content": "hi"}]
     assert usage_chunk["usage"]["prompt_tokens"] == openai_count(messages)
     enc = tiktoken.get_encoding("o200k_base")
-    assert usage_chunk["usage"]["completion_tokens"] == len(enc.encode("Hello there, wörld! 日本語"))
+    reply_tokens = len(enc.encode("Hello there, wörld! 日本語"))
+    assert usage_chunk["usage"]["completion_tokens"] == reply_tokens
     assert all(c["usage"] is None for c in chunks[:-1])
 
 

@@ -18,15 +18,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.fake_openai", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--tps", type=float, default=None, help="tokens per second (default: no pacing)")
+    parser.add_argument("--tps", type=float, default=None,
+                        help="tokens per second (default: no pacing)")
     parser.add_argument("--context-window", type=int, default=None,
                         help="enforce this window (400 context_length_exceeded beyond it)")
     parser.add_argument("--reply", choices=["echo", "markdown"], default="echo")
     parser.add_argument("--tokens", type=int, default=1500, help="length of the markdown reply")
-    parser.add_argument("--reply-file", type=Path, default=None, help="answer with this file's text")
+    parser.add_argument("--reply-file", type=Path, default=None,
+                        help="answer with this file's text")
     parser.add_argument("--model", action="append", default=None, dest="models",
                         help="model id to list (repeatable)")
-    parser.add_argument("--n-ctx", type=int, default=None, help="serve llama.cpp-style /props n_ctx")
+    parser.add_argument("--n-ctx", type=int, default=None,
+                        help="serve llama.cpp-style /props n_ctx")
     parser.add_argument("--api-key", default=None, help="require this key (401 otherwise)")
     args = parser.parse_args(argv)
 

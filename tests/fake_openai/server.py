@@ -97,7 +97,8 @@ class FakeOpenAI:
         self.port = httpd.server_address[1]
         self._httpd = httpd
         # The socket listens from construction on, so requests queue even before the loop runs.
-        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
+        self._thread = threading.Thread(target=httpd.serve_forever,
+                                        kwargs={"poll_interval": 0.01},
                                         name=f"fake-openai:{self.port}", daemon=True)
         self._thread.start()
         return self

@@ -16,6 +16,7 @@ import asyncio
 import random
 import re
 from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -133,13 +134,15 @@ class ChatClient:
     def __init__(self, *, base_url: str | None, api_key: str | None,
                  timeout: float = 60.0, max_retries: int = 3,
                  backoff_base: float = 0.5, backoff_max: float = 20.0,
-                 send_key_to_any_host: bool = False,
+                 max_retry_wait: float = 60.0, send_key_to_any_host: bool = False,
                  rng: random.Random | None = None) -> None:
+        """``max_retry_wait``: a 429 asking to wait longer than this fails at once instead."""
         self.base_url = (base_url or OPENAI_BASE_URL).rstrip("/")
         self.timeout = timeout
         self.max_retries = max_retries
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
+        self.max_retry_wait = max_retry_wait
         self._rng = rng or random.Random()
         key = key_for_host(self.base_url, api_key, send_key_to_any_host=send_key_to_any_host)
         self._key_withheld = bool(api_key) and key == NO_KEY
@@ -157,11 +160,12 @@ class ChatClient:
                           params: RequestParams | None = None) -> AsyncIterator[StreamEvent]:
         """Stream one reply. Retries (429, 5xx) only happen before the first delta."""
         stream: Any = None
-        async for item in self._attempts(model, messages, params, stream=True):
-            if isinstance(item, Retrying):
-                yield item
-            else:
-                stream = item.value
+        async with aclosing(self._attempts(model, messages, params, stream=True)) as attempts:
+            async for item in attempts:
+                if isinstance(item, Retrying):
+                    yield item
+                else:
+                    stream = item.value
         finished = False
         try:
             async for chunk in stream:
@@ -194,13 +198,14 @@ class ChatClient:
                        params: RequestParams | None = None, *,
                        on_retry: Callable[[Retrying], None] | None = None) -> str:
         """One whole reply (summaries, titles), with the same retries and errors."""
-        async for item in self._attempts(model, messages, params, stream=False):
-            if isinstance(item, Retrying):
-                if on_retry is not None:
-                    on_retry(item)
-                continue
-            choices = item.value.choices
-            return (choices[0].message.content or "") if choices else ""
+        async with aclosing(self._attempts(model, messages, params, stream=False)) as attempts:
+            async for item in attempts:
+                if isinstance(item, Retrying):
+                    if on_retry is not None:
+                        on_retry(item)
+                    continue
+                choices = item.value.choices
+                return (choices[0].message.content or "") if choices else ""
         raise AssertionError("unreachable: _attempts returns or raises")
 
     async def _attempts(self, model: str, messages: list[dict[str, str]],
@@ -276,13 +281,13 @@ class ChatClient:
         if status == 429:
             fields = errors.error_fields(exc)
             wait = errors.retry_after(exc)
-            if fields.get("code") == "insufficient_quota" or fields.get("type") == "insufficient_quota":
+            if "insufficient_quota" in (fields.get("code"), fields.get("type")):
                 raise RateLimited(f"rate limited (429): {errors.server_message(exc)}",
                                   retry_after=wait)
             if retries >= self.max_retries:
                 raise RateLimited(f"rate limited (429) by {self.base_url}: still refused after "
                                   f"{retries} retries; try again later", retry_after=wait)
-            if wait is not None and wait > self.backoff_max:
+            if wait is not None and wait > self.max_retry_wait:
                 raise RateLimited(f"rate limited (429) by {self.base_url}: the server asks to "
                                   f"wait {wait:.0f} s", retry_after=wait)
             if wait is None:
