@@ -6,8 +6,8 @@ becomes hundreds of thousands.  Here every top-level block (paragraph, list,
 table, code fence, …) is a single :class:`~textual.visual.Visual`, so it can be
 shown by one ``Static`` and laid out by Textual exactly like plain text.
 
-Inline styles are component-class names (``.md--strong`` …) resolved by the
-widget that renders them, so colours come from the CSS and follow the theme.
+Inline styles are Textual style strings with theme variables (see
+:data:`STYLES`), resolved when drawn, so colours follow the app theme.
 Nothing here needs a running app: blocks are plain data until mounted.
 """
 
@@ -24,6 +24,7 @@ from markdown_it.token import Token
 from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
+from rich.cells import cell_len
 from rich.segment import Segment
 from textual.content import Content, Span
 from textual.css.styles import RulesMap
@@ -35,7 +36,7 @@ from textual.visual import RenderOptions, Visual
 __all__ = [
     "Block",
     "CodeVisual",
-    "COMPONENT_CLASSES",
+        "STYLES",
     "Stack",
     "build_code_block",
     "build_top_level_blocks",
@@ -46,29 +47,33 @@ __all__ = [
     "split_top_level",
 ]
 
-COMPONENT_CLASSES: frozenset[str] = frozenset(
-    {
-        "md--h1",
-        "md--h2",
-        "md--h3",
-        "md--h4",
-        "md--h5",
-        "md--h6",
-        "md--em",
-        "md--strong",
-        "md--strike",
-        "md--code-inline",
-        "md--link",
-        "md--code",
-        "md--code-label",
-        "md--bullet",
-        "md--quote-bar",
-        "md--hr",
-        "md--table-border",
-        "md--table-header",
-    }
-)
-"""Component classes a host widget must declare (and style) for these visuals."""
+STYLES: dict[str, str] = {
+    "h1": "bold underline $text-primary",
+    "h2": "bold $text-primary",
+    "h3": "bold $text-secondary",
+    "h4": "bold italic $text-secondary",
+    "h5": "bold italic",
+    "h6": "italic",
+    "em": "italic",
+    "strong": "bold",
+    "strike": "strike",
+    "code-inline": "$text-warning on $warning-muted",
+    "link": "underline $text-accent",
+    "code": "on $foreground 6%",
+    "code-label": "italic $text-muted",
+    "bullet": "$text-accent",
+    "quote-bar": "$primary",
+    "hr": "$primary-muted",
+    "table-border": "$primary-muted",
+    "table-header": "bold $text-primary",
+}
+"""Inline styles: Textual style strings with theme variables.
+
+Resolved when a line is drawn, so they follow the app theme.  These are not
+CSS component classes on purpose: each component class costs every widget
+instance a styled DOM node, which made mounting a stored message ~2x slower.
+Change entries before building blocks to restyle.
+"""
 
 BULLETS = ("•", "◦", "▪", "‣")
 
@@ -92,8 +97,13 @@ def sanitize(text: str) -> str:
     return text.translate(_CONTROL_TABLE)
 
 
+@lru_cache(maxsize=1)
 def make_parser() -> MarkdownIt:
-    """CommonMark + tables + strikethrough; raw HTML is shown as text."""
+    """CommonMark + tables + strikethrough; raw HTML is shown as text.
+
+    Shared: building a MarkdownIt costs about as much as parsing a short
+    message, and ``parse()`` keeps no state between calls.
+    """
     return MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
 
 
@@ -127,16 +137,16 @@ def inline_content(token: Token | None) -> Content:
         elif kind == "code_inline":
             start = position
             add(child.content)
-            spans.append(Span(start, position, ".md--code-inline"))
+            spans.append(Span(start, position, STYLES["code-inline"]))
         elif kind == "em_open":
-            stack.append((position, ".md--em"))
+            stack.append((position, STYLES["em"]))
         elif kind == "strong_open":
-            stack.append((position, ".md--strong"))
+            stack.append((position, STYLES["strong"]))
         elif kind == "s_open":
-            stack.append((position, ".md--strike"))
+            stack.append((position, STYLES["strike"]))
         elif kind == "link_open":
             href = str(child.attrs.get("href", ""))
-            stack.append((position, ".md--link"))
+            stack.append((position, STYLES["link"]))
             if _SAFE_LINK.match(href):
                 stack.append((position, Style.from_meta({"@click": f"link({href!r})"})))
             else:
@@ -150,7 +160,7 @@ def inline_content(token: Token | None) -> Content:
         elif kind == "image":
             start = position
             add(f"[image: {child.content or child.attrs.get('src', '')}]")
-            spans.append(Span(start, position, ".md--link"))
+            spans.append(Span(start, position, STYLES["link"]))
         elif kind.endswith("_close"):
             if stack:
                 start, style = stack.pop()
@@ -274,7 +284,7 @@ class Rule(Visual):
     def render_strips(
         self, width: int, height: int | None, style: Style, options: RenderOptions
     ) -> list[Strip]:
-        return [_content_strip(Content.styled("─" * width, ".md--hr"), style, options)]
+        return [_content_strip(Content.styled("─" * width, STYLES["hr"]), style, options)]
 
     def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
         return container_width
@@ -293,32 +303,54 @@ class CodeVisual(Visual):
     PAD = 1
 
     def __init__(
-        self, code: Content, label: str = "", *, top: bool = True, bottom: bool = True
+        self, code: str, language: str = "", *, top: bool = True, bottom: bool = True
     ) -> None:
-        self.code = code
-        self.label = label
+        self.code = code.expandtabs(4)
+        self.label = language
         self.top = top
         self.bottom = bottom
-        self._lines: list[Content] = code.expand_tabs(4).split("\n", allow_blank=True)
+        self._lines: list[Content] | None = None
         self._fold_cache: tuple[int, list[Content]] | None = None
+        self._plain_lines = self.code.split("\n")
+
+    @property
+    def lines(self) -> list[Content]:
+        """Highlighted lines, computed on first draw: code scrolled out of
+        sight in a long conversation is never lexed."""
+        if self._lines is None:
+            self._lines = highlight_code(self.code, self.label).split("\n", allow_blank=True)
+        return self._lines
 
     def _folded(self, width: int) -> list[Content]:
         inner = max(2, width - 2 * self.PAD)
         if self._fold_cache is None or self._fold_cache[0] != inner:
             folded: list[Content] = []
-            for line in self._lines:
+            for line in self.lines:
                 folded.extend(line.fold(inner) if line.cell_length > inner else [line])
             self._fold_cache = (inner, folded)
         return self._fold_cache[1]
 
+    def _height(self, width: int) -> int:
+        """Folded height without highlighting (layout needs it for every block)."""
+        if self._fold_cache is not None and self._fold_cache[0] == max(2, width - 2 * self.PAD):
+            return len(self._fold_cache[1])
+        inner = max(2, width - 2 * self.PAD)
+        total = 0
+        for line in self._plain_lines:
+            if len(line) * 2 <= inner or cell_len(line) <= inner:
+                total += 1
+            else:
+                total += len(Content(line).fold(inner))
+        return total
+
     def render_strips(
         self, width: int, height: int | None, style: Style, options: RenderOptions
     ) -> list[Strip]:
-        panel = style + options.get_style(".md--code")
+        panel = style + options.get_style(STYLES["code"])
         pad = Strip([Segment(" " * self.PAD, panel.rich_style)], self.PAD)
         strips: list[Strip] = []
         if self.top:
-            label = Content.styled(self.label[: max(0, width - 2)], ".md--code-label")
+            label = Content.styled(self.label[: max(0, width - 2)], STYLES["code-label"])
             strips.append(Strip.join([pad, _content_strip(label, panel, options)]))
         for line in self._folded(width):
             strips.append(Strip.join([pad, _content_strip(line, panel, options)]))
@@ -331,7 +363,7 @@ class CodeVisual(Visual):
         return container_width
 
     def get_height(self, rules: RulesMap, width: int) -> int:
-        return len(self._folded(width)) + self.top + self.bottom
+        return self._height(width) + self.top + self.bottom
 
 
 class TableVisual(Visual):
@@ -368,7 +400,7 @@ class TableVisual(Visual):
 
     def _row_lines(self, cells: list[Content], widths: list[int], header: bool) -> list[Content]:
         wrapped = [cell.wrap(w) or [Content("")] for cell, w in zip(cells, widths)]
-        separator = Content.styled(self.SEPARATOR, ".md--table-border")
+        separator = Content.styled(self.SEPARATOR, STYLES["table-border"])
         lines: list[Content] = []
         for y in range(max(len(w) for w in wrapped)):
             pieces: list[Content] = []
@@ -383,7 +415,7 @@ class TableVisual(Visual):
                 else:
                     piece = piece.pad_right(space)
                 if header:
-                    piece = piece.stylize_before(".md--table-header")
+                    piece = piece.stylize_before(STYLES["table-header"])
                 pieces.append(piece)
             lines.append(separator.join(pieces))
         return lines
@@ -395,8 +427,8 @@ class TableVisual(Visual):
                 return []
             widths = self._widths(width)
             lines = self._row_lines(self.header, widths, True)
-            rule = Content.styled("─┼─", ".md--table-border").join(
-                Content.styled("─" * w, ".md--table-border") for w in widths
+            rule = Content.styled("─┼─", STYLES["table-border"]).join(
+                Content.styled("─" * w, STYLES["table-border"]) for w in widths
             )
             lines.append(rule)
             for row in self.rows:
@@ -464,7 +496,7 @@ def build_code_block(code: str, info: str) -> CodeVisual:
     if code.endswith("\n"):
         code = code[:-1]
     language = info.split()[0] if info.strip() else ""
-    return CodeVisual(highlight_code(code, language), language)
+    return CodeVisual(code, language)
 
 
 def _alignment(token: Token) -> str:
@@ -509,7 +541,7 @@ def _build_list(tokens: Sequence[Token], start: int, stop: int, depth: int) -> V
         children.append(
             Prefixed(
                 Stack(body, 0 if tight else 1),
-                Content.styled(marker, ".md--bullet"),
+                Content.styled(marker, STYLES["bullet"]),
                 Content(" " * width),
             )
         )
@@ -554,7 +586,7 @@ def _build(
             index += 3
         elif kind == "heading_open":
             content = inline_content(tokens[index + 1] if index + 1 < stop else None)
-            visuals.append(content.stylize_before(f".md--{token.tag}"))
+            visuals.append(content.stylize_before(STYLES[token.tag]))
             index += 3
         elif kind in ("fence", "code_block"):
             visuals.append(build_code_block(token.content, token.info))
@@ -568,7 +600,7 @@ def _build(
             index = close + 1
         elif kind == "blockquote_open":
             close = _close_index(tokens, index)
-            bar = Content.styled("▌ ", ".md--quote-bar")
+            bar = Content.styled("▌ ", STYLES["quote-bar"])
             visuals.append(Prefixed(Stack(_build(tokens, index + 1, close, depth)), bar, bar))
             index = close + 1
         elif kind == "table_open":

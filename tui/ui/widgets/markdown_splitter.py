@@ -21,15 +21,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from textual.content import Content
-
 from tui.ui.widgets.markdown_blocks import (
     Block,
     CodeVisual,
     Stack,
     build_block,
     build_code_block,
-    highlight_code,
     make_parser,
     sanitize,
     split_top_level,
@@ -243,7 +240,7 @@ class MarkdownSplitter:
             chunk = fence.lines[fence.chunked : fence.chunked + self.CHUNK_LINES]
             fence.chunks.append(
                 CodeVisual(
-                    highlight_code("\n".join(chunk), language),
+                    "\n".join(chunk),
                     language,
                     top=fence.chunked == 0,
                     bottom=False,
@@ -256,7 +253,7 @@ class MarkdownSplitter:
             rest = [*rest, fence.strip(partial)]
         self.parsed_chars_last += sum(map(len, rest))
         fence.live = CodeVisual(
-            highlight_code("\n".join(rest), language) if rest else Content(""),
+            "\n".join(rest),
             language,
             top=fence.chunked == 0,
             bottom=True,

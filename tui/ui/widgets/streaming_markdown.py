@@ -19,24 +19,35 @@ markup parsing) and control characters are replaced by visible symbols.
 from __future__ import annotations
 
 import time
+from functools import lru_cache
 from typing import Any
 
 from textual.app import ComposeResult, RenderResult
 from textual.containers import Vertical
 from textual.content import Content
+from textual.geometry import Size
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Static
 
-from tui.ui.widgets.markdown_blocks import COMPONENT_CLASSES, Block, Stack, sanitize
+from tui.ui.widgets.markdown_blocks import Block, Stack, sanitize
 from tui.ui.widgets.markdown_splitter import MarkdownSplitter
 
-__all__ = ["LiteralText", "MarkdownBlockView", "StreamingMarkdown", "literal"]
+__all__ = ["BlockPage", "LiteralText", "MarkdownBlockView", "StreamingMarkdown", "literal"]
 
 
 def literal(text: str) -> Content:
     """Content that shows ``text`` exactly: no markup, no escape sequences."""
     return Content(sanitize(text.replace("\r\n", "\n").replace("\r", "\n")))
+
+
+@lru_cache(maxsize=256)
+def _complete_blocks(text: str) -> tuple[Block, ...]:
+    """Blocks of a complete message; cached because blocks are immutable and
+    re-opening a conversation shows the same messages again."""
+    splitter = MarkdownSplitter()
+    splitter.feed(text)
+    return tuple(splitter.update(final=True))
 
 
 class LiteralText(Static):
@@ -77,11 +88,16 @@ class MarkdownBlockView(Static):
     }
     """
 
-    def __init__(self, block: Block | None = None, **kwargs: Any) -> None:
-        super().__init__(block.visual if block else Content(""), **kwargs)
-        self.render_count = 0
+    def __init__(self, block: Block | None = None, *, first: bool = False, **kwargs: Any) -> None:
+        classes = [kwargs.pop("classes", "") or ""]
         if block is not None:
-            self.add_class(f"-{block.kind}")
+            classes.append(f"-{block.kind}")
+        if first:
+            classes.append("-first")
+        super().__init__(
+            block.visual if block else Content(""), classes=" ".join(classes).strip(), **kwargs
+        )
+        self.render_count = 0
 
     def render(self) -> RenderResult:
         self.render_count += 1
@@ -92,6 +108,28 @@ class MarkdownBlockView(Static):
         self.app.open_url(href)
 
 
+class BlockPage(Vertical):
+    """Up to ``PAGE_SIZE`` finished blocks.
+
+    Textual measures an auto-height container against its parent's height,
+    which grows on every streamed line, so it would re-arrange every page on
+    every frame.  A page's height depends only on its width and its
+    (immutable) children, so it is cached on exactly that.
+    """
+
+    def __init__(self, *children: Widget) -> None:
+        super().__init__(*children, classes="-page")
+        self._height_key: tuple[object, ...] | None = None
+        self._height = 0
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        key = (width, self._nodes._updates, self._layout_updates, self.styles._cache_key)
+        if key != self._height_key:
+            self._height = super().get_content_height(container, viewport, width)
+            self._height_key = key
+        return self._height
+
+
 class StreamingMarkdown(Widget):
     """Markdown for one assistant reply, streamed or loaded whole.
 
@@ -99,39 +137,23 @@ class StreamingMarkdown(Widget):
     when the reply is complete, or :meth:`set_text` for a stored message.
     """
 
-    COMPONENT_CLASSES = set(COMPONENT_CLASSES)
-
     DEFAULT_CSS = """
     StreamingMarkdown {
         height: auto;
-        & > MarkdownBlockView, & > .-fence {
+        & > .-page, & > .-fence { height: auto; }
+        & MarkdownBlockView, & > .-fence {
             margin-top: 1;
             &.-first { margin-top: 0; }
         }
-        & > .-fence { height: auto; }
-        & > .md--h1 { color: $text-primary; text-style: bold underline; }
-        & > .md--h2 { color: $text-primary; text-style: bold; }
-        & > .md--h3 { color: $text-secondary; text-style: bold; }
-        & > .md--h4 { color: $text-secondary; text-style: bold italic; }
-        & > .md--h5 { text-style: bold italic; }
-        & > .md--h6 { text-style: italic; }
-        & > .md--em { text-style: italic; }
-        & > .md--strong { text-style: bold; }
-        & > .md--strike { text-style: strike; }
-        & > .md--code-inline { color: $text-warning; background: $warning-muted; }
-        & > .md--link { color: $text-accent; text-style: underline; }
-        & > .md--code { background: $foreground 6%; }
-        & > .md--code-label { color: $text-muted; text-style: italic; }
-        & > .md--bullet { color: $text-accent; }
-        & > .md--quote-bar { color: $primary; }
-        & > .md--hr { color: $primary-muted; }
-        & > .md--table-border { color: $primary-muted; }
-        & > .md--table-header { color: $text-primary; text-style: bold; }
+        & > .-fence > MarkdownBlockView { margin-top: 0; }
     }
     """
 
     FLUSH_INTERVAL = 0.04
     """Coalesce appends: the tail is re-rendered at most this often (seconds)."""
+
+    PAGE_SIZE = 16
+    """Finished blocks per page container (see ``_mount_finished``)."""
 
     def __init__(self, initial: str = "", **widget_kwargs: Any) -> None:
         super().__init__(**widget_kwargs)
@@ -141,6 +163,7 @@ class StreamingMarkdown(Widget):
         self._live: MarkdownBlockView | None = None
         self._fence_view: Vertical | None = None
         self._fence_live: MarkdownBlockView | None = None
+        self._page: BlockPage | None = None
         self._fence_chunks_shown = 0
         self._block_views = 0
         self._timer: Timer | None = None
@@ -194,12 +217,12 @@ class StreamingMarkdown(Widget):
         self._cancel_flush()
         self._raw = [text] if text else []
         self._splitter = MarkdownSplitter()
-        self._splitter.feed(text)
-        blocks = self._splitter.update(final=True)
+        blocks = _complete_blocks(text)
         self._finished = True
         self._live = None
         self._fence_view = None
         self._fence_live = None
+        self._page = None
         self._fence_chunks_shown = 0
         self._block_views = 0
         self._static_visual = Stack([block.visual for block in blocks])
@@ -211,8 +234,10 @@ class StreamingMarkdown(Widget):
 
     def compose(self) -> ComposeResult:
         if self._splitter.tail_size and self._static_visual is None:
-            for block in self._splitter.update(final=self._finished):
-                yield self._new_block_view(block)
+            views = [self._new_block_view(b) for b in self._splitter.update(self._finished)]
+            for start in range(0, len(views), self.PAGE_SIZE):
+                self._page = BlockPage(*views[start : start + self.PAGE_SIZE])
+                yield self._page
             if self._splitter.live is not None or self._splitter.fence is not None:
                 self.call_later(self._flush)
 
@@ -226,9 +251,7 @@ class StreamingMarkdown(Widget):
     # -- internals -------------------------------------------------------------
 
     def _new_block_view(self, block: Block) -> MarkdownBlockView:
-        view = MarkdownBlockView(block)
-        if self._block_views == 0:
-            view.add_class("-first")
+        view = MarkdownBlockView(block, first=self._block_views == 0)
         self._block_views += 1
         return view
 
@@ -270,16 +293,34 @@ class StreamingMarkdown(Widget):
         finished = splitter.update(final=final)
         with self.app.batch_update():
             if finished:
-                anchor: Widget | None = self._fence_view or self._live
-                views = [self._new_block_view(block) for block in finished]
-                if anchor is not None:
-                    self.mount_all(views, before=anchor)
-                else:
-                    self.mount_all(views)
+                self._mount_finished(finished)
                 if self._live is not None:
                     self._live.remove_class("-first")
             self._show_fence()
             self._show_live()
+
+    def _mount_finished(self, blocks: list[Block]) -> None:
+        """Add finished blocks to pages of at most PAGE_SIZE blocks.
+
+        Textual re-arranges a container whenever a child changes height, at a
+        cost proportional to its number of children; pages keep that number
+        small (full pages keep their cached arrangement).
+        """
+        while blocks:
+            page = self._page
+            if page is None or len(page.children) >= self.PAGE_SIZE:
+                page = self._page = BlockPage()
+                anchor = self._first_live()
+                if anchor is not None:
+                    self.mount(page, before=anchor)
+                else:
+                    self.mount(page)
+            room = self.PAGE_SIZE - len(page.children)
+            batch, blocks = blocks[:room], blocks[room:]
+            page.mount_all([self._new_block_view(block) for block in batch])
+
+    def _first_live(self) -> Widget | None:
+        return self._fence_view or self._live
 
     def _show_fence(self) -> None:
         fence = self._splitter.fence
