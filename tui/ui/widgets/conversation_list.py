@@ -181,15 +181,21 @@ class ConversationList(OptionList):
             self.set_options([Option(Content("No matches"), disabled=True)])
 
     def open_highlighted(self) -> None:
+        """Post ``Open`` for the highlighted row (also when called from the search box)."""
         index = self.highlighted
         if index is None:
             return
         if self.searching:
             if index < len(self._hits):
                 hit = self._hits[index]
-                self.post_message(self.Open(hit.conversation.id, hit.message_id))
+                self._post_open(hit.conversation.id, hit.message_id)
         elif index < len(self._conversations):
-            self.post_message(self.Open(self._conversations[index].id))
+            self._post_open(self._conversations[index].id)
+
+    def _post_open(self, conversation_id: str, message_id: str | None = None) -> None:
+        # Sent as from this list: posted while the sidebar is the active pump, it would
+        # otherwise count as the sidebar's and stop bubbling there.
+        self.post_message(self.Open(conversation_id, message_id).set_sender(self))
 
     # -- events ------------------------------------------------------------------------------
 

@@ -1,0 +1,202 @@
+"""Pilot tests of the sidebar: paging, search and jump, rename, delete, pin, archive."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_app_support import SIZE, make_app, make_services, screen_text, wait_until
+from tui.core.models import Role
+from tui.ui.screens.dialogs import ConfirmScreen, RenameScreen
+from tui.ui.widgets.message_blocks import UserBlock
+
+
+@pytest.fixture
+async def services(tmp_path, fake_openai):
+    services = make_services(tmp_path, fake_openai.base_url)
+    yield services
+    await services.aclose()
+
+
+def seed(store, count: int, *, messages: int = 1) -> list:
+    made = []
+    for i in range(count):
+        conversation = store.create_conversation(model="gpt-4o-mini", title=f"Chat {i:03d}")
+        for j in range(messages):
+            store.append_message(conversation.id, Role.USER, f"chat {i} message {j}")
+        store.update_conversation(conversation.id,
+                                  updated=f"2026-03-01T{i // 60:02d}:{i % 60:02d}:00.000Z")
+        made.append(conversation)
+    return made
+
+
+async def test_list_loads_a_page_at_a_time(services):
+    seed(services.store, 130)
+    app = make_app(services, conversation_page=50)
+    async with app.run_test(size=SIZE) as pilot:
+        listing = app.main.conversation_list
+        assert listing.option_count == 50
+        listing.focus()
+        await pilot.press("end")  # to the last loaded row: the next page comes in
+        await wait_until(pilot, lambda: listing.option_count == 100)
+        await pilot.press("end")
+        await wait_until(pilot, lambda: listing.option_count == 130)
+        await pilot.press("end")
+        await pilot.pause()
+        assert listing.option_count == 130
+
+
+async def test_next_and_previous_chat_follow_the_list(services):
+    made = seed(services.store, 3)
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        newest_first = [c.id for c in reversed(made)]
+        assert app.main.conversation.id == newest_first[0]
+        await pilot.press("alt+down")
+        await wait_until(pilot, lambda: app.main.conversation.id == newest_first[1])
+        await pilot.press("ctrl+pagedown")
+        await wait_until(pilot, lambda: app.main.conversation.id == newest_first[2])
+        await pilot.press("alt+up")
+        await wait_until(pilot, lambda: app.main.conversation.id == newest_first[1])
+        listing = app.main.conversation_list
+        assert listing.highlighted_id == newest_first[1]
+
+
+async def test_new_chat(services):
+    seed(services.store, 2)
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        before = services.store.count_conversations()
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: services.store.count_conversations() == before + 1)
+        assert app.main.conversation.title == ""
+        assert not app.main.pane.query(UserBlock)
+        assert app.focused is app.main.composer
+        await pilot.pause()
+        assert "New chat" in screen_text(app)
+        # A second ctrl+n on the still-empty chat does not pile up empty chats.
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert services.store.count_conversations() == before + 1
+
+
+async def test_search_by_content_and_jump_to_the_message(services):
+    store = services.store
+    seed(store, 5, messages=3)
+    target = store.create_conversation(model="gpt-4o-mini", title="Cooking notes")
+    for j in range(70):
+        store.append_message(target.id, Role.USER, f"filler line {j}")
+    hit = store.append_message(target.id, Role.USER, "the secret ingredient is zanzibar pepper")
+    for j in range(60):
+        store.append_message(target.id, Role.USER, f"more filler {j}")
+    store.update_conversation(target.id, updated="2026-01-01T00:00:00.000Z")
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.main.conversation.id != target.id
+        await pilot.press("ctrl+f")
+        assert app.focused is app.main.sidebar.search_box
+        await pilot.press(*"zanzibar")
+        listing = app.main.conversation_list
+        await wait_until(pilot, lambda: listing.searching and listing.option_count == 1,
+                         what="search hits")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Cooking notes" in text and "zanzibar" in text
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.main.conversation
+                         and app.main.conversation.id == target.id)
+        block = app.main.pane.block(hit.id)
+        assert block is not None and block.has_class("-search-hit")
+        await pilot.pause()
+        assert "zanzibar pepper" in screen_text(app)
+
+
+async def test_search_is_debounced_and_escape_restores_the_list(services):
+    seed(services.store, 3)
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        calls = []
+        original = services.store.search
+        services.store.search = lambda *a, **k: calls.append(a) or original(*a, **k)
+        await pilot.press("ctrl+f", *"chat 1")
+        listing = app.main.conversation_list
+        await wait_until(pilot, lambda: listing.searching)
+        await app.workers.wait_for_complete()
+        assert len(calls) == 1 and calls[0][0] == "chat 1"
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not listing.searching and listing.option_count == 3)
+
+
+async def test_rename_through_the_modal(services):
+    made = seed(services.store, 1)
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f2")
+        await wait_until(pilot, lambda: isinstance(app.screen, RenameScreen))
+        field = app.screen.query_one("#rename-input")
+        field.value = ""
+        await pilot.press(*"[bold]Renamed", "enter")
+        await wait_until(pilot, lambda: not isinstance(app.screen, RenameScreen))
+        assert services.store.get_conversation(made[0].id).title == "[bold]Renamed"
+        await pilot.pause()
+        assert "[bold]Renamed" in screen_text(app)  # shown literally, brackets and all
+
+
+async def test_delete_asks_first(services):
+    made = seed(services.store, 2)
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        current = app.main.conversation.id
+        await pilot.press("f8")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
+        assert services.store.count_conversations() == 2
+        app.main.conversation_list.focus()
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await wait_until(pilot, lambda: services.store.count_conversations() == 1)
+        remaining = services.store.list_conversations()[0].id
+        assert remaining != current
+        await wait_until(pilot, lambda: app.main.conversation
+                         and app.main.conversation.id == remaining)
+        assert app.main.conversation_list.option_count == 1
+        assert {c.id for c in made} - {current} == {remaining}
+
+
+async def test_pin_moves_to_the_top(services):
+    made = seed(services.store, 3)
+    oldest = made[0]
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        listing = app.main.conversation_list
+        listing.focus()
+        await pilot.press("j", "j")
+        assert listing.highlighted_id == oldest.id
+        await pilot.press("p")
+        await pilot.pause()
+        assert services.store.get_conversation(oldest.id).pinned
+        assert listing.conversations[0].id == oldest.id
+        await pilot.pause()
+        assert "★ Chat 000" in screen_text(app)
+
+
+async def test_archive_and_show_archived(services):
+    made = seed(services.store, 2)
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        listing = app.main.conversation_list
+        listing.focus()
+        target = listing.highlighted_id
+        await pilot.press("a")
+        await pilot.pause()
+        assert services.store.get_conversation(target).archived
+        assert [c.id for c in listing.conversations] == [
+            c.id for c in made if c.id != target]
+        await pilot.press("A")  # shift+a: list the archived ones
+        await pilot.pause()
+        assert [c.id for c in listing.conversations] == [target]
+        assert "Archived conversations" in screen_text(app)
+        await pilot.press("a")  # unarchive
+        await pilot.pause()
+        assert not services.store.get_conversation(target).archived
