@@ -1,0 +1,218 @@
+"""Pilot tests of the conversation actions: export, copy, model, system prompt, strategy,
+first-run setup, literal rendering, older messages and help."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+from tests.test_app_support import SIZE, make_app, make_services, screen_text, wait_until
+from tui.core.config import load_settings
+from tui.core.models import Role, Strategy
+from tui.ui.screens.help import HelpScreen
+from tui.ui.screens.model_picker import ModelPickerScreen
+from tui.ui.screens.system_prompt import SystemPromptScreen
+from tui.ui.widgets.message_blocks import AssistantBlock, ChatBlock, UserBlock
+from tui.ui.widgets.setup_panel import SetupPanel
+
+
+@pytest.fixture
+async def services(tmp_path, fake_openai):
+    services = make_services(tmp_path, fake_openai.base_url)
+    yield services
+    await services.aclose()
+
+
+def chat(store, title="Plans", turns=1):
+    conversation = store.create_conversation(model="gpt-4o-mini", title=title)
+    for i in range(turns):
+        store.append_message(conversation.id, Role.USER, f"question {i}")
+        store.append_message(conversation.id, Role.ASSISTANT, f"**answer** {i}",
+                             model="gpt-4o-mini")
+    return conversation
+
+
+async def test_export_writes_markdown_without_overwriting(services, tmp_path):
+    chat(services.store, "Trip plans")
+    services.settings.export_dir = str(tmp_path / "exports")
+    app = make_app(services)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("ctrl+e")
+        await app.workers.wait_for_complete()
+        await pilot.press("ctrl+e")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        first = tmp_path / "exports" / "trip-plans.md"
+        second = tmp_path / "exports" / "trip-plans-1.md"
+        assert first.exists() and second.exists()
+        text = first.read_text()
+        assert "Trip plans" in text and "question 0" in text and "**answer** 0" in text
+        assert second.read_text() == text
+        messages = [n.message for n in app._notifications]
+        assert any(str(second) in m for m in messages)
+
+
+async def test_copy_last_reply_and_a_focused_message(services):
+    chat(services.store, turns=2)
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+y")
+        assert app.clipboard == "**answer** 1"
+        await pilot.press("ctrl+o")  # into the messages: the last one has focus
+        assert isinstance(app.focused, AssistantBlock)
+        await pilot.press("k")
+        assert isinstance(app.focused, UserBlock)
+        await pilot.press("up", "j")
+        assert isinstance(app.focused, UserBlock)
+        await pilot.press("ctrl+y")
+        assert app.clipboard == "question 1"
+        await pilot.press("k", "c")
+        assert app.clipboard == "**answer** 0"
+
+
+async def test_model_picker_lists_filters_and_sets(services, fake_openai):
+    conversation = chat(services.store)
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f3")
+        await wait_until(pilot, lambda: isinstance(app.screen, ModelPickerScreen))
+        options = app.screen.query_one("#model-list")
+        await wait_until(pilot, lambda: options.option_count == len(fake_openai.models))
+        await pilot.press(*"4.1", "enter")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ModelPickerScreen))
+        assert services.store.get_conversation(conversation.id).model == "gpt-4.1"
+        await pilot.pause()
+        assert "gpt-4.1" in screen_text(app)
+
+
+async def test_model_picker_falls_back_to_free_text(tmp_path):
+    services = make_services(tmp_path, "http://127.0.0.1:9/v1")  # nothing listens there
+    conversation = chat(services.store)
+    app = make_app(services)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("f3")
+            await wait_until(pilot, lambda: isinstance(app.screen, ModelPickerScreen))
+            status = app.screen.query_one("#model-status")
+            await wait_until(pilot, lambda: "Couldn't list" in str(status.render()),
+                             timeout=10)
+            await pilot.press(*"llama3.2:3b", "enter")
+            await wait_until(pilot, lambda: not isinstance(app.screen, ModelPickerScreen))
+            assert services.store.get_conversation(conversation.id).model == "llama3.2:3b"
+    finally:
+        await services.aclose()
+
+
+async def test_system_prompt_editor_and_strategy_cycle(services):
+    conversation = chat(services.store)
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f4")
+        await wait_until(pilot, lambda: isinstance(app.screen, SystemPromptScreen))
+        await pilot.press(*"Be brief.", "f2")
+        await wait_until(pilot, lambda: not isinstance(app.screen, SystemPromptScreen))
+        assert services.store.get_conversation(conversation.id).system_prompt == "Be brief."
+        await pilot.press("f5")
+        assert services.store.get_conversation(conversation.id).strategy == Strategy.TRUNCATE
+        await pilot.pause()
+        assert "strategy: truncate" in screen_text(app)
+        await pilot.press("f5", "f5")
+        assert services.store.get_conversation(conversation.id).strategy == Strategy.SUMMARIZE
+
+
+async def test_model_output_and_titles_are_shown_literally(services):
+    store = services.store
+    conversation = store.create_conversation(model="[red]model[/]", title="[bold]x")
+    store.append_message(conversation.id, Role.USER, "[red]not red[/] \x1b[31mescape")
+    store.append_message(conversation.id, Role.ASSISTANT, "[blink]reply[/blink]",
+                         model="[red]model[/]")
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        text = screen_text(app)
+        assert "[bold]x" in text
+        assert "[red]not red[/] ␛[31mescape" in text
+        assert "[blink]reply[/blink]" in text
+        assert "[red]model[/]" in text
+        assert "\x1b" not in text
+
+
+async def test_older_messages_load_when_scrolling_up(services):
+    store = services.store
+    conversation = store.create_conversation(model="gpt-4o-mini", title="Long")
+    for i in range(120):
+        store.append_message(conversation.id, Role.USER, f"message number {i}")
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.main.pane
+        await pilot.pause()
+        assert len(pane.blocks) == 50
+        assert pane.blocks[-1].copy_text() == "message number 119"
+        pane.scroll_to(y=0, animate=False, immediate=True)
+        await wait_until(pilot, lambda: len(pane.blocks) == 100, what="older page")
+        # The view stays on what was on screen: the older page is above it.
+        await wait_until(pilot, lambda: pane.scroll_y > 10, what="position kept")
+        pane.scroll_to(y=0, animate=False, immediate=True)
+        await wait_until(pilot, lambda: len(pane.blocks) == 120, what="oldest page")
+        texts = [b.copy_text() for b in pane.blocks]
+        assert texts == [f"message number {i}" for i in range(120)]
+
+
+async def test_first_run_setup_saves_a_masked_key(tmp_path, isolated_env):
+    services = make_services(tmp_path, None)
+    chat(services.store, "Earlier chat")
+    app = make_app(services)
+    secret = "sk-test-abcdef123456"
+    try:
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            panel = app.main.query_one(SetupPanel)
+            await pilot.pause()
+            assert "OPENAI_API_KEY" in screen_text(app)
+            assert "Earlier chat" in screen_text(app)  # old chats stay browsable
+            key_input = panel.query_one("#setup-key")
+            assert key_input.password
+            key_input.focus()
+            await pilot.press(*secret)
+            await pilot.pause()
+            assert secret not in screen_text(app) and secret[-6:] not in screen_text(app)
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: not app.main.query(SetupPanel))
+            assert services.settings.api_key == secret
+            saved = load_settings(env={})
+            assert saved.api_key == secret
+            mode = stat.S_IMODE(os.stat(saved.config_path).st_mode)
+            assert mode == 0o600
+            assert all(secret not in n.message for n in app._notifications)
+    finally:
+        await services.aclose()
+
+
+async def test_help_lists_every_binding(services):
+    app = make_app(services)
+    async with app.run_test(size=(110, 60)) as pilot:
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await pilot.pause()
+        text = screen_text(app)
+        for description in ("New chat", "Previous chat", "Next chat", "Search", "Rename",
+                            "Delete chat", "Pin / unpin", "Archive / unarchive",
+                            "Show archived", "Stop reply", "Regenerate / retry", "Copy reply",
+                            "Export", "Model", "System prompt", "Strategy", "New line",
+                            "Send", "Quit", "Previous message", "Next message"):
+            assert description in text, description
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, HelpScreen))
+
+
+async def test_meter_shows_the_draft(services):
+    chat(services.store)
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        meter = app.main.status.query_one("#status-meter")
+        before = str(meter.render())
+        app.main.composer.insert("word " * 3000)
+        await wait_until(pilot, lambda: str(meter.render()) != before, what="meter update")
+        assert "/ 128k" in str(meter.render())
+        assert isinstance(app.main.pane.blocks[0], ChatBlock)
