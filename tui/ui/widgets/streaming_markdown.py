@@ -78,8 +78,8 @@ class LiteralText(Static):
 class MarkdownBlockView(Static):
     """One finished (or the live) top-level block.
 
-    ``render_count`` counts how often Textual asked for a fresh render; a
-    finished block should be rendered once per width.
+    ``render_count`` counts how often its lines were drawn from the visual
+    (debug/tests): a finished block is drawn once per width it is shown at.
     """
 
     DEFAULT_CSS = """
@@ -99,9 +99,9 @@ class MarkdownBlockView(Static):
         )
         self.render_count = 0
 
-    def render(self) -> RenderResult:
+    def _render_content(self) -> None:
         self.render_count += 1
-        return super().render()
+        super()._render_content()
 
     def action_link(self, href: str) -> None:
         """Open a link clicked in the block (only http/https/mailto get here)."""

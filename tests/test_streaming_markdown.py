@@ -1,0 +1,311 @@
+"""StreamingMarkdown: streamed == complete, finished blocks stay put, output is literal, work is bounded."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from textual.app import App, ComposeResult
+from textual.style import Style
+from textual.visual import RenderOptions
+
+from tui.ui.widgets.markdown_blocks import Block, sanitize
+from tui.ui.widgets.markdown_splitter import MarkdownSplitter
+from tui.ui.widgets.streaming_markdown import (
+    LiteralText,
+    MarkdownBlockView,
+    StreamingMarkdown,
+)
+
+DOC = """# Title
+
+Intro with *em*, **strong**, `code`, ~~gone~~ and a [link](https://example.com).
+A soft break and [red]markup[/red] stays.
+
+- one
+- two
+  - nested
+- three
+
+1. first
+2. second
+
+```python
+def f(x):
+    return x + 1
+```
+
+> quoted
+> text
+
+| Name | Qty |
+|:-----|----:|
+| a    | 1   |
+| bb   | 22  |
+
+---
+
+Setext heading
+--------------
+
+    indented code
+
+Last paragraph ends here.
+"""
+
+HOSTILE = (
+    "Plain [red]x[/] and [bold]b[/bold] and \x1b[31mred\x1b[0m bell\x07 csi\x9b.\n\n"
+    "```\n[blue]in code[/] \x1b[2J\n```\n\n"
+    "| [i]h[/i] | \x1b[1mB |\n| - | - |\n| [u]c[/u] | d |\n"
+)
+
+
+class Host(App[None]):
+    def __init__(self, widget: StreamingMarkdown | LiteralText) -> None:
+        super().__init__()
+        self.widget = widget
+
+    def compose(self) -> ComposeResult:
+        yield self.widget
+
+
+def screen_lines(app: App[None]) -> list[str]:
+    strips = app.screen._compositor.render_strips()
+    return [strip.text.rstrip() for strip in strips]
+
+
+def screen_text(app: App[None]) -> str:
+    return "\n".join(screen_lines(app)).rstrip()
+
+
+def plain(block: Block, width: int = 60) -> str:
+    """Text of a block rendered without an app (styles ignored)."""
+    options = RenderOptions(lambda style: style if isinstance(style, Style) else Style(), {})
+    strips = block.visual.render_strips(width, None, Style(), options)
+    return "\n".join(strip.text.rstrip() for strip in strips)
+
+
+def finished_views(widget: StreamingMarkdown) -> list[MarkdownBlockView]:
+    return [view for page in widget.query(".-page") for view in page.children]  # type: ignore[misc]
+
+
+async def stream(pilot, widget: StreamingMarkdown, text: str, size: int, every: int = 20) -> None:
+    """Append ``text`` in ``size`` pieces, letting the widget flush every ``every`` appends."""
+    widget.FLUSH_INTERVAL = 0  # flush on the next pause: deterministic, no timers
+    for n, start in enumerate(range(0, len(text), size)):
+        widget.append(text[start : start + size])
+        if n % every == 0:
+            await pilot.pause()
+
+
+@pytest.mark.parametrize("size", [1, 4, 13])
+async def test_streamed_then_finished_matches_set_text(size: int) -> None:
+    widget = StreamingMarkdown()
+    app = Host(widget)
+    async with app.run_test(size=(70, 90)) as pilot:
+        await stream(pilot, widget, DOC, size)
+        widget.finish()
+        await pilot.pause()
+        streamed = screen_text(app)
+        assert widget.text == DOC
+        widget.set_text(DOC)
+        await pilot.pause()
+        complete = screen_text(app)
+    assert streamed == complete
+    for expected in ("Title", "nested", "def f(x):", "│ Qty", "Setext heading",
+                     "indented code", "Last paragraph ends here.", "[red]markup[/red]"):
+        assert expected in complete
+    assert "```" not in complete and "**" not in complete
+
+
+async def test_initial_text_is_shown_and_can_continue() -> None:
+    widget = StreamingMarkdown("# Head\n\nfirst para")
+    app = Host(widget)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.pause()
+        assert "first para" in screen_text(app)
+        widget.append(" continues\n\nsecond")
+        widget.finish()
+        await pilot.pause()
+        text = screen_text(app)
+    assert "first para continues" in text and "second" in text
+
+
+async def test_finished_blocks_are_mounted_once_and_not_rerendered() -> None:
+    widget = StreamingMarkdown()
+    app = Host(widget)
+    half = DOC.index("```python")
+    async with app.run_test(size=(70, 90)) as pilot:
+        await stream(pilot, widget, DOC[:half], 5, every=3)
+        await pilot.pause()
+        before = finished_views(widget)
+        counts = [view.render_count for view in before]
+        assert len(before) == 3  # the ordered list is still the live tail
+        assert all(count >= 1 for count in counts)
+        await stream(pilot, widget, DOC[half:], 5, every=3)
+        widget.finish()
+        await pilot.pause()
+        after = finished_views(widget)
+    assert after[: len(before)] == before  # same widget objects, same order
+    assert all(a is b for a, b in zip(after, before))
+    assert [view.render_count for view in before] == counts
+    assert len(after) > len(before)
+
+
+async def test_throttle_coalesces_appends_and_finish_is_immediate() -> None:
+    widget = StreamingMarkdown()
+    app = Host(widget)
+    async with app.run_test(size=(60, 40)) as pilot:
+        await pilot.pause()
+        for char in DOC:
+            widget.append(char)
+        assert widget.flush_count == 0  # appends only queue text
+        widget.finish()
+        assert widget.flush_count == 1
+        assert widget.splitter.live is None and widget.splitter.fence is None
+        await pilot.pause()
+        assert "Last paragraph ends here." in screen_text(app)
+        with pytest.raises(RuntimeError):
+            widget.append("more")
+
+
+@pytest.mark.parametrize("mode", ["stream", "set_text"])
+async def test_markup_and_escape_sequences_are_literal(mode: str) -> None:
+    widget = StreamingMarkdown()
+    app = Host(widget)
+    async with app.run_test(size=(70, 30)) as pilot:
+        if mode == "stream":
+            await stream(pilot, widget, HOSTILE, 3)
+            widget.finish()
+        else:
+            widget.set_text(HOSTILE)
+        await pilot.pause()
+        text = screen_text(app)
+        segments = [
+            segment.text for strip in app.screen._compositor.render_strips() for segment in strip
+        ]
+    assert "[red]x[/]" in text and "[bold]b[/bold]" in text
+    assert "␛[31mred␛[0m" in text and "bell␇" in text
+    assert "[blue]in code[/] ␛[2J" in text
+    assert "[i]h[/i]" in text and "␛[1mB" in text
+    assert not any(ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0 for s in segments for char in s)
+
+
+async def test_literal_text_shows_user_messages_verbatim() -> None:
+    message = "[bold]not bold[/bold] \x1b[31m $HOME *not em*\r\nnext"
+    widget = LiteralText(message)
+    app = Host(widget)
+    async with app.run_test(size=(60, 5)) as pilot:
+        await pilot.pause()
+        lines = screen_lines(app)
+    assert lines[0] == "[bold]not bold[/bold] ␛[31m $HOME *not em*"
+    assert lines[1] == "next"
+    assert widget.text == message
+
+
+async def test_fence_spanning_many_appends_is_one_code_block() -> None:
+    code = "\n".join(f"value_{n} = {n} * 2  # line {n}" for n in range(60))
+    text = f"Before.\n\n```python\n{code}\n```\n\nAfter.\n"
+    widget = StreamingMarkdown()
+    app = Host(widget)
+    async with app.run_test(size=(70, 90)) as pilot:
+        start = text.index("```python")
+        await stream(pilot, widget, text[: start + 700], 7, every=8)
+        await pilot.pause()
+        fence = widget.splitter.fence
+        assert fence is not None
+        # Finished lines of the open fence are frozen in chunks, one live remainder below.
+        pieces = widget.query(".-fence > MarkdownBlockView")
+        assert len(pieces) == len(fence.chunks) + 1 >= 2
+        frozen = list(pieces)[0]
+        parsed_max_in_fence = widget.splitter.parsed_chars_max
+        flushes = widget.flush_count
+        await stream(pilot, widget, text[start + 700 :], 7, every=8)
+        assert widget.flush_count - flushes >= 15
+        widget.finish()
+        await pilot.pause()
+        assert frozen.render_count == 1  # highlighted and laid out once while the fence grew
+        views = finished_views(widget)
+        text_on_screen = screen_text(app)
+    kinds = [sorted(cls for cls in view.classes if cls in ("-code", "-paragraph")) for view in views]
+    assert kinds == [["-paragraph"], ["-code"], ["-paragraph"]]
+    assert "value_0 = 0 * 2" in text_on_screen and "value_59 = 59 * 2" in text_on_screen
+    assert "```" not in text_on_screen
+    # Inside the open fence only a bounded remainder is ever re-processed.
+    assert parsed_max_in_fence < 1500
+
+
+def test_open_fence_is_scanned_not_reparsed() -> None:
+    splitter = MarkdownSplitter()
+    splitter.feed("```py\n")
+    splitter.update()
+    line = "x = 1  # some code that is long enough\n"
+    for _ in range(500):
+        for start in range(0, len(line), 4):
+            splitter.feed(line[start : start + 4])
+            splitter.update()
+    assert splitter.fence is not None
+    # Each update touches at most one chunk of lines plus the new text.
+    assert splitter.parsed_chars_max <= (MarkdownSplitter.CHUNK_LINES + 1) * len(line)
+    assert len(splitter.fence.chunks) == 500 // MarkdownSplitter.CHUNK_LINES
+    blocks = splitter.update(final=True)
+    assert [block.kind for block in blocks] == ["code"]
+    assert plain(blocks[0]).count("x = 1") == 500
+
+
+def test_per_update_work_is_bounded_by_tail_not_document() -> None:
+    section = (
+        "## Heading\n\nA paragraph of ordinary prose that goes on for a while, "
+        "with `code` and *emphasis*.\n\n- item\n- item\n  - nested\n\n"
+        "```bash\necho one\necho two\n```\n\n| a | b |\n| - | - |\n| 1 | 2 |\n\n"
+    )
+
+    def run(copies: int) -> MarkdownSplitter:
+        document = section * copies
+        splitter = MarkdownSplitter()
+        for start in range(0, len(document), 4):
+            splitter.feed(document[start : start + 4])
+            splitter.update()
+        splitter.update(final=True)
+        return splitter
+
+    short, long = run(20), run(80)
+    # Per update: at most the unfinished tail (about one section), however long the document.
+    assert long.parsed_chars_max < 2 * len(section)
+    assert long.parsed_chars_max <= short.parsed_chars_max * 1.5
+    # In total: linear in the document, not quadratic.
+    assert long.parsed_chars_total < 4.4 * short.parsed_chars_total
+
+
+TRICKY = [
+    "foo\n#bar\n\nnext\n",  # '#' alone would be an empty heading
+    "foo\n***bold***\n\nafter\n",  # '***' alone would be a rule
+    "para\n---\n\n- a\n\n- b\n\n  still b\n\nout\n",  # setext, loose list
+    "```\nunclosed fence\n\n# not a heading\n",
+    "~~~~\ncode\n~~~\nstill code\n~~~~~\ntext\n",  # shorter closer does not close
+    "> quote\nlazy line\n\n1. one\n2. two\n\n| a | b |\n| - | - |\n| 1 | 2 |\n",
+    "line one\r\nline two\r\n\r\n    code\r\n",
+]
+
+
+@pytest.mark.parametrize("source", TRICKY)
+def test_random_splits_give_the_same_blocks_as_one_parse(source: str) -> None:
+    whole = MarkdownSplitter()
+    whole.feed(source)
+    expected = [(block.kind, plain(block)) for block in whole.update(final=True)]
+    rng = random.Random(source)
+    for _ in range(25):
+        splitter = MarkdownSplitter()
+        blocks: list[Block] = []
+        position = 0
+        while position < len(source):
+            step = rng.randint(1, 6)
+            splitter.feed(source[position : position + step])
+            position += step
+            blocks.extend(splitter.update())
+        blocks.extend(splitter.update(final=True))
+        assert [(block.kind, plain(block)) for block in blocks] == expected
+
+
+def test_sanitize_replaces_control_characters() -> None:
+    assert sanitize("a\x1b[0m\tb\nc\x00\x7f\x85") == "a␛[0m\tb\nc␀␡\ufffd"
