@@ -11,6 +11,7 @@ task.  Prints, per reply size:
 * ``final``       ms from the last append (followed at once by ``finish()``, as
                   the app does at end of stream) until the refresh that painted
                   the final blocks has completed (``call_after_refresh``),
+* ``behind``      ms from when the last token was due (server time) to that paint,
 * ``flush p50/max`` ms spent in one tail update (parse + widget updates),
 * ``cpu``         process CPU seconds for the whole stream, and per 1k tokens,
 * ``parsed/char`` characters re-parsed per source character (1.0 = each once).
@@ -113,6 +114,8 @@ class GCPauses:
 
 
 LAGS: list[float] = []
+LAST_DUE = 0.0
+"""When the last token was due (the server's send time)."""
 
 
 async def deliver(tokens: list[str], rate: float, sink: Any) -> tuple[float, float]:
@@ -136,6 +139,8 @@ async def deliver(tokens: list[str], rate: float, sink: Any) -> tuple[float, flo
             if asyncio.iscoroutine(result):
                 await result
             index += 1
+    global LAST_DUE
+    LAST_DUE = start + (count - 1) / rate
     return time.perf_counter(), lag
 
 
@@ -176,6 +181,7 @@ async def run_ours(tokens: list[str], rate: float) -> dict[str, Any]:
             "gc2": len(pauses.pauses),
             "gc2_max_ms": max(pauses.pauses, default=0.0) * 1000,
             "final_ms": (t_done - t_last) * 1000,
+            "behind_ms": (t_done - LAST_DUE) * 1000,
             "flush_p50_ms": statistics.median(flush_times) * 1000,
             "flush_max_ms": max(flush_times) * 1000,
             "flushes": len(flush_times),
@@ -220,6 +226,7 @@ async def run_textual(tokens: list[str], rate: float, cap: float) -> dict[str, A
         return {
             "lag_ms": lag * 1000,
             "final_ms": (t_done - t_last) * 1000,
+            "behind_ms": (t_done - LAST_DUE) * 1000,
             "cpu": time.process_time() - cpu0,
             "wall": time.perf_counter() - wall0,
             "written": written,
@@ -274,7 +281,7 @@ def main() -> None:
     print(f"StreamingMarkdown, {args.rate:.0f} tokens/s, 1 token per delta, {SIZE[0]}x{SIZE[1]}")
     header = (
         f"{'tokens':>7} {'chars':>7} {'lag p99':>8} {'lag max':>8} {'gen2 gc':>12} "
-        f"{'final':>8} {'flush p50':>9} "
+        f"{'final':>8} {'behind':>8} {'flush p50':>9} "
         f"{'flush max':>9} {'flushes':>7} {'cpu s':>6} {'cpu/1k tok':>10} {'wall s':>6} "
         f"{'parsed/char':>11} {'blocks':>6} {'on screen':>9}"
     )
@@ -286,13 +293,13 @@ def main() -> None:
         print(
             f"{len(tokens):>7} {chars:>7} {r['lag_p99_ms']:>6.1f}ms {r['lag_ms']:>6.1f}ms "
             f"{r['gc2']:>3}x{r['gc2_max_ms']:>5.0f}ms "
-            f"{r['final_ms']:>6.1f}ms "
+            f"{r['final_ms']:>6.1f}ms {r['behind_ms']:>6.1f}ms "
             f"{r['flush_p50_ms']:>7.2f}ms {r['flush_max_ms']:>7.2f}ms {r['flushes']:>7} "
             f"{r['cpu']:>6.2f} {r['cpu'] / len(tokens) * 1000:>10.3f} {r['wall']:>6.2f} "
             f"{r['parsed_per_char']:>11.2f} {r['blocks']:>6} {str(r['visible']):>9}"
         )
 
-    if not args.skip_textual:
+    if not args.skip_textual and args.textual_tokens:
         tokens = reply_tokens(args.textual_tokens)
         print(
             f"\nTextual Markdown.get_stream(), same input ({len(tokens)} tokens), "
@@ -302,9 +309,12 @@ def main() -> None:
         print(
             f"  written {r['written']}/{len(tokens)} tokens, completed={r['completed']}, "
             f"lag max {r['lag_ms']:.0f}ms, final {r['final_ms']:.0f}ms after last write, "
+            f"{r['behind_ms']:.0f}ms after the last token was due, "
             f"cpu {r['cpu']:.2f}s, wall {r['wall']:.2f}s"
         )
 
+    if not args.messages:
+        return
     texts = [
         f"Reply number {n}.\n\n" + "".join(reply_tokens(args.message_tokens))
         for n in range(args.messages)
