@@ -227,9 +227,10 @@ async def test_summary_block_appears_when_the_window_fills(services, fake_openai
         block = app.main.pane.query_one(SummaryBlock)
         summary = store.latest_summary(conversation.id)
         assert summary is not None and block.summary.id == summary.id
+        expected = f"Summary of {summary.covered_count} earlier messages"
+        app.main.pane.anchor(False)
         app.main.pane.scroll_to_widget(block, animate=False, immediate=True)
-        await pilot.pause()
-        assert f"Summary of {summary.covered_count} earlier messages" in screen_text(app)
+        await wait_until(pilot, lambda: expected in screen_text(app), what="summary on screen")
         # Placed right after the last message it covers.
         keys = [b.sort_key for b in app.main.pane.blocks]
         index = keys.index(block.sort_key)

@@ -135,7 +135,10 @@ class MainScreen(Screen):
             await self.open_conversation(latest.id)
         else:
             await self._show_empty()
-        self.composer.focus()
+        if self.query(SetupPanel):
+            self.query_one("#setup-key").focus()
+        else:
+            self.composer.focus()
 
     def _load_page(self, limit: int, offset: int) -> list[Conversation]:
         return self.store.list_conversations(limit=limit, offset=offset,
@@ -400,8 +403,8 @@ class MainScreen(Screen):
         self._refresh_status()
 
     def _refresh_status(self) -> None:
-        if not self.is_mounted:
-            return
+        if not self.query(StatusLine):
+            return  # not composed yet
         status = self.status
         conversation = self.conversation
         status.set_model(conversation.model if conversation else self.services.settings.model)

@@ -34,11 +34,12 @@ class SetupPanel(Vertical):
         yield Static(HELP_TEXT, classes="setup-help", markup=False)
         with Horizontal(classes="setup-row"):
             yield Label("API key ", classes="setup-label")
-            yield Input(password=True, placeholder="sk-…", id="setup-key")
+            yield Input(password=True, placeholder="sk-…", id="setup-key", compact=True)
         with Horizontal(classes="setup-row"):
             yield Label("Base URL", classes="setup-label")
-            yield Input(placeholder="optional, e.g. http://localhost:11434/v1", id="setup-url")
-        yield Button("Save and connect", variant="primary", id="setup-save")
+            yield Input(placeholder="optional, e.g. http://localhost:11434/v1", id="setup-url",
+                        compact=True)
+        yield Button("Save and connect", variant="primary", id="setup-save", compact=True)
 
     def _submit(self) -> None:
         key = self.query_one("#setup-key", Input).value.strip() or None
