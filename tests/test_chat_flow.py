@@ -228,15 +228,18 @@ async def test_long_conversation_never_overflows_a_small_window(flow, store, fak
     fake_openai.context_window = 1024
     fake_openai.reply = lambda messages: "reply " + "lorem ipsum dolor " * 8
     conversation = flow.new_conversation(system_prompt="You are terse.")
-    store.update_conversation(conversation.id, strategy=strategy, max_output_tokens=128)
+    store.update_conversation(conversation.id, strategy=strategy, max_output_tokens=128,
+                              context_window=1024)
     failures = []
     for turn in range(200):
         events = await collect(flow.send(conversation.id, f"turn {turn}: " + "tell me more " * 6))
         failures += [e for e in events if isinstance(e, FlowFailed)]
     assert failures == []
     requests = fake_openai.chat_requests()
+    chat_requests = [r for r in requests if r.get("stream")]
+    assert len(chat_requests) == 200, "no request was refused for its size"
     assert all(r["messages"][0] == {"role": "system", "content": "You are terse."}
-               for r in requests)
+               for r in chat_requests)
     assert store.count_messages(conversation.id) == 400, "the transcript is never altered"
     if strategy is Strategy.SUMMARIZE:
         summaries = store.list_summaries(conversation.id)

@@ -13,6 +13,7 @@ task stores the partial reply as ``interrupted`` and re-raises.
 from __future__ import annotations
 
 import time
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import AsyncIterator, Literal
 
@@ -163,8 +164,9 @@ class ChatFlow:
             title = title_from_text(text)
             self.store.rename_conversation(conversation_id, title)
             yield TitleUpdated(conversation_id, title)
-        async for event in self._respond(conversation_id):
-            yield event
+        async with aclosing(self._respond(conversation_id)) as events:
+            async for event in events:
+                yield event
 
     async def regenerate(self, conversation_id: str) -> AsyncIterator[FlowEvent]:
         """Drop the reply to the last user message and ask again."""
@@ -172,8 +174,9 @@ class ChatFlow:
             yield FlowFailed(None, "nothing to regenerate: there is no user message yet",
                              "empty", exit_code=2)
             return
-        async for event in self._respond(conversation_id):
-            yield event
+        async with aclosing(self._respond(conversation_id)) as events:
+            async for event in events:
+                yield event
 
     async def retry(self, conversation_id: str) -> AsyncIterator[FlowEvent]:
         """Re-send after a failure, reusing the stored user message."""
@@ -181,8 +184,9 @@ class ChatFlow:
             yield FlowFailed(None, "nothing to retry: there is no user message yet",
                              "empty", exit_code=2)
             return
-        async for event in self._respond(conversation_id):
-            yield event
+        async with aclosing(self._respond(conversation_id)) as events:
+            async for event in events:
+                yield event
 
     def _drop_trailing_replies(self, conversation_id: str, *, keep_good: bool) -> bool:
         """Delete the assistant messages after the last user message.
@@ -267,21 +271,24 @@ class ChatFlow:
             conversation = self.store.get_conversation(conversation_id)
             plan: RequestPlan | None = None
             try:
-                async for item in self._prepare(conversation):
-                    if isinstance(item, RequestPlan):
-                        plan = item
-                    else:
-                        yield item
+                async with aclosing(self._prepare(conversation)) as prepared:
+                    async for item in prepared:
+                        if isinstance(item, RequestPlan):
+                            plan = item
+                        else:
+                            yield item
             except ContextOverflow as error:
                 yield FlowFailed(None, str(error), "context")
                 return
             assert plan is not None
             retry_with_limit: int | None = None
-            async for event in self._stream(conversation, plan, may_learn=not learned_once):
-                if isinstance(event, _LearnedWindow):
-                    retry_with_limit = event.limit
-                else:
-                    yield event
+            streamed = self._stream(conversation, plan, may_learn=not learned_once)
+            async with aclosing(streamed) as events:
+                async for event in events:
+                    if isinstance(event, _LearnedWindow):
+                        retry_with_limit = event.limit
+                    else:
+                        yield event
             if retry_with_limit is None:
                 return
             learned_once = True
@@ -309,20 +316,22 @@ class ChatFlow:
         )
         outcome = "interrupted"
         try:
-            async for event in self.client.stream_chat(conversation.model, plan.messages, params):
-                if isinstance(event, TextDelta):
-                    parts.append(event.text)
-                    yield AssistantDelta(assistant.id, event.text)
-                    now = time.monotonic()
-                    if now - flushed_at >= FLUSH_INTERVAL:
-                        self.store.update_message(assistant.id, content="".join(parts))
-                        flushed_at = now
-                elif isinstance(event, Finished):
-                    finish_reason = event.reason
-                elif isinstance(event, UsageReport):
-                    usage = event
-                elif isinstance(event, Retrying):
-                    yield RetryWait(event.attempt, event.delay, event.reason)
+            stream = self.client.stream_chat(conversation.model, plan.messages, params)
+            async with aclosing(stream) as events:
+                async for event in events:
+                    if isinstance(event, TextDelta):
+                        parts.append(event.text)
+                        yield AssistantDelta(assistant.id, event.text)
+                        now = time.monotonic()
+                        if now - flushed_at >= FLUSH_INTERVAL:
+                            self.store.update_message(assistant.id, content="".join(parts))
+                            flushed_at = now
+                    elif isinstance(event, Finished):
+                        finish_reason = event.reason
+                    elif isinstance(event, UsageReport):
+                        usage = event
+                    elif isinstance(event, Retrying):
+                        yield RetryWait(event.attempt, event.delay, event.reason)
             outcome = "complete"
         except ContextLengthExceeded as error:
             outcome = "failed"
