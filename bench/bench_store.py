@@ -67,8 +67,9 @@ def generate(path: Path, conversations: int, messages: int, big: int, seed: int)
             clock += step_ms
             cid = ids.new_ulid(ms=clock)
             count = big if index == conversations - 1 else per_conversation
-            title = BIG_TITLE if count == big else " ".join(
-                rng.choices(words, cum_weights=cum, k=4))
+            # Titles draw from the rarer half of the words, so searching a common word
+            # measures the message index rather than stopping at 50 title hits.
+            title = BIG_TITLE if count == big else " ".join(rng.sample(words[2500:], 4))
             conv_row = (cid, title.capitalize(), "gpt-4o-mini", stamp(clock))
             message_rows = []
             for n in range(count):
@@ -131,9 +132,14 @@ def run(path: Path, repeat: int, seed: int) -> list[tuple[str, float, float]]:
             lambda: store.load_messages(big, limit=50), default)
     measure(f"open: all {big_count:,} messages", lambda: store.load_messages(big), default)
     # Word frequencies follow rank: a common, a middling and a rare word, plus as-you-type.
-    for label, word in (("common", words[3]), ("middling", words[300]),
-                        ("rare", words[4000])):
-        measure(f"search: {label} word ({word})", lambda w=word: store.search(w), fts)
+    # A trailing space means "whole words": the ranked query alone. Without it the last
+    # word is also a prefix (as-you-type), adding newest-first completions.
+    for label, word in (("common", words[0]), ("frequent", words[3]),
+                        ("middling", words[300]), ("rare", words[4000])):
+        measure(f"search: {label} word ({word})", lambda w=word: store.search(w + " "), fts)
+    measure(f"search: as-you-type, {words[3]}", lambda: store.search(words[3]), fts)
+    measure(f"search: as-you-type, 3-letter prefix ({words[0][:3]})",
+            lambda: store.search(words[0][:3]), fts)
     measure("search: two words, prefix last",
             lambda: store.search(f"{words[40]} {words[900][:3]}"), fts)
 

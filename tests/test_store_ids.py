@@ -8,7 +8,7 @@ from tui.core import ids
 
 
 def test_format_and_timestamp_round_trip() -> None:
-    ulid = ids.new_ulid(ms=1_700_000_000_123)
+    ulid = ids.encode(1_700_000_000_123, 12345)
     assert len(ulid) == 26 and ids.is_ulid(ulid)
     assert ids.timestamp_ms(ulid) == 1_700_000_000_123
     assert ids.encode(0, 0) == "0" * 26

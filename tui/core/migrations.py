@@ -77,12 +77,13 @@ _V1 = (
 
 # Version 2: full-text search over titles and message content, kept in sync by triggers.
 # Only a change of the indexed column touches the index, so the frequent status/token
-# updates of a streaming reply cost nothing here.
+# updates of a streaming reply cost nothing here. The 3-character prefix index keeps
+# as-you-type prefix queries fast (see tui.core.store_search).
 _V2 = (
     """
     CREATE VIRTUAL TABLE messages_fts USING fts5(
         content, content='messages', content_rowid='seq',
-        tokenize='unicode61 remove_diacritics 2'
+        tokenize='unicode61 remove_diacritics 2', prefix='3'
     )
     """,
     """

@@ -5,12 +5,13 @@ Why it looks the way it does:
 * WAL mode plus a busy timeout lets two copies of the app (or the app and ``gpt-tui ask``)
   write to one file; every multi-statement write takes the write lock up front
   (``BEGIN IMMEDIATE``) so it waits for the other writer instead of failing.
-* The file is probed read-only before anything is written, so a corrupt file or one from a
-  newer version is reported (``DatabaseCorrupt`` / ``DatabaseTooNew``) and left byte-for-byte
-  as it was. ``create=False`` never creates a file, for read-only commands.
+* The file is vetted (:func:`tui.core.store_errors.vet_file`) before SQLite may write to
+  it, so a corrupt file or one from a newer version is reported (``DatabaseCorrupt`` /
+  ``DatabaseTooNew``) and left byte-for-byte as it was. ``create=False`` never creates a
+  file, for read-only commands.
 * Ids are ULIDs (:mod:`tui.core.ids`), so "newest" is ``ORDER BY id`` on an index.
-* Search is FTS5 kept in sync by triggers (:mod:`tui.core.migrations`); user text goes
-  through :func:`tui.core.store_search.fts_query` so its syntax is never an SQL error.
+* Search is FTS5 kept in sync by triggers (:mod:`tui.core.migrations`), queried by
+  :mod:`tui.core.store_search`, which also makes user text safe FTS syntax.
 * One connection per Store, guarded by a lock: the UI may call it from worker threads.
 
 Public API (the contract other layers code against): ``Store`` and the ``StoreError``
@@ -32,8 +33,6 @@ import sqlite_utils
 from tui.core import ids
 from tui.core.migrations import SCHEMA_VERSION, migrate, user_version
 from tui.core.models import (
-    HIGHLIGHT_END,
-    HIGHLIGHT_START,
     Conversation,
     Message,
     MessageStatus,
@@ -56,43 +55,24 @@ from tui.core.store_rows import (
     summary_from_row,
     to_db_value,
 )
-from tui.core.store_search import fts_query
+from tui.core.store_errors import (
+    AmbiguousId,
+    DatabaseCorrupt,
+    DatabaseLocked,
+    DatabaseTooNew,
+    NoDatabase,
+    NotFound,
+    StoreError,
+    too_new,
+    translate_error,
+    vet_file,
+)
+from tui.core.store_search import search_store
 
 __all__ = [
     "AmbiguousId", "DatabaseCorrupt", "DatabaseLocked", "DatabaseTooNew", "NoDatabase",
     "NotFound", "SCHEMA_VERSION", "Store", "StoreError",
 ]
-
-
-class StoreError(Exception):
-    """Base of every store failure; ``str(e)`` is one clear line for the user."""
-
-
-class DatabaseCorrupt(StoreError):
-    """Not a database, or a malformed one. The file is left untouched."""
-
-
-class DatabaseTooNew(StoreError):
-    """Written by a newer gpt-tui. The file is left untouched."""
-
-
-class DatabaseLocked(StoreError):
-    """Another program held the write lock past the busy timeout."""
-
-
-class NoDatabase(StoreError):
-    """``create=False`` and there is no database file (read-only commands show nothing)."""
-
-
-class NotFound(StoreError, KeyError):
-    """Unknown conversation or message id (or prefix)."""
-
-    def __str__(self) -> str:  # KeyError would quote the message
-        return str(self.args[0]) if self.args else "not found"
-
-
-class AmbiguousId(StoreError):
-    """An id prefix that matches several conversations."""
 
 
 P = ParamSpec("P")
@@ -102,23 +82,6 @@ _CONV_SELECT = f"SELECT {select_list(CONVERSATION_COLUMNS)} FROM conversations"
 _MSG_SELECT = f"SELECT {select_list(MESSAGE_COLUMNS)} FROM messages"
 _SUM_SELECT = f"SELECT {select_list(SUMMARY_COLUMNS)} FROM summaries"
 _LISTING_ORDER = "ORDER BY pinned DESC, updated DESC, id DESC"
-
-
-def translate_error(error: sqlite3.Error, path: Path) -> StoreError:
-    """One user-facing line for an SQLite failure."""
-    text = str(error)
-    lowered = text.lower()
-    if "locked" in lowered or "busy" in lowered:
-        return DatabaseLocked(f"database {path} is locked by another program (timed out)")
-    if "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
-        return DatabaseCorrupt(f"{path} is not a valid gpt-tui database ({text})")
-    if "unable to open" in lowered or "readonly" in lowered or "disk i/o" in lowered:
-        return StoreError(f"cannot use database {path}: {text}")
-    if isinstance(error, sqlite3.OperationalError):
-        return StoreError(f"database error in {path}: {text}")
-    if type(error) is sqlite3.DatabaseError:
-        return DatabaseCorrupt(f"{path} is not a valid gpt-tui database ({text})")
-    return StoreError(f"database error in {path}: {text}")
 
 
 def _guarded(method: Callable[P, R]) -> Callable[P, R]:
@@ -142,6 +105,9 @@ def _guarded(method: Callable[P, R]) -> Callable[P, R]:
 class Store:
     """All reads and writes of conversations, messages, summaries and learned limits."""
 
+    # How many of the newest matching messages a search ranks (see _search_messages).
+    SEARCH_CANDIDATES = 5000
+
     def __init__(self, path: str | Path, *, busy_timeout_ms: int = 5000,
                  create: bool = True) -> None:
         """Open (or with ``create``, create) the file and migrate it in place.
@@ -163,6 +129,7 @@ class Store:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as error:
                 raise StoreError(f"cannot create {self.path.parent}: {error.strerror}") from None
+        vet_file(self.path)
         try:
             conn = sqlite3.connect(str(self.path), timeout=busy_timeout_ms / 1000,
                                    isolation_level=None, check_same_thread=False)
@@ -183,9 +150,7 @@ class Store:
         # Read-only probing first: nothing below writes until the file is known to be ours.
         version = user_version(conn)
         if version > SCHEMA_VERSION:
-            raise DatabaseTooNew(
-                f"{self.path} was written by a newer gpt-tui (schema {version}, this one "
-                f"knows up to {SCHEMA_VERSION}); upgrade gpt-tui to open it")
+            raise too_new(self.path, version)
         tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
         if version == 0 and tables:
             raise StoreError(f"{self.path} is an SQLite database, but not a gpt-tui one")
@@ -343,6 +308,11 @@ class Store:
             raise NotFound(f"no conversation with id {conversation_id}")
 
     @_guarded
+    def conversation_ids(self) -> list[str]:
+        """Every conversation id, sorted (for showing the shortest unambiguous prefixes)."""
+        return [row[0] for row in self.conn.execute("SELECT id FROM conversations ORDER BY id")]
+
+    @_guarded
     def message_counts(self, conversation_ids: list[str]) -> dict[str, int]:
         """Number of messages of each given conversation (0 for none), in one query."""
         counts = dict.fromkeys(conversation_ids, 0)
@@ -484,36 +454,13 @@ class Store:
 
     # -- search ---------------------------------------------------------------------------
 
+    # -- search ---------------------------------------------------------------------------
+
     @_guarded
     def search(self, query: str, *, limit: int = 50,
                include_archived: bool = True) -> list[SearchHit]:
-        """Title hits first, then message hits, each best first. Snippets mark matches
-        with HIGHLIGHT_START/HIGHLIGHT_END. FTS syntax in ``query`` is taken literally."""
-        match = fts_query(query)
-        if match is None or limit <= 0:
-            return []
-        archived = "" if include_archived else "AND c.archived = 0"
-        found: list[tuple[str, str | None, str]] = list(self.conn.execute(
-            f"""SELECT c.id, NULL, highlight(conversations_fts, 0, ?, ?)
-                FROM conversations_fts JOIN conversations c ON c.seq = conversations_fts.rowid
-                WHERE conversations_fts MATCH ? {archived}
-                ORDER BY conversations_fts.rank LIMIT ?""",
-            (HIGHLIGHT_START, HIGHLIGHT_END, match, limit)))
-        if len(found) < limit:
-            found += self.conn.execute(
-                f"""SELECT m.conversation_id, m.id,
-                           snippet(messages_fts, 0, ?, ?, '…', 16)
-                    FROM messages_fts JOIN messages m ON m.seq = messages_fts.rowid
-                    JOIN conversations c ON c.id = m.conversation_id
-                    WHERE messages_fts MATCH ? {archived}
-                    ORDER BY messages_fts.rank LIMIT ?""",
-                (HIGHLIGHT_START, HIGHLIGHT_END, match, limit - len(found))).fetchall()
-        wanted = sorted({cid for cid, _, _ in found})
-        conversations: dict[str, Conversation] = {}
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start:start + 500]
-            marks = ", ".join("?" * len(chunk))
-            for row in self.conn.execute(f"{_CONV_SELECT} WHERE id IN ({marks})", chunk):
-                conversations[row[0]] = conversation_from_row(row)
-        return [SearchHit(conversation=conversations[cid], message_id=mid, snippet=snippet)
-                for cid, mid, snippet in found if cid in conversations]
+        """Title hits, then message hits ranked best first, then (while typing) messages
+        matching the last word as a prefix, newest first. Snippets mark matches with
+        HIGHLIGHT_START/HIGHLIGHT_END. FTS syntax in ``query`` is taken literally."""
+        return search_store(self.conn, query, limit=limit, include_archived=include_archived,
+                            candidates=self.SEARCH_CANDIDATES)

@@ -1,25 +1,130 @@
-"""Turning what a user types into a safe FTS5 query.
+"""Turning what a user types into safe FTS5 queries.
 
 FTS5 has its own query language (quotes, AND/OR/NOT, ``*``, ``-``, ``col:``); a search box
 must never fail on it. Every whitespace-separated term becomes a quoted phrase (embedded
-quotes doubled), terms without any letter or digit are dropped since they cannot match a
-token, and the last term is a prefix match unless the text ends in a space, so results
-follow the user while they type.
+quotes doubled) and terms without any letter or digit are dropped since they cannot match.
+
+While the user types, the last term is also tried as a prefix (unless the text ends in a
+space). Prefix queries that fan out to many index terms are slow to *rank* (bm25 scans every
+match), so the store ranks the exact query and appends prefix completions newest first; a
+prefix needs at least MIN_PREFIX characters, the length the FTS prefix index covers.
 """
 
 from __future__ import annotations
 
 import re
+import sqlite3
+from dataclasses import dataclass
+
+from tui.core.models import HIGHLIGHT_END, HIGHLIGHT_START, Conversation, SearchHit
+from tui.core.store_rows import CONVERSATION_COLUMNS, conversation_from_row, select_list
+
+Found = tuple[str, str | None, str]  # conversation id, message id (None: title), snippet
 
 _WORD = re.compile(r"\w")
+MIN_PREFIX = 3
 
 
-def fts_query(text: str, *, prefix_last: bool = True) -> str | None:
-    """The FTS5 MATCH expression for ``text``, or None when nothing in it can match."""
+@dataclass(frozen=True)
+class FtsQuery:
+    exact: str
+    # The same query with the last term as a prefix, or None when it should not be one.
+    prefix: str | None
+
+
+def parse_query(text: str) -> FtsQuery | None:
+    """The MATCH expressions for ``text``, or None when nothing in it can match."""
     terms = [term for term in text.split() if _WORD.search(term)]
     if not terms:
         return None
     quoted = ['"' + term.replace('"', '""') + '"' for term in terms]
-    if prefix_last and not text[-1:].isspace():
-        quoted[-1] += "*"
-    return " ".join(quoted)
+    exact = " ".join(quoted)
+    prefix = None
+    if not text[-1:].isspace() and len(terms[-1]) >= MIN_PREFIX:
+        prefix = exact + "*"
+    return FtsQuery(exact=exact, prefix=prefix)
+
+
+def fts_query(text: str, *, prefix_last: bool = True) -> str | None:
+    """One MATCH expression for ``text`` (prefix on the last term when allowed)."""
+    query = parse_query(text)
+    if query is None:
+        return None
+    return (query.prefix or query.exact) if prefix_last else query.exact
+
+
+def search_store(conn: sqlite3.Connection, query: str, *, limit: int, include_archived: bool,
+                 candidates: int) -> list[SearchHit]:
+    """Title hits, then ranked message hits, then newest prefix completions (see module)."""
+    parsed = parse_query(query)
+    if parsed is None or limit <= 0:
+        return []
+    archived = "" if include_archived else "AND c.archived = 0"
+    found: list[Found] = list(conn.execute(
+        f"""SELECT c.id, NULL, highlight(conversations_fts, 0, ?, ?)
+            FROM conversations_fts JOIN conversations c ON c.seq = conversations_fts.rowid
+            WHERE conversations_fts MATCH ? {archived}
+            ORDER BY conversations_fts.rank LIMIT ?""",
+        (HIGHLIGHT_START, HIGHLIGHT_END, parsed.prefix or parsed.exact, limit)))
+    only_active = ("" if include_archived else
+                   "AND (SELECT archived FROM conversations c"
+                   " WHERE c.id = m.conversation_id) = 0")
+    seen: set[int] = set()
+    if len(found) < limit:
+        found += _ranked_messages(conn, parsed.exact, limit - len(found), only_active, seen,
+                                  candidates)
+    if len(found) < limit and parsed.prefix:
+        found += _newest_messages(conn, parsed.prefix, limit - len(found), only_active, seen)
+    wanted = sorted({cid for cid, _, _ in found})
+    conversations: dict[str, Conversation] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        marks = ", ".join("?" * len(chunk))
+        for row in conn.execute(f"SELECT {select_list(CONVERSATION_COLUMNS)} "
+                                f"FROM conversations WHERE id IN ({marks})", chunk):
+            conversations[row[0]] = conversation_from_row(row)
+    return [SearchHit(conversation=conversations[cid], message_id=mid, snippet=snippet)
+            for cid, mid, snippet in found if cid in conversations]
+
+
+def _ranked_messages(conn: sqlite3.Connection, match: str, limit: int, only_active: str,
+                     seen: set[int], candidates: int) -> list[Found]:
+    """Best ``limit`` message hits among the newest ``candidates`` matches.
+
+    Ranking every match of a very common word costs a second on a million messages;
+    bounding the candidates (newest first, which is also what a chat search favours)
+    keeps a query in tens of milliseconds. Snippets are made for the winners only.
+    """
+    top = conn.execute(
+        f"""SELECT m.seq, m.id, m.conversation_id
+            FROM (SELECT rowid, bm25(messages_fts) AS score FROM messages_fts
+                  WHERE messages_fts MATCH ? ORDER BY rowid DESC LIMIT ?) AS r
+            CROSS JOIN messages m ON m.seq = r.rowid
+            WHERE 1 {only_active}
+            ORDER BY r.score, m.seq DESC LIMIT ?""",
+        (match, candidates, limit)).fetchall()
+    if not top:
+        return []
+    marks = ", ".join("?" * len(top))
+    snippets = dict(conn.execute(
+        f"""SELECT rowid, snippet(messages_fts, 0, ?, ?, '…', 16) FROM messages_fts
+            WHERE messages_fts MATCH ? AND rowid IN ({marks})""",
+        (HIGHLIGHT_START, HIGHLIGHT_END, match, *(seq for seq, _, _ in top))))
+    seen.update(seq for seq, _, _ in top)
+    return [(cid, mid, snippets.get(seq, "")) for seq, mid, cid in top]
+
+
+def _newest_messages(conn: sqlite3.Connection, match: str, limit: int, only_active: str,
+                     seen: set[int]) -> list[Found]:
+    """Newest ``limit`` matches not already shown: no ranking, so no full scan."""
+    rows = conn.execute(
+        f"""SELECT m.seq, m.id, m.conversation_id, r.snip
+            FROM (SELECT rowid, snippet(messages_fts, 0, ?, ?, '…', 16) AS snip
+                  FROM messages_fts WHERE messages_fts MATCH ?
+                  ORDER BY rowid DESC LIMIT ?) AS r
+            CROSS JOIN messages m ON m.seq = r.rowid
+            WHERE 1 {only_active}
+            ORDER BY m.seq DESC LIMIT ?""",
+        (HIGHLIGHT_START, HIGHLIGHT_END, match, limit + len(seen), limit + len(seen))
+    ).fetchall()
+    return [(cid, mid, snip) for seq, mid, cid, snip in rows if seq not in seen][:limit]
