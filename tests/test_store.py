@@ -293,3 +293,59 @@ def test_closed_store_raises_store_error(tmp_path: Path) -> None:
     s.close()
     with pytest.raises(StoreError, match="closed"):
         s.list_conversations()
+
+
+def test_query_parsing_quotes_everything_and_limits_prefixes() -> None:
+    from tui.core.store_search import fts_query, parse_query
+
+    q = parse_query('say "hi" AND* -x')
+    assert q is not None and q.exact == '"say" """hi""" "AND*" "-x"'
+    assert q.prefix is None  # "-x" is too short to be a prefix
+    assert parse_query("pyt").prefix == '"pyt"*'
+    assert parse_query("pyt ").prefix is None
+    assert parse_query(" - * \" ") is None
+    assert fts_query("python", prefix_last=False) == '"python"'
+
+
+def test_prefix_completions_follow_ranked_hits_newest_first(store: Store) -> None:
+    c = store.create_conversation(model="m")
+    old = store.append_message(c.id, "user", "pythonic code")
+    exact = store.append_message(c.id, "user", "python python python")
+    new = store.append_message(c.id, "user", "pythonista here")
+    hits = store.search("python")
+    assert [h.message_id for h in hits] == [exact.id, new.id, old.id]
+    assert [h.message_id for h in store.search("python ")] == [exact.id]
+    assert store.search("py") == []  # shorter than the prefix index: whole words only
+
+
+def test_ranking_is_bounded_to_newest_candidates(store: Store, monkeypatch) -> None:
+    c = store.create_conversation(model="m")
+    best = store.append_message(c.id, "user", "kiwi kiwi kiwi kiwi")
+    later = [store.append_message(c.id, "user", f"kiwi and other fruit {i}") for i in range(3)]
+    assert store.search("kiwi ", limit=1)[0].message_id == best.id
+    monkeypatch.setattr(Store, "SEARCH_CANDIDATES", 2)
+    ids_found = [h.message_id for h in store.search("kiwi ", limit=10)]
+    assert best.id not in ids_found and set(ids_found) <= {m.id for m in later}
+
+
+def test_archived_messages_filtered_in_every_search_path(store: Store) -> None:
+    a = store.create_conversation(model="m")
+    store.append_message(a.id, "user", "mango lassi")
+    store.append_message(a.id, "user", "mangos galore")
+    store.set_archived(a.id, True)
+    assert len(store.search("mango")) == 2
+    assert store.search("mango", include_archived=False) == []
+
+
+def test_prefix_completions_give_up_past_their_budget(store: Store, monkeypatch) -> None:
+    import tui.core.store_search as store_search
+
+    c = store.create_conversation(model="m", title="plums")
+    m = store.append_message(c.id, "user", "plumber plumbing")
+    monkeypatch.setattr(store_search, "PREFIX_BUDGET_S", -1.0)  # already past the deadline
+    monkeypatch.setattr(store_search, "PROGRESS_STEPS", 1)  # check at every step
+    hits = store.search("plum")
+    assert [h.message_id for h in hits] == [None]  # the title hit; completions dropped
+    monkeypatch.setattr(store_search, "PREFIX_BUDGET_S", 5.0)
+    assert [h.message_id for h in store.search("plum")] == [None, m.id]
+    assert store.conn.execute("SELECT 1").fetchone() == (1,)  # handler removed

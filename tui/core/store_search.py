@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
 from dataclasses import dataclass
 
 from tui.core.models import HIGHLIGHT_END, HIGHLIGHT_START, Conversation, SearchHit
@@ -23,6 +24,9 @@ Found = tuple[str, str | None, str]  # conversation id, message id (None: title)
 
 _WORD = re.compile(r"\w")
 MIN_PREFIX = 3
+# Time allowed for prefix completions (seconds); see _newest_messages.
+PREFIX_BUDGET_S = 0.05
+PROGRESS_STEPS = 200  # SQLite VM steps between deadline checks
 
 
 @dataclass(frozen=True)
@@ -116,8 +120,28 @@ def _ranked_messages(conn: sqlite3.Connection, match: str, limit: int, only_acti
 
 def _newest_messages(conn: sqlite3.Connection, match: str, limit: int, only_active: str,
                      seen: set[int]) -> list[Found]:
-    """Newest ``limit`` matches not already shown: no ranking, so no full scan."""
-    rows = conn.execute(
+    """Newest ``limit`` prefix matches not already shown, within PREFIX_BUDGET_S.
+
+    No ranking, but FTS5 still merges the postings of every term the prefix covers before
+    the first row; a short prefix of a big vocabulary (beyond the 3-character prefix index)
+    can take a second. Completions are a nicety, so past the budget they are dropped.
+    """
+    deadline = time.perf_counter() + PREFIX_BUDGET_S
+    conn.set_progress_handler(lambda: time.perf_counter() > deadline, PROGRESS_STEPS)
+    try:
+        rows = _newest_rows(conn, match, limit, only_active, seen)
+    except sqlite3.OperationalError as error:
+        if "interrupt" not in str(error):
+            raise
+        return []
+    finally:
+        conn.set_progress_handler(None, 0)
+    return [(cid, mid, snip) for seq, mid, cid, snip in rows if seq not in seen][:limit]
+
+
+def _newest_rows(conn: sqlite3.Connection, match: str, limit: int, only_active: str,
+                 seen: set[int]) -> list[tuple[int, str, str, str]]:
+    return conn.execute(
         f"""SELECT m.seq, m.id, m.conversation_id, r.snip
             FROM (SELECT rowid, snippet(messages_fts, 0, ?, ?, '…', 16) AS snip
                   FROM messages_fts WHERE messages_fts MATCH ?
@@ -127,4 +151,3 @@ def _newest_messages(conn: sqlite3.Connection, match: str, limit: int, only_acti
             ORDER BY m.seq DESC LIMIT ?""",
         (HIGHLIGHT_START, HIGHLIGHT_END, match, limit + len(seen), limit + len(seen))
     ).fetchall()
-    return [(cid, mid, snip) for seq, mid, cid, snip in rows if seq not in seen][:limit]
