@@ -201,3 +201,18 @@ def test_short_ids_are_unique_prefixes() -> None:
     short = cli._short_ids(ids)
     assert short[ids[2]] == "01BBBBBB"
     assert short[ids[0]] == ids[0] and short[ids[1]] == ids[1]
+
+
+def test_closed_pipe_is_quiet(tmp_path: Path) -> None:
+    db = tmp_path / "many.db"
+    with Store(db) as store:
+        for i in range(2500):  # more output than a pipe buffer holds
+            store.create_conversation(model="m", title=f"conversation number {i}")
+    env = {**os.environ, "GPT_TUI_DB": str(db), "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "tui", "list"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env, cwd=ROOT)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline().startswith(b"ID")
+    proc.stdout.close()
+    assert proc.wait(timeout=60) == 0
+    assert proc.stderr.read() == b""

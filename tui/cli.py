@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import asdict
 from datetime import datetime
@@ -315,9 +316,11 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (`gpt-tui list | head`): not an error worth a message.
+        # Point stdout at /dev/null so the interpreter's final flush cannot fail again.
         try:
-            sys.stdout = open(sys.devnull, "w")  # noqa: SIM115 - silence the exit flush
-        except OSError:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
             pass
         return EXIT_OK
     except Exception as error:  # noqa: BLE001 - the promise is: never a traceback
