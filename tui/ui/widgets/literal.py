@@ -11,18 +11,15 @@ import re
 
 from textual.content import Content
 
+from tui.core.literal import printable
 from tui.core.models import HIGHLIGHT_END, HIGHLIGHT_START
 
-# C0 controls (except tab and newline) and DEL become U+2400.. pictures; C1 controls become "�".
-_VISIBLE = {code: chr(0x2400 + code) for code in range(0x20) if code not in (0x09, 0x0A)}
-_VISIBLE[0x7F] = "\u2421"
-_VISIBLE.update({code: "\ufffd" for code in range(0x80, 0xA0)})
 _WHITESPACE = re.compile(r"\s+")
 
 
 def visible(text: str) -> str:
     """``text`` with control characters replaced by visible stand-ins."""
-    return text.translate(_VISIBLE)
+    return printable(text)
 
 
 def one_line(text: str) -> str:

@@ -33,6 +33,8 @@ from textual.strip import Strip
 from textual.style import Style
 from textual.visual import RenderOptions, Visual
 
+from tui.core.literal import printable
+
 __all__ = [
     "Block",
     "CodeVisual",
@@ -79,13 +81,6 @@ BULLETS = ("•", "◦", "▪", "‣")
 
 # -- literal text ---------------------------------------------------------------
 
-_CONTROL_TABLE: dict[int, int] = {
-    code: 0x2400 + code for code in range(0x20) if code not in (0x09, 0x0A)
-}
-_CONTROL_TABLE[0x7F] = 0x2421  # ␡
-_CONTROL_TABLE.update({code: 0xFFFD for code in range(0x80, 0xA0)})
-
-
 def sanitize(text: str) -> str:
     """Replace control characters with visible symbols (ESC → ␛).
 
@@ -94,7 +89,7 @@ def sanitize(text: str) -> str:
     plus ``Content`` is what keeps ``[red]`` and ``\\x1b[31m`` literal.
     Newlines and tabs are kept; callers normalise ``\\r`` first.
     """
-    return text.translate(_CONTROL_TABLE)
+    return printable(text)
 
 
 @lru_cache(maxsize=1)
