@@ -189,6 +189,25 @@ async def test_first_run_setup_saves_a_masked_key(tmp_path, isolated_env):
         await services.aclose()
 
 
+async def test_setup_never_saves_a_url_as_the_key(tmp_path, isolated_env, fake_openai):
+    services = make_services(tmp_path, None)
+    app = make_app(services)
+    try:
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            panel = app.main.query_one(SetupPanel)
+            await pilot.pause()
+            panel.query_one("#setup-key").focus()
+            await pilot.press(*fake_openai.base_url)
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: not app.main.query(SetupPanel))
+            assert services.settings.api_key is None
+            assert services.settings.base_url == fake_openai.base_url
+            saved = load_settings(env={})
+            assert saved.api_key is None and saved.base_url == fake_openai.base_url
+    finally:
+        await services.aclose()
+
+
 async def test_help_lists_every_binding(services):
     app = make_app(services)
     async with app.run_test(size=(110, 60)) as pilot:

@@ -22,6 +22,10 @@ http://localhost:8080/v1 (llama.cpp), http://localhost:8000/v1 (vLLM), \
 http://localhost:1234/v1 (LM Studio) — or enter it below."""
 
 
+def looks_like_url(text: str) -> bool:
+    return text.lower().startswith(("http://", "https://"))
+
+
 class SetupPanel(Vertical):
     class Saved(TextualMessage):
         def __init__(self, api_key: str | None, base_url: str | None) -> None:
@@ -42,10 +46,31 @@ class SetupPanel(Vertical):
         yield Button("Save and connect", variant="primary", id="setup-save", compact=True)
 
     def _submit(self) -> None:
-        key = self.query_one("#setup-key", Input).value.strip() or None
-        url = self.query_one("#setup-url", Input).value.strip() or None
+        key_input = self.query_one("#setup-key", Input)
+        url_input = self.query_one("#setup-url", Input)
+        key = key_input.value.strip() or None
+        url = url_input.value.strip() or None
+        if key and looks_like_url(key):
+            # A server URL typed into the key field: never save it as a secret.
+            if url is None:
+                key, url = None, key
+                key_input.value, url_input.value = "", url
+            else:
+                self.app.notify("The API key field holds a URL; clear it or paste a key.",
+                                severity="warning")
+                key_input.focus()
+                return
         if key is None and url is None:
             self.app.notify("Paste an API key or enter a server URL first.", severity="warning")
+            return
+        if url is not None and not looks_like_url(url):
+            self.app.notify("The base URL must start with http:// or https://, "
+                            "e.g. http://localhost:11434/v1", severity="warning")
+            url_input.focus()
+            return
+        if key is not None and any(ch.isspace() for ch in key):
+            self.app.notify("An API key has no spaces; paste it again.", severity="warning")
+            key_input.focus()
             return
         self.post_message(self.Saved(key, url))
 
