@@ -15,6 +15,7 @@ import pytest
 from tui.core.export import (
     JSON_VERSION,
     export_filename,
+    export_to_file,
     from_json,
     slugify,
     to_json,
@@ -165,3 +166,17 @@ def test_export_filename() -> None:
     assert export_filename(c, "json") == "greeting-functions-in-python.json"
     with pytest.raises(ValueError):
         export_filename(c, "pdf")
+
+
+def test_export_to_file_never_overwrites(tmp_path: Path) -> None:
+    folder = tmp_path / "new" / "exports"
+    with Store(tmp_path / "t.db") as store:
+        c = store.create_conversation(model="m", title="Trip plans")
+        store.append_message(c.id, "user", "where to?")
+        (folder / "trip-plans-1.md").parent.mkdir(parents=True)
+        (folder / "trip-plans-1.md").write_text("someone else's file", encoding="utf-8")
+        paths = [export_to_file(store, c, folder) for _ in range(3)]
+        expected = to_markdown(c, store.load_messages(c.id), store.list_summaries(c.id))
+    assert [p.name for p in paths] == ["trip-plans.md", "trip-plans-2.md", "trip-plans-3.md"]
+    assert all(p.is_absolute() and p.read_text(encoding="utf-8") == expected for p in paths)
+    assert (folder / "trip-plans-1.md").read_text(encoding="utf-8") == "someone else's file"

@@ -5,6 +5,7 @@ text is authoritative, so code fences survive untouched), marks interrupted and 
 replies, and shows each summary as a blockquote right after the last message it covers.
 JSON carries every stored field plus a format version so a later import can round-trip it.
 Only stored records are read, so nothing secret (the API key is never stored) can leak.
+:func:`export_to_file` writes the Markdown into a folder and never replaces an existing file.
 """
 
 from __future__ import annotations
@@ -14,13 +15,19 @@ import re
 import unicodedata
 from dataclasses import asdict, fields
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from tui.core.models import Conversation, Message, MessageStatus, Role, Strategy, Summary
+
+if TYPE_CHECKING:  # only for the annotation: the exporter needs nothing else of the store
+    from tui.core.store import Store
 
 JSON_FORMAT = "gpt-tui-conversation"
 JSON_VERSION = 1
 FORMATS = {"markdown": ".md", "md": ".md", "json": ".json"}
+# How many ``-N`` suffixes export_to_file tries before giving up on a crowded folder.
+MAX_SUFFIX = 10_000
 _ROLE_HEADINGS = {Role.USER: "User", Role.ASSISTANT: "Assistant", Role.SYSTEM: "System"}
 _WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
                      *(f"lpt{i}" for i in range(1, 10))}
@@ -165,3 +172,25 @@ def export_filename(conversation: Conversation, fmt: str) -> str:
     except KeyError:
         raise ValueError(f"unknown export format {fmt!r} (use markdown or json)") from None
     return slugify(conversation.title) + extension
+
+
+def export_to_file(store: Store, conversation: Conversation, export_dir: str | Path) -> Path:
+    """Write ``<slug>.md`` (``<slug>-1.md``, ``-2``... if taken) in ``export_dir``.
+
+    Each name is created exclusively, so neither an earlier export nor a file that appears
+    meanwhile is ever overwritten. Returns the absolute path written.
+    """
+    text = to_markdown(conversation, store.load_messages(conversation.id),
+                       store.list_summaries(conversation.id))
+    folder = Path(export_dir).expanduser()
+    folder.mkdir(parents=True, exist_ok=True)
+    name = Path(export_filename(conversation, "markdown"))
+    for n in range(MAX_SUFFIX):
+        path = folder / (name.name if n == 0 else f"{name.stem}-{n}{name.suffix}")
+        try:
+            with path.open("x", encoding="utf-8", newline="\n") as handle:
+                handle.write(text)
+        except FileExistsError:
+            continue
+        return path.resolve()
+    raise OSError(f"too many exports named {name} in {folder}")

@@ -21,11 +21,11 @@ from textual.widgets import Footer, TextArea
 
 from tui.core import chat as flow_events
 from tui.core.config import ConfigError, save_settings
+from tui.core.export import export_to_file
 from tui.core.models import Conversation, Message, MessageStatus, Role, Strategy
 from tui.core.services import Services, needs_setup
 from tui.core.store import NotFound, StoreError
 from tui.ui.screens.dialogs import ConfirmScreen, RenameScreen
-from tui.ui.screens.export_file import write_export
 from tui.ui.screens.live import LiveStream, LiveStreams
 from tui.ui.screens.model_picker import ModelPickerScreen
 from tui.ui.screens.system_prompt import SystemPromptScreen
@@ -646,7 +646,7 @@ class MainScreen(Screen):
     @work(thread=True, group="export")
     def _export(self, conversation: Conversation) -> None:
         try:
-            path = write_export(self.store, conversation, self.services.settings.export_dir)
+            path = export_to_file(self.store, conversation, self.services.settings.export_dir)
         except (OSError, StoreError) as error:
             self.app.call_from_thread(self.notify, f"Export failed: {error}",
                                       severity="error")
