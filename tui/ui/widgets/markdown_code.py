@@ -1,0 +1,141 @@
+"""Fenced code: Pygments highlighting with theme styles, shown on a panel.
+
+Highlighting is lazy (only when a block is first drawn) and never guesses the
+language, because guessing runs every lexer Pygments has.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pygments.lexer import Lexer
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
+from rich.cells import cell_len
+from rich.segment import Segment
+from textual.content import Content, Span
+from textual.css.styles import RulesMap
+from textual.highlight import HighlightTheme
+from textual.strip import Strip
+from textual.style import Style
+from textual.visual import RenderOptions, Visual
+
+from tui.ui.widgets.markdown_layout import content_strip
+from tui.ui.widgets.markdown_styles import STYLES
+
+__all__ = ["CodeVisual", "build_code_block", "highlight_code"]
+
+
+@lru_cache(maxsize=128)
+def _lexer(language: str) -> Lexer | None:
+    """Lexer by fence info word; never guess (guessing runs every lexer)."""
+    if not language:
+        return None
+    try:
+        return get_lexer_by_name(language, stripnl=False, ensurenl=True, tabsize=4)
+    except ClassNotFound:
+        return None
+
+
+def highlight_code(code: str, language: str) -> Content:
+    """Pygments-highlight ``code`` with Textual's theme-variable styles."""
+    lexer = _lexer(language.strip().lower())
+    if lexer is None:
+        return Content(code)
+    styles = HighlightTheme.STYLES
+    spans: list[Span] = []
+    limit = len(code)
+    start = 0
+    for token_type, value in lexer.get_tokens(code):
+        end = start + len(value)
+        kind = token_type
+        while kind is not None:
+            style = styles.get(kind)
+            if style:
+                if start < limit:
+                    spans.append(Span(start, min(end, limit), style))
+                break
+            kind = kind.parent
+        start = end
+    return Content(code, spans=spans)
+
+
+class CodeVisual(Visual):
+    """Highlighted code on a full-width panel; long lines fold, never wrap words.
+
+    ``top``/``bottom`` let a code block that is still streaming be shown as
+    several pieces (each highlighted once) that look like one panel.
+    """
+
+    PAD = 1
+
+    def __init__(
+        self, code: str, language: str = "", *, top: bool = True, bottom: bool = True
+    ) -> None:
+        self.code = code.expandtabs(4)
+        self.label = language
+        self.top = top
+        self.bottom = bottom
+        self._lines: list[Content] | None = None
+        self._fold_cache: tuple[int, list[Content]] | None = None
+        self._plain_lines = self.code.split("\n")
+
+    @property
+    def lines(self) -> list[Content]:
+        """Highlighted lines, computed on first draw: code scrolled out of
+        sight in a long conversation is never lexed."""
+        if self._lines is None:
+            self._lines = highlight_code(self.code, self.label).split("\n", allow_blank=True)
+        return self._lines
+
+    def _folded(self, width: int) -> list[Content]:
+        inner = max(2, width - 2 * self.PAD)
+        if self._fold_cache is None or self._fold_cache[0] != inner:
+            folded: list[Content] = []
+            for line in self.lines:
+                folded.extend(line.fold(inner) if line.cell_length > inner else [line])
+            self._fold_cache = (inner, folded)
+        return self._fold_cache[1]
+
+    def _height(self, width: int) -> int:
+        """Folded height without highlighting (layout needs it for every block)."""
+        if self._fold_cache is not None and self._fold_cache[0] == max(2, width - 2 * self.PAD):
+            return len(self._fold_cache[1])
+        inner = max(2, width - 2 * self.PAD)
+        total = 0
+        for line in self._plain_lines:
+            if len(line) * 2 <= inner or cell_len(line) <= inner:
+                total += 1
+            else:
+                total += len(Content(line).fold(inner))
+        return total
+
+    def render_strips(
+        self, width: int, height: int | None, style: Style, options: RenderOptions
+    ) -> list[Strip]:
+        panel = style + options.get_style(STYLES["code"])
+        pad = Strip([Segment(" " * self.PAD, panel.rich_style)], self.PAD)
+        strips: list[Strip] = []
+        if self.top:
+            label = Content.styled(self.label[: max(0, width - 2)], STYLES["code-label"])
+            strips.append(Strip.join([pad, content_strip(label, panel, options)]))
+        for line in self._folded(width):
+            strips.append(Strip.join([pad, content_strip(line, panel, options)]))
+        if self.bottom:
+            strips.append(Strip([], 0))
+        padded = [strip.extend_cell_length(width, panel.rich_style) for strip in strips]
+        return padded if height is None else padded[:height]
+
+    def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
+        return container_width
+
+    def get_height(self, rules: RulesMap, width: int) -> int:
+        return self._height(width) + self.top + self.bottom
+
+
+def build_code_block(code: str, info: str) -> CodeVisual:
+    """A whole code block, highlighted in one pass."""
+    if code.endswith("\n"):
+        code = code[:-1]
+    language = info.split()[0] if info.strip() else ""
+    return CodeVisual(code, language)

@@ -1,0 +1,135 @@
+"""Markdown tables: cells wrapped to fit, columns shrunk widest-first."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from markdown_it.token import Token
+from textual.content import Content
+from textual.css.styles import RulesMap
+from textual.strip import Strip
+from textual.style import Style
+from textual.visual import RenderOptions, Visual
+
+from tui.ui.widgets.markdown_inline import inline_content
+from tui.ui.widgets.markdown_layout import content_strip
+from tui.ui.widgets.markdown_styles import STYLES
+
+__all__ = ["TableVisual", "build_table"]
+
+
+class TableVisual(Visual):
+    """A table with wrapped cells; columns shrink widest-first to fit."""
+
+    SEPARATOR = " │ "
+
+    def __init__(
+        self, header: list[Content], rows: list[list[Content]], aligns: list[str]
+    ) -> None:
+        columns = max([len(header), *(len(row) for row in rows)] or [0])
+        self.header = header + [Content("")] * (columns - len(header))
+        self.rows = [row + [Content("")] * (columns - len(row)) for row in rows]
+        self.aligns = aligns + ["left"] * (columns - len(aligns))
+        self.columns = columns
+        self._cache: tuple[int, list[Content]] | None = None
+
+    def _widths(self, width: int) -> list[int]:
+        natural = [
+            max([1, *(row[c].cell_length for row in [self.header, *self.rows])])
+            for c in range(self.columns)
+        ]
+        room = max(self.columns, width - len(self.SEPARATOR) * (self.columns - 1))
+        excess = sum(natural) - room
+        while excess > 0:
+            widest = max(range(self.columns), key=natural.__getitem__)
+            if natural[widest] <= 1:
+                break
+            target = max(1, sorted(natural)[-2] if self.columns > 1 else room)
+            cut = min(excess, natural[widest] - target) or 1
+            natural[widest] -= cut
+            excess -= cut
+        return natural
+
+    def _row_lines(self, cells: list[Content], widths: list[int], header: bool) -> list[Content]:
+        wrapped = [cell.wrap(w) or [Content("")] for cell, w in zip(cells, widths)]
+        separator = Content.styled(self.SEPARATOR, STYLES["table-border"])
+        lines: list[Content] = []
+        for y in range(max(len(w) for w in wrapped)):
+            pieces: list[Content] = []
+            for column, (cell_lines, w) in enumerate(zip(wrapped, widths)):
+                piece = cell_lines[y] if y < len(cell_lines) else Content("")
+                piece = piece.rstrip()
+                space = max(0, w - piece.cell_length)
+                if self.aligns[column] == "center":
+                    piece = piece.pad(space // 2, space - space // 2)
+                elif self.aligns[column] == "right":
+                    piece = piece.pad_left(space)
+                else:
+                    piece = piece.pad_right(space)
+                if header:
+                    piece = piece.stylize_before(STYLES["table-header"])
+                pieces.append(piece)
+            lines.append(separator.join(pieces))
+        return lines
+
+    def _lines(self, width: int) -> list[Content]:
+        if self._cache is None or self._cache[0] != width:
+            if not self.columns:
+                self._cache = (width, [])
+                return []
+            widths = self._widths(width)
+            lines = self._row_lines(self.header, widths, True)
+            rule = Content.styled("─┼─", STYLES["table-border"]).join(
+                Content.styled("─" * w, STYLES["table-border"]) for w in widths
+            )
+            lines.append(rule)
+            for row in self.rows:
+                lines.extend(self._row_lines(row, widths, False))
+            self._cache = (width, lines)
+        return self._cache[1]
+
+    def render_strips(
+        self, width: int, height: int | None, style: Style, options: RenderOptions
+    ) -> list[Strip]:
+        strips = [content_strip(line, style, options).crop(0, width)
+                  for line in self._lines(width)]
+        return strips if height is None else strips[:height]
+
+    def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
+        return container_width
+
+    def get_height(self, rules: RulesMap, width: int) -> int:
+        return len(self._lines(width))
+
+
+def _alignment(token: Token) -> str:
+    style = str(token.attrs.get("style", ""))
+    for name in ("center", "right"):
+        if name in style:
+            return name
+    return "left"
+
+
+def build_table(tokens: Sequence[Token], start: int, stop: int) -> Visual:
+    """The TableVisual for a ``table_open`` … ``table_close`` token range."""
+    header: list[Content] = []
+    rows: list[list[Content]] = []
+    aligns: list[str] = []
+    in_head = False
+    for index in range(start, stop):
+        token = tokens[index]
+        kind = token.type
+        if kind == "thead_open":
+            in_head = True
+        elif kind == "thead_close":
+            in_head = False
+        elif kind == "tr_open" and not in_head:
+            rows.append([])
+        elif kind in ("th_open", "td_open"):
+            cell = inline_content(tokens[index + 1] if index + 1 < stop else None)
+            if in_head:
+                header.append(cell)
+                aligns.append(_alignment(token))
+            elif rows:
+                rows[-1].append(cell)
+    return TableVisual(header, rows, aligns)
