@@ -1,13 +1,15 @@
 """The main screen: sidebar, chat pane, composer, status line.
 
-It turns keys into Store / ChatFlow calls and renders the flow's events. Replies stream in
-Textual workers (one per conversation), so the UI never blocks and a chat keeps streaming in
-the background while another one is shown.
+It lays the screen out, opens conversations, searches, sends, and keeps the status line
+current. Two mixins carry the rest: :class:`FlowEventsMixin` streams replies in Textual
+workers (one per conversation, so the UI never blocks and a chat keeps streaming in the
+background while another is shown) and renders the flow's events;
+:class:`ConversationActionsMixin` holds the rename / delete / pin / archive / export /
+model / system prompt / strategy actions.
 """
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from typing import Callable, Iterable
 
@@ -19,19 +21,16 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, TextArea
 
-from tui.core import chat as flow_events
 from tui.core.config import ConfigError, save_settings
-from tui.core.export import export_to_file
-from tui.core.models import Conversation, Message, MessageStatus, Role, Strategy
+from tui.core.models import Conversation
 from tui.core.services import Services, needs_setup
 from tui.core.store import NotFound, StoreError
-from tui.ui.screens.dialogs import ConfirmScreen, RenameScreen
-from tui.ui.screens.live import LiveStream, LiveStreams
-from tui.ui.screens.model_picker import ModelPickerScreen
-from tui.ui.screens.system_prompt import SystemPromptScreen
+from tui.ui.screens.conversation_actions import ConversationActionsMixin
+from tui.ui.screens.flow_events import FlowEventsMixin
+from tui.ui.screens.live import LiveStreams
 from tui.ui.widgets.chat_pane import ChatPane
 from tui.ui.widgets.composer import Composer
-from tui.ui.widgets.conversation_list import ConversationList, display_title
+from tui.ui.widgets.conversation_list import ConversationList
 from tui.ui.widgets.message_blocks import AssistantBlock, ChatBlock
 from tui.ui.widgets.setup_panel import SetupPanel
 from tui.ui.widgets.sidebar import Sidebar
@@ -43,11 +42,10 @@ MESSAGE_PAGE = 50
 METER_THROTTLE = 0.15
 # A search hit deep in a long chat: how many pages back we look for it.
 MAX_JUMP_PAGES = 40
-STRATEGY_CYCLE = [Strategy.SUMMARIZE, Strategy.TRUNCATE, Strategy.OFF]
 EMPTY_PANE = "No messages yet. Type below and press Enter."
 
 
-class MainScreen(Screen):
+class MainScreen(FlowEventsMixin, ConversationActionsMixin, Screen):
     BINDINGS = [
         Binding("ctrl+n", "new_chat", "New chat", priority=True),
         Binding("alt+up,ctrl+pageup", "previous_chat", "Previous chat", priority=True,
@@ -261,140 +259,6 @@ class MainScreen(Screen):
             return
         self._start_flow(cid, self.services.flow.send(cid, event.text), sent_text=event.text)
 
-    def _start_flow(self, cid: str, events, *, sent_text: str | None = None,
-                    reload_first: bool = False) -> LiveStream:
-        live = LiveStream(cid, sent_text=sent_text, reload_first=reload_first)
-        self.streams[cid] = live
-        live.worker = self.run_worker(self._run_flow(live, events), group=f"flow-{cid}",
-                                      exit_on_error=False)
-        self._refresh_status()
-        return live
-
-    def _is_current(self, cid: str) -> bool:
-        return self.conversation is not None and self.conversation.id == cid
-
-    async def _run_flow(self, live: LiveStream, events) -> None:
-        cid = live.conversation_id
-        try:
-            async for event in events:
-                if live.reload_first:
-                    live.reload_first = False
-                    if self._is_current(cid):
-                        await self._reload_pane()
-                await self._on_flow_event(live, event)
-        except asyncio.CancelledError:
-            self._after_cancel(live)
-            raise
-        except Exception as error:  # a store or programming error: show it, keep going
-            self._show_failure(live, str(error) or type(error).__name__, "error")
-        finally:
-            if self.streams.get(cid) is live:
-                del self.streams[cid]
-            self._refresh_status()
-
-    async def _on_flow_event(self, live: LiveStream, event) -> None:
-        cid = live.conversation_id
-        current = self._is_current(cid)
-        if isinstance(event, flow_events.AssistantDelta):
-            live.parts.append(event.text)
-            if current:
-                self.pane.append_delta(event.message_id, event.text)
-            return
-        if isinstance(event, flow_events.UserMessageStored):
-            live.user_message = event.message
-            live.state = "waiting for the model…"
-            if current:
-                self.pane.add_message(event.message)
-                if self.meter is not None:
-                    self.meter.append(event.message)
-                if live.sent_text is not None and self.composer.text == live.sent_text:
-                    self.composer.clear()
-            elif live.sent_text is not None:
-                if self.drafts.get(cid) == live.sent_text:
-                    self.drafts.pop(cid)
-            self.conversation_list.reload()
-        elif isinstance(event, flow_events.TitleUpdated):
-            if current:
-                self.conversation = self.store.get_conversation(cid)
-            self.conversation_list.reload()
-        elif isinstance(event, flow_events.ContextNotice):
-            self._on_notice(live, event, current)
-        elif isinstance(event, flow_events.AssistantStarted):
-            live.message_id = event.message.id
-            live.parts = []
-            live.state, live.kind = "streaming…", "streaming"
-            if current:
-                self.pane.add_message(event.message, live_text="")
-        elif isinstance(event, flow_events.RetryWait):
-            live.state = f"retrying in {event.delay:.0f}s ({event.reason})"
-            live.kind = "retrying"
-        elif isinstance(event, flow_events.AssistantFinished):
-            if current:
-                self.pane.finish_message(event.message)
-                if self.meter is not None:
-                    self.meter.append(event.message)
-            if self.streams.get(cid) is live:
-                del self.streams[cid]
-            self.conversation_list.reload()
-        elif isinstance(event, flow_events.FlowFailed):
-            self._on_failed(live, event, current)
-        self._refresh_status()
-
-    def _on_notice(self, live: LiveStream, event, current: bool) -> None:
-        cid = live.conversation_id
-        if event.kind == "summarized" and event.summary is not None:
-            if current:
-                self.pane.add_summary(event.summary)
-                self._rebuild_meter()
-            return
-        if event.kind == "window_learned" and live.message_id is not None:
-            # The core deleted the reply that hit the limit and tries again.
-            if current:
-                self.pane.remove_key(live.message_id)
-            live.message_id = None
-        anchor = live.user_message.id if live.user_message else "~"
-        notes = self.notices.setdefault(cid, [])
-        key = f"{anchor}~notice~{len(notes):03d}"
-        notes.append((key, event.text))
-        if current:
-            self.pane.add_notice(key, event.text)
-        if event.kind == "summary_failed":
-            self.notify(event.text, severity="warning")
-
-    def _on_failed(self, live: LiveStream, event, current: bool) -> None:
-        cid = live.conversation_id
-        if self.streams.get(cid) is live:
-            del self.streams[cid]
-        if event.kind == "empty":
-            self.notify(event.error, severity="warning")
-            return
-        if event.message is not None:
-            self.error_kinds[event.message.id] = event.kind
-            if current:
-                self.pane.finish_message(event.message, error_kind=event.kind)
-        else:
-            self._show_failure(live, event.error, event.kind)
-        if current:
-            self.status.set_state(f"error: {event.error}", "error")
-        self.conversation_list.reload()
-
-    def _show_failure(self, live: LiveStream, error: str, kind: str) -> None:
-        if not self._is_current(live.conversation_id):
-            self.notify(f"A reply failed in another chat: {error}", severity="error")
-            return
-        anchor = live.user_message.id if live.user_message else "~"
-        self.pane.add_error(f"{anchor}~error", error, kind)
-
-    def _after_cancel(self, live: LiveStream) -> None:
-        """The core stored the partial reply as interrupted; show that."""
-        if live.message_id is None or not self._is_current(live.conversation_id):
-            return
-        try:
-            message = self.store.get_message(live.message_id)
-        except StoreError:
-            return
-        self.pane.finish_message(message)
-
     # -- status ------------------------------------------------------------------------------
 
     def _rebuild_meter(self) -> None:
@@ -505,117 +369,18 @@ class MainScreen(Screen):
     async def action_previous_chat(self) -> None:
         await self._step_chat(-1)
 
-    # -- actions: the conversation -------------------------------------------------------------
-
-    def _target(self) -> Conversation | None:
-        """The highlighted row when the list has focus, else the open conversation."""
-        listing = self.conversation_list
-        if self.focused is listing and listing.highlighted_id is not None:
-            try:
-                return self.store.get_conversation(listing.highlighted_id)
-            except NotFound:
-                return None
-        return self.conversation
-
-    def _require(self) -> Conversation | None:
-        target = self._target()
-        if target is None:
-            self.notify("No conversation selected.", severity="warning")
-        return target
-
-    def action_rename(self) -> None:
-        target = self._require()
-        if target is None:
-            return
-
-        def done(title: str | None) -> None:
-            if title is None:
-                return
-            self.store.rename_conversation(target.id, title)
-            if self._is_current(target.id):
-                self.conversation = self.store.get_conversation(target.id)
-            self.conversation_list.reload()
-
-        self.app.push_screen(RenameScreen(target.title), done)
-
-    def action_delete(self) -> None:
-        target = self._require()
-        if target is None:
-            return
-
-        async def done(yes: bool | None) -> None:
-            if not yes:
-                return
-            live = self.streams.pop(target.id, None)
-            if live is not None:
-                live.cancel()
-            fallback = None
-            if self._is_current(target.id):
-                fallback = (self.conversation_list.neighbour(target.id, 1)
-                            or self.conversation_list.neighbour(target.id, -1))
-            self.store.delete_conversation(target.id)
-            self.conversation_list.reload()
-            if self._is_current(target.id):
-                if fallback and fallback != target.id:
-                    await self.open_conversation(fallback)
-                else:
-                    await self._show_empty()
-            self.notify(f"Deleted “{display_title(target)}”")
-
-        self.app.push_screen(
-            ConfirmScreen(f"Delete “{display_title(target)}”? This cannot be undone."), done)
-
-    def action_pin(self) -> None:
-        target = self._require()
-        if target is not None:
-            self.store.set_pinned(target.id, not target.pinned)
-            self.conversation_list.reload()
-
-    def action_archive(self) -> None:
-        target = self._require()
-        if target is None:
-            return
-        self.store.set_archived(target.id, not target.archived)
-        self.conversation_list.reload()
-        verb = "Unarchived" if target.archived else "Archived"
-        self.notify(f"{verb} “{display_title(target)}”")
+    # -- actions: archived rows, Escape, copy ----------------------------------------------
 
     def action_toggle_archived(self) -> None:
         self.show_archived = not self.show_archived
         self.sidebar.set_class(self.show_archived, "-archived")
         self.conversation_list.reload(keep_count=False)
 
-    def action_cancel_stream(self) -> None:
-        cid = self.conversation.id if self.conversation else None
-        live = self.streams.get(cid) if cid else None
-        if live is not None:
-            live.cancel()
-            self.notify("Reply stopped; what arrived is kept.")
-
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel_stream":
             # Only claim Escape while a reply streams here; otherwise it does its usual job.
             return self.conversation is not None and self.conversation.id in self.streams
         return True
-
-    def action_regenerate(self) -> None:
-        conversation = self.conversation
-        if conversation is None:
-            self.notify("Nothing to regenerate yet.", severity="warning")
-            return
-        if conversation.id in self.streams:
-            self.notify("A reply is still streaming: press Esc to stop it first.",
-                        severity="warning")
-            return
-        tail = self.store.load_messages(conversation.id, limit=1)
-        if not tail:
-            self.notify("Nothing to regenerate yet.", severity="warning")
-            return
-        last = tail[-1]
-        failed = last.role == Role.USER or last.status == MessageStatus.ERROR or bool(last.error)
-        flow = self.services.flow
-        events = flow.retry(conversation.id) if failed else flow.regenerate(conversation.id)
-        self._start_flow(conversation.id, events, reload_first=True)
 
     def action_copy(self) -> None:
         focused = self.focused
@@ -637,70 +402,6 @@ class MainScreen(Screen):
         if event.text:
             self.app.copy_to_clipboard(event.text)
             self.notify(f"Copied {len(event.text):,} characters")
-
-    def action_export(self) -> None:
-        conversation = self._require()
-        if conversation is not None:
-            self._export(conversation)
-
-    @work(thread=True, group="export")
-    def _export(self, conversation: Conversation) -> None:
-        try:
-            path = export_to_file(self.store, conversation, self.services.settings.export_dir)
-        except (OSError, StoreError) as error:
-            self.app.call_from_thread(self.notify, f"Export failed: {error}",
-                                      severity="error")
-            return
-        self.app.call_from_thread(self.notify, f"Exported to {path}")
-
-    def action_pick_model(self) -> None:
-        conversation = self.conversation
-        current = conversation.model if conversation else self.services.settings.model
-
-        async def load() -> list[str]:
-            return [model.id for model in await self.services.client.list_models()]
-
-        def done(model: str | None) -> None:
-            if not model:
-                return
-            if self.conversation is not None:
-                self.conversation = self.store.update_conversation(self.conversation.id,
-                                                                   model=model)
-                self._rebuild_meter()
-            else:
-                self.services.settings.model = model
-                self._refresh_status()
-            self.notify(f"Model: {model}")
-
-        self.app.push_screen(ModelPickerScreen(current, load), done)
-
-    def action_edit_system_prompt(self) -> None:
-        conversation = self.conversation or self.services.flow.new_conversation()
-        if self.conversation is None:
-            self.conversation = conversation
-            self.conversation_list.reload()
-            self.conversation_list.set_current(conversation.id)
-
-        def done(prompt: str | None) -> None:
-            if prompt is None:
-                return
-            self.conversation = self.store.update_conversation(conversation.id,
-                                                               system_prompt=prompt)
-            self._rebuild_meter()
-            self.notify("System prompt saved" if prompt else "System prompt cleared")
-
-        self.app.push_screen(SystemPromptScreen(conversation.system_prompt), done)
-
-    def action_cycle_strategy(self) -> None:
-        conversation = self.conversation
-        if conversation is None:
-            self.notify("Open or start a chat first.", severity="warning")
-            return
-        index = STRATEGY_CYCLE.index(Strategy(conversation.strategy))
-        strategy = STRATEGY_CYCLE[(index + 1) % len(STRATEGY_CYCLE)]
-        self.conversation = self.store.update_conversation(conversation.id, strategy=strategy)
-        self._rebuild_meter()
-        self.notify(f"Context strategy: {strategy.value}")
 
     # -- helpers for the app -----------------------------------------------------------------
 
