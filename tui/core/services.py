@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from tui.core.chat import ChatFlow
-from tui.core.client import ChatClient, key_for_host
+from tui.core.client import ChatClient
 from tui.core.config import Settings, load_settings
 from tui.core.context import budget_for
 from tui.core.meter import ContextMeter
@@ -29,10 +29,10 @@ def needs_setup(settings: Settings) -> bool:
 
 
 def make_client(settings: Settings) -> ChatClient:
-    base_url = settings.base_url or OPENAI_BASE_URL
-    key = key_for_host(base_url, settings.api_key,
-                       send_key_to_any_host=settings.key_allowed_for_host)
-    return ChatClient(base_url=base_url, api_key=key, timeout=settings.request_timeout)
+    """The client decides per host whether the real key may be sent (see key_for_host)."""
+    return ChatClient(base_url=settings.base_url or OPENAI_BASE_URL, api_key=settings.api_key,
+                      timeout=settings.request_timeout,
+                      send_key_to_any_host=settings.key_allowed_for_host)
 
 
 @dataclass
