@@ -1,7 +1,12 @@
 """The full-screen chat app: ``GptTuiApp`` and the ``run_app`` entry point.
 
-The app owns the Services (store, client, flow) and the global keys; the main screen does
-the chat work. It can be built straight from a Services object, which is how tests drive it.
+The app owns the Services (store, client, flow), the global keys and the colour theme; the
+main screen does the chat work. It can be built straight from a Services object, which is how
+tests drive it.
+
+Themes: every bundled and user theme file is registered at start-up and the configured one
+applied; a bad file or an unknown name is reported in a notification, never a crash. A theme
+picked later (command palette, "Change theme") is saved to the config file so it sticks.
 """
 
 from __future__ import annotations
@@ -14,11 +19,13 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from tui.core.config import ConfigError
+from tui.core.config import DEFAULT_THEME, ConfigError, save_settings
+from tui.core.paths import config_dir
 from tui.core.services import Services, open_services
 from tui.core.store import StoreError
 from tui.ui.screens.help import HelpScreen
 from tui.ui.screens.main import MainScreen
+from tui.ui.theme_files import load_themes
 
 
 class GptTuiApp(App[int]):
@@ -29,6 +36,8 @@ class GptTuiApp(App[int]):
         Binding("question_mark", "help", "Help", show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
+    # False until mounted: the start-up theme is applied, not picked, so it is not saved.
+    _theme_ready = False
 
     def __init__(self, services: Services, *, now: Callable[[], datetime] | None = None,
                  conversation_page: int = 50, owns_services: bool = False) -> None:
@@ -42,9 +51,41 @@ class GptTuiApp(App[int]):
         self._owns_services = owns_services
         self._now = now
         self._conversation_page = conversation_page
-        theme = services.settings.theme
-        if theme in self.available_themes:
-            self.theme = theme
+        # Start-up problems wait for on_mount: notifications need a running app.
+        self._theme_warnings: list[str] = []
+        # The theme in the config file: a run-time change to another one gets saved.
+        self._saved_theme = services.settings.theme
+        self._apply_start_theme(services.settings.theme)
+
+    def _apply_start_theme(self, name: str) -> None:
+        """Register every theme file, then switch to ``name`` (or the default if unknown)."""
+        themes, problems = load_themes()
+        for theme in themes:
+            self.register_theme(theme)
+        self._theme_warnings += [f"Skipped theme file {problem.path}: {problem.reason}"
+                                 for problem in problems]
+        if name not in self.available_themes:
+            folder = config_dir() / "themes"
+            self._theme_warnings.append(f"Unknown theme “{name}”: not built in, bundled or in "
+                                        f"{folder}; using {DEFAULT_THEME}.")
+            name = DEFAULT_THEME
+        self.theme = name
+
+    def on_mount(self) -> None:
+        for warning in self._theme_warnings:
+            self.notify(warning, severity="warning", timeout=10)
+        self._theme_ready = True
+
+    def watch_theme(self, name: str) -> None:
+        """Save a theme the user picked, so the next launch starts with it."""
+        if not self._theme_ready or name == self._saved_theme:
+            return
+        try:
+            save_settings({"theme": name})
+        except (ConfigError, OSError) as error:
+            self.notify(f"Could not save the theme “{name}”: {error}", severity="error")
+            return
+        self._saved_theme = self.services.settings.theme = name
 
     def get_default_screen(self) -> Screen:
         self._main = MainScreen(self.services, now=self._now,
