@@ -107,15 +107,18 @@ async def test_cancel_keeps_partial_reply_as_interrupted(flow, store, fake_opena
     fake_openai.script(Script.reply("one two three four five six seven", hold_after=3))
     conversation = flow.new_conversation()
     received: list[str] = []
+    first_delta = asyncio.Event()
 
     async def consume():
         async for event in flow.send(conversation.id, "count"):
             if isinstance(event, AssistantDelta):
                 received.append(event.text)
+                first_delta.set()
 
     task = asyncio.create_task(consume())
-    while not fake_openai.holding.is_set():
-        await asyncio.sleep(0.005)
+    # The server has stalled mid-reply and the flow has handed on what arrived before that.
+    assert await asyncio.to_thread(fake_openai.holding.wait, 10)
+    await asyncio.wait_for(first_delta.wait(), 10)
     # While streaming, the partial reply is already on disk (flushed) with status streaming.
     with Store(store.path) as other:
         streaming = other.load_messages(conversation.id)[-1]
@@ -249,3 +252,20 @@ async def test_long_conversation_never_overflows_a_small_window(flow, store, fak
         assert summaries[-1].covered_count > summaries[0].covered_count
     last = requests[-1]["messages"]
     assert last[-1]["content"].startswith("turn 199:")
+
+
+@pytest.mark.parametrize("server_setting", ["max_model_len", "props_n_ctx"])
+async def test_server_reported_window_is_used(flow, store, fake_openai, server_setting):
+    """vLLM says max_model_len on /v1/models; llama.cpp says n_ctx on /props."""
+    fake_openai.models = ["qwen2.5"]
+    if server_setting == "max_model_len":
+        fake_openai.max_model_len = {"qwen2.5": 2048}
+    else:
+        fake_openai.props_n_ctx = 2048
+    conversation = flow.new_conversation(model="qwen2.5")
+    await collect(flow.send(conversation.id, "hello"))
+    assert store.get_model_window("qwen2.5") == 2048
+    assert flow.window_for(store.get_conversation(conversation.id)) == 2048
+    probes = len(fake_openai.requests)
+    await collect(flow.send(conversation.id, "again"))
+    assert len(fake_openai.requests) == probes + 1, "the server is asked once per session"

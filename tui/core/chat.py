@@ -29,6 +29,7 @@ from tui.core.client import (
     UsageReport,
 )
 from tui.core.config import Settings
+from tui.core.hosts import is_openai_host
 from tui.core.context import ContextOverflow, RequestPlan, budget_for, plan_request
 from tui.core.models import Conversation, Message, MessageStatus, Role, Strategy, Summary
 from tui.core.store import Store
@@ -128,6 +129,8 @@ class ChatFlow:
         self.client = client
         self.counter = counter
         self.settings = settings
+        # Models whose server-side window was already asked for in this session.
+        self._probed: set[tuple[str, str]] = set()
 
     # -- conversations -------------------------------------------------------------------
 
@@ -146,6 +149,21 @@ class ChatFlow:
             learned=self.store.get_model_window(conversation.model),
             conversation=conversation.context_window,
         )
+
+    async def probe_server_window(self, model: str) -> int | None:
+        """Ask the server (vLLM, llama.cpp) for the model's window, once per session.
+
+        OpenAI's own models are in the built-in table, so api.openai.com is not asked. What
+        the server says is stored like a window learned from an error.
+        """
+        key = (self.client.base_url, model)
+        if key in self._probed or is_openai_host(self.client.base_url):
+            return None
+        self._probed.add(key)
+        window = await self.client.server_context_window(model)
+        if window:
+            self.store.set_model_window(model, window, source="server")
+        return window
 
     # -- entry points --------------------------------------------------------------------
 
@@ -267,6 +285,7 @@ class ChatFlow:
 
     async def _respond(self, conversation_id: str) -> AsyncIterator[FlowEvent]:
         learned_once = False
+        await self.probe_server_window(self.store.get_conversation(conversation_id).model)
         while True:
             conversation = self.store.get_conversation(conversation_id)
             plan: RequestPlan | None = None
@@ -321,11 +340,11 @@ class ChatFlow:
                 async for event in events:
                     if isinstance(event, TextDelta):
                         parts.append(event.text)
-                        yield AssistantDelta(assistant.id, event.text)
                         now = time.monotonic()
                         if now - flushed_at >= FLUSH_INTERVAL:
                             self.store.update_message(assistant.id, content="".join(parts))
                             flushed_at = now
+                        yield AssistantDelta(assistant.id, event.text)
                     elif isinstance(event, Finished):
                         finish_reason = event.reason
                     elif isinstance(event, UsageReport):
