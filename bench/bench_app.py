@@ -1,54 +1,171 @@
 """End-to-end app benchmark: the real GptTuiApp (headless ``run_test``) against the real
-test server (``FakeOpenAI`` in a thread) and a real SQLite file. Prints:
+test server and a real SQLite file. Prints:
 
 * ``launch``   seconds from constructing the services to the first rendered frame
                (target < 0.5 s), with a few conversations in the DB;
-* ``stream``   a ~4,000-token Markdown reply streamed at 2,000 tokens/s: ms from the
-               server writing its last byte to the last words being in the rendered
-               screen (target < 100 ms), and the CPU seconds the app's thread spent
-               during the stream (``time.thread_time``: the server's thread is excluded);
+* ``stream``   a Markdown reply of N tokens streamed at 2,000 tokens/s (default sizes
+               1,000 / 4,000 / 8,000): ms from the server's last byte to the last words
+               being in the rendered screen (target < 100 ms at 4,000), and the app's CPU
+               seconds for the stream (from pressing Enter to the last words on screen);
 * ``open``     ms to open a 1,000-message conversation and paint it (target < 300 ms).
 
-    python bench/bench_app.py [--tokens 4000] [--tps 2000] [--messages 1000] [--runs 3]
+The server (``tests.fake_openai``) runs by default in a separate process
+(``--server process``), so it does not compete with the measured app for the GIL and the
+CPU figure is ``time.process_time()`` of the whole app process. The process is this file
+run as ``bench_app.py --serve <python -m tests.fake_openai args>``: that is exactly the
+fake server's CLI, plus one hook that prints ``DONE <t>`` on stdout right after the server
+has written (and flushed) its final ``data: [DONE]`` event to the socket, ``t`` being
+``CLOCK_MONOTONIC`` (system-wide on Linux, so comparable with the app process's clock).
+"The server's last byte" is that instant; the only part of the chunked body after it is the
+5-byte ``0\\r\\n\\r\\n`` terminator. The bench reads the line from the pipe in the app's
+event loop (no polling), then polls the rendered screen every 2 ms for the last words.
+
+``--server thread`` is the old mode: ``FakeOpenAI`` in a thread of the app process (same
+hook, in-process), CPU being ``time.thread_time()`` of the app's thread.
+
+``--gc freeze`` calls ``gc.freeze()`` once the app is up (before Enter); ``--gc-threshold
+N`` sets the generation-0 threshold (gen1/gen2 unchanged) for the app's whole run. The
+stream line then also shows cyclic-GC collections during the stream and their longest pause.
+
+    python bench/bench_app.py [--tokens 1000 4000 8000] [--tps 2000] [--messages 1000]
+                              [--runs 5] [--server process|thread] [--gc freeze]
+                              [--gc-threshold 10000] [--skip launch open]
+                              [--client /tmp/client_before.py]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
+import re
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.fake_openai import server as fake_server  # noqa: E402
-from tests.fake_openai.replies import markdown_reply  # noqa: E402
-from tui.core.models import Role  # noqa: E402
-from tui.core.services import open_services  # noqa: E402
-from tui.ui.app import GptTuiApp  # noqa: E402
-
 SIZE = (120, 40)
-LAST_BYTE: list[float] = []
+ROOT = Path(__file__).resolve().parents[1]
 
 
-def _record_done() -> None:
-    """Note when the server writes its final ``[DONE]`` event (its last byte)."""
+def now() -> float:
+    """The clock both processes share (Linux: CLOCK_MONOTONIC is system-wide)."""
+    return time.clock_gettime(time.CLOCK_MONOTONIC)
+
+
+# --- the server process --------------------------------------------------------------------
+
+def serve(argv: list[str]) -> int:
+    """``python -m tests.fake_openai`` plus a ``DONE <t>`` line when [DONE] is written."""
+    from tests.fake_openai import server as fake_server
+    from tests.fake_openai.__main__ import main as fake_main
+
     original = fake_server._Handler._event
 
     def event(self, payload):  # type: ignore[no-untyped-def]
         ok = original(self, payload)
         if payload == "[DONE]":
-            LAST_BYTE.append(time.perf_counter())
+            print(f"DONE {now():.6f}", flush=True)
         return ok
 
     fake_server._Handler._event = event
+    return fake_main(argv)
 
 
-def screen_text(app: GptTuiApp) -> str:
+class ServerProcess:
+    """The fake server in its own interpreter; ``last_byte()`` awaits its next DONE line."""
+
+    def __init__(self, tokens: int, tps: float | None) -> None:
+        self.args = ["--port", "0", "--reply", "markdown", "--tokens", str(tokens)]
+        if tps:
+            self.args += ["--tps", f"{tps:g}"]
+        self.proc: asyncio.subprocess.Process | None = None
+        self.base_url = ""
+
+    async def start(self) -> ServerProcess:
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable, str(Path(__file__).resolve()), "--serve", *self.args,
+            stdout=asyncio.subprocess.PIPE, cwd=str(ROOT))
+        line = (await self._line()).strip()
+        match = re.search(r"(http://\S+/v1)", line)
+        if not match:
+            raise RuntimeError(f"unexpected server banner: {line!r}")
+        self.base_url = match.group(1)
+        return self
+
+    async def _line(self) -> str:
+        assert self.proc is not None and self.proc.stdout is not None
+        raw = await asyncio.wait_for(self.proc.stdout.readline(), 60)
+        if not raw:
+            raise RuntimeError("the fake server process exited")
+        return raw.decode()
+
+    async def last_byte(self) -> float:
+        while True:
+            line = await self._line()
+            if line.startswith("DONE "):
+                return float(line.split()[1])
+
+    async def stop(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.terminate()
+            await self.proc.wait()
+
+
+class ServerThread:
+    """The old mode: FakeOpenAI in a thread of this process, same DONE hook."""
+
+    def __init__(self, tokens: int, tps: float) -> None:
+        from tests.fake_openai import server as fake_server
+        from tests.fake_openai.replies import markdown_reply
+
+        self._done: asyncio.Queue[float] = asyncio.Queue()
+        loop = asyncio.get_running_loop()
+        queue = self._done
+        original = fake_server._Handler._event
+
+        def event(handler, payload):  # type: ignore[no-untyped-def]
+            ok = original(handler, payload)
+            if payload == "[DONE]":
+                loop.call_soon_threadsafe(queue.put_nowait, now())
+            return ok
+
+        handler = type("BenchHandler", (fake_server._Handler,), {"_event": event})
+        self.fake = fake_server.FakeOpenAI(tps=tps, reply=markdown_reply(tokens))
+        self._handler = handler
+
+    async def start(self) -> ServerThread:
+        from tests.fake_openai import server as fake_server
+
+        # FakeOpenAI.start builds its handler from _Handler: swap ours in for the call.
+        saved = fake_server._Handler
+        fake_server._Handler = self._handler  # type: ignore[misc]
+        try:
+            self.fake.start()
+        finally:
+            fake_server._Handler = saved  # type: ignore[misc]
+        self.base_url = self.fake.base_url
+        return self
+
+    async def last_byte(self) -> float:
+        return await self._done.get()
+
+    async def stop(self) -> None:
+        self.fake.stop()
+
+
+Server = ServerProcess | ServerThread
+
+
+# --- measurements --------------------------------------------------------------------------
+
+def screen_text(app: Any) -> str:
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
@@ -59,7 +176,50 @@ def isolate(tmp: Path) -> None:
         os.environ.pop(name, None)
 
 
+class GcWatch:
+    """Cyclic-GC collections (per generation) and their pauses (wall, CPU) while active."""
+
+    def __init__(self) -> None:
+        self.reset()
+        self.active = False
+        self._start = (0.0, 0.0)
+
+    def reset(self) -> None:
+        self.counts = [0, 0, 0]
+        self.pauses: list[tuple[float, float]] = []
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if not self.active:
+            return
+        if phase == "start":
+            self._start = (time.perf_counter(), time.thread_time())
+        else:
+            self.counts[info["generation"]] += 1
+            self.pauses.append((time.perf_counter() - self._start[0],
+                                time.thread_time() - self._start[1]))
+
+    def summary(self, runs: int) -> str:
+        wall, cpu = max(self.pauses, default=(0.0, 0.0))
+        return (f"gc per stream gen0/1/2 {'/'.join(f'{c / runs:.0f}' for c in self.counts)}, "
+                f"longest pause {wall * 1000:.0f} ms ({cpu * 1000:.0f} ms CPU)")
+
+
+def load_client(path: str) -> None:
+    """Measure another version of tui/core/client.py (e.g. the one before a change)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("tui.core.client", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["tui.core.client"] = module
+    spec.loader.exec_module(module)
+
+
 async def bench_launch(tmp: Path, base_url: str) -> float:
+    from tui.core.models import Role
+    from tui.core.services import open_services
+    from tui.ui.app import GptTuiApp
+
     db = tmp / "launch.db"
     services = open_services(db_path=db, flags={"base_url": base_url})
     for i in range(20):
@@ -78,34 +238,48 @@ async def bench_launch(tmp: Path, base_url: str) -> float:
     return end - start
 
 
-async def bench_stream(tmp: Path, fake, tokens: int, tps: float) -> tuple[float, float]:
+async def bench_stream(tmp: Path, server: Server, tokens: int, *, thread_cpu: bool,
+                       freeze: bool, watch: GcWatch) -> tuple[float, float]:
+    from tests.fake_openai.replies import markdown_reply
+    from tui.core.services import open_services
+    from tui.ui.app import GptTuiApp
+
     reply = markdown_reply(tokens)
-    fake.reply = reply
-    fake.tps = tps
     last_words = " ".join(reply.split()[-3:]).strip("`*#|- ")
+    cpu_clock = time.thread_time if thread_cpu else time.process_time
     services = open_services(db_path=tmp / f"stream-{time.time_ns()}.db",
-                             flags={"base_url": fake.base_url})
+                             flags={"base_url": server.base_url})
     services.counter.load_blocking()
     app = GptTuiApp(services)
-    LAST_BYTE.clear()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
+        if freeze:
+            gc.freeze()
         composer = app.main.composer
         composer.insert("Explain it all, in Markdown.")
-        cpu0 = time.thread_time()
+        last_byte = asyncio.ensure_future(server.last_byte())
+        watch.active = True
+        cpu0 = cpu_clock()
         await pilot.press("enter")
-        while not LAST_BYTE:
-            await asyncio.sleep(0.002)
+        done = await last_byte
         while last_words not in screen_text(app):
             await asyncio.sleep(0.002)
-        shown = time.perf_counter()
-        cpu = time.thread_time() - cpu0
+        shown = now()
+        cpu = cpu_clock() - cpu0
+        watch.active = False
         await app.workers.wait_for_complete()
+        if freeze:
+            gc.unfreeze()
     await services.aclose()
-    return (shown - LAST_BYTE[-1]) * 1000, cpu
+    return (shown - done) * 1000, cpu
 
 
 async def bench_open(tmp: Path, base_url: str, count: int) -> float:
+    from tests.fake_openai.replies import markdown_reply
+    from tui.core.models import Role
+    from tui.core.services import open_services
+    from tui.ui.app import GptTuiApp
+
     db = tmp / "open.db"
     services = open_services(db_path=db, flags={"base_url": base_url})
     store = services.store
@@ -130,39 +304,81 @@ async def bench_open(tmp: Path, base_url: str, count: int) -> float:
     return (end - start) * 1000
 
 
+def runs_text(values: list[float], fmt: str) -> str:
+    return ", ".join(format(v, fmt) for v in values)
+
+
+async def with_server(args: argparse.Namespace, tokens: int,
+                      body: Callable[[Server], Awaitable[Any]]) -> Any:
+    factory = ServerProcess if args.server == "process" else ServerThread
+    server = await factory(tokens, args.tps).start()
+    try:
+        return await body(server)
+    finally:
+        await server.stop()
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tokens", type=int, default=4000)
+    parser.add_argument("--tokens", type=int, nargs="+", default=[1000, 4000, 8000])
     parser.add_argument("--tps", type=float, default=2000)
     parser.add_argument("--messages", type=int, default=1000)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--server", choices=["process", "thread"], default="process")
+    parser.add_argument("--gc", choices=["default", "freeze"], default="default")
+    parser.add_argument("--gc-threshold", type=int, default=None)
+    parser.add_argument("--skip", nargs="*", default=[], choices=["launch", "stream", "open"])
+    parser.add_argument("--client", default=None, metavar="PATH",
+                        help="use this file as tui/core/client.py (e.g. a version before a "
+                             "change, from git show REV:tui/core/client.py > PATH)")
     args = parser.parse_args()
-    _record_done()
+    if args.client:
+        load_client(args.client)
+    if args.gc_threshold is not None:
+        _, gen1, gen2 = gc.get_threshold()
+        gc.set_threshold(args.gc_threshold, gen1, gen2)
+    watch = GcWatch()
+    gc.callbacks.append(watch)
+    print(f"server: {args.server}; client: {args.client or 'tui/core/client.py'}; gc: "
+          f"{args.gc}, thresholds {gc.get_threshold()}; runs: {args.runs}", flush=True)
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         isolate(tmp)
-        fake = fake_server.FakeOpenAI().start()
-        try:
-            launches = [await bench_launch(tmp / f"l{i}", fake.base_url)
-                        for i in range(args.runs)]
-            streams = [await bench_stream(tmp, fake, args.tokens, args.tps)
-                       for _ in range(args.runs)]
-            opens = [await bench_open(tmp / f"o{i}", fake.base_url, args.messages)
-                     for i in range(args.runs)]
-        finally:
-            fake.stop()
-    print(f"launch to first frame: median {statistics.median(launches):.3f} s "
-          f"(runs: {', '.join(f'{x:.3f}' for x in launches)}; target < 0.5 s)")
-    lags = [lag for lag, _ in streams]
-    cpus = [cpu for _, cpu in streams]
-    print(f"stream {args.tokens} tokens at {args.tps:.0f} tok/s: last words on screen "
-          f"{statistics.median(lags):.0f} ms after the server's last byte "
-          f"(runs: {', '.join(f'{x:.0f}' for x in lags)}; target < 100 ms); "
-          f"app thread CPU {statistics.median(cpus):.2f} s")
-    print(f"open a {args.messages}-message conversation: median "
-          f"{statistics.median(opens):.0f} ms to first paint "
-          f"(runs: {', '.join(f'{x:.0f}' for x in opens)}; target < 300 ms)")
+        if "launch" not in args.skip:
+            launches = await with_server(args, 100, lambda s: _repeat(
+                args.runs, lambda i: bench_launch(tmp / f"l{i}", s.base_url)))
+            print(f"launch to first frame: median {statistics.median(launches):.3f} s "
+                  f"(runs: {runs_text(launches, '.3f')}; target < 0.5 s)", flush=True)
+        for tokens in [] if "stream" in args.skip else args.tokens:
+            watch.reset()
+
+            async def streams(server: Server, tokens: int = tokens) -> list[Any]:
+                return [await bench_stream(tmp, server, tokens,
+                                           thread_cpu=args.server == "thread",
+                                           freeze=args.gc == "freeze", watch=watch)
+                        for _ in range(args.runs)]
+
+            results = await with_server(args, tokens, streams)
+            lags = [lag for lag, _ in results]
+            cpus = [cpu for _, cpu in results]
+            print(f"stream {tokens} tokens at {args.tps:.0f} tok/s: last words on screen "
+                  f"median {statistics.median(lags):.0f} ms (min {min(lags):.0f}, max "
+                  f"{max(lags):.0f}) after the server's last byte (runs: "
+                  f"{runs_text(lags, '.0f')}); app CPU median {statistics.median(cpus):.2f} s "
+                  f"(runs: {runs_text(cpus, '.2f')}); {watch.summary(args.runs)}", flush=True)
+        if "open" not in args.skip:
+            opens = await with_server(args, 100, lambda s: _repeat(
+                args.runs, lambda i: bench_open(tmp / f"o{i}", s.base_url, args.messages)))
+            print(f"open a {args.messages}-message conversation: median "
+                  f"{statistics.median(opens):.0f} ms to first paint "
+                  f"(runs: {runs_text(opens, '.0f')}; target < 300 ms)", flush=True)
+
+
+async def _repeat(runs: int, make: Callable[[int], Awaitable[float]]) -> list[float]:
+    return [await make(i) for i in range(runs)]
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--serve"]:
+        raise SystemExit(serve(sys.argv[2:]))
     asyncio.run(main())

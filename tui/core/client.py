@@ -13,6 +13,8 @@ cancel land while awaiting the next event): its ``finally`` closes the HTTP stre
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import random
 import re
 from collections.abc import AsyncIterator, Callable
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx2
 import openai
 
 from tui.core import client_errors as errors
@@ -50,6 +53,8 @@ OPENAI_HOST = "api.openai.com"
 NO_KEY = "not-needed"
 # Parameters a model refused in a single request before we stop adapting and report it.
 MAX_PARAM_FIXES = 3
+# After [DONE], how long to wait for the end of the body (for connection reuse) before closing.
+DRAIN_TIMEOUT = 0.1
 
 
 @dataclass
@@ -125,7 +130,7 @@ def key_for_host(base_url: str | None, api_key: str | None, *,
 
 @dataclass
 class _Opened:
-    """What a successful attempt returned: an SDK stream, or a whole completion."""
+    """What a successful attempt returned: a raw streaming response, or a whole completion."""
 
     value: Any
 
@@ -158,41 +163,66 @@ class ChatClient:
 
     async def stream_chat(self, model: str, messages: list[dict[str, str]],
                           params: RequestParams | None = None) -> AsyncIterator[StreamEvent]:
-        """Stream one reply. Retries (429, 5xx) only happen before the first delta."""
-        stream: Any = None
+        """Stream one reply. Retries (429, 5xx) only happen before the first delta.
+
+        The request goes through the SDK (auth, base URL, timeouts, status errors); the SSE
+        body is read as raw bytes and its JSON decoded here into plain dicts: the SDK's own
+        stream would build a pydantic ChatCompletionChunk per token, which was half the app's
+        CPU for a fast reply.
+        """
+        response: Any = None
         async with aclosing(self._attempts(model, messages, params, stream=True)) as attempts:
             async for item in attempts:
                 if isinstance(item, Retrying):
                     yield item
                 else:
-                    stream = item.value
+                    response = item.value
         finished = False
+        done = False
+        decoder = _SSEDecoder()
         try:
-            async for chunk in stream:
-                for choice in chunk.choices[:1]:
-                    text = choice.delta.content if choice.delta is not None else None
-                    if text:
-                        yield TextDelta(text)
-                    if choice.finish_reason:
-                        finished = True
-                        yield Finished(choice.finish_reason)
-                if chunk.usage is not None:
-                    yield UsageReport(chunk.usage.prompt_tokens or 0,
-                                      chunk.usage.completion_tokens or 0)
+            async with aclosing(response.http_response.aiter_bytes()) as body:
+                async for raw in body:
+                    for name, data in decoder.feed(raw):
+                        if data.startswith(b"[DONE]"):
+                            done = True
+                            break
+                        chunk = _event_json(name, data)
+                        choices = chunk.get("choices")
+                        if choices:
+                            choice = choices[0]
+                            delta = choice.get("delta")
+                            text = delta.get("content") if delta else None
+                            if text:
+                                yield TextDelta(text)
+                            reason = choice.get("finish_reason")
+                            if reason:
+                                finished = True
+                                yield Finished(reason)
+                        usage = chunk.get("usage")
+                        if usage:
+                            yield UsageReport(_count(usage.get("prompt_tokens")),
+                                              _count(usage.get("completion_tokens")))
+                    if done:
+                        break
+                if done:
+                    # HTTP/1.1: read the rest (the chunked terminator, already on its way) so
+                    # the connection can be reused; bounded, like the SDK's own drain.
+                    with contextlib.suppress(TimeoutError, httpx2.TransportError):
+                        async with asyncio.timeout(DRAIN_TIMEOUT):
+                            async for _ in body:
+                                pass
             if not finished:
                 yield Finished(None)
-        except openai.APITimeoutError:
+        except httpx2.TimeoutException:
             if not finished:
                 raise RequestTimeout(f"{self.base_url} stopped sending the reply for "
                                      f"{self.timeout:g} s (timeout)") from None
-        except openai.APIConnectionError:
+        except httpx2.TransportError:
             if not finished:
                 raise StreamCut(f"the connection to {self.base_url} was lost mid-reply") from None
-        except openai.APIError as exc:  # an error event inside the stream
-            raise StreamCut(f"the server ended the reply with an error: "
-                            f"{errors.server_message(exc)}") from None
         finally:
-            await stream.close()
+            await response.close()
 
     async def complete(self, model: str, messages: list[dict[str, str]],
                        params: RequestParams | None = None, *,
@@ -218,7 +248,14 @@ class ChatClient:
         while True:
             kwargs = self._request_kwargs(model, messages, params, stream=stream)
             try:
-                result = await self._sdk.chat.completions.create(**kwargs)
+                if stream:
+                    # The raw response, body unread; the status was checked (non-2xx raised
+                    # APIStatusError). Entering the manager by hand: stream_chat closes the
+                    # response (all its __aexit__ does) in its own finally.
+                    result = await self._sdk.chat.completions.with_streaming_response.create(
+                        **kwargs).__aenter__()
+                else:
+                    result = await self._sdk.chat.completions.create(**kwargs)
             except openai.APIStatusError as exc:
                 param = errors.unsupported_param(exc)
                 if (param and param in kwargs and param not in fixed
@@ -375,3 +412,70 @@ class ChatClient:
 
 def _positive_int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
+class _SSEDecoder:
+    """Server-sent events out of the bytes of a body as they arrive.
+
+    ``feed`` returns ``(event name, data)`` for each event completed by the bytes given (data
+    lines joined by newlines, the one optional space after ``data:`` removed); comments
+    (``: keep-alive``), ``id:`` and ``retry:`` are skipped. Lines may end in LF, CRLF or CR,
+    and any of them may be split across reads. As the SSE spec says, an event the body ends
+    inside (no blank line after it) is dropped, as the SDK's decoder does. The common case
+    (one ``data:`` line and a blank line per read) costs a split and a few comparisons.
+    """
+
+    __slots__ = ("_tail", "_data", "_event", "_skip_lf")
+
+    def __init__(self) -> None:
+        self._tail = b""
+        self._data: list[bytes] = []
+        self._event = b""
+        self._skip_lf = False  # the last read ended in CR: a LF starting the next is its pair
+
+    def feed(self, raw: bytes) -> list[tuple[bytes, bytes]]:
+        if self._skip_lf:
+            self._skip_lf = False
+            if raw[:1] == b"\n":
+                raw = raw[1:]
+        buffer = self._tail + raw if self._tail else raw
+        if b"\r" in buffer:
+            self._skip_lf = buffer.endswith(b"\r")
+            buffer = buffer.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        lines = buffer.split(b"\n")
+        self._tail = lines.pop()
+        events: list[tuple[bytes, bytes]] = []
+        for line in lines:
+            if not line:  # a blank line dispatches the event
+                if self._data:
+                    data = self._data[0] if len(self._data) == 1 else b"\n".join(self._data)
+                    events.append((self._event, data))
+                    self._data = []
+                self._event = b""
+            elif line.startswith(b"data:"):
+                self._data.append(line[6:] if line[5:6] == b" " else line[5:])
+            elif line[0] != 58:  # 58 is ":", a comment
+                field, _, value = line.partition(b":")
+                if field == b"event":
+                    self._event = value[1:] if value[:1] == b" " else value
+        return events
+
+
+def _event_json(name: bytes, data: bytes) -> dict[str, Any]:
+    """One event's JSON; an ``error`` the server sent in the stream raises its ClientError."""
+    try:
+        chunk = json.loads(data)
+    except ValueError:
+        shown = data[:80].decode("utf-8", "replace")
+        raise StreamCut(f"the server sent an unreadable event: {shown!r}") from None
+    if not isinstance(chunk, dict):
+        if name == b"error":
+            raise errors.stream_error(chunk)
+        return {}
+    if chunk.get("error") or name == b"error":
+        raise errors.stream_error(chunk.get("error") or chunk)
+    return chunk
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0

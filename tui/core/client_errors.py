@@ -96,6 +96,10 @@ def server_message(exc: openai.APIError) -> str:
     message = fields.get("message")
     if not isinstance(message, str) or not message:
         message = exc.body if isinstance(exc.body, str) and exc.body else exc.message
+    return _one_line(message)
+
+
+def _one_line(message: object) -> str:
     message = " ".join(str(message).split())
     return message if len(message) <= MAX_DETAIL else message[:MAX_DETAIL - 1] + "…"
 
@@ -111,21 +115,24 @@ _REQUESTED = (re.compile(r"(?:resulted in|requested|request has) (\d+)(?: input)
 
 
 def is_context_error(exc: openai.APIStatusError) -> bool:
-    fields = error_fields(exc)
-    if fields.get("code") == "context_length_exceeded":
-        return True
-    if fields.get("type") == "exceed_context_size_error":  # llama.cpp
-        return True
-    return exc.status_code in (400, 413) and bool(_CONTEXT_HINT.search(server_message(exc)))
+    return _names_context(error_fields(exc)) or (
+        exc.status_code in (400, 413) and bool(_CONTEXT_HINT.search(server_message(exc))))
+
+
+def _names_context(fields: dict[str, Any]) -> bool:
+    return (fields.get("code") == "context_length_exceeded"
+            or fields.get("type") == "exceed_context_size_error")  # llama.cpp
 
 
 def parse_context_numbers(exc: openai.APIStatusError) -> tuple[int | None, int | None]:
     """(limit, requested) from the body fields llama.cpp sends, else from the message text."""
-    fields = error_fields(exc)
+    return _context_numbers(error_fields(exc), server_message(exc))
+
+
+def _context_numbers(fields: dict[str, Any], message: str) -> tuple[int | None, int | None]:
     limit = fields.get("n_ctx") if isinstance(fields.get("n_ctx"), int) else None
     requested = (fields.get("n_prompt_tokens")
                  if isinstance(fields.get("n_prompt_tokens"), int) else None)
-    message = server_message(exc)
     if limit is None:
         limit = _first_int(_LIMIT, message)
     if requested is None:
@@ -223,15 +230,36 @@ def looks_like_model_error(exc: openai.APIStatusError, model: str) -> bool:
 
 
 def context_error(exc: openai.APIStatusError) -> ContextLengthExceeded:
-    limit, requested = parse_context_numbers(exc)
+    return _context_exceeded(error_fields(exc), server_message(exc))
+
+
+def _context_exceeded(fields: dict[str, Any], message: str) -> ContextLengthExceeded:
+    limit, requested = _context_numbers(fields, message)
     if limit is not None and requested is not None:
         numbers = f"the request needs {requested} tokens, the model takes {limit}"
     elif limit is not None:
         numbers = f"the model takes {limit} tokens"
     else:
-        numbers = server_message(exc)
+        numbers = message
     return ContextLengthExceeded(f"the conversation is too long for the model's context window:"
                                  f" {numbers}", limit=limit, requested=requested)
+
+
+def stream_error(error: Any) -> ClientError:
+    """An error the server sent as an event of a 200 stream (``data: {"error": {...}}``).
+
+    OpenAI and vLLM end a stream this way when generation fails after the status line was
+    sent. A context-window overflow keeps its meaning (the flow can learn the window from
+    it); anything else ends the reply like a cut, keeping the deltas already received.
+    """
+    fields = error if isinstance(error, dict) else {}
+    message = fields.get("message") if fields else error
+    if not isinstance(message, str) or not message:
+        message = fields.get("type") or fields.get("code") or "an error occurred during streaming"
+    message = _one_line(message)
+    if _names_context(fields) or _CONTEXT_HINT.search(message):
+        return _context_exceeded(fields, message)
+    return StreamCut(f"the server ended the reply with an error: {message}")
 
 
 def status_error(exc: openai.APIStatusError, base_url: str) -> ClientError:
