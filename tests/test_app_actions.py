@@ -235,3 +235,20 @@ async def test_meter_shows_the_draft(services):
         await wait_until(pilot, lambda: str(meter.render()) != before, what="meter update")
         assert "/ 128k" in str(meter.render())
         assert isinstance(app.main.pane.blocks[0], ChatBlock)
+
+
+async def test_meter_uses_the_window_a_vllm_server_reports(tmp_path, fake_openai):
+    fake_openai.models = ["qwen2.5"]
+    fake_openai.max_model_len = {"qwen2.5": 32768}
+    services = make_services(tmp_path, fake_openai.base_url, model="qwen2.5")
+    services.store.create_conversation(model="qwen2.5", title="local model")
+    app = make_app(services)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await app.main.open_conversation(services.store.list_conversations()[0].id)
+            meter = app.main.status.query_one("#status-meter")
+            await wait_until(pilot, lambda: "/ 32.8k" in str(meter.render()),
+                             what="server window")
+            assert services.store.get_model_window("qwen2.5") == 32768
+    finally:
+        await services.aclose()

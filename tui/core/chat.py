@@ -12,6 +12,7 @@ task stores the partial reply as ``interrupted`` and re-raises.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -129,8 +130,8 @@ class ChatFlow:
         self.client = client
         self.counter = counter
         self.settings = settings
-        # Models whose server-side window was already asked for in this session.
-        self._probed: set[tuple[str, str]] = set()
+        # (base URL, model) -> the probe of the server's window, asked once a session.
+        self._probes: dict[tuple[str, str], asyncio.Future[int | None]] = {}
 
     # -- conversations -------------------------------------------------------------------
 
@@ -154,12 +155,18 @@ class ChatFlow:
         """Ask the server (vLLM, llama.cpp) for the model's window, once per session.
 
         OpenAI's own models are in the built-in table, so api.openai.com is not asked. What
-        the server says is stored like a window learned from an error.
+        the server says is stored like a window learned from an error. Concurrent callers
+        share one probe, and a caller that is cancelled does not cancel it for the others.
         """
-        key = (self.client.base_url, model)
-        if key in self._probed or is_openai_host(self.client.base_url):
+        if is_openai_host(self.client.base_url):
             return None
-        self._probed.add(key)
+        key = (self.client.base_url, model)
+        probe = self._probes.get(key)
+        if probe is None:
+            probe = self._probes[key] = asyncio.ensure_future(self._probe(model))
+        return await asyncio.shield(probe)
+
+    async def _probe(self, model: str) -> int | None:
         window = await self.client.server_context_window(model)
         if window:
             self.store.set_model_window(model, window, source="server")

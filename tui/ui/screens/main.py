@@ -265,6 +265,17 @@ class MainScreen(FlowEventsMixin, ConversationActionsMixin, Screen):
         self.meter = (self.services.meter_for(self.conversation)
                       if self.conversation is not None else None)
         self._refresh_status()
+        if self.conversation is not None:
+            self._probe_window(self.conversation.model)
+
+    @work(exclusive=True, group="window-probe")
+    async def _probe_window(self, model: str) -> None:
+        """Ask a vLLM / llama.cpp server for the model's window (once a session) for the meter."""
+        window = await self.services.flow.probe_server_window(model)
+        conversation = self.conversation
+        if window and conversation is not None and conversation.model == model:
+            self.meter = self.services.meter_for(conversation)
+            self._refresh_status()
 
     def _refresh_status(self) -> None:
         if not self.query(StatusLine):
