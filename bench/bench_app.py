@@ -19,6 +19,8 @@ has written (and flushed) its final ``data: [DONE]`` event to the socket, ``t`` 
 "The server's last byte" is that instant; the only part of the chunked body after it is the
 5-byte ``0\\r\\n\\r\\n`` terminator. The bench reads the line from the pipe in the app's
 event loop (no polling), then polls the rendered screen every 2 ms for the last words.
+Each stream run starts with a ``gc.collect()``, so the previous run's app (garbage by then)
+is not torn down by a collection in the middle of the next stream.
 
 ``--server thread`` is the old mode: ``FakeOpenAI`` in a thread of the app process (same
 hook, in-process), CPU being ``time.thread_time()`` of the app's thread.
@@ -247,6 +249,7 @@ async def bench_stream(tmp: Path, server: Server, tokens: int, *, thread_cpu: bo
     reply = markdown_reply(tokens)
     last_words = " ".join(reply.split()[-3:]).strip("`*#|- ")
     cpu_clock = time.thread_time if thread_cpu else time.process_time
+    gc.collect()  # the previous run's app is garbage now: do not charge its teardown to this run
     services = open_services(db_path=tmp / f"stream-{time.time_ns()}.db",
                              flags={"base_url": server.base_url})
     services.counter.load_blocking()
