@@ -241,7 +241,7 @@ async def bench_launch(tmp: Path, base_url: str) -> float:
 
 
 async def bench_stream(tmp: Path, server: Server, tokens: int, *, thread_cpu: bool,
-                       freeze: bool, watch: GcWatch) -> tuple[float, float]:
+                       freeze: bool, tune_gc: bool, watch: GcWatch) -> tuple[float, float]:
     from tests.fake_openai.replies import markdown_reply
     from tui.core.services import open_services
     from tui.ui.app import GptTuiApp
@@ -253,7 +253,7 @@ async def bench_stream(tmp: Path, server: Server, tokens: int, *, thread_cpu: bo
     services = open_services(db_path=tmp / f"stream-{time.time_ns()}.db",
                              flags={"base_url": server.base_url})
     services.counter.load_blocking()
-    app = GptTuiApp(services)
+    app = GptTuiApp(services, tune_gc=tune_gc)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         if freeze:
@@ -271,7 +271,7 @@ async def bench_stream(tmp: Path, server: Server, tokens: int, *, thread_cpu: bo
         cpu = cpu_clock() - cpu0
         watch.active = False
         await app.workers.wait_for_complete()
-        if freeze:
+        if freeze or tune_gc:
             gc.unfreeze()
     await services.aclose()
     return (shown - done) * 1000, cpu
@@ -328,7 +328,10 @@ async def main() -> None:
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--server", choices=["process", "thread"], default="process")
-    parser.add_argument("--gc", choices=["default", "freeze"], default="default")
+    parser.add_argument("--gc", choices=["app", "default", "freeze"], default="app",
+                        help="app (default): the tuning run_app applies (gen0 threshold "
+                             "and a freeze after the first frame, tui/ui/gc_tuning.py); "
+                             "default: Python's defaults; freeze: only gc.freeze()")
     parser.add_argument("--gc-threshold", type=int, default=None)
     parser.add_argument("--skip", nargs="*", default=[], choices=["launch", "stream", "open"])
     parser.add_argument("--client", default=None, metavar="PATH",
@@ -337,6 +340,10 @@ async def main() -> None:
     args = parser.parse_args()
     if args.client:
         load_client(args.client)
+    if args.gc == "app":
+        from tui.ui.gc_tuning import raise_gen0_threshold
+
+        raise_gen0_threshold()
     if args.gc_threshold is not None:
         _, gen1, gen2 = gc.get_threshold()
         gc.set_threshold(args.gc_threshold, gen1, gen2)
@@ -358,7 +365,8 @@ async def main() -> None:
             async def streams(server: Server, tokens: int = tokens) -> list[Any]:
                 return [await bench_stream(tmp, server, tokens,
                                            thread_cpu=args.server == "thread",
-                                           freeze=args.gc == "freeze", watch=watch)
+                                           freeze=args.gc == "freeze",
+                                           tune_gc=args.gc == "app", watch=watch)
                         for _ in range(args.runs)]
 
             results = await with_server(args, tokens, streams)

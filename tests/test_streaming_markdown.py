@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 
 import pytest
 from textual.app import App, ComposeResult
@@ -167,6 +168,25 @@ async def test_throttle_coalesces_appends_and_finish_is_immediate() -> None:
         assert "Last paragraph ends here." in screen_text(app)
         with pytest.raises(RuntimeError):
             widget.append("more")
+
+
+async def test_slow_frames_space_out_updates_within_bounds() -> None:
+    """Backpressure: updates are paced by what the last one cost to lay out and paint."""
+    widget = StreamingMarkdown()
+    app = Host(widget)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.pause()
+        widget.append("# Heading\n\nsome text")
+        await pilot.pause(0.1)
+        assert widget.flush_count == 1
+        assert widget._interval < 0.25, "a cheap frame keeps updates frequent"
+        now = time.monotonic()
+        widget._note_frame(now - 0.08)
+        assert widget._interval == pytest.approx(0.16, abs=0.01)
+        widget._note_frame(now - 5)
+        assert widget._interval == StreamingMarkdown.MAX_FLUSH_INTERVAL
+        widget._note_frame(time.monotonic())
+        assert widget._interval == StreamingMarkdown.FLUSH_INTERVAL
 
 
 @pytest.mark.parametrize("mode", ["stream", "set_text"])

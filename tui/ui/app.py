@@ -23,6 +23,7 @@ from tui.core.config import DEFAULT_THEME, ConfigError, save_settings
 from tui.core.paths import config_dir
 from tui.core.services import Services, open_services
 from tui.core.store import StoreError
+from tui.ui.gc_tuning import freeze_startup_objects, raise_gen0_threshold
 from tui.ui.screens.help import HelpScreen
 from tui.ui.screens.main import MainScreen
 from tui.ui.theme_files import load_themes
@@ -40,14 +41,17 @@ class GptTuiApp(App[int]):
     _theme_ready = False
 
     def __init__(self, services: Services, *, now: Callable[[], datetime] | None = None,
-                 conversation_page: int = 50, owns_services: bool = False) -> None:
+                 conversation_page: int = 50, owns_services: bool = False,
+                 tune_gc: bool = False) -> None:
         """``now`` pins the clock used for relative times (tests, snapshots).
 
         With ``owns_services`` the app closes the services when it exits (run_app does);
-        otherwise whoever built them does.
+        otherwise whoever built them does. ``tune_gc`` (run_app, benchmarks) freezes the
+        start-up object graph after the first frame: process-wide, so not for test runs.
         """
         super().__init__()
         self.services = services
+        self._tune_gc = tune_gc
         self._owns_services = owns_services
         self._now = now
         self._conversation_page = conversation_page
@@ -75,6 +79,8 @@ class GptTuiApp(App[int]):
         for warning in self._theme_warnings:
             self.notify(warning, severity="warning", timeout=10)
         self._theme_ready = True
+        if self._tune_gc:
+            self.call_after_refresh(freeze_startup_objects)
 
     def watch_theme(self, name: str) -> None:
         """Save a theme the user picked, so the next launch starts with it."""
@@ -139,10 +145,11 @@ def run_app(args: Any) -> int:
                    "base_url": getattr(args, "base_url", None)},
         )
     except (ConfigError, StoreError) as error:
-        print(f"gpt-tui: {error}", file=sys.stderr)
+        print(f"gpt-tui: error: {error}", file=sys.stderr)
         return 1
     for warning in services.settings.warnings:
         print(f"gpt-tui: warning: {warning}", file=sys.stderr)
-    app = GptTuiApp(services, owns_services=True)
+    raise_gen0_threshold()
+    app = GptTuiApp(services, owns_services=True, tune_gc=True)
     result = app.run()
     return result if isinstance(result, int) else 0

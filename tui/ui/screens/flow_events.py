@@ -41,6 +41,7 @@ class FlowEventsMixin:
     conversation_list: ConversationList
     notify: Callable[..., None]
     run_worker: Callable[..., Any]
+    call_after_refresh: Callable[..., Any]
     _refresh_status: Callable[[], None]
     _rebuild_meter: Callable[[], None]
     _reload_pane: Callable[..., Any]
@@ -119,7 +120,8 @@ class FlowEventsMixin:
                     self.meter.append(event.message)
             if self.streams.get(cid) is live:
                 del self.streams[cid]
-            self.conversation_list.reload()
+            # After the reply's last words are painted: the list can wait a frame.
+            self.call_after_refresh(self.conversation_list.reload)
         elif isinstance(event, flow_events.FlowFailed):
             self._on_failed(live, event, current)
         self._refresh_status()

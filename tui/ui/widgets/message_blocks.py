@@ -86,11 +86,19 @@ class AssistantBlock(MessageBlock):
         # Only a reply this session is receiving grows; anything else is rendered whole.
         self.live = live_text is not None
         self._initial = message.content if live_text is None else live_text
-        self.set_class(self.live, "-streaming")
-        self.set_class(message.status == MessageStatus.INTERRUPTED, "-interrupted")
+
+    def _header_classes(self) -> str:
+        # State classes sit on the header, not the block: changing a class restyles the whole
+        # subtree, and a finished reply can hold hundreds of block views.
+        classes = ["block-header"]
+        if self.live:
+            classes.append("-streaming")
+        if self.message.status == MessageStatus.INTERRUPTED:
+            classes.append("-interrupted")
+        return " ".join(classes)
 
     def compose(self) -> ComposeResult:
-        yield Label(literal(_assistant_header(self.message)), classes="block-header")
+        yield Label(literal(_assistant_header(self.message)), classes=self._header_classes())
         if self.live:
             yield StreamingMarkdown(self._initial)
         else:
@@ -118,14 +126,14 @@ class AssistantBlock(MessageBlock):
         """The final stored message: fix up the header and the text if they differ."""
         self.message = message
         self.live = False
-        self.set_class(False, "-streaming")
-        self.set_class(message.status == MessageStatus.INTERRUPTED, "-interrupted")
+        header = self.query_one(".block-header", Label)
+        header.set_classes(self._header_classes())
         markdown = self.markdown
         if markdown.text == message.content and not markdown.finished:
             markdown.finish()
         elif markdown.text != message.content:
             markdown.set_text(message.content)
-        self.query_one(".block-header", Label).update(literal(_assistant_header(message)))
+        header.update(literal(_assistant_header(message)))
 
 
 class ErrorBlock(ChatBlock):

@@ -152,6 +152,13 @@ class StreamingMarkdown(Widget):
     FLUSH_INTERVAL = 0.04
     """Coalesce appends: the tail is re-rendered at most this often (seconds)."""
 
+    MAX_FLUSH_INTERVAL = 0.25
+    """Backpressure bound: on a slow terminal or machine, still at least 4 updates a second."""
+
+    FRAME_SHARE = 0.5
+    """At most this share of the time goes to redrawing a streaming reply, so a fast stream
+    never builds a backlog that shows up as lag after its last token (see _note_frame)."""
+
     PAGE_SIZE = 16
     """Finished blocks per page container (see ``_mount_finished``)."""
 
@@ -169,6 +176,7 @@ class StreamingMarkdown(Widget):
         self._timer: Timer | None = None
         self._flush_scheduled = False
         self._last_flush = 0.0
+        self._interval = self.FLUSH_INTERVAL
         self._finished = False
         self.flush_count = 0
         """How many times the tail was re-rendered (debug / tests)."""
@@ -267,7 +275,7 @@ class StreamingMarkdown(Widget):
     def _schedule_flush(self) -> None:
         if self._timer is not None or self._flush_scheduled or not self.is_attached:
             return
-        delay = self._last_flush + self.FLUSH_INTERVAL - time.monotonic()
+        delay = self._last_flush + self._interval - time.monotonic()
         if delay <= 0:
             self._flush_scheduled = True
             self.call_later(self._flush)
@@ -289,6 +297,8 @@ class StreamingMarkdown(Widget):
         final = final or self._finished
         self._last_flush = time.monotonic()
         self.flush_count += 1
+        if not final:
+            self.call_after_refresh(self._note_frame, self._last_flush)
         splitter = self._splitter
         finished = splitter.update(final=final)
         with self.app.batch_update():
@@ -298,6 +308,18 @@ class StreamingMarkdown(Widget):
                     self._live.remove_class("-first")
             self._show_fence()
             self._show_live()
+
+    def _note_frame(self, started: float) -> None:
+        """Pace the next update by what this one cost (flush, layout and paint).
+
+        Textual re-lays-out and repaints the screen for each update; when that takes longer
+        than the flush interval, updates would queue behind each other and the reply would
+        finish on screen well after the server. Spacing updates to cost / FRAME_SHARE keeps
+        the app ahead of the stream.
+        """
+        cost = time.monotonic() - started
+        self._interval = min(self.MAX_FLUSH_INTERVAL,
+                             max(self.FLUSH_INTERVAL, cost / self.FRAME_SHARE))
 
     def _mount_finished(self, blocks: list[Block]) -> None:
         """Add finished blocks to pages of at most PAGE_SIZE blocks.
