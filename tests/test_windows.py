@@ -8,7 +8,6 @@ from tui.core.windows import (
     DEFAULT_WINDOWS,
     FALLBACK_WINDOW,
     context_window_for,
-    is_context_error,
     parse_context_error,
 )
 
@@ -90,8 +89,3 @@ def test_precedence() -> None:
 def test_parse_context_error(message: str, expected: tuple[int | None, int | None]) -> None:
     assert parse_context_error(message) == expected
 
-
-def test_is_context_error() -> None:
-    assert is_context_error("the request exceeds the available context size, try increasing it")
-    assert is_context_error("This model's maximum context length is 8192 tokens.")
-    assert not is_context_error("Incorrect API key provided")

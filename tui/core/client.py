@@ -21,12 +21,12 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx2
 import openai
 
 from tui.core import client_errors as errors
+from tui.core.hosts import is_openai_host
 from tui.core.client_errors import (
     AuthError,
     BadRequest,
@@ -48,7 +48,6 @@ __all__ = [
 ]
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
-OPENAI_HOST = "api.openai.com"
 # Sent when there is no key for the host: local servers ignore it, the SDK insists on one.
 NO_KEY = "not-needed"
 # Parameters a model refused in a single request before we stop adapting and report it.
@@ -122,8 +121,7 @@ def key_for_host(base_url: str | None, api_key: str | None, *,
         return NO_KEY
     if send_key_to_any_host:
         return api_key
-    parts = urlsplit(base_url or OPENAI_BASE_URL)
-    if parts.scheme == "https" and (parts.hostname or "").lower() == OPENAI_HOST:
+    if is_openai_host(base_url or OPENAI_BASE_URL):
         return api_key
     return NO_KEY
 
@@ -393,7 +391,7 @@ class ChatClient:
         for info in models:
             if info.id == model and info.context_window:
                 return info.context_window
-        if (urlsplit(self.base_url).hostname or "").lower() == OPENAI_HOST:
+        if is_openai_host(self.base_url):
             return None
         try:
             props = await self._sdk.get(self._root_url() + "/props", cast_to=object)

@@ -16,6 +16,8 @@ from typing import Any
 
 import openai
 
+from tui.core.windows import parse_context_error
+
 MAX_DETAIL = 300
 
 
@@ -107,12 +109,6 @@ def _one_line(message: object) -> str:
 _CONTEXT_HINT = re.compile(r"context length|context window|context size|maximum context|"
                            r"too many tokens|exceeds? the (?:configured |available )?"
                            r"(?:limit|context)", re.I)
-_LIMIT = (re.compile(r"maximum context length is (\d+)", re.I),
-          re.compile(r"limit of (\d+) tokens", re.I),
-          re.compile(r"context (?:size|window|length) (?:is |of )?(\d+)", re.I))
-_REQUESTED = (re.compile(r"(?:resulted in|requested|request has) (\d+)(?: input)? tokens", re.I),
-              re.compile(r"(\d+) tokens? (?:in|for) the prompt", re.I))
-
 
 def is_context_error(exc: openai.APIStatusError) -> bool:
     return _names_context(error_fields(exc)) or (
@@ -130,22 +126,13 @@ def parse_context_numbers(exc: openai.APIStatusError) -> tuple[int | None, int |
 
 
 def _context_numbers(fields: dict[str, Any], message: str) -> tuple[int | None, int | None]:
+    """llama.cpp's body fields when present, else the numbers in the message text."""
     limit = fields.get("n_ctx") if isinstance(fields.get("n_ctx"), int) else None
     requested = (fields.get("n_prompt_tokens")
                  if isinstance(fields.get("n_prompt_tokens"), int) else None)
-    if limit is None:
-        limit = _first_int(_LIMIT, message)
-    if requested is None:
-        requested = _first_int(_REQUESTED, message)
-    return limit, requested
-
-
-def _first_int(patterns: tuple[re.Pattern[str], ...], text: str) -> int | None:
-    for pattern in patterns:
-        match = pattern.search(text)
-        if match:
-            return int(match.group(1))
-    return None
+    parsed_limit, parsed_requested = parse_context_error(message)
+    return (limit if limit is not None else parsed_limit,
+            requested if requested is not None else parsed_requested)
 
 
 _UNSUPPORTED = re.compile(r"Unsupported (?:parameter|value): '([\w.]+)'|"

@@ -143,9 +143,3 @@ def parse_context_error(message: str) -> tuple[int | None, int | None]:
     """
     return _first_number(_LIMIT_PATTERNS, message), _first_number(_REQUESTED_PATTERNS, message)
 
-
-def is_context_error(message: str) -> bool:
-    """Whether an error text is a "prompt too long for the window" refusal."""
-    limit, requested = parse_context_error(message)
-    return (limit is not None or requested is not None
-            or bool(re.search(r"context (?:length|size|window)", message, re.I)))
