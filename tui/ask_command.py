@@ -125,25 +125,26 @@ async def _converse(services: Services, conversation_id: str, prompt: str,
 
 def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO | None = None,
         stderr: TextIO | None = None) -> int:
-    stdin = sys.stdin if stdin is None else stdin
-    out = sys.stdout if stdout is None else stdout
     err = sys.stderr if stderr is None else stderr
-    model = getattr(args, "model", None)
     try:
-        prompt = _read_prompt(args, stdin)
-        services = open_services(
-            db_path=getattr(args, "db", None),
-            flags={"model": model, "base_url": getattr(args, "base_url", None)},
-        )
-    except UsageError as error:
-        print(f"gpt-tui: error: {error}", file=err)
-        return EXIT_USAGE
-    except ConfigError as error:
+        return _ask(args, sys.stdin if stdin is None else stdin,
+                    sys.stdout if stdout is None else stdout, err)
+    except (UsageError, ConfigError) as error:
         print(f"gpt-tui: error: {error}", file=err)
         return EXIT_USAGE
     except StoreError as error:
         print(f"gpt-tui: error: {error}", file=err)
         return EXIT_FAILURE
+
+
+def _ask(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> int:
+    """The command; bad usage and store failures propagate to run() as exceptions."""
+    model = getattr(args, "model", None)
+    prompt = _read_prompt(args, stdin)
+    services = open_services(
+        db_path=getattr(args, "db", None),
+        flags={"model": model, "base_url": getattr(args, "base_url", None)},
+    )
     for warning in services.settings.warnings:
         print(f"gpt-tui: warning: {warning}", file=err)
     conversation_id = None
@@ -153,12 +154,6 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO
         # The counter should be exact for this exchange when the encoding is available.
         services.counter.load_blocking()
         code = asyncio.run(_run_and_close(services, conversation_id, prompt, out, err))
-    except UsageError as error:
-        print(f"gpt-tui: error: {error}", file=err)
-        return EXIT_USAGE
-    except StoreError as error:
-        print(f"gpt-tui: error: {error}", file=err)
-        return EXIT_FAILURE
     except KeyboardInterrupt:
         print("\ngpt-tui: interrupted; the partial reply is kept", file=err)
         code = EXIT_INTERRUPTED

@@ -131,6 +131,16 @@ def _open_store(args: argparse.Namespace) -> Store:
     return Store(resolve_db_path(args.db), create=False)
 
 
+def _open_for_listing(args: argparse.Namespace) -> Store | None:
+    """The store, or None when there is no database yet (an empty listing, not an error)."""
+    try:
+        return _open_store(args)
+    except NoDatabase:
+        if args.json:
+            print("[]")
+        return None
+
+
 def _short_ids(all_ids: list[str]) -> dict[str, str]:
     """The shortest prefix (at least SHORT_ID characters) that tells each id apart."""
     ordered = sorted(all_ids)
@@ -184,11 +194,8 @@ def _conversation_record(conversation: Conversation, message_count: int) -> dict
 # -- commands -------------------------------------------------------------------------------
 
 def run_list(args: argparse.Namespace) -> int:
-    try:
-        store = _open_store(args)
-    except NoDatabase:
-        if args.json:
-            print("[]")
+    store = _open_for_listing(args)
+    if store is None:
         return EXIT_OK
     with store:
         archived = None if args.all else False
@@ -256,11 +263,8 @@ def run_export(args: argparse.Namespace) -> int:
 
 def run_search(args: argparse.Namespace) -> int:
     query = " ".join(args.query)
-    try:
-        store = _open_store(args)
-    except NoDatabase:
-        if args.json:
-            print("[]")
+    store = _open_for_listing(args)
+    if store is None:
         return EXIT_OK
     with store:
         hits = store.search(query, limit=max(0, args.limit), include_archived=not args.active)

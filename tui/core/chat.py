@@ -195,18 +195,22 @@ class ChatFlow:
 
     async def regenerate(self, conversation_id: str) -> AsyncIterator[FlowEvent]:
         """Drop the reply to the last user message and ask again."""
-        if not self._drop_trailing_replies(conversation_id, keep_good=False):
-            yield FlowFailed(None, "nothing to regenerate: there is no user message yet",
-                             "empty", exit_code=2)
-            return
-        async with aclosing(self._respond(conversation_id)) as events:
+        async with aclosing(self._answer_again(conversation_id, keep_good=False,
+                                               action="regenerate")) as events:
             async for event in events:
                 yield event
 
     async def retry(self, conversation_id: str) -> AsyncIterator[FlowEvent]:
         """Re-send after a failure, reusing the stored user message."""
-        if not self._drop_trailing_replies(conversation_id, keep_good=True):
-            yield FlowFailed(None, "nothing to retry: there is no user message yet",
+        async with aclosing(self._answer_again(conversation_id, keep_good=True,
+                                               action="retry")) as events:
+            async for event in events:
+                yield event
+
+    async def _answer_again(self, conversation_id: str, *, keep_good: bool,
+                            action: str) -> AsyncIterator[FlowEvent]:
+        if not self._drop_trailing_replies(conversation_id, keep_good=keep_good):
+            yield FlowFailed(None, f"nothing to {action}: there is no user message yet",
                              "empty", exit_code=2)
             return
         async with aclosing(self._respond(conversation_id)) as events:
