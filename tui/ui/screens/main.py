@@ -11,7 +11,7 @@ model / system prompt / strategy actions.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Callable, Iterable
+from typing import Callable
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -432,8 +432,3 @@ class MainScreen(FlowEventsMixin, ConversationActionsMixin, Screen):
             ("Search box (ctrl+f)", [Binding("enter", "", "Open the highlighted hit"),
                                      *SearchBox.BINDINGS]),
         ]
-
-
-def iter_bindings(sections: Iterable[tuple[str, list[Binding]]]) -> Iterable[Binding]:
-    for _, bindings in sections:
-        yield from bindings
