@@ -269,3 +269,33 @@ async def test_server_reported_window_is_used(flow, store, fake_openai, server_s
     probes = len(fake_openai.requests)
     await collect(flow.send(conversation.id, "again"))
     assert len(fake_openai.requests) == probes + 1, "the server is asked once per session"
+
+
+async def test_model_written_title_when_configured(flow, store, fake_openai):
+    flow.settings.auto_title = True
+
+    def responder(body):
+        if not body.get("stream"):
+            assert "title" in body["messages"][0]["content"].lower()
+            return Script.reply('"Tomato Growing Basics"')
+        return None
+
+    fake_openai.responder = responder
+    conversation = flow.new_conversation()
+    events = await collect(flow.send(conversation.id, "how do I grow tomatoes on a balcony?"))
+    titles = [e.title for e in events if isinstance(e, TitleUpdated)]
+    assert titles == ["how do I grow tomatoes on a balcony?", "Tomato Growing Basics"]
+    assert store.get_conversation(conversation.id).title == "Tomato Growing Basics"
+    # Only the first exchange is titled by the model.
+    await collect(flow.send(conversation.id, "and peppers?"))
+    assert len([r for r in fake_openai.chat_requests() if not r.get("stream")]) == 1
+
+
+async def test_model_title_failure_keeps_the_first_message_title(flow, store, fake_openai):
+    flow.settings.auto_title = True
+    fake_openai.responder = lambda body: (None if body.get("stream")
+                                          else Script.server_error(500))
+    conversation = flow.new_conversation()
+    events = await collect(flow.send(conversation.id, "keep this title"))
+    assert isinstance(events[-1], AssistantFinished)
+    assert store.get_conversation(conversation.id).title == "keep this title"
