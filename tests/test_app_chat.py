@@ -235,3 +235,32 @@ async def test_summary_block_appears_when_the_window_fills(services, fake_openai
         keys = [b.sort_key for b in app.main.pane.blocks]
         index = keys.index(block.sort_key)
         assert keys[index - 1] == summary.last_message_id
+
+
+async def test_messages_left_out_of_the_next_request_are_marked(tmp_path, fake_openai):
+    """A truncating chat that outgrew its window shows where the next request starts."""
+    services = make_services(tmp_path, fake_openai.base_url)
+    store = services.store
+    conversation = store.create_conversation(model="gpt-4o-mini", title="long one",
+                                             strategy="truncate", context_window=1024,
+                                             max_output_tokens=128)
+    for i in range(30):
+        store.append_message(conversation.id, Role.USER, f"question {i} " + "word " * 40)
+        store.append_message(conversation.id, Role.ASSISTANT, f"answer {i} " + "word " * 40)
+    app = make_app(services)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await app.main.open_conversation(conversation.id)
+            await wait_until(pilot, lambda: "not sent to the model" in "\n".join(
+                b.copy_text() for b in app.main.pane.blocks), what="unsent marker")
+            marker = next(b for b in app.main.pane.blocks if "not sent" in b.copy_text())
+            plan = services.flow.preview(store.get_conversation(conversation.id))
+            assert f"{len(plan.dropped_ids)} earlier messages" in marker.copy_text()
+            assert marker.sort_key.startswith(max(plan.dropped_ids))
+            store.update_conversation(conversation.id, context_window=None)
+            app.main.conversation = store.get_conversation(conversation.id)
+            app.main._rebuild_meter()
+            await pilot.pause()
+            assert not [b for b in app.main.pane.blocks if "not sent" in b.copy_text()]
+    finally:
+        await services.aclose()

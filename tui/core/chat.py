@@ -234,6 +234,17 @@ class ChatFlow:
                 tail = self.store.load_messages(conversation_id, limit=20, before_id=last.id)
         return bool(tail)
 
+    def preview(self, conversation: Conversation) -> RequestPlan | None:
+        """The request the next send would build, as things stand (no summarizing yet).
+
+        Front ends use it to mark which stored messages the model will not see; None when
+        even the newest message cannot fit (the send itself explains that).
+        """
+        try:
+            return self._plan(conversation)
+        except ContextOverflow:
+            return None
+
     # -- the reply -----------------------------------------------------------------------
 
     def _plan(self, conversation: Conversation, strategy: Strategy | None = None,

@@ -265,8 +265,28 @@ class MainScreen(FlowEventsMixin, ConversationActionsMixin, Screen):
         self.meter = (self.services.meter_for(self.conversation)
                       if self.conversation is not None else None)
         self._refresh_status()
+        self._mark_unsent()
         if self.conversation is not None:
             self._probe_window(self.conversation.model)
+
+    def _mark_unsent(self) -> None:
+        """Show where the next request starts when older messages will be left out."""
+        conversation = self.conversation
+        plan = self.services.flow.preview(conversation) if conversation else None
+        if plan is None or not plan.truncated or plan.to_summarize:
+            self.pane.set_unsent_marker(None)
+            return
+        # Ids sort by time: what a summary covers is everything up to its last message.
+        covered_up_to = plan.summary.last_message_id if plan.summary else ""
+        unsent = [mid for mid in plan.dropped_ids if mid > covered_up_to]
+        if not unsent:
+            self.pane.set_unsent_marker(None)
+            return
+        window = self.services.flow.window_for(conversation)
+        self.pane.set_unsent_marker(
+            max(unsent),
+            f"▲ {len(unsent)} earlier messages are not sent to the model: they don't fit the "
+            f"{window:,}-token window ({conversation.strategy}). They stay in the transcript.")
 
     @work(exclusive=True, group="window-probe")
     async def _probe_window(self, model: str) -> None:

@@ -29,6 +29,9 @@ LOAD_OLDER_MARGIN = 3
 _REMOVED = "\0removed"
 
 
+# Sort-key suffix of the "not sent" marker: right after the message it follows.
+UNSENT_SUFFIX = "~~unsent"
+
 class ChatPane(VerticalScroll, can_focus=True):
     BINDINGS = [
         Binding("up,k", "previous_block", "Previous message", show=False),
@@ -166,6 +169,14 @@ class ChatPane(VerticalScroll, can_focus=True):
         for block in self.blocks:
             if block.sort_key == key or block.sort_key.startswith(f"{key}~error"):
                 self._drop(block)
+
+    def set_unsent_marker(self, after_id: str | None, text: str = "") -> None:
+        """One marker after the newest message the next request leaves out (None: no marker)."""
+        for block in self.blocks:
+            if block.sort_key.endswith(UNSENT_SUFFIX):
+                self._drop(block)
+        if after_id is not None:
+            self.insert_block(NoticeBlock(f"{after_id}{UNSENT_SUFFIX}", text))
 
     def add_summary(self, summary: Summary) -> None:
         self._summaries[summary.id] = summary
