@@ -60,6 +60,7 @@ class ChatPane(VerticalScroll, can_focus=True):
         self.has_older = False
         self._loading_older = False
         self._summaries: dict[str, Summary] = {}
+        self._delta_block: ChatBlock | None = None
 
     def on_mount(self) -> None:
         self.watch(self, "scroll_y", self._check_scroll_top, init=False)
@@ -193,7 +194,10 @@ class ChatPane(VerticalScroll, can_focus=True):
         self.insert_block(ErrorBlock(key, error, kind))
 
     def append_delta(self, message_id: str, text: str) -> None:
-        block = self.block(message_id)
+        # Called per streamed token: remember the block instead of scanning for it each time.
+        block = self._delta_block
+        if block is None or block.sort_key != message_id or not block.is_attached:
+            block = self._delta_block = self.block(message_id)
         if isinstance(block, AssistantBlock):
             block.append(text)
 

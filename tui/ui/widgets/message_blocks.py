@@ -100,15 +100,16 @@ class AssistantBlock(MessageBlock):
     def compose(self) -> ComposeResult:
         yield Label(literal(_assistant_header(self.message)), classes=self._header_classes())
         if self.live:
-            yield StreamingMarkdown(self._initial)
+            self._markdown = StreamingMarkdown(self._initial)
         else:
-            markdown = StreamingMarkdown()
-            markdown.set_text(self._initial)
-            yield markdown
+            self._markdown = StreamingMarkdown()
+            self._markdown.set_text(self._initial)
+        yield self._markdown
 
     @property
     def markdown(self) -> StreamingMarkdown:
-        return self.query_one(StreamingMarkdown)
+        # Kept from compose(): append() runs per streamed token, a DOM query each time adds up.
+        return self._markdown
 
     @property
     def text(self) -> str:
