@@ -264,3 +264,21 @@ async def test_messages_left_out_of_the_next_request_are_marked(tmp_path, fake_o
             assert not [b for b in app.main.pane.blocks if "not sent" in b.copy_text()]
     finally:
         await services.aclose()
+
+
+async def test_rate_limit_wait_counts_down_in_the_status_line(services, fake_openai):
+    fake_openai.script(Script.rate_limited(retry_after=2), Script.reply("finally"))
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        state = app.main.status.query_one("#status-state")
+        app.main.composer.insert("hello?")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "retrying in 2s" in str(state.render()),
+                         what="retry wait shown")
+        assert "429" in str(state.render())
+        await wait_until(pilot, lambda: "retrying in 1s" in str(state.render()),
+                         what="countdown")
+        await wait_until(pilot, lambda: services.store.load_messages(
+            app.main.conversation.id)[-1].content == "finally", what="reply after the wait")
+        await wait_until(pilot, lambda: "retrying" not in str(state.render()),
+                         what="state cleared")

@@ -107,12 +107,11 @@ class FlowEventsMixin:
         elif isinstance(event, flow_events.AssistantStarted):
             live.message_id = event.message.id
             live.parts = []
-            live.state, live.kind = "streaming…", "streaming"
+            live.progressed("streaming…", "streaming")
             if current:
                 self.pane.add_message(event.message, live_text="")
         elif isinstance(event, flow_events.RetryWait):
-            live.state = f"retrying in {event.delay:.0f}s ({event.reason})"
-            live.kind = "retrying"
+            live.waiting(event.delay, event.reason)
         elif isinstance(event, flow_events.AssistantFinished):
             if current:
                 self.pane.finish_message(event.message)

@@ -7,6 +7,7 @@ the pane can show it again, still growing, when the user switches back.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from textual.worker import Worker
@@ -27,10 +28,27 @@ class LiveStream:
     parts: list[str] = field(default_factory=list)
     state: str = "sending…"
     kind: str = "streaming"
+    # While the client waits before a retry: when it will try again, and why.
+    retry_at: float | None = None
+    retry_reason: str = ""
 
     @property
     def text(self) -> str:
         return "".join(self.parts)
+
+    def waiting(self, delay: float, reason: str) -> None:
+        self.retry_at, self.retry_reason = time.monotonic() + delay, reason
+        self.kind = "retrying"
+
+    def status_text(self) -> str:
+        """What the status line says; a retry wait counts down to the next attempt."""
+        if self.retry_at is None:
+            return self.state
+        left = max(0, round(self.retry_at - time.monotonic()))
+        return f"{self.retry_reason}: retrying in {left}s"
+
+    def progressed(self, state: str, kind: str) -> None:
+        self.state, self.kind, self.retry_at = state, kind, None
 
     def cancel(self) -> None:
         if self.worker is not None and not self.worker.is_finished:

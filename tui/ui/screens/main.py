@@ -137,6 +137,12 @@ class MainScreen(FlowEventsMixin, ConversationActionsMixin, Screen):
             self.query_one("#setup-key").focus()
         else:
             self.composer.focus()
+        self.set_interval(1.0, self._count_down_retries)
+
+    def _count_down_retries(self) -> None:
+        """Keep "retrying in Ns" current while a reply waits out a rate limit."""
+        if any(live.retry_at is not None for live in self.streams.values()):
+            self._refresh_status()
 
     def _load_page(self, limit: int, offset: int) -> list[Conversation]:
         return self.store.list_conversations(limit=limit, offset=offset,
@@ -311,7 +317,7 @@ class MainScreen(FlowEventsMixin, ConversationActionsMixin, Screen):
         others = self.streams.others(cid)
         background = f" · {others} streaming in the background" if others else ""
         if live is not None:
-            status.set_state(live.state + background, live.kind)
+            status.set_state(live.status_text() + background, live.kind)
         elif not status.query_one("#status-state").has_class("-error") or background:
             status.set_state(background.lstrip(" ·"), "")
 
