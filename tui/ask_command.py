@@ -151,8 +151,9 @@ def _ask(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> i
     try:
         conversation = _pick_conversation(services, args, model)
         conversation_id = conversation.id
-        # The counter should be exact for this exchange when the encoding is available.
-        services.counter.load_blocking()
+        # Counts should be exact for this exchange: wait for the load open_services started
+        # (a second load here would parse the encoding file twice).
+        services.counter.wait_loaded()
         code = asyncio.run(_run_and_close(services, conversation_id, prompt, out, err))
     except KeyboardInterrupt:
         print("\ngpt-tui: interrupted; the partial reply is kept", file=err)
