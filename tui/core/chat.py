@@ -234,22 +234,26 @@ class ChatFlow:
                 tail = self.store.load_messages(conversation_id, limit=20, before_id=last.id)
         return bool(tail)
 
-    def preview(self, conversation: Conversation) -> RequestPlan | None:
+    def preview(self, conversation: Conversation, *, history: list[Message] | None = None,
+                summary: Summary | None = None) -> RequestPlan | None:
         """The request the next send would build, as things stand (no summarizing yet).
 
         Front ends use it to mark which stored messages the model will not see; None when
-        even the newest message cannot fit (the send itself explains that).
+        even the newest message cannot fit (the send itself explains that). A caller that
+        already loaded the history and latest summary passes them to spare a second load.
         """
         try:
-            return self._plan(conversation)
+            return self._plan(conversation, summary=summary, history=history)
         except ContextOverflow:
             return None
 
     # -- the reply -----------------------------------------------------------------------
 
     def _plan(self, conversation: Conversation, strategy: Strategy | None = None,
-              summary: Summary | None = None, *, use_summary: bool = True) -> RequestPlan:
-        history = self.store.load_messages(conversation.id)
+              summary: Summary | None = None, *, use_summary: bool = True,
+              history: list[Message] | None = None) -> RequestPlan:
+        if history is None:
+            history = self.store.load_messages(conversation.id)
         if use_summary and summary is None:
             summary = self.store.latest_summary(conversation.id)
         budget = budget_for(self.window_for(conversation), conversation.max_output_tokens)

@@ -13,7 +13,7 @@ from typing import Any, Mapping
 from tui.core.chat import ChatFlow
 from tui.core.client import ChatClient
 from tui.core.config import Settings, load_settings
-from tui.core.context import budget_for
+from tui.core.context import RequestPlan, budget_for
 from tui.core.meter import ContextMeter
 from tui.core.models import Conversation
 from tui.core.paths import resolve_db_path
@@ -36,6 +36,15 @@ def make_client(settings: Settings) -> ChatClient:
 
 
 @dataclass
+class ContextView:
+    """How full a conversation's window is, and what its next request would leave out."""
+
+    meter: ContextMeter
+    # None when even the newest message cannot fit (sending explains that).
+    plan: RequestPlan | None
+
+
+@dataclass
 class Services:
     settings: Settings
     store: Store
@@ -43,19 +52,22 @@ class Services:
     counter: TokenCounter
     flow: ChatFlow
 
-    def meter_for(self, conversation: Conversation) -> ContextMeter:
-        """A meter loaded with the conversation's stored history (counted once)."""
+    def context_for(self, conversation: Conversation) -> ContextView:
+        """The meter and the next request's plan, from one load of the stored history."""
+        history = self.store.load_messages(conversation.id)
+        summary = self.store.latest_summary(conversation.id)
         meter = ContextMeter(self.counter)
         meter.set_conversation(
             system_prompt=conversation.system_prompt,
-            history=self.store.load_messages(conversation.id),
-            summary=self.store.latest_summary(conversation.id),
+            history=history,
+            summary=summary,
             budget=budget_for(self.flow.window_for(conversation),
                               conversation.max_output_tokens),
             strategy=conversation.strategy,
             correction=conversation.token_correction,
         )
-        return meter
+        plan = self.flow.preview(conversation, history=history, summary=summary)
+        return ContextView(meter, plan)
 
     def reconfigure(self, *, api_key: str | None = None, base_url: str | None = None) -> None:
         """Apply a key or server given at run time (the set-up panel) to a new client."""

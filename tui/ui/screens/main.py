@@ -22,6 +22,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, TextArea
 
 from tui.core.config import ConfigError, save_settings
+from tui.core.context import RequestPlan
 from tui.core.models import Conversation
 from tui.core.services import Services, needs_setup
 from tui.core.store import NotFound, StoreError
@@ -268,18 +269,21 @@ class MainScreen(FlowEventsMixin, ConversationActionsMixin, Screen):
     # -- status ------------------------------------------------------------------------------
 
     def _rebuild_meter(self) -> None:
-        self.meter = (self.services.meter_for(self.conversation)
-                      if self.conversation is not None else None)
-        self._refresh_status()
-        self._mark_unsent()
+        self._show_context()
         if self.conversation is not None:
             self._probe_window(self.conversation.model)
 
-    def _mark_unsent(self) -> None:
-        """Show where the next request starts when older messages will be left out."""
+    def _show_context(self) -> None:
+        """Meter and "not sent" marker for the current chat, from one load of its history."""
         conversation = self.conversation
-        plan = self.services.flow.preview(conversation) if conversation else None
-        if plan is None or not plan.truncated or plan.to_summarize:
+        view = self.services.context_for(conversation) if conversation else None
+        self.meter = view.meter if view else None
+        self._refresh_status()
+        self._mark_unsent(conversation, view.plan if view else None)
+
+    def _mark_unsent(self, conversation: Conversation | None, plan: RequestPlan | None) -> None:
+        """Show where the next request starts when older messages will be left out."""
+        if conversation is None or plan is None or not plan.truncated or plan.to_summarize:
             self.pane.set_unsent_marker(None)
             return
         # Ids sort by time: what a summary covers is everything up to its last message.
@@ -300,8 +304,7 @@ class MainScreen(FlowEventsMixin, ConversationActionsMixin, Screen):
         window = await self.services.flow.probe_server_window(model)
         conversation = self.conversation
         if window and conversation is not None and conversation.model == model:
-            self.meter = self.services.meter_for(conversation)
-            self._refresh_status()
+            self._show_context()  # not _rebuild_meter: that would probe again
 
     def _refresh_status(self) -> None:
         if not self.query(StatusLine):
