@@ -19,12 +19,19 @@ from dataclasses import dataclass
 from typing import AsyncIterator, Literal
 
 from tui.core.client import (
+    AuthError,
+    BadRequest,
     ChatClient,
     ClientError,
+    ConnectFailed,
     ContextLengthExceeded,
     Finished,
+    ModelNotFound,
+    RateLimited,
     RequestParams,
+    RequestTimeout,
     Retrying,
+    ServerError,
     StreamCut,
     TextDelta,
     UsageReport,
@@ -95,18 +102,18 @@ class FlowFailed:
 FlowEvent = (UserMessageStored | ContextNotice | AssistantStarted | AssistantDelta | RetryWait
              | AssistantFinished | TitleUpdated | FlowFailed)
 
-# ClientError subclass name -> FlowFailed.kind, so front ends can say what to do.
-_ERROR_KINDS = {
-    "AuthError": "auth",
-    "ModelNotFound": "model",
-    "RateLimited": "rate_limit",
-    "ServerError": "server",
-    "ConnectFailed": "connect",
-    "RequestTimeout": "timeout",
-    "StreamCut": "stream_cut",
-    "ContextLengthExceeded": "context",
-    "BadRequest": "bad_request",
-}
+# ClientError subclass -> FlowFailed.kind, so front ends can say what to do.
+_ERROR_KINDS: tuple[tuple[type[ClientError], str], ...] = (
+    (AuthError, "auth"),
+    (ModelNotFound, "model"),
+    (RateLimited, "rate_limit"),
+    (ServerError, "server"),
+    (ConnectFailed, "connect"),
+    (RequestTimeout, "timeout"),
+    (StreamCut, "stream_cut"),
+    (ContextLengthExceeded, "context"),
+    (BadRequest, "bad_request"),
+)
 
 FINISH_NOTES = {
     "length": "the reply was cut at the output token limit",
@@ -115,10 +122,7 @@ FINISH_NOTES = {
 
 
 def _kind_of(error: ClientError) -> str:
-    for cls in type(error).__mro__:
-        if cls.__name__ in _ERROR_KINDS:
-            return _ERROR_KINDS[cls.__name__]
-    return "error"
+    return next((kind for cls, kind in _ERROR_KINDS if isinstance(error, cls)), "error")
 
 
 class ChatFlow:
