@@ -20,7 +20,9 @@ family below; see each method's docstring.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -102,6 +104,29 @@ def _guarded(method: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def _create_private(path: Path) -> None:
+    """Create the missing folders (0700) and an empty database file (0600).
+
+    Conversations are private: a new file is never readable by others, not even for the
+    moment before a chmod. SQLite gives the -wal and -shm files the main file's mode. Folders
+    that already exist (``--db /tmp/x.db``) are left alone.
+    """
+    missing = []
+    folder = path.parent
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    try:
+        for folder in reversed(missing):
+            with contextlib.suppress(FileExistsError):  # another copy got there first
+                folder.mkdir(mode=0o700)
+                os.chmod(folder, 0o700)
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError as error:
+        raise StoreError(f"cannot create {error.filename or path}: {error.strerror}") from None
+
+
 class Store:
     """All reads and writes of conversations, messages, summaries and learned limits."""
 
@@ -125,10 +150,7 @@ class Store:
             if not self.path.is_file() or self.path.stat().st_size == 0:
                 raise NoDatabase(f"no database at {self.path}")
         else:
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as error:
-                raise StoreError(f"cannot create {self.path.parent}: {error.strerror}") from None
+            _create_private(self.path)
         vet_file(self.path)
         try:
             conn = sqlite3.connect(str(self.path), timeout=busy_timeout_ms / 1000,
