@@ -73,7 +73,7 @@ from tui.core.store_search import search_store
 
 __all__ = [
     "AmbiguousId", "DatabaseCorrupt", "DatabaseLocked", "DatabaseTooNew", "NoDatabase",
-    "NotFound", "SCHEMA_VERSION", "Store", "StoreError",
+    "NEW_CHAT_DRAFT", "NotFound", "SCHEMA_VERSION", "Store", "StoreError",
 ]
 
 
@@ -84,6 +84,8 @@ _CONV_SELECT = f"SELECT {select_list(CONVERSATION_COLUMNS)} FROM conversations"
 _MSG_SELECT = f"SELECT {select_list(MESSAGE_COLUMNS)} FROM messages"
 _SUM_SELECT = f"SELECT {select_list(SUMMARY_COLUMNS)} FROM summaries"
 _LISTING_ORDER = "ORDER BY pinned DESC, updated DESC, id DESC"
+# The drafts key of the new chat that has no row yet.
+NEW_CHAT_DRAFT = ""
 
 
 def _guarded(method: Callable[P, R]) -> Callable[P, R]:
@@ -144,6 +146,7 @@ class Store:
         self.schema_version = 0
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
+        self._seen_data_version: int | None = None
         if self.path.is_dir():
             raise StoreError(f"cannot use database {self.path}: it is a directory")
         if not create:
@@ -474,7 +477,61 @@ class Store:
             "SELECT context_window FROM model_windows WHERE model = ?", (model,)).fetchone()
         return None if row is None else int(row[0])
 
-    # -- search ---------------------------------------------------------------------------
+    # -- drafts ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _draft_key(conversation_id: str | None) -> str:
+        return conversation_id or NEW_CHAT_DRAFT
+
+    @_guarded
+    def get_draft(self, conversation_id: str | None) -> str:
+        """The unsent text of a conversation (None: of the new chat), "" when there is none."""
+        row = self.conn.execute("SELECT text FROM drafts WHERE conversation_id = ?",
+                                (self._draft_key(conversation_id),)).fetchone()
+        return "" if row is None else str(row[0])
+
+    @_guarded
+    def set_draft(self, conversation_id: str | None, text: str) -> None:
+        """Keep ``text`` as the draft; blank text clears it (nothing worth keeping)."""
+        key = self._draft_key(conversation_id)
+        if not text.strip():
+            self.conn.execute("DELETE FROM drafts WHERE conversation_id = ?", (key,))
+            return
+        self.conn.execute(
+            "INSERT INTO drafts (conversation_id, text, updated) VALUES (?, ?, ?) "
+            "ON CONFLICT (conversation_id) DO UPDATE SET text = excluded.text, "
+            "updated = excluded.updated", (key, text, utc_now()))
+
+    def clear_draft(self, conversation_id: str | None) -> None:
+        self.set_draft(conversation_id, "")
+
+    # -- changes by other connections -----------------------------------------------------
+
+    @_guarded
+    def data_version(self) -> int:
+        """SQLite's ``PRAGMA data_version``: changes when another connection commits.
+
+        Costs no I/O beyond a shared-memory read in WAL mode, so it can be polled often; this
+        connection's own writes do not change it.
+        """
+        return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def changed_elsewhere(self) -> bool:
+        """True when another connection (another running copy) committed since the last call.
+
+        The first call only takes the reference point and returns False.
+        """
+        version = self.data_version()
+        seen, self._seen_data_version = self._seen_data_version, version
+        return seen is not None and version != seen
+
+    @_guarded
+    def latest_message_id(self, conversation_id: str) -> str | None:
+        """The id of the newest message of the conversation, None when it has none."""
+        row = self.conn.execute(
+            "SELECT max(id) FROM messages WHERE conversation_id = ?",
+            (conversation_id,)).fetchone()
+        return None if row is None else row[0]
 
     # -- search ---------------------------------------------------------------------------
 
