@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from typing import TextIO
 
@@ -27,6 +28,8 @@ from tui.core.store import AmbiguousId, NotFound, StoreError
 from tui.core.literal import printable
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+log = logging.getLogger(__name__)
 
 
 class UsageError(Exception):
@@ -130,9 +133,11 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO
         return _ask(args, sys.stdin if stdin is None else stdin,
                     sys.stdout if stdout is None else stdout, err)
     except (UsageError, ConfigError) as error:
+        log.info("ask stopped: %s", error)
         print(f"gpt-tui: error: {error}", file=err)
         return EXIT_USAGE
     except StoreError as error:
+        log.warning("ask: database error", exc_info=True)
         print(f"gpt-tui: error: {error}", file=err)
         return EXIT_FAILURE
 
@@ -159,6 +164,7 @@ def _ask(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> i
         print("\ngpt-tui: interrupted; the partial reply is kept", file=err)
         code = EXIT_INTERRUPTED
     except BrokenPipeError:
+        log.info("ask: the reader of stdout went away")
         code = EXIT_FAILURE
     finally:
         services.close()

@@ -13,6 +13,7 @@ task stores the partial reply as ``interrupted`` and re-raises.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -47,6 +48,8 @@ from tui.core.tokens import TokenCounter, update_correction
 from tui.core.windows import context_window_for
 
 FLUSH_INTERVAL = 0.5
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -288,6 +291,7 @@ class ChatFlow:
                     budget=budget_for(self.window_for(conversation), None),
                 )
             except ClientError as error:
+                log.warning("summarizing failed; truncating instead", exc_info=True)
                 yield ContextNotice(
                     "summary_failed",
                     f"could not summarize earlier messages ({error}); "
@@ -433,6 +437,7 @@ class ChatFlow:
 
     def _fail(self, assistant: Message, parts: list[str], error: ClientError) -> FlowFailed:
         """Store what arrived; the error text goes in `error`, never in the content."""
+        log.warning("the reply failed: %s", error, exc_info=error)
         content = "".join(parts)
         status = MessageStatus.INTERRUPTED if content else MessageStatus.ERROR
         self.store.update_message(
@@ -459,6 +464,7 @@ class ChatFlow:
             text = await self.client.complete(conversation.model, prompt,
                                               RequestParams(max_output_tokens=24))
         except ClientError:
+            log.info("no model-written title", exc_info=True)
             return None
         title = title_from_text(text.strip().strip('"').strip("'"))
         return title or None

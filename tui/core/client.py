@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import random
 import re
 from collections.abc import AsyncIterator, Callable
@@ -54,6 +55,8 @@ NO_KEY = "not-needed"
 MAX_PARAM_FIXES = 3
 # After [DONE], how long to wait for the end of the body (for connection reuse) before closing.
 DRAIN_TIMEOUT = 0.1
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -382,6 +385,7 @@ class ChatClient:
         try:
             return [m.id for m in await self.list_models()]
         except ClientError:
+            log.info("cannot list the models for a suggestion", exc_info=True)
             return None
 
     # --- models ------------------------------------------------------------------------------
@@ -404,6 +408,7 @@ class ChatClient:
         try:
             models = await self.list_models()
         except ClientError:
+            log.debug("no model list to read the window from", exc_info=True)
             models = []
         for info in models:
             if info.id == model and info.context_window:
@@ -413,6 +418,7 @@ class ChatClient:
         try:
             props = await self._sdk.get(self._root_url() + "/props", cast_to=object)
         except Exception:  # any failure of an optional probe means "unknown"
+            log.debug("the /props probe failed", exc_info=True)
             return None
         if not isinstance(props, dict):
             return None

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping
 
+from tui.core import logs
+from tui.core.hosts import url_secrets
 from tui.core.models import Strategy
 from tui.core.paths import config_file_path
 
@@ -184,7 +186,13 @@ def load_settings(*, flags: Mapping[str, Any] | None = None,
             settings.api_key_source = "flag"
         if key == "base_url":
             settings.base_url_source = "flag"
+    protect_secrets(settings)
     return settings
+
+
+def protect_secrets(settings: Settings) -> None:
+    """Tell the log filter the key and the base URL's credentials, so neither is written."""
+    logs.protect(settings.api_key, *url_secrets(settings.base_url))
 
 
 def _toml_value(value: Any) -> str:

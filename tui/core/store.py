@@ -34,6 +34,7 @@ import sqlite_utils
 
 from tui.core import ids
 from tui.core.migrations import SCHEMA_VERSION, migrate, user_version
+from tui.core.paths import ensure_private_folder
 from tui.core.models import (
     Conversation,
     Message,
@@ -113,17 +114,9 @@ def _create_private(path: Path) -> None:
     moment before a chmod. SQLite gives the -wal and -shm files the main file's mode. Folders
     that already exist (``--db /tmp/x.db``) are left alone.
     """
-    missing = []
-    folder = path.parent
-    while not folder.exists():
-        missing.append(folder)
-        folder = folder.parent
     try:
-        for folder in reversed(missing):
-            with contextlib.suppress(FileExistsError):  # another copy got there first
-                folder.mkdir(mode=0o700)
-                os.chmod(folder, 0o700)
-        with contextlib.suppress(FileExistsError):
+        ensure_private_folder(path.parent)
+        with contextlib.suppress(FileExistsError):  # another copy got there first
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except OSError as error:
         raise StoreError(f"cannot create {error.filename or path}: {error.strerror}") from None
