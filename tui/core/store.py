@@ -305,6 +305,18 @@ class Store:
     def rename_conversation(self, conversation_id: str, title: str) -> Conversation:
         return self.update_conversation(conversation_id, title=title)
 
+    @_guarded
+    def replace_title(self, conversation_id: str, title: str, *, expected: str) -> bool:
+        """Set the title only if it is still ``expected`` (one atomic UPDATE); False if not.
+
+        For titles written in the background: a title the user set in the meantime, in this
+        copy of the app or another, wins.
+        """
+        cursor = self.conn.execute(
+            "UPDATE conversations SET title = ? WHERE id = ? AND title = ?",
+            (title, conversation_id, expected))
+        return cursor.rowcount > 0
+
     def set_pinned(self, conversation_id: str, pinned: bool) -> Conversation:
         return self.update_conversation(conversation_id, pinned=pinned)
 
