@@ -44,9 +44,9 @@ def test_rotated_files_stay_private(tmp_path: Path, monkeypatch) -> None:
 
 def test_filter_hides_registered_secrets_and_key_shapes() -> None:
     redacting = RedactingFilter(["hunter2-password"])
-    record = logging.LogRecord("tui", logging.ERROR, __file__, 1,
-                               "sending %s to %s with %s", (KEY, "https://bob:hunter2-password@h/v1",
-                                                            "Authorization: Bearer abc.def"), None)
+    args = (KEY, "https://bob:hunter2-password@h/v1", "Authorization: Bearer abc.def")
+    record = logging.LogRecord("tui", logging.ERROR, __file__, 1, "sending %s to %s with %s",
+                               args, None)
     try:
         raise RuntimeError(f"boom with api_key={KEY} and hunter2-password")
     except RuntimeError:

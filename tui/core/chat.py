@@ -122,8 +122,8 @@ class FlowFailed:
     exit_code: int = 1
 
 
-FlowEvent = (ConversationCreated | UserMessageStored | ContextNotice | AssistantStarted | AssistantDelta | RetryWait
-             | AssistantFinished | TitleUpdated | FlowFailed)
+FlowEvent = (ConversationCreated | UserMessageStored | ContextNotice | AssistantStarted
+             | AssistantDelta | RetryWait | AssistantFinished | TitleUpdated | FlowFailed)
 
 # ClientError subclass -> FlowFailed.kind, so front ends can say what to do.
 _ERROR_KINDS: tuple[tuple[type[ClientError], str], ...] = (
