@@ -13,6 +13,7 @@ task stores the partial reply as ``interrupted`` and re-raises.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ from tui.core.config import Settings
 from tui.core.hosts import is_openai_host
 from tui.core.context import ContextOverflow, RequestPlan, budget_for, plan_request
 from tui.core.models import Conversation, Message, MessageStatus, Role, Strategy, Summary
+from tui.core.session import NewConversation, store_new_conversation
 from tui.core.store import Store
 from tui.core.summarize import summarize_into
 from tui.core.titles import title_from_text
@@ -48,10 +50,31 @@ from tui.core.windows import context_window_for
 
 FLUSH_INTERVAL = 0.5
 
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ConversationCreated:
+    """A NewConversation given to send() was stored, just before its first message."""
+
+    conversation: Conversation
+
 
 @dataclass
 class UserMessageStored:
     message: Message
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What the caller has shown of a conversation: the id of the newest message (None: none).
+
+    A send, retry or regenerate given one is refused (FlowFailed kind "unseen", nothing stored)
+    when the conversation holds newer messages, written by another running copy: a request
+    never carries messages the user has not seen.
+    """
+
+    last_message_id: str | None
 
 
 @dataclass
@@ -99,8 +122,8 @@ class FlowFailed:
     exit_code: int = 1
 
 
-FlowEvent = (UserMessageStored | ContextNotice | AssistantStarted | AssistantDelta | RetryWait
-             | AssistantFinished | TitleUpdated | FlowFailed)
+FlowEvent = (ConversationCreated | UserMessageStored | ContextNotice | AssistantStarted
+             | AssistantDelta | RetryWait | AssistantFinished | TitleUpdated | FlowFailed)
 
 # ClientError subclass -> FlowFailed.kind, so front ends can say what to do.
 _ERROR_KINDS: tuple[tuple[type[ClientError], str], ...] = (
@@ -178,18 +201,31 @@ class ChatFlow:
 
     # -- entry points --------------------------------------------------------------------
 
-    async def send(self, conversation_id: str, text: str) -> AsyncIterator[FlowEvent]:
+    async def send(self, conversation: str | NewConversation, text: str, *,
+                   seen: Seen | None = None) -> AsyncIterator[FlowEvent]:
+        """Store ``text`` and stream the reply. ``conversation`` is an id, or a NewConversation
+        stored now, with this first message (yielding ConversationCreated first)."""
         if not text.strip():
             yield FlowFailed(None, "nothing to send: the message is empty", "empty", exit_code=2)
             return
-        conversation = self.store.get_conversation(conversation_id)
+        if isinstance(conversation, NewConversation):
+            created = store_new_conversation(self.store, conversation)
+            yield ConversationCreated(created)
+            conversation_id = created.id
+        else:
+            conversation_id = conversation
+            unseen = self._unseen(conversation_id, seen)
+            if unseen:
+                yield unseen
+                return
+        stored = self.store.get_conversation(conversation_id)
         message = self.store.append_message(
             conversation_id, Role.USER, text,
             token_count=self.counter.count_message(Role.USER, text),
             token_encoding=self.counter.encoding_label,
         )
         yield UserMessageStored(message)
-        if not conversation.title:
+        if not stored.title:
             title = title_from_text(text)
             self.store.rename_conversation(conversation_id, title)
             yield TitleUpdated(conversation_id, title)
@@ -197,22 +233,40 @@ class ChatFlow:
             async for event in events:
                 yield event
 
-    async def regenerate(self, conversation_id: str) -> AsyncIterator[FlowEvent]:
+    def _unseen(self, conversation_id: str, seen: Seen | None) -> FlowFailed | None:
+        """The refusal to send when the conversation has messages the caller has not shown."""
+        if seen is None:
+            return None
+        latest = self.store.latest_message_id(conversation_id)
+        if latest is None or latest == seen.last_message_id:
+            return None
+        if seen.last_message_id is not None and latest < seen.last_message_id:
+            return None  # the caller is ahead (it deleted messages): nothing unseen
+        return FlowFailed(None, "new messages arrived in this chat from another window; "
+                                "read them, then send again", "unseen")
+
+    async def regenerate(self, conversation_id: str, *,
+                         seen: Seen | None = None) -> AsyncIterator[FlowEvent]:
         """Drop the reply to the last user message and ask again."""
         async with aclosing(self._answer_again(conversation_id, keep_good=False,
-                                               action="regenerate")) as events:
+                                               action="regenerate", seen=seen)) as events:
             async for event in events:
                 yield event
 
-    async def retry(self, conversation_id: str) -> AsyncIterator[FlowEvent]:
+    async def retry(self, conversation_id: str, *,
+                    seen: Seen | None = None) -> AsyncIterator[FlowEvent]:
         """Re-send after a failure, reusing the stored user message."""
         async with aclosing(self._answer_again(conversation_id, keep_good=True,
-                                               action="retry")) as events:
+                                               action="retry", seen=seen)) as events:
             async for event in events:
                 yield event
 
-    async def _answer_again(self, conversation_id: str, *, keep_good: bool,
-                            action: str) -> AsyncIterator[FlowEvent]:
+    async def _answer_again(self, conversation_id: str, *, keep_good: bool, action: str,
+                            seen: Seen | None = None) -> AsyncIterator[FlowEvent]:
+        unseen = self._unseen(conversation_id, seen)
+        if unseen:
+            yield unseen
+            return
         if not self._drop_trailing_replies(conversation_id, keep_good=keep_good):
             yield FlowFailed(None, f"nothing to {action}: there is no user message yet",
                              "empty", exit_code=2)
@@ -288,6 +342,7 @@ class ChatFlow:
                     budget=budget_for(self.window_for(conversation), None),
                 )
             except ClientError as error:
+                log.warning("summarizing failed; truncating instead", exc_info=True)
                 yield ContextNotice(
                     "summary_failed",
                     f"could not summarize earlier messages ({error}); "
@@ -426,13 +481,16 @@ class ChatFlow:
         self.store.update_message(assistant.id, **fields)
         yield AssistantFinished(self.store.get_message(assistant.id))
         if self.settings.auto_title and self._is_first_exchange(conversation.id):
+            # The title before asking: one the user sets meanwhile (here or in another
+            # window) is theirs, and the model's answer must not replace it.
+            before = self.store.get_conversation(conversation.id).title
             title = await self._model_title(conversation, content)
-            if title:
-                self.store.rename_conversation(conversation.id, title)
+            if title and self.store.replace_title(conversation.id, title, expected=before):
                 yield TitleUpdated(conversation.id, title)
 
     def _fail(self, assistant: Message, parts: list[str], error: ClientError) -> FlowFailed:
         """Store what arrived; the error text goes in `error`, never in the content."""
+        log.warning("the reply failed: %s", error, exc_info=error)
         content = "".join(parts)
         status = MessageStatus.INTERRUPTED if content else MessageStatus.ERROR
         self.store.update_message(
@@ -459,6 +517,7 @@ class ChatFlow:
             text = await self.client.complete(conversation.model, prompt,
                                               RequestParams(max_output_tokens=24))
         except ClientError:
+            log.info("no model-written title", exc_info=True)
             return None
         title = title_from_text(text.strip().strip('"').strip("'"))
         return title or None
@@ -478,6 +537,6 @@ async def collect(events: AsyncIterator[FlowEvent]) -> list[FlowEvent]:
 
 __all__ = [
     "AssistantDelta", "AssistantFinished", "AssistantStarted", "ChatFlow", "ContextNotice",
-    "FINISH_NOTES", "FlowEvent", "FlowFailed", "RetryWait", "TitleUpdated",
-    "UserMessageStored", "collect",
+    "ConversationCreated", "FINISH_NOTES", "FlowEvent", "FlowFailed", "NewConversation",
+    "RetryWait", "Seen", "TitleUpdated", "UserMessageStored", "collect",
 ]

@@ -147,7 +147,25 @@ _V3 = (
     """,
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
+# Version 4: the composer's unsent text, one draft per conversation (the key '' is the new
+# chat not stored yet), so a draft survives a restart. No foreign key, because the new chat
+# has no row; a trigger drops a conversation's draft with it instead.
+_V4_DRAFTS = (
+    """
+    CREATE TABLE drafts (
+        conversation_id TEXT PRIMARY KEY,
+        text TEXT NOT NULL,
+        updated TEXT NOT NULL
+    )
+    """,
+    """
+    CREATE TRIGGER drafts_follow_conversations AFTER DELETE ON conversations BEGIN
+        DELETE FROM drafts WHERE conversation_id = old.id;
+    END
+    """,
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4_DRAFTS)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 from tui.core.chat import ChatFlow
 from tui.core.client import ChatClient
-from tui.core.config import Settings, load_settings
+from tui.core.config import Settings, load_settings, protect_secrets
 from tui.core.context import RequestPlan, budget_for
 from tui.core.meter import ContextMeter
 from tui.core.models import Conversation
@@ -75,6 +75,7 @@ class Services:
             self.settings.api_key, self.settings.api_key_source = api_key, "config"
         if base_url is not None:
             self.settings.base_url, self.settings.base_url_source = base_url, "config"
+        protect_secrets(self.settings)
         old = self.client
         self.client = make_client(self.settings)
         self.flow.client = self.client

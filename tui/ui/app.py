@@ -11,6 +11,7 @@ picked later (command palette, "Change theme") is saved to the config file so it
 
 from __future__ import annotations
 
+import logging
 import sys
 from datetime import datetime
 from typing import Any, Callable, Iterable
@@ -27,6 +28,8 @@ from tui.ui.gc_tuning import freeze_startup_objects, raise_gen0_threshold
 from tui.ui.screens.help import HelpScreen
 from tui.ui.screens.main import MainScreen
 from tui.ui.theme_files import load_themes
+
+log = logging.getLogger(__name__)
 
 
 class GptTuiApp(App[int]):
@@ -77,6 +80,7 @@ class GptTuiApp(App[int]):
 
     def on_mount(self) -> None:
         for warning in self._theme_warnings:
+            log.warning("%s", warning)
             self.notify(warning, severity="warning", timeout=10)
         self._theme_ready = True
         if self._tune_gc:
@@ -89,6 +93,7 @@ class GptTuiApp(App[int]):
         try:
             save_settings({"theme": name})
         except (ConfigError, OSError) as error:
+            log.warning("could not save the theme %r", name, exc_info=True)
             self.notify(f"Could not save the theme “{name}”: {error}", severity="error")
             return
         self._saved_theme = self.services.settings.theme = name
@@ -131,7 +136,7 @@ class GptTuiApp(App[int]):
             try:
                 await worker.wait()
             except Exception:
-                pass
+                log.exception("a reply's worker failed while the app closed")
         if self._owns_services:
             await self.services.aclose()
 
@@ -144,7 +149,12 @@ def run_app(args: Any) -> int:
             flags={"model": getattr(args, "model", None),
                    "base_url": getattr(args, "base_url", None)},
         )
-    except (ConfigError, StoreError) as error:
+    except ConfigError as error:
+        log.info("stopped: %s", error)
+        print(f"gpt-tui: error: {error}", file=sys.stderr)
+        return 2
+    except StoreError as error:
+        log.warning("cannot open the database", exc_info=True)
         print(f"gpt-tui: error: {error}", file=sys.stderr)
         return 1
     for warning in services.settings.warnings:

@@ -8,6 +8,7 @@ chat (model, system prompt and strategy always on the open one). Dialogs return 
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Callable
 
 from textual import work
@@ -21,6 +22,8 @@ from tui.ui.screens.live import LiveStreams
 from tui.ui.screens.model_picker import ModelPickerScreen
 from tui.ui.screens.system_prompt import SystemPromptScreen
 from tui.ui.widgets.conversation_list import ConversationList, display_title
+
+log = logging.getLogger(__name__)
 
 STRATEGY_CYCLE = [Strategy.SUMMARIZE, Strategy.TRUNCATE, Strategy.OFF]
 
@@ -51,6 +54,7 @@ class ConversationActionsMixin:
             try:
                 return self.store.get_conversation(listing.highlighted_id)
             except NotFound:
+                log.info("the conversation is gone", exc_info=True)
                 return None
         return self.conversation
 
@@ -127,6 +131,7 @@ class ConversationActionsMixin:
         try:
             path = export_to_file(self.store, conversation, self.services.settings.export_dir)
         except (OSError, StoreError) as error:
+            log.exception("export failed")
             self.app.call_from_thread(self.notify, f"Export failed: {error}",
                                       severity="error")
             return

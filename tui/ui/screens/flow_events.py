@@ -9,6 +9,7 @@ reply keeps arriving while another chat is shown and reappears, still growing, o
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from typing import Any, Callable
 
@@ -21,6 +22,8 @@ from tui.ui.widgets.chat_pane import ChatPane
 from tui.ui.widgets.composer import Composer
 from tui.ui.widgets.conversation_list import ConversationList
 from tui.ui.widgets.status_line import StatusLine
+
+log = logging.getLogger(__name__)
 
 
 class FlowEventsMixin:
@@ -71,6 +74,7 @@ class FlowEventsMixin:
             self._after_cancel(live)
             raise
         except Exception as error:  # a store or programming error: show it, keep going
+            log.exception("the chat flow failed")
             self._show_failure(live, str(error) or type(error).__name__, "error")
         finally:
             if self.streams.get(cid) is live:
@@ -177,6 +181,7 @@ class FlowEventsMixin:
         try:
             message = self.store.get_message(live.message_id)
         except StoreError:
+            log.exception("could not reload the finished message")
             return
         self.pane.finish_message(message)
 

@@ -10,6 +10,7 @@ model / system prompt / strategy actions.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Callable
 
@@ -36,6 +37,8 @@ from tui.ui.widgets.message_blocks import AssistantBlock, ChatBlock
 from tui.ui.widgets.setup_panel import SetupPanel
 from tui.ui.widgets.sidebar import Sidebar
 from tui.ui.widgets.status_line import StatusLine
+
+log = logging.getLogger(__name__)
 
 # Messages mounted when a conversation opens, and per "load older" step.
 MESSAGE_PAGE = 50
@@ -167,6 +170,7 @@ class MainScreen(FlowEventsMixin, ConversationActionsMixin, Screen):
         try:
             self.conversation = self.store.get_conversation(conversation_id)
         except NotFound:
+            log.info("the conversation to open is gone", exc_info=True)
             self.notify("That conversation no longer exists.", severity="warning")
             self.conversation_list.reload()
             return
@@ -235,6 +239,7 @@ class MainScreen(FlowEventsMixin, ConversationActionsMixin, Screen):
         try:
             hits = self.store.search(query, limit=100, include_archived=True)
         except StoreError as error:
+            log.exception("search failed")
             self.app.call_from_thread(self.notify, str(error), severity="error")
             return
         self.app.call_from_thread(self._show_hits, query, hits, open_first)
@@ -349,6 +354,7 @@ class MainScreen(FlowEventsMixin, ConversationActionsMixin, Screen):
         try:
             path = save_settings(updates)
         except (ConfigError, OSError) as error:
+            log.exception("could not save the settings")
             self.notify(f"Could not save the settings: {error}", severity="error")
             return
         self.services.reconfigure(api_key=event.api_key, base_url=event.base_url)
