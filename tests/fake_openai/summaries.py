@@ -5,7 +5,7 @@ into max_tokens or the end of the window and stop mid-sentence (finish_reason "l
 The server recognises a summary request by its system prompt and answers it according to
 the next mode of ``FakeOpenAI.summary_replies`` (cycled), leaving queued scripts to chat:
 
-- ``"echo"``: the server's default reply (whatever chat requests get);
+- ``"echo"``: the server's default reply text (``reply``, else "You said: ...");
 - ``"short"``: a well-behaved summary, a few dozen words taken from the request;
 - ``"long"``: the request's text twice over, longer than what it replaces (cut by
   max_tokens or the window like any reply, so it may also end with "length");

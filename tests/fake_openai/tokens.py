@@ -103,6 +103,10 @@ def _whole_chars(pieces: list[bytes]) -> Iterator[str]:
 # --- the server's tokenizer: OpenAI's (default) or a foreign one --------------------------
 
 
+# A token's text, or its byte values when it is not whole UTF-8 (as llama.cpp answers).
+Piece = str | list[int]
+
+
 class Tokenizer:
     """How the server counts: OpenAI's rule over o200k_base (the default)."""
 
@@ -117,13 +121,13 @@ class Tokenizer:
     def pieces(self, text: str) -> list[str]:
         return split_tokens(text)
 
-    def encode(self, text: str, *, parse_special: bool = True) -> list[tuple[int, str | list[int]]]:
+    def encode(self, text: str, *, parse_special: bool = True) -> list[tuple[int, Piece]]:
         """(id, piece) per token; a piece that is not whole UTF-8 comes as its byte values."""
         enc = encoding()
         if enc is None:
             return [(i, p) for i, p in enumerate(_FALLBACK_SPLIT.findall(text))]
         allowed: Any = "all" if parse_special else set()
-        out: list[tuple[int, str | list[int]]] = []
+        out: list[tuple[int, Piece]] = []
         for token in enc.encode(text, allowed_special=allowed, disallowed_special=()):
             raw = enc.decode_single_token_bytes(token)
             try:
@@ -147,7 +151,7 @@ class ForeignTokenizer(Tokenizer):
     def pieces(self, text: str) -> list[str]:
         return foreign.pieces(text)
 
-    def encode(self, text: str, *, parse_special: bool = True) -> list[tuple[int, str | list[int]]]:
+    def encode(self, text: str, *, parse_special: bool = True) -> list[tuple[int, Piece]]:
         return list(foreign.encode(text, parse_special=parse_special))
 
 
