@@ -472,7 +472,11 @@ def test_summary_replies_misbehave_in_turn() -> None:
         assert long["message"]["content"].startswith(cut["message"]["content"])
         assert len(cut["message"]["content"]) < len(long["message"]["content"])
         assert echo["message"]["content"] == "You said: " + text  # the default reply text
-        # a limit cuts a long summary like any reply
+        # a short summary keeps to half of max_tokens; a limit cuts a long one like any reply
+        _, brief = call(server, "POST", "/v1/chat/completions",
+                        summary_request(text, max_tokens=10))
+        assert brief["choices"][0]["finish_reason"] == "stop"
+        assert brief["usage"]["completion_tokens"] <= 5
         _, limited = call(server, "POST", "/v1/chat/completions",
                           summary_request(text, max_tokens=10))
         assert limited["choices"][0]["finish_reason"] == "length"

@@ -232,7 +232,8 @@ class FakeOpenAI:
             self._requests.append(request)
             self._cond.notify_all()
 
-    def _next_script(self, body: dict[str, Any], summary: bool = False) -> Script:
+    def _next_script(self, body: dict[str, Any], summary: bool = False,
+                     limit: int | None = None) -> Script:
         if self.responder is not None:
             scripted = self.responder(body)
             if scripted is not None:
@@ -241,7 +242,8 @@ class FakeOpenAI:
             if summary and self.summary_replies:
                 mode = self.summary_replies[self._summary_turn % len(self.summary_replies)]
                 self._summary_turn += 1
-                text, finish = summary_reply(mode, body["messages"])
+                text, finish = summary_reply(mode, body["messages"], limit=limit,
+                                             count=self.tokenizer.count_text)
                 return Script(text=text, finish_reason=finish)
             return self._scripts.popleft() if self._scripts else Script()
 

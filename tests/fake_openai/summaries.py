@@ -6,7 +6,8 @@ The server recognises a summary request by its system prompt and answers it acco
 the next mode of ``FakeOpenAI.summary_replies`` (cycled), leaving queued scripts to chat:
 
 - ``"echo"``: the server's default reply text (``reply``, else "You said: ...");
-- ``"short"``: a well-behaved summary, a few dozen words taken from the request;
+- ``"short"``: a well-behaved summary, a few dozen words taken from the request, that
+  stays within half of max_tokens and of the room left in the window;
 - ``"long"``: the request's text twice over, longer than what it replaces (cut by
   max_tokens or the window like any reply, so it may also end with "length");
 - ``"cut"``: half of that long text (or less, when a limit cuts it first), stopped mid-way
@@ -16,6 +17,7 @@ the next mode of ``FakeOpenAI.summary_replies`` (cycled), leaving queued scripts
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from tests.fake_openai.foreign import content_text
@@ -47,14 +49,22 @@ def _material(messages: list[dict[str, Any]]) -> str:
     return "\n".join(content_text(m.get("content")) for m in messages[1:]) or "nothing"
 
 
-def summary_reply(mode: str, messages: list[dict[str, Any]]) -> tuple[str | None, str | None]:
-    """(text, forced finish_reason) for a summary request; text None means the default."""
+def summary_reply(mode: str, messages: list[dict[str, Any]], *, limit: int | None = None,
+                  count: Callable[[str], int] = lambda text: len(text.split()),
+                  ) -> tuple[str | None, str | None]:
+    """(text, forced finish_reason) for a summary request; text None means the default.
+
+    ``limit`` is the most the reply may take (max_tokens, the window's room), ``count`` the
+    server's tokenizer: a "short" summary keeps to half of the limit.
+    """
     if mode == "echo":
         return None, None
     material = _material(messages)
     if mode == "short":
         words = material.split()[:SHORT_WORDS]
-        return "The user and the assistant discussed: " + " ".join(words), None
+        while limit is not None and len(words) > 1 and count(" ".join(words)) > limit // 2:
+            words.pop()
+        return " ".join(words), None
     if mode == "long":
         return f"{material}\n\nIn other words:\n{material}", None
     if mode == "cut":
