@@ -12,117 +12,69 @@ task stores the partial reply as ``interrupted`` and re-raises.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from contextlib import aclosing
 from dataclasses import dataclass
-from typing import AsyncIterator, Literal
+from typing import AsyncIterator
 
 from tui.core.client import (
-    AuthError,
-    BadRequest,
     ChatClient,
     ClientError,
-    ConnectFailed,
     ContextLengthExceeded,
     Finished,
-    ModelNotFound,
-    RateLimited,
     RequestParams,
-    RequestTimeout,
     Retrying,
-    ServerError,
-    StreamCut,
     TextDelta,
     UsageReport,
 )
 from tui.core.config import Settings
-from tui.core.hosts import is_openai_host
+from tui.core.flow_events import (
+    FINISH_NOTES,
+    AssistantDelta,
+    AssistantFinished,
+    AssistantStarted,
+    ContextNotice,
+    FlowEvent,
+    FlowFailed,
+    RetryWait,
+    TitleUpdated,
+    UserMessageStored,
+    finish_note,
+    kind_of,
+)
 from tui.core.context import ContextOverflow, RequestPlan, budget_for, plan_request
+from tui.core.counting import ServerKnowledge
 from tui.core.models import Conversation, Message, MessageStatus, Role, Strategy, Summary
+from tui.core.sizing import Sizer
 from tui.core.store import Store
 from tui.core.summarize import summarize_into
+from tui.core.summary_plan import summary_budget
 from tui.core.titles import title_from_text
-from tui.core.tokens import TokenCounter, update_correction
-from tui.core.windows import context_window_for
+from tui.core.tokens import REPLY_PRIMING, TokenCounter
+from tui.core.windows import WindowInfo, format_window
 
 FLUSH_INTERVAL = 0.5
+# Overflow errors one send may answer by re-planning smaller before it gives up.
+MAX_OVERFLOW_RETRIES = 3
+# Each retry after an overflow keeps this share of the window more free than the last.
+OVERFLOW_GROWTH = 0.03
 
 
-@dataclass
-class UserMessageStored:
-    message: Message
+def _fingerprint(messages: list[dict[str, str]]) -> int:
+    return hash(tuple((m["role"], m["content"]) for m in messages))
 
 
-@dataclass
-class ContextNotice:
-    kind: Literal["summarized", "truncated", "summary_failed", "window_learned"]
-    text: str
-    summary: Summary | None = None
-    dropped_count: int = 0
+def _sent_texts(conversation: Conversation, history: list[Message],
+                summary: Summary | None) -> list[str]:
+    """Every text a request for ``conversation`` may send (for the server to count)."""
+    from tui.core.context import is_sendable, summary_message
 
-
-@dataclass
-class AssistantStarted:
-    message: Message
-
-
-@dataclass
-class AssistantDelta:
-    message_id: str
-    text: str
-
-
-@dataclass
-class RetryWait:
-    attempt: int
-    delay: float
-    reason: str
-
-
-@dataclass
-class AssistantFinished:
-    message: Message
-
-
-@dataclass
-class TitleUpdated:
-    conversation_id: str
-    title: str
-
-
-@dataclass
-class FlowFailed:
-    message: Message | None
-    error: str
-    kind: str
-    exit_code: int = 1
-
-
-FlowEvent = (UserMessageStored | ContextNotice | AssistantStarted | AssistantDelta | RetryWait
-             | AssistantFinished | TitleUpdated | FlowFailed)
-
-# ClientError subclass -> FlowFailed.kind, so front ends can say what to do.
-_ERROR_KINDS: tuple[tuple[type[ClientError], str], ...] = (
-    (AuthError, "auth"),
-    (ModelNotFound, "model"),
-    (RateLimited, "rate_limit"),
-    (ServerError, "server"),
-    (ConnectFailed, "connect"),
-    (RequestTimeout, "timeout"),
-    (StreamCut, "stream_cut"),
-    (ContextLengthExceeded, "context"),
-    (BadRequest, "bad_request"),
-)
-
-FINISH_NOTES = {
-    "length": "the reply was cut at the output token limit",
-    "content_filter": "the server stopped the reply (content filter)",
-}
-
-
-def _kind_of(error: ClientError) -> str:
-    return next((kind for cls, kind in _ERROR_KINDS if isinstance(error, cls)), "error")
+    texts = [m.content for m in history if is_sendable(m)]
+    if conversation.system_prompt:
+        texts.append(conversation.system_prompt)
+    if summary is not None:
+        texts.append(summary_message(summary)["content"])
+    return texts
 
 
 class ChatFlow:
@@ -131,50 +83,42 @@ class ChatFlow:
     def __init__(self, store: Store, client: ChatClient, counter: TokenCounter,
                  settings: Settings) -> None:
         self.store = store
-        self.client = client
         self.counter = counter
         self.settings = settings
-        # (base URL, model) -> the probe of the server's window, asked once a session.
-        self._probes: dict[tuple[str, str], asyncio.Future[int | None]] = {}
+        self.knowledge = ServerKnowledge(store, counter, settings, client)
+        self._client = client
+
+    @property
+    def client(self) -> ChatClient:
+        return self._client
+
+    @client.setter
+    def client(self, client: ChatClient) -> None:
+        """A new client (another server or key): what is learned follows its base URL."""
+        self._client = client
+        self.knowledge.client = client
 
     # -- conversations -------------------------------------------------------------------
 
     def new_conversation(self, *, model: str | None = None,
-                         system_prompt: str | None = None) -> Conversation:
+                         system_prompt: str | None = None,
+                         strategy: Strategy | None = None) -> Conversation:
         return self.store.create_conversation(
             model=model or self.settings.model,
             system_prompt=system_prompt or "",
-            strategy=self.settings.strategy,
+            strategy=strategy or self.settings.strategy,
         )
+
+    def window_info(self, conversation: Conversation) -> WindowInfo:
+        """The window planned for, and where that figure came from."""
+        return self.knowledge.window(conversation)
 
     def window_for(self, conversation: Conversation) -> int:
-        return context_window_for(
-            conversation.model,
-            overrides=self.settings.context_windows,
-            learned=self.store.get_model_window(conversation.model),
-            conversation=conversation.context_window,
-        )
+        return self.knowledge.window(conversation).size
 
     async def probe_server_window(self, model: str) -> int | None:
-        """Ask the server (vLLM, llama.cpp) for the model's window, once per session.
-
-        OpenAI's own models are in the built-in table, so api.openai.com is not asked. What
-        the server says is stored like a window learned from an error. Concurrent callers
-        share one probe, and a caller that is cancelled does not cancel it for the others.
-        """
-        if is_openai_host(self.client.base_url):
-            return None
-        key = (self.client.base_url, model)
-        probe = self._probes.get(key)
-        if probe is None:
-            probe = self._probes[key] = asyncio.ensure_future(self._probe(model))
-        return await asyncio.shield(probe)
-
-    async def _probe(self, model: str) -> int | None:
-        window = await self.client.server_context_window(model)
-        if window:
-            self.store.set_model_window(model, window, source="server")
-        return window
+        """Ask the server (vLLM, llama.cpp) for the model's window, once per session."""
+        return await self.knowledge.probe_window(model)
 
     # -- entry points --------------------------------------------------------------------
 
@@ -183,6 +127,10 @@ class ChatFlow:
             yield FlowFailed(None, "nothing to send: the message is empty", "empty", exit_code=2)
             return
         conversation = self.store.get_conversation(conversation_id)
+        refusal = await self.too_long(conversation, text)
+        if refusal is not None:
+            yield refusal
+            return
         message = self.store.append_message(
             conversation_id, Role.USER, text,
             token_count=self.counter.count_message(Role.USER, text),
@@ -196,6 +144,37 @@ class ChatFlow:
         async with aclosing(self._respond(conversation_id)) as events:
             async for event in events:
                 yield event
+
+    async def too_long(self, conversation: Conversation, text: str) -> FlowFailed | None:
+        """A FlowFailed (kind "too_long") when ``text`` can never fit the model's window.
+
+        Checked before anything is stored, with the system prompt and the reply's room, on
+        the server's count where it gives one. Never with strategy off (the server decides)
+        or when the window is only a guess.
+        """
+        if conversation.strategy == Strategy.OFF:
+            return None
+        await self.probe_server_window(conversation.model)
+        info = self.window_info(conversation)
+        if not info.trusted:
+            return None
+        texts = [text] + ([conversation.system_prompt] if conversation.system_prompt else [])
+        await self.knowledge.exact_counts(conversation.model, texts)
+        sizer = self.knowledge.sizer(conversation)
+        units = sizer.priming + sizer.text_units("user", text)
+        if conversation.system_prompt:
+            units += sizer.text_units("system", conversation.system_prompt)
+        need = sizer.tokens(units)
+        budget = budget_for(info.size, conversation.max_output_tokens)
+        if need <= budget.available:
+            return None
+        return FlowFailed(
+            None,
+            f"the message is too long: it needs about {need:,} tokens, {need - budget.available:,} "
+            f"more than {conversation.model}'s {format_window(info.size)}-token window leaves "
+            f"for a prompt ({budget.available:,} after {budget.reserved_output:,} for the "
+            f"reply); shorten it or split it. Nothing was sent or stored.",
+            "too_long", exit_code=1)
 
     async def regenerate(self, conversation_id: str) -> AsyncIterator[FlowEvent]:
         """Drop the reply to the last user message and ask again."""
@@ -239,53 +218,87 @@ class ChatFlow:
         return bool(tail)
 
     def preview(self, conversation: Conversation, *, history: list[Message] | None = None,
-                summary: Summary | None = None) -> RequestPlan | None:
+                summary: Summary | None = None,
+                sizer: Sizer | None = None) -> RequestPlan | None:
         """The request the next send would build, as things stand (no summarizing yet).
 
-        Front ends use it to mark which stored messages the model will not see; None when
-        even the newest message cannot fit (the send itself explains that). A caller that
-        already loaded the history and latest summary passes them to spare a second load.
+        Synchronous (no HTTP): counts the server gave before are reused from the store.
+        None when even the newest message cannot fit (the send itself explains that). A
+        caller that already loaded the history and latest summary passes them.
         """
         try:
-            return self._plan(conversation, summary=summary, history=history)
+            return self._plan(conversation, summary=summary, history=history, sizer=sizer)
         except ContextOverflow:
             return None
 
-    # -- the reply -----------------------------------------------------------------------
+    # -- planning ------------------------------------------------------------------------
 
     def _plan(self, conversation: Conversation, strategy: Strategy | None = None,
               summary: Summary | None = None, *, use_summary: bool = True,
-              history: list[Message] | None = None) -> RequestPlan:
+              history: list[Message] | None = None, margin: int = 0,
+              sizer: Sizer | None = None) -> RequestPlan:
         if history is None:
             history = self.store.load_messages(conversation.id)
         if use_summary and summary is None:
             summary = self.store.latest_summary(conversation.id)
+        sizer = sizer or self.knowledge.sizer(conversation)
+        if sizer.tokenizer is not None:
+            sizer.tokenizer.load_cached(_sent_texts(conversation, history, summary))
         budget = budget_for(self.window_for(conversation), conversation.max_output_tokens)
         plan = plan_request(
             system_prompt=conversation.system_prompt,
             history=history,
             summary=summary,
-            budget=budget,
+            budget=budget.with_margin(margin),
             strategy=strategy or conversation.strategy,
             counter=self.counter,
-            correction=conversation.token_correction,
+            sizer=sizer,
         )
-        for message_id, count in getattr(plan, "recounted", {}).items():
+        for message_id, count in plan.recounted.items():
             self.store.update_message(message_id, token_count=count,
                                       token_encoding=self.counter.encoding_label)
         return plan
 
-    async def _prepare(self, conversation: Conversation) -> AsyncIterator[FlowEvent | RequestPlan]:
+    async def plan_next(self, conversation: Conversation, *, strategy: Strategy | None = None,
+                        summary: Summary | None = None, margin: int = 0) -> RequestPlan:
+        """The next request as it will be sent: the server's counts fetched first where it
+        tokenizes for us, and the whole request counted exactly (re-planned if that shows
+        it would not fit). Raises ContextOverflow like plan_request."""
+        history = self.store.load_messages(conversation.id)
+        if summary is None:
+            summary = self.store.latest_summary(conversation.id)
+        tokenizer = await self.knowledge.exact_counts(
+            conversation.model, _sent_texts(conversation, history, summary))
+        plan = self._plan(conversation, strategy, summary, history=history, margin=margin)
+        if tokenizer is None:
+            return plan
+        for _ in range(3):
+            exact = await tokenizer.count_request(plan.messages)
+            if exact is None:
+                return plan
+            self.knowledge.note_exact_total(conversation.model, plan.tokens, exact)
+            plan.tokens = exact
+            plan.over_budget = exact > plan.available
+            if not plan.over_budget or (strategy or conversation.strategy) == Strategy.OFF:
+                return plan
+            plan = self._plan(conversation, strategy, summary, history=history, margin=margin)
+        return plan
+
+    async def _prepare(self, conversation: Conversation,
+                       margin: int) -> AsyncIterator[FlowEvent | RequestPlan]:
         """Plan the request, summarizing first when the strategy asks for it."""
-        plan = self._plan(conversation)
+        plan = await self.plan_next(conversation, margin=margin)
         if plan.to_summarize:
-            previous = plan.summary
             model = self.settings.summary_model or conversation.model
+            window = self.window_for(conversation)
             try:
                 summary = await summarize_into(
                     self.store, self.client, self.counter, conversation,
-                    plan.to_summarize, previous, model=model,
-                    budget=budget_for(self.window_for(conversation), None),
+                    plan.to_summarize, plan.summary, model=model,
+                    budget=summary_budget(window).with_margin(margin),
+                    sizer=self.knowledge.sizer(conversation, model=model),
+                    tokenizer=await self.knowledge.exact_counts(model, []),
+                    learn=lambda local, server: self.knowledge.learn_count(model, local, server),
                 )
             except ClientError as error:
                 yield ContextNotice(
@@ -293,7 +306,8 @@ class ChatFlow:
                     f"could not summarize earlier messages ({error}); "
                     f"dropping the oldest ones instead",
                 )
-                plan = self._plan(conversation, Strategy.TRUNCATE)
+                plan = await self.plan_next(conversation, strategy=Strategy.TRUNCATE,
+                                            margin=margin)
             else:
                 yield ContextNotice(
                     "summarized",
@@ -301,7 +315,7 @@ class ChatFlow:
                     f"{summary.token_count or 0} tokens",
                     summary=summary,
                 )
-                plan = self._plan(conversation, summary=summary)
+                plan = await self.plan_next(conversation, summary=summary, margin=margin)
         if plan.truncated:
             covered = plan.summary.covered_count if plan.summary else 0
             dropped = max(len(plan.dropped_ids) - covered, 0) or len(plan.dropped_ids)
@@ -313,14 +327,18 @@ class ChatFlow:
             )
         yield plan
 
+    # -- the reply -----------------------------------------------------------------------
+
     async def _respond(self, conversation_id: str) -> AsyncIterator[FlowEvent]:
-        learned_once = False
         await self.probe_server_window(self.store.get_conversation(conversation_id).model)
+        margin = 0
+        overflows = 0
+        failed: set[int] = set()
         while True:
             conversation = self.store.get_conversation(conversation_id)
             plan: RequestPlan | None = None
             try:
-                async with aclosing(self._prepare(conversation)) as prepared:
+                async with aclosing(self._prepare(conversation, margin)) as prepared:
                     async for item in prepared:
                         if isinstance(item, RequestPlan):
                             plan = item
@@ -330,25 +348,65 @@ class ChatFlow:
                 yield FlowFailed(None, str(error), "context")
                 return
             assert plan is not None
-            retry_with_limit: int | None = None
-            streamed = self._stream(conversation, plan, may_learn=not learned_once)
+            fingerprint = _fingerprint(plan.messages)
+            if fingerprint in failed:
+                yield FlowFailed(None, self._gave_up(conversation, plan), "context")
+                return
+            overflow: ContextLengthExceeded | None = None
+            streamed = self._stream(conversation, plan,
+                                    may_retry=conversation.strategy != Strategy.OFF)
             async with aclosing(streamed) as events:
                 async for event in events:
-                    if isinstance(event, _LearnedWindow):
-                        retry_with_limit = event.limit
+                    if isinstance(event, _Overflow):
+                        overflow = event.error
                     else:
                         yield event
-            if retry_with_limit is None:
+            if overflow is None:
                 return
-            learned_once = True
+            overflows += 1
+            failed.add(fingerprint)
+            window = self.window_for(conversation)
+            self._learn_overflow(conversation, plan, overflow, window)
+            if overflows > MAX_OVERFLOW_RETRIES:
+                yield FlowFailed(None, f"{overflow} (gave up after {overflows} attempts to "
+                                       f"make the request fit)", "context")
+                return
+            excess = (overflow.requested - plan.tokens) if overflow.requested else 0
+            # A window set by the user (chat, config) still wins over the learned one: plan
+            # that much smaller too.
+            planned_window = self.window_for(conversation)
+            shrink = max(0, planned_window - overflow.limit) if overflow.limit else 0
+            margin += max(0, excess) + shrink + int(planned_window * OVERFLOW_GROWTH * overflows)
+            said = (f"the server counted {overflow.requested:,} tokens"
+                    if overflow.requested else "the server refused the request as too long")
+            learned = bool(overflow.limit) and overflow.limit != window
             yield ContextNotice(
-                "window_learned",
-                f"the server's window for {conversation.model} is {retry_with_limit:,} tokens; "
-                f"rebuilding the request to fit and retrying",
+                "window_learned" if learned else "overflow_retry",
+                f"{said} for {conversation.model}'s {format_window(overflow.limit or window)}"
+                f"-token window; rebuilding the request smaller and retrying "
+                f"({overflows} of {MAX_OVERFLOW_RETRIES})",
             )
 
+    def _learn_overflow(self, conversation: Conversation, plan: RequestPlan,
+                        error: ContextLengthExceeded, window: int) -> None:
+        """An overflow error carries the server's count, and maybe its window: keep both."""
+        if error.limit and error.limit != window:
+            self.knowledge.learn_window(conversation.model, error.limit, "error")
+        if error.requested:
+            self.knowledge.learn_count(conversation.model, plan.local_tokens, error.requested)
+            sizer = self.knowledge.sizer(conversation)
+            if sizer.exact:
+                self.knowledge.note_exact_total(conversation.model, plan.tokens, error.requested)
+
+    def _gave_up(self, conversation: Conversation, plan: RequestPlan) -> str:
+        if len(plan.sent_ids) <= 1:
+            return ("the server refuses even the newest message alone as too long for "
+                    f"{conversation.model}'s window; shorten it or start a new chat")
+        return ("the server refused this request as too long and it cannot be made "
+                "smaller; shorten the newest message or start a new chat")
+
     async def _stream(self, conversation: Conversation, plan: RequestPlan, *,
-                      may_learn: bool) -> AsyncIterator[FlowEvent | _LearnedWindow]:
+                      may_retry: bool) -> AsyncIterator[FlowEvent | _Overflow]:
         assistant = self.store.append_message(
             conversation.id, Role.ASSISTANT, "", status=MessageStatus.STREAMING,
             model=conversation.model,
@@ -384,16 +442,11 @@ class ChatFlow:
             outcome = "complete"
         except ContextLengthExceeded as error:
             outcome = "failed"
-            if may_learn and not parts and error.limit:
+            if may_retry and not parts:
                 self.store.delete_message(assistant.id)
-                self.store.set_model_window(conversation.model, error.limit, source="server error")
-                outcome = "learned"
-                yield _LearnedWindow(error.limit)
+                outcome = "retry"
+                yield _Overflow(error)
                 return
-            yield self._fail(assistant, parts, error)
-            return
-        except StreamCut as error:
-            outcome = "failed"
             yield self._fail(assistant, parts, error)
             return
         except ClientError as error:
@@ -419,12 +472,15 @@ class ChatFlow:
         if usage is not None:
             fields["prompt_tokens"] = usage.prompt_tokens
             fields["completion_tokens"] = usage.completion_tokens
-            local = getattr(plan, "local_tokens", plan.tokens)
-            correction = update_correction(conversation.token_correction, local,
-                                           usage.prompt_tokens)
-            self.store.update_conversation(conversation.id, token_correction=correction)
+            self.knowledge.learn_count(conversation.model, plan.local_tokens,
+                                       usage.prompt_tokens)
+            ratio = self.knowledge.calibration(conversation, conversation.model).ratio
+            self.store.update_conversation(conversation.id, token_correction=ratio)
         self.store.update_message(assistant.id, **fields)
-        yield AssistantFinished(self.store.get_message(assistant.id))
+        finished = self.store.get_message(assistant.id)
+        note = finish_note(finished, max_output_tokens=conversation.max_output_tokens,
+                           window=self.window_for(conversation))
+        yield AssistantFinished(finished, note)
         if self.settings.auto_title and self._is_first_exchange(conversation.id):
             title = await self._model_title(conversation, content)
             if title:
@@ -440,7 +496,7 @@ class ChatFlow:
             token_count=self.counter.count_message(Role.ASSISTANT, content),
             token_encoding=self.counter.encoding_label,
         )
-        return FlowFailed(self.store.get_message(assistant.id), str(error), _kind_of(error),
+        return FlowFailed(self.store.get_message(assistant.id), str(error), kind_of(error),
                           exit_code=getattr(error, "exit_code", 1))
 
     def _is_first_exchange(self, conversation_id: str) -> bool:
@@ -456,19 +512,23 @@ class ChatFlow:
             {"role": "assistant", "content": reply[:2000]},
         ]
         try:
-            text = await self.client.complete(conversation.model, prompt,
-                                              RequestParams(max_output_tokens=24))
+            done = await self.client.complete_full(conversation.model, prompt,
+                                                   RequestParams(max_output_tokens=24))
         except ClientError:
             return None
-        title = title_from_text(text.strip().strip('"').strip("'"))
+        if done.usage is not None:
+            local = REPLY_PRIMING + sum(self.counter.count_message(m["role"], m["content"])
+                                        for m in prompt)
+            self.knowledge.learn_count(conversation.model, local, done.usage.prompt_tokens)
+        title = title_from_text(done.text.strip().strip('"').strip("'"))
         return title or None
 
 
 @dataclass
-class _LearnedWindow:
-    """Internal: the server taught us a smaller window; rebuild and retry once."""
+class _Overflow:
+    """Internal: the server refused the request as too long before any reply arrived."""
 
-    limit: int
+    error: ContextLengthExceeded
 
 
 async def collect(events: AsyncIterator[FlowEvent]) -> list[FlowEvent]:
@@ -478,6 +538,6 @@ async def collect(events: AsyncIterator[FlowEvent]) -> list[FlowEvent]:
 
 __all__ = [
     "AssistantDelta", "AssistantFinished", "AssistantStarted", "ChatFlow", "ContextNotice",
-    "FINISH_NOTES", "FlowEvent", "FlowFailed", "RetryWait", "TitleUpdated",
-    "UserMessageStored", "collect",
+    "FINISH_NOTES", "FlowEvent", "FlowFailed", "MAX_OVERFLOW_RETRIES", "RetryWait",
+    "TitleUpdated", "UserMessageStored", "collect", "finish_note",
 ]
