@@ -355,6 +355,7 @@ def test_llamacpp_props_health_and_models(llama: FakeOpenAI) -> None:
     assert props["total_slots"] == 1 and props["model_alias"] == "tiny-llama"
     assert get(llama, "/health") == (200, {"status": "ok"})
     _, models = get(llama, "/v1/models")
+    assert models["object"] == "list" and models["models"][0]["model"] == "tiny-llama"
     entry = models["data"][0]
     assert entry["meta"]["n_ctx"] == 512 and entry["owned_by"] == "llamacpp"
     assert "max_model_len" not in entry

@@ -6,8 +6,10 @@ words and punctuation cost more than short common words). A client that plans wi
 and a fixed ratio is then wrong in both directions. This rule reproduces that, cheaply and
 deterministically:
 
-- a word (letters, with at most one leading space) costs one token per 3 characters, the
-  space included (" the" = 2, " a" = 1, " conversation" = 5);
+- a word (letters, with at most one leading space or newline) costs one token per 3
+  characters, that character included (" the" = 2, " a" = 1, " conversation" = 5, "the" = 1,
+  "\nthe" = 2), so, as with a real BPE vocabulary, a text costs more or less than its parts
+  do apart: the tokens of each message plus a fixed overhead are not the prompt's count;
 - every digit is a token; every other character (punctuation, symbols) is a token;
 - any other run of whitespace is one token;
 - the special tokens ``<|endoftext|>``, ``<|im_start|>`` and ``<|im_end|>`` are one token each
@@ -30,8 +32,9 @@ WORD_CHARS_PER_TOKEN = 3
 GENERATION_PROMPT = "<|im_start|>assistant\n"
 
 _SPECIALS = re.compile("(" + "|".join(re.escape(s) for s in SPECIAL_TOKENS) + ")")
-# Order matters: a word takes one leading space; a lone digit; a whitespace run; any char.
-_PIECE = re.compile(r" ?[^\W\d_]+|\d|\s+|.", re.S)
+# Order matters: a word takes one leading space or newline; a lone digit; a whitespace run;
+# any other character.
+_PIECE = re.compile(r"[ \n]?[^\W\d_]+|\d|\s+|.", re.S)
 
 
 def _word_chunks(piece: str) -> list[str]:

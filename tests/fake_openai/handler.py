@@ -56,8 +56,12 @@ class Handler(BaseHTTPRequestHandler):
         if path.startswith("/v1/") and not self._authorized():
             return
         if path == "/v1/models":
-            self._send_json(200, {"object": "list",
-                                  "data": [self._model_entry(m) for m in self._listed_models()]})
+            listing: dict[str, Any] = {"object": "list", "data": [
+                self._model_entry(m) for m in self._listed_models()]}
+            if fake.flavor == "llamacpp":  # llama.cpp answers Ollama's shape beside OpenAI's
+                listing = {"models": [{"name": m, "model": m, "type": "model"}
+                                      for m in self._listed_models()], **listing}
+            self._send_json(200, listing)
         elif path.startswith("/v1/models/"):
             model = path[len("/v1/models/"):]
             if model in self._listed_models():
