@@ -66,9 +66,10 @@ async def summarize_into(store: Store, client: ChatClient, counter: TokenCounter
     queue = plan_summary_chunks(messages, budget, counter, previous=previous, sizer=sizer)
     calls = 0
     stored = previous
+    retried: set[int] = set()  # chunks already asked twice
     while queue and calls < max_calls:
         chunk = queue.pop(0)
-        prompt = summary_prompt(chunk, current)
+        prompt = summary_prompt(chunk, current, window=budget.window)
         if exact is not None:
             await exact.count_texts([m["content"] for m in prompt])
             size = await exact.count_request(prompt) or request_tokens(prompt, sizer)
@@ -92,7 +93,14 @@ async def summarize_into(store: Store, client: ChatClient, counter: TokenCounter
         if learn is not None and done.usage is not None and done.usage.prompt_tokens:
             learn(local, done.usage.prompt_tokens)
         text = done.text.strip()
-        _check(text, done.finish_reason, chunk, current, counter)
+        try:
+            _check(text, done.finish_reason, chunk, current, counter)
+        except SummaryRejected:
+            if id(chunk) in retried or calls >= max_calls:
+                raise
+            retried.add(id(chunk))  # small models misbehave now and then: ask once more
+            queue.insert(0, chunk)
+            continue
         last = chunk[-1]
         draft = Summary(id="", conversation_id=conversation.id, content=text,
                         first_message_id=first_id, last_message_id=last.id,

@@ -32,6 +32,13 @@ SUMMARY_INSTRUCTIONS = (
     "is shown. Reply with the summary only."
 )
 
+# For small windows, where the full instructions would take a good part of the request.
+SHORT_INSTRUCTIONS = (
+    "Summarize the messages below concisely, folding in the previous summary if given. Keep "
+    "facts, names, numbers and decisions. Reply with the summary only."
+)
+SHORT_INSTRUCTIONS_BELOW = 4096  # windows smaller than this get SHORT_INSTRUCTIONS
+
 # Summaries should be short next to the window they free up.
 SUMMARY_MAX_TOKENS = 1024
 _LINE_OVERHEAD = 4  # "Assistant: " and the blank line between messages
@@ -72,11 +79,13 @@ def _transcript_line(message: Message) -> str:
 
 
 def summary_prompt(messages: list[Message], previous: Summary | None, *,
-                   max_message_chars: int | None = None) -> list[dict[str, str]]:
+                   max_message_chars: int | None = None,
+                   window: int | None = None) -> list[dict[str, str]]:
     """The request that asks the model to fold ``messages`` into ``previous``.
 
     ``max_message_chars`` clips longer messages (marked in the text); plan_summary_chunks
-    already returns parts of messages too big for one request.
+    already returns parts of messages too big for one request. A ``window`` under
+    SHORT_INSTRUCTIONS_BELOW gets the short instructions.
     """
     parts = []
     if previous is not None:
@@ -94,7 +103,8 @@ def summary_prompt(messages: list[Message], previous: Summary | None, *,
     transcript = "\n\n".join(lines)
     parts.append(f"Messages to fold in:\n\n{transcript}" if transcript else
                  "No new messages.")
-    return [{"role": "system", "content": SUMMARY_INSTRUCTIONS},
+    small = window is not None and window < SHORT_INSTRUCTIONS_BELOW
+    return [{"role": "system", "content": SHORT_INSTRUCTIONS if small else SUMMARY_INSTRUCTIONS},
             {"role": "user", "content": "\n\n".join(parts)}]
 
 
@@ -156,7 +166,7 @@ def plan_summary_chunks(messages: list[Message], budget: Budget, counter: TokenC
     """
     sizer = sizer or Sizer(counter)
     instructions = sum(sizer.text_units(m["role"], m["content"])
-                       for m in summary_prompt([], None)) + sizer.priming
+                       for m in summary_prompt([], None, window=budget.window)) + sizer.priming
     allowance = _units_for(sizer, budget.reserved_output)
     if previous is not None:
         allowance = max(allowance, sizer.text_units("user", previous.content))
