@@ -150,7 +150,7 @@ def _newest_fitting(turn_units: list[int], base: int, available: int, sizer: Siz
 
 def plan_request(*, system_prompt: str, history: list[Message], summary: Summary | None,
                  budget: Budget, strategy: Strategy, counter: TokenCounter,
-                 correction: float = 0.0, sizer: Sizer | None = None, trigger: float = 1.0,
+                 correction: float = 0.0, sizer: Sizer | None = None, trigger: float = 0.8,
                  target: float = 0.5) -> RequestPlan:
     """Decide what the next request sends. See the module docstring and RequestPlan.
 
