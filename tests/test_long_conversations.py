@@ -31,7 +31,6 @@ async def long_run(strategy: str) -> tuple[LongRunFigures, FakeOpenAI]:
     return figures, server
 
 
-@pytest.mark.xfail(reason="until the context planner work lands", strict=False)
 @pytest.mark.parametrize("strategy", ["summarize", "truncate"])
 async def test_two_hundred_turns_never_overflow(strategy: str) -> None:
     figures, server = await long_run(strategy)
