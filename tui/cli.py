@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from tui import __version__
+from tui.context_commands import UsageError as ContextUsageError
+from tui.core.config import ConfigError
 from tui.core.export import FORMATS, to_json, to_markdown
 from tui.core.literal import printable
 from tui.core.models import HIGHLIGHT_END, HIGHLIGHT_START, Conversation
@@ -110,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
         ask = commands.choices.get("ask")
         if ask is not None and "--db" not in ask._option_string_actions:
             add_common_options(ask)
+    from tui import context_commands
+
+    context_commands.register(commands, add_common_options)
     return parser
 
 
@@ -309,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
         if handler is None:
             return run_app(args)
         return int(handler(args) or 0)
-    except (UsageError, NotFound, AmbiguousId) as error:
+    except (UsageError, ContextUsageError, ConfigError, NotFound, AmbiguousId) as error:
         print(f"gpt-tui: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except StoreError as error:

@@ -277,6 +277,7 @@ class ChatFlow:
             if exact is None:
                 return plan
             self.knowledge.note_exact_total(conversation.model, plan.tokens, exact)
+            plan.full_tokens += exact - plan.tokens
             plan.tokens = exact
             plan.over_budget = exact > plan.available
             if not plan.over_budget or (strategy or conversation.strategy) == Strategy.OFF:

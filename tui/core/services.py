@@ -98,10 +98,11 @@ class Services:
 
 def open_services(*, db_path: str | Path | None = None,
                   flags: Mapping[str, Any] | None = None,
-                  load_encoding: bool = True) -> Services:
-    """Resolve settings and open everything. Raises ConfigError / StoreError."""
+                  load_encoding: bool = True, create: bool = True) -> Services:
+    """Resolve settings and open everything. Raises ConfigError / StoreError (NoDatabase
+    when ``create`` is False and there is no database)."""
     settings = load_settings(flags=flags)
-    store = Store(resolve_db_path(db_path))
+    store = Store(resolve_db_path(db_path), create=create)
     counter = TokenCounter(settings.model)
     if load_encoding:
         counter.start_loading()
