@@ -92,5 +92,5 @@ class Calibration:
                 return
         # Too little spread to tell the two apart: keep the fixed cost, refit the ratio.
         fixed = min(self.fixed, my * 0.5)
-        self.fixed = fixed
         self.ratio = min(high, max(low, (my - fixed) / mx))
+        self.fixed = min(MAX_FIXED, max(0.0, my - self.ratio * mx))  # what the bounds left
