@@ -9,12 +9,16 @@ replies that were cut, how far the planner's estimate was from the server's coun
 turns 1, 5, 20 and 100, and whether each preview equalled the request then sent.
 
 How a turn is measured: when the flow reports the user message stored (before anything is
-planned or sent), ``flow.preview(conversation)`` gives the planner's request and estimate;
-the proxy then shows what went out. The turn's *chat* request is the first one ending with
-the turn's text; *summary* requests are recognised by their instructions; anything else
-(a title) is left aside. The preview is compared only on turns that summarized nothing (a
-preview cannot know a summary not yet written); the count error only on turns whose
-preview was the request sent. A turn whose message alone leaves under ``TOO_BIG_MARGIN``
+planned or sent), the preview gives the planner's request and estimate: tui.core.preview's
+``preview_request`` when the core has it, else ``flow.preview``. The proxy then shows what
+went out. The turn's *chat* request is the first one ending with the turn's text; *summary*
+requests are recognised by their instructions; anything else (a title) is left aside. A
+preview that summarizes first cannot know the summary's text: then, when the summary the
+turn wrote is in the request (the flow kept it), the messages the preview marks "sent" (or
+"pinned") must be the request's messages besides the system prompt and the summary;
+otherwise the request must equal the preview's exactly ("no request" included).
+The count error is taken only on turns whose preview was the request sent, exactly. A turn
+whose message alone leaves under ``TOO_BIG_MARGIN``
 tokens of the window, by the server's own count (llama.cpp's /apply-template + /tokenize,
 or vLLM's /tokenize), is "too big": its failure is correct and counted apart.
 """
@@ -30,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.fake_openai.proxy import Exchange, RecordingProxy
+from tests.fake_openai.server import FakeOpenAI
 from tests.fake_openai.summaries import is_summary_request
 
 CHECKPOINTS = (1, 5, 20, 100)
@@ -100,7 +105,8 @@ class Turn:
     too_big: bool = False
     estimate: int | None = None  # the preview's token count
     server_count: int | None = None  # the server's count of the turn's first chat request
-    preview_matches: bool | None = None  # None: not comparable (the turn summarized)
+    preview_matches: bool | None = None  # None: not compared (old preview, summarizing)
+    preview_exact: bool = False  # compared whole: the estimate is of the request sent
     chat_requests: int = 0
     chat_overflows: int = 0
     summary_requests: int = 0
@@ -145,7 +151,7 @@ class LongRunFigures:
     def count_error(self, at: int) -> tuple[int, float] | None:
         """(turn, (estimate - server) / server) at the first comparable turn from ``at`` on."""
         for turn in self.turns[at - 1:]:
-            if turn.preview_matches and turn.estimate is not None and turn.server_count:
+            if turn.preview_exact and turn.estimate is not None and turn.server_count:
                 return turn.number, (turn.estimate - turn.server_count) / turn.server_count
         return None
 
@@ -180,8 +186,9 @@ class LongRunFigures:
 
 
 def _post(url: str, body: dict[str, Any]) -> Any:
+    # Marked, so a fake server's log can tell the harness's questions from the client's.
     request = urllib.request.Request(url, json.dumps(body).encode(),
-                                     {"Content-Type": "application/json"})
+                                     {"Content-Type": "application/json", "X-Long-Run": "probe"})
     with urllib.request.urlopen(request, timeout=60) as response:
         return json.loads(response.read())
 
@@ -223,12 +230,67 @@ def server_window(root: str, model: str) -> int | None:
 # --- one conversation ------------------------------------------------------------------------
 
 
-def _masked(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _too_big(root: str, model: str, system_prompt: str, text: str, window: int | None
+             ) -> bool:
+    """The message alone (with the system prompt) leaves no room in the window."""
+    if not window:
+        return False
+    alone = ([{"role": "system", "content": system_prompt}] if system_prompt else []) + [
+        {"role": "user", "content": text}]
+    # No tokenizer makes more tokens than UTF-8 bytes (plus the template's): only a message
+    # that long can be too big, and only those cost a question to the server.
+    if sum(len(m["content"].encode()) + 16 for m in alone) <= window - TOO_BIG_MARGIN:
+        return False
+    count = server_prompt_count(root, model, alone)
+    return count is not None and count > window - TOO_BIG_MARGIN
+
+
+def _plain(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"role": m.get("role"), "content": m.get("content")} for m in messages]
 
 
-def _score(turn: Turn, text: str, exchanges: list[Exchange],
-           preview: list[dict[str, Any]] | None) -> None:
+@dataclass
+class Preview:
+    """What the preview promised for the turn's request."""
+
+    messages: list[dict[str, Any]] | None  # the whole request; None: it sends nothing
+    estimate: int | None
+    # When it summarizes first: the messages it keeps verbatim (else None).
+    kept: list[dict[str, Any]] | None = None
+
+
+async def take_preview(flow: Any, conversation: Any) -> Preview | None:
+    """The preview of the next request; None when it cannot be compared (see module doc)."""
+    try:
+        from tui.core.preview import preview_request
+    except ImportError:  # a core without the preview view: the flow's own plan
+        plan = flow.preview(conversation)
+        if plan is None:
+            return Preview(None, None)
+        if plan.to_summarize:
+            return None
+        return Preview(list(plan.messages), plan.tokens)
+    preview = await preview_request(flow, conversation)
+    if preview.error:
+        return Preview(None, None)
+    if preview.will_summarize:
+        kept = [{"role": item.role, "content": item.content} for item in preview.items
+                if item.fate in ("sent", "pinned")]
+        return Preview(None, None, kept=kept)
+    return Preview(list(preview.messages), preview.tokens)
+
+
+def _verbatim(messages: list[dict[str, Any]], system_prompt: str) -> list[dict[str, Any]]:
+    """A request's messages besides its system prompt and its summary."""
+    out = _plain(messages)
+    if system_prompt and out and out[0] == {"role": "system", "content": system_prompt}:
+        out = out[1:]
+    return [m for m in out if not (m["role"] == "system"
+                                   and str(m["content"]).startswith(SUMMARY_BLOCK))]
+
+
+def _score(turn: Turn, text: str, exchanges: list[Exchange], preview: Preview | None,
+           system_prompt: str) -> None:
     first_chat: Exchange | None = None
     for exchange in exchanges:
         if not exchange.is_chat:
@@ -243,8 +305,23 @@ def _score(turn: Turn, text: str, exchanges: list[Exchange],
             first_chat = first_chat or exchange
     if first_chat is not None:
         turn.server_count = first_chat.prompt_tokens
-        if preview is not None and not turn.summary_requests:
-            turn.preview_matches = _masked(preview) == _masked(first_chat.messages)
+    if preview is None:
+        return
+    turn.estimate = preview.estimate
+    sent = _plain(first_chat.messages) if first_chat is not None else None
+    if preview.kept is not None:
+        # Compared only when this turn's summary made it into the request: a summary the
+        # flow rejected (cut, too long) changes the plan, and no preview can know that.
+        written = [e.reply.strip() for e in exchanges if e.is_chat and e.status == 200
+                   and is_summary_request(e.body or {}) and e.reply.strip()]
+        blocks = [str(m.get("content")) for m in sent or [] if m.get("role") == "system"
+                  and str(m.get("content")).startswith(SUMMARY_BLOCK)]
+        if sent is not None and any(b.endswith(w) for b in blocks for w in written):
+            turn.preview_matches = _verbatim(sent, system_prompt) == _plain(preview.kept)
+    elif preview.messages is None or sent is None:
+        turn.preview_matches = preview.messages is None and sent is None
+    else:
+        turn.preview_matches = turn.preview_exact = _plain(preview.messages) == sent
 
 
 async def run_long_conversation(base_url: str, *, model: str, strategy: str,
@@ -252,12 +329,14 @@ async def run_long_conversation(base_url: str, *, model: str, strategy: str,
                                 api_key: str = "sk-long-run", system_prompt: str = "",
                                 window: int | None = None,
                                 prompts: list[str] | None = None, seed: int = 8,
-                                ) -> LongRunFigures:
+                                fake: FakeOpenAI | None = None) -> LongRunFigures:
     """Run ``turns`` turns of one conversation against ``base_url`` and measure them.
 
     ``window`` is the server's window when it does not say (llama.cpp /props and vLLM
     /v1/models are asked otherwise); ``prompts`` replaces make_prompts(turns, seed=seed).
-    The database is a temporary file unless ``db_path`` is given.
+    The database is a temporary file unless ``db_path`` is given. With ``fake`` (the
+    FakeOpenAI at ``base_url``) its own request log is read instead of a proxy's: the same
+    figures at half the HTTP cost.
     """
     from tui.core.chat import FlowFailed, UserMessageStored
     from tui.core.services import open_services
@@ -266,39 +345,50 @@ async def run_long_conversation(base_url: str, *, model: str, strategy: str,
     prompts = prompts if prompts is not None else make_prompts(turns, seed=seed)
     window = window or server_window(root, model)
     figures = LongRunFigures(strategy=strategy, model=model, window=window)
-    with tempfile.TemporaryDirectory(prefix="gpt-tui-long-run-") as tmp, \
-            RecordingProxy(root) as proxy:
-        services = open_services(
-            db_path=db_path or Path(tmp) / "long-run.db",
-            flags={"base_url": proxy.base_url, "model": model, "api_key": api_key,
-                   "strategy": strategy})
-        try:
-            services.counter.wait_loaded()
-            flow = services.flow
-            conversation = flow.new_conversation(model=model, system_prompt=system_prompt)
-            for number, text in enumerate(prompts, start=1):
-                turn = Turn(number, len(text.split()))
-                alone = ([{"role": "system", "content": system_prompt}] if system_prompt
-                         else []) + [{"role": "user", "content": text}]
-                alone_count = server_prompt_count(root, model, alone) if window else None
-                turn.too_big = alone_count is not None and window is not None and \
-                    alone_count > window - TOO_BIG_MARGIN
-                seen = len(proxy.exchanges)
-                preview: list[dict[str, Any]] | None = None
-                async for event in flow.send(conversation.id, text):
-                    if isinstance(event, UserMessageStored):
-                        plan = flow.preview(services.store.get_conversation(conversation.id))
-                        if plan is not None:
-                            preview, turn.estimate = list(plan.messages), plan.tokens
-                    elif isinstance(event, FlowFailed):
-                        turn.failed = f"{event.kind}: {event.error}"
-                _score(turn, text, proxy.exchanges[seen:], preview)
-                figures.turns.append(turn)
-            cut = {e.reply.strip() for e in proxy.exchanges
-                   if e.is_chat and is_summary_request(e.body or {})
-                   and e.finish_reason == "length"}
-            figures.cut_summaries_stored = sum(
-                s.content.strip() in cut for s in services.store.list_summaries(conversation.id))
-        finally:
-            await services.aclose()
+    proxy = None if fake is not None else RecordingProxy(root).start()
+
+    def log_size() -> int:
+        return len(proxy.exchanges) if proxy is not None else len(fake.requests)  # type: ignore
+
+    def exchanges(start: int) -> list[Exchange]:
+        """What the client exchanged with the server from log entry ``start`` on."""
+        if proxy is not None:
+            return proxy.exchanges[start:]
+        assert fake is not None
+        return [Exchange.from_fake(r) for r in fake.requests[start:]
+                if r.headers.get("x-long-run") != "probe"]
+
+    try:
+        with tempfile.TemporaryDirectory(prefix="gpt-tui-long-run-") as tmp:
+            services = open_services(
+                db_path=db_path or Path(tmp) / "long-run.db",
+                flags={"base_url": proxy.base_url if proxy else base_url, "model": model,
+                       "api_key": api_key, "strategy": strategy})
+            try:
+                services.counter.wait_loaded()
+                flow = services.flow
+                conversation = flow.new_conversation(model=model, system_prompt=system_prompt)
+                for number, text in enumerate(prompts, start=1):
+                    turn = Turn(number, len(text.split()))
+                    turn.too_big = _too_big(root, model, system_prompt, text, window)
+                    seen = log_size()
+                    preview: Preview | None = None
+                    async for event in flow.send(conversation.id, text):
+                        if isinstance(event, UserMessageStored):
+                            preview = await take_preview(
+                                flow, services.store.get_conversation(conversation.id))
+                        elif isinstance(event, FlowFailed):
+                            turn.failed = f"{event.kind}: {event.error}"
+                    _score(turn, text, exchanges(seen), preview, system_prompt)
+                    figures.turns.append(turn)
+                cut = {e.reply.strip() for e in exchanges(0)
+                       if e.is_chat and is_summary_request(e.body or {})
+                       and e.finish_reason == "length"}
+                figures.cut_summaries_stored = sum(s.content.strip() in cut for s in
+                                                   services.store.list_summaries(conversation.id))
+            finally:
+                await services.aclose()
+    finally:
+        if proxy is not None:
+            proxy.stop()
     return figures

@@ -27,7 +27,7 @@ def awkward_server() -> FakeOpenAI:
 async def long_run(strategy: str) -> tuple[LongRunFigures, FakeOpenAI]:
     with awkward_server() as server:
         figures = await run_long_conversation(server.base_url, model="tiny-llama",
-                                              strategy=strategy, turns=TURNS)
+                                              strategy=strategy, turns=TURNS, fake=server)
     return figures, server
 
 

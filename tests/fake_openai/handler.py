@@ -167,6 +167,7 @@ class Handler(BaseHTTPRequestHandler):
                        finish=finish or "stop", prompt_tokens=prompt)
         if recorded is not None:
             recorded.completion_tokens, recorded.finish_reason = len(pieces), reply.finish
+            recorded.reply = "".join(pieces)
         if body.get("stream"):
             options = body.get("stream_options") or {}
             self._stream(reply, script, bool(options.get("include_usage")))

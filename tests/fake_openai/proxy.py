@@ -39,6 +39,15 @@ class Exchange:
     finish_reason: str | None = None
     prompt_tokens: int | None = None  # usage, or the count an overflow error gave
     completion_tokens: int | None = None
+    refused: bool | None = None  # known to be refused as too long (else read from the body)
+
+    @classmethod
+    def from_fake(cls, recorded: Any) -> Exchange:
+        """The same record out of the fake server's own log (a RecordedRequest)."""
+        return cls(recorded.method, recorded.path, recorded.body, recorded.status or 0, None,
+                   reply=recorded.reply or "", finish_reason=recorded.finish_reason,
+                   prompt_tokens=recorded.prompt_tokens,
+                   completion_tokens=recorded.completion_tokens, refused=recorded.too_long)
 
     @property
     def is_chat(self) -> bool:
@@ -52,6 +61,8 @@ class Exchange:
     @property
     def too_long(self) -> bool:
         """Refused for not fitting the window (llama.cpp's or OpenAI's error)."""
+        if self.refused is not None:
+            return self.refused
         return self.status in (400, 413) and bool(
             _CONTEXT_ERROR.search(json.dumps(self.response) if self.response else ""))
 

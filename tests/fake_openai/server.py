@@ -50,6 +50,7 @@ class RecordedRequest:
     summary: bool = False
     completion_tokens: int | None = None
     finish_reason: str | None = None
+    reply: str | None = None  # the text answered (all of it, even if the client left early)
 
     @property
     def messages(self) -> list[dict[str, Any]]:
