@@ -335,6 +335,7 @@ class ChatFlow:
         margin = 0
         overflows = 0
         failed: set[int] = set()
+        last_overflow: ContextLengthExceeded | None = None
         while True:
             conversation = self.store.get_conversation(conversation_id)
             plan: RequestPlan | None = None
@@ -346,7 +347,13 @@ class ChatFlow:
                         else:
                             yield item
             except ContextOverflow as error:
-                yield FlowFailed(None, str(error), "context")
+                if last_overflow is None:
+                    yield FlowFailed(None, str(error), "context")
+                else:  # the margins the server's refusals taught leave no room at all
+                    yield FlowFailed(None, f"{last_overflow} (gave up after {overflows} "
+                                           f"attempts: by the server's count not even the "
+                                           f"newest message fits; shorten it or start a new "
+                                           f"chat)", "context")
                 return
             assert plan is not None
             fingerprint = _fingerprint(plan.messages)
@@ -365,6 +372,7 @@ class ChatFlow:
             if overflow is None:
                 return
             overflows += 1
+            last_overflow = overflow
             failed.add(fingerprint)
             window = self.window_for(conversation)
             self._learn_overflow(conversation, plan, overflow, window)
@@ -372,12 +380,13 @@ class ChatFlow:
                 yield FlowFailed(None, f"{overflow} (gave up after {overflows} attempts to "
                                        f"make the request fit)", "context")
                 return
-            excess = (overflow.requested - plan.tokens) if overflow.requested else 0
-            # A window set by the user (chat, config) still wins over the learned one: plan
-            # that much smaller too.
+            # The server's count is learned (calibration, or the template's part where it
+            # tokenizes for us), so the next plan already expects it; on top of that keep a
+            # margin that grows with each refusal. A window set by the user (chat, config)
+            # still wins over the learned one: plan that much smaller too.
             planned_window = self.window_for(conversation)
             shrink = max(0, planned_window - overflow.limit) if overflow.limit else 0
-            margin += max(0, excess) + shrink + int(planned_window * OVERFLOW_GROWTH * overflows)
+            margin += shrink + int(planned_window * OVERFLOW_GROWTH * overflows)
             said = (f"the server counted {overflow.requested:,} tokens"
                     if overflow.requested else "the server refused the request as too long")
             learned = bool(overflow.limit) and overflow.limit != window
