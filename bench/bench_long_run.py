@@ -9,8 +9,8 @@ Drives one conversation per strategy through gpt-tui's chat flow (in-process, as
 and prints: failed turns, turns whose message cannot fit the window at all, requests the
 server refused as too long (chat and summary), summary replies cut, and the planner's count
 error after turns 1, 5, 20 and 100. ``--fake`` starts the test server playing a small
-llama-server (foreign tokenizer, llama.cpp flavor, ``--ctx`` window, misbehaving summaries)
-instead of using ``--base-url``. The settings, data and cache folders are temporary (your
+llama-server (foreign tokenizer, ``--fake-flavor`` llama.cpp by default, ``--ctx`` window,
+misbehaving summaries) instead of using ``--base-url``. The settings, data and cache folders are temporary (your
 config does not apply); the database is a temporary file unless ``--db`` names one.
 """
 
@@ -47,6 +47,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--db", type=Path, default=None,
                         help="keep the conversation in this database (default: a temp file)")
     parser.add_argument("--ctx", type=int, default=512, help="the fake server's window")
+    parser.add_argument("--fake-flavor", choices=["llamacpp", "vllm", "openai"],
+                        default="llamacpp",
+                        help="the server the fake plays (openai: no /tokenize, OpenAI's "
+                             "overflow error: the client can only estimate)")
     parser.add_argument("--window", type=int, default=None,
                         help="the server's window when it does not report one")
     parser.add_argument("--system-prompt", default="")
@@ -65,7 +69,8 @@ async def run(args: argparse.Namespace) -> int:
         server = None
         base_url = args.base_url
         if args.fake:
-            server = FakeOpenAI(tokenizer="foreign", flavor="llamacpp", context_window=args.ctx,
+            server = FakeOpenAI(tokenizer="foreign", flavor=args.fake_flavor,
+                                context_window=args.ctx,
                                 models=[args.model], reply=short_reply,
                                 summary_replies=FAKE_SUMMARY_REPLIES).start()
             base_url = server.base_url
@@ -75,7 +80,7 @@ async def run(args: argparse.Namespace) -> int:
             figures = await run_long_conversation(
                 base_url, model=args.model, strategy=strategy, turns=args.turns, db_path=db,
                 api_key=args.api_key, system_prompt=args.system_prompt, window=args.window,
-                prompts=prompts)
+                prompts=prompts, fake=server)
         finally:
             if server is not None:
                 server.stop()

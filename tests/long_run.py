@@ -230,8 +230,8 @@ def server_window(root: str, model: str) -> int | None:
 # --- one conversation ------------------------------------------------------------------------
 
 
-def _too_big(root: str, model: str, system_prompt: str, text: str, window: int | None
-             ) -> bool:
+def _too_big(root: str, model: str, system_prompt: str, text: str, window: int | None,
+             fake: FakeOpenAI | None = None) -> bool:
     """The message alone (with the system prompt) leaves no room in the window."""
     if not window:
         return False
@@ -241,7 +241,8 @@ def _too_big(root: str, model: str, system_prompt: str, text: str, window: int |
     # that long can be too big, and only those cost a question to the server.
     if sum(len(m["content"].encode()) + 16 for m in alone) <= window - TOO_BIG_MARGIN:
         return False
-    count = server_prompt_count(root, model, alone)
+    count = fake.count_prompt(alone) if fake is not None else server_prompt_count(
+        root, model, alone)
     return count is not None and count > window - TOO_BIG_MARGIN
 
 
@@ -343,7 +344,7 @@ async def run_long_conversation(base_url: str, *, model: str, strategy: str,
 
     root = base_url.rstrip("/").removesuffix("/v1")
     prompts = prompts if prompts is not None else make_prompts(turns, seed=seed)
-    window = window or server_window(root, model)
+    window = window or (fake.window if fake is not None else None) or server_window(root, model)
     figures = LongRunFigures(strategy=strategy, model=model, window=window)
     proxy = None if fake is not None else RecordingProxy(root).start()
 
@@ -370,7 +371,7 @@ async def run_long_conversation(base_url: str, *, model: str, strategy: str,
                 conversation = flow.new_conversation(model=model, system_prompt=system_prompt)
                 for number, text in enumerate(prompts, start=1):
                     turn = Turn(number, len(text.split()))
-                    turn.too_big = _too_big(root, model, system_prompt, text, window)
+                    turn.too_big = _too_big(root, model, system_prompt, text, window, fake)
                     seen = log_size()
                     preview: Preview | None = None
                     async for event in flow.send(conversation.id, text):
