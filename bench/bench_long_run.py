@@ -10,8 +10,9 @@ and prints: failed turns, turns whose message cannot fit the window at all, requ
 server refused as too long (chat and summary), summary replies cut, and the planner's count
 error after turns 1, 5, 20 and 100. ``--fake`` starts the test server playing a small
 llama-server (foreign tokenizer, ``--fake-flavor`` llama.cpp by default, ``--ctx`` window,
-misbehaving summaries) instead of using ``--base-url``. The settings, data and cache folders are temporary (your
-config does not apply); the database is a temporary file unless ``--db`` names one.
+misbehaving summaries) instead of using ``--base-url``. The settings, data and cache
+folders are temporary (your config does not apply); the database is a temporary file
+unless ``--db`` names one (one file per strategy: NAME-summarize.db, ...).
 """
 
 from __future__ import annotations
