@@ -9,9 +9,14 @@ with llama.cpp's own error, replies cut at the end of the window, /tokenize and
 
 from __future__ import annotations
 
+import http.client
+import json
+from typing import Any
+
 import pytest
 
 from tests.fake_openai import FakeOpenAI, Script
+from tests.fake_openai.proxy import Exchange, RecordingProxy
 from tests.long_run import LongRunFigures, make_prompts, run_long_conversation, short_reply
 
 TURNS = 200
@@ -82,3 +87,26 @@ async def test_harness_counts_refusals_and_the_servers_count(fake_openai: FakeOp
     assert turn.chat_overflows == 1 and turn.chat_requests >= 1
     assert turn.server_count == 5000  # from the error's text: the first request's count
     assert figures.overflows == 1 and turn.summary_requests == 0
+
+
+def test_proxy_records_what_a_llamacpp_server_answers() -> None:
+    with awkward_server() as server, RecordingProxy(server.root_url) as proxy:
+        def send(body: dict[str, Any]) -> int:
+            conn = http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=5)
+            conn.request("POST", "/v1/chat/completions", json.dumps(body))
+            status = conn.getresponse()
+            status.read()
+            conn.close()
+            return status.status
+
+        small = [{"role": "user", "content": "Hello there."}]
+        big = [{"role": "user", "content": "word " * 300}]
+        assert send({"model": "tiny-llama", "messages": small, "stream": True,
+                     "stream_options": {"include_usage": True}}) == 200
+        assert send({"model": "tiny-llama", "messages": big}) == 400
+        streamed, refused = proxy.exchanges
+        assert streamed.prompt_tokens == server.count_prompt(small) and not streamed.too_long
+        assert streamed.reply == short_reply(small) and streamed.finish_reason == "stop"
+        assert refused.too_long and refused.prompt_tokens == server.count_prompt(big) > 512
+        assert [e.prompt_tokens for e in map(Exchange.from_fake, server.chat_log())] == \
+            [streamed.prompt_tokens, refused.prompt_tokens]
