@@ -167,9 +167,10 @@ def plan_request(*, system_prompt: str, history: list[Message], summary: Summary
     don't fit (never with strategy off).
     """
     sizer = sizer or sizer_for(counter, correction)
+    sizer.sync()
     available = budget.available
     use_summary = summary if strategy == Strategy.SUMMARIZE else None
-    units = sizer.units
+    units = sizer.units if sizer.exact else sizer.local  # local counts are the units
 
     turns = split_turns(history)
     # Summary coverage never reaches into the newest turn: the newest user message is sent.
@@ -184,11 +185,22 @@ def plan_request(*, system_prompt: str, history: list[Message], summary: Summary
                              if m.pinned and is_sendable(m)]
     pinned_set = {m.id for m in pinned}
     covered = [m for turn in turns[:covered_turns] for m in turn]
-    pending_turns = [[m for m in turn if is_sendable(m) and m.id not in pinned_set]
-                     for turn in turns[covered_turns:]]
-    skipped_by_turn = [[m.id for m in turn if not is_sendable(m)]
-                       for turn in turns[covered_turns:]]
-    turn_units = [sum(units(m) for m in turn) for turn in pending_turns]
+    pending_turns: list[list[Message]] = []
+    skipped_by_turn: list[list[str]] = []
+    turn_units: list[int] = []
+    for turn in turns[covered_turns:]:
+        kept_here: list[Message] = []
+        skipped_here: list[str] = []
+        size = 0
+        for m in turn:
+            if not is_sendable(m):
+                skipped_here.append(m.id)
+            elif m.id not in pinned_set:
+                kept_here.append(m)
+                size += units(m)
+        pending_turns.append(kept_here)
+        skipped_by_turn.append(skipped_here)
+        turn_units.append(size)
     pinned_units = sum(units(m) for m in pinned)
 
     system_units = sizer.text_units("system", system_prompt) if system_prompt else 0
@@ -238,17 +250,18 @@ def plan_request(*, system_prompt: str, history: list[Message], summary: Summary
         kept = sorted(pinned + kept, key=lambda m: m.id)
 
     messages: list[dict[str, str]] = []
-    local = REPLY_PRIMING
     if system_prompt:
         messages.append({"role": "system", "content": system_prompt})
-        local += sizer.text_local("system", system_prompt)
     if use_summary is not None:
-        content = summary_message(use_summary)
-        messages.append(content)
-        local += sizer.text_local("system", content["content"])
+        messages.append(summary_message(use_summary))
     messages.extend({"role": str(m.role), "content": m.content} for m in kept)
-    local += sum(sizer.local(m) for m in kept)
     sent_units = base + summary_units + sum(turn_units[start:])
+    if sizer.exact:  # what calibration compares with: the local count of the same request
+        local = REPLY_PRIMING + sum(sizer.text_local(m["role"], m["content"])
+                                    for m in messages[:len(messages) - len(kept)])
+        local += sum(sizer.local(m) for m in kept)
+    else:  # the units are local counts already
+        local = sent_units
     tokens = sizer.tokens(sent_units)
     return RequestPlan(
         messages=messages,

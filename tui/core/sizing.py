@@ -66,12 +66,16 @@ class Sizer:
 
     # -- units -----------------------------------------------------------------------------
 
-    def local(self, message: Message) -> int:
-        """The local count (tiktoken or estimate, OpenAI's per-message rule)."""
-        if self._label != self.counter.encoding_label:  # the encoding just loaded
+    def sync(self) -> None:
+        """Drop local counts made with an encoding that is no longer the live one (once per
+        plan: the encoding loads in the background)."""
+        if self._label != self.counter.encoding_label:
             self._label = self.counter.encoding_label
             self._local.clear()
             self.recounted.clear()
+
+    def local(self, message: Message) -> int:
+        """The local count (tiktoken or estimate, OpenAI's per-message rule)."""
         n = self._local.get(message.id)
         if n is None:
             n = stored_count(message, self.counter)
