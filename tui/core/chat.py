@@ -42,13 +42,12 @@ from tui.core.flow_events import (
     finish_note,
     kind_of,
 )
-from tui.core.context import ContextOverflow, RequestPlan, budget_for, plan_request
+from tui.core.context import ContextOverflow, RequestPlan
 from tui.core.counting import ServerKnowledge
+from tui.core.flow_plan import FlowPlanner, fingerprint
 from tui.core.models import Conversation, Message, MessageStatus, Role, Strategy, Summary
 from tui.core.sizing import Sizer
 from tui.core.store import Store
-from tui.core.summarize import summarize_into
-from tui.core.summary_plan import summary_budget
 from tui.core.titles import title_from_text
 from tui.core.tokens import REPLY_PRIMING, TokenCounter
 from tui.core.windows import WindowInfo, format_window
@@ -60,23 +59,6 @@ MAX_OVERFLOW_RETRIES = 3
 OVERFLOW_GROWTH = 0.03
 
 
-def _fingerprint(messages: list[dict[str, str]]) -> int:
-    return hash(tuple((m["role"], m["content"]) for m in messages))
-
-
-def _sent_texts(conversation: Conversation, history: list[Message],
-                summary: Summary | None) -> list[str]:
-    """Every text a request for ``conversation`` may send (for the server to count)."""
-    from tui.core.context import is_sendable, summary_message
-
-    texts = [m.content for m in history if is_sendable(m)]
-    if conversation.system_prompt:
-        texts.append(conversation.system_prompt)
-    if summary is not None:
-        texts.append(summary_message(summary)["content"])
-    return texts
-
-
 class ChatFlow:
     """Runs conversations against one client and one store."""
 
@@ -86,6 +68,7 @@ class ChatFlow:
         self.counter = counter
         self.settings = settings
         self.knowledge = ServerKnowledge(store, counter, settings, client)
+        self.planner = FlowPlanner(store, counter, settings, self.knowledge)
         self._client = client
 
     @property
@@ -111,10 +94,28 @@ class ChatFlow:
 
     def window_info(self, conversation: Conversation) -> WindowInfo:
         """The window planned for, and where that figure came from."""
-        return self.knowledge.window(conversation)
+        return self.planner.window_info(conversation)
 
     def window_for(self, conversation: Conversation) -> int:
-        return self.knowledge.window(conversation).size
+        return self.planner.window_for(conversation)
+
+    async def too_long(self, conversation: Conversation, text: str) -> FlowFailed | None:
+        """See FlowPlanner.too_long: refuse, before storing, what can never fit."""
+        return await self.planner.too_long(conversation, text)
+
+    def preview(self, conversation: Conversation, *, history: list[Message] | None = None,
+                summary: Summary | None = None,
+                sizer: Sizer | None = None) -> RequestPlan | None:
+        """The request the next send would build, from counts known so far (no HTTP); None
+        when even the newest message cannot fit. See FlowPlanner.preview."""
+        return self.planner.preview(conversation, history=history, summary=summary,
+                                    sizer=sizer)
+
+    async def plan_next(self, conversation: Conversation, *, strategy: Strategy | None = None,
+                        summary: Summary | None = None, margin: int = 0) -> RequestPlan:
+        """The next request exactly as a send would send it. See FlowPlanner.plan_next."""
+        return await self.planner.plan_next(conversation, strategy=strategy, summary=summary,
+                                            margin=margin)
 
     async def probe_server_window(self, model: str) -> int | None:
         """Ask the server (vLLM, llama.cpp) for the model's window, once per session."""
@@ -144,37 +145,6 @@ class ChatFlow:
         async with aclosing(self._respond(conversation_id)) as events:
             async for event in events:
                 yield event
-
-    async def too_long(self, conversation: Conversation, text: str) -> FlowFailed | None:
-        """A FlowFailed (kind "too_long") when ``text`` can never fit the model's window.
-
-        Checked before anything is stored, with the system prompt and the reply's room, on
-        the server's count where it gives one. Never with strategy off (the server decides)
-        or when the window is only a guess.
-        """
-        if conversation.strategy == Strategy.OFF:
-            return None
-        await self.probe_server_window(conversation.model)
-        info = self.window_info(conversation)
-        if not info.trusted:
-            return None
-        texts = [text] + ([conversation.system_prompt] if conversation.system_prompt else [])
-        await self.knowledge.exact_counts(conversation.model, texts)
-        sizer = self.knowledge.sizer(conversation)
-        units = sizer.priming + sizer.text_units("user", text)
-        if conversation.system_prompt:
-            units += sizer.text_units("system", conversation.system_prompt)
-        need = sizer.tokens(units)
-        budget = budget_for(info.size, conversation.max_output_tokens)
-        if need <= budget.available:
-            return None
-        return FlowFailed(
-            None,
-            f"the message is too long: it needs about {need:,} tokens, {need - budget.available:,} "
-            f"more than {conversation.model}'s {format_window(info.size)}-token window leaves "
-            f"for a prompt ({budget.available:,} after {budget.reserved_output:,} for the "
-            f"reply); shorten it or split it. Nothing was sent or stored.",
-            "too_long", exit_code=1)
 
     async def regenerate(self, conversation_id: str) -> AsyncIterator[FlowEvent]:
         """Drop the reply to the last user message and ask again."""
@@ -217,117 +187,6 @@ class ChatFlow:
                 tail = self.store.load_messages(conversation_id, limit=20, before_id=last.id)
         return bool(tail)
 
-    def preview(self, conversation: Conversation, *, history: list[Message] | None = None,
-                summary: Summary | None = None,
-                sizer: Sizer | None = None) -> RequestPlan | None:
-        """The request the next send would build, as things stand (no summarizing yet).
-
-        Synchronous (no HTTP): counts the server gave before are reused from the store.
-        None when even the newest message cannot fit (the send itself explains that). A
-        caller that already loaded the history and latest summary passes them.
-        """
-        try:
-            return self._plan(conversation, summary=summary, history=history, sizer=sizer)
-        except ContextOverflow:
-            return None
-
-    # -- planning ------------------------------------------------------------------------
-
-    def _plan(self, conversation: Conversation, strategy: Strategy | None = None,
-              summary: Summary | None = None, *, use_summary: bool = True,
-              history: list[Message] | None = None, margin: int = 0,
-              sizer: Sizer | None = None) -> RequestPlan:
-        if history is None:
-            history = self.store.load_messages(conversation.id)
-        if use_summary and summary is None:
-            summary = self.store.latest_summary(conversation.id)
-        sizer = sizer or self.knowledge.sizer(conversation)
-        if sizer.tokenizer is not None:
-            sizer.tokenizer.load_cached(_sent_texts(conversation, history, summary))
-        budget = budget_for(self.window_for(conversation), conversation.max_output_tokens)
-        plan = plan_request(
-            system_prompt=conversation.system_prompt,
-            history=history,
-            summary=summary,
-            budget=budget.with_margin(margin),
-            strategy=strategy or conversation.strategy,
-            counter=self.counter,
-            sizer=sizer,
-        )
-        for message_id, count in plan.recounted.items():
-            self.store.update_message(message_id, token_count=count,
-                                      token_encoding=self.counter.encoding_label)
-        return plan
-
-    async def plan_next(self, conversation: Conversation, *, strategy: Strategy | None = None,
-                        summary: Summary | None = None, margin: int = 0) -> RequestPlan:
-        """The next request as it will be sent: the server's counts fetched first where it
-        tokenizes for us, and the whole request counted exactly (re-planned if that shows
-        it would not fit). Raises ContextOverflow like plan_request."""
-        history = self.store.load_messages(conversation.id)
-        if summary is None:
-            summary = self.store.latest_summary(conversation.id)
-        tokenizer = await self.knowledge.exact_counts(
-            conversation.model, _sent_texts(conversation, history, summary))
-        plan = self._plan(conversation, strategy, summary, history=history, margin=margin)
-        if tokenizer is None:
-            return plan
-        for _ in range(3):
-            exact = await tokenizer.count_request(plan.messages)
-            if exact is None:
-                return plan
-            self.knowledge.note_exact_total(conversation.model, plan.tokens, exact)
-            plan.full_tokens += exact - plan.tokens
-            plan.tokens = exact
-            plan.over_budget = exact > plan.available
-            if not plan.over_budget or (strategy or conversation.strategy) == Strategy.OFF:
-                return plan
-            plan = self._plan(conversation, strategy, summary, history=history, margin=margin)
-        return plan
-
-    async def _prepare(self, conversation: Conversation,
-                       margin: int) -> AsyncIterator[FlowEvent | RequestPlan]:
-        """Plan the request, summarizing first when the strategy asks for it."""
-        plan = await self.plan_next(conversation, margin=margin)
-        if plan.to_summarize:
-            model = self.settings.summary_model or conversation.model
-            window = self.window_for(conversation)
-            try:
-                summary = await summarize_into(
-                    self.store, self.client, self.counter, conversation,
-                    plan.to_summarize, plan.summary, model=model,
-                    budget=summary_budget(window).with_margin(margin),
-                    sizer=self.knowledge.sizer(conversation, model=model),
-                    tokenizer=await self.knowledge.exact_counts(model, []),
-                    learn=lambda local, server: self.knowledge.learn_count(model, local, server),
-                )
-            except ClientError as error:
-                yield ContextNotice(
-                    "summary_failed",
-                    f"could not summarize earlier messages ({error}); "
-                    f"dropping the oldest ones instead",
-                )
-                plan = await self.plan_next(conversation, strategy=Strategy.TRUNCATE,
-                                            margin=margin)
-            else:
-                yield ContextNotice(
-                    "summarized",
-                    f"Summarized {summary.covered_count} earlier messages into "
-                    f"{summary.token_count or 0} tokens",
-                    summary=summary,
-                )
-                plan = await self.plan_next(conversation, summary=summary, margin=margin)
-        if plan.truncated:
-            covered = plan.summary.covered_count if plan.summary else 0
-            dropped = max(len(plan.dropped_ids) - covered, 0) or len(plan.dropped_ids)
-            yield ContextNotice(
-                "truncated",
-                f"{dropped} earlier messages were not sent to fit the "
-                f"{self.window_for(conversation):,}-token window",
-                dropped_count=dropped,
-            )
-        yield plan
-
     # -- the reply -----------------------------------------------------------------------
 
     async def _respond(self, conversation_id: str) -> AsyncIterator[FlowEvent]:
@@ -340,7 +199,7 @@ class ChatFlow:
             conversation = self.store.get_conversation(conversation_id)
             plan: RequestPlan | None = None
             try:
-                async with aclosing(self._prepare(conversation, margin)) as prepared:
+                async with aclosing(self.planner.prepare(conversation, margin)) as prepared:
                     async for item in prepared:
                         if isinstance(item, RequestPlan):
                             plan = item
@@ -356,9 +215,9 @@ class ChatFlow:
                                            f"chat)", "context")
                 return
             assert plan is not None
-            fingerprint = _fingerprint(plan.messages)
-            if fingerprint in failed:
-                yield FlowFailed(None, self._gave_up(conversation, plan), "context")
+            body_key = fingerprint(plan.messages)
+            if body_key in failed:
+                yield FlowFailed(None, self.planner.gave_up(conversation, plan), "context")
                 return
             overflow: ContextLengthExceeded | None = None
             streamed = self._stream(conversation, plan,
@@ -373,9 +232,9 @@ class ChatFlow:
                 return
             overflows += 1
             last_overflow = overflow
-            failed.add(fingerprint)
+            failed.add(body_key)
             window = self.window_for(conversation)
-            self._learn_overflow(conversation, plan, overflow, window)
+            self.planner.learn_overflow(conversation, plan, overflow, window)
             if overflows > MAX_OVERFLOW_RETRIES:
                 yield FlowFailed(None, f"{overflow} (gave up after {overflows} attempts to "
                                        f"make the request fit)", "context")
@@ -396,24 +255,6 @@ class ChatFlow:
                 f"-token window; rebuilding the request smaller and retrying "
                 f"({overflows} of {MAX_OVERFLOW_RETRIES})",
             )
-
-    def _learn_overflow(self, conversation: Conversation, plan: RequestPlan,
-                        error: ContextLengthExceeded, window: int) -> None:
-        """An overflow error carries the server's count, and maybe its window: keep both."""
-        if error.limit and error.limit != window:
-            self.knowledge.learn_window(conversation.model, error.limit, "error")
-        if error.requested:
-            self.knowledge.learn_count(conversation.model, plan.local_tokens, error.requested)
-            sizer = self.knowledge.sizer(conversation)
-            if sizer.exact:
-                self.knowledge.note_exact_total(conversation.model, plan.tokens, error.requested)
-
-    def _gave_up(self, conversation: Conversation, plan: RequestPlan) -> str:
-        if len(plan.sent_ids) <= 1:
-            return ("the server refuses even the newest message alone as too long for "
-                    f"{conversation.model}'s window; shorten it or start a new chat")
-        return ("the server refused this request as too long and it cannot be made "
-                "smaller; shorten the newest message or start a new chat")
 
     async def _stream(self, conversation: Conversation, plan: RequestPlan, *,
                       may_retry: bool) -> AsyncIterator[FlowEvent | _Overflow]:

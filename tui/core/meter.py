@@ -81,7 +81,7 @@ class ContextMeter:
     def update_message(self, message: Message) -> None:
         """A stored message changed (a streamed reply finished)."""
         self._history = [message if m.id == message.id else m for m in self._history]
-        self._sizer._local.pop(message.id, None)
+        self._sizer.forget(message.id)
         self._cache = None
 
     def reading(self, draft: str = "") -> MeterReading:

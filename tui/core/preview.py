@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from tui.core.chat import ChatFlow
 from tui.core.context import ContextOverflow, RequestPlan, budget_for, is_sendable
-from tui.core.models import Conversation, Message, Summary
+from tui.core.models import Conversation, Message
 
 # sent: in the request; pinned: in the request although its turn is not (pinned by the
 # user); summarized: replaced by the summary (already, or by the summary this send makes
@@ -81,7 +81,6 @@ async def preview_request(flow: ChatFlow, conversation: Conversation) -> Context
     info = flow.window_info(conversation)
     budget = budget_for(info.size, conversation.max_output_tokens)
     history = flow.store.load_messages(conversation.id)
-    summary: Summary | None = flow.store.latest_summary(conversation.id)
     common = dict(conversation_id=conversation.id, model=conversation.model,
                   strategy=str(conversation.strategy), available=budget.available,
                   reply_reserve=budget.reserved_output, window=info.size,

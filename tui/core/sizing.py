@@ -74,6 +74,11 @@ class Sizer:
             self._local.clear()
             self.recounted.clear()
 
+    def forget(self, message_id: str) -> None:
+        """A stored message changed (a streamed reply finished): count it again."""
+        self._local.pop(message_id, None)
+        self.recounted.pop(message_id, None)
+
     def local(self, message: Message) -> int:
         """The local count (tiktoken or estimate, OpenAI's per-message rule)."""
         n = self._local.get(message.id)
