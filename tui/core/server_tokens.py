@@ -51,6 +51,8 @@ class ServerTokenizer:
         self.overhead: dict[str, int] = {}  # template tokens around one message, by role
         self.fixed = 0  # template tokens once per request (BOS, the reply's header)
         self._counts: dict[str, int] = {}  # digest -> tokens
+        # message id -> (content length, tokens): spares hashing every message every plan
+        self._by_id: dict[str, tuple[int, int]] = {}
         self._probe: asyncio.Future[bool] | None = None
 
     # -- detection -------------------------------------------------------------------------
@@ -133,6 +135,17 @@ class ServerTokenizer:
     def known(self, text: str) -> int | None:
         """The cached count of ``text`` (content only), without asking anyone."""
         return self._counts.get(digest(text))
+
+    def known_message(self, message_id: str, content: str) -> int | None:
+        """Like known, remembered by message id (a stored message's content only changes
+        while it streams, and then its length does too)."""
+        hit = self._by_id.get(message_id)
+        if hit is not None and hit[0] == len(content):
+            return hit[1]
+        n = self.known(content)
+        if n is not None and not message_id.startswith("~"):  # not a draft being typed
+            self._by_id[message_id] = (len(content), n)
+        return n
 
     def load_cached(self, texts: Iterable[str]) -> None:
         """Fill the memory cache from the store for ``texts`` (no HTTP)."""

@@ -93,9 +93,14 @@ class Sizer:
         return n
 
     def units(self, message: Message) -> int:
-        if self.tokenizer is None:
+        tokenizer = self.tokenizer
+        if tokenizer is None:
             return self.local(message)
-        return self._server_units(str(message.role), message.content, lambda: self.local(message))
+        role = str(message.role)
+        known = tokenizer.known_message(message.id, message.content)
+        if known is not None:
+            return known + tokenizer.overhead.get(role, tokenizer.overhead.get("user", 0))
+        return self._server_units(role, message.content, lambda: self.local(message))
 
     def text_units(self, role: str, content: str) -> int:
         if self.tokenizer is None:
