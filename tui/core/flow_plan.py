@@ -185,8 +185,10 @@ class FlowPlanner:
                     f"could not summarize earlier messages ({error}); "
                     f"dropping the oldest ones instead",
                 )
-                plan = await self.plan_next(conversation, strategy=Strategy.TRUNCATE,
-                                            margin=margin)
+                # The request that fits without it (pieces summarized before the failure
+                # are stored and used): older turns are dropped as far as needed.
+                plan = await self.plan_next(conversation, margin=margin)
+                plan.to_summarize = []
             else:
                 yield ContextNotice(
                     "summarized",
