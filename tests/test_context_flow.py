@@ -27,6 +27,7 @@ from tui.core.config import Settings
 from tui.core.models import Role, Strategy
 from tui.core.preview import preview_request
 from tui.core.store import Store
+from tui.core.summarize import MAX_SUMMARY_CALLS
 from tui.core.tokens import TokenCounter
 
 MODEL = "tiny-llama"
@@ -158,9 +159,12 @@ async def test_cut_or_long_summaries_are_never_stored(store, counter) -> None:
         store.update_conversation(conversation.id, strategy=Strategy.SUMMARIZE)
         notices = []
         for text in make_prompts(8):
+            before = len([r for r in server.chat_log() if r.summary])
             events = await collect(flow.send(conversation.id, text))
             assert isinstance(events[-1], AssistantFinished)
             notices += [e for e in events if isinstance(e, ContextNotice)]
+            calls = len([r for r in server.chat_log() if r.summary]) - before
+            assert calls <= MAX_SUMMARY_CALLS, "a bounded number of summary calls per send"
         assert store.list_summaries(conversation.id) == []
         assert any(n.kind == "summary_failed" for n in notices)
         summaries = [r for r in server.chat_log() if r.summary]
@@ -217,4 +221,19 @@ async def test_reply_cut_by_the_end_of_the_window_is_said_to_be(store, counter) 
         assert isinstance(finished, AssistantFinished)
         assert finished.message.finish_reason == "length"
         assert finished.note is not None and "context window" in finished.note
+        await flow.client.aclose()
+
+
+async def test_every_reported_count_calibrates_titles_included(store, counter) -> None:
+    with awkward("openai", context_window=4096) as server:
+        flow = await flow_for(server, store, counter)
+        flow.settings.auto_title = True
+        conversation = flow.new_conversation()
+        await collect(flow.send(conversation.id, "how do tokenizers differ between models?"))
+        calibration = flow.knowledge.calibration(None, MODEL)
+        assert calibration.samples == 2, "the chat request and the title request"
+        assert calibration.ratio > 1.3, "the foreign tokenizer counts more than tiktoken"
+        # It is kept per server and model, for the next process.
+        state = store.calibration(server.base_url, MODEL)
+        assert state is not None and state["samples"] == 2
         await flow.client.aclose()
