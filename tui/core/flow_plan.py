@@ -77,13 +77,18 @@ class FlowPlanner:
         info = self.window_info(conversation)
         if not info.trusted:
             return None
-        texts = [text] + ([conversation.system_prompt] if conversation.system_prompt else [])
-        await self.knowledge.exact_counts(conversation.model, texts)
-        sizer = self.knowledge.sizer(conversation)
-        units = sizer.priming + sizer.text_units("user", text)
-        if conversation.system_prompt:
-            units += sizer.text_units("system", conversation.system_prompt)
-        need = sizer.tokens(units)
+        alone = ([{"role": "system", "content": conversation.system_prompt}]
+                 if conversation.system_prompt else []) + [{"role": "user", "content": text}]
+        tokenizer = await self.knowledge.exact_counts(conversation.model,
+                                                      [m["content"] for m in alone])
+        need = await tokenizer.count_request(alone) if tokenizer is not None else None
+        if need is None:  # the calibrated estimate, without the slack kept for planning:
+            sizer = self.knowledge.sizer(conversation)  # refuse only what surely can't fit
+            local = sizer.priming + sum(sizer.text_units(m["role"], m["content"])
+                                        for m in alone)
+            calibration = sizer.calibration
+            need = (sizer.tokens(local) if sizer.exact or not calibration.learned
+                    else round(calibration.fixed + calibration.ratio * local))
         budget = budget_for(info.size, conversation.max_output_tokens)
         if need <= budget.available:
             return None
