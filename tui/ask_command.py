@@ -15,7 +15,6 @@ import sys
 from typing import TextIO
 
 from tui.core.chat import (
-    FINISH_NOTES,
     AssistantDelta,
     AssistantFinished,
     ContextNotice,
@@ -24,7 +23,7 @@ from tui.core.chat import (
     RetryWait,
 )
 from tui.core.config import ConfigError
-from tui.core.models import Conversation
+from tui.core.models import Conversation, Strategy
 from tui.core.services import Services, open_services
 from tui.core.session import NewConversation, new_conversation_spec
 from tui.core.store import AmbiguousId, NotFound, StoreError
@@ -58,6 +57,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--base-url", dest="base_url", default=argparse.SUPPRESS,
                         help="OpenAI-compatible server, e.g. http://localhost:11434/v1")
     parser.add_argument("--system", help="system prompt (new conversation, or replace it)")
+    parser.add_argument("--strategy", choices=[s.value for s in Strategy],
+                        help="context strategy for this conversation (kept for later turns): "
+                             "summarize, truncate or off")
     parser.set_defaults(handler=run)
 
 
@@ -86,9 +88,12 @@ def _pick_conversation(services: Services, args: argparse.Namespace, model: str 
             raise UsageError("there is no conversation to continue")
     else:
         # Stored by the flow together with the prompt: a failure before leaves nothing.
+        strategy = Strategy(args.strategy) if getattr(args, "strategy", None) else None
         return new_conversation_spec(services.settings, model=model,
-                                     system_prompt=args.system)
-    changes = {}
+                                     system_prompt=args.system, strategy=strategy)
+    changes: dict[str, object] = {}
+    if getattr(args, "strategy", None) and args.strategy != conversation.strategy.value:
+        changes["strategy"] = Strategy(args.strategy)
     if model and model != conversation.model:
         changes["model"] = model
     if args.system is not None and args.system != conversation.system_prompt:
@@ -121,7 +126,7 @@ async def _converse(services: Services, conversation: Conversation | NewConversa
                 print(f"gpt-tui: {event.reason}: retrying in {event.delay:.1f} s "
                       f"(attempt {event.attempt})", file=err)
             elif isinstance(event, AssistantFinished):
-                note = FINISH_NOTES.get(event.message.finish_reason or "")
+                note = event.note  # "output limit" only when max_tokens was the cause
                 if note:
                     print(f"\ngpt-tui: {note}", file=err)
             elif isinstance(event, FlowFailed):

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from tui import __version__
+from tui.context_commands import UsageError as ContextUsageError
 from tui.core.config import ConfigError, load_settings
 from tui.core.export import FORMATS, to_json, to_markdown
 from tui.core.logs import setup_logging
@@ -120,6 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
         ask = commands.choices.get("ask")
         if ask is not None and "--db" not in ask._option_string_actions:
             add_common_options(ask)
+    from tui import context_commands
+
+    context_commands.register(commands, add_common_options)
     return parser
 
 
@@ -350,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
         if handler is None:
             return run_app(args)
         return int(handler(args) or 0)
-    except (UsageError, NotFound, AmbiguousId, ConfigError) as error:
+    except (UsageError, ContextUsageError, ConfigError, NotFound, AmbiguousId) as error:
         log.info("stopped: %s", error)
         print(f"gpt-tui: error: {error}", file=sys.stderr)
         return EXIT_USAGE

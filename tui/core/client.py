@@ -42,7 +42,7 @@ from tui.core.client_errors import (
 )
 
 __all__ = [
-    "AuthError", "BadRequest", "ChatClient", "ClientError", "ConnectFailed",
+    "AuthError", "BadRequest", "ChatClient", "ClientError", "Completion", "ConnectFailed",
     "ContextLengthExceeded", "Finished", "ModelInfo", "ModelNotFound", "NO_KEY", "RateLimited",
     "RequestParams", "RequestTimeout", "Retrying", "ServerError", "StreamCut", "StreamEvent",
     "TextDelta", "UsageReport", "is_reasoning_model", "key_for_host",
@@ -83,6 +83,15 @@ class Retrying:
 
 
 StreamEvent = TextDelta | Finished | UsageReport | Retrying
+
+
+@dataclass
+class Completion:
+    """A whole (non-streamed) reply."""
+
+    text: str
+    finish_reason: str | None
+    usage: UsageReport | None
 
 
 @dataclass
@@ -242,6 +251,12 @@ class ChatClient:
                        params: RequestParams | None = None, *,
                        on_retry: Callable[[Retrying], None] | None = None) -> str:
         """One whole reply (summaries, titles), with the same retries and errors."""
+        return (await self.complete_full(model, messages, params, on_retry=on_retry)).text
+
+    async def complete_full(self, model: str, messages: list[dict[str, str]],
+                            params: RequestParams | None = None, *,
+                            on_retry: Callable[[Retrying], None] | None = None) -> Completion:
+        """Like complete, with why it stopped and the server's counts (None if not given)."""
         async with aclosing(self._attempts(model, messages, params, stream=False)) as attempts:
             async for item in attempts:
                 if isinstance(item, Retrying):
@@ -249,7 +264,15 @@ class ChatClient:
                         on_retry(item)
                     continue
                 choices = item.value.choices
-                return (choices[0].message.content or "") if choices else ""
+                usage = getattr(item.value, "usage", None)
+                report = None
+                if usage is not None and _count(getattr(usage, "prompt_tokens", None)):
+                    report = UsageReport(_count(usage.prompt_tokens),
+                                         _count(getattr(usage, "completion_tokens", 0)))
+                if not choices:
+                    return Completion("", None, report)
+                return Completion(choices[0].message.content or "",
+                                  choices[0].finish_reason, report)
         raise AssertionError("unreachable: _attempts returns or raises")
 
     async def _attempts(self, model: str, messages: list[dict[str, str]],
@@ -425,6 +448,16 @@ class ChatClient:
         settings = props.get("default_generation_settings")
         n_ctx = settings.get("n_ctx") if isinstance(settings, dict) else None
         return _positive_int(n_ctx) or _positive_int(props.get("n_ctx"))
+
+    async def post_root(self, path: str, body: dict[str, Any]) -> Any:
+        """POST ``body`` to ``path`` at the server root (llama.cpp / vLLM extras such as
+        /tokenize); the decoded JSON, or None on any failure (an optional feature)."""
+        if is_openai_host(self.base_url):
+            return None
+        try:
+            return await self._sdk.post(self._root_url() + path, body=body, cast_to=object)
+        except Exception:  # unsupported, refused or unreachable: the caller falls back
+            return None
 
     def _root_url(self) -> str:
         """The server root (llama.cpp serves /props there, beside /v1)."""

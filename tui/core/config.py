@@ -19,6 +19,7 @@ from tui.core import logs
 from tui.core.hosts import url_secrets
 from tui.core.models import Strategy
 from tui.core.paths import config_file_path
+from tui.core.windows import parse_window_size
 
 DEFAULT_MODEL = "gpt-4o-mini"
 DEFAULT_THEME = "textual-dark"
@@ -136,11 +137,12 @@ def read_config_file(path: Path) -> dict[str, Any]:
     if "context_windows" in data:
         windows = {}
         for model, size in data["context_windows"].items():
-            if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
+            parsed = parse_window_size(size) if isinstance(size, (int, str)) else None
+            if parsed is None:
                 raise ConfigError(
-                    f"{path}: 'context_windows.{model}' must be a positive whole number of "
-                    f"tokens, not {size!r}")
-            windows[str(model)] = size
+                    f"{path}: 'context_windows.{model}' must be a positive number of tokens "
+                    f"(8192, or as people say it: \"8k\", \"128k\"), not {size!r}")
+            windows[str(model)] = parsed
         data["context_windows"] = windows
     if "request_timeout" in data and data["request_timeout"] <= 0:
         raise ConfigError(f"{path}: 'request_timeout' must be positive")

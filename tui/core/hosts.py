@@ -92,3 +92,24 @@ def scrub(text: str, secrets: tuple[str, ...]) -> str:
     for secret in secrets:
         text = text.replace(secret, HIDDEN)
     return text
+
+
+def sanitize_url(url: str) -> str:
+    """``url`` without credentials, query or fragment: what may be stored or shown.
+
+    ``https://user:pass@host:8443/v1?key=sk-...`` -> ``https://host:8443/v1``. The result
+    keys what the store learns about a server, so it must be stable: lower-case scheme and
+    host, no trailing slash.
+    """
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    if ":" in host:  # IPv6
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = f"{host}:{port}" if port else host
+    path = parts.path.rstrip("/")
+    scheme = parts.scheme.lower()
+    return f"{scheme}://{netloc}{path}" if scheme else f"{netloc}{path}"

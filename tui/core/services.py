@@ -53,20 +53,23 @@ class Services:
     flow: ChatFlow
 
     def context_for(self, conversation: Conversation) -> ContextView:
-        """The meter and the next request's plan, from one load of the stored history."""
+        """The meter and the next request's plan, from one load of the stored history and
+        one Sizer: the meter's empty-draft reading is this plan."""
         history = self.store.load_messages(conversation.id)
         summary = self.store.latest_summary(conversation.id)
+        sizer = self.flow.knowledge.sizer(conversation)
+        info = self.flow.window_info(conversation)
+        plan = self.flow.preview(conversation, history=history, summary=summary, sizer=sizer)
         meter = ContextMeter(self.counter)
         meter.set_conversation(
             system_prompt=conversation.system_prompt,
             history=history,
             summary=summary,
-            budget=budget_for(self.flow.window_for(conversation),
-                              conversation.max_output_tokens),
+            budget=budget_for(info.size, conversation.max_output_tokens),
             strategy=conversation.strategy,
-            correction=conversation.token_correction,
+            sizer=sizer,
+            window_source=info.source,
         )
-        plan = self.flow.preview(conversation, history=history, summary=summary)
         return ContextView(meter, plan)
 
     def reconfigure(self, *, api_key: str | None = None, base_url: str | None = None) -> None:
@@ -96,10 +99,11 @@ class Services:
 
 def open_services(*, db_path: str | Path | None = None,
                   flags: Mapping[str, Any] | None = None,
-                  load_encoding: bool = True) -> Services:
-    """Resolve settings and open everything. Raises ConfigError / StoreError."""
+                  load_encoding: bool = True, create: bool = True) -> Services:
+    """Resolve settings and open everything. Raises ConfigError / StoreError (NoDatabase
+    when ``create`` is False and there is no database)."""
     settings = load_settings(flags=flags)
-    store = Store(resolve_db_path(db_path))
+    store = Store(resolve_db_path(db_path), create=create)
     counter = TokenCounter(settings.model)
     if load_encoding:
         counter.start_loading()

@@ -28,12 +28,18 @@ class NewConversation:
     strategy: Strategy = Strategy.SUMMARIZE
     title: str = ""
 
+    def unsaved(self) -> Conversation:
+        """The conversation this will become, with no id yet: for checks made before storing."""
+        return Conversation(id="", title=self.title, model=self.model,
+                            system_prompt=self.system_prompt, strategy=self.strategy)
+
 
 def new_conversation_spec(settings: Settings, *, model: str | None = None,
-                          system_prompt: str | None = None) -> NewConversation:
+                          system_prompt: str | None = None,
+                          strategy: Strategy | None = None) -> NewConversation:
     """A new chat with this session's model (the --model one, else the configured default)."""
     return NewConversation(model=model or settings.model, system_prompt=system_prompt or "",
-                           strategy=settings.strategy)
+                           strategy=strategy or settings.strategy)
 
 
 def store_new_conversation(store: Store, spec: NewConversation) -> Conversation:

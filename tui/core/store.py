@@ -32,7 +32,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import sqlite_utils
 
-from tui.core import ids
+from tui.core import ids, store_server
 from tui.core.migrations import SCHEMA_VERSION, migrate, user_version
 from tui.core.paths import ensure_private_folder
 from tui.core.models import (
@@ -71,6 +71,7 @@ from tui.core.store_errors import (
     vet_file,
 )
 from tui.core.store_search import search_store
+from tui.core.store_server import StoredWindow
 
 __all__ = [
     "AmbiguousId", "DatabaseCorrupt", "DatabaseLocked", "DatabaseTooNew", "NoDatabase",
@@ -466,21 +467,60 @@ class Store:
             f"{_SUM_SELECT} WHERE conversation_id = ? ORDER BY id", (conversation_id,))
         return [summary_from_row(row) for row in rows]
 
-    # -- learned model limits -------------------------------------------------------------
+    # -- what servers taught us (tui.core.store_server) ------------------------------------
 
     @_guarded
-    def set_model_window(self, model: str, context_window: int, *, source: str) -> None:
-        """Remember a model's context window (from a server error, /props, ...)."""
-        with self._write():
-            self._db.table("model_windows").upsert(
-                {"model": model, "context_window": int(context_window), "source": source,
-                 "updated": utc_now()}, pk="model")
+    def set_model_window(self, model: str, context_window: int, *, source: str,
+                         base_url: str | None = None) -> None:
+        """Remember a model's window on one server (sanitized base URL); no URL: any server."""
+        with self._write() as conn:
+            store_server.set_window(conn, base_url or "", model, context_window, source)
 
     @_guarded
-    def get_model_window(self, model: str) -> int | None:
-        row = self.conn.execute(
-            "SELECT context_window FROM model_windows WHERE model = ?", (model,)).fetchone()
-        return None if row is None else int(row[0])
+    def model_window(self, model: str, base_url: str | None = None) -> StoredWindow | None:
+        """The window learned for ``model`` on ``base_url`` (else one from before v4)."""
+        return store_server.get_window(self.conn, base_url, model)
+
+    def get_model_window(self, model: str, base_url: str | None = None) -> int | None:
+        stored = self.model_window(model, base_url)
+        return None if stored is None else stored.context_window
+
+    @_guarded
+    def list_model_windows(self) -> list[StoredWindow]:
+        return store_server.list_windows(self.conn)
+
+    @_guarded
+    def forget_model_window(self, model: str, base_url: str | None = None) -> int:
+        with self._write() as conn:
+            return store_server.forget_window(conn, model, base_url)
+
+    @_guarded
+    def cached_token_counts(self, tokenizer: str, digests: list[str]) -> dict[str, int]:
+        return store_server.cached_counts(self.conn, tokenizer, digests)
+
+    @_guarded
+    def cache_token_counts(self, tokenizer: str, counts: dict[str, int]) -> None:
+        if counts:
+            with self._write() as conn:
+                store_server.cache_counts(conn, tokenizer, counts)
+
+    @_guarded
+    def calibration(self, base_url: str, model: str) -> dict | None:
+        return store_server.get_calibration(self.conn, base_url, model)
+
+    @_guarded
+    def set_calibration(self, base_url: str, model: str, state: dict) -> None:
+        with self._write() as conn:
+            store_server.set_calibration(conn, base_url, model, state)
+
+    @_guarded
+    def set_message_pinned(self, message_id: str, pinned: bool) -> Message:
+        """Pin a message (always sent, never summarized or dropped) or unpin it."""
+        cursor = self.conn.execute("UPDATE messages SET pinned = ? WHERE id = ?",
+                                   (int(pinned), message_id))
+        if cursor.rowcount == 0:
+            raise NotFound(f"no message with id {message_id}")
+        return self.get_message(message_id)
 
     # -- drafts ---------------------------------------------------------------------------
 

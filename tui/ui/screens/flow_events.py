@@ -136,7 +136,7 @@ class FlowEventsMixin:
                 self.pane.add_summary(event.summary)
                 self._rebuild_meter()
             return
-        if event.kind == "window_learned" and live.message_id is not None:
+        if event.kind in ("window_learned", "overflow_retry") and live.message_id is not None:
             # The core deleted the reply that hit the limit and tries again.
             if current:
                 self.pane.remove_key(live.message_id)
