@@ -43,7 +43,8 @@ def _is_summary(exchange) -> bool:
 def run(args: argparse.Namespace, strategy: str) -> dict[str, object]:
     tmp = Path(tempfile.mkdtemp(prefix="gpt-tui-ask-turns-"))
     root = args.base_url.rstrip("/").removesuffix("/v1")
-    with RecordingProxy(root) as proxy:
+    hide = ("/tokenize", "/apply-template", "/props", "/slots") if args.hide_tokenizer else ()
+    with RecordingProxy(root, hide=hide) as proxy:
         env = dict(os.environ, OPENAI_BASE_URL=proxy.base_url,
                    XDG_CONFIG_HOME=str(tmp / "config"), XDG_DATA_HOME=str(tmp / "data"),
                    XDG_STATE_HOME=str(tmp / "state"), XDG_CACHE_HOME=str(tmp / "cache"),
@@ -67,7 +68,7 @@ def run(args: argparse.Namespace, strategy: str) -> dict[str, object]:
     shutil.rmtree(tmp, ignore_errors=True)
     summaries = [e for e in chats if _is_summary(e)]
     plain = [e for e in chats if not _is_summary(e)]
-    too_long = [turn for turn, line in failures if "too long" in line]
+    too_long = [turn for turn, line in failures if "the message is too long" in line]
     return {
         "strategy": strategy,
         "turns": args.turns,
@@ -92,6 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--strategy", action="append", choices=["summarize", "truncate", "off"],
                         help="repeatable (default: summarize and truncate)")
     parser.add_argument("--seed", type=int, default=8)
+    parser.add_argument("--hide-tokenizer", action="store_true",
+                        help="answer 404 for /tokenize, /apply-template and /props, as servers "
+                             "without them do: counts are then calibrated estimates and the "
+                             "window is learned from the first overflow")
     parser.add_argument("--gpt-tui", default=shutil.which("gpt-tui")
                         or str(Path(sys.executable).parent / "gpt-tui"),
                         help="the command to run (default: the installed gpt-tui)")

@@ -110,3 +110,20 @@ def test_proxy_records_what_a_llamacpp_server_answers() -> None:
         assert refused.too_long and refused.prompt_tokens == server.count_prompt(big) > 512
         assert [e.prompt_tokens for e in map(Exchange.from_fake, server.chat_log())] == \
             [streamed.prompt_tokens, refused.prompt_tokens]
+
+
+def test_proxy_can_hide_the_tokenizer_endpoints() -> None:
+    """bench_ask_turns --hide-tokenizer: a llama-server playing a server without /tokenize."""
+    with awkward_server() as server, RecordingProxy(server.root_url,
+                                                    hide=("/tokenize",)) as proxy:
+        def post(path: str) -> int:
+            conn = http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=5)
+            conn.request("POST", path, json.dumps({"content": "Hello there."}))
+            answer = conn.getresponse()
+            answer.read()
+            conn.close()
+            return answer.status
+
+        assert post("/tokenize") == 404
+        assert post("/apply-template") != 404  # only what is named is hidden
+        assert [(e.path, e.status) for e in proxy.exchanges][0] == ("/tokenize", 404)

@@ -112,7 +112,8 @@ def _read_usage(exchange: Exchange, usage: Any) -> None:
 class RecordingProxy:
     """Forwards every request to ``upstream`` (a server root, no /v1) and records it."""
 
-    def __init__(self, upstream: str, *, timeout: float = 600.0) -> None:
+    def __init__(self, upstream: str, *, timeout: float = 600.0,
+                 hide: tuple[str, ...] = ()) -> None:
         parts = urlsplit(upstream)
         if parts.scheme != "http" or not parts.hostname:
             raise ValueError(f"the proxy forwards to http:// servers, not {upstream!r}")
@@ -120,6 +121,9 @@ class RecordingProxy:
         self.upstream_port = parts.port or 80
         self.upstream_prefix = parts.path.rstrip("/")
         self.timeout = timeout
+        # Paths answered 404 instead of forwarded: a llama-server that plays a server with no
+        # /tokenize, /apply-template or /props (Ollama, LM Studio, a hosted API).
+        self.hide = tuple(hide)
         self._lock = threading.Lock()
         self._exchanges: list[Exchange] = []
         self._httpd: ThreadingHTTPServer | None = None
@@ -181,6 +185,15 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         proxy = self.proxy
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
+        if self.path.split("?")[0] in proxy.hide:
+            answer = json.dumps({"error": {"message": "Not Found", "type": "not_found"}}).encode()
+            self._record(raw, 404, answer, "application/json")
+            self.send_response(404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+            return
         headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_HEADERS}
         upstream = http.client.HTTPConnection(proxy.upstream_host, proxy.upstream_port,
                                               timeout=proxy.timeout)
