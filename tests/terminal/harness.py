@@ -1,0 +1,208 @@
+"""Run the installed ``gpt-tui`` in a real pseudo-terminal and read its screen back.
+
+The Pilot tests drive the app inside the test process, where keys arrive as events and the
+screen is a data structure. Here the app is the console script a user runs: its own process,
+a real tty (termios, SIGWINCH, the escape-sequence parser with its timing), and a terminal
+emulator (pyte) turning its output back into rows of text. Keys are the bytes a terminal
+sends. Every wait polls the emulated screen until a condition holds, with a deadline: no
+fixed sleeps.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import threading
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pyte
+
+# Bytes real terminals send (xterm, tmux, GNOME Terminal, iTerm2 with default settings).
+ENTER = b"\r"
+ALT_ENTER = b"\x1b\r"            # Alt/Meta sends ESC before the key
+SHIFT_ENTER_KITTY = b"\x1b[13;2u"  # Shift+Enter under the Kitty keyboard protocol
+ALT_ENTER_KITTY = b"\x1b[13;3u"
+CTRL_B, CTRL_F, CTRL_J, CTRL_L = b"\x02", b"\x06", b"\n", b"\x0c"
+CTRL_N, CTRL_Q, CTRL_T = b"\x0e", b"\x11", b"\x14"
+
+DEFAULT_TIMEOUT = 10.0
+# Wraps the console script so the pty becomes the child's controlling terminal (as a login
+# shell's would): the kernel then delivers SIGWINCH on a resize, as in a real terminal.
+_SPAWN = ("import fcntl, os, sys, termios; fcntl.ioctl(0, termios.TIOCSCTTY, 0); "
+          "os.execv(sys.argv[1], sys.argv[1:])")
+
+
+def installed_gpt_tui() -> Path:
+    """The console script of the environment running the tests (pip install -e '.[test]').
+
+    ``GPT_TUI_TERMINAL_BIN`` points the layer at another build (a wheel in another venv).
+    """
+    override = os.environ.get("GPT_TUI_TERMINAL_BIN")
+    if override:
+        return Path(override)
+    return Path(sys.executable).parent / ("gpt-tui.exe" if os.name == "nt" else "gpt-tui")
+
+
+class TerminalTimeout(AssertionError):
+    """A condition on the screen did not hold in time; the message shows the screen."""
+
+
+class Terminal:
+    """One ``gpt-tui`` process on a pty of ``columns`` x ``lines``, with a pyte screen."""
+
+    def __init__(self, argv: list[str], *, env: Mapping[str, str], cwd: Path,
+                 size: tuple[int, int] = (80, 24)) -> None:
+        self.columns, self.lines = size
+        self.screen = pyte.Screen(self.columns, self.lines)
+        self._stream = pyte.ByteStream(self.screen)
+        self._changed = threading.Condition()
+        self._generation = 0
+        self._eof = False
+        master, slave = os.openpty()
+        self._master = master
+        self._set_winsize(self.columns, self.lines, master)
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", _SPAWN, *argv], stdin=slave, stdout=slave,
+                stderr=slave, env=dict(env), cwd=cwd, start_new_session=True,
+                close_fds=True)
+        finally:
+            os.close(slave)
+        self.started = time.monotonic()
+        self._reader = threading.Thread(target=self._read_loop, daemon=True,
+                                        name=f"pty-reader:{self.process.pid}")
+        self._reader.start()
+
+    # --- output ----------------------------------------------------------------------------
+
+    def _read_loop(self) -> None:
+        while True:
+            try:
+                data = os.read(self._master, 65536)
+            except OSError:  # EIO: the child closed its side
+                data = b""
+            with self._changed:
+                if data:
+                    self._stream.feed(data)
+                    self._generation += 1
+                else:
+                    self._eof = True
+                self._changed.notify_all()
+            if not data:
+                return
+
+    def text(self) -> str:
+        """The screen as text, one row per line, trailing blanks kept off."""
+        with self._changed:
+            return "\n".join(row.rstrip() for row in self.screen.display)
+
+    def rows(self) -> list[str]:
+        with self._changed:
+            return list(self.screen.display)
+
+    def wait_until(self, predicate: Callable[[str], object], *, what: str,
+                   timeout: float = DEFAULT_TIMEOUT) -> str:
+        """Wait until ``predicate(screen text)`` is true; returns that screen."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                text = "\n".join(row.rstrip() for row in self.screen.display)
+                if predicate(text):
+                    return text
+                left = deadline - time.monotonic()
+                if left <= 0 or self._eof:
+                    state = "the app exited" if self._eof else f"{timeout:g} s passed"
+                    raise TerminalTimeout(f"waiting for {what}: {state}; screen:\n{text}")
+                self._changed.wait(left)
+
+    def wait_for(self, text: str, *, timeout: float = DEFAULT_TIMEOUT) -> str:
+        return self.wait_until(lambda screen: text in screen, what=repr(text), timeout=timeout)
+
+    def wait_gone(self, text: str, *, timeout: float = DEFAULT_TIMEOUT) -> str:
+        return self.wait_until(lambda screen: text not in screen, what=f"{text!r} to go",
+                               timeout=timeout)
+
+    def find(self, text: str) -> tuple[int, int] | None:
+        """(row, column) of the first ``text`` on screen."""
+        for y, row in enumerate(self.rows()):
+            x = row.find(text)
+            if x >= 0:
+                return y, x
+        return None
+
+    # --- input -----------------------------------------------------------------------------
+
+    def send(self, data: bytes | str) -> None:
+        """Write bytes as one burst, as a terminal does for one key or a fast typist's run."""
+        raw = data.encode() if isinstance(data, str) else data
+        while raw:
+            written = os.write(self._master, raw)
+            raw = raw[written:]
+
+    def resize(self, columns: int, lines: int) -> None:
+        """What a terminal does when its window changes: new winsize, then SIGWINCH."""
+        with self._changed:
+            self.columns, self.lines = columns, lines
+            self.screen.resize(lines, columns)
+        self._set_winsize(columns, lines, self._master)
+        # The kernel signals the foreground group; say it again in case the app is not it.
+        try:
+            os.killpg(self.process.pid, signal.SIGWINCH)
+        except ProcessLookupError:
+            pass
+
+    @staticmethod
+    def _set_winsize(columns: int, lines: int, fd: int) -> None:
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", lines, columns, 0, 0))
+
+    # --- lifetime --------------------------------------------------------------------------
+
+    def wait_exit(self, timeout: float = DEFAULT_TIMEOUT) -> int:
+        return self.process.wait(timeout)
+
+    def quit(self, timeout: float = DEFAULT_TIMEOUT) -> int:
+        """Ctrl+Q, as a user leaves; the process must exit by itself."""
+        self.send(CTRL_Q)
+        return self.wait_exit(timeout)
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.process.wait(5)
+        self._reader.join(5)
+        try:
+            os.close(self._master)
+        except OSError:
+            pass
+
+
+# --- reading the screen ----------------------------------------------------------------------
+
+def _is_drawing(char: str) -> bool:
+    # Box drawing and block elements: borders, scrollbars, the composer's frame.
+    return "\u2500" <= char <= "\u259f"
+
+
+def plain(text: str) -> str:
+    """Screen text without borders and with runs of blanks as one space (for "reads as")."""
+    return " ".join("".join(" " if _is_drawing(c) else c for c in text).split())
+
+
+def field_at(row: str, x: int) -> str:
+    """The text of an input that starts at column ``x`` of ``row``, up to its border."""
+    out = []
+    for char in row[x:]:
+        if _is_drawing(char):
+            break
+        out.append(char)
+    return "".join(out).strip()
