@@ -10,23 +10,20 @@ from typing import Awaitable, Callable
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
+from tui.ui import keys
 from tui.ui.widgets.literal import literal, one_line
 
 ModelLoader = Callable[[], Awaitable[list[str]]]
 
 
 class ModelPickerScreen(ModalScreen[str | None]):
-    BINDINGS = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("down", "focus_list", "Models", show=False),
-    ]
+    BINDINGS = keys.MODEL_PICKER
 
     def __init__(self, current: str, loader: ModelLoader) -> None:
         super().__init__(classes="dialog-screen")

@@ -10,13 +10,13 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Callable
 
-from textual.binding import Binding
 from textual.content import Content
 from textual.message import Message as TextualMessage
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from tui.core.models import Conversation, SearchHit
+from tui.ui import keys
 from tui.ui.widgets.literal import highlighted_snippet, one_line
 from tui.ui.widgets.relative_time import relative_time
 
@@ -32,15 +32,10 @@ def display_title(conversation: Conversation) -> str:
 
 
 class ConversationList(OptionList):
-    BINDINGS = [
-        Binding("k", "cursor_up", "Up", show=False),
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("r", "screen.rename", "Rename"),
-        Binding("d,delete", "screen.delete", "Delete"),
-        Binding("p", "screen.pin", "Pin"),
-        Binding("a", "screen.archive", "Archive"),
-        Binding("A", "screen.toggle_archived", "Show archived"),
-    ]
+    BINDINGS = keys.LIST
+
+    class ArchivedToggled(TextualMessage):
+        """The user asked to switch between active and archived conversations."""
 
     class Open(TextualMessage):
         """Open ``conversation_id`` (at ``message_id`` for a search hit)."""
@@ -196,6 +191,9 @@ class ConversationList(OptionList):
         # Sent as from this list: posted while the sidebar is the active pump, it would
         # otherwise count as the sidebar's and stop bubbling there.
         self.post_message(self.Open(conversation_id, message_id).set_sender(self))
+
+    def action_toggle_archived(self) -> None:
+        self.post_message(self.ArchivedToggled())
 
     # -- events ------------------------------------------------------------------------------
 

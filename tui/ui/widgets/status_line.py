@@ -1,13 +1,25 @@
-"""The one-line status bar: model, context meter, strategy and what the app is doing."""
+"""The status bar: model, context meter, strategy and what the app is doing.
+
+It follows the screen's state by watching it (the open conversation, the replies streaming
+and the last failure per chat); only the meter reading is given to it, because it changes
+with every keystroke in the composer. A long error wraps onto more lines, never cut mid-word.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.content import Content
+from textual.reactive import reactive
 from textual.widgets import Label
 
+from tui.core.meter import MeterReading
 from tui.ui.widgets.literal import one_line
+
+if TYPE_CHECKING:
+    from tui.ui.reply_streams import ReplyState
 
 BAR_WIDTH = 10
 # The meter turns to a warning colour from this share of the window (the default summarize /
@@ -32,19 +44,73 @@ def meter_bar(fraction: float, width: int = BAR_WIDTH) -> Content:
 
 
 class StatusLine(Horizontal):
+    reading: reactive[MeterReading | None] = reactive(None, init=False)
+
+    def __init__(self, *, default_model: str = "", default_strategy: str = "",
+                 id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._defaults = (default_model, default_strategy)
+
     def compose(self) -> ComposeResult:
         yield Label("", id="status-model")
         yield Label("", id="status-meter")
         yield Label("", id="status-strategy")
         yield Label("", id="status-state")
 
-    def set_model(self, model: str) -> None:
+    def on_mount(self) -> None:
+        screen: Any = self.screen
+        if hasattr(screen, "conversation"):
+            self.watch(screen, "conversation", self._show_conversation)
+            self.watch(screen, "replies", self._show_state)
+            self.watch(screen, "failures", self._show_state)
+        self.set_interval(1.0, self._count_down_retries)
+
+    def _show_conversation(self) -> None:
+        conversation = getattr(self.screen, "conversation", None)
+        model = conversation.model if conversation else self._defaults[0]
+        strategy = conversation.strategy if conversation else self._defaults[1]
         self.query_one("#status-model", Label).update(Content(one_line(model)))
+        self.query_one("#status-strategy", Label).update(
+            f"strategy: {getattr(strategy, 'value', strategy)}")
+        self._show_state()
 
-    def set_strategy(self, strategy: str) -> None:
-        self.query_one("#status-strategy", Label).update(f"strategy: {strategy}")
+    def set_defaults(self, model: str, strategy: str) -> None:
+        self._defaults = (model, strategy)
+        self._show_conversation()
 
-    def set_meter(self, reading) -> None:
+    def _count_down_retries(self) -> None:
+        """Keep "retrying in Ns" current while a reply waits out a rate limit."""
+        replies: dict[str, ReplyState] = getattr(self.screen, "replies", {})
+        if any(state.retry_at is not None for state in replies.values()):
+            self._show_state()
+
+    def _show_state(self) -> None:
+        screen: Any = self.screen
+        conversation = screen.conversation
+        cid = conversation.id if conversation else None
+        replies: dict[str, ReplyState] = screen.replies
+        others = sum(1 for other in replies if other != cid)
+        background = f"{others} streaming in the background" if others else ""
+        reply = replies.get(cid) if cid else None
+        failure = screen.failures.get(cid) if cid else None
+        if reply is not None:
+            text = reply.status_text() + (f" · {background}" if background else "")
+            self._set_state(text, reply.kind)
+        elif failure:
+            self._set_state(f"error: {failure}" + (f" · {background}" if background else ""),
+                            "error")
+        else:
+            self._set_state(background, "")
+
+    def _set_state(self, text: str, kind: str) -> None:
+        """``kind`` is "", "streaming", "retrying" or "error" (styled in app.tcss)."""
+        label = self.query_one("#status-state", Label)
+        label.update(Content(one_line(text)))
+        for name in ("streaming", "retrying", "error"):
+            label.set_class(kind == name, f"-{name}")
+        self.set_class(kind == "error", "-error")
+
+    def watch_reading(self, reading: MeterReading | None) -> None:
         """Show a MeterReading (tokens, window, estimated, action), or nothing."""
         label = self.query_one("#status-meter", Label)
         if reading is None:
@@ -60,10 +126,3 @@ class StatusLine(Horizontal):
         label.set_class(over, "-over")
         label.set_class(not over and (reading.action != "none" or fraction >= WARN_FRACTION),
                         "-warn")
-
-    def set_state(self, text: str, kind: str = "") -> None:
-        """``kind`` is "", "streaming", "retrying" or "error" (styled in app.tcss)."""
-        label = self.query_one("#status-state", Label)
-        label.update(Content(one_line(text)))
-        for name in ("streaming", "retrying", "error"):
-            label.set_class(kind == name, f"-{name}")
