@@ -41,8 +41,9 @@ def test_the_reopened_empty_chat_and_new_chats_use_the_flag_model(launch, fake_o
         store.update_conversation(old.id, updated="2026-01-01T00:00:00.000Z")
         store.create_conversation(model="gpt-4o", title="Left empty")  # the newest: reopened
     term = launch("--model", MODEL)
-    term.wait_for("Left empty")
-    term.wait_until(lambda _: status_row_shows(term, MODEL), what=f"{MODEL} in the status line")
+    term.wait_for("Message…")
+    term.wait_until(lambda _: status_row_shows(term, MODEL), what=f"{MODEL} in the status line",
+                    timeout=3)
     send(term, "first")
     term.send(CTRL_N)
     term.wait_gone("You said: first")
