@@ -61,10 +61,10 @@ class Composer(TextArea):
     BINDINGS = [
         # Enter and the newline keys are handled in _on_key (TextArea inserts text before
         # bindings run); these entries put them in the footer and the help screen.
-        Binding("enter", "submit", "Send"),
-        Binding("ctrl+j,alt+enter,shift+enter", "newline", "New line"),
+        Binding("enter", "submit", "Send", id="composer.send"),
+        Binding("ctrl+j,alt+enter,shift+enter", "newline", "New line", id="composer.newline"),
         # ctrl+y is the app's copy key; keep redo reachable where the terminal allows.
-        Binding("ctrl+shift+z", "redo", "Redo", show=False),
+        Binding("ctrl+shift+z", "redo", "Redo", show=False, id="composer.redo"),
     ]
 
     class Submitted(Message):
