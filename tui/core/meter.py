@@ -146,6 +146,18 @@ class ContextMeter:
         self._last_turn = sizes[-1] if sizes else 0
         self._last_covered = bool(turns) and covered == len(turns)
 
+    def excess(self, draft: str) -> int:
+        """Tokens by which ``draft`` overflows the window even after the strategy made room
+        (0 when it can be sent): what a front end tells the user to cut."""
+        reading = self.reading(draft)
+        if reading.action != "refuse":
+            return 0
+        newest = MESSAGE_OVERHEAD + self.counter.count_text("user") + self._draft.update(draft)
+        over = apply_correction(self._fixed + newest, self._correction) - reading.available
+        if self._strategy == Strategy.OFF:
+            over = max(over, reading.tokens - reading.available)
+        return max(over, 1)
+
     def reading(self, draft: str = "") -> MeterReading:
         """The meter for the request that sending ``draft`` would make; cheap per keystroke."""
         if self.counter.encoding_label != self._label:

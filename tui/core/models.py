@@ -82,6 +82,13 @@ class Message:
     # Error text for status=error; shown to the user, never sent to the model.
     error: str | None = None
 
+    @property
+    def needs_retry(self) -> bool:
+        """A reply that did not complete: failed, cut mid-stream, stopped, left ``streaming``
+        by a crash, or empty. Retry replaces it; it is never sent back to the model."""
+        return self.role == Role.ASSISTANT and (
+            self.status != MessageStatus.COMPLETE or bool(self.error) or not self.content)
+
 
 @dataclass
 class Summary:

@@ -27,7 +27,7 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, TextArea
+from textual.widgets import TextArea
 
 from tui.core.config import ConfigError, save_settings
 from tui.core.meter import ContextMeter
@@ -42,6 +42,7 @@ from tui.ui.widgets.chat_pane import ChatPane
 from tui.ui.widgets.chat_view import ChatView
 from tui.ui.widgets.composer import Composer
 from tui.ui.widgets.conversation_list import ConversationList
+from tui.ui.widgets.key_footer import KeyFooter
 from tui.ui.widgets.message_blocks import AssistantBlock, ChatBlock
 from tui.ui.widgets.setup_panel import SetupPanel
 from tui.ui.widgets.sidebar import Sidebar
@@ -59,7 +60,7 @@ class MainScreen(Screen):
     conversation: reactive[Conversation | None] = reactive(None, init=False, bindings=True)
     replies: reactive[dict[str, ReplyState]] = reactive(dict, init=False, bindings=True)
     failures: reactive[dict[str, str]] = reactive(dict, init=False)
-    narrow: reactive[bool] = reactive(False, init=False)
+    narrow: reactive[bool] = reactive(False, init=False, bindings=True)
     sidebar_visible: reactive[bool] = reactive(True, init=False)
 
     def __init__(self, services: Services, *, now: Callable[[], datetime] | None = None,
@@ -88,7 +89,7 @@ class MainScreen(Screen):
                 yield Composer(id="composer")
                 yield StatusLine(default_model=settings.model,
                                  default_strategy=str(settings.strategy), id="status")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def store(self):
