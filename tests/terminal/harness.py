@@ -65,6 +65,9 @@ class Terminal:
         self._changed = threading.Condition()
         self._generation = 0
         self._eof = False
+        # Monotonic times: before the spawn, and when the app first wrote anything.
+        self.started = time.monotonic()
+        self.first_output: float | None = None
         master, slave = os.openpty()
         self._master = master
         self._set_winsize(self.columns, self.lines, master)
@@ -75,7 +78,6 @@ class Terminal:
                 close_fds=True)
         finally:
             os.close(slave)
-        self.started = time.monotonic()
         self._reader = threading.Thread(target=self._read_loop, daemon=True,
                                         name=f"pty-reader:{self.process.pid}")
         self._reader.start()
@@ -90,6 +92,8 @@ class Terminal:
                 data = b""
             with self._changed:
                 if data:
+                    if self.first_output is None:
+                        self.first_output = time.monotonic()
                     self._stream.feed(data)
                     self._generation += 1
                 else:
