@@ -15,9 +15,15 @@ from textual.binding import Binding
 def key(keys: str, action: str, description: str, *, id: str, show: bool = True,
         priority: bool = False, long: str = "") -> Binding:
     """``description`` is what the footer shows; ``long`` (if the footer's word is terse)
-    is what the help screen and the command palette say."""
+    is what the help screen and the command palette say. The footer shows the first key."""
+    first = keys.split(",")[0]
     return Binding(keys, action, description, show=show, priority=priority, id=id,
-                   tooltip=long)
+                   tooltip=long, key_display=first if len(first) == 1 else None)
+
+
+def action_name(binding: Binding) -> str:
+    """"focus_search('slash')" -> "focus_search"."""
+    return binding.action.split("(")[0]
 
 
 def long_description(binding: Binding) -> str:
@@ -34,8 +40,10 @@ SCREEN = [
     key("escape", "cancel_stream", "Stop reply", id="chat.stop", priority=True),
     key("ctrl+r", "regenerate", "Regenerate / retry", id="chat.regenerate", priority=True),
     key("ctrl+f", "focus_search", "Search", id="focus.search", priority=True, show=False),
-    # Not a priority key: "/" typed in the composer or the search box is just text.
-    key("slash", "focus_search", "Search", id="focus.search_slash", show=False),
+    # A priority key, so keys typed right after it land in the search box; the screen's
+    # check_action lets "/" through as text where text is typed.
+    key("slash", "focus_search('slash')", "Search", id="focus.search_slash", priority=True,
+        show=False),
     key("f3", "pick_model", "Model", id="chat.model", show=False),
     key("alt+up,ctrl+pageup", "previous_chat", "Previous chat", id="chat.previous",
         priority=True, show=False),
@@ -126,7 +134,8 @@ def palette_bindings() -> list[Binding]:
     seen: set[str] = set()
     unique: list[Binding] = []
     for binding in [*SCREEN, *APP]:
-        if binding.action not in seen:
-            seen.add(binding.action)
+        name = action_name(binding)
+        if name not in seen:
+            seen.add(name)
             unique.append(binding)
     return unique

@@ -27,7 +27,7 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import TextArea
+from textual.widgets import Input, TextArea
 
 from tui.core.config import ConfigError, save_settings
 from tui.core.meter import ContextMeter
@@ -324,7 +324,7 @@ class MainScreen(Screen):
     def action_toggle_sidebar(self) -> None:
         self.sidebar_visible = not self.sidebar_visible
 
-    def action_focus_search(self) -> None:
+    def action_focus_search(self, key: str = "") -> None:
         self.sidebar_visible = True
         self.set_focus(self.sidebar.search_box)
 
@@ -365,6 +365,8 @@ class MainScreen(Screen):
         await self._step_chat(-1)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "focus_search" and parameters == ("slash",):
+            return not isinstance(self.focused, (Input, TextArea))  # there "/" is text
         if action == "cancel_stream":
             # Only claim Escape (and show "Stop reply") while a reply streams here.
             return self.conversation is not None and self.conversation.id in self.replies

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Label
@@ -43,7 +43,9 @@ def meter_bar(fraction: float, width: int = BAR_WIDTH) -> Content:
     return Content.assemble(("█" * filled, "$accent"), ("░" * (width - filled), "$foreground 30%"))
 
 
-class StatusLine(Horizontal):
+class StatusLine(Vertical):
+    """One row of facts; a failure in the open chat adds a second, wrapped row below."""
+
     reading: reactive[MeterReading | None] = reactive(None, init=False)
 
     def __init__(self, *, default_model: str = "", default_strategy: str = "",
@@ -52,10 +54,12 @@ class StatusLine(Horizontal):
         self._defaults = (default_model, default_strategy)
 
     def compose(self) -> ComposeResult:
-        yield Label("", id="status-model")
-        yield Label("", id="status-meter")
-        yield Label("", id="status-strategy")
-        yield Label("", id="status-state")
+        with Horizontal(id="status-row"):
+            yield Label("", id="status-model")
+            yield Label("", id="status-meter")
+            yield Label("", id="status-strategy")
+            yield Label("", id="status-state")
+        yield Label("", id="status-error")
 
     def on_mount(self) -> None:
         screen: Any = self.screen
@@ -97,10 +101,11 @@ class StatusLine(Horizontal):
             text = reply.status_text() + (f" · {background}" if background else "")
             self._set_state(text, reply.kind)
         elif failure:
-            self._set_state(f"error: {failure}" + (f" · {background}" if background else ""),
-                            "error")
+            self._set_state("error" + (f" · {background}" if background else ""), "error")
         else:
             self._set_state(background, "")
+        self.query_one("#status-error", Label).update(
+            Content(f"error: {one_line(failure)}") if failure and reply is None else "")
 
     def _set_state(self, text: str, kind: str) -> None:
         """``kind`` is "", "streaming", "retrying" or "error" (styled in app.tcss)."""
