@@ -53,20 +53,19 @@ async def test_footer_shows_the_message_keys_when_messages_have_focus(services):
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.main.pane.blocks, what="messages")
         await pilot.press("ctrl+o")
-        await pilot.pause()
+        await wait_until(pilot, lambda: "Prev" in footer_text(app), what="message keys")
         footer = footer_text(app)
         for shown in ("k Prev", "j Next", "g First", "G Last", "c Copy"):
             assert shown in footer, (shown, footer)
         await pilot.press("ctrl+t")
-        await pilot.pause()
-        assert "j Next" not in footer_text(app)
+        await wait_until(pilot, lambda: "j Next" not in footer_text(app), what="keys gone")
 
 
 async def test_footer_offers_stop_reply_only_while_a_reply_streams(services, fake_openai):
     fake_openai.script(Script.reply("slow words for the footer", hold_after=1))
     app = make_app(services)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await wait_until(pilot, lambda: "Send" in footer_text(app), what="the footer")
         assert "Stop reply" not in footer_text(app)
         app.main.composer.insert("hello")
         await pilot.press("enter")
@@ -163,8 +162,8 @@ async def test_sidebar_becomes_an_overlay_on_a_small_terminal(services):
         pane = app.main.query_one(ChatPane)
         assert not app.main.sidebar.display
         assert pane.size.width >= 50
-        footer = footer_text(app)
-        assert "Help" in footer and "Quit" in footer, footer
+        await wait_until(pilot, lambda: "Help" in footer_text(app)
+                         and "Quit" in footer_text(app), what="help and quit in the footer")
         await pilot.press("ctrl+b")
         await pilot.pause()
         assert app.main.sidebar.display
