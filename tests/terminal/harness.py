@@ -6,6 +6,10 @@ a real tty (termios, SIGWINCH, the escape-sequence parser with its timing), and 
 emulator (pyte) turning its output back into rows of text. Keys are the bytes a terminal
 sends. Every wait polls the emulated screen until a condition holds, with a deadline: no
 fixed sleeps.
+
+Like most current terminals (kitty, WezTerm, iTerm2, foot, tmux 3.4+), the harness answers
+the app's query for synchronized output (mode 2026), so the app brackets each frame, and the
+screen only ever shows whole frames: a half-written frame is never read back.
 """
 
 from __future__ import annotations
@@ -33,6 +37,9 @@ CTRL_B, CTRL_F, CTRL_J, CTRL_L = b"\x02", b"\x06", b"\n", b"\x0c"
 CTRL_N, CTRL_Q, CTRL_T = b"\x0e", b"\x11", b"\x14"
 
 DEFAULT_TIMEOUT = 10.0
+SYNC_QUERY = b"\x1b[?2026$p"       # DECRQM: is synchronized output supported?
+SYNC_REPLY = b"\x1b[?2026;2$y"     # yes (currently off)
+FRAME_START, FRAME_END = b"\x1b[?2026h", b"\x1b[?2026l"
 # Wraps the console script so the pty becomes the child's controlling terminal (as a login
 # shell's would): the kernel then delivers SIGWINCH on a resize, as in a real terminal.
 _SPAWN = ("import fcntl, os, sys, termios; fcntl.ioctl(0, termios.TIOCSCTTY, 0); "
@@ -68,6 +75,9 @@ class Terminal:
         # Monotonic times: before the spawn, and when the app first wrote anything.
         self.started = time.monotonic()
         self.first_output: float | None = None
+        self._held = b""  # output not shown yet: an unfinished frame
+        self._in_frame = False
+        self._query_tail = b""
         master, slave = os.openpty()
         self._master = master
         self._set_winsize(self.columns, self.lines, master)
@@ -90,17 +100,49 @@ class Terminal:
                 data = os.read(self._master, 65536)
             except OSError:  # EIO: the child closed its side
                 data = b""
+            if data:
+                self._answer_queries(data)
             with self._changed:
                 if data:
                     if self.first_output is None:
                         self.first_output = time.monotonic()
-                    self._stream.feed(data)
-                    self._generation += 1
+                    shown = self._whole_frames(data)
+                    if shown:
+                        self._stream.feed(shown)
+                        self._generation += 1
                 else:
+                    if self._held:  # the app ended mid-frame: show what it wrote
+                        self._stream.feed(self._held)
                     self._eof = True
                 self._changed.notify_all()
             if not data:
                 return
+
+    def _answer_queries(self, data: bytes) -> None:
+        window = self._query_tail + data
+        for _ in range(window.count(SYNC_QUERY)):
+            try:
+                os.write(self._master, SYNC_REPLY)
+            except OSError:
+                return
+        self._query_tail = window[-(len(SYNC_QUERY) - 1):]
+
+    def _whole_frames(self, data: bytes) -> bytes:
+        """What can be shown of the output so far: everything but an unfinished frame."""
+        buffer, ready = self._held + data, bytearray()
+        while buffer:
+            marker = FRAME_END if self._in_frame else FRAME_START
+            at = buffer.find(marker)
+            if at < 0:
+                keep = len(buffer) if self._in_frame else _partial_suffix(buffer, FRAME_START)
+                ready += buffer[:len(buffer) - keep]
+                self._held = buffer[len(buffer) - keep:]
+                return bytes(ready)
+            ready += buffer[:at + len(marker)]
+            buffer = buffer[at + len(marker):]
+            self._in_frame = not self._in_frame
+        self._held = b""
+        return bytes(ready)
 
     def text(self) -> str:
         """The screen as text, one row per line, trailing blanks kept off."""
@@ -188,6 +230,14 @@ class Terminal:
             os.close(self._master)
         except OSError:
             pass
+
+
+def _partial_suffix(data: bytes, marker: bytes) -> int:
+    """How many bytes at the end of ``data`` could be the start of ``marker``."""
+    for size in range(min(len(marker) - 1, len(data)), 0, -1):
+        if data.endswith(marker[:size]):
+            return size
+    return 0
 
 
 # --- reading the screen ----------------------------------------------------------------------
