@@ -37,14 +37,15 @@ class ReplyStarted(FlowMessage):
 
 
 class ReplyDelta(FlowMessage):
-    """Streamed text; the worker adds to a delta not handled yet instead of posting again,
-    so a fast model costs one message per frame, not one per token."""
+    """Streamed text. Only the chat view wants it, so it does not bubble; the worker hands
+    it over directly (``ChatView.post_delta``) rather than through the view's queue."""
+
+    bubble = False
 
     def __init__(self, conversation_id: str, message_id: str, text: str) -> None:
         super().__init__(conversation_id)
         self.message_id = message_id
         self.text = text
-        self.handled = False
 
 
 class ReplyFinished(FlowMessage):

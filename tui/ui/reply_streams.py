@@ -56,8 +56,6 @@ class LiveStream:
     message_id: str | None = None
     parts: list[str] = field(default_factory=list)
     reply: ReplyState = field(default_factory=ReplyState)
-    # The delta posted but not handled yet: later text joins it (one message per frame).
-    pending: fm.ReplyDelta | None = None
     # The reply is stored: the stream no longer counts, though the worker may still be
     # asking the model for a title.
     finished: bool = False
@@ -180,13 +178,12 @@ class ReplyStreams:
 
     def _post(self, live: LiveStream, message: fm.FlowMessage) -> None:
         if isinstance(message, fm.ReplyDelta):
-            pending = live.pending
-            if (pending is not None and not pending.handled
-                    and pending.message_id == message.message_id):
-                pending.text += message.text
-                live.observe(message)
-                return
-            live.pending = message
+            # The per-token path: handed to the view at once, in this task, as the old
+            # renderer did. Queued, each token waits for the view's message loop; measured
+            # with bench/bench_app.py that made the last words show hundreds of ms late.
+            live.observe(message)
+            self._target().post_delta(message)
+            return
         before = live.reply
         live.observe(message)
         self._target().post_message(message)

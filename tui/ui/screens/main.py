@@ -170,7 +170,8 @@ class MainScreen(Screen):
         self._keep_draft(conversation.id)
         self.conversation = conversation
         await self.chat_view.show(conversation.id, message_id=message_id)
-        self._refresh_context()
+        # The meter can wait a frame: the messages are painted first.
+        self.call_after_refresh(self._refresh_context)
         self._probe_window(conversation.model)
 
     def _keep_draft(self, opening: str | None) -> None:

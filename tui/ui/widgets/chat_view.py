@@ -92,8 +92,6 @@ class ChatView(Vertical):
                       summaries: list, message_id: str | None) -> None:
         live = self._streams.get(cid)
         live_text = {live.message_id: live.text} if live and live.message_id else {}
-        if live is not None:
-            live.pending = None  # the text shown now includes every delta so far
         await self.pane.show(cid, messages, summaries=summaries,
                              notices=self._notices.get(cid, []), live=live_text,
                              has_older=has_older, placeholder=EMPTY_PANE)
@@ -148,9 +146,9 @@ class ChatView(Vertical):
             if self._shown(message):
                 await self.reload()
 
-    @on(fm.ReplyDelta)
-    def _delta(self, message: fm.ReplyDelta) -> None:
-        message.handled = True
+    def post_delta(self, message: fm.ReplyDelta) -> None:
+        """Streamed text, handled at once: it is posted per token, and every hop through
+        the message queue would show the words later (see ReplyStreams._post)."""
         if self._shown(message):
             self.pane.append_delta(message.message_id, message.text)
 
