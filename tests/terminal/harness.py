@@ -33,6 +33,7 @@ ENTER = b"\r"
 ALT_ENTER = b"\x1b\r"            # Alt/Meta sends ESC before the key
 SHIFT_ENTER_KITTY = b"\x1b[13;2u"  # Shift+Enter under the Kitty keyboard protocol
 ALT_ENTER_KITTY = b"\x1b[13;3u"
+SHIFT_ENTER_XTERM = b"\x1b[27;2;13~"  # xterm modifyOtherKeys; tmux with extended-keys
 CTRL_B, CTRL_F, CTRL_J, CTRL_L = b"\x02", b"\x06", b"\n", b"\x0c"
 CTRL_N, CTRL_Q, CTRL_T = b"\x0e", b"\x11", b"\x14"
 

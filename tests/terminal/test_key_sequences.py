@@ -11,9 +11,13 @@ from textual import events
 from textual._xterm_parser import XTermParser
 
 from tui.ui.widgets.composer import NEWLINE_KEYS, key_name, register_alt_enter
-from tests.terminal.harness import ALT_ENTER, ALT_ENTER_KITTY, ENTER, SHIFT_ENTER_KITTY
-
-SHIFT_ENTER_XTERM = b"\x1b[27;2;13~"  # xterm modifyOtherKeys, tmux `extended-keys`
+from tests.terminal.harness import (
+    ALT_ENTER,
+    ALT_ENTER_KITTY,
+    ENTER,
+    SHIFT_ENTER_KITTY,
+    SHIFT_ENTER_XTERM,
+)
 
 
 def parse(data: bytes) -> list[str]:
