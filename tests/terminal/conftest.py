@@ -34,7 +34,10 @@ def _skip_reason() -> str | None:
         return f"no pseudo-terminal available: {error}"
     os.close(master)
     os.close(slave)
-    if not installed_gpt_tui().exists():
+    binary = installed_gpt_tui()
+    if not binary.exists():
+        if os.environ.get("GPT_TUI_TERMINAL_BIN"):
+            return f"GPT_TUI_TERMINAL_BIN points at {binary}, which does not exist"
         return f"the gpt-tui script is not installed next to {sys.executable}"
     return None
 
