@@ -21,12 +21,11 @@ import asyncio
 from datetime import datetime
 from typing import Callable
 
-from textual import events, on, work
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Input, TextArea
 
 from tui.core.config import ConfigError, save_settings
@@ -36,6 +35,7 @@ from tui.core.services import Services, needs_setup
 from tui.core.store import NotFound, StoreError
 from tui.ui import flow_messages as fm
 from tui.ui import keys
+from tui.ui.context_tracker import ContextTracker
 from tui.ui.reply_streams import ReplyState, ReplyStreams
 from tui.ui.screens.conversation_actions import ConversationActions
 from tui.ui.widgets.chat_pane import ChatPane
@@ -43,13 +43,10 @@ from tui.ui.widgets.chat_view import ChatView
 from tui.ui.widgets.composer import Composer
 from tui.ui.widgets.conversation_list import ConversationList
 from tui.ui.widgets.key_footer import KeyFooter
-from tui.ui.widgets.message_blocks import AssistantBlock, ChatBlock
 from tui.ui.widgets.setup_panel import SetupPanel
 from tui.ui.widgets.sidebar import Sidebar
 from tui.ui.widgets.status_line import StatusLine
 
-# Meter refresh while typing: at most this often (seconds).
-METER_THROTTLE = 0.15
 # Below this width the sidebar floats over the chat (ctrl+b) instead of taking columns.
 NARROW_WIDTH = 100
 
@@ -71,9 +68,8 @@ class MainScreen(Screen):
         self._conversation_page = conversation_page
         self.streams = ReplyStreams(self, lambda: self.chat_view, self._set_replies)
         self.actions = ConversationActions(self, services)
-        self.meter: ContextMeter | None = None
+        self.context = ContextTracker(self, services)
         self._drafts: dict[str | None, str] = {}
-        self._meter_timer: Timer | None = None
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -155,7 +151,7 @@ class MainScreen(Screen):
         self._keep_draft(None)
         self.conversation = None
         await self.chat_view.show(None)
-        self._refresh_context()
+        self.context.refresh()
 
     async def open_conversation(self, conversation_id: str, *,
                                 message_id: str | None = None) -> None:
@@ -171,8 +167,8 @@ class MainScreen(Screen):
         self.conversation = conversation
         await self.chat_view.show(conversation.id, message_id=message_id)
         # The meter can wait a frame: the messages are painted first.
-        self.call_after_refresh(self._refresh_context)
-        self._probe_window(conversation.model)
+        self.call_after_refresh(self.context.refresh)
+        self.context.probe(conversation.model)
 
     def _keep_draft(self, opening: str | None) -> None:
         previous = self.conversation.id if self.conversation else None
@@ -182,44 +178,17 @@ class MainScreen(Screen):
 
     def watch_conversation(self, old: Conversation | None, new: Conversation | None) -> None:
         if old is not None and new is not None and old.id == new.id:
-            self._refresh_context()  # same chat, new model / strategy / prompt
+            self.context.refresh()  # same chat, new model / strategy / prompt
             if old.model != new.model:
-                self._probe_window(new.model)
+                self.context.probe(new.model)
 
-    @work(exclusive=True, group="context")
-    async def _refresh_context(self) -> None:
-        """Meter and "not sent" marker for the open chat, from one load of its history."""
-        conversation = self.conversation
-        if conversation is None:
-            self.meter = None
-            self.status.reading = None
-            self.chat_view.mark_unsent(None, 0, "")
-            return
-        flow = self.services.flow
-        view, window = await asyncio.to_thread(
-            lambda: (self.services.context_for(conversation), flow.window_for(conversation)))
-        if not self.is_open(conversation.id):
-            return
-        self.meter = view.meter
-        self._update_meter()
-        self.chat_view.mark_unsent(view.plan, window, str(conversation.strategy))
-
-    @work(exclusive=True, group="window-probe")
-    async def _probe_window(self, model: str) -> None:
-        """Ask a vLLM / llama.cpp server for the model's window (once a session)."""
-        window = await self.services.flow.probe_server_window(model)
-        if window and self.conversation is not None and self.conversation.model == model:
-            self._refresh_context()
-
-    def _update_meter(self) -> None:
-        self._meter_timer = None
-        self.status.reading = self.meter.reading(self.composer.text) if self.meter else None
+    @property
+    def meter(self) -> ContextMeter | None:
+        return self.context.meter
 
     @on(TextArea.Changed, "#composer")
     def _draft_changed(self) -> None:
-        # Throttled: a paste or fast typing costs one reading per interval, not per key.
-        if self._meter_timer is None and self.meter is not None:
-            self._meter_timer = self.set_timer(METER_THROTTLE, self._update_meter)
+        self.context.draft_changed()
 
     # -- sending -----------------------------------------------------------------------------
 
@@ -233,14 +202,12 @@ class MainScreen(Screen):
             self.notify("A reply is still streaming in this chat: press Esc to stop it, "
                         "or wait. Your draft is kept.", severity="warning")
             return
-        if self.meter is not None and event.text.strip():
-            excess = self.meter.excess(event.text)
-            if excess:
-                self.notify(f"This message is {excess:,} tokens too long for the model's "
-                            "window, even with nothing else sent. Shorten it or pick a model "
-                            "with a larger window (F3). Your text is kept.",
-                            severity="error", timeout=10)
-                return
+        excess = self.context.excess(event.text)
+        if excess:
+            self.notify(f"This message is {excess:,} tokens too long for the model's window, "
+                        "even with nothing else sent. Shorten it or pick a model with a larger "
+                        "window (F3). Your text is kept.", severity="error", timeout=10)
+            return
         if self.conversation is None:
             conversation = await asyncio.to_thread(self.services.flow.new_conversation)
             self.sidebar.refresh_rows()
@@ -262,8 +229,7 @@ class MainScreen(Screen):
         live = self.streams.get(cid)
         sent = live.sent_text if live else None
         if self.is_open(cid):
-            if self.meter is not None:
-                self.meter.append(message.message)
+            self.context.append(message.message)
             if sent is not None and self.composer.text == sent:
                 self.composer.clear()
         elif sent is not None and self._drafts.get(cid) == sent:
@@ -272,9 +238,8 @@ class MainScreen(Screen):
 
     @on(fm.ReplyFinished)
     def _reply_finished(self, message: fm.ReplyFinished) -> None:
-        if self.is_open(message.conversation_id) and self.meter is not None:
-            self.meter.append(message.message)
-            self._update_meter()
+        if self.is_open(message.conversation_id):
+            self.context.append(message.message)
         # After the reply's last words are painted: the list can wait a frame.
         self.call_after_refresh(self.sidebar.refresh_rows)
 
@@ -294,11 +259,11 @@ class MainScreen(Screen):
     @on(fm.ContextNoted)
     def _context_noted(self, message: fm.ContextNoted) -> None:
         if message.kind == "summarized" and self.is_open(message.conversation_id):
-            self._refresh_context()
+            self.context.refresh()
 
     @on(ChatView.MessageDeleted)
     def _message_deleted(self, message: ChatView.MessageDeleted) -> None:
-        self._refresh_context()
+        self.context.refresh()
         self.sidebar.refresh_rows()
 
     # -- set-up ------------------------------------------------------------------------------
@@ -403,29 +368,10 @@ class MainScreen(Screen):
         self.streams.start(cid, flow.retry(cid) if retry else flow.regenerate(cid),
                            reload_first=True)
 
-    # -- keys: copy and the conversation actions ---------------------------------------------
+    # -- keys: copy, open and the conversation actions ---------------------------------------------
 
     def action_copy(self) -> None:
-        focused = self.focused
-        text = ""
-        if isinstance(focused, ChatBlock):
-            text = focused.copy_text()
-        else:
-            replies = [b for b in self.pane.blocks if isinstance(b, AssistantBlock)]
-            if replies:
-                text = replies[-1].copy_text()
-        self._copy(text)
-
-    @on(ChatPane.CopyRequested)
-    def _copy_block(self, event: ChatPane.CopyRequested) -> None:
-        self._copy(event.text)
-
-    def _copy(self, text: str) -> None:
-        if not text:
-            self.notify("Nothing to copy.", severity="warning")
-            return
-        self.app.copy_to_clipboard(text)
-        self.notify(f"Copied {len(text):,} characters")
+        self.chat_view.copy(self.focused)
 
     @on(ConversationList.Open)
     async def _open_from_list(self, event: ConversationList.Open) -> None:

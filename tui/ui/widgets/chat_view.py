@@ -25,7 +25,7 @@ from tui.ui.reply_streams import ReplyStreams
 from tui.ui.screens.dialogs import ConfirmScreen
 from tui.ui.widgets.chat_pane import ChatPane
 from tui.ui.widgets.literal import one_line
-from tui.ui.widgets.message_blocks import MessageBlock
+from tui.ui.widgets.message_blocks import AssistantBlock, ChatBlock, MessageBlock
 
 # Messages mounted when a conversation opens, and per "load older" step.
 MESSAGE_PAGE = 50
@@ -227,6 +227,29 @@ class ChatView(Vertical):
                 continue
             if cid == self.conversation_id:
                 self.pane.finish_message(stored)
+
+    # -- copying -------------------------------------------------------------------------
+
+    def copy(self, focused: object) -> None:
+        """Copy the focused message, else the last reply."""
+        if isinstance(focused, ChatBlock):
+            text = focused.copy_text()
+        else:
+            replies = [b for b in self.pane.blocks if isinstance(b, AssistantBlock)]
+            text = replies[-1].copy_text() if replies else ""
+        self._copy(text)
+
+    @on(ChatPane.CopyRequested)
+    def _copy_block(self, event: ChatPane.CopyRequested) -> None:
+        event.stop()
+        self._copy(event.text)
+
+    def _copy(self, text: str) -> None:
+        if not text:
+            self.notify("Nothing to copy.", severity="warning")
+            return
+        self.app.copy_to_clipboard(text)
+        self.notify(f"Copied {len(text):,} characters")
 
     # -- deleting a message --------------------------------------------------------------
 
