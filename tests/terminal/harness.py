@@ -71,7 +71,6 @@ class Terminal:
         self.screen = pyte.Screen(self.columns, self.lines)
         self._stream = pyte.ByteStream(self.screen)
         self._changed = threading.Condition()
-        self._generation = 0
         self._eof = False
         # Monotonic times: before the spawn, and when the app first wrote anything.
         self.started = time.monotonic()
@@ -110,7 +109,6 @@ class Terminal:
                     shown = self._whole_frames(data)
                     if shown:
                         self._stream.feed(shown)
-                        self._generation += 1
                 else:
                     if self._held:  # the app ended mid-frame: show what it wrote
                         self._stream.feed(self._held)
