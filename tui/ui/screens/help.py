@@ -1,6 +1,7 @@
 """The help screen: every key binding, grouped by where it applies.
 
-It is built from the widgets' own BINDINGS, so it cannot drift from what the keys do.
+It is built from the key registry (``tui.ui.keys``) the widgets take their BINDINGS from,
+so it cannot drift from what the keys do.
 """
 
 from __future__ import annotations
