@@ -92,14 +92,15 @@ class ContextNoted(FlowMessage):
 
 
 class FlowEnded(FlowMessage):
-    """The worker stopped iterating: finished, failed, cancelled (``cancelled``) or crashed
-    (``crash`` holds the error text)."""
+    """The worker stopped iterating: finished, failed, cancelled or crashed (``crash`` holds
+    the error text). A cancelled reply was stored as interrupted with ``partial_text``."""
 
-    def __init__(self, conversation_id: str, *, cancelled: bool = False,
-                 crash: str | None = None) -> None:
+    def __init__(self, conversation_id: str, *, crash: str | None = None,
+                 cancelled_reply: tuple[str, str] | None = None) -> None:
         super().__init__(conversation_id)
-        self.cancelled = cancelled
         self.crash = crash
+        # (message id, the text that arrived) of the reply the user stopped.
+        self.cancelled_reply = cancelled_reply
 
 
 _TRANSLATIONS: dict[type, Callable[[str, Any], FlowMessage]] = {

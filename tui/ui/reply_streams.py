@@ -13,6 +13,7 @@ keeps in a reactive.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ from textual.worker import Worker
 
 from tui.core.models import Message
 from tui.ui import flow_messages as fm
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -168,7 +171,7 @@ class ReplyStreams:
         try:
             await worker.wait()
         except Exception:  # cancelled or failed: either way it is over
-            pass
+            log.debug("stream of %s ended with an error", conversation_id, exc_info=True)
 
     async def stop_all(self) -> None:
         await asyncio.gather(*(self.stop(cid) for cid in list(self._workers)))
@@ -200,9 +203,11 @@ class ReplyStreams:
             async for event in events:
                 self._post(live, fm.to_message(cid, event))
         except asyncio.CancelledError:
-            ended = fm.FlowEnded(cid, cancelled=True)
+            stopped = (live.message_id, live.text) if live.message_id else None
+            ended = fm.FlowEnded(cid, cancelled_reply=stopped)
             raise
         except Exception as error:  # a store or programming error: show it, keep going
+            log.exception("reply stream of %s failed", cid)
             ended = fm.FlowEnded(cid, crash=str(error) or type(error).__name__)
         finally:
             if self._live.get(cid) is live:

@@ -11,6 +11,7 @@ so a second instance holding the database lock never freezes the screen.
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import TYPE_CHECKING, Any, Callable
 
 from tui.core.export import export_to_file
@@ -21,6 +22,8 @@ from tui.ui.screens.dialogs import ConfirmScreen, RenameScreen
 from tui.ui.screens.model_picker import ModelPickerScreen
 from tui.ui.screens.system_prompt import SystemPromptScreen
 from tui.ui.widgets.conversation_list import display_title
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from tui.ui.screens.main import MainScreen
@@ -68,6 +71,7 @@ class ConversationActions:
         try:
             await in_thread(call, *args, **kwargs)
         except StoreError as error:
+            log.exception("store write failed")
             self._notify(str(error), severity="error")
             return False
         return True
@@ -135,6 +139,7 @@ class ConversationActions:
             path = await in_thread(export_to_file, self.store, conversation,
                                    self.services.settings.export_dir)
         except (OSError, StoreError) as error:
+            log.exception("export failed")
             self._notify(f"Export failed: {error}", severity="error")
             return
         self._notify(f"Exported to {path}")

@@ -18,6 +18,7 @@ in :class:`ConversationActions`.
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import datetime
 from typing import Callable
 
@@ -46,6 +47,8 @@ from tui.ui.widgets.key_footer import KeyFooter
 from tui.ui.widgets.setup_panel import SetupPanel
 from tui.ui.widgets.sidebar import Sidebar
 from tui.ui.widgets.status_line import StatusLine
+
+log = logging.getLogger(__name__)
 
 # Below this width the sidebar floats over the chat (ctrl+b) instead of taking columns.
 NARROW_WIDTH = 100
@@ -278,6 +281,7 @@ class MainScreen(Screen):
         try:
             path = save_settings(updates)
         except (ConfigError, OSError) as error:
+            log.exception("saving the settings failed")
             self.notify(f"Could not save the settings: {error}", severity="error")
             return
         self.services.reconfigure(api_key=event.api_key, base_url=event.base_url)
@@ -355,6 +359,7 @@ class MainScreen(Screen):
         try:
             tail = await asyncio.to_thread(self.store.load_messages, cid, limit=1)
         except StoreError as error:
+            log.exception("loading the last message failed")
             self.notify(str(error), severity="error")
             return
         if not tail:

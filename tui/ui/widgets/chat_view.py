@@ -11,6 +11,8 @@ The flow messages are not stopped here: they bubble on to the screen, which upda
 from __future__ import annotations
 
 import asyncio
+import logging
+from dataclasses import replace
 
 from textual import on
 from textual.app import ComposeResult
@@ -18,14 +20,16 @@ from textual.containers import Vertical
 from textual.message import Message as TextualMessage
 
 from tui.core.context import RequestPlan
-from tui.core.models import Message
+from tui.core.models import Message, MessageStatus
 from tui.core.store import Store, StoreError
 from tui.ui import flow_messages as fm
 from tui.ui.reply_streams import ReplyStreams
 from tui.ui.screens.dialogs import ConfirmScreen
 from tui.ui.widgets.chat_pane import ChatPane
 from tui.ui.widgets.literal import one_line
-from tui.ui.widgets.message_blocks import AssistantBlock, ChatBlock, MessageBlock
+from tui.ui.widgets.message_blocks import AssistantBlock, ChatBlock
+
+log = logging.getLogger(__name__)
 
 # Messages mounted when a conversation opens, and per "load older" step.
 MESSAGE_PAGE = 50
@@ -202,11 +206,11 @@ class ChatView(Vertical):
             self._show_failure(message.conversation_id, message.error, message.kind)
 
     @on(fm.FlowEnded)
-    async def _ended(self, message: fm.FlowEnded) -> None:
+    def _ended(self, message: fm.FlowEnded) -> None:
         if message.crash is not None:
             self._show_failure(message.conversation_id, message.crash, "error")
-        elif message.cancelled and self._shown(message):
-            await self._show_interrupted(message.conversation_id)
+        elif message.cancelled_reply is not None and self._shown(message):
+            self._show_interrupted(*message.cancelled_reply)
 
     def _show_failure(self, cid: str, error: str, kind: str) -> None:
         if cid != self.conversation_id:
@@ -216,17 +220,12 @@ class ChatView(Vertical):
         anchor = live.user_message.id if live and live.user_message else "~"
         self.pane.add_error(f"{anchor}~error", error, kind)
 
-    async def _show_interrupted(self, cid: str) -> None:
-        """The core stored the partial reply as interrupted; show that."""
-        streaming = [b for b in self.pane.query(MessageBlock)
-                     if getattr(b, "live", False)]
-        for block in streaming:
-            try:
-                stored = await asyncio.to_thread(self._store.get_message, block.sort_key)
-            except StoreError:
-                continue
-            if cid == self.conversation_id:
-                self.pane.finish_message(stored)
+    def _show_interrupted(self, message_id: str, text: str) -> None:
+        """The core stored what arrived as interrupted: show it so (no store read needed)."""
+        block = self.pane.block(message_id)
+        if isinstance(block, AssistantBlock) and block.live and self.is_attached:
+            block.finish(replace(block.message, content=text,
+                                 status=MessageStatus.INTERRUPTED))
 
     # -- copying -------------------------------------------------------------------------
 
@@ -272,6 +271,7 @@ class ChatView(Vertical):
             try:
                 await asyncio.to_thread(self._store.delete_message, message_id)
             except StoreError as error:
+                log.exception("deleting a message failed")
                 self.notify(f"Could not delete the message: {error}", severity="error")
                 return
             self.pane.remove_key(message_id)

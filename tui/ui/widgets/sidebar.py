@@ -9,6 +9,7 @@ Typing is debounced: the store is searched (in a thread) only once the keys stop
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Callable, Literal
 
@@ -23,6 +24,8 @@ from tui.core.models import Conversation, SearchHit
 from tui.core.store import Store, StoreError
 from tui.ui import keys
 from tui.ui.widgets.conversation_list import ConversationList
+
+log = logging.getLogger(__name__)
 
 SEARCH_DEBOUNCE = 0.25
 SEARCH_LIMIT = 100
@@ -142,6 +145,7 @@ class Sidebar(Vertical):
         try:
             hits = self._store.search(query, limit=SEARCH_LIMIT, include_archived=True)
         except StoreError as error:
+            log.exception("search failed")
             self.app.call_from_thread(self.notify, str(error), severity="error")
             return
         self.app.call_from_thread(self._show_hits, query, hits, open_first)
