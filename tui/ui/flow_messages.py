@@ -36,11 +36,9 @@ class ReplyStarted(FlowMessage):
         self.message = message
 
 
-class ReplyDelta(FlowMessage):
+class ReplyDelta(FlowMessage, bubble=False):
     """Streamed text. Only the chat view wants it, so it does not bubble; the worker hands
     it over directly (``ChatView.post_delta``) rather than through the view's queue."""
-
-    bubble = False
 
     def __init__(self, conversation_id: str, message_id: str, text: str) -> None:
         super().__init__(conversation_id)
