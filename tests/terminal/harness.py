@@ -37,7 +37,7 @@ SHIFT_ENTER_XTERM = b"\x1b[27;2;13~"  # xterm modifyOtherKeys; tmux with extende
 CTRL_B, CTRL_F, CTRL_J, CTRL_L = b"\x02", b"\x06", b"\n", b"\x0c"
 CTRL_N, CTRL_Q, CTRL_T = b"\x0e", b"\x11", b"\x14"
 
-DEFAULT_TIMEOUT = 10.0
+DEFAULT_TIMEOUT = 15.0  # generous: a loaded 2-core CI box takes up to ~5 s to a first frame
 SYNC_QUERY = b"\x1b[?2026$p"       # DECRQM: is synchronized output supported?
 SYNC_REPLY = b"\x1b[?2026;2$y"     # yes (currently off)
 FRAME_START, FRAME_END = b"\x1b[?2026h", b"\x1b[?2026l"
