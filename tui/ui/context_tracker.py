@@ -9,6 +9,7 @@ server for the model's window once a session.
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import TYPE_CHECKING
 
 from textual.timer import Timer
@@ -33,7 +34,8 @@ class ContextTracker:
 
     def refresh(self) -> None:
         """Recompute for the open conversation (the newest call wins)."""
-        self.screen.run_worker(self._refresh(), group="context", exclusive=True)
+        # The function, not a coroutine: if the screen is closing, nothing is left unawaited.
+        self.screen.run_worker(self._refresh, group="context", exclusive=True)
 
     async def _refresh(self) -> None:
         screen = self.screen
@@ -54,7 +56,8 @@ class ContextTracker:
 
     def probe(self, model: str) -> None:
         """Ask a vLLM / llama.cpp server for the model's window (once a session)."""
-        self.screen.run_worker(self._probe(model), group="window-probe", exclusive=True)
+        self.screen.run_worker(partial(self._probe, model), group="window-probe",
+                               exclusive=True)
 
     async def _probe(self, model: str) -> None:
         window = await self.services.flow.probe_server_window(model)

@@ -17,7 +17,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
-from functools import singledispatchmethod
+from functools import partial, singledispatchmethod
 
 from textual.dom import DOMNode
 from textual.widget import Widget
@@ -147,7 +147,7 @@ class ReplyStreams:
               sent_text: str | None = None, reload_first: bool = False) -> LiveStream:
         live = LiveStream(conversation_id, sent_text=sent_text, reload_first=reload_first)
         self._live[conversation_id] = live
-        live.worker = self._owner.run_worker(self._run(live, events),
+        live.worker = self._owner.run_worker(partial(self._run, live, events),
                                              group=f"flow-{conversation_id}",
                                              exit_on_error=False)
         self._workers[conversation_id] = live.worker

@@ -57,8 +57,11 @@ NARROW_WIDTH = 100
 class MainScreen(Screen):
     BINDINGS = keys.SCREEN
 
-    conversation: reactive[Conversation | None] = reactive(None, init=False, bindings=True)
-    replies: reactive[dict[str, ReplyState]] = reactive(dict, init=False, bindings=True)
+    conversation: reactive[Conversation | None] = reactive(None, init=False)
+    replies: reactive[dict[str, ReplyState]] = reactive(dict, init=False)
+    # Derived from the two above: whether the open chat has a reply streaming. Only its
+    # flips refresh the footer (Stop reply), not every title or state change.
+    streaming_here: reactive[bool] = reactive(False, init=False, bindings=True)
     failures: reactive[dict[str, str]] = reactive(dict, init=False)
     narrow: reactive[bool] = reactive(False, init=False, bindings=True)
     sidebar_visible: reactive[bool] = reactive(True, init=False)
@@ -179,7 +182,15 @@ class MainScreen(Screen):
             self._drafts[previous] = self.composer.text
             self.composer.set_draft(self._drafts.pop(opening, ""))
 
+    def watch_replies(self) -> None:
+        self._derive_streaming_here()
+
+    def _derive_streaming_here(self) -> None:
+        self.streaming_here = (self.conversation is not None
+                               and self.conversation.id in self.replies)
+
     def watch_conversation(self, old: Conversation | None, new: Conversation | None) -> None:
+        self._derive_streaming_here()
         if old is not None and new is not None and old.id == new.id:
             self.context.refresh()  # same chat, new model / strategy / prompt
             if old.model != new.model:
@@ -339,7 +350,7 @@ class MainScreen(Screen):
             return not isinstance(self.focused, (Input, TextArea))  # there "/" is text
         if action == "cancel_stream":
             # Only claim Escape (and show "Stop reply") while a reply streams here.
-            return self.conversation is not None and self.conversation.id in self.replies
+            return self.streaming_here
         return True
 
     def action_cancel_stream(self) -> None:
