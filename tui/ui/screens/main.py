@@ -54,6 +54,12 @@ log = logging.getLogger(__name__)
 NARROW_WIDTH = 100
 
 
+def context_settings(conversation: Conversation) -> tuple[object, ...]:
+    """What the meter and the request plan depend on (a new title changes neither)."""
+    return (conversation.model, conversation.strategy, conversation.system_prompt,
+            conversation.context_window, conversation.max_output_tokens)
+
+
 class MainScreen(Screen):
     BINDINGS = keys.SCREEN
 
@@ -191,8 +197,9 @@ class MainScreen(Screen):
 
     def watch_conversation(self, old: Conversation | None, new: Conversation | None) -> None:
         self._derive_streaming_here()
-        if old is not None and new is not None and old.id == new.id:
-            self.context.refresh()  # same chat, new model / strategy / prompt
+        if (old is not None and new is not None and old.id == new.id
+                and context_settings(old) != context_settings(new)):
+            self.context.refresh()  # same chat, new model / strategy / prompt / window
             if old.model != new.model:
                 self.context.probe(new.model)
 
