@@ -11,18 +11,24 @@ SHARED_TIKTOKEN = Path(__file__).resolve().parents[1].parent / "shared" / "tikto
 
 
 @pytest.fixture(autouse=True)
-def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Point XDG dirs at a temp folder and drop the caller's API settings."""
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Point XDG dirs at a temp folder and drop the caller's API settings.
+
+    XDG_STATE_HOME holds the log file; a log set up by a test is closed after it.
+    """
     home = tmp_path / "home"
     for name, sub in (("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "data"),
-                      ("XDG_CACHE_HOME", "cache")):
+                      ("XDG_CACHE_HOME", "cache"), ("XDG_STATE_HOME", "state")):
         (home / sub).mkdir(parents=True, exist_ok=True)
         monkeypatch.setenv(name, str(home / sub))
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "GPT_TUI_DB", "GPT_TUI_MODEL"):
         monkeypatch.delenv(name, raising=False)
     if "TIKTOKEN_CACHE_DIR" not in os.environ and SHARED_TIKTOKEN.is_dir():
         monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(SHARED_TIKTOKEN))
-    return home
+    yield home
+    from tui.core.logs import reset_logging
+
+    reset_logging()
 
 
 @pytest.fixture

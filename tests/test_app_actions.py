@@ -247,8 +247,8 @@ async def test_meter_uses_the_window_a_vllm_server_reports(tmp_path, fake_openai
         async with app.run_test(size=SIZE) as pilot:
             await app.main.open_conversation(services.store.list_conversations()[0].id)
             meter = app.main.status.query_one("#status-meter")
-            await wait_until(pilot, lambda: "/ 32.8k" in str(meter.render()),
+            await wait_until(pilot, lambda: "/ 32k" in str(meter.render()),
                              what="server window")
-            assert services.store.get_model_window("qwen2.5") == 32768
+            assert services.store.get_model_window("qwen2.5", fake_openai.base_url) == 32768
     finally:
         await services.aclose()

@@ -216,6 +216,8 @@ async def test_summary_block_appears_when_the_window_fills(services, fake_openai
         store.append_message(conversation.id, Role.USER, f"question {i} " + "tell me more " * 20)
         store.append_message(conversation.id, Role.ASSISTANT, f"answer {i} " + "lorem ipsum " * 20)
     fake_openai.context_window = 1024
+    # A real summary: shorter than what it replaces (an echo of the request is rejected).
+    fake_openai.summary_replies = ["short"]
     app = make_app(services)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.main.conversation is not None)

@@ -206,12 +206,16 @@ async def test_window_is_learned_from_the_server_and_request_retried(flow, store
     assert any(n.kind == "window_learned" and "400" in n.text for n in notices)
     assert any(n.kind == "truncated" for n in notices)
     assert isinstance(events[-1], AssistantFinished)
-    assert store.get_model_window("gpt-4o") == 400
+    assert store.get_model_window("gpt-4o", fake_openai.base_url) == 400
+    assert store.get_model_window("gpt-4o") is None, "it belongs to this server alone"
     statuses = [r for r in fake_openai.chat_requests()]
     assert len(statuses) == 2
 
 
-async def test_strategy_off_refuses_before_sending(flow, store, fake_openai):
+async def test_strategy_off_sends_everything_and_shows_the_servers_answer(flow, store,
+                                                                         fake_openai):
+    """Off means off: no local refusal on a count that may be wrong; the server decides."""
+    fake_openai.context_window = 300
     conversation = flow.new_conversation()
     store.update_conversation(conversation.id, strategy=Strategy.OFF, context_window=300)
     for i in range(6):
@@ -220,8 +224,12 @@ async def test_strategy_off_refuses_before_sending(flow, store, fake_openai):
     failure = events[-1]
     assert isinstance(failure, FlowFailed) and failure.kind == "context"
     assert "300" in failure.error
-    assert fake_openai.chat_requests() == []
-    assert store.load_messages(conversation.id)[-1].content == "one more"
+    requests = fake_openai.chat_requests()
+    assert len(requests) == 1, "sent once, whole, and not retried"
+    assert len(requests[0]["messages"]) == 7
+    stored = store.load_messages(conversation.id)
+    assert stored[-2].content == "one more"
+    assert stored[-1].status == MessageStatus.ERROR and "300" in (stored[-1].error or "")
 
 
 @pytest.mark.parametrize("strategy", [Strategy.SUMMARIZE, Strategy.TRUNCATE])
@@ -264,7 +272,7 @@ async def test_server_reported_window_is_used(flow, store, fake_openai, server_s
         fake_openai.props_n_ctx = 2048
     conversation = flow.new_conversation(model="qwen2.5")
     await collect(flow.send(conversation.id, "hello"))
-    assert store.get_model_window("qwen2.5") == 2048
+    assert store.get_model_window("qwen2.5", fake_openai.base_url) == 2048
     assert flow.window_for(store.get_conversation(conversation.id)) == 2048
     probes = len(fake_openai.requests)
     await collect(flow.send(conversation.id, "again"))

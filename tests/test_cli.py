@@ -62,9 +62,12 @@ def ids_by_title(db: Path) -> dict[str, str]:
 
 def test_missing_database_lists_nothing_and_creates_nothing(tmp_path: Path) -> None:
     db = tmp_path / "nowhere" / "none.db"
-    for args in (["list"], ["search", "python"]):
-        result = gpt(db, *args)
-        assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+    result = gpt(db, "list")
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0, "", "gpt-tui: no conversations yet\n")
+    result = gpt(db, "search", "python")
+    assert (result.returncode, result.stdout, result.stderr) == (
+        1, "", "gpt-tui: nothing matches 'python'\n")
     assert json.loads(gpt(db, "list", "--json").stdout) == []
     assert_one_line_error(gpt(db, "export", "01ABC"), 2, "no conversation with id")
     assert not db.parent.exists()
@@ -122,7 +125,8 @@ def test_search_plain_markers_and_json(db: Path) -> None:
     hits = json.loads(gpt(db, "search", "python", "--json", "--active").stdout)
     assert {h["conversation_id"] for h in hits} == {ids["Python tips"]}
     assert {h["in"] for h in hits} == {"title", "message"}
-    assert json.loads(gpt(db, "search", '"AND*', "--json").stdout) == []
+    nothing = gpt(db, "search", '"AND*', "--json")
+    assert json.loads(nothing.stdout) == [] and nothing.returncode == 1
 
 
 @pytest.mark.parametrize("command", [["list"], ["search", "x"], ["export", "01ABC"]])

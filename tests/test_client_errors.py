@@ -256,14 +256,15 @@ async def test_context_length_with_reserved_output(fake_openai: FakeOpenAI,
     fake_openai.context_window = 100
     _, error = await run(client, params=RequestParams(max_output_tokens=200))
     assert isinstance(error, ContextLengthExceeded)
-    assert (error.limit, error.requested) == (100, 208)
+    # The prompt's part (8), not prompt + completion: the count calibration learns from.
+    assert (error.limit, error.requested) == (100, 8)
 
 
 @pytest.mark.parametrize("error_obj, limit, requested", [
     ({"message": "This model's maximum context length is 4096 tokens. However, you requested "
                  "5000 tokens (4000 in the messages, 1000 in the completion). Please reduce the "
                  "length of the messages or completion.", "type": "BadRequestError",
-      "param": None, "code": 400}, 4096, 5000),  # vLLM
+      "param": None, "code": 400}, 4096, 4000),  # vLLM: the messages' part
     ({"code": 400, "message": "the request exceeds the available context size, try increasing "
                               "it", "type": "exceed_context_size_error",
       "n_prompt_tokens": 5000, "n_ctx": 4096}, 4096, 5000),  # llama.cpp

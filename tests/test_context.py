@@ -17,7 +17,11 @@ from tui.core.context import (
     budget_for,
     is_sendable,
     plan_request,
+)
+from tui.core.summary_plan import (
+    ends_message,
     plan_summary_chunks,
+    summary_budget,
     summary_prompt,
 )
 from tui.core.models import Message, MessageStatus, Role, Strategy, Summary
@@ -160,7 +164,7 @@ def test_correction_scales_totals_and_triggers_earlier() -> None:
 
 # --- overflow -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("strategy", list(Strategy))
+@pytest.mark.parametrize("strategy", [Strategy.SUMMARIZE, Strategy.TRUNCATE])
 def test_newest_message_too_big_raises_with_numbers(strategy: Strategy) -> None:
     history = chat(2, 10) + [make(9, Role.USER, words(3000))]
     budget = budget_for(2048, None)
@@ -171,13 +175,18 @@ def test_newest_message_too_big_raises_with_numbers(strategy: Strategy) -> None:
     assert f"{error.tokens:,}" in str(error) and "2,048" in str(error)
 
 
-def test_off_sends_everything_or_refuses() -> None:
+def test_off_sends_everything_and_never_refuses() -> None:
     history = chat(10, 100)
     fits = plan(history, budget_for(128_000, None), Strategy.OFF)
     assert fits.sent_ids == [m.id for m in history] and not fits.truncated
-    with pytest.raises(ContextOverflow, match="strategy: off") as caught:
-        plan(history, budget_for(2048, None), Strategy.OFF)
-    assert caught.value.tokens > budget_for(2048, None).available
+    assert not fits.over_budget
+    # Off means off: over the budget it is still sent whole; the server has the last word.
+    over = plan(history, budget_for(2048, None), Strategy.OFF)
+    assert over.sent_ids == fits.sent_ids and over.over_budget
+    assert over.tokens > budget_for(2048, None).available
+    huge = plan(chat(2, 10) + [make(9, Role.USER, words(3000))], budget_for(2048, None),
+                Strategy.OFF)
+    assert huge.over_budget and huge.sent_ids[-1] == "000009"
 
 
 def test_off_ignores_summaries() -> None:
@@ -317,13 +326,15 @@ def test_plan_invariants(case: dict) -> None:
         result = plan(history, budget, case["strategy"], summary=case["summary"],
                       system_prompt=case["system_prompt"], correction=case["correction"])
     except ContextOverflow as error:
+        assert case["strategy"] != Strategy.OFF  # off never refuses
         assert error.tokens > budget.available
         assert str(budget.window) in str(error).replace(",", "")
         return
-    # fits, and the count is honest
+    # fits (off: sent anyway, and says so), and the count is honest
     assert result.local_tokens == request_count(result)
     assert result.tokens == apply_correction(result.local_tokens, case["correction"])
-    assert result.tokens <= budget.available
+    assert result.over_budget == (result.tokens > budget.available)
+    assert result.tokens <= budget.available or case["strategy"] == Strategy.OFF
     # system prompt first, newest user message kept, order preserved, errors never sent
     if case["system_prompt"]:
         assert result.messages[0] == {"role": "system", "content": case["system_prompt"]}
@@ -403,19 +414,25 @@ def test_plan_summary_chunks_leave_room_for_a_big_previous_summary() -> None:
     assert size + REPLY_PRIMING <= budget.available
 
 
-def test_plan_summary_chunks_clip_a_giant_message() -> None:
+def test_plan_summary_chunks_split_a_giant_message_into_parts() -> None:
     giant = make(1, Role.ASSISTANT, words(20_000, "g"))
     messages = [make(0, Role.USER, "paste this"), giant, make(2, Role.USER, "thanks")]
-    budget = budget_for(4096, None)
+    budget = summary_budget(4096)
     chunks = plan_summary_chunks(messages, budget, exact_counter())
-    assert [[m.id for m in c] for c in chunks] == [["000000"], ["000001"], ["000002"]]
-    clipped = chunks[1][0]
-    assert clipped.content.startswith(giant.content[:100])
-    assert "more characters not shown]" in clipped.content
-    assert len(clipped.content) < len(giant.content) // 5
-    request = summary_prompt(chunks[1], None)
-    size = sum(exact_counter().count_message(m["role"], m["content"]) for m in request)
-    assert size + REPLY_PRIMING <= budget.available
+    ids = [[m.id for m in c] for c in chunks]
+    assert ids[0] == ["000000"] and ids[-1] == ["000002"]
+    parts = [c[0] for c in chunks[1:-1]]
+    assert len(parts) >= 5 and all(ids_ == ["000001"] for ids_ in ids[1:-1])
+    assert [p.part for p in parts] == list(range(1, len(parts) + 1))
+    assert [ends_message(p) for p in parts] == [False] * (len(parts) - 1) + [True]
+    # Nothing is lost: the parts (without their notes) are the message.
+    text = "".join(p.content.split("\n", 1)[1] for p in parts)
+    assert text == giant.content
+    for part in parts:  # each request fits with room for its reply
+        request = summary_prompt([part], None)
+        size = sum(exact_counter().count_message(m["role"], m["content"]) for m in request)
+        assert size + REPLY_PRIMING + budget.reserved_output <= budget.available + \
+            budget.reserved_output
 
 
 def test_a_summary_ending_mid_turn_is_not_folded_twice() -> None:

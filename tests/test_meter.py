@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,9 @@ def planned(history: list[Message], draft: str, budget: Budget, strategy: Strate
                               counter=exact_counter(), correction=correction)
     except ContextOverflow:
         return "refuse", None
-    tokens = None if result.truncated else result.tokens  # the meter shows the whole request
+    tokens = result.tokens  # the meter shows what the strategy sends
+    if result.over_budget:
+        return "over", tokens
     if result.to_summarize:
         return "summarize", tokens
     if result.truncated:
@@ -64,14 +67,19 @@ def test_fraction_without_available_uses_window_minus_reserve() -> None:
 
 
 @pytest.mark.parametrize("strategy, expected", [
-    (Strategy.SUMMARIZE, "summarize"), (Strategy.TRUNCATE, "truncate"), (Strategy.OFF, "refuse"),
+    (Strategy.SUMMARIZE, "summarize"), (Strategy.TRUNCATE, "truncate"), (Strategy.OFF, "over"),
 ])
 def test_actions_per_strategy(strategy: Strategy, expected: str) -> None:
     history = chat(30, 100)
     budget = budget_for(4096, None)
     reading = meter_for(history, budget, strategy).reading("one more")
     assert reading.action == expected == planned(history, "one more", budget, strategy)[0]
-    assert reading.fraction > 1.0
+    # The bar shows what is sent, over the prompt budget; the whole conversation apart.
+    assert reading.full > budget.available
+    if strategy == Strategy.OFF:  # off sends everything: the server will have its say
+        assert reading.tokens == reading.full and reading.fraction > 1.0
+    else:
+        assert reading.tokens < reading.full and reading.fraction <= 1.0
 
 
 def test_a_draft_too_big_for_the_window_is_refused() -> None:
@@ -132,6 +140,7 @@ def test_history_counted_once_then_keystrokes_count_only_the_draft() -> None:
     for message in history[::2]:
         message.token_count = None  # these must be counted, once
     meter = meter_for(history, budget_for(128_000, None), counter=spy)
+    meter.reading()
     counted = [t for t in spy.texts if t in {m.content for m in history}]
     assert len(counted) == 20
     spy.texts.clear()
@@ -142,7 +151,7 @@ def test_history_counted_once_then_keystrokes_count_only_the_draft() -> None:
 
 def test_estimated_until_the_encoding_loads(tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    shared = Path(__file__).resolve().parents[2] / "shared" / "tiktoken"
+    shared = os.environ["TIKTOKEN_CACHE_DIR"]
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
     counter = TokenCounter("gpt-4o")
     assert not counter.load_blocking()

@@ -192,7 +192,7 @@ def test_model_windows(store: Store) -> None:
     store.set_model_window("llama", 4096, source="error")
     store.set_model_window("llama", 8192, source="props")
     assert store.get_model_window("llama") == 8192
-    row = store.conn.execute("SELECT source FROM model_windows").fetchall()
+    row = store.conn.execute("SELECT source FROM server_windows").fetchall()
     assert row == [("props",)]
 
 

@@ -73,7 +73,7 @@ def test_precedence() -> None:
      "in 130000 tokens. Please reduce the length of the messages.", (128_000, 130_000)),
     ("This model's maximum context length is 4096 tokens. However, you requested 5000 tokens "
      "(4000 in the messages, 1000 in the completion). Please reduce the length of the messages "
-     "or completion.", (4096, 5000)),
+     "or completion.", (4096, 4000)),
     ("the request exceeds the available context size, try increasing it", (None, None)),
     ("request (5000 tokens) exceeds the available context size (4096 tokens), try increasing "
      "it", (4096, 5000)),

@@ -10,23 +10,28 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from typing import TextIO
 
 from tui.core.chat import (
-    FINISH_NOTES,
     AssistantDelta,
     AssistantFinished,
     ContextNotice,
+    ConversationCreated,
     FlowFailed,
     RetryWait,
 )
 from tui.core.config import ConfigError
+from tui.core.models import Conversation, Strategy
 from tui.core.services import Services, open_services
+from tui.core.session import NewConversation, new_conversation_spec
 from tui.core.store import AmbiguousId, NotFound, StoreError
 from tui.core.literal import printable
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+log = logging.getLogger(__name__)
 
 
 class UsageError(Exception):
@@ -52,6 +57,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--base-url", dest="base_url", default=argparse.SUPPRESS,
                         help="OpenAI-compatible server, e.g. http://localhost:11434/v1")
     parser.add_argument("--system", help="system prompt (new conversation, or replace it)")
+    parser.add_argument("--strategy", choices=[s.value for s in Strategy],
+                        help="context strategy for this conversation (kept for later turns): "
+                             "summarize, truncate or off")
     parser.set_defaults(handler=run)
 
 
@@ -79,8 +87,13 @@ def _pick_conversation(services: Services, args: argparse.Namespace, model: str 
         if conversation is None:
             raise UsageError("there is no conversation to continue")
     else:
-        return services.flow.new_conversation(model=model, system_prompt=args.system)
-    changes = {}
+        # Stored by the flow together with the prompt: a failure before leaves nothing.
+        strategy = Strategy(args.strategy) if getattr(args, "strategy", None) else None
+        return new_conversation_spec(services.settings, model=model,
+                                     system_prompt=args.system, strategy=strategy)
+    changes: dict[str, object] = {}
+    if getattr(args, "strategy", None) and args.strategy != conversation.strategy.value:
+        changes["strategy"] = Strategy(args.strategy)
     if model and model != conversation.model:
         changes["model"] = model
     if args.system is not None and args.system != conversation.system_prompt:
@@ -90,14 +103,20 @@ def _pick_conversation(services: Services, args: argparse.Namespace, model: str 
     return conversation
 
 
-async def _converse(services: Services, conversation_id: str, prompt: str,
-                    out: TextIO, err: TextIO) -> int:
+async def _converse(services: Services, conversation: Conversation | NewConversation,
+                    prompt: str, out: TextIO, err: TextIO, stored: list[str]) -> int:
+    """Stream one exchange; the conversation's id goes into ``stored`` once it exists."""
     sanitize = out.isatty()
     code = EXIT_OK
     ended_with_newline = True
+    if isinstance(conversation, Conversation):
+        stored.append(conversation.id)
+    target = conversation.id if isinstance(conversation, Conversation) else conversation
     try:
-        async for event in services.flow.send(conversation_id, prompt):
-            if isinstance(event, AssistantDelta):
+        async for event in services.flow.send(target, prompt):
+            if isinstance(event, ConversationCreated):
+                stored.append(event.conversation.id)
+            elif isinstance(event, AssistantDelta):
                 out.write(printable(event.text) if sanitize else event.text)
                 out.flush()
                 ended_with_newline = event.text.endswith("\n")
@@ -107,7 +126,7 @@ async def _converse(services: Services, conversation_id: str, prompt: str,
                 print(f"gpt-tui: {event.reason}: retrying in {event.delay:.1f} s "
                       f"(attempt {event.attempt})", file=err)
             elif isinstance(event, AssistantFinished):
-                note = FINISH_NOTES.get(event.message.finish_reason or "")
+                note = event.note  # "output limit" only when max_tokens was the cause
                 if note:
                     print(f"\ngpt-tui: {note}", file=err)
             elif isinstance(event, FlowFailed):
@@ -130,9 +149,11 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO
         return _ask(args, sys.stdin if stdin is None else stdin,
                     sys.stdout if stdout is None else stdout, err)
     except (UsageError, ConfigError) as error:
+        log.info("ask stopped: %s", error)
         print(f"gpt-tui: error: {error}", file=err)
         return EXIT_USAGE
     except StoreError as error:
+        log.warning("ask: database error", exc_info=True)
         print(f"gpt-tui: error: {error}", file=err)
         return EXIT_FAILURE
 
@@ -147,29 +168,29 @@ def _ask(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> i
     )
     for warning in services.settings.warnings:
         print(f"gpt-tui: warning: {warning}", file=err)
-    conversation_id = None
+    stored: list[str] = []
     try:
         conversation = _pick_conversation(services, args, model)
-        conversation_id = conversation.id
         # Counts should be exact for this exchange: wait for the load open_services started
         # (a second load here would parse the encoding file twice).
         services.counter.wait_loaded()
-        code = asyncio.run(_run_and_close(services, conversation_id, prompt, out, err))
+        code = asyncio.run(_run_and_close(services, conversation, prompt, out, err, stored))
     except KeyboardInterrupt:
         print("\ngpt-tui: interrupted; the partial reply is kept", file=err)
         code = EXIT_INTERRUPTED
     except BrokenPipeError:
+        log.info("ask: the reader of stdout went away")
         code = EXIT_FAILURE
     finally:
         services.close()
-    if conversation_id:
-        print(f"conversation: {conversation_id}", file=err)
+    if stored:
+        print(f"conversation: {stored[0]}", file=err)
     return code
 
 
-async def _run_and_close(services: Services, conversation_id: str, prompt: str,
-                         out: TextIO, err: TextIO) -> int:
+async def _run_and_close(services: Services, conversation: Conversation | NewConversation,
+                         prompt: str, out: TextIO, err: TextIO, stored: list[str]) -> int:
     try:
-        return await _converse(services, conversation_id, prompt, out, err)
+        return await _converse(services, conversation, prompt, out, err, stored)
     finally:
         await services.client.aclose()

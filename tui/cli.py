@@ -2,9 +2,11 @@
 
 ``list``, ``export`` and ``search`` only read: they open the database with
 ``create=False`` so they never create a file, and a missing database simply has nothing
-to show. Every failure is one ``gpt-tui: error: ...`` line on stderr, never a traceback:
-exit 2 for bad usage (including an unknown or ambiguous id), 1 when the database cannot be
-used. ``ask`` lives in :mod:`tui.ask_command` and plugs in here when present.
+to show. Every failure is one ``gpt-tui: error: ...`` line on stderr, never a traceback
+(that goes to the log file, see :mod:`tui.core.logs`): exit 2 for bad usage (including an
+unknown or ambiguous id) and for a bad config file, whichever the command, 1 when the
+database cannot be used. ``search`` exits 1 when nothing matches, as grep does, and an empty
+``list`` says so on stderr. ``ask`` lives in :mod:`tui.ask_command` and plugs in here when present.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -22,7 +25,10 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from tui import __version__
+from tui.context_commands import UsageError as ContextUsageError
+from tui.core.config import ConfigError, load_settings
 from tui.core.export import FORMATS, to_json, to_markdown
+from tui.core.logs import setup_logging
 from tui.core.literal import printable
 from tui.core.models import HIGHLIGHT_END, HIGHLIGHT_START, Conversation
 from tui.core.paths import resolve_db_path
@@ -32,6 +38,8 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 PLAIN_MARK = "**"
 BOLD, RESET = "\x1b[1m", "\x1b[0m"
 SHORT_ID = 8
+
+log = logging.getLogger(__name__)
 
 
 class UsageError(Exception):
@@ -45,11 +53,14 @@ class _Parser(argparse.ArgumentParser):
 
 
 def add_common_options(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
-    """``--db``, ``--model`` and ``--base-url``, accepted before or after a subcommand."""
+    """``--db``, ``--debug``, ``--model`` and ``--base-url``, before or after a subcommand."""
     default: Any = None if top else argparse.SUPPRESS
     parser.add_argument("--db", metavar="PATH", default=default,
                         help="database file (default: $GPT_TUI_DB, else gpt-tui.db in the "
                              "user data folder)")
+    parser.add_argument("--debug", action="store_true",
+                        default=False if top else argparse.SUPPRESS,
+                        help="write debug detail (and HTTP requests) to the log file")
     if top:
         parser.add_argument("--model", default=default, help="model to use")
         parser.add_argument("--base-url", dest="base_url", default=default,
@@ -113,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
         ask = commands.choices.get("ask")
         if ask is not None and "--db" not in ask._option_string_actions:
             add_common_options(ask)
+    from tui import context_commands
+
+    context_commands.register(commands, add_common_options)
     return parser
 
 
@@ -196,9 +210,19 @@ def _conversation_record(conversation: Conversation, message_count: int) -> dict
 
 # -- commands -------------------------------------------------------------------------------
 
+def _say_empty(archived: int) -> None:
+    """An empty listing says so on stderr (stdout stays empty for scripts)."""
+    if archived:
+        print(f"gpt-tui: no conversations ({archived} archived: see --all)", file=sys.stderr)
+    else:
+        print("gpt-tui: no conversations yet", file=sys.stderr)
+
+
 def run_list(args: argparse.Namespace) -> int:
     store = _open_for_listing(args)
     if store is None:
+        if not args.json:
+            _say_empty(0)
         return EXIT_OK
     with store:
         archived = None if args.all else False
@@ -215,7 +239,9 @@ def run_list(args: argparse.Namespace) -> int:
             print(json.dumps(records, indent=2, ensure_ascii=False))
             return EXIT_OK
         short = _short_ids(store.conversation_ids()) if conversations else {}
+        hidden = 0 if conversations or args.all else store.count_conversations(archived=True)
     if not conversations:
+        _say_empty(hidden)
         return EXIT_OK
     id_width = max(len(short[c.id]) for c in conversations)
     model_width = min(24, max(5, *(len(c.model) for c in conversations)))
@@ -256,6 +282,7 @@ def run_export(args: argparse.Namespace) -> int:
         try:
             Path(args.output).expanduser().write_text(text, encoding="utf-8")
         except OSError as error:
+            log.warning("cannot write the export to %s", args.output, exc_info=True)
             print(f"gpt-tui: error: cannot write {args.output}: {error.strerror}",
                   file=sys.stderr)
             return EXIT_FAILURE
@@ -264,11 +291,17 @@ def run_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _no_match(query: str) -> int:
+    """Like grep: no hit is exit status 1, said on stderr."""
+    print(f"gpt-tui: nothing matches {query!r}", file=sys.stderr)
+    return EXIT_FAILURE
+
+
 def run_search(args: argparse.Namespace) -> int:
     query = " ".join(args.query)
     store = _open_for_listing(args)
     if store is None:
-        return EXIT_OK
+        return _no_match(query)
     with store:
         hits = store.search(query, limit=max(0, args.limit), include_archived=not args.active)
         short = _short_ids(store.conversation_ids()) if hits and not args.json else {}
@@ -278,7 +311,9 @@ def run_search(args: argparse.Namespace) -> int:
                     else "message", "snippet": _styled_snippet(h.snippet, tty=False)}
                    for h in hits]
         print(json.dumps(records, indent=2, ensure_ascii=False))
-        return EXIT_OK
+        return EXIT_OK if hits else _no_match(query)
+    if not hits:
+        return _no_match(query)
     tty = sys.stdout.isatty()
     for hit in hits:
         c = hit.conversation
@@ -293,6 +328,7 @@ def run_app(args: argparse.Namespace) -> int:
         with _importing():
             from tui.ui.app import run_app as launch
     except ImportError as error:
+        log.exception("the app cannot be imported")
         print(f"gpt-tui: error: the full-screen app is not available ({error}); "
               "try 'gpt-tui --help'", file=sys.stderr)
         return EXIT_FAILURE
@@ -318,6 +354,12 @@ def _importing() -> Iterator[None]:
             gc.enable()
 
 
+def check_config(args: argparse.Namespace) -> None:
+    """A bad config file stops every command, not only those that use it (ConfigError)."""
+    load_settings(flags={"model": getattr(args, "model", None),
+                         "base_url": getattr(args, "base_url", None)})
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status (never raises, never a traceback)."""
     try:
@@ -327,14 +369,19 @@ def main(argv: list[str] | None = None) -> int:
             args = parser.parse_args(argv)
         except SystemExit as exit_:  # --help, --version, usage errors
             return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
+        setup_logging(debug=args.debug)
+        log.debug("gpt-tui %s: %s", __version__, args.command or "app")
+        check_config(args)
         handler = getattr(args, "handler", None)
         if handler is None:
             return run_app(args)
         return int(handler(args) or 0)
-    except (UsageError, NotFound, AmbiguousId) as error:
+    except (UsageError, ContextUsageError, ConfigError, NotFound, AmbiguousId) as error:
+        log.info("stopped: %s", error)
         print(f"gpt-tui: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except StoreError as error:
+        log.warning("database error", exc_info=True)
         print(f"gpt-tui: error: {error}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
@@ -350,5 +397,6 @@ def main(argv: list[str] | None = None) -> int:
             pass
         return EXIT_OK
     except Exception as error:  # noqa: BLE001 - the promise is: never a traceback
+        log.exception("unexpected error")
         print(f"gpt-tui: error: unexpected {type(error).__name__}: {error}", file=sys.stderr)
         return EXIT_FAILURE

@@ -2,6 +2,10 @@
 
 Point the app at the printed base URL to try it without a real model, or use
 ``--reply markdown --tokens 4000`` for a long Markdown answer (rendering benchmark).
+``--tokenizer foreign --flavor llamacpp --context-window 512`` plays a small llama.cpp box:
+a tokenizer that counts about twice what tiktoken does, root /tokenize, /apply-template and
+/props, and llama.cpp's overflow error; ``--summary-replies short,long,cut`` makes summary
+requests misbehave in turn.
 """
 
 from __future__ import annotations
@@ -10,8 +14,11 @@ import argparse
 import threading
 from pathlib import Path
 
+from tests.fake_openai.flavors import FLAVORS, OVERFLOW_ERRORS
 from tests.fake_openai.replies import markdown_reply
 from tests.fake_openai.server import FakeOpenAI
+from tests.fake_openai.summaries import SUMMARY_MODES
+from tests.fake_openai.tokens import TOKENIZERS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,6 +38,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n-ctx", type=int, default=None,
                         help="serve llama.cpp-style /props n_ctx")
     parser.add_argument("--api-key", default=None, help="require this key (401 otherwise)")
+    parser.add_argument("--tokenizer", choices=sorted(TOKENIZERS), default="tiktoken",
+                        help="how prompts are counted (foreign: a llama.cpp-like model's count)")
+    parser.add_argument("--flavor", choices=FLAVORS, default="openai",
+                        help="which server to play (llamacpp, vllm: their extra endpoints)")
+    parser.add_argument("--overflow-error", choices=OVERFLOW_ERRORS, default=None,
+                        help="the error a prompt too long gets (default: the flavor's own)")
+    parser.add_argument("--summary-replies", default=None, metavar="MODES",
+                        help=f"comma-separated, cycled over summary requests: "
+                             f"{', '.join(SUMMARY_MODES)}")
     args = parser.parse_args(argv)
 
     reply: str | None = None
@@ -40,7 +56,10 @@ def main(argv: list[str] | None = None) -> int:
         reply = markdown_reply(args.tokens)
     server = FakeOpenAI(args.host, args.port, args.tps, models=args.models,
                         context_window=args.context_window, props_n_ctx=args.n_ctx,
-                        require_api_key=args.api_key, reply=reply)
+                        require_api_key=args.api_key, reply=reply, tokenizer=args.tokenizer,
+                        flavor=args.flavor, overflow_error=args.overflow_error,
+                        summary_replies=(args.summary_replies.split(",")
+                                         if args.summary_replies else None))
     server.start()
     print(f"fake OpenAI server listening: {server.base_url}  (Ctrl-C stops)", flush=True)
     try:

@@ -10,27 +10,20 @@ conditions/events so tests never sleep.
 from __future__ import annotations
 
 import itertools
-import json
-import select
 import socket
 import sys
 import threading
-import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.fake_openai.flavors import DEFAULT_N_CTX, FLAVORS, OVERFLOW_ERRORS
 from tests.fake_openai.replies import echo_reply
-from tests.fake_openai.scripts import (
-    Script,
-    context_length_message,
-    error_body,
-    unsupported_param_body,
-)
-from tests.fake_openai.tokens import count_messages, split_tokens
-from tests.fake_openai.wire import CREATED, Reply
+from tests.fake_openai.scripts import Script
+from tests.fake_openai.summaries import SUMMARY_MODES, is_summary_request, summary_reply
+from tests.fake_openai.tokens import Tokenizer, get_tokenizer
 
 DEFAULT_MODELS = ["gpt-4o-mini", "gpt-4o", "gpt-4.1", "o3-mini", "gpt-5-mini"]
 
@@ -39,10 +32,34 @@ Responder = Callable[[dict[str, Any]], "Script | None"]
 
 @dataclass
 class RecordedRequest:
+    """One request as the server saw it; chat requests also get what the server made of them.
+
+    The outcome fields are filled in while the request is answered (read them after the
+    client got its answer): ``prompt_tokens`` is the server's own count of the prompt,
+    ``too_long`` says it was refused for not fitting the window, ``summary`` that the server
+    took it for a summary request.
+    """
+
     method: str
     path: str
     headers: dict[str, str]  # names lower-cased
     body: Any  # parsed JSON, or None
+    status: int | None = None
+    prompt_tokens: int | None = None
+    too_long: bool = False
+    summary: bool = False
+    completion_tokens: int | None = None
+    finish_reason: str | None = None
+    reply: str | None = None  # the text answered (all of it, even if the client left early)
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        messages = self.body.get("messages") if isinstance(self.body, dict) else None
+        return messages if isinstance(messages, list) else []
+
+    @property
+    def is_chat(self) -> bool:
+        return self.method == "POST" and self.path.split("?")[0].endswith("/chat/completions")
 
 
 class FakeOpenAI:
@@ -51,7 +68,17 @@ class FakeOpenAI:
     Per-request behaviour comes from, in order: ``responder(body)`` if it returns a Script,
     the queue filled by ``script(...)``, then the defaults (``reply`` text at ``tps``).
     Server-wide rules (API key, known models, unsupported params, context window) are checked
-    before a script is consumed.
+    before a script is consumed. Summary requests take the next of ``summary_replies`` (see
+    summaries.py) before the queue when it is set.
+
+    How awkward it is: ``tokenizer`` "tiktoken" (OpenAI's count, the default) or "foreign"
+    (a llama.cpp-like model's count and ChatML template, foreign.py), used for the window,
+    usage and /tokenize alike; ``flavor`` "openai" (default), "llamacpp" (root /tokenize,
+    /apply-template, /props, /health; refuses a prompt of n_ctx tokens or more whatever
+    max_tokens says; generates to the end of the window) or "vllm" (/tokenize with count and
+    max_model_len; max_model_len in /v1/models); ``overflow_error`` "openai"
+    (context_length_exceeded) or "llamacpp" (exceed_context_size_error with n_prompt_tokens
+    and n_ctx), by default the flavor's own.
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, tps: float | None = None, *,
@@ -61,7 +88,9 @@ class FakeOpenAI:
                  require_api_key: str | None = None,
                  unsupported_params: set[str] | None = None,
                  reply: str | Callable[[list[dict[str, Any]]], str] | None = None,
-                 responder: Responder | None = None) -> None:
+                 responder: Responder | None = None, tokenizer: str = "tiktoken",
+                 flavor: str = "openai", overflow_error: str | None = None,
+                 summary_replies: str | Sequence[str] | None = None) -> None:
         self.host = host
         self.port = port
         self.tps = tps
@@ -75,6 +104,16 @@ class FakeOpenAI:
         self.unsupported_params: set[str] = set(unsupported_params or ())
         self.reply = reply
         self.responder = responder
+        self.tokenizer: Tokenizer = get_tokenizer(tokenizer)
+        if flavor not in FLAVORS:
+            raise ValueError(f"unknown flavor {flavor!r} (known: {', '.join(FLAVORS)})")
+        self.flavor = flavor
+        if overflow_error is not None and overflow_error not in OVERFLOW_ERRORS:
+            raise ValueError(f"unknown overflow error {overflow_error!r} "
+                             f"(known: {', '.join(OVERFLOW_ERRORS)})")
+        self.overflow_error = overflow_error or ("llamacpp" if flavor == "llamacpp" else "openai")
+        self.summary_replies: list[str] = _modes(summary_replies)
+        self._summary_turn = 0
 
         self.client_disconnected = threading.Event()
         self.holding = threading.Event()
@@ -92,7 +131,9 @@ class FakeOpenAI:
     # --- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> FakeOpenAI:
-        handler = type("Handler", (_Handler,), {"fake": self})
+        from tests.fake_openai.handler import Handler
+
+        handler = type("Handler", (Handler,), {"fake": self})
         httpd = _Server((self.host, self.port), handler)
         self.port = httpd.server_address[1]
         self._httpd = httpd
@@ -158,8 +199,27 @@ class FakeOpenAI:
 
     def chat_requests(self) -> list[dict[str, Any]]:
         """Bodies of the chat completion requests, oldest first."""
-        return [r.body for r in self.requests
-                if r.method == "POST" and r.path.endswith("/chat/completions")]
+        return [r.body for r in self.requests if r.is_chat]
+
+    def chat_log(self) -> list[RecordedRequest]:
+        """The chat completion requests with what the server made of them, oldest first."""
+        return [r for r in self.requests if r.is_chat]
+
+    @property
+    def window(self) -> int | None:
+        """The window enforced: llama.cpp always has one (its n_ctx)."""
+        if self.flavor == "llamacpp":
+            return self.context_window or self.props_n_ctx or DEFAULT_N_CTX
+        return self.context_window
+
+    @property
+    def n_ctx(self) -> int:
+        """The window llama.cpp's /props reports: props_n_ctx, else the enforced window."""
+        return self.props_n_ctx or self.context_window or DEFAULT_N_CTX
+
+    def count_prompt(self, messages: list[dict[str, Any]]) -> int:
+        """The server's own count of a chat request's prompt."""
+        return self.tokenizer.count_messages(messages)
 
     def wait_for_requests(self, n: int, timeout: float = 5.0) -> bool:
         """Block until at least ``n`` requests arrived; False on timeout."""
@@ -173,13 +233,23 @@ class FakeOpenAI:
             self._requests.append(request)
             self._cond.notify_all()
 
-    def _next_script(self, body: dict[str, Any]) -> Script:
+    def _next_script(self, body: dict[str, Any], summary: bool = False,
+                     limit: int | None = None) -> Script:
         if self.responder is not None:
             scripted = self.responder(body)
             if scripted is not None:
                 return scripted
         with self._cond:
+            if summary and self.summary_replies:
+                mode = self.summary_replies[self._summary_turn % len(self.summary_replies)]
+                self._summary_turn += 1
+                text, finish = summary_reply(mode, body["messages"], limit=limit,
+                                             count=self.tokenizer.count_text)
+                return Script(text=text, finish_reason=finish)
             return self._scripts.popleft() if self._scripts else Script()
+
+    def _is_summary(self, body: dict[str, Any]) -> bool:
+        return is_summary_request(body)
 
     def _default_text(self, messages: list[dict[str, Any]]) -> str:
         if self.reply is None:
@@ -190,6 +260,14 @@ class FakeOpenAI:
 
     def _next_id(self) -> str:
         return f"chatcmpl-fake{next(self._ids):06d}"
+
+
+def _modes(value: str | Sequence[str] | None) -> list[str]:
+    modes = [value] if isinstance(value, str) else list(value or ())
+    for mode in modes:
+        if mode not in SUMMARY_MODES:
+            raise ValueError(f"unknown summary reply {mode!r} (known: {', '.join(SUMMARY_MODES)})")
+    return modes
 
 
 class _Server(ThreadingHTTPServer):
@@ -206,264 +284,3 @@ class _Server(ThreadingHTTPServer):
         if isinstance(exc, OSError):  # a client that went away is business as usual here
             return
         super().handle_error(request, client_address)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    fake: FakeOpenAI
-    protocol_version = "HTTP/1.1"
-    server_version = "fake-openai/1.0"
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        pass
-
-    def setup(self) -> None:
-        super().setup()
-        with self.fake._cond:
-            self.fake._connections.add(self.connection)
-
-    def finish(self) -> None:
-        with self.fake._cond:
-            self.fake._connections.discard(self.connection)
-        try:
-            super().finish()
-        except OSError:
-            pass
-
-    # --- routing ---------------------------------------------------------------------------
-
-    def do_GET(self) -> None:
-        self._record(None)
-        path = self.path.split("?", 1)[0].rstrip("/")
-        if path.startswith("/v1/") and not self._authorized():
-            return
-        if path == "/v1/models":
-            self._send_json(200, {"object": "list",
-                                  "data": [self._model_entry(m) for m in self._listed_models()]})
-        elif path.startswith("/v1/models/"):
-            model = path[len("/v1/models/"):]
-            if model in self._listed_models():
-                self._send_json(200, self._model_entry(model))
-            else:
-                self._send_script(Script.model_not_found(model))
-        elif path == "/props" and self.fake.props_n_ctx is not None:
-            self._send_json(200, {"default_generation_settings": {"n_ctx": self.fake.props_n_ctx},
-                                  "total_slots": 1})
-        else:
-            self._not_found()
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        try:
-            body = json.loads(raw) if raw else None
-        except ValueError:
-            self._record(None)
-            self._send_json(400, error_body("We could not parse the JSON body of your request.",
-                                            "invalid_request_error"))
-            return
-        self._record(body)
-        path = self.path.split("?", 1)[0].rstrip("/")
-        if path != "/v1/chat/completions":
-            self._not_found()
-            return
-        if not self._authorized():
-            return
-        if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
-            self._send_json(400, error_body("'messages' is a required property",
-                                            "invalid_request_error", "messages"))
-            return
-        self._chat(body)
-
-    # --- chat ------------------------------------------------------------------------------
-
-    def _chat(self, body: dict[str, Any]) -> None:
-        fake = self.fake
-        model = str(body.get("model", ""))
-        if fake.known_models is not None and model not in fake.known_models:
-            self._send_script(Script.model_not_found(model))
-            return
-        for param in sorted(fake.unsupported_params):
-            if param in body:
-                self._send_json(400, unsupported_param_body(param, body[param]))
-                return
-        prompt = count_messages(body["messages"])
-        max_out = body.get("max_completion_tokens") or body.get("max_tokens") or 0
-        window = fake.context_window
-        if window is not None and prompt + max_out > window:
-            self._send_json(400, error_body(context_length_message(window, prompt, max_out),
-                                            "invalid_request_error", "messages",
-                                            "context_length_exceeded"))
-            return
-
-        script = fake._next_script(body)
-        if script.first_byte_delay and not self._pause(script.first_byte_delay):
-            return
-        if script.status != 200:
-            self._send_script(script)
-            return
-
-        text = script.text if script.text is not None else fake._default_text(body["messages"])
-        pieces = split_tokens(text)
-        finish = script.finish_reason
-        limit = max_out or None
-        if window is not None:
-            room = max(window - prompt, 0)
-            limit = room if limit is None else min(limit, room)
-        if limit is not None and len(pieces) > limit:
-            pieces = pieces[:limit]
-            finish = finish or "length"
-        reply = Reply(id=fake._next_id(), model=model, pieces=pieces,
-                       finish=finish or "stop", prompt_tokens=prompt)
-        if body.get("stream"):
-            options = body.get("stream_options") or {}
-            self._stream(reply, script, bool(options.get("include_usage")))
-        else:
-            self._send_json(200, reply.completion())
-
-    def _stream(self, reply: Reply, script: Script, include_usage: bool) -> None:
-        fake = self.fake
-        tps = script.tps if script.tps is not None else fake.tps
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
-        self.send_header("Transfer-Encoding", "chunked")
-        self.send_header("Cache-Control", "no-cache")
-        self.send_header("x-request-id", f"req_{reply.id}")
-        self.end_headers()
-        if not self._event(reply.chunk({"role": "assistant", "content": ""}, None, include_usage)):
-            return
-        start = time.monotonic()
-        for i, piece in enumerate(reply.pieces):
-            if script.cut_after is not None and i >= script.cut_after:
-                self._cut()
-                return
-            if script.hold_after is not None and i == script.hold_after and not self._hold():
-                return
-            if tps and not self._pause(start + (i + 1) / tps - time.monotonic()):
-                return
-            if not self._event(reply.chunk({"content": piece}, None, include_usage)):
-                return
-        if script.cut_after is not None:
-            self._cut()
-            return
-        if not self._event(reply.chunk({}, reply.finish, include_usage)):
-            return
-        if include_usage and not self._event(reply.usage_chunk()):
-            return
-        if self._event("[DONE]"):
-            self._write(b"0\r\n\r\n")
-
-    # --- writing ---------------------------------------------------------------------------
-
-    def _event(self, payload: dict[str, Any] | str) -> bool:
-        data = payload if isinstance(payload, str) else json.dumps(payload, separators=(",", ":"))
-        raw = f"data: {data}\n\n".encode()
-        return self._write(b"%X\r\n%s\r\n" % (len(raw), raw))
-
-    def _write(self, data: bytes) -> bool:
-        try:
-            self.wfile.write(data)
-            self.wfile.flush()
-            return True
-        except OSError:
-            self._client_gone()
-            return False
-
-    def _send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
-        raw = json.dumps(payload).encode()
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(raw)))
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(raw)
-        except OSError:
-            self._client_gone()
-
-    def _send_script(self, script: Script) -> None:
-        self._send_json(script.status, script.error or error_body("error", "server_error"),
-                        script.headers)
-
-    def _not_found(self) -> None:
-        self._send_json(404, error_body(f"Invalid URL ({self.command} {self.path})",
-                                        "invalid_request_error"))
-
-    def _authorized(self) -> bool:
-        key = self.fake.require_api_key
-        if key is None or self.headers.get("Authorization") == f"Bearer {key}":
-            return True
-        self._send_script(Script.invalid_api_key())
-        return False
-
-    def _cut(self) -> None:
-        """Drop the connection mid-body: no final chunk, no [DONE], no chunked terminator."""
-        self.close_connection = True
-        try:
-            self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-
-    # --- waiting while watching the client -------------------------------------------------
-
-    def _pause(self, seconds: float) -> bool:
-        """Wait ``seconds``; False as soon as the client hangs up or the server stops."""
-        deadline = time.monotonic() + seconds
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return True
-            if not self._watch(min(remaining, 0.05)):
-                return False
-
-    def _hold(self) -> bool:
-        fake = self.fake
-        fake.holding.set()
-        while not fake._release.is_set():
-            if not self._watch(0.05):
-                return False
-        fake._release.clear()
-        return True
-
-    def _watch(self, timeout: float) -> bool:
-        """Wait up to ``timeout`` for the socket to report EOF; False when it did or on stop."""
-        if self.fake._stopping.is_set():
-            self.close_connection = True
-            return False
-        try:
-            readable, _, _ = select.select([self.connection], [], [], timeout)
-            if not readable:
-                return True
-            data = self.connection.recv(1, socket.MSG_PEEK)
-        except OSError:
-            data = b""
-        if data:  # bytes of a next request: not a hang-up, wait the time out plainly
-            self.fake._stopping.wait(timeout)
-            return True
-        self._client_gone()
-        return False
-
-    def _client_gone(self) -> None:
-        self.close_connection = True
-        fake = self.fake
-        with fake._cond:
-            fake.disconnects += 1
-        fake.client_disconnected.set()
-
-    # --- helpers ---------------------------------------------------------------------------
-
-    def _record(self, body: Any) -> None:
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        self.fake._record(RecordedRequest(self.command, self.path, headers, body))
-
-    def _listed_models(self) -> list[str]:
-        fake = self.fake
-        return sorted(fake.known_models) if fake.known_models is not None else list(fake.models)
-
-    def _model_entry(self, model: str) -> dict[str, Any]:
-        entry: dict[str, Any] = {"id": model, "object": "model", "created": CREATED,
-                                 "owned_by": "fake-openai"}
-        if model in self.fake.max_model_len:
-            entry["max_model_len"] = self.fake.max_model_len[model]
-        return entry
-

@@ -1,7 +1,8 @@
 """Token counting and token-sized chunking for the fake server.
 
-The server counts prompts the way OpenAI bills them (o200k_base, 3 tokens per message plus 3
-to prime the reply) so context-window tests see the same numbers a real server reports. When
+By default the server counts prompts the way OpenAI bills them (o200k_base, 3 tokens per
+message plus 3 to prime the reply) so context-window tests see the same numbers a real server
+reports; ``ForeignTokenizer`` counts like a llama.cpp model instead (see foreign.py). When
 the BPE file cannot be loaded (offline machine without the shared cache) it falls back to a
 word/punctuation split so the server still runs by hand.
 """
@@ -14,6 +15,8 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from tests.fake_openai import foreign
 
 MESSAGE_OVERHEAD = 3
 NAME_OVERHEAD = 1
@@ -95,3 +98,68 @@ def _whole_chars(pieces: list[bytes]) -> Iterator[str]:
         yield text
     if pending:
         yield pending.decode("utf-8", errors="replace")
+
+
+# --- the server's tokenizer: OpenAI's (default) or a foreign one --------------------------
+
+
+# A token's text, or its byte values when it is not whole UTF-8 (as llama.cpp answers).
+Piece = str | list[int]
+
+
+class Tokenizer:
+    """How the server counts: OpenAI's rule over o200k_base (the default)."""
+
+    name = "tiktoken"
+
+    def count_messages(self, messages: list[dict[str, Any]]) -> int:
+        return count_messages(messages)
+
+    def count_text(self, text: str) -> int:
+        return count_text(text)
+
+    def pieces(self, text: str) -> list[str]:
+        return split_tokens(text)
+
+    def encode(self, text: str, *, parse_special: bool = True) -> list[tuple[int, Piece]]:
+        """(id, piece) per token; a piece that is not whole UTF-8 comes as its byte values."""
+        enc = encoding()
+        if enc is None:
+            return [(i, p) for i, p in enumerate(_FALLBACK_SPLIT.findall(text))]
+        allowed: Any = "all" if parse_special else set()
+        out: list[tuple[int, Piece]] = []
+        for token in enc.encode(text, allowed_special=allowed, disallowed_special=()):
+            raw = enc.decode_single_token_bytes(token)
+            try:
+                out.append((token, raw.decode("utf-8")))
+            except UnicodeDecodeError:
+                out.append((token, list(raw)))
+        return out
+
+
+class ForeignTokenizer(Tokenizer):
+    """A llama.cpp-like model's count: see tests/fake_openai/foreign.py."""
+
+    name = "foreign"
+
+    def count_messages(self, messages: list[dict[str, Any]]) -> int:
+        return foreign.count_messages(messages)
+
+    def count_text(self, text: str) -> int:
+        return foreign.count_text(text)
+
+    def pieces(self, text: str) -> list[str]:
+        return foreign.pieces(text)
+
+    def encode(self, text: str, *, parse_special: bool = True) -> list[tuple[int, Piece]]:
+        return list(foreign.encode(text, parse_special=parse_special))
+
+
+TOKENIZERS: dict[str, Tokenizer] = {"tiktoken": Tokenizer(), "foreign": ForeignTokenizer()}
+
+
+def get_tokenizer(name: str) -> Tokenizer:
+    try:
+        return TOKENIZERS[name]
+    except KeyError:
+        raise ValueError(f"unknown tokenizer {name!r} (known: {', '.join(TOKENIZERS)})") from None

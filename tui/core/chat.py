@@ -12,117 +12,57 @@ task stores the partial reply as ``interrupted`` and re-raises.
 
 from __future__ import annotations
 
-import asyncio
+import logging
 import time
 from contextlib import aclosing
 from dataclasses import dataclass
-from typing import AsyncIterator, Literal
+from typing import AsyncIterator
 
 from tui.core.client import (
-    AuthError,
-    BadRequest,
     ChatClient,
     ClientError,
-    ConnectFailed,
     ContextLengthExceeded,
     Finished,
-    ModelNotFound,
-    RateLimited,
     RequestParams,
-    RequestTimeout,
     Retrying,
-    ServerError,
-    StreamCut,
     TextDelta,
     UsageReport,
 )
 from tui.core.config import Settings
-from tui.core.hosts import is_openai_host
-from tui.core.context import ContextOverflow, RequestPlan, budget_for, plan_request
+from tui.core.flow_events import (
+    FINISH_NOTES,
+    AssistantDelta,
+    AssistantFinished,
+    AssistantStarted,
+    ContextNotice,
+    ConversationCreated,
+    FlowEvent,
+    FlowFailed,
+    RetryWait,
+    Seen,
+    TitleUpdated,
+    UserMessageStored,
+    finish_note,
+    kind_of,
+)
+from tui.core.context import ContextOverflow, RequestPlan
+from tui.core.counting import ServerKnowledge
+from tui.core.flow_plan import FlowPlanner, fingerprint
 from tui.core.models import Conversation, Message, MessageStatus, Role, Strategy, Summary
+from tui.core.session import NewConversation, store_new_conversation
+from tui.core.sizing import Sizer
 from tui.core.store import Store
-from tui.core.summarize import summarize_into
 from tui.core.titles import title_from_text
-from tui.core.tokens import TokenCounter, update_correction
-from tui.core.windows import context_window_for
+from tui.core.tokens import REPLY_PRIMING, TokenCounter
+from tui.core.windows import WindowInfo, format_window
 
 FLUSH_INTERVAL = 0.5
+# Overflow errors one send may answer by re-planning smaller before it gives up.
+MAX_OVERFLOW_RETRIES = 3
+# Each retry after an overflow keeps this share of the window more free than the last.
+OVERFLOW_GROWTH = 0.03
 
-
-@dataclass
-class UserMessageStored:
-    message: Message
-
-
-@dataclass
-class ContextNotice:
-    kind: Literal["summarized", "truncated", "summary_failed", "window_learned"]
-    text: str
-    summary: Summary | None = None
-    dropped_count: int = 0
-
-
-@dataclass
-class AssistantStarted:
-    message: Message
-
-
-@dataclass
-class AssistantDelta:
-    message_id: str
-    text: str
-
-
-@dataclass
-class RetryWait:
-    attempt: int
-    delay: float
-    reason: str
-
-
-@dataclass
-class AssistantFinished:
-    message: Message
-
-
-@dataclass
-class TitleUpdated:
-    conversation_id: str
-    title: str
-
-
-@dataclass
-class FlowFailed:
-    message: Message | None
-    error: str
-    kind: str
-    exit_code: int = 1
-
-
-FlowEvent = (UserMessageStored | ContextNotice | AssistantStarted | AssistantDelta | RetryWait
-             | AssistantFinished | TitleUpdated | FlowFailed)
-
-# ClientError subclass -> FlowFailed.kind, so front ends can say what to do.
-_ERROR_KINDS: tuple[tuple[type[ClientError], str], ...] = (
-    (AuthError, "auth"),
-    (ModelNotFound, "model"),
-    (RateLimited, "rate_limit"),
-    (ServerError, "server"),
-    (ConnectFailed, "connect"),
-    (RequestTimeout, "timeout"),
-    (StreamCut, "stream_cut"),
-    (ContextLengthExceeded, "context"),
-    (BadRequest, "bad_request"),
-)
-
-FINISH_NOTES = {
-    "length": "the reply was cut at the output token limit",
-    "content_filter": "the server stopped the reply (content filter)",
-}
-
-
-def _kind_of(error: ClientError) -> str:
-    return next((kind for cls, kind in _ERROR_KINDS if isinstance(error, cls)), "error")
+log = logging.getLogger(__name__)
 
 
 class ChatFlow:
@@ -131,65 +71,94 @@ class ChatFlow:
     def __init__(self, store: Store, client: ChatClient, counter: TokenCounter,
                  settings: Settings) -> None:
         self.store = store
-        self.client = client
         self.counter = counter
         self.settings = settings
-        # (base URL, model) -> the probe of the server's window, asked once a session.
-        self._probes: dict[tuple[str, str], asyncio.Future[int | None]] = {}
+        self.knowledge = ServerKnowledge(store, counter, settings, client)
+        self.planner = FlowPlanner(store, counter, settings, self.knowledge)
+        self._client = client
+
+    @property
+    def client(self) -> ChatClient:
+        return self._client
+
+    @client.setter
+    def client(self, client: ChatClient) -> None:
+        """A new client (another server or key): what is learned follows its base URL."""
+        self._client = client
+        self.knowledge.client = client
 
     # -- conversations -------------------------------------------------------------------
 
     def new_conversation(self, *, model: str | None = None,
-                         system_prompt: str | None = None) -> Conversation:
+                         system_prompt: str | None = None,
+                         strategy: Strategy | None = None) -> Conversation:
         return self.store.create_conversation(
             model=model or self.settings.model,
             system_prompt=system_prompt or "",
-            strategy=self.settings.strategy,
+            strategy=strategy or self.settings.strategy,
         )
+
+    def window_info(self, conversation: Conversation) -> WindowInfo:
+        """The window planned for, and where that figure came from."""
+        return self.planner.window_info(conversation)
 
     def window_for(self, conversation: Conversation) -> int:
-        return context_window_for(
-            conversation.model,
-            overrides=self.settings.context_windows,
-            learned=self.store.get_model_window(conversation.model),
-            conversation=conversation.context_window,
-        )
+        return self.planner.window_for(conversation)
+
+    async def too_long(self, conversation: Conversation, text: str) -> FlowFailed | None:
+        """See FlowPlanner.too_long: refuse, before storing, what can never fit."""
+        return await self.planner.too_long(conversation, text)
+
+    def preview(self, conversation: Conversation, *, history: list[Message] | None = None,
+                summary: Summary | None = None,
+                sizer: Sizer | None = None) -> RequestPlan | None:
+        """The request the next send would build, from counts known so far (no HTTP); None
+        when even the newest message cannot fit. See FlowPlanner.preview."""
+        return self.planner.preview(conversation, history=history, summary=summary,
+                                    sizer=sizer)
+
+    async def plan_next(self, conversation: Conversation, *, strategy: Strategy | None = None,
+                        summary: Summary | None = None, margin: int = 0) -> RequestPlan:
+        """The next request exactly as a send would send it. See FlowPlanner.plan_next."""
+        return await self.planner.plan_next(conversation, strategy=strategy, summary=summary,
+                                            margin=margin)
 
     async def probe_server_window(self, model: str) -> int | None:
-        """Ask the server (vLLM, llama.cpp) for the model's window, once per session.
-
-        OpenAI's own models are in the built-in table, so api.openai.com is not asked. What
-        the server says is stored like a window learned from an error. Concurrent callers
-        share one probe, and a caller that is cancelled does not cancel it for the others.
-        """
-        if is_openai_host(self.client.base_url):
-            return None
-        key = (self.client.base_url, model)
-        probe = self._probes.get(key)
-        if probe is None:
-            probe = self._probes[key] = asyncio.ensure_future(self._probe(model))
-        return await asyncio.shield(probe)
-
-    async def _probe(self, model: str) -> int | None:
-        window = await self.client.server_context_window(model)
-        if window:
-            self.store.set_model_window(model, window, source="server")
-        return window
+        """Ask the server (vLLM, llama.cpp) for the model's window, once per session."""
+        return await self.knowledge.probe_window(model)
 
     # -- entry points --------------------------------------------------------------------
 
-    async def send(self, conversation_id: str, text: str) -> AsyncIterator[FlowEvent]:
+    async def send(self, conversation: str | NewConversation, text: str, *,
+                   seen: Seen | None = None) -> AsyncIterator[FlowEvent]:
+        """Store ``text`` and stream the reply. ``conversation`` is an id, or a NewConversation
+        stored now, with this first message (yielding ConversationCreated first)."""
         if not text.strip():
             yield FlowFailed(None, "nothing to send: the message is empty", "empty", exit_code=2)
             return
-        conversation = self.store.get_conversation(conversation_id)
+        if isinstance(conversation, NewConversation):
+            target = conversation.unsaved()
+        else:
+            unseen = self._unseen(conversation, seen)
+            if unseen:
+                yield unseen
+                return
+            target = self.store.get_conversation(conversation)
+        refusal = await self.too_long(target, text)
+        if refusal is not None:
+            yield refusal
+            return
+        if isinstance(conversation, NewConversation):
+            target = store_new_conversation(self.store, conversation)
+            yield ConversationCreated(target)
+        conversation_id = target.id
         message = self.store.append_message(
             conversation_id, Role.USER, text,
             token_count=self.counter.count_message(Role.USER, text),
             token_encoding=self.counter.encoding_label,
         )
         yield UserMessageStored(message)
-        if not conversation.title:
+        if not target.title:
             title = title_from_text(text)
             self.store.rename_conversation(conversation_id, title)
             yield TitleUpdated(conversation_id, title)
@@ -197,22 +166,40 @@ class ChatFlow:
             async for event in events:
                 yield event
 
-    async def regenerate(self, conversation_id: str) -> AsyncIterator[FlowEvent]:
+    def _unseen(self, conversation_id: str, seen: Seen | None) -> FlowFailed | None:
+        """The refusal to send when the conversation has messages the caller has not shown."""
+        if seen is None:
+            return None
+        latest = self.store.latest_message_id(conversation_id)
+        if latest is None or latest == seen.last_message_id:
+            return None
+        if seen.last_message_id is not None and latest < seen.last_message_id:
+            return None  # the caller is ahead (it deleted messages): nothing unseen
+        return FlowFailed(None, "new messages arrived in this chat from another window; "
+                                "read them, then send again", "unseen")
+
+    async def regenerate(self, conversation_id: str, *,
+                         seen: Seen | None = None) -> AsyncIterator[FlowEvent]:
         """Drop the reply to the last user message and ask again."""
         async with aclosing(self._answer_again(conversation_id, keep_good=False,
-                                               action="regenerate")) as events:
+                                               action="regenerate", seen=seen)) as events:
             async for event in events:
                 yield event
 
-    async def retry(self, conversation_id: str) -> AsyncIterator[FlowEvent]:
+    async def retry(self, conversation_id: str, *,
+                    seen: Seen | None = None) -> AsyncIterator[FlowEvent]:
         """Re-send after a failure, reusing the stored user message."""
         async with aclosing(self._answer_again(conversation_id, keep_good=True,
-                                               action="retry")) as events:
+                                               action="retry", seen=seen)) as events:
             async for event in events:
                 yield event
 
-    async def _answer_again(self, conversation_id: str, *, keep_good: bool,
-                            action: str) -> AsyncIterator[FlowEvent]:
+    async def _answer_again(self, conversation_id: str, *, keep_good: bool, action: str,
+                            seen: Seen | None = None) -> AsyncIterator[FlowEvent]:
+        unseen = self._unseen(conversation_id, seen)
+        if unseen:
+            yield unseen
+            return
         if not self._drop_trailing_replies(conversation_id, keep_good=keep_good):
             yield FlowFailed(None, f"nothing to {action}: there is no user message yet",
                              "empty", exit_code=2)
@@ -237,117 +224,77 @@ class ChatFlow:
                 tail = self.store.load_messages(conversation_id, limit=20, before_id=last.id)
         return bool(tail)
 
-    def preview(self, conversation: Conversation, *, history: list[Message] | None = None,
-                summary: Summary | None = None) -> RequestPlan | None:
-        """The request the next send would build, as things stand (no summarizing yet).
-
-        Front ends use it to mark which stored messages the model will not see; None when
-        even the newest message cannot fit (the send itself explains that). A caller that
-        already loaded the history and latest summary passes them to spare a second load.
-        """
-        try:
-            return self._plan(conversation, summary=summary, history=history)
-        except ContextOverflow:
-            return None
-
     # -- the reply -----------------------------------------------------------------------
 
-    def _plan(self, conversation: Conversation, strategy: Strategy | None = None,
-              summary: Summary | None = None, *, use_summary: bool = True,
-              history: list[Message] | None = None) -> RequestPlan:
-        if history is None:
-            history = self.store.load_messages(conversation.id)
-        if use_summary and summary is None:
-            summary = self.store.latest_summary(conversation.id)
-        budget = budget_for(self.window_for(conversation), conversation.max_output_tokens)
-        plan = plan_request(
-            system_prompt=conversation.system_prompt,
-            history=history,
-            summary=summary,
-            budget=budget,
-            strategy=strategy or conversation.strategy,
-            counter=self.counter,
-            correction=conversation.token_correction,
-        )
-        for message_id, count in getattr(plan, "recounted", {}).items():
-            self.store.update_message(message_id, token_count=count,
-                                      token_encoding=self.counter.encoding_label)
-        return plan
-
-    async def _prepare(self, conversation: Conversation) -> AsyncIterator[FlowEvent | RequestPlan]:
-        """Plan the request, summarizing first when the strategy asks for it."""
-        plan = self._plan(conversation)
-        if plan.to_summarize:
-            previous = plan.summary
-            model = self.settings.summary_model or conversation.model
-            try:
-                summary = await summarize_into(
-                    self.store, self.client, self.counter, conversation,
-                    plan.to_summarize, previous, model=model,
-                    budget=budget_for(self.window_for(conversation), None),
-                )
-            except ClientError as error:
-                yield ContextNotice(
-                    "summary_failed",
-                    f"could not summarize earlier messages ({error}); "
-                    f"dropping the oldest ones instead",
-                )
-                plan = self._plan(conversation, Strategy.TRUNCATE)
-            else:
-                yield ContextNotice(
-                    "summarized",
-                    f"Summarized {summary.covered_count} earlier messages into "
-                    f"{summary.token_count or 0} tokens",
-                    summary=summary,
-                )
-                plan = self._plan(conversation, summary=summary)
-        if plan.truncated:
-            covered = plan.summary.covered_count if plan.summary else 0
-            dropped = max(len(plan.dropped_ids) - covered, 0) or len(plan.dropped_ids)
-            yield ContextNotice(
-                "truncated",
-                f"{dropped} earlier messages were not sent to fit the "
-                f"{self.window_for(conversation):,}-token window",
-                dropped_count=dropped,
-            )
-        yield plan
-
     async def _respond(self, conversation_id: str) -> AsyncIterator[FlowEvent]:
-        learned_once = False
         await self.probe_server_window(self.store.get_conversation(conversation_id).model)
+        margin = 0
+        overflows = 0
+        failed: set[int] = set()
+        last_overflow: ContextLengthExceeded | None = None
         while True:
             conversation = self.store.get_conversation(conversation_id)
             plan: RequestPlan | None = None
             try:
-                async with aclosing(self._prepare(conversation)) as prepared:
+                async with aclosing(self.planner.prepare(conversation, margin)) as prepared:
                     async for item in prepared:
                         if isinstance(item, RequestPlan):
                             plan = item
                         else:
                             yield item
             except ContextOverflow as error:
-                yield FlowFailed(None, str(error), "context")
+                if last_overflow is None:
+                    yield FlowFailed(None, str(error), "context")
+                else:  # the margins the server's refusals taught leave no room at all
+                    yield FlowFailed(None, f"{last_overflow} (gave up after {overflows} "
+                                           f"attempts: by the server's count not even the "
+                                           f"newest message fits; shorten it or start a new "
+                                           f"chat)", "context")
                 return
             assert plan is not None
-            retry_with_limit: int | None = None
-            streamed = self._stream(conversation, plan, may_learn=not learned_once)
+            body_key = fingerprint(plan.messages)
+            if body_key in failed:
+                yield FlowFailed(None, self.planner.gave_up(conversation, plan), "context")
+                return
+            overflow: ContextLengthExceeded | None = None
+            streamed = self._stream(conversation, plan,
+                                    may_retry=conversation.strategy != Strategy.OFF)
             async with aclosing(streamed) as events:
                 async for event in events:
-                    if isinstance(event, _LearnedWindow):
-                        retry_with_limit = event.limit
+                    if isinstance(event, _Overflow):
+                        overflow = event.error
                     else:
                         yield event
-            if retry_with_limit is None:
+            if overflow is None:
                 return
-            learned_once = True
+            overflows += 1
+            last_overflow = overflow
+            failed.add(body_key)
+            window = self.window_for(conversation)
+            self.planner.learn_overflow(conversation, plan, overflow, window)
+            if overflows > MAX_OVERFLOW_RETRIES:
+                yield FlowFailed(None, f"{overflow} (gave up after {overflows} attempts to "
+                                       f"make the request fit)", "context")
+                return
+            # The server's count is learned (calibration, or the template's part where it
+            # tokenizes for us), so the next plan already expects it; on top of that keep a
+            # margin that grows with each refusal. A window set by the user (chat, config)
+            # still wins over the learned one: plan that much smaller too.
+            planned_window = self.window_for(conversation)
+            shrink = max(0, planned_window - overflow.limit) if overflow.limit else 0
+            margin += shrink + int(planned_window * OVERFLOW_GROWTH * overflows)
+            said = (f"the server counted {overflow.requested:,} tokens"
+                    if overflow.requested else "the server refused the request as too long")
+            learned = bool(overflow.limit) and overflow.limit != window
             yield ContextNotice(
-                "window_learned",
-                f"the server's window for {conversation.model} is {retry_with_limit:,} tokens; "
-                f"rebuilding the request to fit and retrying",
+                "window_learned" if learned else "overflow_retry",
+                f"{said} for {conversation.model}'s {format_window(overflow.limit or window)}"
+                f"-token window; rebuilding the request smaller and retrying "
+                f"({overflows} of {MAX_OVERFLOW_RETRIES})",
             )
 
     async def _stream(self, conversation: Conversation, plan: RequestPlan, *,
-                      may_learn: bool) -> AsyncIterator[FlowEvent | _LearnedWindow]:
+                      may_retry: bool) -> AsyncIterator[FlowEvent | _Overflow]:
         assistant = self.store.append_message(
             conversation.id, Role.ASSISTANT, "", status=MessageStatus.STREAMING,
             model=conversation.model,
@@ -383,16 +330,11 @@ class ChatFlow:
             outcome = "complete"
         except ContextLengthExceeded as error:
             outcome = "failed"
-            if may_learn and not parts and error.limit:
+            if may_retry and not parts:
                 self.store.delete_message(assistant.id)
-                self.store.set_model_window(conversation.model, error.limit, source="server error")
-                outcome = "learned"
-                yield _LearnedWindow(error.limit)
+                outcome = "retry"
+                yield _Overflow(error)
                 return
-            yield self._fail(assistant, parts, error)
-            return
-        except StreamCut as error:
-            outcome = "failed"
             yield self._fail(assistant, parts, error)
             return
         except ClientError as error:
@@ -418,20 +360,26 @@ class ChatFlow:
         if usage is not None:
             fields["prompt_tokens"] = usage.prompt_tokens
             fields["completion_tokens"] = usage.completion_tokens
-            local = getattr(plan, "local_tokens", plan.tokens)
-            correction = update_correction(conversation.token_correction, local,
-                                           usage.prompt_tokens)
-            self.store.update_conversation(conversation.id, token_correction=correction)
+            self.knowledge.learn_count(conversation.model, plan.local_tokens,
+                                       usage.prompt_tokens)
+            ratio = self.knowledge.calibration(conversation, conversation.model).ratio
+            self.store.update_conversation(conversation.id, token_correction=ratio)
         self.store.update_message(assistant.id, **fields)
-        yield AssistantFinished(self.store.get_message(assistant.id))
+        finished = self.store.get_message(assistant.id)
+        note = finish_note(finished, max_output_tokens=conversation.max_output_tokens,
+                           window=self.window_for(conversation))
+        yield AssistantFinished(finished, note)
         if self.settings.auto_title and self._is_first_exchange(conversation.id):
+            # The title before asking: one the user sets meanwhile (here or in another
+            # window) is theirs, and the model's answer must not replace it.
+            before = self.store.get_conversation(conversation.id).title
             title = await self._model_title(conversation, content)
-            if title:
-                self.store.rename_conversation(conversation.id, title)
+            if title and self.store.replace_title(conversation.id, title, expected=before):
                 yield TitleUpdated(conversation.id, title)
 
     def _fail(self, assistant: Message, parts: list[str], error: ClientError) -> FlowFailed:
         """Store what arrived; the error text goes in `error`, never in the content."""
+        log.warning("the reply failed: %s", error, exc_info=error)
         content = "".join(parts)
         status = MessageStatus.INTERRUPTED if content else MessageStatus.ERROR
         self.store.update_message(
@@ -439,7 +387,7 @@ class ChatFlow:
             token_count=self.counter.count_message(Role.ASSISTANT, content),
             token_encoding=self.counter.encoding_label,
         )
-        return FlowFailed(self.store.get_message(assistant.id), str(error), _kind_of(error),
+        return FlowFailed(self.store.get_message(assistant.id), str(error), kind_of(error),
                           exit_code=getattr(error, "exit_code", 1))
 
     def _is_first_exchange(self, conversation_id: str) -> bool:
@@ -455,19 +403,24 @@ class ChatFlow:
             {"role": "assistant", "content": reply[:2000]},
         ]
         try:
-            text = await self.client.complete(conversation.model, prompt,
-                                              RequestParams(max_output_tokens=24))
+            done = await self.client.complete_full(conversation.model, prompt,
+                                                   RequestParams(max_output_tokens=24))
         except ClientError:
+            log.info("no model-written title", exc_info=True)
             return None
-        title = title_from_text(text.strip().strip('"').strip("'"))
+        if done.usage is not None:
+            local = REPLY_PRIMING + sum(self.counter.count_message(m["role"], m["content"])
+                                        for m in prompt)
+            self.knowledge.learn_count(conversation.model, local, done.usage.prompt_tokens)
+        title = title_from_text(done.text.strip().strip('"').strip("'"))
         return title or None
 
 
 @dataclass
-class _LearnedWindow:
-    """Internal: the server taught us a smaller window; rebuild and retry once."""
+class _Overflow:
+    """Internal: the server refused the request as too long before any reply arrived."""
 
-    limit: int
+    error: ContextLengthExceeded
 
 
 async def collect(events: AsyncIterator[FlowEvent]) -> list[FlowEvent]:
@@ -477,6 +430,8 @@ async def collect(events: AsyncIterator[FlowEvent]) -> list[FlowEvent]:
 
 __all__ = [
     "AssistantDelta", "AssistantFinished", "AssistantStarted", "ChatFlow", "ContextNotice",
-    "FINISH_NOTES", "FlowEvent", "FlowFailed", "RetryWait", "TitleUpdated",
-    "UserMessageStored", "collect",
+    "AssistantDelta", "AssistantFinished", "AssistantStarted", "ChatFlow", "ContextNotice",
+    "ConversationCreated", "FINISH_NOTES", "FlowEvent", "FlowFailed", "MAX_OVERFLOW_RETRIES",
+    "NewConversation", "RetryWait", "Seen", "TitleUpdated", "UserMessageStored", "collect",
+    "finish_note",
 ]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import random
 import re
 from collections.abc import AsyncIterator, Callable
@@ -26,7 +27,7 @@ import httpx2
 import openai
 
 from tui.core import client_errors as errors
-from tui.core.hosts import is_openai_host
+from tui.core.hosts import is_openai_host, redact_url, scrub, url_secrets
 from tui.core.client_errors import (
     AuthError,
     BadRequest,
@@ -41,7 +42,7 @@ from tui.core.client_errors import (
 )
 
 __all__ = [
-    "AuthError", "BadRequest", "ChatClient", "ClientError", "ConnectFailed",
+    "AuthError", "BadRequest", "ChatClient", "ClientError", "Completion", "ConnectFailed",
     "ContextLengthExceeded", "Finished", "ModelInfo", "ModelNotFound", "NO_KEY", "RateLimited",
     "RequestParams", "RequestTimeout", "Retrying", "ServerError", "StreamCut", "StreamEvent",
     "TextDelta", "UsageReport", "is_reasoning_model", "key_for_host",
@@ -54,6 +55,8 @@ NO_KEY = "not-needed"
 MAX_PARAM_FIXES = 3
 # After [DONE], how long to wait for the end of the body (for connection reuse) before closing.
 DRAIN_TIMEOUT = 0.1
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -80,6 +83,15 @@ class Retrying:
 
 
 StreamEvent = TextDelta | Finished | UsageReport | Retrying
+
+
+@dataclass
+class Completion:
+    """A whole (non-streamed) reply."""
+
+    text: str
+    finish_reason: str | None
+    usage: UsageReport | None
 
 
 @dataclass
@@ -141,6 +153,10 @@ class ChatClient:
                  rng: random.Random | None = None) -> None:
         """``max_retry_wait``: a 429 asking to wait longer than this fails at once instead."""
         self.base_url = (base_url or OPENAI_BASE_URL).rstrip("/")
+        # What messages say: the base URL without credentials or secret query values, and
+        # those secrets, to hide them where a server's own message echoes them.
+        self.shown_url = redact_url(self.base_url)
+        self._url_secrets = url_secrets(self.base_url)
         self.timeout = timeout
         self.max_retries = max_retries
         self.backoff_base = backoff_base
@@ -156,6 +172,13 @@ class ChatClient:
 
     async def aclose(self) -> None:
         await self._sdk.close()
+
+    def _scrubbed(self, error: ClientError) -> ClientError:
+        """``error`` with the base URL's secrets hidden where a server's message echoed them."""
+        if self._url_secrets:
+            error.message = scrub(error.message, self._url_secrets)
+            error.args = (error.message,)
+        return error
 
     # --- chat --------------------------------------------------------------------------------
 
@@ -214,11 +237,13 @@ class ChatClient:
                 yield Finished(None)
         except httpx2.TimeoutException:
             if not finished:
-                raise RequestTimeout(f"{self.base_url} stopped sending the reply for "
+                raise RequestTimeout(f"{self.shown_url} stopped sending the reply for "
                                      f"{self.timeout:g} s (timeout)") from None
         except httpx2.TransportError:
             if not finished:
-                raise StreamCut(f"the connection to {self.base_url} was lost mid-reply") from None
+                raise StreamCut(f"the connection to {self.shown_url} was lost mid-reply") from None
+        except ClientError as error:  # an error event the server sent in the stream
+            raise self._scrubbed(error) from None
         finally:
             await response.close()
 
@@ -226,6 +251,12 @@ class ChatClient:
                        params: RequestParams | None = None, *,
                        on_retry: Callable[[Retrying], None] | None = None) -> str:
         """One whole reply (summaries, titles), with the same retries and errors."""
+        return (await self.complete_full(model, messages, params, on_retry=on_retry)).text
+
+    async def complete_full(self, model: str, messages: list[dict[str, str]],
+                            params: RequestParams | None = None, *,
+                            on_retry: Callable[[Retrying], None] | None = None) -> Completion:
+        """Like complete, with why it stopped and the server's counts (None if not given)."""
         async with aclosing(self._attempts(model, messages, params, stream=False)) as attempts:
             async for item in attempts:
                 if isinstance(item, Retrying):
@@ -233,7 +264,15 @@ class ChatClient:
                         on_retry(item)
                     continue
                 choices = item.value.choices
-                return (choices[0].message.content or "") if choices else ""
+                usage = getattr(item.value, "usage", None)
+                report = None
+                if usage is not None and _count(getattr(usage, "prompt_tokens", None)):
+                    report = UsageReport(_count(usage.prompt_tokens),
+                                         _count(getattr(usage, "completion_tokens", 0)))
+                if not choices:
+                    return Completion("", None, report)
+                return Completion(choices[0].message.content or "",
+                                  choices[0].finish_reason, report)
         raise AssertionError("unreachable: _attempts returns or raises")
 
     async def _attempts(self, model: str, messages: list[dict[str, str]],
@@ -261,7 +300,10 @@ class ChatClient:
                     fixed.add(param)
                     self._learn_refusal(model, param)
                     continue
-                delay, reason = await self._retry_or_raise(exc, model, retries)
+                try:
+                    delay, reason = await self._retry_or_raise(exc, model, retries)
+                except ClientError as error:
+                    raise self._scrubbed(error) from None
                 retries += 1
                 yield Retrying(retries, delay, reason)
                 await asyncio.sleep(delay)
@@ -320,17 +362,17 @@ class ChatClient:
                 raise RateLimited(f"rate limited (429): {errors.server_message(exc)}",
                                   retry_after=wait)
             if retries >= self.max_retries:
-                raise RateLimited(f"rate limited (429) by {self.base_url}: still refused after "
+                raise RateLimited(f"rate limited (429) by {self.shown_url}: still refused after "
                                   f"{retries} retries; try again later", retry_after=wait)
             if wait is not None and wait > self.max_retry_wait:
-                raise RateLimited(f"rate limited (429) by {self.base_url}: the server asks to "
+                raise RateLimited(f"rate limited (429) by {self.shown_url}: the server asks to "
                                   f"wait {wait:.0f} s", retry_after=wait)
             if wait is None:
                 return self._backoff(retries), "rate limited (429)"
             return wait + self._rng.uniform(0, min(1.0, wait * 0.1)), "rate limited (429)"
         if status >= 500:
             if retries >= self.max_retries:
-                raise ServerError(f"server error ({status}) from {self.base_url} after {retries} "
+                raise ServerError(f"server error ({status}) from {self.shown_url} after {retries} "
                                   f"retries: {errors.server_message(exc)}", status=status)
             wait = errors.retry_after(exc)
             delay = self._backoff(retries) if wait is None else min(wait, self.backoff_max)
@@ -342,23 +384,23 @@ class ChatClient:
         if status in (401, 403):
             return errors.auth_error(exc, key_withheld=self._key_withheld)
         if status == 404 and errors.looks_like_model_error(exc, model):
-            return errors.model_not_found(model, self.base_url, await self._model_ids())
+            return errors.model_not_found(model, self.shown_url, await self._model_ids())
         if errors.is_context_error(exc):
             return errors.context_error(exc)
         if status == 404:
             available = await self._model_ids()
             if available and model not in available:
-                return errors.model_not_found(model, self.base_url, available)
-        return errors.status_error(exc, self.base_url)
+                return errors.model_not_found(model, self.shown_url, available)
+        return errors.status_error(exc, self.shown_url)
 
     def _transport_error(self, exc: openai.APIError) -> ClientError:
         if isinstance(exc, openai.APITimeoutError):
-            return RequestTimeout(f"no answer from {self.base_url} within {self.timeout:g} s "
+            return RequestTimeout(f"no answer from {self.shown_url} within {self.timeout:g} s "
                                   "(timeout)")
         if isinstance(exc, openai.APIConnectionError):
-            return ConnectFailed(f"cannot reach {self.base_url}: is the server running?",
-                                 base_url=self.base_url)
-        return BadRequest(f"unexpected answer from {self.base_url}: "
+            return ConnectFailed(f"cannot reach {self.shown_url}: is the server running?",
+                                 base_url=self.shown_url)
+        return BadRequest(f"unexpected answer from {self.shown_url}: "
                           f"{errors.server_message(exc)}", status=0)
 
     async def _model_ids(self) -> list[str] | None:
@@ -366,6 +408,7 @@ class ChatClient:
         try:
             return [m.id for m in await self.list_models()]
         except ClientError:
+            log.info("cannot list the models for a suggestion", exc_info=True)
             return None
 
     # --- models ------------------------------------------------------------------------------
@@ -375,8 +418,9 @@ class ChatClient:
             page = await self._sdk.models.list()
         except openai.APIStatusError as exc:
             if exc.status_code in (401, 403):
-                raise errors.auth_error(exc, key_withheld=self._key_withheld) from None
-            raise errors.status_error(exc, self.base_url) from None
+                raise self._scrubbed(errors.auth_error(exc, key_withheld=self._key_withheld)
+                                     ) from None
+            raise self._scrubbed(errors.status_error(exc, self.shown_url)) from None
         except openai.APIError as exc:
             raise self._transport_error(exc) from None
         return [ModelInfo(id=m.id, context_window=_positive_int(getattr(m, "max_model_len", None)),
@@ -387,6 +431,7 @@ class ChatClient:
         try:
             models = await self.list_models()
         except ClientError:
+            log.debug("no model list to read the window from", exc_info=True)
             models = []
         for info in models:
             if info.id == model and info.context_window:
@@ -396,12 +441,23 @@ class ChatClient:
         try:
             props = await self._sdk.get(self._root_url() + "/props", cast_to=object)
         except Exception:  # any failure of an optional probe means "unknown"
+            log.debug("the /props probe failed", exc_info=True)
             return None
         if not isinstance(props, dict):
             return None
         settings = props.get("default_generation_settings")
         n_ctx = settings.get("n_ctx") if isinstance(settings, dict) else None
         return _positive_int(n_ctx) or _positive_int(props.get("n_ctx"))
+
+    async def post_root(self, path: str, body: dict[str, Any]) -> Any:
+        """POST ``body`` to ``path`` at the server root (llama.cpp / vLLM extras such as
+        /tokenize); the decoded JSON, or None on any failure (an optional feature)."""
+        if is_openai_host(self.base_url):
+            return None
+        try:
+            return await self._sdk.post(self._root_url() + path, body=body, cast_to=object)
+        except Exception:  # unsupported, refused or unreachable: the caller falls back
+            return None
 
     def _root_url(self) -> str:
         """The server root (llama.cpp serves /props there, beside /v1)."""

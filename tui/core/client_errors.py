@@ -16,6 +16,7 @@ from typing import Any
 
 import openai
 
+from tui.core.hosts import redact_urls
 from tui.core.windows import parse_context_error
 
 MAX_DETAIL = 300
@@ -102,7 +103,8 @@ def server_message(exc: openai.APIError) -> str:
 
 
 def _one_line(message: object) -> str:
-    message = " ".join(str(message).split())
+    # A server may quote the URL it was asked for, credentials and all.
+    message = redact_urls(" ".join(str(message).split()))
     return message if len(message) <= MAX_DETAIL else message[:MAX_DETAIL - 1] + "…"
 
 

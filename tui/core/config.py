@@ -15,8 +15,11 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping
 
+from tui.core import logs
+from tui.core.hosts import url_secrets
 from tui.core.models import Strategy
 from tui.core.paths import config_file_path
+from tui.core.windows import parse_window_size
 
 DEFAULT_MODEL = "gpt-4o-mini"
 DEFAULT_THEME = "textual-dark"
@@ -29,6 +32,9 @@ class ConfigError(Exception):
 @dataclass
 class Settings:
     model: str = DEFAULT_MODEL
+    # Where model came from: "default", "config", "env" or "flag". A model given with
+    # --model is this session's choice: the chat the app opens on uses it too.
+    model_source: str = "default"
     base_url: str | None = None
     api_key: str | None = field(default=None, repr=False)
     # Where api_key came from ("flag", "env", "config") — decides whether it may be sent to a
@@ -50,6 +56,10 @@ class Settings:
     request_timeout: float = 60.0
     config_path: Path = field(default_factory=config_file_path)
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def model_from_flag(self) -> bool:
+        return self.model_source == "flag"
 
     @property
     def key_allowed_for_host(self) -> bool:
@@ -127,11 +137,12 @@ def read_config_file(path: Path) -> dict[str, Any]:
     if "context_windows" in data:
         windows = {}
         for model, size in data["context_windows"].items():
-            if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
+            parsed = parse_window_size(size) if isinstance(size, (int, str)) else None
+            if parsed is None:
                 raise ConfigError(
-                    f"{path}: 'context_windows.{model}' must be a positive whole number of "
-                    f"tokens, not {size!r}")
-            windows[str(model)] = size
+                    f"{path}: 'context_windows.{model}' must be a positive number of tokens "
+                    f"(8192, or as people say it: \"8k\", \"128k\"), not {size!r}")
+            windows[str(model)] = parsed
         data["context_windows"] = windows
     if "request_timeout" in data and data["request_timeout"] <= 0:
         raise ConfigError(f"{path}: 'request_timeout' must be positive")
@@ -164,13 +175,15 @@ def load_settings(*, flags: Mapping[str, Any] | None = None,
         settings.api_key_source = "config"
     if "base_url" in file_values:
         settings.base_url_source = "config"
+    if "model" in file_values:
+        settings.model_source = "config"
 
     if env.get("OPENAI_API_KEY"):
         settings.api_key, settings.api_key_source = env["OPENAI_API_KEY"], "env"
     if env.get("OPENAI_BASE_URL"):
         settings.base_url, settings.base_url_source = env["OPENAI_BASE_URL"], "env"
     if env.get("GPT_TUI_MODEL"):
-        settings.model = env["GPT_TUI_MODEL"]
+        settings.model, settings.model_source = env["GPT_TUI_MODEL"], "env"
 
     for key, value in (flags or {}).items():
         if value is None:
@@ -184,7 +197,15 @@ def load_settings(*, flags: Mapping[str, Any] | None = None,
             settings.api_key_source = "flag"
         if key == "base_url":
             settings.base_url_source = "flag"
+        if key == "model":
+            settings.model_source = "flag"
+    protect_secrets(settings)
     return settings
+
+
+def protect_secrets(settings: Settings) -> None:
+    """Tell the log filter the key and the base URL's credentials, so neither is written."""
+    logs.protect(settings.api_key, *url_secrets(settings.base_url))
 
 
 def _toml_value(value: Any) -> str:
@@ -241,4 +262,17 @@ def save_settings(updates: Mapping[str, Any], path: Path | None = None) -> Path:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    return path
+
+
+def save_default_model(settings: Settings, model: str) -> Path:
+    """Make ``model`` the default for new chats, now and in later sessions (config file).
+
+    It also replaces a --model given for this session: the user's latest choice wins.
+    Raises ConfigError / OSError when the file cannot be written.
+    """
+    if not model.strip():
+        raise ConfigError("the model name is empty")
+    path = save_settings({"model": model}, settings.config_path)
+    settings.model, settings.model_source = model, "config"
     return path

@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tui.core.hosts import redact_urls
 from tui.core.models import Conversation, Message, MessageStatus, Role, Strategy, Summary
 
 if TYPE_CHECKING:  # only for the annotation: the exporter needs nothing else of the store
@@ -107,7 +108,7 @@ def to_markdown(conversation: Conversation, messages: list[Message],
         if message.status is MessageStatus.INTERRUPTED:
             parts.append("*[reply interrupted]*")
         if message.status is MessageStatus.ERROR and message.error:
-            parts.append(_quote(f"**Error:** {message.error}"))
+            parts.append(_quote(f"**Error:** {redact_urls(message.error)}"))
         parts += [_summary_block(s) for s in after.get(message.id, [])]
     return "\n\n".join(parts) + "\n"
 
@@ -117,6 +118,14 @@ def _record(obj: Any) -> dict[str, Any]:
             for key, value in asdict(obj).items()}
 
 
+def _message_record(message: Message) -> dict[str, Any]:
+    record = _record(message)
+    if record.get("error"):
+        # Errors stored by older versions could quote a base URL with its credentials.
+        record["error"] = redact_urls(record["error"])
+    return record
+
+
 def to_json(conversation: Conversation, messages: list[Message],
             summaries: list[Summary]) -> str:
     """Every field of every record, with a format name and version for importers."""
@@ -124,7 +133,7 @@ def to_json(conversation: Conversation, messages: list[Message],
         "format": JSON_FORMAT,
         "version": JSON_VERSION,
         "conversation": _record(conversation),
-        "messages": [_record(m) for m in messages],
+        "messages": [_message_record(m) for m in messages],
         "summaries": [_record(s) for s in summaries],
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -147,7 +147,66 @@ _V3 = (
     """,
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
+# Version 4: the composer's unsent text, one draft per conversation (the key '' is the new
+# chat not stored yet), so a draft survives a restart. No foreign key, because the new chat
+# has no row; a trigger drops a conversation's draft with it instead.
+_V4_DRAFTS = (
+    """
+    CREATE TABLE drafts (
+        conversation_id TEXT PRIMARY KEY,
+        text TEXT NOT NULL,
+        updated TEXT NOT NULL
+    )
+    """,
+    """
+    CREATE TRIGGER drafts_follow_conversations AFTER DELETE ON conversations BEGIN
+        DELETE FROM drafts WHERE conversation_id = old.id;
+    END
+    """,
+)
+
+# Version 5 (issue 8): windows belong to a server, pinned messages, counts a server gave.
+# Learned windows are keyed by (sanitized base URL, model); the rows of version 3 are kept
+# with base_url '' and still apply to any server that has no window of its own. The token
+# cache keeps what a server's /tokenize said for a piece of text (by digest), so a plan on
+# llama.cpp or vLLM is exact without asking again; calibration keeps, per server and model,
+# how the server's counts relate to the local ones where it cannot tokenize for us.
+_V5_SERVERS = (
+    """
+    CREATE TABLE server_windows (
+        base_url TEXT NOT NULL,
+        model TEXT NOT NULL,
+        context_window INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        updated TEXT NOT NULL,
+        PRIMARY KEY (base_url, model)
+    )
+    """,
+    """
+    INSERT INTO server_windows (base_url, model, context_window, source, updated)
+    SELECT '', model, context_window, source, updated FROM model_windows
+    """,
+    "ALTER TABLE messages ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0",
+    """
+    CREATE TABLE token_cache (
+        tokenizer TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        tokens INTEGER NOT NULL,
+        PRIMARY KEY (tokenizer, digest)
+    ) WITHOUT ROWID
+    """,
+    """
+    CREATE TABLE token_calibration (
+        base_url TEXT NOT NULL,
+        model TEXT NOT NULL,
+        state TEXT NOT NULL,
+        updated TEXT NOT NULL,
+        PRIMARY KEY (base_url, model)
+    )
+    """,
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4_DRAFTS, _V5_SERVERS)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -81,6 +81,8 @@ class Message:
     finish_reason: str | None = None
     # Error text for status=error; shown to the user, never sent to the model.
     error: str | None = None
+    # Pinned by the user: always sent, never summarized or dropped (schema version 4).
+    pinned: bool = False
 
     @property
     def needs_retry(self) -> bool:

@@ -19,6 +19,32 @@ def config_dir() -> Path:
     return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
 
 
+def log_dir() -> Path:
+    return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
+
+
+def log_file_path() -> Path:
+    return log_dir() / "gpt-tui.log"
+
+
+def ensure_private_folder(folder: Path) -> None:
+    """Create ``folder`` and any missing parents with mode 0700 (others may not look in).
+
+    Folders that already exist keep their mode: ``--db /tmp/x.db`` must not chmod /tmp.
+    Raises OSError.
+    """
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:  # another copy of the app got there first
+            continue
+        os.chmod(folder, 0o700)  # mkdir's mode is filtered by the umask; 0700 survives it
+
+
 def default_db_path() -> Path:
     return data_dir() / "gpt-tui.db"
 

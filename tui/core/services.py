@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 from tui.core.chat import ChatFlow
 from tui.core.client import ChatClient
-from tui.core.config import Settings, load_settings
+from tui.core.config import Settings, load_settings, protect_secrets
 from tui.core.context import RequestPlan, budget_for
 from tui.core.meter import ContextMeter
 from tui.core.models import Conversation
@@ -53,20 +53,23 @@ class Services:
     flow: ChatFlow
 
     def context_for(self, conversation: Conversation) -> ContextView:
-        """The meter and the next request's plan, from one load of the stored history."""
+        """The meter and the next request's plan, from one load of the stored history and
+        one Sizer: the meter's empty-draft reading is this plan."""
         history = self.store.load_messages(conversation.id)
         summary = self.store.latest_summary(conversation.id)
+        sizer = self.flow.knowledge.sizer(conversation)
+        info = self.flow.window_info(conversation)
+        plan = self.flow.preview(conversation, history=history, summary=summary, sizer=sizer)
         meter = ContextMeter(self.counter)
         meter.set_conversation(
             system_prompt=conversation.system_prompt,
             history=history,
             summary=summary,
-            budget=budget_for(self.flow.window_for(conversation),
-                              conversation.max_output_tokens),
+            budget=budget_for(info.size, conversation.max_output_tokens),
             strategy=conversation.strategy,
-            correction=conversation.token_correction,
+            sizer=sizer,
+            window_source=info.source,
         )
-        plan = self.flow.preview(conversation, history=history, summary=summary)
         return ContextView(meter, plan)
 
     def reconfigure(self, *, api_key: str | None = None, base_url: str | None = None) -> None:
@@ -75,6 +78,7 @@ class Services:
             self.settings.api_key, self.settings.api_key_source = api_key, "config"
         if base_url is not None:
             self.settings.base_url, self.settings.base_url_source = base_url, "config"
+        protect_secrets(self.settings)
         old = self.client
         self.client = make_client(self.settings)
         self.flow.client = self.client
@@ -95,10 +99,11 @@ class Services:
 
 def open_services(*, db_path: str | Path | None = None,
                   flags: Mapping[str, Any] | None = None,
-                  load_encoding: bool = True) -> Services:
-    """Resolve settings and open everything. Raises ConfigError / StoreError."""
+                  load_encoding: bool = True, create: bool = True) -> Services:
+    """Resolve settings and open everything. Raises ConfigError / StoreError (NoDatabase
+    when ``create`` is False and there is no database)."""
     settings = load_settings(flags=flags)
-    store = Store(resolve_db_path(db_path))
+    store = Store(resolve_db_path(db_path), create=create)
     counter = TokenCounter(settings.model)
     if load_encoding:
         counter.start_loading()

@@ -20,7 +20,9 @@ family below; see each method's docstring.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -30,8 +32,9 @@ from typing import Any, ParamSpec, TypeVar
 
 import sqlite_utils
 
-from tui.core import ids
+from tui.core import ids, store_server
 from tui.core.migrations import SCHEMA_VERSION, migrate, user_version
+from tui.core.paths import ensure_private_folder
 from tui.core.models import (
     Conversation,
     Message,
@@ -68,10 +71,11 @@ from tui.core.store_errors import (
     vet_file,
 )
 from tui.core.store_search import search_store
+from tui.core.store_server import StoredWindow
 
 __all__ = [
     "AmbiguousId", "DatabaseCorrupt", "DatabaseLocked", "DatabaseTooNew", "NoDatabase",
-    "NotFound", "SCHEMA_VERSION", "Store", "StoreError",
+    "NEW_CHAT_DRAFT", "NotFound", "SCHEMA_VERSION", "Store", "StoreError",
 ]
 
 
@@ -82,6 +86,8 @@ _CONV_SELECT = f"SELECT {select_list(CONVERSATION_COLUMNS)} FROM conversations"
 _MSG_SELECT = f"SELECT {select_list(MESSAGE_COLUMNS)} FROM messages"
 _SUM_SELECT = f"SELECT {select_list(SUMMARY_COLUMNS)} FROM summaries"
 _LISTING_ORDER = "ORDER BY pinned DESC, updated DESC, id DESC"
+# The drafts key of the new chat that has no row yet.
+NEW_CHAT_DRAFT = ""
 
 
 def _guarded(method: Callable[P, R]) -> Callable[P, R]:
@@ -102,6 +108,21 @@ def _guarded(method: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def _create_private(path: Path) -> None:
+    """Create the missing folders (0700) and an empty database file (0600).
+
+    Conversations are private: a new file is never readable by others, not even for the
+    moment before a chmod. SQLite gives the -wal and -shm files the main file's mode. Folders
+    that already exist (``--db /tmp/x.db``) are left alone.
+    """
+    try:
+        ensure_private_folder(path.parent)
+        with contextlib.suppress(FileExistsError):  # another copy got there first
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError as error:
+        raise StoreError(f"cannot create {error.filename or path}: {error.strerror}") from None
+
+
 class Store:
     """All reads and writes of conversations, messages, summaries and learned limits."""
 
@@ -119,16 +140,14 @@ class Store:
         self.schema_version = 0
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
+        self._seen_data_version: int | None = None
         if self.path.is_dir():
             raise StoreError(f"cannot use database {self.path}: it is a directory")
         if not create:
             if not self.path.is_file() or self.path.stat().st_size == 0:
                 raise NoDatabase(f"no database at {self.path}")
         else:
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as error:
-                raise StoreError(f"cannot create {self.path.parent}: {error.strerror}") from None
+            _create_private(self.path)
         vet_file(self.path)
         try:
             conn = sqlite3.connect(str(self.path), timeout=busy_timeout_ms / 1000,
@@ -287,6 +306,18 @@ class Store:
     def rename_conversation(self, conversation_id: str, title: str) -> Conversation:
         return self.update_conversation(conversation_id, title=title)
 
+    @_guarded
+    def replace_title(self, conversation_id: str, title: str, *, expected: str) -> bool:
+        """Set the title only if it is still ``expected`` (one atomic UPDATE); False if not.
+
+        For titles written in the background: a title the user set in the meantime, in this
+        copy of the app or another, wins.
+        """
+        cursor = self.conn.execute(
+            "UPDATE conversations SET title = ? WHERE id = ? AND title = ?",
+            (title, conversation_id, expected))
+        return cursor.rowcount > 0
+
     def set_pinned(self, conversation_id: str, pinned: bool) -> Conversation:
         return self.update_conversation(conversation_id, pinned=pinned)
 
@@ -436,23 +467,116 @@ class Store:
             f"{_SUM_SELECT} WHERE conversation_id = ? ORDER BY id", (conversation_id,))
         return [summary_from_row(row) for row in rows]
 
-    # -- learned model limits -------------------------------------------------------------
+    # -- what servers taught us (tui.core.store_server) ------------------------------------
 
     @_guarded
-    def set_model_window(self, model: str, context_window: int, *, source: str) -> None:
-        """Remember a model's context window (from a server error, /props, ...)."""
-        with self._write():
-            self._db.table("model_windows").upsert(
-                {"model": model, "context_window": int(context_window), "source": source,
-                 "updated": utc_now()}, pk="model")
+    def set_model_window(self, model: str, context_window: int, *, source: str,
+                         base_url: str | None = None) -> None:
+        """Remember a model's window on one server (sanitized base URL); no URL: any server."""
+        with self._write() as conn:
+            store_server.set_window(conn, base_url or "", model, context_window, source)
 
     @_guarded
-    def get_model_window(self, model: str) -> int | None:
+    def model_window(self, model: str, base_url: str | None = None) -> StoredWindow | None:
+        """The window learned for ``model`` on ``base_url`` (else one from before v4)."""
+        return store_server.get_window(self.conn, base_url, model)
+
+    def get_model_window(self, model: str, base_url: str | None = None) -> int | None:
+        stored = self.model_window(model, base_url)
+        return None if stored is None else stored.context_window
+
+    @_guarded
+    def list_model_windows(self) -> list[StoredWindow]:
+        return store_server.list_windows(self.conn)
+
+    @_guarded
+    def forget_model_window(self, model: str, base_url: str | None = None) -> int:
+        with self._write() as conn:
+            return store_server.forget_window(conn, model, base_url)
+
+    @_guarded
+    def cached_token_counts(self, tokenizer: str, digests: list[str]) -> dict[str, int]:
+        return store_server.cached_counts(self.conn, tokenizer, digests)
+
+    @_guarded
+    def cache_token_counts(self, tokenizer: str, counts: dict[str, int]) -> None:
+        if counts:
+            with self._write() as conn:
+                store_server.cache_counts(conn, tokenizer, counts)
+
+    @_guarded
+    def calibration(self, base_url: str, model: str) -> dict | None:
+        return store_server.get_calibration(self.conn, base_url, model)
+
+    @_guarded
+    def set_calibration(self, base_url: str, model: str, state: dict) -> None:
+        with self._write() as conn:
+            store_server.set_calibration(conn, base_url, model, state)
+
+    @_guarded
+    def set_message_pinned(self, message_id: str, pinned: bool) -> Message:
+        """Pin a message (always sent, never summarized or dropped) or unpin it."""
+        cursor = self.conn.execute("UPDATE messages SET pinned = ? WHERE id = ?",
+                                   (int(pinned), message_id))
+        if cursor.rowcount == 0:
+            raise NotFound(f"no message with id {message_id}")
+        return self.get_message(message_id)
+
+    # -- drafts ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _draft_key(conversation_id: str | None) -> str:
+        return conversation_id or NEW_CHAT_DRAFT
+
+    @_guarded
+    def get_draft(self, conversation_id: str | None) -> str:
+        """The unsent text of a conversation (None: of the new chat), "" when there is none."""
+        row = self.conn.execute("SELECT text FROM drafts WHERE conversation_id = ?",
+                                (self._draft_key(conversation_id),)).fetchone()
+        return "" if row is None else str(row[0])
+
+    @_guarded
+    def set_draft(self, conversation_id: str | None, text: str) -> None:
+        """Keep ``text`` as the draft; blank text clears it (nothing worth keeping)."""
+        key = self._draft_key(conversation_id)
+        if not text.strip():
+            self.conn.execute("DELETE FROM drafts WHERE conversation_id = ?", (key,))
+            return
+        self.conn.execute(
+            "INSERT INTO drafts (conversation_id, text, updated) VALUES (?, ?, ?) "
+            "ON CONFLICT (conversation_id) DO UPDATE SET text = excluded.text, "
+            "updated = excluded.updated", (key, text, utc_now()))
+
+    def clear_draft(self, conversation_id: str | None) -> None:
+        self.set_draft(conversation_id, "")
+
+    # -- changes by other connections -----------------------------------------------------
+
+    @_guarded
+    def data_version(self) -> int:
+        """SQLite's ``PRAGMA data_version``: changes when another connection commits.
+
+        Costs no I/O beyond a shared-memory read in WAL mode, so it can be polled often; this
+        connection's own writes do not change it.
+        """
+        return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def changed_elsewhere(self) -> bool:
+        """True when another connection (another running copy) committed since the last call.
+
+        The first call only takes the reference point and returns False.
+        """
+        version = self.data_version()
+        seen, self._seen_data_version = self._seen_data_version, version
+        return seen is not None and version != seen
+
+    @_guarded
+    def latest_message_id(self, conversation_id: str) -> str | None:
+        """The id of the newest message of the conversation, None when it has none."""
         row = self.conn.execute(
-            "SELECT context_window FROM model_windows WHERE model = ?", (model,)).fetchone()
-        return None if row is None else int(row[0])
-
-    # -- search ---------------------------------------------------------------------------
+            "SELECT max(id) FROM messages WHERE conversation_id = ?",
+            (conversation_id,)).fetchone()
+        return None if row is None else row[0]
 
     # -- search ---------------------------------------------------------------------------
 

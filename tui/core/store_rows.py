@@ -18,7 +18,7 @@ CONVERSATION_COLUMNS = (
 )
 MESSAGE_COLUMNS = (
     "id", "conversation_id", "role", "content", "created", "model", "status", "token_count",
-    "token_encoding", "prompt_tokens", "completion_tokens", "finish_reason", "error",
+    "token_encoding", "prompt_tokens", "completion_tokens", "finish_reason", "error", "pinned",
 )
 SUMMARY_COLUMNS = (
     "id", "conversation_id", "content", "first_message_id", "last_message_id",
@@ -28,7 +28,7 @@ SUMMARY_COLUMNS = (
 CONVERSATION_EDITABLE = frozenset(CONVERSATION_COLUMNS) - {"id", "created"}
 MESSAGE_EDITABLE = frozenset({
     "content", "status", "token_count", "token_encoding", "prompt_tokens",
-    "completion_tokens", "finish_reason", "error", "model",
+    "completion_tokens", "finish_reason", "error", "model", "pinned",
 })
 
 
@@ -64,6 +64,7 @@ def message_from_row(row: Sequence[Any]) -> Message:
     values = dict(zip(MESSAGE_COLUMNS, row))
     values["role"] = Role(values["role"])
     values["status"] = _status(values["status"])
+    values["pinned"] = bool(values["pinned"])
     return Message(**values)
 
 

@@ -4,49 +4,161 @@ The context planner decides *which* messages must go; this asks the model to sum
 (piece by piece when they don't fit one request, each piece folded into the summary so far)
 and stores each result as a Summary record pointing at the messages it covers. The messages
 themselves are never touched.
+
+Every request fits by construction: it is sized with the same counts as a chat request (the
+server's, or calibrated), checked whole before it leaves (exactly, where the server counts
+for us) and split further when it would not fit, and its reply has room (max_tokens). A
+summary that was cut (finish_reason "length") or is not shorter than what it replaces is
+never stored: SummaryRejected says why, and the flow truncates instead for this send.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Callable
 
-from tui.core.client import ChatClient, RequestParams
-from tui.core.context import Budget, plan_summary_chunks, summary_prompt
+from tui.core.client import ChatClient, ClientError, ContextLengthExceeded, RequestParams
+from tui.core.context import Budget
 from tui.core.models import Conversation, Message, Role, Summary
+from tui.core.server_tokens import ServerTokenizer
+from tui.core.sizing import Sizer
 from tui.core.store import Store
-from tui.core.tokens import TokenCounter
+from tui.core.summary_plan import (
+    SUMMARY_MAX_TOKENS,
+    ends_message,
+    plan_summary_chunks,
+    request_tokens,
+    split_message,
+    summary_prompt,
+)
+from tui.core.tokens import REPLY_PRIMING, TokenCounter
 
-# Summaries should be short next to the window they free up.
-SUMMARY_MAX_TOKENS = 1024
+__all__ = ["MAX_SUMMARY_CALLS", "SUMMARY_MAX_TOKENS", "SummaryRejected", "summarize_into"]
+
+# Summary requests one send may make; more means the backlog is done over the next sends.
+MAX_SUMMARY_CALLS = 6
+
+Learn = Callable[[int, int], None]  # (local count, server count) of one request
+
+
+class SummaryRejected(ClientError):
+    """The model's summary can't be used (cut, or no shorter than what it replaces)."""
 
 
 async def summarize_into(store: Store, client: ChatClient, counter: TokenCounter,
                          conversation: Conversation, messages: list[Message],
-                         previous: Summary | None, *, model: str, budget: Budget) -> Summary:
+                         previous: Summary | None, *, model: str, budget: Budget,
+                         sizer: Sizer | None = None, tokenizer: ServerTokenizer | None = None,
+                         learn: Learn | None = None,
+                         max_calls: int = MAX_SUMMARY_CALLS) -> Summary:
     """Summarize ``messages`` (oldest first) on top of ``previous``; return the newest summary.
 
-    Raises ClientError when the model cannot be reached; nothing is stored then for the
-    failing piece (pieces already summarized stay, they are correct).
+    ``budget`` is the summary request's own (summary_plan.summary_budget): its
+    ``reserved_output`` is the reply's max_tokens. Raises ClientError (SummaryRejected among
+    them) when a piece cannot be summarized; pieces already stored stay, they are correct.
+    When the call budget runs out first, the summary covers what was done so far.
     """
+    sizer = sizer or Sizer(counter)
+    exact = tokenizer if tokenizer is not None and tokenizer.supported else None
     current = previous
-    max_tokens = max(64, min(SUMMARY_MAX_TOKENS, budget.available // 4))
     first_id = previous.first_message_id if previous else messages[0].id
     stored_ids = [message.id for message in store.load_messages(conversation.id)]
-    for chunk in plan_summary_chunks(messages, budget, counter):
-        text = await client.complete(model, summary_prompt(chunk, current),
-                                     RequestParams(max_output_tokens=max_tokens))
-        text = text.strip() or "(the model returned an empty summary)"
+    queue = plan_summary_chunks(messages, budget, counter, previous=previous, sizer=sizer)
+    calls = 0
+    stored = previous
+    retried: set[int] = set()  # chunks already asked twice
+    while queue and calls < max_calls:
+        chunk = queue.pop(0)
+        prompt = summary_prompt(chunk, current, window=budget.window)
+        if exact is not None:
+            await exact.count_texts([m["content"] for m in prompt])
+            size = await exact.count_request(prompt) or request_tokens(prompt, sizer)
+        else:
+            size = request_tokens(prompt, sizer)
+        if size > budget.available:
+            smaller = _split(chunk, sizer, counter)
+            if smaller is not None:
+                queue[:0] = smaller
+                continue
+        calls += 1
+        local = REPLY_PRIMING + sum(counter.count_message(m["role"], m["content"])
+                                    for m in prompt)
+        try:
+            done = await client.complete_full(
+                model, prompt, RequestParams(max_output_tokens=budget.reserved_output))
+        except ContextLengthExceeded as error:
+            if learn is not None and error.requested:
+                learn(local, error.requested)
+            raise
+        if learn is not None and done.usage is not None and done.usage.prompt_tokens:
+            learn(local, done.usage.prompt_tokens)
+        text = done.text.strip()
+        try:
+            _check(text, done.finish_reason, chunk, current, counter)
+        except SummaryRejected:
+            if id(chunk) in retried or calls >= max_calls:
+                raise
+            retried.add(id(chunk))  # small models misbehave now and then: ask once more
+            queue.insert(0, chunk)
+            continue
+        last = chunk[-1]
+        draft = Summary(id="", conversation_id=conversation.id, content=text,
+                        first_message_id=first_id, last_message_id=last.id,
+                        covered_count=0)
+        if not ends_message(last):
+            current = draft  # mid-message: fold the next part in before storing
+            continue
         # Every stored message up to the chunk's end, errors included: what the block hides.
-        covered = bisect_right(stored_ids, chunk[-1].id)
-        current = store.add_summary(
+        covered = bisect_right(stored_ids, last.id)
+        current = stored = store.add_summary(
             conversation.id, text,
             first_message_id=first_id,
-            last_message_id=chunk[-1].id,
+            last_message_id=last.id,
             covered_count=covered,
             token_count=counter.count_message(Role.SYSTEM, text),
             model=model,
-            previous_summary_id=current.id if current else None,
+            previous_summary_id=stored.id if stored else None,
         )
-    assert current is not None
-    return current
+    if stored is None or stored is previous:
+        raise SummaryRejected("no summary could be made within "
+                              f"{max_calls} requests")
+    return stored
+
+
+def _split(chunk: list[Message], sizer: Sizer, counter: TokenCounter) -> list[list[Message]] | None:
+    """``chunk`` in two smaller chunks, or None when it can't get smaller."""
+    if len(chunk) > 1:
+        half = len(chunk) // 2
+        return [chunk[:half], chunk[half:]]
+    (message,) = chunk
+    units = sizer.units(message)
+    if units < 64:
+        return None
+    parts = split_message(_whole(message), units // 2, sizer, counter)
+    if len(parts) < 2:
+        return None
+    if not ends_message(message):  # parts of a middle piece: none of them ends the message
+        for part in parts:
+            part.parts = len(parts) + 1
+    return [[part] for part in parts]
+
+
+def _whole(message: Message) -> Message:
+    """A piece is split again as text (its part note included); the id stays."""
+    return Message(**{k: getattr(message, k) for k in Message.__dataclass_fields__})
+
+
+def _check(text: str, finish_reason: str | None, chunk: list[Message],
+           previous: Summary | None, counter: TokenCounter) -> None:
+    if finish_reason == "length":
+        raise SummaryRejected("the summary was cut at its length limit; it is not stored")
+    if not text:
+        raise SummaryRejected("the model returned an empty summary")
+    replaced = sum(counter.count_text(m.content) for m in chunk)
+    if previous is not None:
+        replaced += counter.count_text(previous.content)
+    if counter.count_text(text) >= replaced:
+        raise SummaryRejected("the summary was no shorter than the messages it replaces; "
+                              "it is not stored")
+
 

@@ -10,6 +10,7 @@ request the server refuses.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 DEFAULT_RESERVED_OUTPUT = 4096
 
@@ -84,22 +85,86 @@ def _positive(value: int | None) -> int | None:
     return value if isinstance(value, int) and value > 0 else None
 
 
-def context_window_for(model: str, *, overrides: dict[str, int] | None = None,
-                       learned: int | None = None, conversation: int | None = None) -> int:
+@dataclass(frozen=True)
+class WindowInfo:
+    """A window and where it came from, so the user can tell a fact from a guess.
+
+    ``source``: "conversation" (set on the chat), "config" ([context_windows]), "server"
+    (the server said so: /props, max_model_len), "error" (learned from an overflow error),
+    "table" (OpenAI's published figure) or "guess" (nothing known: FALLBACK_WINDOW).
+    """
+
+    size: int
+    source: str
+
+    @property
+    def trusted(self) -> bool:
+        """Anything but a guess: enough to refuse a message that can never fit."""
+        return self.source != "guess"
+
+
+def window_info(model: str, *, overrides: dict[str, int] | None = None,
+                learned: int | None = None, learned_source: str = "server",
+                conversation: int | None = None) -> WindowInfo:
     """The window to plan for: conversation > overrides (config) > learned (server) > table.
 
     ``overrides`` keys match like the table (``"llama3.1"`` covers ``"llama3.1:8b"``).
     Non-positive figures are ignored. Unknown models get FALLBACK_WINDOW.
     """
     if (value := _positive(conversation)) is not None:
-        return value
+        return WindowInfo(value, "conversation")
     if overrides and (value := _positive(lookup_prefix(model, overrides))) is not None:
-        return value
+        return WindowInfo(value, "config")
     if (value := _positive(learned)) is not None:
-        return value
+        return WindowInfo(value, "error" if "error" in learned_source else "server")
     if (value := lookup_prefix(model, DEFAULT_WINDOWS)) is not None:
-        return value
-    return FALLBACK_WINDOW
+        return WindowInfo(value, "table")
+    return WindowInfo(FALLBACK_WINDOW, "guess")
+
+
+def context_window_for(model: str, *, overrides: dict[str, int] | None = None,
+                       learned: int | None = None, conversation: int | None = None) -> int:
+    """window_info's size alone."""
+    return window_info(model, overrides=overrides, learned=learned,
+                       conversation=conversation).size
+
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmM]?)\s*$")
+
+
+def parse_window_size(value: int | str) -> int | None:
+    """A window as people write it: 8192, "8192", "8k" (8,192), "128k" (131,072), "1m".
+
+    ``k`` is 1,024 and ``m`` 1,048,576 (models' windows are powers of two: Llama's "8k" is
+    8,192). None for anything else, zero or negative.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value > 0 else None
+    match = _SIZE.match(str(value).replace(",", "").replace("_", ""))
+    if not match:
+        return None
+    number = float(match.group(1))
+    scale = {"": 1, "k": 1024, "m": 1024 * 1024}[match.group(2).lower()]
+    size = int(number * scale)
+    return size if size > 0 else None
+
+
+def format_window(size: int) -> str:
+    """A window as people say it: 4096 -> "4k", 128000 -> "128k", 1047576 -> "1M"."""
+    for suffix, units in (("M", (1_000_000, 1_048_576)), ("k", (1000, 1024))):
+        if size < units[0]:
+            continue
+        for unit in units:
+            if size % unit == 0:
+                return f"{size // unit}{suffix}"
+        for unit in units:
+            amount = size / unit
+            if abs(amount - round(amount)) <= 0.01 * amount:
+                return f"{round(amount)}{suffix}"
+        return f"{size / units[0]:.1f}{suffix}"
+    return str(size)
 
 
 _NUMBER = r"(\d[\d,_]*)"
@@ -116,6 +181,9 @@ _LIMIT_PATTERNS = [
     re.compile(r"context (?:window|length|size) (?:is |of )" + _NUMBER, re.I),
 ]
 _REQUESTED_PATTERNS = [
+    # vLLM: "... you requested 5000 tokens (4000 in the messages, 1000 in the completion)":
+    # the prompt's part is what the window check is about.
+    re.compile(_NUMBER + r" in the messages", re.I),
     # OpenAI: "However, your messages resulted in 130000 tokens."
     re.compile(r"resulted in " + _NUMBER + r" tokens", re.I),
     # vLLM: "However, you requested 5000 tokens (4000 in the messages, 1000 in the completion)."
@@ -139,7 +207,8 @@ def _first_number(patterns: list[re.Pattern[str]], text: str) -> int | None:
 def parse_context_error(message: str) -> tuple[int | None, int | None]:
     """(limit, requested) from a server's "context too long" error; None for what's missing.
 
-    ``requested`` is what the server counted: for vLLM that includes the completion.
+    ``requested`` is what the server counted for the prompt (vLLM's messages part when it
+    gives one, else its total).
     """
     return _first_number(_LIMIT_PATTERNS, message), _first_number(_REQUESTED_PATTERNS, message)
 

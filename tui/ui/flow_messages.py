@@ -85,7 +85,7 @@ class ContextNoted(FlowMessage):
         self.kind = kind
         self.text = text
         self.summary = summary
-        # window_learned: the reply the core deleted before trying again (set by the worker).
+        # window_learned / overflow_retry: the reply the core deleted before trying again (set by the worker).
         self.replaced_message_id: str | None = None
 
 

@@ -100,7 +100,7 @@ class LiveStream:
 
     @observe.register
     def _(self, message: fm.ContextNoted) -> None:
-        if message.kind == "window_learned":
+        if message.kind in ("window_learned", "overflow_retry"):
             # The core deleted the reply that hit the limit: the view drops it too.
             message.replaced_message_id, self.message_id = self.message_id, None
 

@@ -6,6 +6,7 @@ that can't list models (or are unreachable) leave the filter box as a free-text 
 
 from __future__ import annotations
 
+import logging
 from typing import Awaitable, Callable
 
 from textual import work
@@ -18,6 +19,8 @@ from textual.widgets.option_list import Option
 
 from tui.ui import keys
 from tui.ui.widgets.literal import literal, one_line
+
+log = logging.getLogger(__name__)
 
 ModelLoader = Callable[[], Awaitable[list[str]]]
 
@@ -50,6 +53,7 @@ class ModelPickerScreen(ModalScreen[str | None]):
         try:
             models = await self._loader()
         except Exception as error:  # any client error: fall back to free text
+            log.exception("could not list the models")
             status.update(literal(f"Couldn't list models ({error}). "
                                   "Type a model name and press Enter."))
             return

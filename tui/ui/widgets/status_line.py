@@ -16,6 +16,7 @@ from textual.reactive import reactive
 from textual.widgets import Label
 
 from tui.core.meter import MeterReading
+from tui.core.windows import format_window
 from tui.ui.widgets.literal import one_line
 
 if TYPE_CHECKING:
@@ -124,10 +125,12 @@ class StatusLine(Vertical):
             label.set_class(False, "-over")
             return
         prefix = "≈" if reading.estimated else ""
-        fraction = reading.tokens / reading.window if reading.window else 0.0
-        text = f"{prefix}{short_count(reading.tokens)} / {short_count(reading.window)} "
+        fraction = reading.fraction  # of the prompt budget, for what the next request sends
+        whole = getattr(reading, "full", 0)
+        apart = f" (all {short_count(whole)})" if whole > reading.tokens else ""
+        text = f"{prefix}{short_count(reading.tokens)} / {format_window(reading.window)}{apart} "
         label.update(Content.assemble(text, meter_bar(fraction)))
-        over = reading.action == "refuse"
+        over = reading.action in ("refuse", "over")
         label.set_class(over, "-over")
         label.set_class(not over and (reading.action != "none" or fraction >= WARN_FRACTION),
                         "-warn")

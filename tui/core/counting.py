@@ -1,0 +1,127 @@
+"""What the chat flow knows about the server it talks to: window, tokenizer, calibration.
+
+One object per flow, so the app, ``gpt-tui ask`` and the preview size requests the same way.
+Everything is keyed by the client's (sanitized) base URL and the model: a window learned
+from a small llama.cpp box says nothing about the same model name elsewhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+
+from tui.core.calibration import Calibration
+from tui.core.config import Settings
+from tui.core.hosts import is_openai_host, sanitize_url
+from tui.core.models import Conversation
+from tui.core.server_tokens import ServerTokenizer
+from tui.core.sizing import Sizer
+from tui.core.store import Store
+from tui.core.tokens import TokenCounter
+from tui.core.windows import WindowInfo, window_info
+
+
+class ServerKnowledge:
+    def __init__(self, store: Store, counter: TokenCounter, settings: Settings,
+                 client) -> None:
+        self.store = store
+        self.counter = counter
+        self.settings = settings
+        self.client = client
+        self._tokenizers: dict[tuple[str, str], ServerTokenizer] = {}
+        self._calibrations: dict[tuple[str, str], Calibration] = {}
+        self._extra_fixed: dict[tuple[str, str], int] = {}
+        self._probes: dict[tuple[str, str], asyncio.Future[int | None]] = {}
+
+    @property
+    def server(self) -> str:
+        """The sanitized base URL: what keys everything learned here."""
+        return sanitize_url(self.client.base_url)
+
+    # -- windows ---------------------------------------------------------------------------
+
+    def window(self, conversation: Conversation) -> WindowInfo:
+        stored = self.store.model_window(conversation.model, self.client.base_url)
+        return window_info(
+            conversation.model,
+            overrides=self.settings.context_windows,
+            learned=stored.context_window if stored else None,
+            learned_source=stored.source if stored else "server",
+            conversation=conversation.context_window,
+        )
+
+    def learn_window(self, model: str, size: int, source: str) -> None:
+        self.store.set_model_window(model, size, source=source, base_url=self.client.base_url)
+
+    async def probe_window(self, model: str) -> int | None:
+        """Ask the server (vLLM, llama.cpp) for the model's window, once per session.
+
+        OpenAI's own models are in the built-in table, so api.openai.com is not asked.
+        Concurrent callers share one probe, and a cancelled caller does not cancel it.
+        """
+        if is_openai_host(self.client.base_url):
+            return None
+        key = (self.client.base_url, model)
+        probe = self._probes.get(key)
+        if probe is None:
+            probe = self._probes[key] = asyncio.ensure_future(self._probe(model))
+        return await asyncio.shield(probe)
+
+    async def _probe(self, model: str) -> int | None:
+        window = await self.client.server_context_window(model)
+        if window:
+            self.learn_window(model, window, "server")
+        return window
+
+    # -- counting --------------------------------------------------------------------------
+
+    def tokenizer(self, model: str) -> ServerTokenizer:
+        key = (self.client.base_url, model)
+        tokenizer = self._tokenizers.get(key)
+        if tokenizer is None or tokenizer.client is not self.client:
+            tokenizer = self._tokenizers[key] = ServerTokenizer(self.client, model, self.store)
+        return tokenizer
+
+    async def exact_counts(self, model: str, texts: Iterable[str]) -> ServerTokenizer | None:
+        """The server's tokenizer with ``texts`` counted, or None when it can't count."""
+        tokenizer = self.tokenizer(model)
+        if not await tokenizer.probe():
+            return None
+        await tokenizer.count_texts(texts)
+        return tokenizer
+
+    def calibration(self, conversation: Conversation | None, model: str) -> Calibration:
+        key = (self.server, model)
+        calibration = self._calibrations.get(key)
+        if calibration is None:
+            state = self.store.calibration(self.server, model)
+            if state is not None:
+                calibration = Calibration.from_state(state)
+            elif conversation is not None and conversation.token_correction > 0:
+                calibration = Calibration.from_ratio(conversation.token_correction)
+            else:
+                calibration = Calibration()
+            self._calibrations[key] = calibration
+        return calibration
+
+    def learn_count(self, model: str, local: int, server: int) -> None:
+        """One request's (local, server) prompt counts: from usage or an overflow error."""
+        if local <= 0 or server <= 0:
+            return
+        calibration = self.calibration(None, model)
+        calibration.learn(local, server)
+        self.store.set_calibration(self.server, model, calibration.state())
+
+    def sizer(self, conversation: Conversation, *, model: str | None = None) -> Sizer:
+        model = model or conversation.model
+        tokenizer = self._tokenizers.get((self.client.base_url, model))
+        if tokenizer is not None and tokenizer.supported:
+            key = (self.client.base_url, model)
+            return Sizer(self.counter, self.calibration(conversation, model), tokenizer,
+                         extra_fixed=self._extra_fixed.get(key, 0))
+        return Sizer(self.counter, self.calibration(conversation, model))
+
+    def note_exact_total(self, model: str, planned: int, exact: int) -> None:
+        """A whole request counted exactly: fold the template's unaccounted part in."""
+        key = (self.client.base_url, model)
+        self._extra_fixed[key] = max(0, self._extra_fixed.get(key, 0) + exact - planned)

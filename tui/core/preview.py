@@ -1,0 +1,113 @@
+"""The next request, shown before it is sent: each message's tokens and fate.
+
+:func:`preview_request` plans exactly as a send does (ChatFlow.plan_next: the server's
+counts where it gives them, the whole request counted) but sends nothing and stores nothing
+but counts. Front ends render a ContextPreview: ``gpt-tui context ID`` prints it, the app
+will show it in a view.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from tui.core.chat import ChatFlow
+from tui.core.context import ContextOverflow, RequestPlan, budget_for, is_sendable
+from tui.core.models import Conversation, Message
+
+# sent: in the request; pinned: in the request although its turn is not (pinned by the
+# user); summarized: replaced by the summary (already, or by the summary this send makes
+# first); dropped: not sent (truncated); skipped: errors and empty replies, never sent.
+Fate = Literal["sent", "pinned", "summarized", "dropped", "skipped"]
+
+
+@dataclass
+class PreviewItem:
+    message_id: str
+    role: str
+    tokens: int  # the message's share of the request, as the server counts
+    fate: Fate
+    content: str
+
+
+@dataclass
+class ContextPreview:
+    conversation_id: str
+    model: str
+    strategy: str
+    items: list[PreviewItem]
+    # The request's messages exactly as the next send would send them (when it does not
+    # summarize first: see will_summarize).
+    messages: list[dict[str, str]]
+    summary: str | None  # the summary sent in place of older messages
+    tokens: int  # the request, as the server counts (exact when ``exact``)
+    full_tokens: int  # everything, if nothing were summarized or dropped
+    available: int  # the prompt budget
+    reply_reserve: int
+    window: int
+    window_source: str  # "conversation", "config", "server", "error", "table", "guess"
+    exact: bool  # counts come from the server's tokenizer
+    will_summarize: bool  # the send will summarize the "summarized" messages not yet covered
+    error: str | None = None  # why no request can be made (too long), else None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _fates(history: list[Message], plan: RequestPlan) -> dict[str, Fate]:
+    fates: dict[str, Fate] = {}
+    sent = set(plan.sent_ids)
+    pinned = set(plan.pinned_ids)
+    folding = {m.id for m in plan.to_summarize}
+    covered_to = plan.summary.last_message_id if plan.summary else ""
+    for m in history:
+        if not is_sendable(m):
+            fates[m.id] = "skipped"
+        elif m.id in pinned:
+            fates[m.id] = "pinned"
+        elif m.id in folding or (covered_to and m.id <= covered_to):
+            fates[m.id] = "summarized"
+        elif m.id in sent:
+            fates[m.id] = "sent"
+        else:
+            fates[m.id] = "dropped"
+    return fates
+
+
+async def preview_request(flow: ChatFlow, conversation: Conversation) -> ContextPreview:
+    """What the next send of ``conversation`` would send, without sending it."""
+    await flow.probe_server_window(conversation.model)
+    info = flow.window_info(conversation)
+    budget = budget_for(info.size, conversation.max_output_tokens)
+    history = flow.store.load_messages(conversation.id)
+    common = dict(conversation_id=conversation.id, model=conversation.model,
+                  strategy=str(conversation.strategy), available=budget.available,
+                  reply_reserve=budget.reserved_output, window=info.size,
+                  window_source=info.source)
+    try:
+        plan = await flow.plan_next(conversation)
+    except ContextOverflow as error:
+        sizer = flow.knowledge.sizer(conversation)
+        items = [PreviewItem(m.id, str(m.role), sizer.tokens(sizer.units(m)) if is_sendable(m)
+                             else 0, "dropped" if is_sendable(m) else "skipped", m.content)
+                 for m in history]
+        return ContextPreview(items=items, messages=[], summary=None, tokens=error.tokens,
+                              full_tokens=error.tokens, exact=sizer.exact,
+                              will_summarize=False, error=str(error), **common)
+    sizer = flow.knowledge.sizer(conversation)
+    fates = _fates(history, plan)
+    items = []
+    for m in history:
+        tokens = sizer.units(m) if is_sendable(m) else 0
+        if sizer.exact:
+            items.append(PreviewItem(m.id, str(m.role), tokens, fates[m.id], m.content))
+        else:  # local units: scale like the request (without its fixed part)
+            share = round(tokens * sizer.calibration.ratio) if sizer.calibration.learned \
+                else tokens
+            items.append(PreviewItem(m.id, str(m.role), share, fates[m.id], m.content))
+    return ContextPreview(
+        items=items, messages=plan.messages,
+        summary=plan.summary.content if plan.summary else None,
+        tokens=plan.tokens, full_tokens=plan.full_tokens, exact=sizer.exact,
+        will_summarize=bool(plan.to_summarize), **common)
