@@ -15,7 +15,7 @@ from typing import Literal
 from tui.core.context import Budget, ContextOverflow, RequestPlan, plan_request, sizer_for
 from tui.core.models import Message, Role, Strategy, Summary
 from tui.core.sizing import Sizer
-from tui.core.tokens import MESSAGE_OVERHEAD, DraftCounter, TokenCounter
+from tui.core.tokens import MESSAGE_OVERHEAD, DraftCounter, TokenCounter, apply_correction
 
 # "over": strategy off and the request is bigger than the budget; it is sent anyway.
 Action = Literal["none", "summarize", "truncate", "refuse", "over"]
