@@ -15,7 +15,7 @@ from typing import Literal
 from tui.core.context import Budget, ContextOverflow, RequestPlan, plan_request, sizer_for
 from tui.core.models import Message, Role, Strategy, Summary
 from tui.core.sizing import Sizer
-from tui.core.tokens import MESSAGE_OVERHEAD, DraftCounter, TokenCounter, apply_correction
+from tui.core.tokens import MESSAGE_OVERHEAD, DraftCounter, TokenCounter
 
 # "over": strategy off and the request is bigger than the budget; it is sent anyway.
 Action = Literal["none", "summarize", "truncate", "refuse", "over"]
@@ -90,11 +90,9 @@ class ContextMeter:
         reading = self.reading(draft)
         if reading.action != "refuse":
             return 0
-        newest = MESSAGE_OVERHEAD + self.counter.count_text("user") + self._draft.update(draft)
-        over = apply_correction(self._fixed + newest, self._correction) - reading.available
-        if self._strategy == Strategy.OFF:
-            over = max(over, reading.tokens - reading.available)
-        return max(over, 1)
+        # A refusal's reading is the request's smallest form (the planner's ContextOverflow):
+        # system prompt, pins and the draft, as the sizer counts them.
+        return max(reading.tokens - reading.available, 1)
 
     def reading(self, draft: str = "") -> MeterReading:
         """The meter for the request that sending ``draft`` would make; cheap per keystroke."""
