@@ -67,16 +67,15 @@ async def test_new_chat(services):
     async with app.run_test(size=SIZE) as pilot:
         before = services.store.count_conversations()
         await pilot.press("ctrl+n")
-        await wait_until(pilot, lambda: services.store.count_conversations() == before + 1)
-        assert app.main.conversation.title == ""
+        await wait_until(pilot, lambda: app.main.new_chat is not None)
+        assert app.main.conversation is None
         assert not app.main.pane.query(UserBlock)
         assert app.focused is app.main.composer
-        await pilot.pause()
-        assert "New chat" in screen_text(app)
-        # A second ctrl+n on the still-empty chat does not pile up empty chats.
+        # Nothing is stored until the first message (issue 9 item 14), however often
+        # ctrl+n is pressed.
         await pilot.press("ctrl+n")
         await pilot.pause()
-        assert services.store.count_conversations() == before + 1
+        assert services.store.count_conversations() == before
 
 
 async def test_search_by_content_and_jump_to_the_message(services):

@@ -13,7 +13,7 @@ from typing import Any, Callable
 from textual.message import Message as TextualMessage
 
 from tui.core import chat
-from tui.core.models import Message, Summary
+from tui.core.models import Conversation, Message, Summary
 
 
 class FlowMessage(TextualMessage):
@@ -22,6 +22,17 @@ class FlowMessage(TextualMessage):
     def __init__(self, conversation_id: str) -> None:
         super().__init__()
         self.conversation_id = conversation_id
+
+
+class ConversationCreated(FlowMessage):
+    """A new chat was stored with its first message; ``conversation_id`` is its real id,
+    ``provisional`` the key the worker and the screen knew the unsaved chat by."""
+
+    def __init__(self, conversation_id: str, conversation: Conversation,
+                 provisional: str = "") -> None:
+        super().__init__(conversation_id)
+        self.conversation = conversation
+        self.provisional = provisional
 
 
 class UserMessageStored(FlowMessage):
@@ -102,6 +113,9 @@ class FlowEnded(FlowMessage):
 
 
 _TRANSLATIONS: dict[type, Callable[[str, Any], FlowMessage]] = {
+    # The worker iterates a new chat under a provisional key; this event names the real id.
+    chat.ConversationCreated: lambda cid, e: ConversationCreated(e.conversation.id,
+                                                                 e.conversation, cid),
     chat.UserMessageStored: lambda cid, e: UserMessageStored(cid, e.message),
     chat.AssistantStarted: lambda cid, e: ReplyStarted(cid, e.message),
     chat.AssistantDelta: lambda cid, e: ReplyDelta(cid, e.message_id, e.text),

@@ -103,6 +103,8 @@ HELP = [key("escape,f1,q,question_mark", "close", "Close", id="help.close")]
 MODEL_PICKER = [
     key("escape", "cancel", "Cancel", id="model.cancel"),
     key("down", "focus_list", "Models", id="model.list", show=False),
+    key("ctrl+d", "toggle_default", "Make default", id="model.default", priority=True,
+        long="Also make the pick the default model for new chats"),
 ]
 SYSTEM_PROMPT = [
     key("escape", "cancel", "Cancel", id="system_prompt.cancel"),

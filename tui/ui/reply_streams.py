@@ -52,6 +52,9 @@ class LiveStream:
     conversation_id: str
     # The composer text this flow sends (None for regenerate / retry): cleared once stored.
     sent_text: str | None = None
+    # Sent from an unsaved chat: ``conversation_id`` is a provisional key until the core
+    # stores the conversation (ConversationCreated), then the real id.
+    new_chat: bool = False
     # Regenerate and retry delete stored replies first: the view reloads on the first event.
     reload_first: bool = False
     worker: Worker | None = None
@@ -144,8 +147,11 @@ class ReplyStreams:
     # -- running -----------------------------------------------------------------------
 
     def start(self, conversation_id: str, events: AsyncIterator[object], *,
-              sent_text: str | None = None, reload_first: bool = False) -> LiveStream:
-        live = LiveStream(conversation_id, sent_text=sent_text, reload_first=reload_first)
+              sent_text: str | None = None, reload_first: bool = False,
+              new_chat: bool = False) -> LiveStream:
+        """``new_chat``: ``conversation_id`` is a provisional key (see :meth:`_rekey`)."""
+        live = LiveStream(conversation_id, sent_text=sent_text, reload_first=reload_first,
+                          new_chat=new_chat)
         self._live[conversation_id] = live
         live.worker = self._owner.run_worker(partial(self._run, live, events),
                                              group=f"flow-{conversation_id}",
@@ -176,6 +182,17 @@ class ReplyStreams:
     async def stop_all(self) -> None:
         await asyncio.gather(*(self.stop(cid) for cid in list(self._workers)))
 
+    def _rekey(self, live: LiveStream, conversation_id: str) -> None:
+        """A new chat got its id: the stream is known by it from now on."""
+        old = live.conversation_id
+        if self._live.get(old) is live:
+            del self._live[old]
+            self._live[conversation_id] = live
+        if self._workers.get(old) is live.worker:
+            del self._workers[old]
+            self._workers[conversation_id] = live.worker  # type: ignore[assignment]
+        live.conversation_id = conversation_id
+
     def _publish(self) -> None:
         self._on_change(self.states())
 
@@ -201,7 +218,12 @@ class ReplyStreams:
         ended = fm.FlowEnded(cid)
         try:
             async for event in events:
-                self._post(live, fm.to_message(cid, event))
+                message = fm.to_message(cid, event)
+                if isinstance(message, fm.ConversationCreated):
+                    self._rekey(live, message.conversation_id)
+                    cid = message.conversation_id
+                    ended = fm.FlowEnded(cid)
+                self._post(live, message)
         except asyncio.CancelledError:
             stopped = (live.message_id, live.text) if live.message_id else None
             ended = fm.FlowEnded(cid, cancelled_reply=stopped)

@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Callable
 
+from tui.core.config import ConfigError, save_default_model
 from tui.core.export import export_to_file
 from tui.core.models import Conversation, Strategy
 from tui.core.services import Services
 from tui.core.store import NotFound, StoreError
 from tui.ui.screens.dialogs import ConfirmScreen, RenameScreen
-from tui.ui.screens.model_picker import ModelPickerScreen
+from tui.ui.screens.model_picker import ModelChoice, ModelPickerScreen
 from tui.ui.screens.system_prompt import SystemPromptScreen
 from tui.ui.widgets.conversation_list import display_title
 
@@ -110,7 +112,7 @@ class ConversationActions:
                 if fallback and fallback != target.id:
                     await self.screen.open_conversation(fallback)
                 else:
-                    await self.screen.show_nothing()
+                    await self.screen.show_new_chat()
             self._notify(f"Deleted “{display_title(target)}”")
 
         self.screen.app.push_screen(
@@ -144,54 +146,71 @@ class ConversationActions:
             return
         self._notify(f"Exported to {path}")
 
+    async def _edit_open(self, **fields: Any) -> bool:
+        """Change the open chat: the stored one, or the unsaved one's spec (nothing stored)."""
+        open_chat, spec = self.screen.conversation, self.screen.new_chat
+        if open_chat is not None:
+            if not await self._write(self.store.update_conversation, open_chat.id, **fields):
+                return False
+            await self._changed(open_chat.id)
+        elif spec is not None:
+            self.screen.new_chat = replace(spec, **fields)
+        return True
+
+    def _open_settings(self) -> Conversation | None:
+        """The open chat as it is or will be stored (None: nothing on screen)."""
+        spec = self.screen.new_chat
+        return self.screen.conversation or (spec.unsaved() if spec is not None else None)
+
     def pick_model(self) -> None:
-        conversation = self.screen.conversation
+        conversation = self._open_settings()
         current = conversation.model if conversation else self.services.settings.model
 
         async def load() -> list[str]:
             return [model.id for model in await self.services.client.list_models()]
 
-        async def done(model: str | None) -> None:
-            if not model:
+        async def done(choice: ModelChoice | None) -> None:
+            if choice is None or not choice.model:
                 return
-            open_chat = self.screen.conversation
-            if open_chat is not None:
-                if await self._write(self.store.update_conversation, open_chat.id,
-                                     model=model):
-                    await self._changed(open_chat.id)
+            if not await self._edit_open(model=choice.model):
+                return
+            if choice.make_default:
+                await self._make_default(choice.model)
             else:
-                self.services.settings.model = model
-                self.screen.status.set_defaults(model, str(self.services.settings.strategy))
-            self._notify(f"Model: {model}")
+                self._notify(f"Model: {choice.model}")
 
         self.screen.app.push_screen(ModelPickerScreen(current, load), done)
 
+    async def _make_default(self, model: str) -> None:
+        settings = self.services.settings
+        try:
+            path = await in_thread(save_default_model, settings, model)
+        except (ConfigError, OSError) as error:
+            log.exception("saving the default model failed")
+            self._notify(f"Could not make {model} the default: {error}", severity="error")
+            return
+        self.screen.status.set_defaults(model, str(settings.strategy.value))
+        self._notify(f"Model: {model}, now the default for new chats (saved to {path})")
+
     async def edit_system_prompt(self) -> None:
-        conversation = self.screen.conversation
-        if conversation is None:
-            conversation = await in_thread(self.services.flow.new_conversation)
-            self.screen.sidebar.refresh_rows()
-            await self.screen.open_conversation(conversation.id)
-        target = conversation
+        target = self._open_settings()
+        if target is None:
+            self._notify("Open or start a chat first.", severity="warning")
+            return
 
         async def done(prompt: str | None) -> None:
-            if prompt is None or not await self._write(
-                    self.store.update_conversation, target.id, system_prompt=prompt):
+            if prompt is None or not await self._edit_open(system_prompt=prompt):
                 return
-            await self._changed(target.id)
             self._notify("System prompt saved" if prompt else "System prompt cleared")
 
         self.screen.app.push_screen(SystemPromptScreen(target.system_prompt), done)
 
     async def cycle_strategy(self) -> None:
-        conversation = self.screen.conversation
+        conversation = self._open_settings()
         if conversation is None:
             self._notify("Open or start a chat first.", severity="warning")
             return
         index = STRATEGY_CYCLE.index(Strategy(conversation.strategy))
         strategy = STRATEGY_CYCLE[(index + 1) % len(STRATEGY_CYCLE)]
-        if not await self._write(self.store.update_conversation, conversation.id,
-                                 strategy=strategy):
-            return
-        await self._changed(conversation.id)
-        self._notify(f"Context strategy: {strategy.value}")
+        if await self._edit_open(strategy=strategy):
+            self._notify(f"Context strategy: {strategy.value}")

@@ -18,8 +18,10 @@ in :class:`ConversationActions`.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from datetime import datetime
+from functools import partial
 from typing import Callable
 
 from textual import events, on
@@ -30,15 +32,19 @@ from textual.screen import Screen
 from textual.widgets import Input, TextArea
 
 from tui.core.config import ConfigError, save_settings
+from tui.core.flow_events import Seen
 from tui.core.meter import ContextMeter
 from tui.core.models import Conversation, Role
 from tui.core.services import Services, needs_setup
+from tui.core.session import NewConversation, conversation_to_open, new_conversation_spec
 from tui.core.store import NotFound, StoreError
 from tui.ui import flow_messages as fm
 from tui.ui import keys
 from tui.ui.context_tracker import ContextTracker
+from tui.ui.drafts import DraftKeeper
 from tui.ui.reply_streams import ReplyState, ReplyStreams
 from tui.ui.screens.conversation_actions import ConversationActions
+from tui.ui.store_watch import StoreWatch
 from tui.ui.widgets.chat_pane import ChatPane
 from tui.ui.widgets.chat_view import ChatView
 from tui.ui.widgets.composer import Composer
@@ -64,6 +70,8 @@ class MainScreen(Screen):
     BINDINGS = keys.SCREEN
 
     conversation: reactive[Conversation | None] = reactive(None, init=False)
+    # The unsaved chat on screen when ``conversation`` is None: stored with its first message.
+    new_chat: reactive[NewConversation | None] = reactive(None, init=False)
     replies: reactive[dict[str, ReplyState]] = reactive(dict, init=False)
     # Derived from the two above: whether the open chat has a reply streaming. Only its
     # flips refresh the footer (Stop reply), not every title or state change.
@@ -81,7 +89,11 @@ class MainScreen(Screen):
         self.streams = ReplyStreams(self, lambda: self.chat_view, self._set_replies)
         self.actions = ConversationActions(self, services)
         self.context = ContextTracker(self, services)
-        self._drafts: dict[str | None, str] = {}
+        self.drafts = DraftKeeper(self, services.store)
+        self.watcher = StoreWatch(self)
+        # The provisional stream key of the unsaved chat's first send, until it is stored.
+        self._pending_key: str | None = None
+        self._keys = itertools.count(1)
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -128,11 +140,17 @@ class MainScreen(Screen):
         return self.sidebar.conversation_list
 
     async def on_mount(self) -> None:
-        latest = await asyncio.to_thread(self.store.latest_conversation)
-        if latest is not None:
-            await self.open_conversation(latest.id)
+        try:
+            start = await asyncio.to_thread(conversation_to_open, self.store,
+                                            self.services.settings)
+        except StoreError:
+            log.exception("finding the conversation to open failed")
+            start = new_conversation_spec(self.services.settings)
+        if isinstance(start, NewConversation):
+            await self.show_new_chat(start)
         else:
-            await self.show_nothing()
+            await self.open_conversation(start.id)
+        self.watcher.start()
         if self.query(SetupPanel):
             self.set_focus(self.query_one("#setup-key"))
         else:
@@ -159,11 +177,28 @@ class MainScreen(Screen):
     def _set_replies(self, states: dict[str, ReplyState]) -> None:
         self.replies = states
 
-    async def show_nothing(self) -> None:
-        self._keep_draft(None)
+    def _draft_key(self) -> str | None:
+        return self.conversation.id if self.conversation else None
+
+    def _leaving(self) -> tuple[str | None, str] | None:
+        """The draft of the chat on screen, to keep when another opens (None at start-up)."""
+        if self.conversation is None and self.new_chat is None:
+            return None
+        return (self._draft_key(), self.composer.text)
+
+    async def show_new_chat(self, spec: NewConversation | None = None) -> None:
+        """An empty, unsaved chat (stored with its first message) with this session's model."""
+        leaving = self._leaving()
+        self._pending_key = None
+        self.new_chat = spec or new_conversation_spec(self.services.settings)
         self.conversation = None
         await self.chat_view.show(None)
+        await self.drafts.switch(leaving, None)
         self.context.refresh()
+
+    def watch_new_chat(self, spec: NewConversation | None) -> None:
+        if spec is not None:
+            self.status.set_defaults(spec.model, str(spec.strategy.value))
 
     async def open_conversation(self, conversation_id: str, *,
                                 message_id: str | None = None) -> None:
@@ -175,18 +210,15 @@ class MainScreen(Screen):
             self.notify("That conversation no longer exists.", severity="warning")
             self.sidebar.refresh_rows()
             return
-        self._keep_draft(conversation.id)
+        leaving = self._leaving()
+        self._pending_key = None
         self.conversation = conversation
+        self.new_chat = None
         await self.chat_view.show(conversation.id, message_id=message_id)
+        await self.drafts.switch(leaving, conversation.id)
         # The meter can wait a frame: the messages are painted first.
         self.call_after_refresh(self.context.refresh)
         self.context.probe(conversation.model)
-
-    def _keep_draft(self, opening: str | None) -> None:
-        previous = self.conversation.id if self.conversation else None
-        if previous != opening and self.is_mounted:
-            self._drafts[previous] = self.composer.text
-            self.composer.set_draft(self._drafts.pop(opening, ""))
 
     def watch_replies(self) -> None:
         self._derive_streaming_here()
@@ -210,6 +242,7 @@ class MainScreen(Screen):
     @on(TextArea.Changed, "#composer")
     def _draft_changed(self) -> None:
         self.context.draft_changed()
+        self.drafts.changed(self._draft_key(), self.composer.text)
 
     # -- sending -----------------------------------------------------------------------------
 
@@ -219,7 +252,8 @@ class MainScreen(Screen):
             self.notify("Set an API key or a server URL first (see the panel above).",
                         severity="warning")
             return
-        if self.conversation is not None and self.conversation.id in self.streams:
+        if (self.conversation is not None and self.conversation.id in self.streams
+                or self.conversation is None and self._pending_key in self.streams):
             self.notify("A reply is still streaming in this chat: press Esc to stop it, "
                         "or wait. Your draft is kept.", severity="warning")
             return
@@ -229,20 +263,38 @@ class MainScreen(Screen):
                         "even with nothing else sent. Shorten it or pick a model with a larger "
                         "window (F3). Your text is kept.", severity="error", timeout=10)
             return
+        flow = self.services.flow
         if self.conversation is None:
-            conversation = await asyncio.to_thread(self.services.flow.new_conversation)
-            self.sidebar.refresh_rows()
-            await self.open_conversation(conversation.id)
-        assert self.conversation is not None
+            spec = self.new_chat or new_conversation_spec(self.services.settings)
+            key = self._pending_key = f"new-chat-{next(self._keys)}"
+            self.chat_view.conversation_id = key  # its events show here until it is stored
+            self.streams.start(key, flow.send(spec, event.text), sent_text=event.text,
+                               new_chat=True)
+            return
         cid = self.conversation.id
         self._clear_failure(cid)
-        self.streams.start(cid, self.services.flow.send(cid, event.text), sent_text=event.text)
+        self.streams.start(cid, flow.send(cid, event.text, seen=self.seen()),
+                           sent_text=event.text)
+
+    def seen(self) -> Seen:
+        """What the open chat shows: a request never carries messages not shown yet."""
+        return Seen(self.chat_view.newest_message_id())
 
     def _clear_failure(self, cid: str) -> None:
         if cid in self.failures:
             self.failures = {k: v for k, v in self.failures.items() if k != cid}
 
     # -- what the flow's messages change outside the chat view -------------------------------
+
+    @on(fm.ConversationCreated)
+    def _conversation_created(self, message: fm.ConversationCreated) -> None:
+        """The unsaved chat's first send stored it: it is the open conversation now."""
+        if self._pending_key is not None and self._pending_key == message.provisional:
+            self._pending_key = None
+            self.conversation = message.conversation
+            self.new_chat = None
+            self.context.refresh()
+        self.sidebar.refresh_rows()
 
     @on(fm.UserMessageStored)
     def _user_message_stored(self, message: fm.UserMessageStored) -> None:
@@ -253,8 +305,10 @@ class MainScreen(Screen):
             self.context.append(message.message)
             if sent is not None and self.composer.text == sent:
                 self.composer.clear()
-        elif sent is not None and self._drafts.get(cid) == sent:
-            self._drafts.pop(cid)
+        if sent is not None:
+            # The draft it came from is spent (the new chat's, for a first message).
+            key = None if live is not None and live.new_chat else cid
+            self.run_worker(partial(self.drafts.sent, key, sent), group="draft-sent")
         self.sidebar.refresh_rows()
 
     @on(fm.ReplyFinished)
@@ -266,7 +320,7 @@ class MainScreen(Screen):
 
     @on(fm.ReplyFailed)
     def _reply_failed(self, message: fm.ReplyFailed) -> None:
-        if message.kind != "empty":
+        if message.kind not in ("empty", "unseen"):
             self.failures = {**self.failures, message.conversation_id: message.error}
             self.sidebar.refresh_rows()
 
@@ -331,13 +385,14 @@ class MainScreen(Screen):
 
     async def action_new_chat(self) -> None:
         current = self.conversation
+        if current is None and self._pending_key is None:
+            self.set_focus(self.composer)  # already on a new chat
+            return
         if current is not None and current.id not in self.streams and (
                 await asyncio.to_thread(self.store.count_messages, current.id)) == 0:
             self.set_focus(self.composer)  # already on an empty chat
             return
-        conversation = await asyncio.to_thread(self.services.flow.new_conversation)
-        self.sidebar.refresh_rows()
-        await self.open_conversation(conversation.id)
+        await self.show_new_chat()
         self.set_focus(self.composer)
 
     async def _step_chat(self, step: int) -> None:
@@ -388,8 +443,9 @@ class MainScreen(Screen):
         retry = last.role == Role.USER or last.needs_retry
         flow = self.services.flow
         self._clear_failure(cid)
-        self.streams.start(cid, flow.retry(cid) if retry else flow.regenerate(cid),
-                           reload_first=True)
+        seen = self.seen()
+        self.streams.start(cid, flow.retry(cid, seen=seen) if retry
+                           else flow.regenerate(cid, seen=seen), reload_first=True)
 
     # -- keys: copy, open and the conversation actions ---------------------------------------------
 

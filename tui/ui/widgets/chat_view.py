@@ -80,6 +80,30 @@ class ChatView(Vertical):
     async def reload(self) -> None:
         await self.show(self.conversation_id)
 
+    async def reload_in_place(self) -> None:
+        """Reload (another window changed the chat): the bottom stays the bottom, and a
+        reader scrolled up keeps the place."""
+        pane = self.pane
+        at_bottom = pane.scroll_y >= pane.max_scroll_y
+        where = pane.scroll_y
+        await self.reload()
+        if not at_bottom:
+            pane.anchor(False)
+            self.call_after_refresh(pane.scroll_to, y=where, animate=False, immediate=True)
+
+    def newest_message_id(self) -> str | None:
+        """The newest stored message on screen (what a send may say it has shown)."""
+        # Every block's key starts with the id of a message it shows or follows (a failed
+        # reply's error block is keyed by the stored message's id).
+        ids = [block.sort_key.split("~")[0] for block in self.pane.blocks]
+        return max((i for i in ids if i), default=None)
+
+    def adopt(self, provisional: str, conversation_id: str) -> None:
+        """A new chat shown under a provisional key was stored: it is that conversation."""
+        if self.conversation_id == provisional:
+            self.conversation_id = conversation_id
+            self.pane.conversation_id = conversation_id
+
     def _load(self, cid: str, message_id: str | None) -> tuple[list[Message], bool, list]:
         messages = self._store.load_messages(cid, limit=MESSAGE_PAGE)
         has_older = len(messages) == MESSAGE_PAGE
@@ -156,6 +180,10 @@ class ChatView(Vertical):
         if self._shown(message):
             self.pane.append_delta(message.message_id, message.text)
 
+    @on(fm.ConversationCreated)
+    def _created(self, message: fm.ConversationCreated) -> None:
+        self.adopt(message.provisional, message.conversation_id)
+
     @on(fm.UserMessageStored)
     def _user_message(self, message: fm.UserMessageStored) -> None:
         if self._shown(message):
@@ -197,6 +225,12 @@ class ChatView(Vertical):
         await self._reload_if_asked(message)
         if message.kind == "empty":
             self.notify(message.error, severity="warning")
+            return
+        if message.kind == "unseen":
+            # Another window added messages: show them; nothing was stored or sent.
+            self.notify(f"{message.error}. Your text is kept.", severity="warning", timeout=8)
+            if self._shown(message):
+                await self.reload_in_place()
             return
         if message.message is not None:
             self._error_kinds[message.message.id] = message.kind
