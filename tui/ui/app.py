@@ -128,6 +128,11 @@ class GptTuiApp(App[int]):
                                 f"Key: {key_label(binding.key)}",
                                 lambda binding=binding, target=target: self.call_later(
                                     target.run_action, binding.action))
+        for command in keys.COMMANDS:
+            if screen.check_action(command.action, ()) is not False:
+                yield SystemCommand(command.title, command.help,
+                                    lambda command=command: self.call_later(
+                                        screen.run_action, command.action))
 
     async def on_unmount(self) -> None:
         # Stop streams first: each stores its partial reply as interrupted on the way out.

@@ -58,9 +58,13 @@ class ReplyDelta(FlowMessage, bubble=False):
 
 
 class ReplyFinished(FlowMessage):
-    def __init__(self, conversation_id: str, message: Message) -> None:
+    """``note``: why the reply stopped early, in words (the core's finish_note), or None."""
+
+    def __init__(self, conversation_id: str, message: Message,
+                 note: str | None = None) -> None:
         super().__init__(conversation_id)
         self.message = message
+        self.note = note
 
 
 class ReplyFailed(FlowMessage):
@@ -119,7 +123,7 @@ _TRANSLATIONS: dict[type, Callable[[str, Any], FlowMessage]] = {
     chat.UserMessageStored: lambda cid, e: UserMessageStored(cid, e.message),
     chat.AssistantStarted: lambda cid, e: ReplyStarted(cid, e.message),
     chat.AssistantDelta: lambda cid, e: ReplyDelta(cid, e.message_id, e.text),
-    chat.AssistantFinished: lambda cid, e: ReplyFinished(cid, e.message),
+    chat.AssistantFinished: lambda cid, e: ReplyFinished(cid, e.message, e.note),
     chat.FlowFailed: lambda cid, e: ReplyFailed(cid, e.message, e.error, e.kind),
     chat.RetryWait: lambda cid, e: ReplyRetrying(cid, e.delay, e.reason),
     chat.TitleUpdated: lambda cid, e: TitleChanged(cid, e.title),

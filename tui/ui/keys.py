@@ -62,6 +62,9 @@ SCREEN = [
     key("f2", "rename", "Rename", id="chat.rename", show=False),
     key("f4", "edit_system_prompt", "System prompt", id="chat.system_prompt", show=False),
     key("f5", "cycle_strategy", "Strategy", id="chat.strategy", show=False),
+    # A priority key: the composer's TextArea binds F6 to "select line" otherwise.
+    key("f6", "context_preview", "Context preview", id="chat.context_preview", show=False,
+        priority=True, long="Context preview: what the next request sends"),
     key("f8", "delete", "Delete chat", id="chat.delete", show=False),
     key("f9", "pin", "Pin / unpin", id="chat.pin", show=False),
     key("f10", "archive", "Archive / unarchive", id="chat.archive", show=False),
@@ -86,6 +89,8 @@ MESSAGES = [
     key("c", "copy_block", "Copy", id="messages.copy", long="Copy message"),
     key("x,delete", "delete_block", "Delete", id="messages.delete",
         long="Delete message (asks first)"),
+    key("p", "pin_block", "Pin", id="messages.pin",
+        long="Pin / unpin message (always sent, never summarized or dropped)"),
 ]
 
 SEARCH = [
@@ -100,6 +105,7 @@ CONFIRM = [
     key("y", "answer(True)", "Confirm", id="confirm.yes"),
 ]
 HELP = [key("escape,f1,q,question_mark", "close", "Close", id="help.close")]
+CONTEXT_PREVIEW = [key("escape,f6,q", "close", "Close", id="context_preview.close")]
 MODEL_PICKER = [
     key("escape", "cancel", "Cancel", id="model.cancel"),
     key("down", "focus_list", "Models", id="model.list", show=False),
@@ -109,6 +115,24 @@ MODEL_PICKER = [
 SYSTEM_PROMPT = [
     key("escape", "cancel", "Cancel", id="system_prompt.cancel"),
     key("f2", "save", "Save", id="system_prompt.save"),
+]
+
+
+@dataclass(frozen=True)
+class Command:
+    """A palette-only action of the main screen (no key of its own)."""
+
+    action: str
+    title: str
+    help: str
+    id: str
+
+
+# Actions rare enough to need no key: the command palette lists them after the keyed ones.
+COMMANDS = [
+    Command("forget_window", "Forget learned window",
+            "Forget the context window learned for this chat's model on this server",
+            id="chat.forget_window"),
 ]
 
 

@@ -105,7 +105,8 @@ class MainScreen(Screen):
             with Vertical(id="chat-column"):
                 if needs_setup(settings):
                     yield SetupPanel(id="setup")
-                yield ChatView(self.services.store, self.streams, id="chat-view")
+                yield ChatView(self.services.store, self.streams, flow=self.services.flow,
+                               id="chat-view")
                 yield Composer(id="composer")
                 yield StatusLine(default_model=settings.model,
                                  default_strategy=str(settings.strategy), id="status")
@@ -481,3 +482,16 @@ class MainScreen(Screen):
 
     async def action_cycle_strategy(self) -> None:
         await self.actions.cycle_strategy()
+
+    # -- keys: context (the preview, a learned window, pinned messages) ----------------------
+
+    def action_context_preview(self) -> None:
+        self.context.open_preview()
+
+    async def action_forget_window(self) -> None:
+        await self.context.forget_window()
+
+    @on(ChatView.MessagePinned)
+    def _message_pinned(self, message: ChatView.MessagePinned) -> None:
+        if self.is_open(message.conversation_id):
+            self.context.refresh()

@@ -19,6 +19,7 @@ from tui.ui.widgets.message_blocks import (
     AssistantBlock,
     ChatBlock,
     ErrorBlock,
+    MessageBlock,
     NoticeBlock,
     SummaryBlock,
     blocks_for,
@@ -50,6 +51,14 @@ class ChatPane(VerticalScroll, can_focus=True):
             super().__init__()
             self.message_id = message_id
             self.text = text
+
+    class PinRequested(TextualMessage):
+        """Pin (or unpin, ``pinned`` False) the stored message ``message_id``."""
+
+        def __init__(self, message_id: str, pinned: bool) -> None:
+            super().__init__()
+            self.message_id = message_id
+            self.pinned = pinned
 
     class CopyRequested(TextualMessage):
         def __init__(self, text: str) -> None:
@@ -290,3 +299,20 @@ class ChatPane(VerticalScroll, can_focus=True):
             self.notify("Only messages can be deleted.", severity="warning")
             return
         self.post_message(self.DeleteRequested(block.sort_key, block.copy_text()))
+
+    def action_pin_block(self) -> None:
+        """Pin the focused message (sent with every request) or unpin it."""
+        index = self._focused_index()
+        if index is None:
+            self.notify("Focus a message first (ctrl+o, then j/k).", severity="warning")
+            return
+        block = self.blocks[index]
+        if not isinstance(block, MessageBlock) or "~" in block.sort_key:
+            self.notify("Only messages can be pinned.", severity="warning")
+            return
+        self.post_message(self.PinRequested(block.message.id, not block.message.pinned))
+
+    def show_pinned(self, message_id: str, pinned: bool) -> None:
+        block = self.block(message_id)
+        if isinstance(block, MessageBlock):
+            block.set_pinned(pinned)

@@ -19,6 +19,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message as TextualMessage
 
+from tui.core.chat import ChatFlow, finish_note
 from tui.core.context import RequestPlan
 from tui.core.models import Message, MessageStatus
 from tui.core.store import Store, StoreError
@@ -46,10 +47,24 @@ class ChatView(Vertical):
             super().__init__()
             self.conversation_id = conversation_id
 
-    def __init__(self, store: Store, streams: ReplyStreams, *, id: str | None = None) -> None:
+    class MessagePinned(TextualMessage):
+        """The user pinned or unpinned a message of the open conversation."""
+
+        def __init__(self, conversation_id: str, message_id: str, pinned: bool) -> None:
+            super().__init__()
+            self.conversation_id = conversation_id
+            self.message_id = message_id
+            self.pinned = pinned
+
+    def __init__(self, store: Store, streams: ReplyStreams, *, flow: ChatFlow | None = None,
+                 id: str | None = None) -> None:
+        """``flow`` (optional) words why a stored reply stopped early (finish_note)."""
         super().__init__(id=id)
         self._store = store
         self._streams = streams
+        self._flow = flow
+        # Why a reply stopped early (finish_note), per message id: live, or worked out on load.
+        self._finish_notes: dict[str, str] = {}
         self.conversation_id: str | None = None
         # Live-only notes per conversation (truncation markers): (sort key, text).
         self._notices: dict[str, list[tuple[str, str]]] = {}
@@ -114,7 +129,23 @@ class ChatView(Vertical):
             messages = older + messages
             has_older = len(older) == MESSAGE_PAGE
             pages += 1
+        self._note_cut_replies(cid, messages)
         return messages, has_older, self._store.list_summaries(cid)
+
+    def _note_cut_replies(self, cid: str, messages: list[Message]) -> None:
+        """Word why stored "length" replies stopped: the output limit, or the window's end
+        (runs in the loading thread: it reads the conversation and its window)."""
+        cut = [m for m in messages if m.finish_reason == "length"
+               and m.id not in self._finish_notes]
+        if not cut or self._flow is None:
+            return
+        conversation = self._store.get_conversation(cid)
+        window = self._flow.window_for(conversation)
+        for message in cut:
+            note = finish_note(message, max_output_tokens=conversation.max_output_tokens,
+                               window=window)
+            if note:
+                self._finish_notes[message.id] = note
 
     async def _show_loaded(self, cid: str, messages: list[Message], has_older: bool,
                       summaries: list, message_id: str | None) -> None:
@@ -127,6 +158,9 @@ class ChatView(Vertical):
             kind = self._error_kinds.get(block.sort_key.split("~")[0])
             if kind is not None and hasattr(block, "kind"):
                 block.kind = kind
+            note = self._finish_notes.get(block.sort_key)
+            if note is not None and isinstance(block, AssistantBlock):
+                block.set_note(note)
         if message_id is not None:
             target = self.pane.block(message_id)
             if target is not None:
@@ -197,8 +231,13 @@ class ChatView(Vertical):
 
     @on(fm.ReplyFinished)
     def _finished(self, message: fm.ReplyFinished) -> None:
+        if message.note:
+            self._finish_notes[message.message.id] = message.note
         if self._shown(message):
             self.pane.finish_message(message.message)
+            block = self.pane.block(message.message.id)
+            if message.note and isinstance(block, AssistantBlock):
+                block.set_note(message.note)
 
     @on(fm.ContextNoted)
     async def _noted(self, message: fm.ContextNoted) -> None:
@@ -316,3 +355,25 @@ class ChatView(Vertical):
             ConfirmScreen(f"Delete this message? “{preview}”\nIt leaves the chat and "
                           "what is sent to the model. This cannot be undone."),
             done)
+
+    # -- pinning a message ---------------------------------------------------------------
+
+    @on(ChatPane.PinRequested)
+    async def _pin(self, event: ChatPane.PinRequested) -> None:
+        event.stop()
+        cid = self.conversation_id
+        if cid is None:
+            return
+        try:
+            await asyncio.to_thread(self._store.set_message_pinned, event.message_id,
+                                    event.pinned)
+        except StoreError as error:
+            log.exception("pinning a message failed")
+            self.notify(f"Could not pin the message: {error}", severity="error")
+            return
+        if cid != self.conversation_id:
+            return
+        self.pane.show_pinned(event.message_id, event.pinned)
+        self.post_message(self.MessagePinned(cid, event.message_id, event.pinned))
+        self.notify("Pinned: always sent, never summarized or dropped" if event.pinned
+                    else "Unpinned")

@@ -39,6 +39,17 @@ def short_count(tokens: int) -> str:
     return f"{value:.1f}M".replace(".0M", "M")
 
 
+# Where the window figure came from, as the status line says it (briefly).
+SOURCE_MARKS = {"server": "server", "error": "learned", "table": "table", "config": "config",
+                "conversation": "chat", "guess": "guess?"}
+
+
+def window_source_mark(source: str) -> str:
+    """" (server)", " (guess?)"...; nothing when the source is not known."""
+    mark = SOURCE_MARKS.get(source, source)
+    return f" ({mark})" if mark else ""
+
+
 def meter_bar(fraction: float, width: int = BAR_WIDTH) -> Content:
     filled = max(0, min(width, round(fraction * width)))
     return Content.assemble(("█" * filled, "$accent"), ("░" * (width - filled), "$foreground 30%"))
@@ -124,11 +135,16 @@ class StatusLine(Vertical):
             label.set_class(False, "-warn")
             label.set_class(False, "-over")
             return
-        prefix = "≈" if reading.estimated else ""
+        # "≈" unless the server's own tokenizer counted (exact) or the local encoding is the
+        # model's (not estimated, and the window is OpenAI's table figure for that model).
+        exact = reading.exact or (not reading.estimated and reading.window_source == "table")
+        prefix = "" if exact else "≈"
         fraction = reading.fraction  # of the prompt budget, for what the next request sends
-        whole = getattr(reading, "full", 0)
+        whole = reading.full
         apart = f" (all {short_count(whole)})" if whole > reading.tokens else ""
-        text = f"{prefix}{short_count(reading.tokens)} / {format_window(reading.window)}{apart} "
+        source = window_source_mark(reading.window_source)
+        text = (f"{prefix}{short_count(reading.tokens)} / {format_window(reading.window)}"
+                f"{source}{apart} ")
         label.update(Content.assemble(text, meter_bar(fraction)))
         over = reading.action in ("refuse", "over")
         label.set_class(over, "-over")
