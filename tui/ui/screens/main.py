@@ -3,16 +3,17 @@ and holds the few facts they all follow.
 
 State lives in one place each:
 
-* ``conversation``: the open conversation (a reactive; the sidebar, the status line and the
-  footer watch it);
+* ``conversation``: the open conversation (a reactive; the sidebar and the status line
+  watch it; ``streaming_here``, derived from it and ``replies``, drives the footer);
 * ``replies``: which conversations have a reply streaming, and in what state (published by
   :class:`ReplyStreams`, whose workers post the flow's events as Textual messages);
 * ``failures``: the last error per conversation, until the next try;
 * the sidebar's mode (list / archived / search) lives in the sidebar.
 
 The screen's own handlers only route: a flow message the chat view rendered bubbles up here
-to refresh the list, the meter and the composer. Conversation actions (rename, delete...) are
-in :class:`ConversationActions`.
+to refresh the list, the meter and the composer. Sending and the conversation actions
+(regenerate, rename, delete...) are in :class:`ConversationActions`, the meter in
+:class:`ContextTracker`.
 """
 
 from __future__ import annotations
@@ -31,9 +32,9 @@ from textual.widgets import Input, TextArea
 
 from tui.core.config import ConfigError, save_settings
 from tui.core.meter import ContextMeter
-from tui.core.models import Conversation, Role
+from tui.core.models import Conversation
 from tui.core.services import Services, needs_setup
-from tui.core.store import NotFound, StoreError
+from tui.core.store import NotFound
 from tui.ui import flow_messages as fm
 from tui.ui import keys
 from tui.ui.context_tracker import ContextTracker
@@ -215,30 +216,9 @@ class MainScreen(Screen):
 
     @on(Composer.Submitted)
     async def _send(self, event: Composer.Submitted) -> None:
-        if needs_setup(self.services.settings):
-            self.notify("Set an API key or a server URL first (see the panel above).",
-                        severity="warning")
-            return
-        if self.conversation is not None and self.conversation.id in self.streams:
-            self.notify("A reply is still streaming in this chat: press Esc to stop it, "
-                        "or wait. Your draft is kept.", severity="warning")
-            return
-        excess = self.context.excess(event.text)
-        if excess:
-            self.notify(f"This message is {excess:,} tokens too long for the model's window, "
-                        "even with nothing else sent. Shorten it or pick a model with a larger "
-                        "window (F3). Your text is kept.", severity="error", timeout=10)
-            return
-        if self.conversation is None:
-            conversation = await asyncio.to_thread(self.services.flow.new_conversation)
-            self.sidebar.refresh_rows()
-            await self.open_conversation(conversation.id)
-        assert self.conversation is not None
-        cid = self.conversation.id
-        self._clear_failure(cid)
-        self.streams.start(cid, self.services.flow.send(cid, event.text), sent_text=event.text)
+        await self.actions.send(event.text)
 
-    def _clear_failure(self, cid: str) -> None:
+    def clear_failure(self, cid: str) -> None:
         if cid in self.failures:
             self.failures = {k: v for k, v in self.failures.items() if k != cid}
 
@@ -365,31 +345,7 @@ class MainScreen(Screen):
             self.notify("Reply stopped; what arrived is kept.")
 
     async def action_regenerate(self) -> None:
-        conversation = self.conversation
-        if conversation is None:
-            self.notify("Nothing to regenerate yet.", severity="warning")
-            return
-        cid = conversation.id
-        if cid in self.streams:
-            self.notify("A reply is still streaming: press Esc to stop it first.",
-                        severity="warning")
-            return
-        try:
-            tail = await asyncio.to_thread(self.store.load_messages, cid, limit=1)
-        except StoreError as error:
-            log.exception("loading the last message failed")
-            self.notify(str(error), severity="error")
-            return
-        if not tail:
-            self.notify("Nothing to regenerate yet.", severity="warning")
-            return
-        last = tail[-1]
-        # A reply that did not complete is retried (replaced, never sent back to the model).
-        retry = last.role == Role.USER or last.needs_retry
-        flow = self.services.flow
-        self._clear_failure(cid)
-        self.streams.start(cid, flow.retry(cid) if retry else flow.regenerate(cid),
-                           reload_first=True)
+        await self.actions.regenerate()
 
     # -- keys: copy, open and the conversation actions ---------------------------------------------
 
