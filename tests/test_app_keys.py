@@ -172,6 +172,12 @@ async def test_sidebar_becomes_an_overlay_on_a_small_terminal(services):
         await pilot.press("ctrl+b")
         await pilot.pause()
         assert not app.main.sidebar.display
+        # Opening a chat from the overlay closes it: the chat is what the user wants to see.
+        await pilot.press("ctrl+l")
+        assert app.main.sidebar.display
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: not app.main.sidebar.display, what="overlay closed")
+        assert app.focused is app.main.composer
 
 
 async def test_a_wide_terminal_keeps_the_sidebar_in_place(services):

@@ -355,7 +355,9 @@ class MainScreen(Screen):
     @on(ConversationList.Open)
     async def _open_from_list(self, event: ConversationList.Open) -> None:
         await self.open_conversation(event.conversation_id, message_id=event.message_id)
-        if event.message_id is None:
+        if self.narrow:
+            self.sidebar_visible = False  # the overlay would hide the chat just opened
+        if event.message_id is None or self.narrow:
             self.set_focus(self.composer)
 
     async def action_rename(self) -> None:
