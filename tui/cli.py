@@ -62,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="A full-screen terminal chat client for OpenAI-compatible servers. "
                     "Without a command, opens the app.")
     parser.add_argument("--version", action="version", version=f"gpt-tui {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="log everything, not only errors, to the log file")
     add_common_options(parser, top=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 

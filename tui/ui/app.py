@@ -19,6 +19,7 @@ from textual.app import App, SystemCommand
 from textual.screen import Screen
 
 from tui.core.config import DEFAULT_THEME, ConfigError, save_settings
+from tui.core.logs import setup_logging
 from tui.core.paths import config_dir
 from tui.core.services import Services, open_services
 from tui.core.store import StoreError
@@ -149,6 +150,9 @@ def run_app(args: Any) -> int:
         return 1
     for warning in services.settings.warnings:
         print(f"gpt-tui: warning: {warning}", file=sys.stderr)
+    settings = services.settings
+    setup_logging(debug=bool(getattr(args, "debug", False)),
+                  secrets=lambda: [settings.api_key or ""])
     raise_gen0_threshold()
     app = GptTuiApp(services, owns_services=True, tune_gc=True)
     result = app.run()
