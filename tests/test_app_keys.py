@@ -172,6 +172,12 @@ async def test_sidebar_becomes_an_overlay_on_a_small_terminal(services):
         await pilot.press("ctrl+b")
         await pilot.pause()
         assert not app.main.sidebar.display
+        # Opening a chat from the overlay closes it: the chat is what the user wants to see.
+        await pilot.press("ctrl+l")
+        assert app.main.sidebar.display
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: not app.main.sidebar.display, what="overlay closed")
+        assert app.focused is app.main.composer
 
 
 async def test_a_wide_terminal_keeps_the_sidebar_in_place(services):
@@ -205,3 +211,23 @@ async def test_a_long_error_wraps_in_the_status_line_on_a_small_terminal(service
         # Every word of the error is on screen whole, none cut in the middle.
         for word in f"error: {error}".split():
             assert word in shown, (word, shown)
+
+
+def test_every_binding_has_a_unique_id_and_a_description():
+    from tui.ui import keys
+    from tui.ui.app import GptTuiApp
+    from tui.ui.screens.dialogs import ConfirmScreen, RenameScreen
+    from tui.ui.screens.main import MainScreen
+    from tui.ui.screens.model_picker import ModelPickerScreen
+    from tui.ui.screens.system_prompt import SystemPromptScreen
+
+    owners = [GptTuiApp, MainScreen, Composer, ConversationList, ChatPane, SearchBox,
+              HelpScreen, RenameScreen, ConfirmScreen, ModelPickerScreen, SystemPromptScreen]
+    bindings = [b for owner in owners for b in owner.BINDINGS]
+    assert all(b.id and b.description for b in bindings)
+    ids = [b.id for b in bindings]
+    assert len(ids) == len(set(ids))
+    # Help lists every one of them (dialog keys aside: each dialog says its own).
+    listed = {b.id for section in keys.help_sections(list(Composer.BINDINGS))
+              for b in section.bindings if b.id}
+    assert {b.id for owner in owners[:6] for b in owner.BINDINGS} <= listed

@@ -1,8 +1,8 @@
 """Fixtures for the terminal layer: the installed ``gpt-tui`` on a pty, its own folders.
 
-Each app gets the XDG folders ``isolated_env`` made for the test, a database in the test's
-temp folder, the test server as its base URL (unless a test wants the first-run screen), and
-``TERM=xterm-256color``. Where there is no pty (Windows, a sandbox without /dev/ptmx) or no
+Each app gets the XDG folders ``isolated_env`` made for the test (and a state folder beside
+them, for the log file), a database in the test's temp folder, the test server as its base
+URL (unless a test wants the first-run screen), and ``TERM=xterm-256color``. Where there is no pty (Windows, a sandbox without /dev/ptmx) or no
 installed script, the tests skip with the reason.
 """
 
@@ -69,14 +69,17 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def launch(gpt_tui_bin: Path, fake_openai, db_path: Path, tmp_path: Path) -> Iterator[LaunchApp]:
+def launch(gpt_tui_bin: Path, fake_openai, db_path: Path, tmp_path: Path,
+           isolated_env: Path) -> Iterator[LaunchApp]:
     """Start ``gpt-tui --db <temp db> ARGS`` on an 80x24 pty (by default); closed at the end."""
     started: list[Terminal] = []
 
     def start(*args: str, size: tuple[int, int] = (80, 24), server: bool = True,
               env: dict[str, str] | None = None) -> Terminal:
         child_env = {k: v for k, v in os.environ.items() if not k.startswith(_CHILD_ENV_DROP)}
-        child_env.update(TERM="xterm-256color", LANG="C.UTF-8", LC_ALL="C.UTF-8")
+        child_env.update(TERM="xterm-256color", LANG="C.UTF-8", LC_ALL="C.UTF-8",
+                         # The log file lives in the state folder: keep it out of $HOME.
+                         XDG_STATE_HOME=str(isolated_env / "state"))
         if server:
             child_env["OPENAI_BASE_URL"] = fake_openai.base_url
         child_env.update(env or {})

@@ -3,16 +3,17 @@ and holds the few facts they all follow.
 
 State lives in one place each:
 
-* ``conversation``: the open conversation (a reactive; the sidebar, the status line and the
-  footer watch it);
+* ``conversation``: the open conversation (a reactive; the sidebar and the status line
+  watch it; ``streaming_here``, derived from it and ``replies``, drives the footer);
 * ``replies``: which conversations have a reply streaming, and in what state (published by
   :class:`ReplyStreams`, whose workers post the flow's events as Textual messages);
 * ``failures``: the last error per conversation, until the next try;
 * the sidebar's mode (list / archived / search) lives in the sidebar.
 
 The screen's own handlers only route: a flow message the chat view rendered bubbles up here
-to refresh the list, the meter and the composer. Conversation actions (rename, delete...) are
-in :class:`ConversationActions`.
+to refresh the list, the meter and the composer. Sending and the conversation actions
+(regenerate, rename, delete...) are in :class:`ConversationActions`, the meter in
+:class:`ContextTracker`.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from textual.widgets import Input, TextArea
 from tui.core.config import ConfigError, save_settings
 from tui.core.flow_events import Seen
 from tui.core.meter import ContextMeter
-from tui.core.models import Conversation, Role
+from tui.core.models import Conversation
 from tui.core.services import Services, needs_setup
 from tui.core.session import NewConversation, conversation_to_open, new_conversation_spec
 from tui.core.store import NotFound, StoreError
@@ -249,39 +250,22 @@ class MainScreen(Screen):
 
     @on(Composer.Submitted)
     async def _send(self, event: Composer.Submitted) -> None:
-        if needs_setup(self.services.settings):
-            self.notify("Set an API key or a server URL first (see the panel above).",
-                        severity="warning")
-            return
-        if (self.conversation is not None and self.conversation.id in self.streams
-                or self.conversation is None and self._pending_key in self.streams):
-            self.notify("A reply is still streaming in this chat: press Esc to stop it, "
-                        "or wait. Your draft is kept.", severity="warning")
-            return
-        excess = self.context.excess(event.text)
-        if excess:
-            self.notify(f"This message is {excess:,} tokens too long for the model's window, "
-                        "even with nothing else sent. Shorten it or pick a model with a larger "
-                        "window (F3). Your text is kept.", severity="error", timeout=10)
-            return
-        flow = self.services.flow
-        if self.conversation is None:
-            spec = self.new_chat or new_conversation_spec(self.services.settings)
-            key = self._pending_key = f"new-chat-{next(self._keys)}"
-            self.chat_view.conversation_id = key  # its events show here until it is stored
-            self.streams.start(key, flow.send(spec, event.text), sent_text=event.text,
-                               new_chat=True)
-            return
-        cid = self.conversation.id
-        self._clear_failure(cid)
-        self.streams.start(cid, flow.send(cid, event.text, seen=self.seen()),
-                           sent_text=event.text)
+        await self.actions.send(event.text)
+
+    @property
+    def pending_key(self) -> str | None:
+        """The stream key of a new chat whose first message is on its way (not stored yet)."""
+        return self._pending_key
+
+    def new_pending_key(self) -> str:
+        self._pending_key = f"new-chat-{next(self._keys)}"
+        return self._pending_key
 
     def seen(self) -> Seen:
         """What the open chat shows: a request never carries messages not shown yet."""
         return Seen(self.chat_view.newest_message_id())
 
-    def _clear_failure(self, cid: str) -> None:
+    def clear_failure(self, cid: str) -> None:
         if cid in self.failures:
             self.failures = {k: v for k, v in self.failures.items() if k != cid}
 
@@ -421,32 +405,7 @@ class MainScreen(Screen):
             self.notify("Reply stopped; what arrived is kept.")
 
     async def action_regenerate(self) -> None:
-        conversation = self.conversation
-        if conversation is None:
-            self.notify("Nothing to regenerate yet.", severity="warning")
-            return
-        cid = conversation.id
-        if cid in self.streams:
-            self.notify("A reply is still streaming: press Esc to stop it first.",
-                        severity="warning")
-            return
-        try:
-            tail = await asyncio.to_thread(self.store.load_messages, cid, limit=1)
-        except StoreError as error:
-            log.exception("loading the last message failed")
-            self.notify(str(error), severity="error")
-            return
-        if not tail:
-            self.notify("Nothing to regenerate yet.", severity="warning")
-            return
-        last = tail[-1]
-        # A reply that did not complete is retried (replaced, never sent back to the model).
-        retry = last.role == Role.USER or last.needs_retry
-        flow = self.services.flow
-        self._clear_failure(cid)
-        seen = self.seen()
-        self.streams.start(cid, flow.retry(cid, seen=seen) if retry
-                           else flow.regenerate(cid, seen=seen), reload_first=True)
+        await self.actions.regenerate()
 
     # -- keys: copy, open and the conversation actions ---------------------------------------------
 
@@ -456,7 +415,9 @@ class MainScreen(Screen):
     @on(ConversationList.Open)
     async def _open_from_list(self, event: ConversationList.Open) -> None:
         await self.open_conversation(event.conversation_id, message_id=event.message_id)
-        if event.message_id is None:
+        if self.narrow:
+            self.sidebar_visible = False  # the overlay would hide the chat just opened
+        if event.message_id is None or self.narrow:
             self.set_focus(self.composer)
 
     async def action_rename(self) -> None:

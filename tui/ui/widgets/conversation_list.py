@@ -82,14 +82,22 @@ class ConversationList(OptionList):
         """What is loaded so far (list mode)."""
         return list(self._conversations)
 
+    def reload_count(self, *, keep_count: bool = True) -> int:
+        """How many rows a reload reads: the pages loaded so far, or just the first."""
+        return max(self.page_size, len(self._conversations)) if keep_count else self.page_size
+
     def reload(self, *, keep_count: bool = True) -> None:
         """Re-read the loaded pages (after a rename, pin, new message...)."""
         if self.page_loader is None:
             return
-        count = max(self.page_size, len(self._conversations)) if keep_count else self.page_size
+        count = self.reload_count(keep_count=keep_count)
+        self.show_rows(self.page_loader(count, 0), count)
+
+    def show_rows(self, conversations: list[Conversation], count: int) -> None:
+        """Show the first ``count`` rows, read elsewhere (a thread), keeping the highlight."""
         highlighted = self.highlighted_id
         self.searching = False
-        self._conversations = self.page_loader(count, 0)
+        self._conversations = list(conversations)
         self._exhausted = len(self._conversations) < count
         self.set_options(Option(self._row(c), id=c.id) for c in self._conversations)
         self._restore_highlight(highlighted)
@@ -133,10 +141,12 @@ class ConversationList(OptionList):
         for index, conversation in enumerate(self._conversations):
             if conversation.id in (previous, conversation_id):
                 self.replace_option_prompt_at_index(index, self._row(conversation))
-        if conversation_id is not None:
-            index = self.ensure_loaded(conversation_id)
-            if index is not None:
+        # Only among the loaded rows: a chat just created shows up with the next reload
+        # (which highlights it), and paging through everything to find it would block.
+        for index, conversation in enumerate(self._conversations):
+            if conversation.id == conversation_id:
                 self.highlighted = index
+                break
 
     def neighbour(self, conversation_id: str | None, step: int) -> str | None:
         """The conversation ``step`` rows away from ``conversation_id`` in list order."""

@@ -107,7 +107,22 @@ class Sidebar(Vertical):
         the hits the user is reading.
         """
         if self.mode != "search":
-            self.conversation_list.reload()
+            self._reload_rows(self.conversation_list.reload_count(), self.mode == "archived")
+
+    @work(exclusive=True, group="rows", thread=True)
+    def _reload_rows(self, count: int, archived: bool) -> None:
+        """Read the rows off the event loop (another instance may hold the write lock)."""
+        try:
+            rows = self._store.list_conversations(limit=count, offset=0, archived=archived)
+        except StoreError as error:
+            log.exception("listing conversations failed")
+            self.app.call_from_thread(self.notify, str(error), severity="error")
+            return
+        self.app.call_from_thread(self._show_rows, rows, count, archived)
+
+    def _show_rows(self, rows: list[Conversation], count: int, archived: bool) -> None:
+        if self.mode != "search" and (self.mode == "archived") == archived:
+            self.conversation_list.show_rows(rows, count)
 
     # -- search ------------------------------------------------------------------------
 
