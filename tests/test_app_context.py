@@ -254,8 +254,9 @@ async def test_forget_learned_window_from_the_palette(tmp_path, fake_openai):
             command = next(c for c in app.get_system_commands(app.screen)
                            if c.title == "Forget learned window")
             command.callback()
-            await wait_until(pilot, lambda: "128k (table)" in meter_text(app),
+            await wait_until(pilot, lambda: "/ 128k " in meter_text(app),
                              what="the table's window")
+            assert "(learned)" not in meter_text(app)
             assert services.store.list_model_windows() == []
             assert any("Forgot the window learned for gpt-4o-mini" in n.message
                        for n in app._notifications)
