@@ -147,6 +147,11 @@ async def test_p_pins_the_focused_message_and_the_preview_follows(tmp_path):
                 await wait_until(pilot, stored_pin, what="the pin stored")
                 await wait_until(pilot, lambda: "pinned" in str(
                     block.query_one(".block-header").render()), what="the pin mark")
+                # The meter follows: its plan now sends the pinned message.
+                await wait_until(pilot, lambda: app.main.meter is not None
+                                 and app.main.meter.plan is not None
+                                 and message_id in app.main.meter.plan.pinned_ids,
+                                 what="the meter's plan")
                 screen = await open_preview(app, pilot)
                 fate = {i.message_id: i.fate for i in screen.preview.items}[message_id]
                 assert fate == "pinned"
