@@ -9,6 +9,7 @@ from textual.widgets import DataTable
 from tests.fake_openai.server import FakeOpenAI
 from tests.test_app_support import SIZE, make_app, make_services, screen_text, wait_until
 from tui.core.models import Message, Role, Strategy
+from tui.ui import keys
 from tui.ui.screens.context_preview import ContextPreviewScreen
 from tui.ui.widgets.message_blocks import PIN_MARK, AssistantBlock, UserBlock, _assistant_header
 
@@ -115,6 +116,8 @@ async def test_preview_is_in_the_palette_and_the_help(tmp_path, fake_openai):
             titles = [c.title for c in app.get_system_commands(app.screen)]
             assert "Context preview: what the next request sends" in titles
             assert "Forget learned window" in titles
+            ids = {b.id for section in keys.help_sections([]) for b in section.bindings}
+            assert {"chat.context_preview", "messages.pin"} <= ids
             # No chat open yet: the preview says so instead of opening.
             await pilot.press("f6")
             await pilot.pause()
