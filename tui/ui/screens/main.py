@@ -142,8 +142,7 @@ class MainScreen(Screen):
 
     async def on_mount(self) -> None:
         try:
-            start = await asyncio.to_thread(conversation_to_open, self.store,
-                                            self.services.settings)
+            start = await asyncio.to_thread(self._starting_point)
         except StoreError:
             log.exception("finding the conversation to open failed")
             start = new_conversation_spec(self.services.settings)
@@ -156,6 +155,11 @@ class MainScreen(Screen):
             self.set_focus(self.query_one("#setup-key"))
         else:
             self.set_focus(self.composer)
+
+    def _starting_point(self) -> Conversation | NewConversation:
+        """(In a thread.) What to open, after marking where another copy's writes start."""
+        self.store.changed_elsewhere()
+        return conversation_to_open(self.store, self.services.settings)
 
     def on_resize(self, event: events.Resize) -> None:
         self.narrow = event.size.width < NARROW_WIDTH
