@@ -18,7 +18,6 @@ in :class:`ConversationActions`.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 from datetime import datetime
 from functools import partial
@@ -34,7 +33,7 @@ from textual.widgets import Input, TextArea
 from tui.core.config import ConfigError, save_settings
 from tui.core.flow_events import Seen
 from tui.core.meter import ContextMeter
-from tui.core.models import Conversation, Role
+from tui.core.models import Conversation
 from tui.core.services import Services, needs_setup
 from tui.core.session import NewConversation, conversation_to_open, new_conversation_spec
 from tui.core.store import NotFound, StoreError
@@ -44,6 +43,7 @@ from tui.ui.context_tracker import ContextTracker
 from tui.ui.drafts import DraftKeeper
 from tui.ui.reply_streams import ReplyState, ReplyStreams
 from tui.ui.screens.conversation_actions import ConversationActions
+from tui.ui.screens.sending import Sender
 from tui.ui.store_watch import StoreWatch
 from tui.ui.widgets.chat_pane import ChatPane
 from tui.ui.widgets.chat_view import ChatView
@@ -90,10 +90,10 @@ class MainScreen(Screen):
         self.actions = ConversationActions(self, services)
         self.context = ContextTracker(self, services)
         self.drafts = DraftKeeper(self, services.store)
+        self.sender = Sender(self, services)
         self.watcher = StoreWatch(self)
         # The provisional stream key of the unsaved chat's first send, until it is stored.
-        self._pending_key: str | None = None
-        self._keys = itertools.count(1)
+        self.pending_key: str | None = None
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -194,7 +194,7 @@ class MainScreen(Screen):
     async def show_new_chat(self, spec: NewConversation | None = None) -> None:
         """An empty, unsaved chat (stored with its first message) with this session's model."""
         leaving = self._leaving()
-        self._pending_key = None
+        self.pending_key = None
         self.new_chat = spec or new_conversation_spec(self.services.settings)
         self.conversation = None
         await self.chat_view.show(None)
@@ -216,7 +216,7 @@ class MainScreen(Screen):
             self.sidebar.refresh_rows()
             return
         leaving = self._leaving()
-        self._pending_key = None
+        self.pending_key = None
         self.conversation = conversation
         self.new_chat = None
         await self.chat_view.show(conversation.id, message_id=message_id)
@@ -249,43 +249,20 @@ class MainScreen(Screen):
         self.context.draft_changed()
         self.drafts.changed(self._draft_key(), self.composer.text)
 
-    # -- sending -----------------------------------------------------------------------------
+    # -- sending (see Sender) ----------------------------------------------------------------
 
     @on(Composer.Submitted)
     async def _send(self, event: Composer.Submitted) -> None:
-        if needs_setup(self.services.settings):
-            self.notify("Set an API key or a server URL first (see the panel above).",
-                        severity="warning")
-            return
-        if (self.conversation is not None and self.conversation.id in self.streams
-                or self.conversation is None and self._pending_key in self.streams):
-            self.notify("A reply is still streaming in this chat: press Esc to stop it, "
-                        "or wait. Your draft is kept.", severity="warning")
-            return
-        excess = self.context.excess(event.text)
-        if excess:
-            self.notify(f"This message is {excess:,} tokens too long for the model's window, "
-                        "even with nothing else sent. Shorten it or pick a model with a larger "
-                        "window (F3). Your text is kept.", severity="error", timeout=10)
-            return
-        flow = self.services.flow
-        if self.conversation is None:
-            spec = self.new_chat or new_conversation_spec(self.services.settings)
-            key = self._pending_key = f"new-chat-{next(self._keys)}"
-            self.chat_view.conversation_id = key  # its events show here until it is stored
-            self.streams.start(key, flow.send(spec, event.text), sent_text=event.text,
-                               new_chat=True)
-            return
-        cid = self.conversation.id
-        self._clear_failure(cid)
-        self.streams.start(cid, flow.send(cid, event.text, seen=self.seen()),
-                           sent_text=event.text)
+        await self.sender.send(event.text)
+
+    async def action_regenerate(self) -> None:
+        await self.sender.regenerate()
 
     def seen(self) -> Seen:
         """What the open chat shows: a request never carries messages not shown yet."""
         return Seen(self.chat_view.newest_message_id())
 
-    def _clear_failure(self, cid: str) -> None:
+    def clear_failure(self, cid: str) -> None:
         if cid in self.failures:
             self.failures = {k: v for k, v in self.failures.items() if k != cid}
 
@@ -294,8 +271,8 @@ class MainScreen(Screen):
     @on(fm.ConversationCreated)
     def _conversation_created(self, message: fm.ConversationCreated) -> None:
         """The unsaved chat's first send stored it: it is the open conversation now."""
-        if self._pending_key is not None and self._pending_key == message.provisional:
-            self._pending_key = None
+        if self.pending_key is not None and self.pending_key == message.provisional:
+            self.pending_key = None
             self.conversation = message.conversation
             self.new_chat = None
             self.context.refresh()
@@ -390,7 +367,7 @@ class MainScreen(Screen):
 
     async def action_new_chat(self) -> None:
         current = self.conversation
-        if current is None and self._pending_key is None:
+        if current is None and self.pending_key is None:
             self.set_focus(self.composer)  # already on a new chat
             return
         if current is not None and current.id not in self.streams and (
@@ -423,34 +400,6 @@ class MainScreen(Screen):
     def action_cancel_stream(self) -> None:
         if self.streams.cancel(self.conversation.id if self.conversation else None):
             self.notify("Reply stopped; what arrived is kept.")
-
-    async def action_regenerate(self) -> None:
-        conversation = self.conversation
-        if conversation is None:
-            self.notify("Nothing to regenerate yet.", severity="warning")
-            return
-        cid = conversation.id
-        if cid in self.streams:
-            self.notify("A reply is still streaming: press Esc to stop it first.",
-                        severity="warning")
-            return
-        try:
-            tail = await asyncio.to_thread(self.store.load_messages, cid, limit=1)
-        except StoreError as error:
-            log.exception("loading the last message failed")
-            self.notify(str(error), severity="error")
-            return
-        if not tail:
-            self.notify("Nothing to regenerate yet.", severity="warning")
-            return
-        last = tail[-1]
-        # A reply that did not complete is retried (replaced, never sent back to the model).
-        retry = last.role == Role.USER or last.needs_retry
-        flow = self.services.flow
-        self._clear_failure(cid)
-        seen = self.seen()
-        self.streams.start(cid, flow.retry(cid, seen=seen) if retry
-                           else flow.regenerate(cid, seen=seen), reload_first=True)
 
     # -- keys: copy, open and the conversation actions ---------------------------------------------
 
