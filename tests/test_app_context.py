@@ -9,6 +9,7 @@ from textual.widgets import DataTable
 from tests.fake_openai.server import FakeOpenAI
 from tests.test_app_support import SIZE, make_app, make_services, screen_text, wait_until
 from tui.core.models import Message, Role, Strategy
+from tui.ui import keys
 from tui.ui.screens.context_preview import ContextPreviewScreen
 from tui.ui.widgets.message_blocks import PIN_MARK, AssistantBlock, UserBlock, _assistant_header
 
@@ -115,6 +116,8 @@ async def test_preview_is_in_the_palette_and_the_help(tmp_path, fake_openai):
             titles = [c.title for c in app.get_system_commands(app.screen)]
             assert "Context preview: what the next request sends" in titles
             assert "Forget learned window" in titles
+            ids = {b.id for section in keys.help_sections([]) for b in section.bindings}
+            assert {"chat.context_preview", "messages.pin"} <= ids
             # No chat open yet: the preview says so instead of opening.
             await pilot.press("f6")
             await pilot.pause()
@@ -147,6 +150,11 @@ async def test_p_pins_the_focused_message_and_the_preview_follows(tmp_path):
                 await wait_until(pilot, stored_pin, what="the pin stored")
                 await wait_until(pilot, lambda: "pinned" in str(
                     block.query_one(".block-header").render()), what="the pin mark")
+                # The meter follows: its plan now sends the pinned message.
+                await wait_until(pilot, lambda: app.main.meter is not None
+                                 and app.main.meter.plan is not None
+                                 and message_id in app.main.meter.plan.pinned_ids,
+                                 what="the meter's plan")
                 screen = await open_preview(app, pilot)
                 fate = {i.message_id: i.fate for i in screen.preview.items}[message_id]
                 assert fate == "pinned"
@@ -254,8 +262,9 @@ async def test_forget_learned_window_from_the_palette(tmp_path, fake_openai):
             command = next(c for c in app.get_system_commands(app.screen)
                            if c.title == "Forget learned window")
             command.callback()
-            await wait_until(pilot, lambda: "128k (table)" in meter_text(app),
+            await wait_until(pilot, lambda: "/ 128k " in meter_text(app),
                              what="the table's window")
+            assert "(learned)" not in meter_text(app)
             assert services.store.list_model_windows() == []
             assert any("Forgot the window learned for gpt-4o-mini" in n.message
                        for n in app._notifications)

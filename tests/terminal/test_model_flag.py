@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.terminal.harness import CTRL_N, ENTER
 from tui.core.models import Role
 from tui.core.store import Store
@@ -30,8 +28,6 @@ def test_a_fresh_database_talks_to_the_flag_model(launch, fake_openai):
     assert [body["model"] for body in fake_openai.chat_requests()] == [MODEL]
 
 
-@pytest.mark.xfail(strict=False, reason="issue 9 item 1: a reopened empty chat keeps its "
-                   "stored model instead of --model (main-screen redesign in progress)")
 def test_the_reopened_empty_chat_and_new_chats_use_the_flag_model(launch, fake_openai,
                                                                    db_path):
     with Store(db_path) as store:

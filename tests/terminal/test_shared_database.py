@@ -7,8 +7,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.terminal.harness import ENTER, TerminalTimeout
 from tests.test_app_support import seed_conversation
 from tui.core.store import Store
@@ -16,8 +14,6 @@ from tui.core.store import Store
 PAGE_DOWN_CHAT = b"\x1b[6;5~"  # Ctrl+PgDn: next chat
 
 
-@pytest.mark.xfail(strict=False, reason="issue 9 item 4: the open chat does not follow "
-                   "another instance's writes yet")
 def test_the_open_chat_shows_what_another_instance_added(launch, db_path, fake_openai):
     with Store(db_path) as store:
         seed_conversation(store, "Shared chat", updated="2026-03-01T09:00:00.000Z")
@@ -47,7 +43,6 @@ def test_the_open_chat_shows_what_another_instance_added(launch, db_path, fake_o
         f"message; its request carried unseen messages {unseen}; its screen:\n{shown}")
 
 
-@pytest.mark.xfail(strict=False, reason="issue 9 item 6: drafts are kept in memory only")
 def test_drafts_survive_a_restart_per_conversation(launch, db_path):
     with Store(db_path) as store:
         seed_conversation(store, "Chat one", updated="2026-03-02T09:00:00.000Z",

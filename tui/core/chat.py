@@ -118,10 +118,11 @@ class ChatFlow:
                                     sizer=sizer)
 
     async def plan_next(self, conversation: Conversation, *, strategy: Strategy | None = None,
-                        summary: Summary | None = None, margin: int = 0) -> RequestPlan:
+                        summary: Summary | None = None, margin: int = 0,
+                        history: list[Message] | None = None) -> RequestPlan:
         """The next request exactly as a send would send it. See FlowPlanner.plan_next."""
         return await self.planner.plan_next(conversation, strategy=strategy, summary=summary,
-                                            margin=margin)
+                                            margin=margin, history=history)
 
     async def probe_server_window(self, model: str) -> int | None:
         """Ask the server (vLLM, llama.cpp) for the model's window, once per session."""

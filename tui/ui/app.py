@@ -135,7 +135,9 @@ class GptTuiApp(App[int]):
                                         screen.run_action, command.action))
 
     async def on_unmount(self) -> None:
-        # Stop streams first: each stores its partial reply as interrupted on the way out.
+        # The draft being typed is kept; then streams stop: each stores its partial reply
+        # as interrupted on the way out.
+        await self.main.drafts.flush()
         await self.main.streams.stop_all()
         if self._owns_services:
             await self.services.aclose()

@@ -10,6 +10,7 @@ forgets a learned window (the palette's "Forget learned window").
 from __future__ import annotations
 
 import asyncio
+import logging
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,8 @@ from tui.ui.screens.context_preview import ContextPreviewScreen, describe_source
 
 if TYPE_CHECKING:
     from tui.ui.screens.main import MainScreen
+
+log = logging.getLogger(__name__)
 
 # Meter refresh while typing: at most this often (seconds).
 METER_THROTTLE = 0.15
@@ -72,10 +75,14 @@ class ContextTracker:
             return
         # Where the server tokenizes (llama.cpp, vLLM), its counts of the chat's messages
         # (cached by the core) make the meter exact before the first send.
-        texts = await asyncio.to_thread(
-            lambda: [conversation.system_prompt]
-            + [m.content for m in store.load_messages(conversation.id)])
-        exact = await flow.knowledge.exact_counts(model, texts)
+        try:
+            texts = await asyncio.to_thread(
+                lambda: [conversation.system_prompt]
+                + [m.content for m in store.load_messages(conversation.id)])
+            exact = await flow.knowledge.exact_counts(model, texts)
+        except Exception:  # the meter stays an estimate; the send counts again anyway
+            log.warning("counting with the server's tokenizer failed", exc_info=True)
+            exact = None
         if (window or exact is not None) and self.screen.is_open(conversation.id):
             self.refresh()
 

@@ -26,8 +26,8 @@ class StoreWatch:
         self.screen = screen
         self._busy = False
 
-    def start(self, interval: float = POLL_INTERVAL) -> None:
-        self.screen.set_interval(interval, self._tick)
+    def start(self) -> None:
+        self.screen.set_interval(POLL_INTERVAL, self._tick)
 
     def _tick(self) -> None:
         if not self._busy:  # a check waiting on a lock is not doubled

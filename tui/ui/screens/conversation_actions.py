@@ -17,9 +17,8 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from tui.core.config import ConfigError, save_default_model
 from tui.core.export import export_to_file
-from tui.core.models import Conversation, Role, Strategy
-from tui.core.services import Services, needs_setup
-from tui.core.session import new_conversation_spec
+from tui.core.models import Conversation, Strategy
+from tui.core.services import Services
 from tui.core.store import NotFound, StoreError
 from tui.ui.screens.dialogs import ConfirmScreen, RenameScreen
 from tui.ui.screens.model_picker import ModelChoice, ModelPickerScreen
@@ -78,65 +77,6 @@ class ConversationActions:
             self._notify(str(error), severity="error")
             return False
         return True
-
-    async def send(self, text: str) -> None:
-        screen = self.screen
-        if needs_setup(self.services.settings):
-            self._notify("Set an API key or a server URL first (see the panel above).",
-                         severity="warning")
-            return
-        if (screen.conversation is not None and screen.conversation.id in screen.streams
-                or screen.conversation is None and screen.pending_key in screen.streams):
-            self._notify("A reply is still streaming in this chat: press Esc to stop it, "
-                         "or wait. Your draft is kept.", severity="warning")
-            return
-        excess = screen.context.excess(text)
-        if excess:
-            self._notify(f"This message is {excess:,} tokens too long for the model's window, "
-                         "even with nothing else sent. Shorten it or pick a model with a "
-                         "larger window (F3). Your text is kept.", severity="error", timeout=10)
-            return
-        flow = self.services.flow
-        if screen.conversation is None:
-            # A new chat is stored by the flow together with its first message.
-            spec = screen.new_chat or new_conversation_spec(self.services.settings)
-            key = screen.new_pending_key()
-            screen.chat_view.conversation_id = key  # its events show here until it is stored
-            screen.streams.start(key, flow.send(spec, text), sent_text=text, new_chat=True)
-            return
-        cid = screen.conversation.id
-        screen.clear_failure(cid)
-        screen.streams.start(cid, flow.send(cid, text, seen=screen.seen()), sent_text=text)
-
-    async def regenerate(self) -> None:
-        """Ask again: a reply that did not complete is retried (replaced, never sent back
-        to the model); a complete one is regenerated."""
-        screen = self.screen
-        conversation = screen.conversation
-        if conversation is None:
-            self._notify("Nothing to regenerate yet.", severity="warning")
-            return
-        cid = conversation.id
-        if cid in screen.streams:
-            self._notify("A reply is still streaming: press Esc to stop it first.",
-                         severity="warning")
-            return
-        try:
-            tail = await in_thread(self.store.load_messages, cid, limit=1)
-        except StoreError as error:
-            log.exception("loading the last message failed")
-            self._notify(str(error), severity="error")
-            return
-        if not tail:
-            self._notify("Nothing to regenerate yet.", severity="warning")
-            return
-        last = tail[-1]
-        retry = last.role == Role.USER or last.needs_retry
-        flow = self.services.flow
-        screen.clear_failure(cid)
-        seen = screen.seen()
-        screen.streams.start(cid, flow.retry(cid, seen=seen) if retry
-                             else flow.regenerate(cid, seen=seen), reload_first=True)
 
     async def rename(self) -> None:
         target = await self._require()

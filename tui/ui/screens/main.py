@@ -19,7 +19,6 @@ to refresh the list, the meter and the composer. Sending and the conversation ac
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 from datetime import datetime
 from functools import partial
@@ -45,6 +44,7 @@ from tui.ui.context_tracker import ContextTracker
 from tui.ui.drafts import DraftKeeper
 from tui.ui.reply_streams import ReplyState, ReplyStreams
 from tui.ui.screens.conversation_actions import ConversationActions
+from tui.ui.screens.sending import Sender
 from tui.ui.store_watch import StoreWatch
 from tui.ui.widgets.chat_pane import ChatPane
 from tui.ui.widgets.chat_view import ChatView
@@ -91,10 +91,10 @@ class MainScreen(Screen):
         self.actions = ConversationActions(self, services)
         self.context = ContextTracker(self, services)
         self.drafts = DraftKeeper(self, services.store)
+        self.sender = Sender(self, services)
         self.watcher = StoreWatch(self)
         # The provisional stream key of the unsaved chat's first send, until it is stored.
-        self._pending_key: str | None = None
-        self._keys = itertools.count(1)
+        self.pending_key: str | None = None
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -143,8 +143,7 @@ class MainScreen(Screen):
 
     async def on_mount(self) -> None:
         try:
-            start = await asyncio.to_thread(conversation_to_open, self.store,
-                                            self.services.settings)
+            start = await asyncio.to_thread(self._starting_point)
         except StoreError:
             log.exception("finding the conversation to open failed")
             start = new_conversation_spec(self.services.settings)
@@ -157,6 +156,11 @@ class MainScreen(Screen):
             self.set_focus(self.query_one("#setup-key"))
         else:
             self.set_focus(self.composer)
+
+    def _starting_point(self) -> Conversation | NewConversation:
+        """(In a thread.) What to open, after marking where another copy's writes start."""
+        self.store.changed_elsewhere()
+        return conversation_to_open(self.store, self.services.settings)
 
     def on_resize(self, event: events.Resize) -> None:
         self.narrow = event.size.width < NARROW_WIDTH
@@ -191,7 +195,7 @@ class MainScreen(Screen):
     async def show_new_chat(self, spec: NewConversation | None = None) -> None:
         """An empty, unsaved chat (stored with its first message) with this session's model."""
         leaving = self._leaving()
-        self._pending_key = None
+        self.pending_key = None
         self.new_chat = spec or new_conversation_spec(self.services.settings)
         self.conversation = None
         await self.chat_view.show(None)
@@ -213,7 +217,7 @@ class MainScreen(Screen):
             self.sidebar.refresh_rows()
             return
         leaving = self._leaving()
-        self._pending_key = None
+        self.pending_key = None
         self.conversation = conversation
         self.new_chat = None
         await self.chat_view.show(conversation.id, message_id=message_id)
@@ -246,20 +250,14 @@ class MainScreen(Screen):
         self.context.draft_changed()
         self.drafts.changed(self._draft_key(), self.composer.text)
 
-    # -- sending -----------------------------------------------------------------------------
+    # -- sending (see Sender) ----------------------------------------------------------------
 
     @on(Composer.Submitted)
     async def _send(self, event: Composer.Submitted) -> None:
-        await self.actions.send(event.text)
+        await self.sender.send(event.text)
 
-    @property
-    def pending_key(self) -> str | None:
-        """The stream key of a new chat whose first message is on its way (not stored yet)."""
-        return self._pending_key
-
-    def new_pending_key(self) -> str:
-        self._pending_key = f"new-chat-{next(self._keys)}"
-        return self._pending_key
+    async def action_regenerate(self) -> None:
+        await self.sender.regenerate()
 
     def seen(self) -> Seen:
         """What the open chat shows: a request never carries messages not shown yet."""
@@ -274,8 +272,8 @@ class MainScreen(Screen):
     @on(fm.ConversationCreated)
     def _conversation_created(self, message: fm.ConversationCreated) -> None:
         """The unsaved chat's first send stored it: it is the open conversation now."""
-        if self._pending_key is not None and self._pending_key == message.provisional:
-            self._pending_key = None
+        if self.pending_key is not None and self.pending_key == message.provisional:
+            self.pending_key = None
             self.conversation = message.conversation
             self.new_chat = None
             self.context.refresh()
@@ -370,7 +368,7 @@ class MainScreen(Screen):
 
     async def action_new_chat(self) -> None:
         current = self.conversation
-        if current is None and self._pending_key is None:
+        if current is None and self.pending_key is None:
             self.set_focus(self.composer)  # already on a new chat
             return
         if current is not None and current.id not in self.streams and (
@@ -403,9 +401,6 @@ class MainScreen(Screen):
     def action_cancel_stream(self) -> None:
         if self.streams.cancel(self.conversation.id if self.conversation else None):
             self.notify("Reply stopped; what arrived is kept.")
-
-    async def action_regenerate(self) -> None:
-        await self.actions.regenerate()
 
     # -- keys: copy, open and the conversation actions ---------------------------------------------
 

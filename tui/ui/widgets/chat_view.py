@@ -99,10 +99,13 @@ class ChatView(Vertical):
         """Reload (another window changed the chat): the bottom stays the bottom, and a
         reader scrolled up keeps the place."""
         pane = self.pane
-        at_bottom = pane.scroll_y >= pane.max_scroll_y
+        at_bottom = pane.max_scroll_y == 0 or pane.scroll_y >= pane.max_scroll_y
         where = pane.scroll_y
         await self.reload()
-        if not at_bottom:
+        if at_bottom:
+            pane.anchor()
+            self.call_after_refresh(pane.scroll_end, animate=False, immediate=True)
+        else:
             pane.anchor(False)
             self.call_after_refresh(pane.scroll_to, y=where, animate=False, immediate=True)
 

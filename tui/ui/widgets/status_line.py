@@ -39,14 +39,15 @@ def short_count(tokens: int) -> str:
     return f"{value:.1f}M".replace(".0M", "M")
 
 
-# Where the window figure came from, as the status line says it (briefly).
-SOURCE_MARKS = {"server": "server", "error": "learned", "table": "table", "config": "config",
-                "conversation": "chat", "guess": "guess?"}
+# Where the window figure came from, as the status line says it (briefly): only the figures
+# the server gave or taught, and a guess. The built-in table, the config and a size set on
+# the chat are the usual case and cost no columns; the preview (F6) names every source.
+SOURCE_MARKS = {"server": "server", "error": "learned", "guess": "guess?"}
 
 
 def window_source_mark(source: str) -> str:
-    """" (server)", " (guess?)"...; nothing when the source is not known."""
-    mark = SOURCE_MARKS.get(source, source)
+    """" (server)", " (learned)", " (guess?)"; nothing for the table, config or chat."""
+    mark = SOURCE_MARKS.get(source)
     return f" ({mark})" if mark else ""
 
 
