@@ -197,3 +197,19 @@ async def test_drafts_survive_a_restart_per_conversation(tmp_path, fake_openai):
         assert services.store.get_draft(one.id) == "draft for one"
     finally:
         await services.aclose()
+
+
+async def test_the_stored_message_says_which_text_it_was_sent_from(services, fake_openai):
+    """The composer is cleared from what the message itself carries: a fast reply can end
+    the stream (and drop its record) before the screen handles UserMessageStored."""
+    from tui.ui import flow_messages as fm
+
+    fake_openai.script(Script.reply("quick"))
+    seen: list[fm.UserMessageStored] = []
+    app = make_app(services)
+    async with app.run_test(size=SIZE, message_hook=lambda m: seen.append(m)
+                            if isinstance(m, fm.UserMessageStored) else None) as pilot:
+        await send(pilot, "hello there")
+        await wait_until(pilot, lambda: "quick" in texts(app), what="the reply")
+        assert seen and seen[0].sent_text == "hello there" and seen[0].new_chat is True
+        assert app.main.composer.text == ""

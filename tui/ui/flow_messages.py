@@ -39,6 +39,11 @@ class UserMessageStored(FlowMessage):
     def __init__(self, conversation_id: str, message: Message) -> None:
         super().__init__(conversation_id)
         self.message = message
+        # Set by the stream that posts it: the composer text it was sent from, and whether it
+        # opened a new chat. Carried here because the stream may be gone (a fast reply) by
+        # the time the screen handles this message.
+        self.sent_text: str | None = None
+        self.new_chat = False
 
 
 class ReplyStarted(FlowMessage):

@@ -206,6 +206,8 @@ class ReplyStreams:
             return
         before = live.reply
         live.observe(message)
+        if isinstance(message, fm.UserMessageStored):
+            message.sent_text, message.new_chat = live.sent_text, live.new_chat
         self._target().post_message(message)
         if live.finished and self._live.get(live.conversation_id) is live:
             del self._live[live.conversation_id]
