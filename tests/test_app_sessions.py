@@ -197,3 +197,19 @@ async def test_drafts_survive_a_restart_per_conversation(tmp_path, fake_openai):
         assert services.store.get_draft(one.id) == "draft for one"
     finally:
         await services.aclose()
+
+
+async def test_a_reader_scrolled_up_keeps_the_place_when_another_window_writes(services):
+    chat = seed_conversation(services.store, "Long", updated="2026-03-01T09:00:00.000Z",
+                             turns=20)
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.main.pane
+        await wait_until(pilot, lambda: pane.max_scroll_y > 0, what="a scrolling chat")
+        pane.scroll_home(animate=False, immediate=True)
+        await pilot.pause()
+        with Store(services.store.path) as other:
+            other.append_message(chat.id, Role.USER, "late arrival")
+        await wait_until(pilot, lambda: "late arrival" in texts(app), what="the reload")
+        await pilot.pause()
+        assert pane.scroll_y < pane.max_scroll_y / 2  # still near the top, where it was
