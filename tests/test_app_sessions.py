@@ -213,3 +213,22 @@ async def test_a_reader_scrolled_up_keeps_the_place_when_another_window_writes(s
         await wait_until(pilot, lambda: "late arrival" in texts(app), what="the reload")
         await pilot.pause()
         assert pane.scroll_y < pane.max_scroll_y / 2  # still near the top, where it was
+
+
+async def test_the_sent_text_is_cleared_even_when_the_stream_is_already_over(services):
+    """A fast reply can finish (and its stream be forgotten) before the screen handles
+    UserMessageStored: the message itself says what was sent."""
+    from tui.ui import flow_messages as fm
+    from tui.ui.reply_streams import LiveStream
+
+    chat = seed_conversation(services.store, "Fast", updated="2026-03-01T09:00:00.000Z")
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.main.is_open(chat.id))
+        app.main.composer.insert("quick one")
+        stored = services.store.append_message(chat.id, Role.USER, "quick one")
+        message = fm.UserMessageStored(chat.id, stored)
+        LiveStream(chat.id, sent_text="quick one").observe(message)  # as the worker does
+        assert chat.id not in app.main.streams
+        app.main.chat_view.post_message(message)
+        await wait_until(pilot, lambda: app.main.composer.text == "", what="cleared")

@@ -77,6 +77,7 @@ class LiveStream:
     @observe.register
     def _(self, message: fm.UserMessageStored) -> None:
         self.user_message = message.message
+        message.sent_text, message.new_chat = self.sent_text, self.new_chat
         self.reply = ReplyState("waiting for the model…")
 
     @observe.register

@@ -281,15 +281,14 @@ class MainScreen(Screen):
     @on(fm.UserMessageStored)
     def _user_message_stored(self, message: fm.UserMessageStored) -> None:
         cid = message.conversation_id
-        live = self.streams.get(cid)
-        sent = live.sent_text if live else None
+        sent = message.sent_text
         if self.is_open(cid):
             self.context.append(message.message)
             if sent is not None and self.composer.text == sent:
                 self.composer.clear()
         if sent is not None:
             # The draft it came from is spent (the new chat's, for a first message).
-            key = None if live is not None and live.new_chat else cid
+            key = None if message.new_chat else cid
             self.run_worker(partial(self.drafts.sent, key, sent), group="draft-sent")
         self.sidebar.refresh_rows()
 
