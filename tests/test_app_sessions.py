@@ -199,17 +199,36 @@ async def test_drafts_survive_a_restart_per_conversation(tmp_path, fake_openai):
         await services.aclose()
 
 
-async def test_the_stored_message_says_which_text_it_was_sent_from(services, fake_openai):
-    """The composer is cleared from what the message itself carries: a fast reply can end
-    the stream (and drop its record) before the screen handles UserMessageStored."""
-    from tui.ui import flow_messages as fm
-
-    fake_openai.script(Script.reply("quick"))
-    seen: list[fm.UserMessageStored] = []
+async def test_a_reader_scrolled_up_keeps_the_place_when_another_window_writes(services):
+    chat = seed_conversation(services.store, "Long", updated="2026-03-01T09:00:00.000Z",
+                             turns=20)
     app = make_app(services)
-    async with app.run_test(size=SIZE, message_hook=lambda m: seen.append(m)
-                            if isinstance(m, fm.UserMessageStored) else None) as pilot:
-        await send(pilot, "hello there")
-        await wait_until(pilot, lambda: "quick" in texts(app), what="the reply")
-        assert seen and seen[0].sent_text == "hello there" and seen[0].new_chat is True
-        assert app.main.composer.text == ""
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.main.pane
+        await wait_until(pilot, lambda: pane.max_scroll_y > 0, what="a scrolling chat")
+        pane.scroll_home(animate=False, immediate=True)
+        await pilot.pause()
+        with Store(services.store.path) as other:
+            other.append_message(chat.id, Role.USER, "late arrival")
+        await wait_until(pilot, lambda: "late arrival" in texts(app), what="the reload")
+        await pilot.pause()
+        assert pane.scroll_y < pane.max_scroll_y / 2  # still near the top, where it was
+
+
+async def test_the_sent_text_is_cleared_even_when_the_stream_is_already_over(services):
+    """A fast reply can finish (and its stream be forgotten) before the screen handles
+    UserMessageStored: the message itself says what was sent."""
+    from tui.ui import flow_messages as fm
+    from tui.ui.reply_streams import LiveStream
+
+    chat = seed_conversation(services.store, "Fast", updated="2026-03-01T09:00:00.000Z")
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.main.is_open(chat.id))
+        app.main.composer.insert("quick one")
+        stored = services.store.append_message(chat.id, Role.USER, "quick one")
+        message = fm.UserMessageStored(chat.id, stored)
+        LiveStream(chat.id, sent_text="quick one").observe(message)  # as the worker does
+        assert chat.id not in app.main.streams
+        app.main.chat_view.post_message(message)
+        await wait_until(pilot, lambda: app.main.composer.text == "", what="cleared")

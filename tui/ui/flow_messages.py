@@ -39,9 +39,9 @@ class UserMessageStored(FlowMessage):
     def __init__(self, conversation_id: str, message: Message) -> None:
         super().__init__(conversation_id)
         self.message = message
-        # Set by the stream that posts it: the composer text it was sent from, and whether it
-        # opened a new chat. Carried here because the stream may be gone (a fast reply) by
-        # the time the screen handles this message.
+        # Set by the worker: the composer text this send took (to clear it and its draft),
+        # and whether it came from an unsaved chat (whose draft is kept under None). On the
+        # message, because the stream may be over by the time the screen handles it.
         self.sent_text: str | None = None
         self.new_chat = False
 

@@ -77,6 +77,7 @@ class LiveStream:
     @observe.register
     def _(self, message: fm.UserMessageStored) -> None:
         self.user_message = message.message
+        message.sent_text, message.new_chat = self.sent_text, self.new_chat
         self.reply = ReplyState("waiting for the model…")
 
     @observe.register
@@ -206,8 +207,6 @@ class ReplyStreams:
             return
         before = live.reply
         live.observe(message)
-        if isinstance(message, fm.UserMessageStored):
-            message.sent_text, message.new_chat = live.sent_text, live.new_chat
         self._target().post_message(message)
         if live.finished and self._live.get(live.conversation_id) is live:
             del self._live[live.conversation_id]

@@ -11,7 +11,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
-from tui.core.store import NotFound, StoreError
+from tui.core.store import NotFound
 
 if TYPE_CHECKING:
     from tui.ui.screens.main import MainScreen
@@ -39,8 +39,8 @@ class StoreWatch:
             changed = await asyncio.to_thread(self.screen.store.changed_elsewhere)
             if changed:
                 await self.follow()
-        except StoreError:
-            log.exception("checking the database for changes failed")
+        except Exception:  # a failed check must not end the app; the next tick tries again
+            log.exception("following the database's changes failed")
         finally:
             self._busy = False
 
