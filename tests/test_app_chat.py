@@ -95,10 +95,10 @@ async def test_switching_chats_mid_stream_keeps_it_going(services, fake_openai):
     app = make_app(services)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+n")
+        await type_and_send(pilot, "tell me")
         await wait_until(pilot, lambda: app.main.conversation is not None
                          and app.main.conversation.id != other.id)
         first = app.main.conversation.id
-        await type_and_send(pilot, "tell me")
         await wait_until(pilot, lambda: fake_openai.holding.is_set()
                          and assistant_blocks(app) and assistant_blocks(app)[-1].text)
         # Away to the other chat while the reply is held mid-stream.
@@ -133,9 +133,9 @@ async def test_background_stream_finishes_while_another_chat_is_shown(services, 
     app = make_app(services)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+n")
+        await type_and_send(pilot, "go")
         await wait_until(pilot, lambda: app.main.conversation is not None)
         first = app.main.conversation.id
-        await type_and_send(pilot, "go")
         await wait_until(pilot, lambda: fake_openai.holding.is_set())
         await pilot.press("alt+down")  # next chat, from the composer
         await wait_until(pilot, lambda: app.main.conversation.id == other.id)
@@ -174,9 +174,9 @@ async def test_server_error_is_shown_inline_and_retry_recovers(services, fake_op
 
 
 async def test_failed_send_keeps_the_draft(services, fake_openai):
+    services.store.create_conversation(model="gpt-4o-mini", title="Going away")
     app = make_app(services)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await pilot.press("ctrl+n")
         await wait_until(pilot, lambda: app.main.conversation is not None)
         # The conversation vanishes underneath (another process deleted it): the send
         # fails before anything is stored, so the text must stay in the composer.
@@ -260,10 +260,11 @@ async def test_messages_left_out_of_the_next_request_are_marked(tmp_path, fake_o
             assert f"{len(plan.dropped_ids)} earlier messages" in marker.copy_text()
             assert marker.sort_key.startswith(max(plan.dropped_ids))
             store.update_conversation(conversation.id, context_window=None)
+            # The screen's conversation is the one fact the marker follows.
             app.main.conversation = store.get_conversation(conversation.id)
-            app.main._rebuild_meter()
-            await pilot.pause()
-            assert not [b for b in app.main.pane.blocks if "not sent" in b.copy_text()]
+            await wait_until(pilot, lambda: not [
+                b for b in app.main.pane.blocks if "not sent" in b.copy_text()],
+                what="marker gone")
     finally:
         await services.aclose()
 

@@ -21,8 +21,9 @@ def fixed_now() -> datetime:
     return FIXED_NOW
 
 
-def make_services(tmp_path: Path, base_url: str | None, *, model: str = "gpt-4o-mini",
+def make_services(tmp_path: Path, base_url: str | None, *, model: str | None = None,
                   db_name: str = "chats.db", load_encoding: bool = False) -> Services:
+    """``model`` is given as ``--model`` would be (None: the default model, gpt-4o-mini)."""
     flags = {"model": model, "base_url": base_url}
     return open_services(db_path=tmp_path / db_name, flags=flags, load_encoding=load_encoding)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import hashlib
 import inspect
 import textwrap
@@ -37,7 +39,10 @@ PROSE = textwrap.fill(
 CJK = "我们今天讨论上下文窗口的管理问题。日本語のテキストも少し含めます。한국어 문장도 있습니다。" * 10
 EMOJI = "Great job 🎉🎉 let's ship it 🚀 👍🏽 ❤️ 👨‍👩‍👧 " * 10
 MIXED = "Ça va très bien! Größe 12345 3.14159 <|endoftext|> Привет 👋 def f(x): return x**2\n"
-SHARED_TIKTOKEN = Path(__file__).resolve().parents[2] / "shared" / "tiktoken"
+# The real BPE cache: what TIKTOKEN_CACHE_DIR names when the tests start (read before any
+# fixture points it at an empty folder); the checkout's neighbour only as a fallback.
+SHARED_TIKTOKEN = Path(os.environ.get("TIKTOKEN_CACHE_DIR")
+                       or Path(__file__).resolve().parents[2] / "shared" / "tiktoken")
 SAMPLES = {"code": CODE, "prose": PROSE, "cjk": CJK, "emoji": EMOJI, "mixed": MIXED}
 
 

@@ -1,13 +1,27 @@
-"""Snapshot tests: the main screen, the empty first-run screen and the help screen.
+"""Snapshot tests: the screens a user sees, at the sizes terminals have, in live states.
 
 Deterministic by construction: fixed DB content with fixed `updated` times, relative times
-computed against a fixed "now", token counts left as estimates (no encoding loaded), a fixed
-terminal size and no cursor blink.
+computed against a fixed "now" (anything stored during a test is later than it: "just
+now"), token counts left as estimates (no encoding loaded), a fixed terminal size, replies
+from the test server (a held stream stays exactly where it was held), and every cursor blink
+frozen right before the capture: a blinking cursor is drawn or not depending on when the
+frame is taken, which made the first-run snapshot (its focused key field blinks) flaky.
 """
 
 from __future__ import annotations
 
-from tests.test_app_support import make_app, make_services, seed_conversation, wait_until
+from textual.app import App
+from textual.pilot import Pilot
+
+from tests.fake_openai.scripts import Script
+from tests.fake_openai.tokens import split_tokens
+from tests.test_app_support import (
+    make_app,
+    make_services,
+    screen_text,
+    seed_conversation,
+    wait_until,
+)
 from tui.ui.widgets.composer import Composer
 
 SNAPSHOT_SIZE = (100, 30)
@@ -19,10 +33,33 @@ squares = [n * n for n in range(10)]
 
 - short
 - readable"""
+LONG_REPLY = """## Squares in Python
+
+A list comprehension builds the list in one expression:
+
+```python
+squares = [n * n for n in range(10)]
+print(squares)
+```
+
+It reads left to right: *the value*, then *where it comes from*. The same with `map`:
+
+```python
+squares = list(map(lambda n: n * n, range(10)))
+```
+
+| form | reads as |
+| --- | --- |
+| comprehension | a formula |
+| map | a pipeline |
+
+Both give the same ten numbers."""
+# The stream is held after this many tokens: mid-way through the second code block.
+HOLD_AFTER = 60
 
 
-def seeded_services(tmp_path):
-    services = make_services(tmp_path, "http://127.0.0.1:9/v1")
+def seeded_services(tmp_path, base_url: str = "http://127.0.0.1:9/v1"):
+    services = make_services(tmp_path, base_url)
     store = services.store
     seed_conversation(store, "Weekend hiking plan", updated="2026-03-02T09:00:00.000Z")
     seed_conversation(store, "[bold]Literal title", updated="2026-02-20T09:00:00.000Z")
@@ -33,39 +70,118 @@ def seeded_services(tmp_path):
     return services
 
 
-async def _no_blink(pilot) -> None:
-    await wait_until(pilot, lambda: pilot.app.main.is_mounted and pilot.app.main.query(Composer))
-    pilot.app.main.composer.cursor_blink = False
+def freeze_cursors(app: App) -> None:
+    """Stop every cursor blink on every screen (Input, TextArea): drawn, and staying so."""
+    for screen in app.screen_stack:
+        for widget in screen.query("*"):
+            if getattr(widget, "cursor_blink", False):
+                widget.cursor_blink = False  # type: ignore[attr-defined]
+
+
+async def ready(pilot: Pilot) -> None:
+    await wait_until(pilot, lambda: pilot.app.screen.query(Composer), what="the composer")
     await pilot.pause()
 
 
-def test_main_screen(snap_compare, tmp_path):
-    services = seeded_services(tmp_path)
+async def settle(pilot: Pilot) -> None:
+    """The last step before a capture: freeze the cursors, let the frame catch up."""
+    freeze_cursors(pilot.app)
+    await pilot.pause()
+
+
+async def _as_started(pilot: Pilot) -> None:
+    await ready(pilot)
+    await settle(pilot)
+
+
+async def send(pilot: Pilot, text: str) -> None:
+    composer = pilot.app.screen.query_one(Composer)
+    composer.focus()
+    composer.set_draft(text)
+    await pilot.press("enter")
+
+
+def snapshot(snap_compare, services, size=SNAPSHOT_SIZE, run_before=_as_started) -> bool:
     try:
-        assert snap_compare(make_app(services), terminal_size=SNAPSHOT_SIZE,
-                            run_before=_no_blink)
+        return snap_compare(make_app(services), terminal_size=size, run_before=run_before)
     finally:
         services.close()
+
+
+# -- at rest ----------------------------------------------------------------------------------
+
+def test_main_screen(snap_compare, tmp_path):
+    assert snapshot(snap_compare, seeded_services(tmp_path))
+
+
+def test_main_screen_80x24(snap_compare, tmp_path):
+    assert snapshot(snap_compare, seeded_services(tmp_path), size=(80, 24))
+
+
+def test_main_screen_60x20(snap_compare, tmp_path):
+    assert snapshot(snap_compare, seeded_services(tmp_path), size=(60, 20))
 
 
 def test_first_run_screen(snap_compare, tmp_path):
-    services = make_services(tmp_path, None)
-    try:
-        assert snap_compare(make_app(services), terminal_size=SNAPSHOT_SIZE,
-                            run_before=_no_blink)
-    finally:
-        services.close()
+    assert snapshot(snap_compare, make_services(tmp_path, None))
+
+
+def test_first_run_screen_80x24(snap_compare, tmp_path):
+    assert snapshot(snap_compare, make_services(tmp_path, None), size=(80, 24))
 
 
 def test_help_screen(snap_compare, tmp_path):
-    services = seeded_services(tmp_path)
-
-    async def open_help(pilot) -> None:
-        await _no_blink(pilot)
+    async def open_help(pilot: Pilot) -> None:
+        await ready(pilot)
         await pilot.press("f1")
         await pilot.pause()
+        await settle(pilot)
 
-    try:
-        assert snap_compare(make_app(services), terminal_size=(100, 50), run_before=open_help)
-    finally:
-        services.close()
+    assert snapshot(snap_compare, seeded_services(tmp_path), size=(100, 50),
+                    run_before=open_help)
+
+
+# -- live states ------------------------------------------------------------------------------
+
+def test_streaming_reply_mid_way(snap_compare, tmp_path, fake_openai):
+    fake_openai.script(Script.reply(LONG_REPLY, hold_after=HOLD_AFTER))
+    shown_last = "".join(split_tokens(LONG_REPLY)[:HOLD_AFTER]).split()[-1]
+
+    async def stream_half(pilot: Pilot) -> None:
+        await ready(pilot)
+        await send(pilot, "Squares of 0-9 in Python, two ways?")
+        await wait_until(pilot, fake_openai.holding.is_set, what="the held stream")
+        await wait_until(pilot, lambda: shown_last in screen_text(pilot.app),
+                         what=f"{shown_last!r} on screen")
+        await settle(pilot)
+
+    assert snapshot(snap_compare, seeded_services(tmp_path, fake_openai.base_url),
+                    run_before=stream_half)
+
+
+def test_error_in_the_chat(snap_compare, tmp_path, fake_openai):
+    # An error whose text does not name the server (its port differs on every run).
+    fake_openai.script(Script.http_error(
+        400, "Invalid value for 'messages[1].content': the text contains an unpaired "
+        "surrogate.", "invalid_request_error", param="messages[1].content"))
+
+    async def fail(pilot: Pilot) -> None:
+        await ready(pilot)
+        await send(pilot, "Are you there?")
+        await wait_until(pilot, lambda: "unpaired" in screen_text(pilot.app),
+                         what="the error on screen")
+        await settle(pilot)
+
+    assert snapshot(snap_compare, seeded_services(tmp_path, fake_openai.base_url),
+                    run_before=fail)
+
+
+def test_search_results(snap_compare, tmp_path):
+    async def search(pilot: Pilot) -> None:
+        await ready(pilot)
+        await pilot.press("ctrl+f", *"question")
+        await wait_until(pilot, lambda: screen_text(pilot.app).count("question") > 2,
+                         what="the hits")
+        await settle(pilot)
+
+    assert snapshot(snap_compare, seeded_services(tmp_path), run_before=search)

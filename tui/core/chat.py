@@ -118,10 +118,11 @@ class ChatFlow:
                                     sizer=sizer)
 
     async def plan_next(self, conversation: Conversation, *, strategy: Strategy | None = None,
-                        summary: Summary | None = None, margin: int = 0) -> RequestPlan:
+                        summary: Summary | None = None, margin: int = 0,
+                        history: list[Message] | None = None) -> RequestPlan:
         """The next request exactly as a send would send it. See FlowPlanner.plan_next."""
         return await self.planner.plan_next(conversation, strategy=strategy, summary=summary,
-                                            margin=margin)
+                                            margin=margin, history=history)
 
     async def probe_server_window(self, model: str) -> int | None:
         """Ask the server (vLLM, llama.cpp) for the model's window, once per session."""
@@ -211,14 +212,13 @@ class ChatFlow:
     def _drop_trailing_replies(self, conversation_id: str, *, keep_good: bool) -> bool:
         """Delete the assistant messages after the last user message.
 
-        With ``keep_good`` only failed or empty ones go (retry); otherwise every reply does
-        (regenerate). Returns False when there is no user message to answer.
+        With ``keep_good`` only the ones that need a retry go (failed, cut, stopped, empty:
+        ``Message.needs_retry``); otherwise every reply does (regenerate). Returns False when there is no user message to answer.
         """
         tail = self.store.load_messages(conversation_id, limit=20)
         while tail and tail[-1].role != Role.USER:
             last = tail.pop()
-            failed = last.status == MessageStatus.ERROR or not last.content
-            if keep_good and not failed:
+            if keep_good and not last.needs_retry:
                 return True
             self.store.delete_message(last.id)
             if not tail:

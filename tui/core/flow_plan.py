@@ -147,11 +147,14 @@ class FlowPlanner:
         return plan
 
     async def plan_next(self, conversation: Conversation, *, strategy: Strategy | None = None,
-                        summary: Summary | None = None, margin: int = 0) -> RequestPlan:
+                        summary: Summary | None = None, margin: int = 0,
+                        history: list[Message] | None = None) -> RequestPlan:
         """The next request as it will be sent: the server's counts fetched first where it
         tokenizes for us, and the whole request counted exactly (re-planned if that shows
-        it would not fit). Raises ContextOverflow like plan_request."""
-        history = self.store.load_messages(conversation.id)
+        it would not fit). Raises ContextOverflow like plan_request. ``history`` (the stored
+        messages, oldest first) can be loaded by the caller, e.g. in a thread."""
+        if history is None:
+            history = self.store.load_messages(conversation.id)
         if summary is None:
             summary = self.store.latest_summary(conversation.id)
         tokenizer = await self.knowledge.exact_counts(

@@ -84,6 +84,16 @@ class ContextMeter:
         self._sizer.forget(message.id)
         self._cache = None
 
+    def excess(self, draft: str) -> int:
+        """Tokens by which ``draft`` overflows the window even after the strategy made room
+        (0 when it can be sent): what a front end tells the user to cut."""
+        reading = self.reading(draft)
+        if reading.action != "refuse":
+            return 0
+        # A refusal's reading is the request's smallest form (the planner's ContextOverflow):
+        # system prompt, pins and the draft, as the sizer counts them.
+        return max(reading.tokens - reading.available, 1)
+
     def reading(self, draft: str = "") -> MeterReading:
         """The meter for the request that sending ``draft`` would make; cheap per keystroke."""
         history = self._history

@@ -84,6 +84,13 @@ class Message:
     # Pinned by the user: always sent, never summarized or dropped (schema version 4).
     pinned: bool = False
 
+    @property
+    def needs_retry(self) -> bool:
+        """A reply that did not complete: failed, cut mid-stream, stopped, left ``streaming``
+        by a crash, or empty. Retry replaces it; it is never sent back to the model."""
+        return self.role == Role.ASSISTANT and (
+            self.status != MessageStatus.COMPLETE or bool(self.error) or not self.content)
+
 
 @dataclass
 class Summary:

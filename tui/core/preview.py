@@ -8,6 +8,7 @@ will show it in a view.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -80,13 +81,17 @@ async def preview_request(flow: ChatFlow, conversation: Conversation) -> Context
     await flow.probe_server_window(conversation.model)
     info = flow.window_info(conversation)
     budget = budget_for(info.size, conversation.max_output_tokens)
-    history = flow.store.load_messages(conversation.id)
+    # The store reads run in a thread: a long chat, or a database another instance holds
+    # locked, never stalls a front end's event loop (the app awaits this in a worker).
+    store = flow.store
+    history, summary = await asyncio.to_thread(
+        lambda: (store.load_messages(conversation.id), store.latest_summary(conversation.id)))
     common = dict(conversation_id=conversation.id, model=conversation.model,
                   strategy=str(conversation.strategy), available=budget.available,
                   reply_reserve=budget.reserved_output, window=info.size,
                   window_source=info.source)
     try:
-        plan = await flow.plan_next(conversation)
+        plan = await flow.plan_next(conversation, summary=summary, history=history)
     except ContextOverflow as error:
         sizer = flow.knowledge.sizer(conversation)
         items = [PreviewItem(m.id, str(m.role), sizer.tokens(sizer.units(m)) if is_sendable(m)

@@ -11,13 +11,11 @@ picked later (command palette, "Change theme") is saved to the config file so it
 
 from __future__ import annotations
 
-import logging
 import sys
 from datetime import datetime
 from typing import Any, Callable, Iterable
 
 from textual.app import App, SystemCommand
-from textual.binding import Binding
 from textual.screen import Screen
 
 from tui.core.config import DEFAULT_THEME, ConfigError, save_settings
@@ -25,21 +23,17 @@ from tui.core.paths import config_dir
 from tui.core.services import Services, open_services
 from tui.core.store import StoreError
 from tui.ui.gc_tuning import freeze_startup_objects, raise_gen0_threshold
-from tui.ui.screens.help import HelpScreen
+from tui.ui import keys
+from tui.ui.screens.help import HelpScreen, key_label
 from tui.ui.screens.main import MainScreen
 from tui.ui.theme_files import load_themes
-
-log = logging.getLogger(__name__)
+from tui.ui.widgets.composer import Composer
 
 
 class GptTuiApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "gpt-tui"
-    BINDINGS = [
-        Binding("f1", "help", "Help"),
-        Binding("question_mark", "help", "Help", show=False),
-        Binding("ctrl+q", "quit", "Quit", priority=True),
-    ]
+    BINDINGS = keys.APP
     # False until mounted: the start-up theme is applied, not picked, so it is not saved.
     _theme_ready = False
 
@@ -80,7 +74,6 @@ class GptTuiApp(App[int]):
 
     def on_mount(self) -> None:
         for warning in self._theme_warnings:
-            log.warning("%s", warning)
             self.notify(warning, severity="warning", timeout=10)
         self._theme_ready = True
         if self._tune_gc:
@@ -93,7 +86,6 @@ class GptTuiApp(App[int]):
         try:
             save_settings({"theme": name})
         except (ConfigError, OSError) as error:
-            log.warning("could not save the theme %r", name, exc_info=True)
             self.notify(f"Could not save the theme “{name}”: {error}", severity="error")
             return
         self._saved_theme = self.services.settings.theme = name
@@ -110,33 +102,43 @@ class GptTuiApp(App[int]):
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             return
-        sections = self.main.binding_sections()
-        sections[0] = (sections[0][0], [*sections[0][1], *self.BINDINGS])
-        self.push_screen(HelpScreen(sections))
+        sections = keys.help_sections(list(Composer.BINDINGS))
+        self.push_screen(HelpScreen([(s.title, s.bindings) for s in sections]))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """Every chat action in the command palette (ctrl+p), for discoverability."""
-        yield from super().get_system_commands(screen)
+        """Every action in the command palette (ctrl+p), from the key registry, each once.
+
+        Textual's own "Keys" entry opens its key panel; ours opens the app's help instead.
+        An action that does not apply now (Stop reply with nothing streaming) is left out.
+        """
+        own = {"Keys", "Quit"}
+        for command in super().get_system_commands(screen):
+            if command.title not in own:
+                yield command
+        yield SystemCommand("Keys", "Every key, where it applies (F1)", self.action_help)
         if not isinstance(screen, MainScreen):
             return
-        for binding in screen.BINDINGS:
-            if binding.action == "cancel_stream" or not binding.description:
+        for binding in keys.palette_bindings():
+            if binding.action == "help":
                 continue
-            action = binding.action
-            yield SystemCommand(binding.description, f"Key: {binding.key}",
-                                lambda action=action: self.call_later(
-                                    screen.run_action, action))
+            target = self if binding in keys.APP else screen
+            if target.check_action(binding.action, ()) is False:
+                continue
+            yield SystemCommand(keys.long_description(binding),
+                                f"Key: {key_label(binding.key)}",
+                                lambda binding=binding, target=target: self.call_later(
+                                    target.run_action, binding.action))
+        for command in keys.COMMANDS:
+            if screen.check_action(command.action, ()) is not False:
+                yield SystemCommand(command.title, command.help,
+                                    lambda command=command: self.call_later(
+                                        screen.run_action, command.action))
 
     async def on_unmount(self) -> None:
-        # Stop streams first: each stores its partial reply as interrupted on the way out.
-        workers = [live.worker for live in self.main.streams.values() if live.worker]
-        for live in list(self.main.streams.values()):
-            live.cancel()
-        for worker in workers:
-            try:
-                await worker.wait()
-            except Exception:
-                log.exception("a reply's worker failed while the app closed")
+        # The draft being typed is kept; then streams stop: each stores its partial reply
+        # as interrupted on the way out.
+        await self.main.drafts.flush()
+        await self.main.streams.stop_all()
         if self._owns_services:
             await self.services.aclose()
 
@@ -149,12 +151,7 @@ def run_app(args: Any) -> int:
             flags={"model": getattr(args, "model", None),
                    "base_url": getattr(args, "base_url", None)},
         )
-    except ConfigError as error:
-        log.info("stopped: %s", error)
-        print(f"gpt-tui: error: {error}", file=sys.stderr)
-        return 2
-    except StoreError as error:
-        log.warning("cannot open the database", exc_info=True)
+    except (ConfigError, StoreError) as error:
         print(f"gpt-tui: error: {error}", file=sys.stderr)
         return 1
     for warning in services.settings.warnings:

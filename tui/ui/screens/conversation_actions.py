@@ -1,187 +1,216 @@
-"""Actions on one conversation: rename, delete, pin, archive, export, model, system prompt,
-context strategy.
+"""Actions on one conversation: send, regenerate / retry, rename, delete, pin, archive,
+export, model, system prompt, context strategy.
 
-Each acts on the highlighted row when the conversation list has focus, else on the open
-chat (model, system prompt and strategy always on the open one). Dialogs return through
-``push_screen`` callbacks; the export file is written by the core in a thread worker.
+A plain helper the main screen holds (not a mixin): it works through the screen's public
+surface only (``conversation``, ``sidebar``, ``streams``, ``open_conversation``...). Each
+action targets the highlighted row when the conversation list has focus, else the open chat
+(model, system prompt and strategy always the open one). Every store write runs in a thread,
+so a second instance holding the database lock never freezes the screen.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import Any, Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Callable
 
-from textual import work
-
+from tui.core.config import ConfigError, save_default_model
 from tui.core.export import export_to_file
 from tui.core.models import Conversation, Strategy
 from tui.core.services import Services
-from tui.core.store import NotFound, Store, StoreError
+from tui.core.store import NotFound, StoreError
 from tui.ui.screens.dialogs import ConfirmScreen, RenameScreen
-from tui.ui.screens.live import LiveStreams
-from tui.ui.screens.model_picker import ModelPickerScreen
+from tui.ui.screens.model_picker import ModelChoice, ModelPickerScreen
 from tui.ui.screens.system_prompt import SystemPromptScreen
-from tui.ui.widgets.conversation_list import ConversationList, display_title
+from tui.ui.widgets.conversation_list import display_title
 
 log = logging.getLogger(__name__)
+
+if TYPE_CHECKING:
+    from tui.ui.screens.main import MainScreen
 
 STRATEGY_CYCLE = [Strategy.SUMMARIZE, Strategy.TRUNCATE, Strategy.OFF]
 
 
-class ConversationActionsMixin:
-    """The ``action_*`` methods behind the conversation keys; mixed into the main screen,
-    which provides the state annotated below (and Textual's ``app``, ``focused``,
-    ``notify``)."""
+async def in_thread(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    return await asyncio.to_thread(call, *args, **kwargs)
 
-    services: Services
-    store: Store
-    conversation: Conversation | None
-    streams: LiveStreams
-    conversation_list: ConversationList
-    app: Any
-    focused: Any
-    notify: Callable[..., None]
-    open_conversation: Callable[..., Any]
-    _show_empty: Callable[[], Any]
-    _is_current: Callable[[str], bool]
-    _refresh_status: Callable[[], None]
-    _rebuild_meter: Callable[[], None]
 
-    def _target(self) -> Conversation | None:
+class ConversationActions:
+    def __init__(self, screen: MainScreen, services: Services) -> None:
+        self.screen = screen
+        self.services = services
+        self.store = services.store
+
+    def _notify(self, text: str, **kwargs: Any) -> None:
+        self.screen.notify(text, **kwargs)
+
+    async def _target(self) -> Conversation | None:
         """The highlighted row when the list has focus, else the open conversation."""
-        listing = self.conversation_list
-        if self.focused is listing and listing.highlighted_id is not None:
+        listing = self.screen.sidebar.conversation_list
+        if self.screen.focused is listing and listing.highlighted_id is not None:
             try:
-                return self.store.get_conversation(listing.highlighted_id)
+                return await in_thread(self.store.get_conversation, listing.highlighted_id)
             except NotFound:
-                log.info("the conversation is gone", exc_info=True)
                 return None
-        return self.conversation
+        return self.screen.conversation
 
-    def _require(self) -> Conversation | None:
-        target = self._target()
+    async def _require(self) -> Conversation | None:
+        target = await self._target()
         if target is None:
-            self.notify("No conversation selected.", severity="warning")
+            self._notify("No conversation selected.", severity="warning")
         return target
 
-    def action_rename(self) -> None:
-        target = self._require()
+    async def _changed(self, conversation_id: str) -> None:
+        """A stored conversation changed: the list shows it, and so does the open chat."""
+        if self.screen.is_open(conversation_id):
+            self.screen.conversation = await in_thread(self.store.get_conversation,
+                                                       conversation_id)
+        self.screen.sidebar.refresh_rows()
+
+    async def _write(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> bool:
+        try:
+            await in_thread(call, *args, **kwargs)
+        except StoreError as error:
+            log.exception("store write failed")
+            self._notify(str(error), severity="error")
+            return False
+        return True
+
+    async def rename(self) -> None:
+        target = await self._require()
         if target is None:
             return
 
-        def done(title: str | None) -> None:
-            if title is None:
-                return
-            self.store.rename_conversation(target.id, title)
-            if self._is_current(target.id):
-                self.conversation = self.store.get_conversation(target.id)
-            self.conversation_list.reload()
+        async def done(title: str | None) -> None:
+            if title is not None and await self._write(self.store.rename_conversation,
+                                                       target.id, title):
+                await self._changed(target.id)
 
-        self.app.push_screen(RenameScreen(target.title), done)
+        self.screen.app.push_screen(RenameScreen(target.title), done)
 
-    def action_delete(self) -> None:
-        target = self._require()
+    async def delete(self) -> None:
+        target = await self._require()
         if target is None:
             return
 
         async def done(yes: bool | None) -> None:
             if not yes:
                 return
-            live = self.streams.pop(target.id, None)
-            if live is not None:
-                live.cancel()
+            # A reply streaming into it stops first, quietly: the core stores the partial
+            # reply on the way out, and only then is the whole conversation deleted.
+            await self.screen.streams.stop(target.id)
+            listing = self.screen.sidebar.conversation_list
             fallback = None
-            if self._is_current(target.id):
-                fallback = (self.conversation_list.neighbour(target.id, 1)
-                            or self.conversation_list.neighbour(target.id, -1))
-            self.store.delete_conversation(target.id)
-            self.conversation_list.reload()
-            if self._is_current(target.id):
+            if self.screen.is_open(target.id):
+                fallback = listing.neighbour(target.id, 1) or listing.neighbour(target.id, -1)
+            if not await self._write(self.store.delete_conversation, target.id):
+                return
+            self.screen.sidebar.refresh_rows()
+            if self.screen.is_open(target.id):
                 if fallback and fallback != target.id:
-                    await self.open_conversation(fallback)
+                    await self.screen.open_conversation(fallback)
                 else:
-                    await self._show_empty()
-            self.notify(f"Deleted “{display_title(target)}”")
+                    await self.screen.show_new_chat()
+            self._notify(f"Deleted “{display_title(target)}”")
 
-        self.app.push_screen(
+        self.screen.app.push_screen(
             ConfirmScreen(f"Delete “{display_title(target)}”? This cannot be undone."), done)
 
-    def action_pin(self) -> None:
-        target = self._require()
-        if target is not None:
-            self.store.set_pinned(target.id, not target.pinned)
-            self.conversation_list.reload()
+    async def pin(self) -> None:
+        target = await self._require()
+        if target is not None and await self._write(self.store.set_pinned, target.id,
+                                                    not target.pinned):
+            await self._changed(target.id)
 
-    def action_archive(self) -> None:
-        target = self._require()
-        if target is None:
+    async def archive(self) -> None:
+        target = await self._require()
+        if target is None or not await self._write(self.store.set_archived, target.id,
+                                                   not target.archived):
             return
-        self.store.set_archived(target.id, not target.archived)
-        self.conversation_list.reload()
+        await self._changed(target.id)
         verb = "Unarchived" if target.archived else "Archived"
-        self.notify(f"{verb} “{display_title(target)}”")
+        self._notify(f"{verb} “{display_title(target)}”")
 
-    def action_export(self) -> None:
-        conversation = self._require()
-        if conversation is not None:
-            self._export(conversation)
-
-    @work(thread=True, group="export")
-    def _export(self, conversation: Conversation) -> None:
+    async def export(self) -> None:
+        conversation = await self._require()
+        if conversation is None:
+            return
         try:
-            path = export_to_file(self.store, conversation, self.services.settings.export_dir)
+            path = await in_thread(export_to_file, self.store, conversation,
+                                   self.services.settings.export_dir)
         except (OSError, StoreError) as error:
             log.exception("export failed")
-            self.app.call_from_thread(self.notify, f"Export failed: {error}",
-                                      severity="error")
+            self._notify(f"Export failed: {error}", severity="error")
             return
-        self.app.call_from_thread(self.notify, f"Exported to {path}")
+        self._notify(f"Exported to {path}")
 
-    def action_pick_model(self) -> None:
-        conversation = self.conversation
+    async def _edit_open(self, **fields: Any) -> bool:
+        """Change the open chat: the stored one, or the unsaved one's spec (nothing stored)."""
+        open_chat, spec = self.screen.conversation, self.screen.new_chat
+        if open_chat is not None:
+            if not await self._write(self.store.update_conversation, open_chat.id, **fields):
+                return False
+            await self._changed(open_chat.id)
+        elif spec is not None:
+            self.screen.new_chat = replace(spec, **fields)
+        return True
+
+    def _open_settings(self) -> Conversation | None:
+        """The open chat as it is or will be stored (None: nothing on screen)."""
+        spec = self.screen.new_chat
+        return self.screen.conversation or (spec.unsaved() if spec is not None else None)
+
+    def pick_model(self) -> None:
+        conversation = self._open_settings()
         current = conversation.model if conversation else self.services.settings.model
 
         async def load() -> list[str]:
             return [model.id for model in await self.services.client.list_models()]
 
-        def done(model: str | None) -> None:
-            if not model:
+        async def done(choice: ModelChoice | None) -> None:
+            if choice is None or not choice.model:
                 return
-            if self.conversation is not None:
-                self.conversation = self.store.update_conversation(self.conversation.id,
-                                                                   model=model)
-                self._rebuild_meter()
+            if not await self._edit_open(model=choice.model):
+                return
+            if choice.make_default:
+                await self._make_default(choice.model)
             else:
-                self.services.settings.model = model
-                self._refresh_status()
-            self.notify(f"Model: {model}")
+                self._notify(f"Model: {choice.model}")
 
-        self.app.push_screen(ModelPickerScreen(current, load), done)
+        self.screen.app.push_screen(ModelPickerScreen(current, load), done)
 
-    def action_edit_system_prompt(self) -> None:
-        conversation = self.conversation or self.services.flow.new_conversation()
-        if self.conversation is None:
-            self.conversation = conversation
-            self.conversation_list.reload()
-            self.conversation_list.set_current(conversation.id)
+    async def _make_default(self, model: str) -> None:
+        settings = self.services.settings
+        try:
+            path = await in_thread(save_default_model, settings, model)
+        except (ConfigError, OSError) as error:
+            log.exception("saving the default model failed")
+            self._notify(f"Could not make {model} the default: {error}", severity="error")
+            return
+        self.screen.status.set_defaults(model, str(settings.strategy.value))
+        self._notify(f"Model: {model}, now the default for new chats (saved to {path})")
 
-        def done(prompt: str | None) -> None:
-            if prompt is None:
+    async def edit_system_prompt(self) -> None:
+        target = self._open_settings()
+        if target is None:
+            self._notify("Open or start a chat first.", severity="warning")
+            return
+
+        async def done(prompt: str | None) -> None:
+            if prompt is None or not await self._edit_open(system_prompt=prompt):
                 return
-            self.conversation = self.store.update_conversation(conversation.id,
-                                                               system_prompt=prompt)
-            self._rebuild_meter()
-            self.notify("System prompt saved" if prompt else "System prompt cleared")
+            self._notify("System prompt saved" if prompt else "System prompt cleared")
 
-        self.app.push_screen(SystemPromptScreen(conversation.system_prompt), done)
+        self.screen.app.push_screen(SystemPromptScreen(target.system_prompt), done)
 
-    def action_cycle_strategy(self) -> None:
-        conversation = self.conversation
+    async def cycle_strategy(self) -> None:
+        conversation = self._open_settings()
         if conversation is None:
-            self.notify("Open or start a chat first.", severity="warning")
+            self._notify("Open or start a chat first.", severity="warning")
             return
         index = STRATEGY_CYCLE.index(Strategy(conversation.strategy))
         strategy = STRATEGY_CYCLE[(index + 1) % len(STRATEGY_CYCLE)]
-        self.conversation = self.store.update_conversation(conversation.id, strategy=strategy)
-        self._rebuild_meter()
-        self.notify(f"Context strategy: {strategy.value}")
+        if await self._edit_open(strategy=strategy):
+            self._notify(f"Context strategy: {strategy.value}")

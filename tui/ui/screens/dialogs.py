@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
+from tui.ui import keys
 from tui.ui.widgets.literal import literal
 
 
 class RenameScreen(ModalScreen[str | None]):
     """Edit a title; dismisses with the new title, or None when cancelled."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = keys.RENAME
 
     def __init__(self, title: str) -> None:
         super().__init__(classes="dialog-screen")
@@ -46,10 +46,7 @@ class RenameScreen(ModalScreen[str | None]):
 class ConfirmScreen(ModalScreen[bool]):
     """Ask a yes/no question; y/Enter on the default button confirms, n/Escape cancels."""
 
-    BINDINGS = [
-        Binding("escape,n", "answer(False)", "Cancel"),
-        Binding("y", "answer(True)", "Confirm"),
-    ]
+    BINDINGS = keys.CONFIRM
 
     def __init__(self, question: str, *, confirm_label: str = "Delete") -> None:
         super().__init__(classes="dialog-screen")

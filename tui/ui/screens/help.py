@@ -1,6 +1,7 @@
 """The help screen: every key binding, grouped by where it applies.
 
-It is built from the widgets' own BINDINGS, so it cannot drift from what the keys do.
+It is built from the key registry (``tui.ui.keys``) the widgets take their BINDINGS from,
+so it cannot drift from what the keys do.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
+
+from tui.ui import keys
 
 KEY_NAMES = {
     "ctrl": "Ctrl", "alt": "Alt", "shift": "Shift", "pageup": "PgUp", "pagedown": "PgDn",
@@ -29,16 +32,17 @@ def key_label(key: str) -> str:
 def binding_rows(bindings: list[Binding]) -> list[tuple[str, str]]:
     rows: dict[str, list[str]] = {}
     for binding in bindings:
-        if not binding.description:
+        description = binding.tooltip or binding.description
+        if not description:
             continue
         keys = [key_label(k.strip()) for k in binding.key.split(",")]
-        rows.setdefault(binding.description, []).extend(keys)
+        rows.setdefault(description, []).extend(keys)
     return [(" / ".join(dict.fromkeys(keys)), description)
             for description, keys in rows.items()]
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,f1,q,question_mark", "close", "Close")]
+    BINDINGS = keys.HELP
 
     def __init__(self, sections: list[tuple[str, list[Binding]]]) -> None:
         super().__init__(classes="dialog-screen")

@@ -2,22 +2,24 @@
 
 The list comes from ChatClient.list_models() through the loader the app passes in; servers
 that can't list models (or are unreachable) leave the filter box as a free-text field.
+The "default" switch (ctrl+d) makes the pick the default for new chats too (config file).
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Awaitable, Callable
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, OptionList
+from textual.widgets import Checkbox, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
+from tui.ui import keys
 from tui.ui.widgets.literal import literal, one_line
 
 log = logging.getLogger(__name__)
@@ -25,11 +27,15 @@ log = logging.getLogger(__name__)
 ModelLoader = Callable[[], Awaitable[list[str]]]
 
 
-class ModelPickerScreen(ModalScreen[str | None]):
-    BINDINGS = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("down", "focus_list", "Models", show=False),
-    ]
+@dataclass(frozen=True)
+class ModelChoice:
+    model: str
+    # Also the default for new chats, in this session and later ones.
+    make_default: bool = False
+
+
+class ModelPickerScreen(ModalScreen[ModelChoice | None]):
+    BINDINGS = keys.MODEL_PICKER
 
     def __init__(self, current: str, loader: ModelLoader) -> None:
         super().__init__(classes="dialog-screen")
@@ -45,6 +51,8 @@ class ModelPickerScreen(ModalScreen[str | None]):
                         id="model-filter")
             yield Label("Loading models…", id="model-status")
             yield OptionList(id="model-list")
+            yield Checkbox("Also the default for new chats (ctrl+d)", id="model-default",
+                           compact=True)
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
@@ -84,14 +92,20 @@ class ModelPickerScreen(ModalScreen[str | None]):
         typed = event.value.strip()
         option = options.highlighted_option
         if option is not None and option.id and (not typed or typed.lower() in option.id.lower()):
-            self.dismiss(option.id)
+            self._pick(option.id)
         elif typed:
-            self.dismiss(typed)
+            self._pick(typed)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         if event.option.id:
-            self.dismiss(event.option.id)
+            self._pick(event.option.id)
+
+    def _pick(self, model: str) -> None:
+        self.dismiss(ModelChoice(model, self.query_one("#model-default", Checkbox).value))
+
+    def action_toggle_default(self) -> None:
+        self.query_one("#model-default", Checkbox).toggle()
 
     def action_focus_list(self) -> None:
         self.query_one(OptionList).focus()

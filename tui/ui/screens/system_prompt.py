@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, TextArea
+
+from tui.ui import keys
 
 
 class SystemPromptScreen(ModalScreen[str | None]):
     """Dismisses with the new prompt ("" clears it), or None when cancelled."""
 
-    BINDINGS = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("f2", "save", "Save"),
-    ]
+    BINDINGS = keys.SYSTEM_PROMPT
 
     def __init__(self, prompt: str) -> None:
         super().__init__(classes="dialog-screen")

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from bisect import bisect_right
 
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message as TextualMessage
 from textual.widgets import Static
 
 from tui.core.models import Message, MessageStatus, Summary
+from tui.ui import keys
 from tui.ui.widgets.message_blocks import (
     AssistantBlock,
     ChatBlock,
     ErrorBlock,
+    MessageBlock,
     NoticeBlock,
     SummaryBlock,
     blocks_for,
@@ -33,13 +34,7 @@ _REMOVED = "\0removed"
 UNSENT_SUFFIX = "~~unsent"
 
 class ChatPane(VerticalScroll, can_focus=True):
-    BINDINGS = [
-        Binding("up,k", "previous_block", "Previous message", show=False),
-        Binding("down,j", "next_block", "Next message", show=False),
-        Binding("home,g", "first_block", "First message", show=False),
-        Binding("end,G", "last_block", "Last message", show=False),
-        Binding("c", "copy_block", "Copy message", show=False),
-    ]
+    BINDINGS = keys.MESSAGES
 
     class NeedOlder(TextualMessage):
         """Scrolled to the top: the app should call ``prepend`` with older messages."""
@@ -48,6 +43,22 @@ class ChatPane(VerticalScroll, can_focus=True):
             super().__init__()
             self.conversation_id = conversation_id
             self.before_id = before_id
+
+    class DeleteRequested(TextualMessage):
+        """Delete the stored message ``message_id`` (after asking)."""
+
+        def __init__(self, message_id: str, text: str) -> None:
+            super().__init__()
+            self.message_id = message_id
+            self.text = text
+
+    class PinRequested(TextualMessage):
+        """Pin (or unpin, ``pinned`` False) the stored message ``message_id``."""
+
+        def __init__(self, message_id: str, pinned: bool) -> None:
+            super().__init__()
+            self.message_id = message_id
+            self.pinned = pinned
 
     class CopyRequested(TextualMessage):
         def __init__(self, text: str) -> None:
@@ -276,3 +287,32 @@ class ChatPane(VerticalScroll, can_focus=True):
         index = self._focused_index()
         if index is not None:
             self.post_message(self.CopyRequested(self.blocks[index].copy_text()))
+
+    def action_delete_block(self) -> None:
+        """Only stored messages can go (not notices, summaries or an unsent marker)."""
+        index = self._focused_index()
+        if index is None:
+            self.notify("Focus a message first (ctrl+o, then j/k).", severity="warning")
+            return
+        block = self.blocks[index]
+        if "~" in block.sort_key:
+            self.notify("Only messages can be deleted.", severity="warning")
+            return
+        self.post_message(self.DeleteRequested(block.sort_key, block.copy_text()))
+
+    def action_pin_block(self) -> None:
+        """Pin the focused message (sent with every request) or unpin it."""
+        index = self._focused_index()
+        if index is None:
+            self.notify("Focus a message first (ctrl+o, then j/k).", severity="warning")
+            return
+        block = self.blocks[index]
+        if not isinstance(block, MessageBlock) or "~" in block.sort_key:
+            self.notify("Only messages can be pinned.", severity="warning")
+            return
+        self.post_message(self.PinRequested(block.message.id, not block.message.pinned))
+
+    def show_pinned(self, message_id: str, pinned: bool) -> None:
+        block = self.block(message_id)
+        if isinstance(block, MessageBlock):
+            block.set_pinned(pinned)

@@ -1,8 +1,15 @@
 """The message composer: a multi-line TextArea where Enter sends.
 
-Many terminals send the same bytes for Enter and Shift+Enter, so the newline key that always
-works is Ctrl+J (a bare line feed); Shift+Enter and Alt+Enter also insert a newline where the
-terminal delivers them distinctly.
+Terminals send the same byte (CR) for Enter and Shift+Enter unless they speak an extended
+keyboard protocol, so the newline keys are, from most to least portable:
+
+* Ctrl+J: a bare line feed, distinct everywhere (tmux, screen, SSH, every emulator);
+* Alt+Enter: ESC then CR in every xterm-style terminal, tmux included. Textual 8 does not
+  know that pair and, after its escape timeout, reports a plain Enter, which would send a
+  half-written message; :func:`register_alt_enter` teaches its parser the pair;
+* Shift+Enter: only where the terminal reports it: the Kitty keyboard protocol
+  (``CSI 13;2u``: kitty, WezTerm, foot, Ghostty, iTerm2) or xterm's modifyOtherKeys
+  (``CSI 27;2;13~``: xterm, tmux with ``extended-keys``).
 """
 
 from __future__ import annotations
@@ -12,7 +19,40 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
 
-NEWLINE_KEYS = ("ctrl+j", "shift+enter", "alt+enter")
+NEWLINE_KEYS = frozenset({"ctrl+j", "shift+enter", "alt+enter"})
+ALT_ENTER_SEQUENCE = "\x1b\r"
+
+
+class _KeyName(str):
+    """A key name where Textual's sequence table expects a ``Keys`` member (it reads .value)."""
+
+    @property
+    def value(self) -> str:
+        return str(self)
+
+
+def register_alt_enter() -> bool:
+    """Make ESC CR arrive as ``alt+enter`` instead of ``enter``. True if it is registered.
+
+    Uses Textual's private sequence table (``textual._ansi_sequences``); the tested Textual
+    range is pinned in pyproject.toml and tests/terminal/test_key_sequences.py fails if it moves.
+    """
+    try:
+        from textual._ansi_sequences import ANSI_SEQUENCES_KEYS
+    except ImportError:
+        return False
+    if not isinstance(ANSI_SEQUENCES_KEYS, dict):
+        return False
+    ANSI_SEQUENCES_KEYS.setdefault(ALT_ENTER_SEQUENCE, (_KeyName("alt+enter"),))  # type: ignore[arg-type]
+    return True
+
+
+register_alt_enter()
+
+
+def key_name(event: events.Key) -> str:
+    """The key's name, with xterm modifyOtherKeys' ``shift+\\r`` read as ``shift+enter``."""
+    return event.key.replace("\r", "enter")
 
 
 class Composer(TextArea):
@@ -21,10 +61,10 @@ class Composer(TextArea):
     BINDINGS = [
         # Enter and the newline keys are handled in _on_key (TextArea inserts text before
         # bindings run); these entries put them in the footer and the help screen.
-        Binding("enter", "submit", "Send"),
-        Binding("ctrl+j", "newline", "New line"),
+        Binding("enter", "submit", "Send", id="composer.send"),
+        Binding("ctrl+j,alt+enter,shift+enter", "newline", "New line", id="composer.newline"),
         # ctrl+y is the app's copy key; keep redo reachable where the terminal allows.
-        Binding("ctrl+shift+z", "redo", "Redo", show=False),
+        Binding("ctrl+shift+z", "redo", "Redo", show=False, id="composer.redo"),
     ]
 
     class Submitted(Message):
@@ -41,16 +81,18 @@ class Composer(TextArea):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, soft_wrap=True, show_line_numbers=False, tab_behavior="focus",
-                         placeholder="Message… (Enter to send, Ctrl+J for a new line)")
+                         placeholder="Message… (Enter to send, Ctrl+J or Alt+Enter for a new "
+                                     "line)")
 
     async def _on_key(self, event: events.Key) -> None:
         if self.read_only:
             return
-        if event.key == "enter":
+        key = key_name(event)
+        if key == "enter":
             event.stop()
             event.prevent_default()
             self.action_submit()
-        elif event.key in NEWLINE_KEYS:
+        elif key in NEWLINE_KEYS:
             event.stop()
             event.prevent_default()
             self.action_newline()

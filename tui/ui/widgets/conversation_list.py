@@ -10,13 +10,13 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Callable
 
-from textual.binding import Binding
 from textual.content import Content
 from textual.message import Message as TextualMessage
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from tui.core.models import Conversation, SearchHit
+from tui.ui import keys
 from tui.ui.widgets.literal import highlighted_snippet, one_line
 from tui.ui.widgets.relative_time import relative_time
 
@@ -32,15 +32,10 @@ def display_title(conversation: Conversation) -> str:
 
 
 class ConversationList(OptionList):
-    BINDINGS = [
-        Binding("k", "cursor_up", "Up", show=False),
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("r", "screen.rename", "Rename"),
-        Binding("d,delete", "screen.delete", "Delete"),
-        Binding("p", "screen.pin", "Pin"),
-        Binding("a", "screen.archive", "Archive"),
-        Binding("A", "screen.toggle_archived", "Show archived"),
-    ]
+    BINDINGS = keys.LIST
+
+    class ArchivedToggled(TextualMessage):
+        """The user asked to switch between active and archived conversations."""
 
     class Open(TextualMessage):
         """Open ``conversation_id`` (at ``message_id`` for a search hit)."""
@@ -87,14 +82,22 @@ class ConversationList(OptionList):
         """What is loaded so far (list mode)."""
         return list(self._conversations)
 
+    def reload_count(self, *, keep_count: bool = True) -> int:
+        """How many rows a reload reads: the pages loaded so far, or just the first."""
+        return max(self.page_size, len(self._conversations)) if keep_count else self.page_size
+
     def reload(self, *, keep_count: bool = True) -> None:
         """Re-read the loaded pages (after a rename, pin, new message...)."""
         if self.page_loader is None:
             return
-        count = max(self.page_size, len(self._conversations)) if keep_count else self.page_size
+        count = self.reload_count(keep_count=keep_count)
+        self.show_rows(self.page_loader(count, 0), count)
+
+    def show_rows(self, conversations: list[Conversation], count: int) -> None:
+        """Show the first ``count`` rows, read elsewhere (a thread), keeping the highlight."""
         highlighted = self.highlighted_id
         self.searching = False
-        self._conversations = self.page_loader(count, 0)
+        self._conversations = list(conversations)
         self._exhausted = len(self._conversations) < count
         self.set_options(Option(self._row(c), id=c.id) for c in self._conversations)
         self._restore_highlight(highlighted)
@@ -138,10 +141,12 @@ class ConversationList(OptionList):
         for index, conversation in enumerate(self._conversations):
             if conversation.id in (previous, conversation_id):
                 self.replace_option_prompt_at_index(index, self._row(conversation))
-        if conversation_id is not None:
-            index = self.ensure_loaded(conversation_id)
-            if index is not None:
+        # Only among the loaded rows: a chat just created shows up with the next reload
+        # (which highlights it), and paging through everything to find it would block.
+        for index, conversation in enumerate(self._conversations):
+            if conversation.id == conversation_id:
                 self.highlighted = index
+                break
 
     def neighbour(self, conversation_id: str | None, step: int) -> str | None:
         """The conversation ``step`` rows away from ``conversation_id`` in list order."""
@@ -196,6 +201,9 @@ class ConversationList(OptionList):
         # Sent as from this list: posted while the sidebar is the active pump, it would
         # otherwise count as the sidebar's and stop bubbling there.
         self.post_message(self.Open(conversation_id, message_id).set_sender(self))
+
+    def action_toggle_archived(self) -> None:
+        self.post_message(self.ArchivedToggled())
 
     # -- events ------------------------------------------------------------------------------
 

@@ -15,6 +15,10 @@ from tui.core.literal import printable
 from tui.core.models import HIGHLIGHT_END, HIGHLIGHT_START
 
 _WHITESPACE = re.compile(r"\s+")
+# Characters whose width terminals disagree on when they join a cluster: a zero-width joiner
+# and the emoji after it (👩‍👧 is 2 cells in one terminal, 4 in another), variation selectors
+# (❤️ is 1 or 2), skin-tone modifiers and the keycap mark.
+_JOINED = re.compile("\u200d.?|[\ufe0e\ufe0f\u20e3\U0001f3fb-\U0001f3ff]", re.DOTALL)
 
 
 def visible(text: str) -> str:
@@ -22,9 +26,16 @@ def visible(text: str) -> str:
     return printable(text)
 
 
+def same_width_everywhere(text: str) -> str:
+    """``text`` without the joiners and modifiers that make an emoji's width depend on the
+    terminal, so every terminal puts the next cell (a border) where the layout measured it:
+    the width of each character then adds up to the width of the whole."""
+    return _JOINED.sub("", text)
+
+
 def one_line(text: str) -> str:
     """``visible`` text folded onto one line (titles, list rows, model names)."""
-    return visible(_WHITESPACE.sub(" ", text))
+    return same_width_everywhere(visible(_WHITESPACE.sub(" ", text)))
 
 
 def literal(text: str, style: str = "") -> Content:

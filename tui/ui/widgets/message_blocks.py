@@ -7,6 +7,8 @@ follow (``<id>~...``).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Collapsible, Label, Static
@@ -53,17 +55,37 @@ class MessageBlock(ChatBlock):
     def copy_text(self) -> str:
         return self.message.content
 
+    def header_text(self) -> str:
+        return "You" + (f" · {PIN_MARK}" if self.message.pinned else "")
+
+    def header_classes(self) -> str:
+        return "block-header -pinned" if self.message.pinned else "block-header"
+
+    def set_pinned(self, pinned: bool) -> None:
+        """The stored message was pinned or unpinned: the header says so."""
+        self.message = replace(self.message, pinned=pinned)
+        header = self.query_one(".block-header", Label)
+        header.set_classes(self.header_classes())
+        header.update(literal(self.header_text()))
+
 
 class UserBlock(MessageBlock):
     def __init__(self, message: Message) -> None:
         super().__init__(message, classes="user-block")
 
     def compose(self) -> ComposeResult:
-        yield Label("You", classes="block-header")
+        yield Label(literal(self.header_text()), classes=self.header_classes())
         yield Static(literal(self.message.content), classes="block-body")
 
 
-def _assistant_header(message: Message) -> str:
+PIN_MARK = "◆ pinned"
+# Said of a "length" finish when nothing better is known (no window, no limits).
+CUT_NOTE = "cut off by the server (finish_reason: length)"
+
+
+def _assistant_header(message: Message, note: str | None = None) -> str:
+    """``note`` is the core's finish_note: why the reply stopped (output limit, or the end
+    of the context window); a plain "length" is not assumed to be the output limit."""
     parts = ["Assistant"]
     if message.model:
         parts.append(one_line(message.model))
@@ -71,10 +93,14 @@ def _assistant_header(message: Message) -> str:
         parts.append("streaming…")
     elif message.status == MessageStatus.INTERRUPTED and not message.error:
         parts.append("interrupted")
+    elif note:
+        parts.append(note)
     elif message.finish_reason == "length":
-        parts.append("cut off at the output limit")
+        parts.append(CUT_NOTE)
     elif message.finish_reason == "content_filter":
         parts.append("stopped by the content filter")
+    if message.pinned:
+        parts.append(PIN_MARK)
     return " · ".join(parts)
 
 
@@ -86,11 +112,22 @@ class AssistantBlock(MessageBlock):
         # Only a reply this session is receiving grows; anything else is rendered whole.
         self.live = live_text is not None
         self._initial = message.content if live_text is None else live_text
+        self.note: str | None = None  # why the reply stopped early (finish_note)
 
-    def _header_classes(self) -> str:
+    def header_text(self) -> str:
+        return _assistant_header(self.message, self.note)
+
+    def set_note(self, note: str | None) -> None:
+        self.note = note
+        for header in self.query(".block-header").results(Label):  # none before compose
+            header.update(literal(self.header_text()))
+
+    def header_classes(self) -> str:
         # State classes sit on the header, not the block: changing a class restyles the whole
         # subtree, and a finished reply can hold hundreds of block views.
         classes = ["block-header"]
+        if self.message.pinned:
+            classes.append("-pinned")
         if self.live:
             classes.append("-streaming")
         if self.message.status == MessageStatus.INTERRUPTED:
@@ -98,7 +135,7 @@ class AssistantBlock(MessageBlock):
         return " ".join(classes)
 
     def compose(self) -> ComposeResult:
-        yield Label(literal(_assistant_header(self.message)), classes=self._header_classes())
+        yield Label(literal(self.header_text()), classes=self.header_classes())
         if self.live:
             self._markdown = StreamingMarkdown(self._initial)
         else:
@@ -128,13 +165,13 @@ class AssistantBlock(MessageBlock):
         self.message = message
         self.live = False
         header = self.query_one(".block-header", Label)
-        header.set_classes(self._header_classes())
+        header.set_classes(self.header_classes())
         markdown = self.markdown
         if markdown.text == message.content and not markdown.finished:
             markdown.finish()
         elif markdown.text != message.content:
             markdown.set_text(message.content)
-        header.update(literal(_assistant_header(message)))
+        header.update(literal(self.header_text()))
 
 
 class ErrorBlock(ChatBlock):

@@ -1,8 +1,11 @@
 """First-run panel: no API key and no server configured.
 
-Existing chats stay browsable; this panel explains the two ways to get going and takes a
-pasted key (masked: it is never shown in full) or a local server's URL. The app saves and
-applies them.
+Existing chats stay browsable; this panel says what is missing and takes a pasted key
+(masked: it is never shown in full) or a local server's URL. The app saves and applies them.
+
+It is a new user's first screen, often in an 80x24 terminal, so it stays short: the title,
+one line on what is missing, the two fields right away (the focus lands on the key field, and
+nothing above it may scroll away), then the details. The README lists every server.
 """
 
 from __future__ import annotations
@@ -12,14 +15,13 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message as TextualMessage
 from textual.widgets import Button, Input, Label, Static
 
-HELP_TEXT = """\
-No API key or server is configured yet.
-
-• OpenAI: set OPENAI_API_KEY in your shell, or paste a key below (saved, mode 0600, \
-in the config file).
-• A local server: set OPENAI_BASE_URL, e.g. http://localhost:11434/v1 (Ollama), \
-http://localhost:8080/v1 (llama.cpp), http://localhost:8000/v1 (vLLM), \
-http://localhost:1234/v1 (LM Studio) — or enter it below."""
+TITLE = "Set up gpt-tui"
+INTRO = "No API key or server is configured yet."
+DETAILS = ("A key is saved with mode 0600 in the config file. OPENAI_API_KEY and "
+           "OPENAI_BASE_URL work too.")
+URL_EXAMPLE = "e.g. http://localhost:11434/v1"
+# Everything the panel explains, in reading order (tests check it is all on screen).
+HELP_TEXT = f"{INTRO}\n{DETAILS}"
 
 
 def looks_like_url(text: str) -> bool:
@@ -34,16 +36,16 @@ class SetupPanel(Vertical):
             self.base_url = base_url
 
     def compose(self) -> ComposeResult:
-        yield Label("Set up gpt-tui", classes="setup-title")
-        yield Static(HELP_TEXT, classes="setup-help", markup=False)
+        yield Label(TITLE, classes="setup-title")
+        yield Static(INTRO, classes="setup-help", markup=False)
         with Horizontal(classes="setup-row"):
             yield Label("API key ", classes="setup-label")
             yield Input(password=True, placeholder="sk-…", id="setup-key", compact=True)
         with Horizontal(classes="setup-row"):
             yield Label("Base URL", classes="setup-label")
-            yield Input(placeholder="optional, e.g. http://localhost:11434/v1", id="setup-url",
-                        compact=True)
+            yield Input(placeholder=URL_EXAMPLE, id="setup-url", compact=True)
         yield Button("Save and connect", variant="primary", id="setup-save", compact=True)
+        yield Static(DETAILS, classes="setup-help", markup=False)
 
     def _submit(self) -> None:
         key_input = self.query_one("#setup-key", Input)

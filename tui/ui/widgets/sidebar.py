@@ -1,57 +1,72 @@
-"""The sidebar: a search box over the conversation list.
+"""The sidebar: a search box over the conversation list, and the list's three modes.
 
-Typing is debounced: the app is asked to search only once the keys stop for a moment.
+The sidebar owns its mode (``list``, ``archived`` or ``search``) as a reactive and everything
+that follows from it: which rows the list shows, the archived heading, whether a change in the
+store refreshes the rows. It follows the screen's open conversation by watching it.
+
+Typing is debounced: the store is searched (in a thread) only once the keys stop for a moment.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
-from typing import Callable
+from typing import Callable, Literal
 
+from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
-from textual.message import Message as TextualMessage
+from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widgets import Input, Label
 
+from tui.core.models import Conversation, SearchHit
+from tui.core.store import Store, StoreError
+from tui.ui import keys
 from tui.ui.widgets.conversation_list import ConversationList
 
+log = logging.getLogger(__name__)
+
 SEARCH_DEBOUNCE = 0.25
+SEARCH_LIMIT = 100
+
+SidebarMode = Literal["list", "archived", "search"]
 
 
 class SearchBox(Input):
-    BINDINGS = [
-        Binding("down", "screen.focus_list", "Results", show=False),
-        Binding("escape", "clear", "Clear search"),
-    ]
+    BINDINGS = keys.SEARCH
+
+    def action_focus_results(self) -> None:
+        self.screen.set_focus(self.query_ancestor(Sidebar).conversation_list)
 
     def action_clear(self) -> None:
         self.value = ""
-        self.screen.action_focus_list()
+        self.action_focus_results()
 
 
 class Sidebar(Vertical):
-    class SearchRequested(TextualMessage):
-        """The search text settled on ``query`` ("" means: back to the plain list)."""
+    mode: reactive[SidebarMode] = reactive("list", init=False)
 
-        def __init__(self, query: str, *, open_first: bool = False) -> None:
-            super().__init__()
-            self.query = query
-            # Enter was pressed before the debounce ran out: open the best hit when ready.
-            self.open_first = open_first
-
-    def __init__(self, *, now: Callable[[], datetime] | None = None,
+    def __init__(self, store: Store, *, now: Callable[[], datetime] | None = None,
                  page_size: int = 50, id: str | None = None) -> None:
         super().__init__(id=id)
+        self._store = store
         self._now = now
         self._page_size = page_size
         self._debounce: Timer | None = None
+        # The mode to go back to when the search box is cleared.
+        self._list_mode: SidebarMode = "list"
 
     def compose(self) -> ComposeResult:
         yield SearchBox(placeholder="Search (ctrl+f)", id="search", compact=True)
         yield Label("Archived conversations", id="archived-heading")
         yield ConversationList(now=self._now, page_size=self._page_size, id="conversations")
+
+    def on_mount(self) -> None:
+        self.conversation_list.page_loader = self._load_page
+        self.conversation_list.reload()
+        if hasattr(self.screen, "conversation"):
+            self.watch(self.screen, "conversation", self._follow_conversation)
 
     @property
     def conversation_list(self) -> ConversationList:
@@ -61,29 +76,99 @@ class Sidebar(Vertical):
     def search_box(self) -> SearchBox:
         return self.query_one(SearchBox)
 
-    def on_input_changed(self, event: Input.Changed) -> None:
+    def _load_page(self, limit: int, offset: int) -> list[Conversation]:
+        return self._store.list_conversations(limit=limit, offset=offset,
+                                              archived=self.mode == "archived")
+
+    def _follow_conversation(self, conversation: Conversation | None) -> None:
+        self.conversation_list.set_current(conversation.id if conversation else None)
+
+    # -- modes -------------------------------------------------------------------------
+
+    def watch_mode(self, old: SidebarMode, new: SidebarMode) -> None:
+        self.set_class(new == "archived", "-archived")
+        if new != "search":
+            self._list_mode = new
+            self.conversation_list.reload(keep_count=False)
+
+    def toggle_archived(self) -> None:
+        self.search_box.value = ""
+        self.mode = "list" if self.mode == "archived" else "archived"
+
+    @on(ConversationList.ArchivedToggled)
+    def _toggle_archived(self, event: ConversationList.ArchivedToggled) -> None:
+        event.stop()
+        self.toggle_archived()
+
+    def refresh_rows(self) -> None:
+        """The store changed (a new message, a title, a pin): show it.
+
+        Search results stay as they are: a reply finishing in the background must not wipe
+        the hits the user is reading.
+        """
+        if self.mode != "search":
+            self._reload_rows(self.conversation_list.reload_count(), self.mode == "archived")
+
+    @work(exclusive=True, group="rows", thread=True)
+    def _reload_rows(self, count: int, archived: bool) -> None:
+        """Read the rows off the event loop (another instance may hold the write lock)."""
+        try:
+            rows = self._store.list_conversations(limit=count, offset=0, archived=archived)
+        except StoreError as error:
+            log.exception("listing conversations failed")
+            self.app.call_from_thread(self.notify, str(error), severity="error")
+            return
+        self.app.call_from_thread(self._show_rows, rows, count, archived)
+
+    def _show_rows(self, rows: list[Conversation], count: int, archived: bool) -> None:
+        if self.mode != "search" and (self.mode == "archived") == archived:
+            self.conversation_list.show_rows(rows, count)
+
+    # -- search ------------------------------------------------------------------------
+
+    @on(Input.Changed, "#search")
+    def _typed(self, event: Input.Changed) -> None:
         event.stop()
         if self._debounce is not None:
             self._debounce.stop()
         query = event.value.strip()
         if not query:
             self._debounce = None
-            self.post_message(self.SearchRequested(""))
+            self.workers.cancel_group(self, "search")
+            self.mode = self._list_mode
             return
         self._debounce = self.set_timer(SEARCH_DEBOUNCE, lambda: self._fire(query))
 
-    def _fire(self, query: str) -> None:
+    def _fire(self, query: str, open_first: bool = False) -> None:
         self._debounce = None
-        self.post_message(self.SearchRequested(query))
+        self._run_search(query, open_first)
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
+    @on(Input.Submitted, "#search")
+    def _submitted(self, event: Input.Submitted) -> None:
         """Enter in the search box opens the highlighted (first) hit."""
         event.stop()
         if self._debounce is not None:
             self._debounce.stop()
-            self._debounce = None
             query = event.value.strip()
             if query:
-                self.post_message(self.SearchRequested(query, open_first=True))
+                self._fire(query, open_first=True)
                 return
         self.conversation_list.open_highlighted()
+
+    @work(exclusive=True, group="search", thread=True)
+    def _run_search(self, query: str, open_first: bool) -> None:
+        try:
+            hits = self._store.search(query, limit=SEARCH_LIMIT, include_archived=True)
+        except StoreError as error:
+            log.exception("search failed")
+            self.app.call_from_thread(self.notify, str(error), severity="error")
+            return
+        self.app.call_from_thread(self._show_hits, query, hits, open_first)
+
+    def _show_hits(self, query: str, hits: list[SearchHit], open_first: bool) -> None:
+        if self.search_box.value.strip() != query:
+            return  # typing went on: a newer search is coming
+        self.mode = "search"
+        self.conversation_list.show_hits(hits)
+        if open_first and hits:
+            self.conversation_list.open_highlighted()

@@ -1,14 +1,26 @@
-"""The one-line status bar: model, context meter, strategy and what the app is doing."""
+"""The status bar: model, context meter, strategy and what the app is doing.
+
+It follows the screen's state by watching it (the open conversation, the replies streaming
+and the last failure per chat); only the meter reading is given to it, because it changes
+with every keystroke in the composer. A long error wraps onto more lines, never cut mid-word.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from textual.app import ComposeResult
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.reactive import reactive
 from textual.widgets import Label
 
+from tui.core.meter import MeterReading
 from tui.core.windows import format_window
 from tui.ui.widgets.literal import one_line
+
+if TYPE_CHECKING:
+    from tui.ui.reply_streams import ReplyState
 
 BAR_WIDTH = 10
 # The meter turns to a warning colour from this share of the window (the default summarize /
@@ -27,25 +39,96 @@ def short_count(tokens: int) -> str:
     return f"{value:.1f}M".replace(".0M", "M")
 
 
+# Where the window figure came from, as the status line says it (briefly): only the figures
+# the server gave or taught, and a guess. The built-in table, the config and a size set on
+# the chat are the usual case and cost no columns; the preview (F6) names every source.
+SOURCE_MARKS = {"server": "server", "error": "learned", "guess": "guess?"}
+
+
+def window_source_mark(source: str) -> str:
+    """" (server)", " (learned)", " (guess?)"; nothing for the table, config or chat."""
+    mark = SOURCE_MARKS.get(source)
+    return f" ({mark})" if mark else ""
+
+
 def meter_bar(fraction: float, width: int = BAR_WIDTH) -> Content:
     filled = max(0, min(width, round(fraction * width)))
     return Content.assemble(("█" * filled, "$accent"), ("░" * (width - filled), "$foreground 30%"))
 
 
-class StatusLine(Horizontal):
+class StatusLine(Vertical):
+    """One row of facts; a failure in the open chat adds a second, wrapped row below."""
+
+    reading: reactive[MeterReading | None] = reactive(None, init=False)
+
+    def __init__(self, *, default_model: str = "", default_strategy: str = "",
+                 id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._defaults = (default_model, default_strategy)
+
     def compose(self) -> ComposeResult:
-        yield Label("", id="status-model")
-        yield Label("", id="status-meter")
-        yield Label("", id="status-strategy")
-        yield Label("", id="status-state")
+        with Horizontal(id="status-row"):
+            yield Label("", id="status-model")
+            yield Label("", id="status-meter")
+            yield Label("", id="status-strategy")
+            yield Label("", id="status-state")
+        yield Label("", id="status-error")
 
-    def set_model(self, model: str) -> None:
+    def on_mount(self) -> None:
+        screen: Any = self.screen
+        if hasattr(screen, "conversation"):
+            self.watch(screen, "conversation", self._show_conversation)
+            self.watch(screen, "replies", self._show_state)
+            self.watch(screen, "failures", self._show_state)
+        self.set_interval(1.0, self._count_down_retries)
+
+    def _show_conversation(self) -> None:
+        conversation = getattr(self.screen, "conversation", None)
+        model = conversation.model if conversation else self._defaults[0]
+        strategy = conversation.strategy if conversation else self._defaults[1]
         self.query_one("#status-model", Label).update(Content(one_line(model)))
+        self.query_one("#status-strategy", Label).update(
+            f"strategy: {getattr(strategy, 'value', strategy)}")
+        self._show_state()
 
-    def set_strategy(self, strategy: str) -> None:
-        self.query_one("#status-strategy", Label).update(f"strategy: {strategy}")
+    def set_defaults(self, model: str, strategy: str) -> None:
+        self._defaults = (model, strategy)
+        self._show_conversation()
 
-    def set_meter(self, reading) -> None:
+    def _count_down_retries(self) -> None:
+        """Keep "retrying in Ns" current while a reply waits out a rate limit."""
+        replies: dict[str, ReplyState] = getattr(self.screen, "replies", {})
+        if any(state.retry_at is not None for state in replies.values()):
+            self._show_state()
+
+    def _show_state(self) -> None:
+        screen: Any = self.screen
+        conversation = screen.conversation
+        cid = conversation.id if conversation else None
+        replies: dict[str, ReplyState] = screen.replies
+        others = sum(1 for other in replies if other != cid)
+        background = f"{others} streaming in the background" if others else ""
+        reply = replies.get(cid) if cid else None
+        failure = screen.failures.get(cid) if cid else None
+        if reply is not None:
+            text = reply.status_text() + (f" · {background}" if background else "")
+            self._set_state(text, reply.kind)
+        elif failure:
+            self._set_state("error" + (f" · {background}" if background else ""), "error")
+        else:
+            self._set_state(background, "")
+        self.query_one("#status-error", Label).update(
+            Content(f"error: {one_line(failure)}") if failure and reply is None else "")
+
+    def _set_state(self, text: str, kind: str) -> None:
+        """``kind`` is "", "streaming", "retrying" or "error" (styled in app.tcss)."""
+        label = self.query_one("#status-state", Label)
+        label.update(Content(one_line(text)))
+        for name in ("streaming", "retrying", "error"):
+            label.set_class(kind == name, f"-{name}")
+        self.set_class(kind == "error", "-error")
+
+    def watch_reading(self, reading: MeterReading | None) -> None:
         """Show a MeterReading (tokens, window, estimated, action), or nothing."""
         label = self.query_one("#status-meter", Label)
         if reading is None:
@@ -53,20 +136,18 @@ class StatusLine(Horizontal):
             label.set_class(False, "-warn")
             label.set_class(False, "-over")
             return
-        prefix = "≈" if reading.estimated else ""
+        # "≈" unless the server's own tokenizer counted (exact) or the local encoding is the
+        # model's (not estimated, and the window is OpenAI's table figure for that model).
+        exact = reading.exact or (not reading.estimated and reading.window_source == "table")
+        prefix = "" if exact else "≈"
         fraction = reading.fraction  # of the prompt budget, for what the next request sends
-        whole = getattr(reading, "full", 0)
+        whole = reading.full
         apart = f" (all {short_count(whole)})" if whole > reading.tokens else ""
-        text = f"{prefix}{short_count(reading.tokens)} / {format_window(reading.window)}{apart} "
+        source = window_source_mark(reading.window_source)
+        text = (f"{prefix}{short_count(reading.tokens)} / {format_window(reading.window)}"
+                f"{source}{apart} ")
         label.update(Content.assemble(text, meter_bar(fraction)))
         over = reading.action in ("refuse", "over")
         label.set_class(over, "-over")
         label.set_class(not over and (reading.action != "none" or fraction >= WARN_FRACTION),
                         "-warn")
-
-    def set_state(self, text: str, kind: str = "") -> None:
-        """``kind`` is "", "streaming", "retrying" or "error" (styled in app.tcss)."""
-        label = self.query_one("#status-state", Label)
-        label.update(Content(one_line(text)))
-        for name in ("streaming", "retrying", "error"):
-            label.set_class(kind == name, f"-{name}")

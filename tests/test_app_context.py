@@ -1,0 +1,288 @@
+"""Pilot tests of the app's context tools: the preview (F6), pinning a message, why a reply
+stopped, the meter's window source, and forgetting a learned window. Real HTTP against the
+test server, which can play a small llama.cpp box (a foreign tokenizer, /props, /tokenize)."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable
+
+from tests.fake_openai.server import FakeOpenAI
+from tests.test_app_support import SIZE, make_app, make_services, screen_text, wait_until
+from tui.core.models import Message, Role, Strategy
+from tui.ui import keys
+from tui.ui.screens.context_preview import ContextPreviewScreen
+from tui.ui.widgets.message_blocks import PIN_MARK, AssistantBlock, UserBlock, _assistant_header
+
+LLAMA = "tiny-llama"
+
+
+def llama_server(**kwargs) -> FakeOpenAI:
+    options = dict(tokenizer="foreign", flavor="llamacpp", context_window=512, models=[LLAMA],
+                   reply="fine")
+    options.update(kwargs)
+    return FakeOpenAI(**options)
+
+
+def long_chat(store, *, turns: int, model: str = LLAMA, strategy=Strategy.TRUNCATE,
+              words: int = 12):
+    conversation = store.create_conversation(model=model, title="Long one", strategy=strategy)
+    for i in range(turns):
+        store.append_message(conversation.id, Role.USER,
+                             f"question {i}: " + "tell me more about rivers " * (words // 5))
+        store.append_message(conversation.id, Role.ASSISTANT,
+                             f"answer {i}: " + "rivers flow to the sea " * (words // 5),
+                             model=model)
+    return store.get_conversation(conversation.id)
+
+
+def meter_text(app) -> str:
+    return str(app.main.status.query_one("#status-meter").render())
+
+
+async def chat_open(app, pilot) -> None:
+    """Open the newest stored chat (a --model flag, as the tests pass, starts a new one)."""
+    await pilot.pause()
+    latest = app.services.store.list_conversations()[0]
+    await app.main.open_conversation(latest.id)
+    await pilot.pause()
+
+
+async def open_preview(app, pilot) -> ContextPreviewScreen:
+    await pilot.press("f6")
+    await wait_until(pilot, lambda: isinstance(app.screen, ContextPreviewScreen)
+                     and app.screen.preview is not None, what="the preview")
+    return app.screen
+
+
+async def test_preview_lists_fates_window_source_and_sends_nothing(tmp_path):
+    with llama_server() as server:
+        services = make_services(tmp_path, server.base_url, model=LLAMA)
+        conversation = long_chat(services.store, turns=20)
+        first = services.store.load_messages(conversation.id)[0]
+        services.store.set_message_pinned(first.id, True)
+        app = make_app(services)
+        try:
+            async with app.run_test(size=SIZE) as pilot:
+                await chat_open(app, pilot)
+                screen = await open_preview(app, pilot)
+                preview = screen.preview
+                table = screen.query_one(DataTable)
+                assert table.row_count == 40 == len(preview.items)
+                fates = [item.fate for item in preview.items]
+                assert fates[0] == "pinned" and fates[-1] == "sent" and "dropped" in fates
+                assert preview.exact and preview.window == 512
+                assert preview.window_source == "server"
+                facts = str(screen.query_one("#preview-facts").render())
+                assert "reported by the server" in facts and "exact" in facts
+                assert f"reply reserve: {preview.reply_reserve:,}" in facts
+                assert f"Prompt budget: {preview.available:,}" in facts
+                # The request is what it lists as sent (and pinned), in order.
+                contents = [m["content"] for m in preview.messages]
+                kept = [i.content for i in preview.items if i.fate in ("sent", "pinned")]
+                assert contents[-len(kept):] == kept
+                assert server.chat_log() == [], "the preview sends no chat request"
+                await pilot.press("escape")
+                await wait_until(pilot, lambda: not isinstance(app.screen,
+                                                               ContextPreviewScreen))
+        finally:
+            await services.aclose()
+
+
+async def test_preview_of_a_thousand_messages_is_one_table(tmp_path, fake_openai):
+    services = make_services(tmp_path, fake_openai.base_url)
+    conversation = long_chat(services.store, turns=500, model="gpt-4o-mini",
+                             strategy=Strategy.SUMMARIZE)
+    app = make_app(services)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await chat_open(app, pilot)
+            screen = await open_preview(app, pilot)
+            assert screen.query_one(DataTable).row_count == 1000
+            # One table, not a widget per message.
+            assert len(list(screen.query("*"))) < 40
+            assert screen.preview.conversation_id == conversation.id
+            assert "from the built-in model table" in str(
+                screen.query_one("#preview-facts").render())
+    finally:
+        await services.aclose()
+
+
+async def test_preview_is_in_the_palette_and_the_help(tmp_path, fake_openai):
+    services = make_services(tmp_path, fake_openai.base_url)
+    app = make_app(services)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            titles = [c.title for c in app.get_system_commands(app.screen)]
+            assert "Context preview: what the next request sends" in titles
+            assert "Forget learned window" in titles
+            ids = {b.id for section in keys.help_sections([]) for b in section.bindings}
+            assert {"chat.context_preview", "messages.pin"} <= ids
+            # No chat open yet: the preview says so instead of opening.
+            await pilot.press("f6")
+            await pilot.pause()
+            assert not isinstance(app.screen, ContextPreviewScreen)
+    finally:
+        await services.aclose()
+
+
+async def test_p_pins_the_focused_message_and_the_preview_follows(tmp_path):
+    with llama_server() as server:
+        services = make_services(tmp_path, server.base_url, model=LLAMA)
+        conversation = long_chat(services.store, turns=20)
+        app = make_app(services)
+        try:
+            async with app.run_test(size=SIZE) as pilot:
+                await chat_open(app, pilot)
+                await pilot.press("ctrl+o", "g")  # the oldest message on screen
+                block = app.screen.focused
+                assert isinstance(block, UserBlock)
+                assert any(b.key == "p" and b.action == "pin_block"
+                           for b in app.screen.active_bindings.values()
+                           for b in [b.binding]), "the footer offers the pin key"
+                message_id = block.message.id
+
+                def stored_pin() -> bool:
+                    return next(m for m in services.store.load_messages(conversation.id)
+                                if m.id == message_id).pinned
+
+                await pilot.press("p")
+                await wait_until(pilot, stored_pin, what="the pin stored")
+                await wait_until(pilot, lambda: "pinned" in str(
+                    block.query_one(".block-header").render()), what="the pin mark")
+                # The meter follows: its plan now sends the pinned message.
+                await wait_until(pilot, lambda: app.main.meter is not None
+                                 and app.main.meter.plan is not None
+                                 and message_id in app.main.meter.plan.pinned_ids,
+                                 what="the meter's plan")
+                screen = await open_preview(app, pilot)
+                fate = {i.message_id: i.fate for i in screen.preview.items}[message_id]
+                assert fate == "pinned"
+                await pilot.press("escape")
+                await wait_until(pilot, lambda: app.screen is app.main)
+                block.focus()
+                await pilot.press("p")
+                await wait_until(pilot, lambda: not stored_pin(), what="the pin removed")
+                await wait_until(pilot, lambda: "pinned" not in str(
+                    block.query_one(".block-header").render()), what="the mark gone")
+        finally:
+            await services.aclose()
+
+
+async def test_a_stored_reply_cut_by_the_window_is_not_called_the_output_limit(
+        tmp_path, fake_openai):
+    services = make_services(tmp_path, fake_openai.base_url)
+    store = services.store
+    conversation = store.create_conversation(model="gpt-4o-mini", title="Cut")
+    store.update_conversation(conversation.id, context_window=512)
+    store.append_message(conversation.id, Role.USER, "tell me everything")
+    reply = store.append_message(conversation.id, Role.ASSISTANT, "it goes on and",
+                                 model="gpt-4o-mini")
+    store.update_message(reply.id, finish_reason="length", prompt_tokens=400,
+                         completion_tokens=112)
+    app = make_app(services)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await chat_open(app, pilot)
+            block = app.main.pane.block(reply.id)
+            assert isinstance(block, AssistantBlock)
+            await wait_until(pilot, lambda: "context window" in str(
+                block.query_one(".block-header").render()), what="the finish note")
+            assert "output token limit" not in str(block.query_one(".block-header").render())
+    finally:
+        await services.aclose()
+
+
+async def test_a_live_reply_that_fills_the_window_says_so(tmp_path):
+    with llama_server(context_window=256, reply="rivers " * 400) as server:
+        services = make_services(tmp_path, server.base_url, model=LLAMA)
+        app = make_app(services)
+        try:
+            async with app.run_test(size=SIZE) as pilot:
+                await pilot.pause()
+                app.main.composer.insert("hello there")
+                await pilot.press("enter")
+                await wait_until(pilot, lambda: server.chat_log()
+                                 and server.chat_log()[-1].finish_reason == "length",
+                                 what="a reply cut by the window")
+                await app.workers.wait_for_complete()
+
+                def header() -> str:
+                    replies = [b for b in app.main.pane.blocks if isinstance(b, AssistantBlock)]
+                    return str(replies[-1].query_one(".block-header").render()) if replies else ""
+
+                await wait_until(pilot, lambda: "end of the model's context window" in header(),
+                                 what="the window's note")
+                assert "output token limit" not in header()
+        finally:
+            await services.aclose()
+
+
+async def test_status_line_shows_where_the_window_came_from(tmp_path):
+    with llama_server() as server:
+        services = make_services(tmp_path, server.base_url, model=LLAMA)
+        long_chat(services.store, turns=2)
+        app = make_app(services)
+        try:
+            async with app.run_test(size=SIZE) as pilot:
+                await chat_open(app, pilot)
+                await wait_until(pilot, lambda: "512 (server)" in meter_text(app),
+                                 what="the server's window")
+                await wait_until(pilot, lambda: not meter_text(app).startswith("≈"),
+                                 what="exact counts")
+        finally:
+            await services.aclose()
+
+
+async def test_status_line_marks_a_guessed_window_and_estimated_counts(tmp_path, fake_openai):
+    fake_openai.models = ["mystery-model"]
+    services = make_services(tmp_path, fake_openai.base_url, model="mystery-model")
+    long_chat(services.store, turns=1, model="mystery-model")
+    app = make_app(services)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await chat_open(app, pilot)
+            await wait_until(pilot, lambda: "(guess?)" in meter_text(app), what="a guess")
+            assert meter_text(app).startswith("≈")
+    finally:
+        await services.aclose()
+
+
+async def test_forget_learned_window_from_the_palette(tmp_path, fake_openai):
+    services = make_services(tmp_path, fake_openai.base_url)
+    services.store.set_model_window("gpt-4o-mini", 1024, source="error",
+                                    base_url=fake_openai.base_url)
+    long_chat(services.store, turns=1, model="gpt-4o-mini")
+    app = make_app(services)
+    try:
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await chat_open(app, pilot)
+            await wait_until(pilot, lambda: "1k (learned)" in meter_text(app),
+                             what="the learned window")
+            command = next(c for c in app.get_system_commands(app.screen)
+                           if c.title == "Forget learned window")
+            command.callback()
+            await wait_until(pilot, lambda: "/ 128k " in meter_text(app),
+                             what="the table's window")
+            assert "(learned)" not in meter_text(app)
+            assert services.store.list_model_windows() == []
+            assert any("Forgot the window learned for gpt-4o-mini" in n.message
+                       for n in app._notifications)
+            # Nothing left to forget: said plainly, nothing breaks.
+            command.callback()
+            await wait_until(pilot, lambda: any("No window was learned" in n.message
+                                                for n in app._notifications),
+                             what="nothing to forget")
+    finally:
+        await services.aclose()
+
+
+def test_a_plain_length_finish_is_not_called_the_output_limit():
+    """Without the reasons (no window known), "length" is reported as the server's word."""
+    message = Message(id="01", conversation_id="c", role=Role.ASSISTANT, content="x",
+                      pinned=True, finish_reason="length")
+    header = _assistant_header(message)
+    assert PIN_MARK in header and "finish_reason: length" in header
+    assert "output token limit" not in header
+    assert "output token limit" in _assistant_header(
+        message, "the reply was cut at the output token limit")

@@ -1,0 +1,149 @@
+"""The open chat's context meter and "not sent" marker.
+
+A plain helper of the main screen: it computes the meter and the next request's plan (one
+load of the history, in a thread, so a long chat or a locked database never stalls the
+screen), feeds the status line a reading as the draft changes (throttled), and asks the
+server for the model's window once a session. It also opens the context preview and
+forgets a learned window (the palette's "Forget learned window").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.timer import Timer
+
+from tui.core.meter import ContextMeter
+from tui.core.models import Message
+from tui.core.preview import preview_request
+from tui.core.services import Services
+from tui.core.store import StoreError
+from tui.core.windows import format_window
+from tui.ui.screens.context_preview import ContextPreviewScreen, describe_source
+
+if TYPE_CHECKING:
+    from tui.ui.screens.main import MainScreen
+
+log = logging.getLogger(__name__)
+
+# Meter refresh while typing: at most this often (seconds).
+METER_THROTTLE = 0.15
+
+
+class ContextTracker:
+    def __init__(self, screen: MainScreen, services: Services) -> None:
+        self.screen = screen
+        self.services = services
+        self.meter: ContextMeter | None = None
+        self._timer: Timer | None = None
+
+    def refresh(self) -> None:
+        """Recompute for the open conversation (the newest call wins)."""
+        # The function, not a coroutine: if the screen is closing, nothing is left unawaited.
+        self.screen.run_worker(self._refresh, group="context", exclusive=True)
+
+    async def _refresh(self) -> None:
+        screen = self.screen
+        conversation = screen.conversation
+        if conversation is None:
+            self.meter = None
+            screen.status.reading = None
+            screen.chat_view.mark_unsent(None, 0, "")
+            return
+        services = self.services
+        view, window = await asyncio.to_thread(
+            lambda: (services.context_for(conversation), services.flow.window_for(conversation)))
+        if not screen.is_open(conversation.id):
+            return
+        self.meter = view.meter
+        self.show_reading()
+        screen.chat_view.mark_unsent(view.plan, window, str(conversation.strategy))
+
+    def probe(self, model: str) -> None:
+        """Ask a vLLM / llama.cpp server for the model's window (once a session)."""
+        self.screen.run_worker(partial(self._probe, model), group="window-probe",
+                               exclusive=True)
+
+    async def _probe(self, model: str) -> None:
+        flow, store = self.services.flow, self.services.store
+        window = await flow.probe_server_window(model)
+        conversation = self.screen.conversation
+        if conversation is None or conversation.model != model:
+            return
+        # Where the server tokenizes (llama.cpp, vLLM), its counts of the chat's messages
+        # (cached by the core) make the meter exact before the first send.
+        try:
+            texts = await asyncio.to_thread(
+                lambda: [conversation.system_prompt]
+                + [m.content for m in store.load_messages(conversation.id)])
+            exact = await flow.knowledge.exact_counts(model, texts)
+        except Exception:  # the meter stays an estimate; the send counts again anyway
+            log.warning("counting with the server's tokenizer failed", exc_info=True)
+            exact = None
+        if (window or exact is not None) and self.screen.is_open(conversation.id):
+            self.refresh()
+
+    def show_reading(self) -> None:
+        self._timer = None
+        screen = self.screen
+        screen.status.reading = self.meter.reading(screen.composer.text) if self.meter else None
+
+    def draft_changed(self) -> None:
+        # Throttled: a paste or fast typing costs one reading per interval, not per key.
+        if self._timer is None and self.meter is not None:
+            self._timer = self.screen.set_timer(METER_THROTTLE, self.show_reading)
+
+    def append(self, message: Message) -> None:
+        """A message of the open chat was stored: count it without a reload."""
+        if self.meter is not None:
+            self.meter.append(message)
+            self.show_reading()
+
+    def excess(self, draft: str) -> int:
+        """How many tokens too long ``draft`` is for the window (0: it fits, or unknown)."""
+        return self.meter.excess(draft) if self.meter is not None and draft.strip() else 0
+
+    def open_preview(self) -> None:
+        """Show what the next request of the open chat would send (F6); nothing is sent."""
+        screen = self.screen
+        conversation = screen.conversation
+        if conversation is None:
+            screen.notify("Open a chat first: the preview shows its next request.",
+                          severity="warning")
+            return
+        flow = self.services.flow
+        screen.app.push_screen(ContextPreviewScreen(
+            partial(preview_request, flow, conversation), conversation.title or "New chat"))
+
+    async def forget_window(self) -> None:
+        """Forget the window learned for the open chat's model on this server."""
+        screen = self.screen
+        conversation = screen.conversation
+        if conversation is None:
+            screen.notify("Open a chat first: its model's window is the one forgotten.",
+                          severity="warning")
+            return
+        services = self.services
+        model, base_url = conversation.model, services.client.base_url
+
+        def forget() -> tuple[int, str]:
+            removed = services.store.forget_model_window(model, base_url)
+            info = services.flow.window_info(conversation)
+            return removed, f"{format_window(info.size)} ({describe_source(info.source)})"
+
+        try:
+            removed, now = await asyncio.to_thread(forget)
+        except StoreError as error:
+            screen.notify(f"Could not forget the window: {error}", severity="error")
+            return
+        if not removed:
+            screen.notify(f"No window was learned for {model} on this server; "
+                          f"the window is {now}.", severity="warning")
+            return
+        screen.notify(f"Forgot the window learned for {model} on this server; "
+                      f"the window is now {now}.")
+        if screen.is_open(conversation.id):
+            self.refresh()

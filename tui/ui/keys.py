@@ -1,0 +1,167 @@
+"""Every key binding of the app, in one registry.
+
+Each component takes its ``BINDINGS`` from here, and the help screen and the command palette
+are generated from the same sections, so a key, its description and its palette entry cannot
+drift apart. Every binding has an id (``section.action``): ``App.set_keymap`` can rebind it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+
+def key(keys: str, action: str, description: str, *, id: str, show: bool = True,
+        priority: bool = False, long: str = "") -> Binding:
+    """``description`` is what the footer shows; ``long`` (if the footer's word is terse)
+    is what the help screen and the command palette say. The footer shows the first key."""
+    first = keys.split(",")[0]
+    return Binding(keys, action, description, show=show, priority=priority, id=id,
+                   tooltip=long, key_display=first if len(first) == 1 else None)
+
+
+def action_name(binding: Binding) -> str:
+    """"focus_search('slash')" -> "focus_search"."""
+    return binding.action.split("(")[0]
+
+
+def long_description(binding: Binding) -> str:
+    return binding.tooltip or binding.description
+
+
+APP = [
+    key("f1,question_mark", "help", "Help", id="app.help"),
+    key("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+]
+
+SCREEN = [
+    key("ctrl+n", "new_chat", "New chat", id="chat.new", priority=True),
+    key("escape", "cancel_stream", "Stop reply", id="chat.stop", priority=True),
+    key("ctrl+r", "regenerate", "Regenerate / retry", id="chat.regenerate", priority=True),
+    key("ctrl+f", "focus_search", "Search", id="focus.search", priority=True, show=False),
+    # A priority key, so keys typed right after it land in the search box; the screen's
+    # check_action lets "/" through as text where text is typed.
+    key("slash", "focus_search('slash')", "Search", id="focus.search_slash", priority=True,
+        show=False),
+    key("f3", "pick_model", "Model", id="chat.model", show=False),
+    key("alt+up,ctrl+pageup", "previous_chat", "Previous chat", id="chat.previous",
+        priority=True, show=False),
+    key("alt+down,ctrl+pagedown", "next_chat", "Next chat", id="chat.next", priority=True,
+        show=False),
+    key("ctrl+b", "toggle_sidebar", "Show / hide the sidebar", id="sidebar.toggle",
+        priority=True, show=False),
+    key("ctrl+l", "focus_list", "Conversation list", id="focus.list", priority=True,
+        show=False),
+    key("ctrl+t", "focus_composer", "Composer", id="focus.composer", priority=True,
+        show=False),
+    key("ctrl+o", "focus_messages", "Messages", id="focus.messages", priority=True,
+        show=False),
+    key("ctrl+y", "copy", "Copy reply", id="chat.copy", priority=True, show=False),
+    key("ctrl+e", "export", "Export", id="chat.export", priority=True, show=False),
+    key("f2", "rename", "Rename", id="chat.rename", show=False),
+    key("f4", "edit_system_prompt", "System prompt", id="chat.system_prompt", show=False),
+    key("f5", "cycle_strategy", "Strategy", id="chat.strategy", show=False),
+    # A priority key: the composer's TextArea binds F6 to "select line" otherwise.
+    key("f6", "context_preview", "Context preview", id="chat.context_preview", show=False,
+        priority=True, long="Context preview: what the next request sends"),
+    key("f8", "delete", "Delete chat", id="chat.delete", show=False),
+    key("f9", "pin", "Pin / unpin", id="chat.pin", show=False),
+    key("f10", "archive", "Archive / unarchive", id="chat.archive", show=False),
+]
+
+LIST = [
+    key("k", "cursor_up", "Previous conversation", id="list.up", show=False),
+    key("j", "cursor_down", "Next conversation", id="list.down", show=False),
+    key("r", "screen.rename", "Rename", id="list.rename"),
+    key("d,delete", "screen.delete", "Delete", id="list.delete"),
+    key("p", "screen.pin", "Pin", id="list.pin"),
+    key("a", "screen.archive", "Archive", id="list.archive"),
+    key("A", "toggle_archived", "Show archived", id="list.archived"),
+]
+
+MESSAGES = [
+    # The letter first: it is the one the footer shows.
+    key("k,up", "previous_block", "Prev", id="messages.previous", long="Previous message"),
+    key("j,down", "next_block", "Next", id="messages.next", long="Next message"),
+    key("g,home", "first_block", "First", id="messages.first", long="First message"),
+    key("G,end", "last_block", "Last", id="messages.last", long="Last message"),
+    key("c", "copy_block", "Copy", id="messages.copy", long="Copy message"),
+    key("x,delete", "delete_block", "Delete", id="messages.delete",
+        long="Delete message (asks first)"),
+    key("p", "pin_block", "Pin", id="messages.pin",
+        long="Pin / unpin message (always sent, never summarized or dropped)"),
+]
+
+SEARCH = [
+    key("down", "focus_results", "Results", id="search.results", show=False),
+    key("escape", "clear", "Clear search", id="search.clear"),
+]
+
+# Dialogs.
+RENAME = [key("escape", "cancel", "Cancel", id="rename.cancel")]
+CONFIRM = [
+    key("escape,n", "answer(False)", "Cancel", id="confirm.no"),
+    key("y", "answer(True)", "Confirm", id="confirm.yes"),
+]
+HELP = [key("escape,f1,q,question_mark", "close", "Close", id="help.close")]
+CONTEXT_PREVIEW = [key("escape,f6,q", "close", "Close", id="context_preview.close")]
+MODEL_PICKER = [
+    key("escape", "cancel", "Cancel", id="model.cancel"),
+    key("down", "focus_list", "Models", id="model.list", show=False),
+    key("ctrl+d", "toggle_default", "Make default", id="model.default", priority=True,
+        long="Also make the pick the default model for new chats"),
+]
+SYSTEM_PROMPT = [
+    key("escape", "cancel", "Cancel", id="system_prompt.cancel"),
+    key("f2", "save", "Save", id="system_prompt.save"),
+]
+
+
+@dataclass(frozen=True)
+class Command:
+    """A palette-only action of the main screen (no key of its own)."""
+
+    action: str
+    title: str
+    help: str
+    id: str
+
+
+# Actions rare enough to need no key: the command palette lists them after the keyed ones.
+COMMANDS = [
+    Command("forget_window", "Forget learned window",
+            "Forget the context window learned for this chat's model on this server",
+            id="chat.forget_window"),
+]
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    bindings: list[Binding]
+
+
+def help_sections(composer_bindings: list[Binding]) -> list[Section]:
+    """What the help screen lists, grouped by where the keys apply."""
+    return [
+        Section("Everywhere", [*SCREEN, *APP]),
+        Section("Composer", composer_bindings),
+        Section("Conversation list (ctrl+l)", [
+            Binding("up,down", "", "Move"), Binding("enter", "", "Open"), *LIST]),
+        Section("Messages (ctrl+o)", MESSAGES),
+        Section("Search box (ctrl+f)", [Binding("enter", "", "Open the highlighted hit"),
+                                        *SEARCH]),
+    ]
+
+
+def palette_bindings() -> list[Binding]:
+    """The command palette's actions: the screen's and the app's, each once."""
+    seen: set[str] = set()
+    unique: list[Binding] = []
+    for binding in [*SCREEN, *APP]:
+        name = action_name(binding)
+        if name not in seen:
+            seen.add(name)
+            unique.append(binding)
+    return unique

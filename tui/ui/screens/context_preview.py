@@ -1,0 +1,124 @@
+"""The context preview: what the next request of the open chat would send, before it is sent.
+
+It renders the core's :func:`tui.core.preview.preview_request` (the same planner a send
+uses; it sends nothing, only the server's tokenizer may be asked): one table row per message
+with its tokens and fate, and above it the window and where that figure came from, the prompt
+budget, the reply reserve and whether the counts are the server's. A DataTable holds the
+rows, so a 1,000-message chat costs one widget, not a thousand. The preview is computed in a
+worker; the screen shows "Computing…" meanwhile and stays live.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Awaitable, Callable
+
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Label, Static
+
+from tui.core.preview import ContextPreview
+from tui.ui import keys
+from tui.ui.widgets.literal import one_line
+
+log = logging.getLogger(__name__)
+
+# Where a window figure came from, in the user's words.
+WINDOW_SOURCES = {
+    "server": "reported by the server",
+    "error": "learned from an overflow error",
+    "table": "from the built-in model table",
+    "config": "from the config ([context_windows])",
+    "conversation": "set on this chat",
+    "guess": "a guess: the model is unknown",
+}
+FATE_STYLES = {
+    "sent": "$success",
+    "pinned": "bold $accent",
+    "summarized": "$warning",
+    "dropped": "$error",
+    "skipped": "$foreground 50%",
+}
+SNIPPET = 60  # characters of each message shown in its row
+
+
+def describe_source(source: str) -> str:
+    return WINDOW_SOURCES.get(source, source or "unknown")
+
+
+def summary_lines(preview: ContextPreview) -> list[str]:
+    """The facts above the table, one per line."""
+    counted = ("exact (the server's tokenizer)" if preview.exact
+               else "counted locally (≈ except on OpenAI's own models)")
+    lines = [
+        f"Window: {preview.window:,} tokens, {describe_source(preview.window_source)}",
+        f"Prompt budget: {preview.available:,} · reply reserve: {preview.reply_reserve:,}",
+        f"Next request: {preview.tokens:,} tokens of {preview.full_tokens:,} in the whole "
+        f"chat · counts {counted}",
+        f"Strategy: {preview.strategy}"
+        + (" · this send summarizes first" if preview.will_summarize else ""),
+    ]
+    if preview.error:
+        lines.append(f"No request fits: {one_line(preview.error)}")
+    return lines
+
+
+class ContextPreviewScreen(ModalScreen[None]):
+    """Nothing is sent from here: Escape closes."""
+
+    BINDINGS = keys.CONTEXT_PREVIEW
+
+    def __init__(self, compute: Callable[[], Awaitable[ContextPreview]], title: str) -> None:
+        super().__init__(classes="dialog-screen")
+        self._compute = compute
+        self._title = title
+        self.preview: ContextPreview | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog dialog-wide", id="preview-dialog"):
+            yield Label(f"Next request · {one_line(self._title)}  (Esc closes)",
+                        classes="dialog-title")
+            yield Static("Computing…", id="preview-facts")
+            table: DataTable[Content | str] = DataTable(id="preview-table", cursor_type="row",
+                                                        zebra_stripes=True)
+            table.add_columns("#", "role", "tokens", "fate", "message")
+            yield table
+            yield Static("", id="preview-summary")
+
+    def on_mount(self) -> None:
+        self._load()
+
+    @work(exclusive=True, group="context-preview")
+    async def _load(self) -> None:
+        try:
+            preview = await self._compute()
+        except Exception as error:  # a store or server problem: say it, keep the app
+            log.exception("the context preview failed")
+            self.query_one("#preview-facts", Static).update(
+                Content(f"Could not compute the preview: {one_line(str(error))}"))
+            return
+        self.show(preview)
+
+    def show(self, preview: ContextPreview) -> None:
+        self.preview = preview
+        self.query_one("#preview-facts", Static).update(Content("\n".join(summary_lines(preview))))
+        table = self.query_one("#preview-table", DataTable)
+        table.clear()
+        table.add_rows(
+            (str(number), item.role, f"{item.tokens:,}",
+             Content.styled(item.fate, FATE_STYLES.get(item.fate, "")),
+             one_line(item.content)[:SNIPPET])
+            for number, item in enumerate(preview.items, 1))
+        if preview.items:
+            table.move_cursor(row=len(preview.items) - 1)
+        summary = self.query_one("#preview-summary", Static)
+        summary.update(Content(f"Summary sent in place of older messages: "
+                               f"{one_line(preview.summary)}") if preview.summary else "")
+        summary.display = bool(preview.summary)
+        self.query_one("#preview-table").focus()
+
+    def action_close(self) -> None:
+        self.dismiss(None)

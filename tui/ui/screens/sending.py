@@ -1,0 +1,96 @@
+"""Sending, regenerating and retrying: what the main screen starts when the user asks.
+
+A plain helper the main screen holds (like ConversationActions): it checks what would make a
+request pointless (no set-up, a reply already streaming, a message too long for any window)
+and starts the flow in a reply stream. Every request says what the screen has shown
+(``Seen``), so one never carries messages another window added meanwhile. An unsaved chat's
+first send runs under a provisional key until the core stores the conversation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from typing import TYPE_CHECKING
+
+from tui.core.models import Role
+from tui.core.services import Services, needs_setup
+from tui.core.session import new_conversation_spec
+from tui.core.store import StoreError
+
+if TYPE_CHECKING:
+    from tui.ui.screens.main import MainScreen
+
+log = logging.getLogger(__name__)
+
+
+class Sender:
+    def __init__(self, screen: MainScreen, services: Services) -> None:
+        self.screen = screen
+        self.services = services
+        self._keys = itertools.count(1)
+
+    def _streaming_here(self) -> bool:
+        screen = self.screen
+        if screen.conversation is not None:
+            return screen.conversation.id in screen.streams
+        return screen.pending_key is not None and screen.pending_key in screen.streams
+
+    async def send(self, text: str) -> None:
+        screen = self.screen
+        if needs_setup(self.services.settings):
+            screen.notify("Set an API key or a server URL first (see the panel above).",
+                          severity="warning")
+            return
+        if self._streaming_here():
+            screen.notify("A reply is still streaming in this chat: press Esc to stop it, "
+                          "or wait. Your draft is kept.", severity="warning")
+            return
+        excess = screen.context.excess(text)
+        if excess:
+            screen.notify(f"This message is {excess:,} tokens too long for the model's "
+                          "window, even with nothing else sent. Shorten it or pick a model "
+                          "with a larger window (F3). Your text is kept.", severity="error",
+                          timeout=10)
+            return
+        flow = self.services.flow
+        if screen.conversation is None:
+            spec = screen.new_chat or new_conversation_spec(self.services.settings)
+            key = screen.pending_key = f"new-chat-{next(self._keys)}"
+            screen.chat_view.conversation_id = key  # its events show here until it is stored
+            screen.streams.start(key, flow.send(spec, text), sent_text=text, new_chat=True)
+            return
+        cid = screen.conversation.id
+        screen.clear_failure(cid)
+        screen.streams.start(cid, flow.send(cid, text, seen=screen.seen()), sent_text=text)
+
+    async def regenerate(self) -> None:
+        """Ask again for the last reply; one that did not complete is retried instead."""
+        screen = self.screen
+        conversation = screen.conversation
+        if conversation is None:
+            screen.notify("Nothing to regenerate yet.", severity="warning")
+            return
+        cid = conversation.id
+        if cid in screen.streams:
+            screen.notify("A reply is still streaming: press Esc to stop it first.",
+                          severity="warning")
+            return
+        try:
+            tail = await asyncio.to_thread(self.services.store.load_messages, cid, limit=1)
+        except StoreError as error:
+            log.exception("loading the last message failed")
+            screen.notify(str(error), severity="error")
+            return
+        if not tail:
+            screen.notify("Nothing to regenerate yet.", severity="warning")
+            return
+        last = tail[-1]
+        # A reply that did not complete is retried (replaced, never sent back to the model).
+        retry = last.role == Role.USER or last.needs_retry
+        flow = self.services.flow
+        screen.clear_failure(cid)
+        seen = screen.seen()
+        screen.streams.start(cid, flow.retry(cid, seen=seen) if retry
+                             else flow.regenerate(cid, seen=seen), reload_first=True)

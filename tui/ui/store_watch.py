@@ -1,0 +1,69 @@
+"""Follow what another running copy of the app writes to the same database.
+
+A plain helper of the main screen: about once a second a thread asks the store whether
+another connection committed (``Store.changed_elsewhere``: SQLite's ``data_version``, a
+shared-memory read). When it did, the sidebar's rows and the open chat are reloaded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from tui.core.store import NotFound
+
+if TYPE_CHECKING:
+    from tui.ui.screens.main import MainScreen
+
+log = logging.getLogger(__name__)
+
+POLL_INTERVAL = 1.0
+
+
+class StoreWatch:
+    def __init__(self, screen: MainScreen) -> None:
+        self.screen = screen
+        self._busy = False
+
+    def start(self) -> None:
+        self.screen.set_interval(POLL_INTERVAL, self._tick)
+
+    def _tick(self) -> None:
+        if not self._busy:  # a check waiting on a lock is not doubled
+            self._busy = True
+            self.screen.run_worker(self._check, group="store-watch")
+
+    async def _check(self) -> None:
+        try:
+            changed = await asyncio.to_thread(self.screen.store.changed_elsewhere)
+            if changed:
+                await self.follow()
+        except Exception:  # a failed check must not end the app; the next tick tries again
+            log.exception("following the database's changes failed")
+        finally:
+            self._busy = False
+
+    async def follow(self) -> None:
+        """Show what another window wrote: the list, and the open chat if it changed."""
+        screen = self.screen
+        screen.sidebar.refresh_rows()
+        conversation = screen.conversation
+        if conversation is None or conversation.id in screen.streams:
+            return  # a reply streaming here is shown as it arrives; the list is enough
+        cid = conversation.id
+        store = screen.store
+        try:
+            fresh, latest = await asyncio.to_thread(
+                lambda: (store.get_conversation(cid), store.latest_message_id(cid)))
+        except NotFound:
+            if screen.is_open(cid):
+                await screen.show_new_chat()
+            return
+        if not screen.is_open(cid):
+            return
+        if fresh != screen.conversation:
+            screen.conversation = fresh
+        if latest != screen.chat_view.newest_message_id():
+            await screen.chat_view.reload_in_place()
+            screen.context.refresh()

@@ -1,0 +1,382 @@
+"""The chat view: the messages of the open conversation, and the replies streaming into it.
+
+It loads a conversation's messages (off the event loop), pages older ones in, and renders the
+flow's messages (``tui.ui.flow_messages``) for the conversation it shows: events of a chat in
+the background only leave their trace in the stream's bookkeeping, and show on return. It
+also keeps the live-only notes (truncation notices, error kinds) that the database does not.
+
+The flow messages are not stopped here: they bubble on to the screen, which updates the rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import replace
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message as TextualMessage
+
+from tui.core.chat import ChatFlow, finish_note
+from tui.core.context import RequestPlan
+from tui.core.models import Message, MessageStatus
+from tui.core.store import Store, StoreError
+from tui.ui import flow_messages as fm
+from tui.ui.reply_streams import ReplyStreams
+from tui.ui.screens.dialogs import ConfirmScreen
+from tui.ui.widgets.chat_pane import ChatPane
+from tui.ui.widgets.literal import one_line
+from tui.ui.widgets.message_blocks import AssistantBlock, ChatBlock
+
+log = logging.getLogger(__name__)
+
+# Messages mounted when a conversation opens, and per "load older" step.
+MESSAGE_PAGE = 50
+# A search hit deep in a long chat: how many pages back we look for it.
+MAX_JUMP_PAGES = 40
+EMPTY_PANE = "No messages yet. Type below and press Enter."
+
+
+class ChatView(Vertical):
+    class MessageDeleted(TextualMessage):
+        """The user deleted a message from the open conversation."""
+
+        def __init__(self, conversation_id: str) -> None:
+            super().__init__()
+            self.conversation_id = conversation_id
+
+    class MessagePinned(TextualMessage):
+        """The user pinned or unpinned a message of the open conversation."""
+
+        def __init__(self, conversation_id: str, message_id: str, pinned: bool) -> None:
+            super().__init__()
+            self.conversation_id = conversation_id
+            self.message_id = message_id
+            self.pinned = pinned
+
+    def __init__(self, store: Store, streams: ReplyStreams, *, flow: ChatFlow | None = None,
+                 id: str | None = None) -> None:
+        """``flow`` (optional) words why a stored reply stopped early (finish_note)."""
+        super().__init__(id=id)
+        self._store = store
+        self._streams = streams
+        self._flow = flow
+        # Why a reply stopped early (finish_note), per message id: live, or worked out on load.
+        self._finish_notes: dict[str, str] = {}
+        self.conversation_id: str | None = None
+        # Live-only notes per conversation (truncation markers): (sort key, text).
+        self._notices: dict[str, list[tuple[str, str]]] = {}
+        # FlowFailed.kind per failed message id, for the error hint after a reload.
+        self._error_kinds: dict[str, str] = {}
+
+    def compose(self) -> ComposeResult:
+        yield ChatPane(id="chat")
+
+    @property
+    def pane(self) -> ChatPane:
+        return self.query_one(ChatPane)
+
+    # -- showing a conversation ----------------------------------------------------------
+
+    async def show(self, conversation_id: str | None, *, message_id: str | None = None) -> None:
+        """Show a conversation (scrolled to ``message_id`` for a search hit), or nothing."""
+        self.conversation_id = conversation_id
+        if conversation_id is None:
+            await self.pane.show(None, [], placeholder=EMPTY_PANE)
+            return
+        messages, has_older, summaries = await asyncio.to_thread(
+            self._load, conversation_id, message_id)
+        if self.conversation_id != conversation_id:
+            return  # another chat was opened meanwhile
+        await self._show_loaded(conversation_id, messages, has_older, summaries, message_id)
+
+    async def reload(self) -> None:
+        await self.show(self.conversation_id)
+
+    async def reload_in_place(self) -> None:
+        """Reload (another window changed the chat): the bottom stays the bottom, and a
+        reader scrolled up keeps the place."""
+        pane = self.pane
+        at_bottom = pane.max_scroll_y == 0 or pane.scroll_y >= pane.max_scroll_y
+        where = pane.scroll_y
+        await self.reload()
+        if at_bottom:
+            pane.anchor()
+            self.call_after_refresh(pane.scroll_end, animate=False, immediate=True)
+        else:
+            pane.anchor(False)
+            self.call_after_refresh(pane.scroll_to, y=where, animate=False, immediate=True)
+
+    def newest_message_id(self) -> str | None:
+        """The newest stored message on screen (what a send may say it has shown)."""
+        # Every block's key starts with the id of a message it shows or follows (a failed
+        # reply's error block is keyed by the stored message's id).
+        ids = [block.sort_key.split("~")[0] for block in self.pane.blocks]
+        return max((i for i in ids if i), default=None)
+
+    def adopt(self, provisional: str, conversation_id: str) -> None:
+        """A new chat shown under a provisional key was stored: it is that conversation."""
+        if self.conversation_id == provisional:
+            self.conversation_id = conversation_id
+            self.pane.conversation_id = conversation_id
+
+    def _load(self, cid: str, message_id: str | None) -> tuple[list[Message], bool, list]:
+        messages = self._store.load_messages(cid, limit=MESSAGE_PAGE)
+        has_older = len(messages) == MESSAGE_PAGE
+        pages = 0
+        while (message_id is not None and has_older and pages < MAX_JUMP_PAGES
+               and message_id not in {m.id for m in messages}):
+            older = self._store.load_messages(cid, limit=MESSAGE_PAGE, before_id=messages[0].id)
+            messages = older + messages
+            has_older = len(older) == MESSAGE_PAGE
+            pages += 1
+        self._note_cut_replies(cid, messages)
+        return messages, has_older, self._store.list_summaries(cid)
+
+    def _note_cut_replies(self, cid: str, messages: list[Message]) -> None:
+        """Word why stored "length" replies stopped: the output limit, or the window's end
+        (runs in the loading thread: it reads the conversation and its window)."""
+        cut = [m for m in messages if m.finish_reason == "length"
+               and m.id not in self._finish_notes]
+        if not cut or self._flow is None:
+            return
+        conversation = self._store.get_conversation(cid)
+        window = self._flow.window_for(conversation)
+        for message in cut:
+            note = finish_note(message, max_output_tokens=conversation.max_output_tokens,
+                               window=window)
+            if note:
+                self._finish_notes[message.id] = note
+
+    async def _show_loaded(self, cid: str, messages: list[Message], has_older: bool,
+                      summaries: list, message_id: str | None) -> None:
+        live = self._streams.get(cid)
+        live_text = {live.message_id: live.text} if live and live.message_id else {}
+        await self.pane.show(cid, messages, summaries=summaries,
+                             notices=self._notices.get(cid, []), live=live_text,
+                             has_older=has_older, placeholder=EMPTY_PANE)
+        for block in self.pane.blocks:
+            kind = self._error_kinds.get(block.sort_key.split("~")[0])
+            if kind is not None and hasattr(block, "kind"):
+                block.kind = kind
+            note = self._finish_notes.get(block.sort_key)
+            if note is not None and isinstance(block, AssistantBlock):
+                block.set_note(note)
+        if message_id is not None:
+            target = self.pane.block(message_id)
+            if target is not None:
+                target.add_class("-search-hit")
+                self.pane.anchor(False)
+                self.call_after_refresh(self.pane.scroll_to_widget, target, animate=False,
+                                        top=True)
+
+    @on(ChatPane.NeedOlder)
+    async def _load_older(self, event: ChatPane.NeedOlder) -> None:
+        event.stop()
+        if event.conversation_id != self.conversation_id:
+            return
+        older = await asyncio.to_thread(self._store.load_messages, event.conversation_id,
+                                        limit=MESSAGE_PAGE, before_id=event.before_id)
+        if event.conversation_id == self.conversation_id:
+            self.pane.prepend(older, has_older=len(older) == MESSAGE_PAGE)
+
+    def mark_unsent(self, plan: RequestPlan | None, window: int, strategy: str) -> None:
+        """Show where the next request starts when older messages will be left out."""
+        if plan is None or not plan.truncated or plan.to_summarize:
+            self.pane.set_unsent_marker(None)
+            return
+        # Ids sort by time: what a summary covers is everything up to its last message.
+        covered_up_to = plan.summary.last_message_id if plan.summary else ""
+        unsent = [mid for mid in plan.dropped_ids if mid > covered_up_to]
+        if not unsent:
+            self.pane.set_unsent_marker(None)
+            return
+        self.pane.set_unsent_marker(
+            max(unsent),
+            f"▲ {len(unsent)} earlier messages are not sent to the model: they don't fit the "
+            f"{window:,}-token window ({strategy}). They stay in the transcript.")
+
+    # -- the flow's messages -------------------------------------------------------------
+
+    def _shown(self, message: fm.FlowMessage) -> bool:
+        return message.conversation_id == self.conversation_id
+
+    async def _reload_if_asked(self, message: fm.FlowMessage) -> None:
+        """Regenerate and retry deleted stored replies: reload once, on the first event."""
+        live = self._streams.get(message.conversation_id)
+        if live is not None and live.reload_first:
+            live.reload_first = False
+            if self._shown(message):
+                await self.reload()
+
+    def post_delta(self, message: fm.ReplyDelta) -> None:
+        """Streamed text, handled at once: it is posted per token, and every hop through
+        the message queue would show the words later (see ReplyStreams._post)."""
+        if self._shown(message):
+            self.pane.append_delta(message.message_id, message.text)
+
+    @on(fm.ConversationCreated)
+    def _created(self, message: fm.ConversationCreated) -> None:
+        self.adopt(message.provisional, message.conversation_id)
+
+    @on(fm.UserMessageStored)
+    def _user_message(self, message: fm.UserMessageStored) -> None:
+        if self._shown(message):
+            self.pane.add_message(message.message)
+
+    @on(fm.ReplyStarted)
+    async def _started(self, message: fm.ReplyStarted) -> None:
+        await self._reload_if_asked(message)
+        if self._shown(message):
+            self.pane.add_message(message.message, live_text="")
+
+    @on(fm.ReplyFinished)
+    def _finished(self, message: fm.ReplyFinished) -> None:
+        if message.note:
+            self._finish_notes[message.message.id] = message.note
+        if self._shown(message):
+            self.pane.finish_message(message.message)
+            block = self.pane.block(message.message.id)
+            if message.note and isinstance(block, AssistantBlock):
+                block.set_note(message.note)
+
+    @on(fm.ContextNoted)
+    async def _noted(self, message: fm.ContextNoted) -> None:
+        await self._reload_if_asked(message)
+        cid, shown = message.conversation_id, self._shown(message)
+        if message.kind == "summarized" and message.summary is not None:
+            if shown:
+                self.pane.add_summary(message.summary)
+            return
+        live = self._streams.get(cid)
+        if message.replaced_message_id is not None and shown:
+            self.pane.remove_key(message.replaced_message_id)
+        anchor = live.user_message.id if live and live.user_message else "~"
+        notes = self._notices.setdefault(cid, [])
+        key = f"{anchor}~notice~{len(notes):03d}"
+        notes.append((key, message.text))
+        if shown:
+            self.pane.add_notice(key, message.text)
+        if message.kind == "summary_failed":
+            self.notify(message.text, severity="warning")
+
+    @on(fm.ReplyFailed)
+    async def _failed(self, message: fm.ReplyFailed) -> None:
+        await self._reload_if_asked(message)
+        if message.kind == "empty":
+            self.notify(message.error, severity="warning")
+            return
+        if message.kind == "unseen":
+            # Another window added messages: show them; nothing was stored or sent.
+            self.notify(f"{message.error}. Your text is kept.", severity="warning", timeout=8)
+            if self._shown(message):
+                await self.reload_in_place()
+            return
+        if message.message is not None:
+            self._error_kinds[message.message.id] = message.kind
+            if self._shown(message):
+                self.pane.finish_message(message.message, error_kind=message.kind)
+        else:
+            self._show_failure(message.conversation_id, message.error, message.kind)
+
+    @on(fm.FlowEnded)
+    def _ended(self, message: fm.FlowEnded) -> None:
+        if message.crash is not None:
+            self._show_failure(message.conversation_id, message.crash, "error")
+        elif message.cancelled_reply is not None and self._shown(message):
+            self._show_interrupted(*message.cancelled_reply)
+
+    def _show_failure(self, cid: str, error: str, kind: str) -> None:
+        if cid != self.conversation_id:
+            self.notify(f"A reply failed in another chat: {error}", severity="error")
+            return
+        live = self._streams.get(cid)
+        anchor = live.user_message.id if live and live.user_message else "~"
+        self.pane.add_error(f"{anchor}~error", error, kind)
+
+    def _show_interrupted(self, message_id: str, text: str) -> None:
+        """The core stored what arrived as interrupted: show it so (no store read needed)."""
+        block = self.pane.block(message_id)
+        if isinstance(block, AssistantBlock) and block.live and self.is_attached:
+            block.finish(replace(block.message, content=text,
+                                 status=MessageStatus.INTERRUPTED))
+
+    # -- copying -------------------------------------------------------------------------
+
+    def copy(self, focused: object) -> None:
+        """Copy the focused message, else the last reply."""
+        if isinstance(focused, ChatBlock):
+            text = focused.copy_text()
+        else:
+            replies = [b for b in self.pane.blocks if isinstance(b, AssistantBlock)]
+            text = replies[-1].copy_text() if replies else ""
+        self._copy(text)
+
+    @on(ChatPane.CopyRequested)
+    def _copy_block(self, event: ChatPane.CopyRequested) -> None:
+        event.stop()
+        self._copy(event.text)
+
+    def _copy(self, text: str) -> None:
+        if not text:
+            self.notify("Nothing to copy.", severity="warning")
+            return
+        self.app.copy_to_clipboard(text)
+        self.notify(f"Copied {len(text):,} characters")
+
+    # -- deleting a message --------------------------------------------------------------
+
+    @on(ChatPane.DeleteRequested)
+    def _confirm_delete(self, event: ChatPane.DeleteRequested) -> None:
+        event.stop()
+        cid = self.conversation_id
+        if cid is None:
+            return
+        if cid in self._streams:
+            self.notify("A reply is still streaming: press Esc to stop it first.",
+                        severity="warning")
+            return
+        message_id = event.message_id
+        preview = one_line(event.text)[:60] or "(empty)"
+
+        async def done(yes: bool | None) -> None:
+            if not yes or cid != self.conversation_id:
+                return
+            try:
+                await asyncio.to_thread(self._store.delete_message, message_id)
+            except StoreError as error:
+                log.exception("deleting a message failed")
+                self.notify(f"Could not delete the message: {error}", severity="error")
+                return
+            self.pane.remove_key(message_id)
+            self.post_message(self.MessageDeleted(cid))
+            self.notify("Message deleted")
+
+        self.app.push_screen(
+            ConfirmScreen(f"Delete this message? “{preview}”\nIt leaves the chat and "
+                          "what is sent to the model. This cannot be undone."),
+            done)
+
+    # -- pinning a message ---------------------------------------------------------------
+
+    @on(ChatPane.PinRequested)
+    async def _pin(self, event: ChatPane.PinRequested) -> None:
+        event.stop()
+        cid = self.conversation_id
+        if cid is None:
+            return
+        try:
+            await asyncio.to_thread(self._store.set_message_pinned, event.message_id,
+                                    event.pinned)
+        except StoreError as error:
+            log.exception("pinning a message failed")
+            self.notify(f"Could not pin the message: {error}", severity="error")
+            return
+        if cid != self.conversation_id:
+            return
+        self.pane.show_pinned(event.message_id, event.pinned)
+        self.post_message(self.MessagePinned(cid, event.message_id, event.pinned))
+        self.notify("Pinned: always sent, never summarized or dropped" if event.pinned
+                    else "Unpinned")
