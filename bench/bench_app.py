@@ -65,10 +65,10 @@ def now() -> float:
 
 def serve(argv: list[str]) -> int:
     """``python -m tests.fake_openai`` plus a ``DONE <t>`` line when [DONE] is written."""
-    from tests.fake_openai import server as fake_server
     from tests.fake_openai.__main__ import main as fake_main
+    from tests.fake_openai.handler import Handler
 
-    original = fake_server._Handler._event
+    original = Handler._event
 
     def event(self, payload):  # type: ignore[no-untyped-def]
         ok = original(self, payload)
@@ -76,7 +76,7 @@ def serve(argv: list[str]) -> int:
             print(f"DONE {now():.6f}", flush=True)
         return ok
 
-    fake_server._Handler._event = event
+    Handler._event = event
     return fake_main(argv)
 
 
