@@ -83,3 +83,15 @@ def test_debug_flag_is_accepted_everywhere_and_logs_more(db: Path, capsys) -> No
     assert "DEBUG tui.cli" in text and ": search" in text and ": list" in text
     assert stat.S_IMODE(os.stat(log).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(log.parent).st_mode) == 0o700
+
+
+def test_commands_that_never_talk_to_a_model_do_not_import_the_sdk() -> None:
+    """list, search, export: the openai SDK costs ~0.4 s of import they never use."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from tui import cli; cli.build_parser(); "
+            "print('openai' in sys.modules, 'textual' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.split() == ["False", "False"]

@@ -14,19 +14,15 @@ import logging
 import sys
 from typing import TextIO
 
-from tui.core.chat import (
-    AssistantDelta,
-    AssistantFinished,
-    ContextNotice,
-    ConversationCreated,
-    FlowFailed,
-    RetryWait,
-)
+from typing import TYPE_CHECKING
+
 from tui.core.config import ConfigError
 from tui.core.models import Conversation, Strategy
-from tui.core.services import Services, open_services
-from tui.core.session import NewConversation, new_conversation_spec
 from tui.core.store import AmbiguousId, NotFound, StoreError
+
+if TYPE_CHECKING:  # the flow pulls in the openai SDK: imported when `ask` runs, not before
+    from tui.core.services import Services
+    from tui.core.session import NewConversation
 from tui.core.literal import printable
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -76,6 +72,8 @@ def _read_prompt(args: argparse.Namespace, stdin: TextIO) -> str:
 
 
 def _pick_conversation(services: Services, args: argparse.Namespace, model: str | None):
+    from tui.core.session import new_conversation_spec
+
     store = services.store
     if args.conversation:
         try:
@@ -106,6 +104,15 @@ def _pick_conversation(services: Services, args: argparse.Namespace, model: str 
 async def _converse(services: Services, conversation: Conversation | NewConversation,
                     prompt: str, out: TextIO, err: TextIO, stored: list[str]) -> int:
     """Stream one exchange; the conversation's id goes into ``stored`` once it exists."""
+    from tui.core.chat import (
+        AssistantDelta,
+        AssistantFinished,
+        ContextNotice,
+        ConversationCreated,
+        FlowFailed,
+        RetryWait,
+    )
+
     sanitize = out.isatty()
     code = EXIT_OK
     ended_with_newline = True
@@ -160,6 +167,8 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO
 
 def _ask(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> int:
     """The command; bad usage and store failures propagate to run() as exceptions."""
+    from tui.core.services import open_services
+
     model = getattr(args, "model", None)
     prompt = _read_prompt(args, stdin)
     services = open_services(
