@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 
 # Meter refresh while typing: at most this often (seconds).
 METER_THROTTLE = 0.15
+# A long chat's meter loads and plans every message: it starts this long after the chat is
+# shown, so it does not compete with the chat's first frames (seconds).
+LONG_CHAT_SETTLE = 0.3
 
 
 class ContextTracker:
@@ -62,6 +65,19 @@ class ContextTracker:
         self.show_reading()
         screen.chat_view.mark_unsent(view.plan, window, str(conversation.strategy))
 
+    def opened(self, model: str, *, long: bool) -> None:
+        """A chat was opened: the meter and the server's counts wait until it is painted
+        (a long chat's a little longer: see LONG_CHAT_SETTLE)."""
+        warm = partial(self._warm, model)
+        if long:
+            self.screen.set_timer(LONG_CHAT_SETTLE, warm)
+        else:
+            self.screen.call_after_refresh(warm)
+
+    def _warm(self, model: str) -> None:
+        self.refresh()
+        self.probe(model)
+
     def probe(self, model: str) -> None:
         """Ask a vLLM / llama.cpp server for the model's window (once a session)."""
         self.screen.run_worker(partial(self._probe, model), group="window-probe",
@@ -76,10 +92,15 @@ class ContextTracker:
         # Where the server tokenizes (llama.cpp, vLLM), its counts of the chat's messages
         # (cached by the core) make the meter exact before the first send.
         try:
-            texts = await asyncio.to_thread(
-                lambda: [conversation.system_prompt]
-                + [m.content for m in store.load_messages(conversation.id)])
-            exact = await flow.knowledge.exact_counts(model, texts)
+            # Whether the server tokenizes is asked once a session; only then is the whole
+            # chat loaded (off the loop) to be counted.
+            if await flow.knowledge.tokenizer(model).probe():
+                texts = await asyncio.to_thread(
+                    lambda: [conversation.system_prompt]
+                    + [m.content for m in store.load_messages(conversation.id)])
+                exact = await flow.knowledge.exact_counts(model, texts)
+            else:
+                exact = None
         except Exception:  # the meter stays an estimate; the send counts again anyway
             log.warning("counting with the server's tokenizer failed", exc_info=True)
             exact = None

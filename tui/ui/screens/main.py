@@ -198,8 +198,7 @@ class MainScreen(Screen):
         self.pending_key = None
         self.new_chat = spec or new_conversation_spec(self.services.settings)
         self.conversation = None
-        await self.chat_view.show(None)
-        await self.drafts.switch(leaving, None)
+        await asyncio.gather(self.chat_view.show(None), self.drafts.switch(leaving, None))
         self.context.refresh()
 
     def watch_new_chat(self, spec: NewConversation | None) -> None:
@@ -220,11 +219,11 @@ class MainScreen(Screen):
         self.pending_key = None
         self.conversation = conversation
         self.new_chat = None
-        await self.chat_view.show(conversation.id, message_id=message_id)
-        await self.drafts.switch(leaving, conversation.id)
-        # The meter can wait a frame: the messages are painted first.
-        self.call_after_refresh(self.context.refresh)
-        self.context.probe(conversation.model)
+        # The draft's store calls run while the messages load: the open is done (and the
+        # caller's next frame is the painted chat) once the slower of the two is.
+        await asyncio.gather(self.chat_view.show(conversation.id, message_id=message_id),
+                             self.drafts.switch(leaving, conversation.id))
+        self.context.opened(conversation.model, long=self.pane.has_older)
 
     def watch_replies(self) -> None:
         self._derive_streaming_here()

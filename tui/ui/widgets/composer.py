@@ -106,5 +106,10 @@ class Composer(TextArea):
 
     def set_draft(self, text: str) -> None:
         """Replace the draft and put the cursor at its end."""
-        self.load_text(text)
+        if text == self.text:
+            # The same text (mostly: empty to empty when switching chats): no reload, so no
+            # re-layout of the screen; the undo history still starts afresh.
+            self.history.clear()
+        else:
+            self.load_text(text)
         self.move_cursor(self.document.end)

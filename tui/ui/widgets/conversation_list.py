@@ -99,8 +99,23 @@ class ConversationList(OptionList):
         self.searching = False
         self._conversations = list(conversations)
         self._exhausted = len(self._conversations) < count
-        self.set_options(Option(self._row(c), id=c.id) for c in self._conversations)
+        options = [Option(self._row(c), id=c.id) for c in self._conversations]
+        if not self._showing(options):
+            # Unchanged rows (a reply's end, another window's poll) cost no re-layout.
+            self.set_options(options)
         self._restore_highlight(highlighted)
+
+    def _showing(self, options: list[Option]) -> bool:
+        """Whether the list shows exactly these rows already (ids, text and styles)."""
+        if self.option_count != len(options):
+            return False
+        for index, option in enumerate(options):
+            shown = self.get_option_at_index(index)
+            if (shown.id != option.id or not isinstance(shown.prompt, Content)
+                    or shown.prompt.plain != option.prompt.plain
+                    or shown.prompt.spans != option.prompt.spans):
+                return False
+        return True
 
     def _restore_highlight(self, conversation_id: str | None) -> None:
         for wanted in (conversation_id, self.current_id):

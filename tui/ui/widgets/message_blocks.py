@@ -150,7 +150,10 @@ class AssistantBlock(MessageBlock):
 
     @property
     def text(self) -> str:
-        return self.markdown.text
+        # A block queried while it mounts (a reload) has no markdown yet: its text is the
+        # one it was made with.
+        markdown = getattr(self, "_markdown", None)
+        return markdown.text if markdown is not None else self._initial
 
     def copy_text(self) -> str:
         return self.text

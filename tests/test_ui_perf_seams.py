@@ -1,0 +1,60 @@
+"""Seams the app's speed-ups rest on: unchanged rows and drafts cost no reload, and a block
+read while it mounts answers with its text."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from textual.app import App, ComposeResult
+
+from tui.core.models import Conversation, Message, MessageStatus, Role
+from tui.ui.widgets.composer import Composer
+from tui.ui.widgets.conversation_list import ConversationList
+from tui.ui.widgets.message_blocks import AssistantBlock
+
+NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+def test_an_assistant_block_not_composed_yet_has_its_text() -> None:
+    message = Message(id="01A", conversation_id="c", role=Role.ASSISTANT, content="hello",
+                      status=MessageStatus.COMPLETE)
+    assert AssistantBlock(message).text == "hello"
+
+
+class Holder(App[None]):
+    def compose(self) -> ComposeResult:
+        yield ConversationList(now=lambda: NOW)
+        yield Composer()
+
+
+async def test_the_same_rows_are_not_set_again_and_new_ones_are() -> None:
+    chats = [Conversation(id=f"c{i}", title=f"chat {i}", model="m")
+             for i in range(3)]
+    app = Holder()
+    async with app.run_test() as pilot:
+        rows = app.query_one(ConversationList)
+        rows.show_rows(chats, 50)
+        await pilot.pause()
+        sets: list[int] = []
+        original = rows.set_options
+        rows.set_options = lambda options: sets.append(1) or original(options)  # type: ignore[method-assign]
+        rows.show_rows(chats, 50)
+        assert sets == []
+        renamed = [chats[0], chats[1], Conversation(id="c2", title="renamed", model="m")]
+        rows.show_rows(renamed, 50)
+        assert sets == [1]
+        assert "renamed" in str(rows.get_option_at_index(2).prompt)
+
+
+async def test_the_same_draft_keeps_the_text_and_starts_a_new_undo_history() -> None:
+    app = Holder()
+    async with app.run_test() as pilot:
+        composer = app.query_one(Composer)
+        composer.insert("typed")
+        await pilot.pause()
+        composer.set_draft("typed")
+        assert composer.text == "typed"
+        composer.action_undo()
+        assert composer.text == "typed"  # the history of the chat left is gone
+        composer.set_draft("other")
+        assert composer.text == "other"
