@@ -7,7 +7,6 @@ import pytest
 from tests.fake_openai.scripts import Script
 from tests.test_app_support import SIZE, make_app, make_services, screen_text, wait_until
 from tui.core.models import MessageStatus, Role, Strategy
-from tui.ui.widgets.composer import Composer
 from tui.ui.widgets.message_blocks import AssistantBlock, ErrorBlock, SummaryBlock, UserBlock
 
 

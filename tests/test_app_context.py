@@ -7,7 +7,7 @@ from __future__ import annotations
 from textual.widgets import DataTable
 
 from tests.fake_openai.server import FakeOpenAI
-from tests.test_app_support import SIZE, make_app, make_services, screen_text, wait_until
+from tests.test_app_support import SIZE, make_app, make_services, wait_until
 from tui.core.models import Message, Role, Strategy
 from tui.ui import keys
 from tui.ui.screens.context_preview import ContextPreviewScreen

@@ -12,7 +12,6 @@ from tui.core import chat as chat_module
 from tui.core.chat import (
     AssistantDelta,
     AssistantFinished,
-    AssistantStarted,
     ChatFlow,
     ContextNotice,
     FlowFailed,

@@ -7,7 +7,6 @@ import os
 import stat
 from pathlib import Path
 
-import pytest
 
 from tests.fake_openai.scripts import Script
 from tui.core import logs
