@@ -25,7 +25,14 @@ from tui.core.summary_plan import (
     summary_prompt,
 )
 from tui.core.models import Message, MessageStatus, Role, Strategy, Summary
-from tui.core.tokens import REPLY_PRIMING, TokenCounter, apply_correction
+from tui.core.tokens import REPLY_PRIMING, TokenCounter
+
+
+def corrected(tokens: int, correction: float) -> int:
+    """The oracle for a stored per-chat ratio: none (0.0) or 1.0 leaves the count alone,
+    anything else scales it, rounded up."""
+    ratio = correction if correction > 0 else 1.0
+    return tokens if ratio == 1.0 else math.ceil(tokens * ratio)
 
 
 @functools.cache
@@ -332,7 +339,7 @@ def test_plan_invariants(case: dict) -> None:
         return
     # fits (off: sent anyway, and says so), and the count is honest
     assert result.local_tokens == request_count(result)
-    assert result.tokens == apply_correction(result.local_tokens, case["correction"])
+    assert result.tokens == corrected(result.local_tokens, case["correction"])
     assert result.over_budget == (result.tokens > budget.available)
     assert result.tokens <= budget.available or case["strategy"] == Strategy.OFF
     # system prompt first, newest user message kept, order preserved, errors never sent

@@ -21,7 +21,6 @@ from tui.core.models import Message, Role, Strategy
 from tui.core.sizing import Sizer
 from tui.core.store import Store
 from tui.core.summary_plan import plan_summary_chunks, summary_budget, summary_prompt
-from tui.core.tokens import update_correction
 from tui.core.windows import format_window, parse_window_size, window_info
 
 
@@ -35,8 +34,6 @@ def test_calibration_separates_the_templates_fixed_cost_from_the_ratio() -> None
     assert calibration.ratio == pytest.approx(1.9, abs=0.05)
     assert calibration.fixed == pytest.approx(40, abs=5)
     assert calibration.predict(300) == pytest.approx(40 + 1.9 * 300, rel=0.03)
-    # The old ratio-only correction ignored all of these samples.
-    assert update_correction(0.0, 200, 420) == 0.0
 
 
 def test_calibration_first_sample_and_persistence() -> None:

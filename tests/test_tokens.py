@@ -23,11 +23,9 @@ from tui.core.tokens import (
     NAME_OVERHEAD,
     DraftCounter,
     TokenCounter,
-    apply_correction,
     encoding_is_cached,
     encoding_name_for_model,
     estimate_tokens,
-    update_correction,
 )
 
 CODE = inspect.getsource(tokens_module)
@@ -252,26 +250,6 @@ def test_draft_counter_becomes_exact_when_encoding_loads(empty_cache: Path,
     exact = counter.count_text(CJK)
     assert exact != estimated
     assert draft.update(CJK) == exact
-
-
-def test_update_correction_ratio_ema() -> None:
-    assert update_correction(0.0, 1000, 1200) == pytest.approx(1.2)  # first sample as is
-    second = update_correction(1.2, 1000, 1000)
-    assert 1.0 < second < 1.2  # smoothed toward the new sample
-    assert update_correction(1.2, 100, 400) == 1.2  # tiny request: template noise, ignored
-    assert update_correction(1.2, 1000, 0) == 1.2  # no usage reported
-    assert update_correction(0.0, 1000, 100_000) == pytest.approx(2.5)  # clamped
-    converged = 0.0
-    for _ in range(30):
-        converged = update_correction(converged, 2000, 2600)
-    assert converged == pytest.approx(1.3, rel=1e-3)
-
-
-def test_apply_correction() -> None:
-    assert apply_correction(1000, 0.0) == 1000  # no correction yet
-    assert apply_correction(1000, 1.0) == 1000
-    assert apply_correction(1000, 1.25) == 1250
-    assert apply_correction(3, 1.1) == 4  # rounded up: the safe side
 
 
 @settings(max_examples=60, deadline=None)

@@ -18,14 +18,14 @@ from dataclasses import dataclass, field, replace
 
 from tui.core.models import Message, MessageStatus, Role, Strategy, Summary
 from tui.core.sizing import Sizer, stored_count
-from tui.core.tokens import REPLY_PRIMING, TokenCounter, update_correction
+from tui.core.tokens import REPLY_PRIMING, TokenCounter
 from tui.core.calibration import Calibration
 from tui.core.windows import DEFAULT_RESERVED_OUTPUT
 
 __all__ = [
     "Budget", "ContextOverflow", "RequestPlan", "SUMMARY_PREFIX", "budget_for", "is_sendable",
     "plan_request", "sizer_for", "split_turns", "stored_count", "summary_message",
-    "turn_end_id", "update_correction",
+    "turn_end_id",
 ]
 
 SUMMARY_PREFIX = "Summary of the earlier conversation:\n"

@@ -18,7 +18,6 @@ from typing import Any, Protocol
 
 from tui.core.hosts import is_openai_host, sanitize_url
 
-ROLES = ("system", "user", "assistant")
 CONCURRENCY = 8
 
 

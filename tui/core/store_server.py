@@ -15,9 +15,6 @@ from dataclasses import dataclass
 from tui.core.hosts import sanitize_url
 from tui.core.models import utc_now
 
-# Where a window came from. "error": learned from an overflow error; "server": the server
-# said so (/props, max_model_len); the rest are decided in windows.window_info.
-LEARNED_SOURCES = ("server", "error")
 LEGACY_SERVER = ""  # rows from before windows belonged to a server: apply to any server
 
 
