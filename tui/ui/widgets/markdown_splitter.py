@@ -12,14 +12,20 @@ out each block exactly once, when it can no longer change:
   lines for the closing fence and highlights the code in fixed-size chunks, so
   the per-update work stays proportional to the new text.
 
-Known limitation: link reference definitions (``[x]: url``) only apply inside
-the block range parsed together with them.
+Link reference definitions (``[x]: url``) apply to the whole document, in
+either order: a definition counts once the lines it sits on are final; blocks
+parsed after that see it, and a block handed out earlier that may use it is
+built again and reported in :attr:`MarkdownSplitter.revised`.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from markdown_it.common.utils import normalizeReference
+from markdown_it.token import Token
 
 from tui.ui.widgets.markdown_blocks import (
     Block,
@@ -27,6 +33,7 @@ from tui.ui.widgets.markdown_blocks import (
     Stack,
     build_block,
     build_code_block,
+    build_top_level_blocks,
     make_parser,
     sanitize,
     split_top_level,
@@ -64,11 +71,24 @@ class OpenFence:
         return bool(match) and match.group(1)[0] == self.char and len(match.group(1)) >= self.length  # type: ignore[union-attr]
 
     def strip(self, line: str) -> str:
-        """Remove up to the opener's indentation, as CommonMark does."""
+        """Remove up to the opener's indentation, in columns, as CommonMark does:
+        a tab reaches the next multiple of 4, and the part of it past the
+        indentation is kept as spaces."""
         if not self.indent:
             return line
-        spaces = len(line) - len(line.lstrip(" "))
-        return line[min(spaces, self.indent) :]
+        column = 0
+        for index, char in enumerate(line):
+            if column >= self.indent:
+                return line[index:]
+            if char == " ":
+                column += 1
+            elif char == "\t":
+                column += 4 - column % 4
+                if column > self.indent:
+                    return " " * (column - self.indent) + line[index + 1 :]
+            else:
+                return line[index:]
+        return ""
 
 
 class MarkdownSplitter:
@@ -89,6 +109,17 @@ class MarkdownSplitter:
         self._pending_cr = False
         self.fence: OpenFence | None = None
         self.live: Block | None = None
+        self.handed_out = 0
+        """Blocks returned by ``update()`` so far; they are numbered from 0 in that order."""
+        self.revised: list[tuple[int, Block]] = []
+        """Set by each ``update()``: earlier blocks (by number) to show anew because a
+        reference definition they use became final after they were handed out."""
+        self._references: dict[str, Any] = {}
+        """Final link reference definitions, as markdown-it records them."""
+        self._may_use_references: list[tuple[int, str, str]] = []
+        """(number, source, normalised source) of handed-out blocks with a ``]``."""
+        self._numbered = 0
+        """Blocks made so far, handed out or about to be (they are numbered in order)."""
         self.parsed_chars_last = 0
         """Characters parsed or scanned by the last ``update()``."""
         self.parsed_chars_max = 0
@@ -120,6 +151,7 @@ class MarkdownSplitter:
             self._tail += "".join(self._pending)
             self._pending.clear()
         self.parsed_chars_last = 0
+        self.revised = []
         finished: list[Block] = []
         while True:
             if self.fence is not None:
@@ -131,6 +163,15 @@ class MarkdownSplitter:
             finished.extend(self._parse_tail(final))
             if self.fence is None:
                 break
+        # A block revised before it was handed out is simply handed out revised.
+        earlier: list[tuple[int, Block]] = []
+        for number, block in self.revised:
+            if number >= self.handed_out:
+                finished[number - self.handed_out] = block
+            else:
+                earlier.append((number, block))
+        self.revised = earlier
+        self.handed_out += len(finished)
         self.updates += 1
         self.parsed_chars_max = max(self.parsed_chars_max, self.parsed_chars_last)
         self.parsed_chars_total += self.parsed_chars_last
@@ -145,14 +186,15 @@ class MarkdownSplitter:
             if final:
                 self._tail = ""
             return []
-        tokens = self._parser.parse(tail)
+        env: dict[str, Any] = {"references": dict(self._references)}
+        tokens = self._parser.parse(tail, env)
         self.parsed_chars_last += len(tail)
         groups = split_top_level(tokens)
-        if not groups:
-            return []
         if final:
             self._tail = ""
-            return [build_block(tokens, start, stop) for start, stop in groups]
+            return self._hand_out(tail, tokens, groups, tail.count("\n") + 1, env)
+        if not groups:
+            return []
 
         complete_lines = tail.count("\n")
 
@@ -160,14 +202,21 @@ class MarkdownSplitter:
             line_map = tokens[group[0]].map
             return line_map[0] if line_map else 0
 
-        # The first group that starts on a complete line and has no trusted
-        # successor is where the unfinished tail begins.
+        def trusted(group: tuple[int, int]) -> bool:
+            """Starts a block whatever comes next: on a complete line, and for a table
+            with its delimiter row complete too (until then it may be paragraph text)."""
+            line = start_line(group)
+            if tokens[group[0]].type == "table_open":
+                line += 1
+            return line < complete_lines
+
+        # The first group that has no trusted successor is where the unfinished tail begins.
         keep = len(groups) - 1
-        while keep > 0 and start_line(groups[keep]) >= complete_lines:
+        while keep > 0 and not trusted(groups[keep]):
             keep -= 1
-        finished = [build_block(tokens, start, stop) for start, stop in groups[:keep]]
         remaining = groups[keep:]
         first_line = start_line(remaining[0])
+        finished = self._hand_out(tail, tokens, groups[:keep], first_line, env)
         offset = _line_offset(tail, first_line)
         tail = self._tail = tail[offset:]
         complete_lines -= first_line
@@ -189,6 +238,7 @@ class MarkdownSplitter:
             if last_line >= 1 and last_line < complete_lines and fence.closes(lines[last_line]):
                 # Closed fence on complete lines: final right away.
                 finished.append(build_block(tokens, *remaining[0]))
+                self._numbered += 1
                 self._tail = tail[_line_offset(tail, last_line + 1) :]
                 return finished + self._parse_tail(final)
             # Open fence: from now on only scan lines, never re-parse.
@@ -202,6 +252,63 @@ class MarkdownSplitter:
             blocks = [build_block(tokens, start, stop) for start, stop in remaining]
             self.live = Block("live", Stack([block.visual for block in blocks]))
         return finished
+
+    # -- reference definitions -----------------------------------------------------
+
+    def _hand_out(
+        self,
+        tail: str,
+        tokens: Sequence[Token],
+        groups: Sequence[tuple[int, int]],
+        end_line: int,
+        env: dict[str, Any],
+    ) -> list[Block]:
+        """Blocks for the finished ``groups`` (source lines before ``end_line``).
+
+        Definitions on those lines become final here. A finished block must not
+        depend on a definition further down that may still change, so in the rare
+        case the tail holds one, the finished lines are parsed again without it.
+        """
+        parsed: dict[str, Any] = env.get("references", {})
+        new = {label: ref for label, ref in parsed.items() if label not in self._references}
+        final = {label: ref for label, ref in new.items() if ref["map"][1] <= end_line}
+        if not groups and not final:
+            return []
+        prefix = tail[: _line_offset(tail, end_line)] if end_line <= tail.count("\n") else tail
+        if len(final) < len(new) and groups:
+            env = {"references": {**self._references, **final}}
+            tokens = self._parser.parse(prefix, env)
+            groups = split_top_level(tokens)
+            self.parsed_chars_last += len(prefix)
+        blocks = [build_block(tokens, start, stop) for start, stop in groups]
+        if final:
+            self._references.update(final)
+            self._revise(final)
+        if "]" in prefix:
+            starts = [tokens[start].map[0] if tokens[start].map else 0 for start, _ in groups]
+            offsets = _line_offsets(prefix, [*starts, end_line])
+            for index, (begin, end) in enumerate(zip(offsets, offsets[1:])):
+                source = prefix[begin:end]
+                if "]" in source:
+                    self._may_use_references.append(
+                        (self._numbered + index, source, normalizeReference(source))
+                    )
+        self._numbered += len(blocks)
+        return blocks
+
+    def _revise(self, labels: dict[str, Any]) -> None:
+        """Build again the handed-out blocks that may use one of ``labels``."""
+        for number, source, normalised in self._may_use_references:
+            if any(label in normalised for label in labels):
+                env = {"references": dict(self._references)}
+                tokens = self._parser.parse(source, env)
+                self.parsed_chars_last += len(source)
+                blocks = build_top_level_blocks(tokens)
+                if len(blocks) == 1:
+                    self.revised.append((number, blocks[0]))
+                elif blocks:
+                    visual = Stack([block.visual for block in blocks])
+                    self.revised.append((number, Block(blocks[0].kind, visual)))
 
     # -- open fence mode -----------------------------------------------------------
 
@@ -224,15 +331,22 @@ class MarkdownSplitter:
             fence.lines.append(fence.strip(line))
         self.parsed_chars_last += position
         self._tail = tail[position:]
+        partial_line = False
         if final and not closed:
             partial = self._tail
             if partial and not fence.closes(partial):
                 fence.lines.append(fence.strip(partial))
+                partial_line = True
             self._tail = ""
             closed = True
         if closed:
             self.fence = None
-            code = "\n".join(fence.lines)
+            # Each line keeps its newline, as in markdown-it's fence content (a blank
+            # last line stays); a partial last line at the end of the source has none.
+            code = "".join(line + "\n" for line in fence.lines)
+            if final and partial_line:
+                code = code[:-1]
+            self._numbered += 1
             return Block("code", build_code_block(code, fence.info))
 
         language = fence.language
@@ -259,6 +373,21 @@ class MarkdownSplitter:
             bottom=True,
         )
         return None
+
+
+def _line_offsets(text: str, lines: list[int]) -> list[int]:
+    """Character offsets of the starts of ``lines`` (0-based, ascending) in ``text``;
+    ``len(text)`` for a line past the end."""
+    offsets: list[int] = []
+    offset = 0
+    line = 0
+    for wanted in lines:
+        while line < wanted and offset < len(text):
+            newline = text.find("\n", offset)
+            offset = len(text) if newline < 0 else newline + 1
+            line += 1
+        offsets.append(offset)
+    return offsets
 
 
 def _line_offset(text: str, line: int) -> int:

@@ -1,4 +1,11 @@
-"""Markdown tables: cells wrapped to fit, columns shrunk widest-first."""
+"""Markdown tables: cells wrapped to fit, columns shrunk widest-first; one record per row
+(``Header │ value`` lines, like ``psql``'s expanded display) when the columns can't fit.
+
+Nothing is ever cut off. Sideways scrolling was the other choice, but in a chat log it hides
+columns behind a key press, breaks copying and searching the screen, and a table scrolled
+within a scrolling log is awkward with a mouse wheel; wrapping every column down to one or
+two cells leaves a column of single letters nobody can read.
+"""
 
 from __future__ import annotations
 
@@ -19,9 +26,15 @@ __all__ = ["TableVisual", "build_table"]
 
 
 class TableVisual(Visual):
-    """A table with wrapped cells; columns shrink widest-first to fit."""
+    """A table with wrapped cells; columns shrink widest-first to fit, down to
+    :attr:`MIN_COLUMN` cells each; below that, one record per row."""
 
     SEPARATOR = " │ "
+
+    MIN_COLUMN = 6
+    """Narrowest a column is squeezed to (a narrower one keeps its own width): short
+    words and numbers stay whole. A table that can't give every column this much is
+    shown one record per row."""
 
     def __init__(
         self, header: list[Content], rows: list[list[Content]], aligns: list[str]
@@ -33,18 +46,21 @@ class TableVisual(Visual):
         self.columns = columns
         self._cache: tuple[int, list[Content]] | None = None
 
-    def _widths(self, width: int) -> list[int]:
+    def _widths(self, width: int) -> list[int] | None:
+        """Column widths that fit ``width``; ``None`` when the columns can't fit."""
         natural = [
             max([1, *(row[c].cell_length for row in [self.header, *self.rows])])
             for c in range(self.columns)
         ]
-        room = max(self.columns, width - len(self.SEPARATOR) * (self.columns - 1))
+        least = [min(w, self.MIN_COLUMN) for w in natural]
+        room = width - len(self.SEPARATOR) * (self.columns - 1)
+        if sum(least) > room:
+            return None
         excess = sum(natural) - room
         while excess > 0:
-            widest = max(range(self.columns), key=natural.__getitem__)
-            if natural[widest] <= 1:
-                break
-            target = max(1, sorted(natural)[-2] if self.columns > 1 else room)
+            widest = max(range(self.columns), key=lambda c: natural[c] - least[c])
+            others = [w for c, w in enumerate(natural) if c != widest]
+            target = max(least[widest], max(others, default=0))
             cut = min(excess, natural[widest] - target) or 1
             natural[widest] -= cut
             excess -= cut
@@ -75,18 +91,44 @@ class TableVisual(Visual):
     def _lines(self, width: int) -> list[Content]:
         if self._cache is None or self._cache[0] != width:
             if not self.columns:
-                self._cache = (width, [])
-                return []
-            widths = self._widths(width)
-            lines = self._row_lines(self.header, widths, True)
-            rule = Content.styled("─┼─", STYLES["table-border"]).join(
-                Content.styled("─" * w, STYLES["table-border"]) for w in widths
-            )
-            lines.append(rule)
-            for row in self.rows:
-                lines.extend(self._row_lines(row, widths, False))
+                lines: list[Content] = []
+            else:
+                widths = self._widths(width)
+                lines = self._grid(widths) if widths is not None else self._records(width)
             self._cache = (width, lines)
         return self._cache[1]
+
+    def _grid(self, widths: list[int]) -> list[Content]:
+        lines = self._row_lines(self.header, widths, True)
+        lines.append(self._rule(widths))
+        for row in self.rows:
+            lines.extend(self._row_lines(row, widths, False))
+        return lines
+
+    def _rule(self, widths: list[int]) -> Content:
+        return Content.styled("─┼─", STYLES["table-border"]).join(
+            Content.styled("─" * w, STYLES["table-border"]) for w in widths
+        )
+
+    def _records(self, width: int) -> list[Content]:
+        """Each row as ``header │ value`` lines, records separated by a rule."""
+        label = max(1, min(max(h.cell_length for h in self.header), (width - 3) // 2))
+        value = max(1, width - label - len(self.SEPARATOR))
+        separator = Content.styled(self.SEPARATOR, STYLES["table-border"])
+        lines: list[Content] = []
+        for number, row in enumerate(self.rows or [[Content("")] * self.columns]):
+            if number:
+                lines.append(self._rule([label, value]))
+            for head, cell in zip(self.header, row):
+                heads = head.wrap(label) or [Content("")]
+                cells = cell.wrap(value) or [Content("")]
+                for y in range(max(len(heads), len(cells))):
+                    left = heads[y].rstrip() if y < len(heads) else Content("")
+                    left = left.pad_right(max(0, label - left.cell_length))
+                    right = cells[y].rstrip() if y < len(cells) else Content("")
+                    lines.append(Content.assemble(
+                        left.stylize_before(STYLES["table-header"]), separator, right))
+        return lines
 
     def render_strips(
         self, width: int, height: int | None, style: Style, options: RenderOptions

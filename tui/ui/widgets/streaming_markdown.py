@@ -31,7 +31,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from tui.ui.widgets.markdown_blocks import Block, Stack, sanitize
-from tui.ui.widgets.markdown_splitter import MarkdownSplitter
+from tui.ui.widgets.markdown_splitter import MarkdownSplitter, OpenFence
 
 __all__ = ["BlockPage", "LiteralText", "MarkdownBlockView", "StreamingMarkdown", "literal"]
 
@@ -39,6 +39,10 @@ __all__ = ["BlockPage", "LiteralText", "MarkdownBlockView", "StreamingMarkdown",
 def literal(text: str) -> Content:
     """Content that shows ``text`` exactly: no markup, no escape sequences."""
     return Content(sanitize(text.replace("\r\n", "\n").replace("\r", "\n")))
+
+
+_NOTHING = Stack([])
+"""What an empty reply shows: no rows (``Content("")`` would be one)."""
 
 
 @lru_cache(maxsize=256)
@@ -97,7 +101,16 @@ class MarkdownBlockView(Static):
         super().__init__(
             block.visual if block else Content(""), classes=" ".join(classes).strip(), **kwargs
         )
+        self.kind = block.kind if block else ""
         self.render_count = 0
+
+    def show(self, block: Block) -> None:
+        """Show ``block`` instead (the same block, built again)."""
+        if block.kind != self.kind:
+            self.remove_class(f"-{self.kind}")
+            self.add_class(f"-{block.kind}")
+            self.kind = block.kind
+        self.update(block.visual)
 
     def _render_content(self) -> None:
         self.render_count += 1
@@ -121,6 +134,11 @@ class BlockPage(Vertical):
         super().__init__(*children, classes="-page")
         self._height_key: tuple[object, ...] | None = None
         self._height = 0
+
+    def forget_height(self) -> None:
+        """A child's visual was replaced (a block revised): measure again."""
+        self._height_key = None
+        self.refresh(layout=True)
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         key = (width, self._nodes._updates, self._layout_updates, self.styles._cache_key)
@@ -172,6 +190,9 @@ class StreamingMarkdown(Widget):
         self._fence_live: MarkdownBlockView | None = None
         self._page: BlockPage | None = None
         self._fence_chunks_shown = 0
+        self._fence_shown: OpenFence | None = None
+        self._views: list[MarkdownBlockView] = []
+        """Finished blocks' views, in the splitter's numbering (for revised blocks)."""
         self._block_views = 0
         self._timer: Timer | None = None
         self._flush_scheduled = False
@@ -202,13 +223,17 @@ class StreamingMarkdown(Widget):
         return self._splitter
 
     def append(self, text: str) -> None:
-        """Add a streamed delta; the screen catches up within FLUSH_INTERVAL."""
+        """Add a streamed delta; the screen catches up within FLUSH_INTERVAL.
+
+        After :meth:`set_text` this continues that message; after :meth:`finish`
+        it is an error.
+        """
         if not text:
             return
-        if self._finished:
-            raise RuntimeError("append() after finish(); use set_text() to replace")
         if self._static_visual is not None:
             self._reopen()
+        elif self._finished:
+            raise RuntimeError("append() after finish(); use set_text() to replace")
         self._raw.append(text)
         self._splitter.feed(text)
         self._schedule_flush()
@@ -232,6 +257,8 @@ class StreamingMarkdown(Widget):
         self._fence_live = None
         self._page = None
         self._fence_chunks_shown = 0
+        self._fence_shown = None
+        self._views = []
         self._block_views = 0
         self._static_visual = Stack([block.visual for block in blocks])
         if self.children:
@@ -243,6 +270,7 @@ class StreamingMarkdown(Widget):
     def compose(self) -> ComposeResult:
         if self._splitter.tail_size and self._static_visual is None:
             views = [self._new_block_view(b) for b in self._splitter.update(self._finished)]
+            self._show_revised()
             for start in range(0, len(views), self.PAGE_SIZE):
                 self._page = BlockPage(*views[start : start + self.PAGE_SIZE])
                 yield self._page
@@ -250,8 +278,8 @@ class StreamingMarkdown(Widget):
                 self.call_later(self._flush)
 
     def render(self) -> RenderResult:
-        """Only used for a complete message (no children)."""
-        return self._static_visual if self._static_visual is not None else Content("")
+        """Only used for a complete message (no children); nothing is 0 rows tall."""
+        return self._static_visual if self._static_visual is not None else _NOTHING
 
     def on_unmount(self) -> None:
         self._cancel_flush()
@@ -261,7 +289,16 @@ class StreamingMarkdown(Widget):
     def _new_block_view(self, block: Block) -> MarkdownBlockView:
         view = MarkdownBlockView(block, first=self._block_views == 0)
         self._block_views += 1
+        self._views.append(view)
         return view
+
+    def _show_revised(self) -> None:
+        """Show blocks the splitter built again (a reference they use became known)."""
+        for number, block in self._splitter.revised:
+            view = self._views[number]
+            view.show(block)
+            if isinstance(view.parent, BlockPage):
+                view.parent.forget_height()
 
     def _reopen(self) -> None:
         """append() after set_text(): continue streaming from that text."""
@@ -270,7 +307,8 @@ class StreamingMarkdown(Widget):
         self._finished = False
         self._splitter = MarkdownSplitter()
         self._splitter.feed(source)
-        self._flush()
+        if self.is_attached:
+            self._flush()
 
     def _schedule_flush(self) -> None:
         if self._timer is not None or self._flush_scheduled or not self.is_attached:
@@ -306,6 +344,7 @@ class StreamingMarkdown(Widget):
                 self._mount_finished(finished)
                 if self._live is not None:
                     self._live.remove_class("-first")
+            self._show_revised()
             self._show_fence()
             self._show_live()
 
@@ -346,13 +385,17 @@ class StreamingMarkdown(Widget):
 
     def _show_fence(self) -> None:
         fence = self._splitter.fence
-        if fence is None:
+        if fence is None or fence is not self._fence_shown:
+            # No open fence, or another one than shown (one closed and the next
+            # opened within one update): the old fence's view goes.
             if self._fence_view is not None:
                 self._fence_view.remove()
                 self._fence_view = None
                 self._fence_live = None
                 self._fence_chunks_shown = 0
-            return
+            self._fence_shown = fence
+            if fence is None:
+                return
         if self._fence_view is None:
             self._fence_view = Vertical(classes="-fence")
             self._fence_view.set_class(self._block_views == 0, "-first")
