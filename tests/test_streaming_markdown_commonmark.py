@@ -55,12 +55,15 @@ async def streamed_and_loaded(chunks: list[str], size: tuple[int, int] = (60, 80
 
 
 def split_blocks(chunks: list[str]) -> list[tuple[str, str]]:
+    """What streaming ``chunks`` shows once finished (revised blocks in place)."""
     splitter = MarkdownSplitter()
     blocks: list[Block] = []
-    for chunk in chunks:
-        splitter.feed(chunk)
-        blocks.extend(splitter.update())
-    blocks.extend(splitter.update(final=True))
+    for chunk in [*chunks, None]:
+        if chunk is not None:
+            splitter.feed(chunk)
+        blocks.extend(splitter.update(final=chunk is None))
+        for number, block in splitter.revised:
+            blocks[number] = block
     return [(block.kind, plain(block)) for block in blocks]
 
 
@@ -116,10 +119,28 @@ async def test_reference_links_resolve_across_blocks(chunks: list[str]) -> None:
     assert streamed == loaded
 
 
-def test_reference_defined_first_resolves_in_later_blocks_of_the_splitter() -> None:
-    chunks = ["[Foo Bar]: /url\n\n", "para\n\n", "use [foo  bar] here\n\n", "tail\n"]
+@pytest.mark.parametrize("chunks", [
+    ["[Foo Bar]: /url\n\n", "para\n\n", "use [foo  bar] here\n\n", "tail\n"],
+    ["use [foo\nbar] here\n\n", "para\n\n", "> [Foo Bar]: /url\n\n", "tail\n"],
+])
+def test_reference_definitions_apply_to_blocks_handed_out_before_and_after(
+    chunks: list[str],
+) -> None:
     assert split_blocks(chunks) == whole_blocks("".join(chunks))
-    assert ("paragraph", "use foo  bar here") in split_blocks(chunks)
+    assert any(text.startswith("use foo") for _, text in split_blocks(chunks))
+
+
+@pytest.mark.parametrize("text", [
+    "[ref]:\n   /url\n   'a title'\n\nsee [ref]\n",
+    "[ref]: /url\n'a title\nover two lines'\n[other]: /o\n  \"t\"\n\n[ref] and [other]\n",
+    "[ref]: /first\n\n[ref]: /again\n'swallowed title'\n\n[ref]\n",
+])
+def test_definition_title_on_later_lines_is_not_cut_off(text: str) -> None:
+    # Cut everywhere: a title line arriving after its definition looked complete.
+    for size in range(1, 8):
+        chunks = [text[i : i + size] for i in range(0, len(text), size)]
+        assert split_blocks(chunks) == whole_blocks(text), chunks
+    assert "title" not in str(whole_blocks(text))
 
 
 # 3. A table wider than the screen loses nothing.

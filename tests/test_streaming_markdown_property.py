@@ -42,7 +42,8 @@ FRAGMENTS = [
     "```", "```py", "~~~", "````",
     "    {}", "\t{}", "  {}",
     "| {} | {} |", "{} | {}", "| --- | --- |", "|---|:-:|", "--|-", "| -", "| {} |",
-    "[ra]: https://e.x/ra", "[rb]: /rb 'title'", "[Rc]:\n  /rc",
+    "[ra]: https://e.x/ra", "[rb]: /rb 'title'", "[Rc]:\n  /rc", "[rb]: /again", "  'title'",
+    "'two-line", "title'",
     "see [{}][ra] and [rb]", "[rc] {}", "[{}][rb]",
 ]
 

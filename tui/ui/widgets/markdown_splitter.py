@@ -216,13 +216,18 @@ class MarkdownSplitter:
             keep -= 1
         remaining = groups[keep:]
         first_line = start_line(remaining[0])
-        finished = self._hand_out(tail, tokens, groups[:keep], first_line, env)
-        offset = _line_offset(tail, first_line)
+        first = tokens[remaining[0][0]]
+        opens_fence = (len(remaining) == 1 and first.type == "fence"
+                       and complete_lines > first_line and first.map)
+        # A definition right above the live block may still take its lines as a title;
+        # the tail keeps it until that block is finished (a fence opener can't be one).
+        end_line = first_line if opens_fence else _definitions_end(env, self._references, first_line)
+        finished = self._hand_out(tail, tokens, groups[:keep], end_line, env)
+        offset = _line_offset(tail, end_line)
         tail = self._tail = tail[offset:]
         complete_lines -= first_line
 
-        first = tokens[remaining[0][0]]
-        if len(remaining) == 1 and first.type == "fence" and complete_lines >= 1 and first.map:
+        if opens_fence and first.map:
             last_line = first.map[1] - first_line - 1
             opener = _FENCE_OPEN.match(tail[: tail.index("\n")])
             if opener is None:  # pragma: no cover - markdown-it said it is a fence
@@ -373,6 +378,17 @@ class MarkdownSplitter:
             bottom=True,
         )
         return None
+
+
+def _definitions_end(env: dict[str, Any], known: dict[str, Any], line: int) -> int:
+    """Where the final source ends when the live block starts at ``line``: before any
+    definition parsed just now (not one of the ``known``, whose lines are gone) that
+    ends right at it, since its title may still be arriving."""
+    parsed = env.get("references", {})
+    records = [*(parsed[label] for label in parsed.keys() - known.keys()),
+               *env.get("duplicate_refs", [])]
+    starts = [record["map"][0] for record in records if record["map"][1] == line]
+    return min([line, *starts])
 
 
 def _line_offsets(text: str, lines: list[int]) -> list[int]:
