@@ -24,7 +24,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from markdown_it.common.utils import normalizeReference
 from markdown_it.token import Token
 
 from tui.ui.widgets.markdown_blocks import (
@@ -33,11 +32,11 @@ from tui.ui.widgets.markdown_blocks import (
     Stack,
     build_block,
     build_code_block,
-    build_top_level_blocks,
     make_parser,
     sanitize,
     split_top_level,
 )
+from tui.ui.widgets.markdown_references import ReferenceBook
 
 __all__ = ["MarkdownSplitter", "OpenFence"]
 
@@ -114,10 +113,7 @@ class MarkdownSplitter:
         self.revised: list[tuple[int, Block]] = []
         """Set by each ``update()``: earlier blocks (by number) to show anew because a
         reference definition they use became final after they were handed out."""
-        self._references: dict[str, Any] = {}
-        """Final link reference definitions, as markdown-it records them."""
-        self._may_use_references: list[tuple[int, str, str]] = []
-        """(number, source, normalised source) of handed-out blocks with a ``]``."""
+        self._references = ReferenceBook()
         self._numbered = 0
         """Blocks made so far, handed out or about to be (they are numbered in order)."""
         self.parsed_chars_last = 0
@@ -186,7 +182,7 @@ class MarkdownSplitter:
             if final:
                 self._tail = ""
             return []
-        env: dict[str, Any] = {"references": dict(self._references)}
+        env = self._references.env()
         tokens = self._parser.parse(tail, env)
         self.parsed_chars_last += len(tail)
         groups = split_top_level(tokens)
@@ -221,7 +217,7 @@ class MarkdownSplitter:
                        and complete_lines > first_line and first.map)
         # A definition right above the live block may still take its lines as a title;
         # the tail keeps it until that block is finished (a fence opener can't be one).
-        end_line = first_line if opens_fence else _definitions_end(env, self._references, first_line)
+        end_line = first_line if opens_fence else self._references.final_end(env, first_line)
         finished = self._hand_out(tail, tokens, groups[:keep], end_line, env)
         offset = _line_offset(tail, end_line)
         tail = self._tail = tail[offset:]
@@ -274,46 +270,26 @@ class MarkdownSplitter:
         depend on a definition further down that may still change, so in the rare
         case the tail holds one, the finished lines are parsed again without it.
         """
-        parsed: dict[str, Any] = env.get("references", {})
-        new = {label: ref for label, ref in parsed.items() if label not in self._references}
-        final = {label: ref for label, ref in new.items() if ref["map"][1] <= end_line}
+        final, unsettled = self._references.settle(env, end_line)
         if not groups and not final:
             return []
         prefix = tail[: _line_offset(tail, end_line)] if end_line <= tail.count("\n") else tail
-        if len(final) < len(new) and groups:
-            env = {"references": {**self._references, **final}}
-            tokens = self._parser.parse(prefix, env)
+        if unsettled and groups:
+            tokens = self._parser.parse(prefix, self._references.env())
             groups = split_top_level(tokens)
             self.parsed_chars_last += len(prefix)
         blocks = [build_block(tokens, start, stop) for start, stop in groups]
         if final:
-            self._references.update(final)
-            self._revise(final)
+            revised, parsed = self._references.revise(final, self._parser)
+            self.revised.extend(revised)
+            self.parsed_chars_last += parsed
         if "]" in prefix:
             starts = [tokens[start].map[0] if tokens[start].map else 0 for start, _ in groups]
             offsets = _line_offsets(prefix, [*starts, end_line])
             for index, (begin, end) in enumerate(zip(offsets, offsets[1:])):
-                source = prefix[begin:end]
-                if "]" in source:
-                    self._may_use_references.append(
-                        (self._numbered + index, source, normalizeReference(source))
-                    )
+                self._references.note(self._numbered + index, prefix[begin:end])
         self._numbered += len(blocks)
         return blocks
-
-    def _revise(self, labels: dict[str, Any]) -> None:
-        """Build again the handed-out blocks that may use one of ``labels``."""
-        for number, source, normalised in self._may_use_references:
-            if any(label in normalised for label in labels):
-                env = {"references": dict(self._references)}
-                tokens = self._parser.parse(source, env)
-                self.parsed_chars_last += len(source)
-                blocks = build_top_level_blocks(tokens)
-                if len(blocks) == 1:
-                    self.revised.append((number, blocks[0]))
-                elif blocks:
-                    visual = Stack([block.visual for block in blocks])
-                    self.revised.append((number, Block(blocks[0].kind, visual)))
 
     # -- open fence mode -----------------------------------------------------------
 
@@ -378,17 +354,6 @@ class MarkdownSplitter:
             bottom=True,
         )
         return None
-
-
-def _definitions_end(env: dict[str, Any], known: dict[str, Any], line: int) -> int:
-    """Where the final source ends when the live block starts at ``line``: before any
-    definition parsed just now (not one of the ``known``, whose lines are gone) that
-    ends right at it, since its title may still be arriving."""
-    parsed = env.get("references", {})
-    records = [*(parsed[label] for label in parsed.keys() - known.keys()),
-               *env.get("duplicate_refs", [])]
-    starts = [record["map"][0] for record in records if record["map"][1] == line]
-    return min([line, *starts])
 
 
 def _line_offsets(text: str, lines: list[int]) -> list[int]:
