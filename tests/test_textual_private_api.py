@@ -36,7 +36,7 @@ def test_installed_textual_is_in_the_pinned_range() -> None:
 
 
 def test_static_render_content_hook() -> None:
-    # tui/ui/widgets/streaming_markdown.py: MarkdownBlockView overrides it to count renders.
+    # tui/ui/widgets/markdown_views.py: MarkdownBlockView overrides it to count renders.
     hook = getattr(Widget, "_render_content", None)
     assert callable(hook), "Textual moved Widget._render_content (MarkdownBlockView overrides it)"
     assert list(inspect.signature(hook).parameters) == ["self"], \
@@ -51,7 +51,7 @@ def test_text_area_key_handler() -> None:
 
 
 def test_layout_counters_used_as_a_height_cache_key() -> None:
-    # tui/ui/widgets/streaming_markdown.py: BlockPage.get_content_height caches on these.
+    # tui/ui/widgets/markdown_views.py: BlockPage.get_content_height caches on these.
     widget = Widget()
     assert isinstance(getattr(getattr(widget, "_nodes", None), "_updates", None), int), \
         "Textual moved Widget._nodes._updates (BlockPage's height cache key)"
