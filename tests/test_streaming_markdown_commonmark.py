@@ -130,6 +130,15 @@ def test_reference_definitions_apply_to_blocks_handed_out_before_and_after(
     assert any(text.startswith("use foo") for _, text in split_blocks(chunks))
 
 
+async def test_block_built_again_takes_its_new_height() -> None:
+    # Raw, the first paragraph wraps onto two rows at this width; as a link it takes one.
+    chunks = ["Read [the manual][manual-link-label].\n\n", "Next.\n\n", "More.\n\n",
+              "[manual-link-label]: https://example.com/m\n"]
+    streamed, loaded = await streamed_and_loaded(chunks, size=(30, 20))
+    assert loaded.splitlines()[0] == "Read the manual."
+    assert streamed == loaded
+
+
 @pytest.mark.parametrize("text", [
     "[ref]:\n   /url\n   'a title'\n\nsee [ref]\n",
     "[ref]: /url\n'a title\nover two lines'\n[other]: /o\n  \"t\"\n\n[ref] and [other]\n",

@@ -71,11 +71,6 @@ class BlockPage(Vertical):
         self._height_key: tuple[object, ...] | None = None
         self._height = 0
 
-    def forget_height(self) -> None:
-        """A child's visual was replaced (a block revised): measure again."""
-        self._height_key = None
-        self.refresh(layout=True)
-
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         key = (width, self._nodes._updates, self._layout_updates, self.styles._cache_key)
         if key != self._height_key:

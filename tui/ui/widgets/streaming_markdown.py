@@ -201,7 +201,6 @@ class StreamingMarkdown(Widget):
     def compose(self) -> ComposeResult:
         if self._splitter.tail_size and self._static_visual is None:
             views = [self._new_block_view(b) for b in self._splitter.update(self._finished)]
-            self._show_revised()
             for start in range(0, len(views), self.PAGE_SIZE):
                 self._page = BlockPage(*views[start : start + self.PAGE_SIZE])
                 yield self._page
@@ -227,9 +226,7 @@ class StreamingMarkdown(Widget):
         """Show blocks the splitter built again (a reference they use became known)."""
         for number, block in self._splitter.revised:
             view = self._views[number]
-            view.show(block)
-            if isinstance(view.parent, BlockPage):
-                view.parent.forget_height()
+            view.show(block)  # its page sees the height change: no cache to clear
 
     def _reopen(self) -> None:
         """append() after set_text(): continue streaming from that text."""
