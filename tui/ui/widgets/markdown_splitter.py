@@ -198,17 +198,20 @@ class MarkdownSplitter:
             line_map = tokens[group[0]].map
             return line_map[0] if line_map else 0
 
-        def trusted(group: tuple[int, int]) -> bool:
-            """Starts a block whatever comes next: on a complete line, and for a table
-            with its delimiter row complete too (until then it may be paragraph text)."""
-            line = start_line(group)
-            if tokens[group[0]].type == "table_open":
-                line += 1
+        def trusted(index: int) -> bool:
+            """Starts a block whatever comes next: on a complete line; a table right
+            below the block before it (no blank line between) only once its delimiter
+            row is complete too, as until then its first row may join that block."""
+            line = start_line(groups[index])
+            if tokens[groups[index][0]].type == "table_open":
+                above = tokens[groups[index - 1][0]].map
+                if above is None or above[1] >= line:
+                    line += 1
             return line < complete_lines
 
         # The first group that has no trusted successor is where the unfinished tail begins.
         keep = len(groups) - 1
-        while keep > 0 and not trusted(groups[keep]):
+        while keep > 0 and not trusted(keep):
             keep -= 1
         remaining = groups[keep:]
         first_line = start_line(remaining[0])
