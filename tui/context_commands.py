@@ -9,12 +9,10 @@ would send it (nothing is sent); ``pin`` keeps a message in every request.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from typing import Any
 
-from tui.core.config import ConfigError
 from tui.core.hosts import sanitize_url
 from tui.core.literal import printable
 from tui.core.models import Strategy
@@ -154,6 +152,9 @@ def run_pin(args: argparse.Namespace) -> int:
 
 
 def run_context(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from tui.core.config import ConfigError
     from tui.core.preview import preview_request
     from tui.core.services import open_services
     from tui.core.store import NoDatabase
