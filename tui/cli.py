@@ -423,7 +423,8 @@ def check_config(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status (never raises, never a traceback)."""
     try:
-        parser = build_parser()
+        with _importing():  # the modules that register commands (their big imports wait)
+            parser = build_parser()
         try:
             args = parser.parse_args(argv)
         except SystemExit as exit_:  # --help, --version, usage errors
