@@ -39,16 +39,18 @@ class GptTuiApp(App[int]):
 
     def __init__(self, services: Services, *, now: Callable[[], datetime] | None = None,
                  conversation_page: int = 50, owns_services: bool = False,
-                 tune_gc: bool = False) -> None:
+                 tune_gc: bool = False, load_encoding: bool = False) -> None:
         """``now`` pins the clock used for relative times (tests, snapshots).
 
         With ``owns_services`` the app closes the services when it exits (run_app does);
         otherwise whoever built them does. ``tune_gc`` (run_app, benchmarks) freezes the
         start-up object graph after the first frame: process-wide, so not for test runs.
+        ``load_encoding`` (run_app) starts loading the token encoding after the first frame.
         """
         super().__init__()
         self.services = services
         self._tune_gc = tune_gc
+        self._load_encoding = load_encoding
         self._owns_services = owns_services
         self._now = now
         self._conversation_page = conversation_page
@@ -76,8 +78,21 @@ class GptTuiApp(App[int]):
         for warning in self._theme_warnings:
             self.notify(warning, severity="warning", timeout=10)
         self._theme_ready = True
+        self.call_after_refresh(self._after_first_frame)
+
+    def _after_first_frame(self) -> None:
+        """Start-up work that can wait until the screen is up.
+
+        The openai SDK is imported (and its client built) in a thread: ~0.7 s that used to
+        come before the first frame. A send made before it is ready waits for it (see
+        ChatClient._client). Counts are estimates until the encoding has loaded.
+        """
         if self._tune_gc:
-            self.call_after_refresh(freeze_startup_objects)
+            freeze_startup_objects()
+        self.run_worker(self.services.client.warm, thread=True, group="warm-up",
+                        name="import the openai SDK", exit_on_error=False)
+        if self._load_encoding:
+            self.services.counter.start_loading()
 
     def watch_theme(self, name: str) -> None:
         """Save a theme the user picked, so the next launch starts with it."""
@@ -150,6 +165,7 @@ def run_app(args: Any) -> int:
             db_path=getattr(args, "db", None),
             flags={"model": getattr(args, "model", None),
                    "base_url": getattr(args, "base_url", None)},
+            load_encoding=False,  # the app starts it after its first frame
         )
     except (ConfigError, StoreError) as error:
         print(f"gpt-tui: error: {error}", file=sys.stderr)
@@ -157,6 +173,6 @@ def run_app(args: Any) -> int:
     for warning in services.settings.warnings:
         print(f"gpt-tui: warning: {warning}", file=sys.stderr)
     raise_gen0_threshold()
-    app = GptTuiApp(services, owns_services=True, tune_gc=True)
+    app = GptTuiApp(services, owns_services=True, tune_gc=True, load_encoding=True)
     result = app.run()
     return result if isinstance(result, int) else 0
