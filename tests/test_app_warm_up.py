@@ -99,3 +99,20 @@ def test_the_first_frame_comes_before_the_sdk_import(tmp_path, fake_openai):
     seen = json.loads(result.stdout.splitlines()[-1])
     assert seen == {"after import": False, "after services": False, "at first frame": False,
                     "after warm-up": True}
+
+
+async def test_a_deferred_encoding_loads_when_typing_starts(tmp_path, fake_openai):
+    """run_app defers the encoding (~45 MB): a session that only reads never loads it."""
+    services = make_services(tmp_path, fake_openai.base_url)
+    services.counter.defer_loading()
+    app = make_app(services)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(pilot, lambda: services.client.ready, what="the warm-up")
+            await pilot.pause(0.2)
+            assert not services.counter.exact and services.counter._thread is None
+            app.main.composer.focus()
+            await pilot.press("h", "i")
+            assert services.counter.wait_loaded(10) and services.counter.exact
+    finally:
+        await services.aclose()

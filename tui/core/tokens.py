@@ -149,6 +149,18 @@ def estimate_tokens(text: str) -> int:
     return max(1, math.ceil(total))
 
 
+def drop_python_ranks(encoding: Any) -> None:
+    """Free the Python copy of the encoding's token table (~28 MB for o200k_base).
+
+    tiktoken keeps the ``{bytes: rank}`` dict it built the Rust tokenizer from, but only
+    pickling reads it again; counting (``encode_ordinary``) runs in Rust alone. A private
+    attribute (tests/test_tokens.py checks it is still there): if it moves, nothing breaks,
+    the memory is just kept.
+    """
+    if isinstance(getattr(encoding, "_mergeable_ranks", None), dict):
+        encoding._mergeable_ranks = {}
+
+
 class TokenCounter:
     """Counts tokens for one model's encoding, exactly once loaded, estimated before."""
 
@@ -159,6 +171,7 @@ class TokenCounter:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._done = threading.Event()
+        self._deferred = False
         self._callbacks: list[Callable[[TokenCounter], None]] = []
         self._role_tokens: dict[str, int] = {}
 
@@ -181,6 +194,16 @@ class TokenCounter:
                                             name=f"tiktoken-{self.encoding_name}")
             self._thread.start()
 
+    def defer_loading(self) -> None:
+        """Load on the first ``request_load`` rather than now: the app calls it when typing
+        starts, so a session that only reads never holds the encoding (~45 MB)."""
+        self._deferred = True
+
+    def request_load(self) -> None:
+        """Start the deferred load (in a thread); cheap and a no-op unless deferred."""
+        if self._deferred and self._thread is None and self._encoding is None:
+            self.start_loading()
+
     def load_blocking(self) -> bool:
         """Load now from the local cache only; False (and estimates stay) when it can't."""
         try:
@@ -192,6 +215,7 @@ class TokenCounter:
                 import tiktoken
 
                 encoding = tiktoken.get_encoding(self.encoding_name)
+                drop_python_ranks(encoding)
             except Exception:  # a broken cache must not take the app down
                 return False
             with self._lock:

@@ -39,18 +39,16 @@ class GptTuiApp(App[int]):
 
     def __init__(self, services: Services, *, now: Callable[[], datetime] | None = None,
                  conversation_page: int = 50, owns_services: bool = False,
-                 tune_gc: bool = False, load_encoding: bool = False) -> None:
+                 tune_gc: bool = False) -> None:
         """``now`` pins the clock used for relative times (tests, snapshots).
 
         With ``owns_services`` the app closes the services when it exits (run_app does);
         otherwise whoever built them does. ``tune_gc`` (run_app, benchmarks) freezes the
         start-up object graph after the first frame: process-wide, so not for test runs.
-        ``load_encoding`` (run_app) starts loading the token encoding after the first frame.
         """
         super().__init__()
         self.services = services
         self._tune_gc = tune_gc
-        self._load_encoding = load_encoding
         self._owns_services = owns_services
         self._now = now
         self._conversation_page = conversation_page
@@ -85,14 +83,12 @@ class GptTuiApp(App[int]):
 
         The openai SDK is imported (and its client built) in a thread: ~0.7 s that used to
         come before the first frame. A send made before it is ready waits for it (see
-        ChatClient._client). Counts are estimates until the encoding has loaded.
+        ChatClient._client).
         """
         if self._tune_gc:
             freeze_startup_objects()
         self.run_worker(self.services.client.warm, thread=True, group="warm-up",
                         name="import the openai SDK", exit_on_error=False)
-        if self._load_encoding:
-            self.services.counter.start_loading()
 
     def watch_theme(self, name: str) -> None:
         """Save a theme the user picked, so the next launch starts with it."""
@@ -165,14 +161,17 @@ def run_app(args: Any) -> int:
             db_path=getattr(args, "db", None),
             flags={"model": getattr(args, "model", None),
                    "base_url": getattr(args, "base_url", None)},
-            load_encoding=False,  # the app starts it after its first frame
+            load_encoding=False,
         )
+        # The encoding (~45 MB, ~0.4 s) loads when typing starts (ContextTracker): stored
+        # counts serve an open chat until then, and a reader who never types never pays.
+        services.counter.defer_loading()
     except (ConfigError, StoreError) as error:
         print(f"gpt-tui: error: {error}", file=sys.stderr)
         return 1
     for warning in services.settings.warnings:
         print(f"gpt-tui: warning: {warning}", file=sys.stderr)
     raise_gen0_threshold()
-    app = GptTuiApp(services, owns_services=True, tune_gc=True, load_encoding=True)
+    app = GptTuiApp(services, owns_services=True, tune_gc=True)
     result = app.run()
     return result if isinstance(result, int) else 0

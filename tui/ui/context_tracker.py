@@ -113,6 +113,8 @@ class ContextTracker:
         screen.status.reading = self.meter.reading(screen.composer.text) if self.meter else None
 
     def draft_changed(self) -> None:
+        # The first key typed loads the token encoding, if the app deferred it (run_app).
+        self.services.counter.request_load()
         # Throttled: a paste or fast typing costs one reading per interval, not per key.
         if self._timer is None and self.meter is not None:
             self._timer = self.screen.set_timer(METER_THROTTLE, self.show_reading)
