@@ -199,7 +199,11 @@ class ChatClient:
         with self._sdk_lock:
             if self._sdk is None:
                 import_sdk()
-                self._sdk = openai.AsyncOpenAI(**self._sdk_options)
+                sdk = openai.AsyncOpenAI(**self._sdk_options)
+                # The SDK imports each resource's modules on first access (~80 ms for chat):
+                # here, in the thread, rather than on the event loop at the first send.
+                sdk.chat.completions, sdk.models  # noqa: B018
+                self._sdk = sdk
 
     async def _client(self) -> openai.AsyncOpenAI:
         """The SDK client, imported and built in a thread if that has not happened yet."""
