@@ -194,6 +194,17 @@ class ChatClient:
         """The SDK is imported and its client built: requests start without waiting."""
         return self._sdk is not None
 
+    def start_warming(self) -> None:
+        """``warm`` in a daemon thread (the app, after its first frame): quitting never
+        waits for the import to finish, as it would for an executor thread."""
+        threading.Thread(target=self._warm_logged, daemon=True, name="import-openai").start()
+
+    def _warm_logged(self) -> None:
+        try:
+            self.warm()
+        except Exception:  # a request retries it, and reports what went wrong
+            log.exception("importing the openai SDK failed")
+
     def warm(self) -> None:
         """Import the SDK and build its client now; blocking, so for a thread. Idempotent."""
         with self._sdk_lock:

@@ -87,8 +87,7 @@ class GptTuiApp(App[int]):
         """
         if self._tune_gc:
             freeze_startup_objects()
-        self.run_worker(self.services.client.warm, thread=True, group="warm-up",
-                        name="import the openai SDK", exit_on_error=False)
+        self.services.client.start_warming()
 
     def watch_theme(self, name: str) -> None:
         """Save a theme the user picked, so the next launch starts with it."""
