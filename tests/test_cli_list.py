@@ -105,3 +105,21 @@ def test_a_closed_output_stops_the_listing_at_the_first_page(tmp_path: Path, mon
         code = cli.main(["list", "--db", str(db), *(["--json"] if as_json else [])])
     assert code == 0
     assert len(pages) == 1  # not all 5 pages read before writing
+
+
+def test_short_ids_are_the_shortest_unique_prefixes() -> None:
+    import random
+
+    rng = random.Random(7)
+    alphabet = "0123456789AB"
+    ids = sorted({"01J" + "".join(rng.choice(alphabet[:3] if i < 8 else alphabet)
+                                  for i in range(rng.randint(9, 14))) for _ in range(400)})
+    short = cli._short_ids(ids)
+    for cid in ids:
+        length = max(cli.SHORT_ID, min(len(cid), len(short[cid])))
+        # Unique at that length, and (beyond SHORT_ID) not unique one shorter.
+        assert short[cid] == cid[:length]
+        assert [other for other in ids if other.startswith(short[cid])] == [cid] or \
+            len(short[cid]) == len(cid)
+        if length > cli.SHORT_ID:
+            assert len([o for o in ids if o.startswith(cid[:length - 1])]) > 1
