@@ -102,7 +102,7 @@ def test_the_first_frame_comes_before_the_sdk_import(tmp_path, fake_openai):
                     "after warm-up": True}
 
 
-async def test_a_deferred_encoding_loads_when_typing_starts(tmp_path, fake_openai):
+async def test_a_deferred_encoding_loads_when_typing_pauses(tmp_path, fake_openai):
     """run_app defers the encoding (~45 MB): a session that only reads never loads it."""
     services = make_services(tmp_path, fake_openai.base_url)
     services.counter.defer_loading()
@@ -114,6 +114,8 @@ async def test_a_deferred_encoding_loads_when_typing_starts(tmp_path, fake_opena
             assert not services.counter.exact and services.counter._thread is None
             app.main.composer.focus()
             await pilot.press("h", "i")
-            assert services.counter.wait_loaded(10) and services.counter.exact
+            assert services.counter.deferred  # not while the keys come (a stall mid-word)
+            await wait_until(pilot, lambda: services.counter.exact, timeout=10,
+                             what="the encoding, once typing paused")
     finally:
         await services.aclose()

@@ -195,9 +195,14 @@ class TokenCounter:
             self._thread.start()
 
     def defer_loading(self) -> None:
-        """Load on the first ``request_load`` rather than now: the app calls it when typing
-        starts, so a session that only reads never holds the encoding (~45 MB)."""
+        """Load on the first ``request_load`` rather than now: the app calls it once typing
+        pauses, so a session that only reads never holds the encoding (~45 MB)."""
         self._deferred = True
+
+    @property
+    def deferred(self) -> bool:
+        """Loading waits for ``request_load`` and has not started."""
+        return self._deferred and self._thread is None and self._encoding is None
 
     def request_load(self) -> None:
         """Start the deferred load (in a thread); cheap and a no-op unless deferred."""
