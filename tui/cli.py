@@ -22,12 +22,11 @@ reader asked for).
 from __future__ import annotations
 
 import argparse
-import gc
 import logging
 import os
 import sys
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from tui import __version__
@@ -399,21 +398,12 @@ def run_app(args: argparse.Namespace) -> int:
 
 # -- entry point ----------------------------------------------------------------------------
 
-@contextmanager
-def _importing() -> Iterator[None]:
-    """No cycle collection while the big imports run.
+def _importing() -> AbstractContextManager[None]:
+    """No cycle collection while the big imports run (see tui.core.gc_pause); measured with
+    bench/bench_terminal.py: about a tenth of the start-up's import time."""
+    from tui.core.gc_pause import collector_paused
 
-    Textual and the openai SDK (~700 pydantic models) allocate ~170k long-lived objects and
-    no garbage: the collector ran ~240 times for nothing, about a tenth of the start-up's
-    import time (measured with bench/bench_terminal.py).
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
+    return collector_paused()
 
 
 def check_config(args: argparse.Namespace) -> None:

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tui.core import client_errors as errors
+from tui.core.gc_pause import collector_paused
 from tui.core.hosts import is_openai_host, redact_url, scrub, url_secrets
 from tui.core.client_errors import (
     AuthError,
@@ -209,11 +210,12 @@ class ChatClient:
         """Import the SDK and build its client now; blocking, so for a thread. Idempotent."""
         with self._sdk_lock:
             if self._sdk is None:
-                import_sdk()
-                sdk = openai.AsyncOpenAI(**self._sdk_options)
-                # The SDK imports each resource's modules on first access (~80 ms for chat):
-                # here, in the thread, rather than on the event loop at the first send.
-                sdk.chat.completions, sdk.models  # noqa: B018
+                with collector_paused():
+                    import_sdk()
+                    sdk = openai.AsyncOpenAI(**self._sdk_options)
+                    # The SDK imports each resource's modules on first access (~80 ms for
+                    # chat): here, in the thread, not on the event loop at the first send.
+                    sdk.chat.completions, sdk.models  # noqa: B018
                 self._sdk = sdk
 
     async def _client(self) -> openai.AsyncOpenAI:
