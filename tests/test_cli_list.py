@@ -24,26 +24,27 @@ def gpt(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           text=True, env=env, cwd=ROOT, timeout=60, stdin=subprocess.DEVNULL)
 
 
-def fill(db: Path, count: int) -> list[str]:
-    """``count`` conversations (the last one archived); their ids, newest first."""
+def fill(db: Path, count: int) -> tuple[list[str], list[str]]:
+    """``count`` conversations (one archived, one with a message); the ids as listed
+    without and with --all."""
     with Store(db) as store:
         ids = [store.create_conversation(model=f"model-{i % 3}", title=f"chat {i}").id
                for i in range(count)]
         store.append_message(ids[0], "user", "hello")
         store.set_archived(ids[-1], True)
-        return [c.id for c in store.list_conversations(limit=count, archived=None)]
+        return ([c.id for c in store.list_conversations(limit=count)],
+                [c.id for c in store.list_conversations(limit=count, archived=None)])
 
 
 def test_limit_keeps_the_first_n_in_listing_order(tmp_path: Path) -> None:
     db = tmp_path / "chats.db"
-    newest_first = fill(db, 6)
+    active, everything = fill(db, 6)
     rows = gpt(db, "list", "--limit", "2").stdout.splitlines()
     assert rows[0].startswith("ID") and len(rows) == 3
-    # The newest is archived: hidden without --all.
-    assert [r.split()[0] for r in rows[1:]] == [i[:len(r.split()[0])]
-                                                for i, r in zip(newest_first[1:3], rows[1:])]
+    shown = [row.split()[0] for row in rows[1:]]
+    assert [cid[:len(short)] for cid, short in zip(active[:2], shown)] == shown
     records = json.loads(gpt(db, "list", "--json", "--all", "--limit", "3").stdout)
-    assert [r["id"] for r in records] == newest_first[:3]
+    assert [r["id"] for r in records] == everything[:3]
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "many"])
@@ -64,7 +65,7 @@ def test_json_written_in_pieces_is_what_json_dumps_writes(tmp_path: Path,
     with redirect_stdout(out):
         assert cli.main(["list", "--json", "--all", "--db", str(db)]) == 0
     records = json.loads(out.getvalue())
-    assert len(records) == 7 and records[-1]["message_count"] == 1
+    assert len(records) == 7 and sum(r["message_count"] for r in records) == 1
     assert out.getvalue() == json.dumps(records, indent=2, ensure_ascii=False) + "\n"
     out = io.StringIO()
     with redirect_stdout(out):

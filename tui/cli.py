@@ -27,12 +27,16 @@ import os
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
+from dataclasses import asdict
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from tui import __version__
+# Small (the parser's strategy choices need the models anyway); the rest waits for a command.
+from tui.core.literal import printable
+from tui.core.models import HIGHLIGHT_END, HIGHLIGHT_START, Conversation
 
-if TYPE_CHECKING:  # imported by the commands that use them, when they run
-    from tui.core.models import Conversation
+if TYPE_CHECKING:  # imported by the commands that use it, when they run
     from tui.core.store import Store
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -202,8 +206,6 @@ def _short_ids(all_ids: list[str]) -> dict[str, str]:
 
 
 def _local_time(stamp: str) -> str:
-    from datetime import datetime
-
     try:
         moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
     except ValueError:
@@ -212,8 +214,6 @@ def _local_time(stamp: str) -> str:
 
 
 def _one_line(text: str, width: int | None = None) -> str:
-    from tui.core.literal import printable
-
     flat = printable(" ".join(text.split()))
     if width is not None and len(flat) > width:
         flat = flat[:width - 1] + "…"
@@ -221,8 +221,6 @@ def _one_line(text: str, width: int | None = None) -> str:
 
 
 def _styled_snippet(snippet: str, tty: bool) -> str:
-    from tui.core.models import HIGHLIGHT_END, HIGHLIGHT_START
-
     start, end = (BOLD, RESET) if tty else (PLAIN_MARK, PLAIN_MARK)
     # Make other control characters visible first, then turn the markers into styling.
     guarded = snippet.replace(HIGHLIGHT_START, "\ue000").replace(HIGHLIGHT_END, "\ue001")
@@ -230,8 +228,6 @@ def _styled_snippet(snippet: str, tty: bool) -> str:
 
 
 def _conversation_record(conversation: Conversation, message_count: int) -> dict[str, Any]:
-    from dataclasses import asdict
-
     record = asdict(conversation)
     record["strategy"] = conversation.strategy.value
     record["message_count"] = message_count
