@@ -78,6 +78,7 @@ async def main():
 
     def probe():
         seen["at first frame"] = "openai" in sys.modules
+        seen["tiktoken at first frame"] = "tiktoken" in sys.modules  # waits for typing
         after_first_frame()
 
     app._after_first_frame = probe
@@ -99,7 +100,7 @@ def test_the_first_frame_comes_before_the_sdk_import(tmp_path, fake_openai):
     assert result.returncode == 0, result.stderr
     seen = json.loads(result.stdout.splitlines()[-1])
     assert seen == {"after import": False, "after services": False, "at first frame": False,
-                    "after warm-up": True}
+                    "tiktoken at first frame": False, "after warm-up": True}
 
 
 async def test_a_deferred_encoding_loads_when_typing_pauses(tmp_path, fake_openai):
