@@ -497,7 +497,8 @@ class ChatClient:
         if is_openai_host(self.base_url):
             return None
         try:
-            props = await (await self._client()).get(self._root_url() + "/props", cast_to=object)
+            sdk = await self._client()
+            props = await sdk.get(self._root_url() + "/props", cast_to=object)
         except Exception:  # any failure of an optional probe means "unknown"
             log.debug("the /props probe failed", exc_info=True)
             return None
@@ -513,7 +514,8 @@ class ChatClient:
         if is_openai_host(self.base_url):
             return None
         try:
-            return await (await self._client()).post(self._root_url() + path, body=body, cast_to=object)
+            sdk = await self._client()
+            return await sdk.post(self._root_url() + path, body=body, cast_to=object)
         except Exception:  # unsupported, refused or unreachable: the caller falls back
             return None
 

@@ -155,7 +155,7 @@ def drop_python_ranks(encoding: Any) -> None:
 
     tiktoken keeps the ``{bytes: rank}`` dict it built the Rust tokenizer from, but only
     pickling reads it again; counting (``encode_ordinary``) runs in Rust alone. A private
-    attribute (tests/test_tokens.py checks it is still there): if it moves, nothing breaks,
+    attribute (tests/test_tokens_memory.py checks it is still there): if it moves, nothing breaks,
     the memory is just kept.
     """
     if isinstance(getattr(encoding, "_mergeable_ranks", None), dict):
@@ -212,7 +212,7 @@ class TokenCounter:
 
     def request_load(self) -> None:
         """Start the deferred load (in a thread); cheap and a no-op unless deferred."""
-        if self._deferred and self._thread is None and self._encoding is None:
+        if self.deferred:
             self.start_loading()
 
     def load_blocking(self) -> bool:
