@@ -158,7 +158,7 @@ def test_background_load_fires_on_loaded_once() -> None:
     counter.start_loading()
     assert fired.wait(timeout=30)
     assert counter.wait_loaded(timeout=30)
-    assert calls == [("o200k_base", "tiktoken-o200k_base")]
+    assert calls == [("o200k_base", "tiktoken-load")]  # on the loader thread
     late: list[str] = []
     counter.on_loaded(lambda c: late.append(c.encoding_label))  # already loaded: runs now
     assert late == ["o200k_base"]

@@ -9,21 +9,16 @@ reply is kept in the database as interrupted).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from typing import TYPE_CHECKING
-
-from tui.core.config import ConfigError
+from tui.core.literal import printable
 from tui.core.models import Conversation, Strategy
-from tui.core.store import AmbiguousId, NotFound, StoreError
 
 if TYPE_CHECKING:  # the flow pulls in the openai SDK: imported when `ask` runs, not before
     from tui.core.services import Services
     from tui.core.session import NewConversation
-from tui.core.literal import printable
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -73,6 +68,7 @@ def _read_prompt(args: argparse.Namespace, stdin: TextIO) -> str:
 
 def _pick_conversation(services: Services, args: argparse.Namespace, model: str | None):
     from tui.core.session import new_conversation_spec
+    from tui.core.store_errors import AmbiguousId, NotFound
 
     store = services.store
     if args.conversation:
@@ -151,6 +147,9 @@ async def _converse(services: Services, conversation: Conversation | NewConversa
 
 def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO | None = None,
         stderr: TextIO | None = None) -> int:
+    from tui.core.config import ConfigError
+    from tui.core.store_errors import StoreError
+
     err = sys.stderr if stderr is None else stderr
     try:
         return _ask(args, sys.stdin if stdin is None else stdin,
@@ -167,6 +166,8 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO
 
 def _ask(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> int:
     """The command; bad usage and store failures propagate to run() as exceptions."""
+    import asyncio  # here, not at the top: building the parser must stay cheap
+
     from tui.core.services import open_services
 
     model = getattr(args, "model", None)

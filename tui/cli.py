@@ -7,32 +7,37 @@ to show. Every failure is one ``gpt-tui: error: ...`` line on stderr, never a tr
 unknown or ambiguous id) and for a bad config file, whichever the command, 1 when the
 database cannot be used. ``search`` exits 1 when nothing matches, as grep does, and an empty
 ``list`` says so on stderr. ``ask`` lives in :mod:`tui.ask_command` and plugs in here when present.
+
+Start-up cost: this module and the modules that register subcommands import only what
+building the parser needs (argparse and small tables). Each command imports its own
+machinery when it runs: ``--version`` loads nothing else, ``list``/``search``/``export``
+never load the openai SDK or Textual, ``ask`` never loads Textual
+(tests/test_cli_imports.py checks it in a fresh interpreter).
+
+``gpt-tui list | head`` stops at the first write that finds the reader gone: no traceback
+and exit status 0, as ``git log | head`` does in practice (the partial output is what the
+reader asked for).
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
-import json
 import logging
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import asdict
 from datetime import datetime
-from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from tui import __version__
-from tui.context_commands import UsageError as ContextUsageError
-from tui.core.config import ConfigError, load_settings
-from tui.core.export import FORMATS, to_json, to_markdown
-from tui.core.logs import setup_logging
+# Small (the parser's strategy choices need the models anyway); the rest waits for a command.
 from tui.core.literal import printable
 from tui.core.models import HIGHLIGHT_END, HIGHLIGHT_START, Conversation
-from tui.core.paths import resolve_db_path
-from tui.core.store import AmbiguousId, NoDatabase, NotFound, Store, StoreError
+
+if TYPE_CHECKING:  # imported by the commands that use it, when they run
+    from tui.core.store import Store
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 PLAIN_MARK = "**"
@@ -82,6 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "most recently updated. Archived ones (marked a) only with --all.")
     listing.add_argument("--json", action="store_true", help="print a JSON array")
     listing.add_argument("--all", action="store_true", help="include archived conversations")
+    listing.add_argument("--limit", type=_at_least_one, metavar="N",
+                         help="only the first N conversations")
     add_common_options(listing)
     listing.set_defaults(handler=run_list)
 
@@ -130,6 +137,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def _register_broken(name: str, error: ImportError, commands: Any) -> None:
     """Keep the other commands working when a plug-in command cannot be imported."""
     broken = commands.add_parser(name, help=f"(unavailable: {error})", add_help=True)
@@ -145,11 +162,16 @@ def _register_broken(name: str, error: ImportError, commands: Any) -> None:
 # -- helpers --------------------------------------------------------------------------------
 
 def _open_store(args: argparse.Namespace) -> Store:
+    from tui.core.paths import resolve_db_path
+    from tui.core.store import Store
+
     return Store(resolve_db_path(args.db), create=False)
 
 
 def _open_for_listing(args: argparse.Namespace) -> Store | None:
     """The store, or None when there is no database yet (an empty listing, not an error)."""
+    from tui.core.store_errors import NoDatabase
+
     try:
         return _open_store(args)
     except NoDatabase:
@@ -159,22 +181,26 @@ def _open_for_listing(args: argparse.Namespace) -> Store | None:
 
 
 def _short_ids(all_ids: list[str]) -> dict[str, str]:
-    """The shortest prefix (at least SHORT_ID characters) that tells each id apart."""
+    """The shortest prefix (at least SHORT_ID characters) that tells each id apart.
+
+    Sorted, an id's nearest rivals are its neighbours; each neighbour pair is compared once,
+    and only pairs that share the first SHORT_ID characters character by character (10,000
+    ids: 30 ms, was 0.1-0.2 s, the most of ``list | head -1`` on a big store).
+    """
     ordered = sorted(all_ids)
-    short: dict[str, str] = {}
 
     def common(a: str, b: str) -> int:
-        n = 0
-        while n < min(len(a), len(b)) and a[n] == b[n]:
+        if a[:SHORT_ID] != b[:SHORT_ID]:
+            return 0  # shorter than SHORT_ID: the exact length does not matter
+        n, end = SHORT_ID, min(len(a), len(b))
+        while n < end and a[n] == b[n]:
             n += 1
         return n
 
+    pairs = [common(a, b) for a, b in zip(ordered, ordered[1:])]
+    short: dict[str, str] = {}
     for i, cid in enumerate(ordered):
-        need = 0
-        if i:
-            need = max(need, common(cid, ordered[i - 1]))
-        if i + 1 < len(ordered):
-            need = max(need, common(cid, ordered[i + 1]))
+        need = max(pairs[i - 1] if i else 0, pairs[i] if i < len(pairs) else 0)
         short[cid] = cid[:max(SHORT_ID, need + 1)]
     return short
 
@@ -218,44 +244,73 @@ def _say_empty(archived: int) -> None:
         print("gpt-tui: no conversations yet", file=sys.stderr)
 
 
+LIST_PAGE = 500
+
+
+def _listed(store: Store, args: argparse.Namespace, total: int) -> Iterator[
+        tuple[Conversation, int]]:
+    """The listing's conversations with their message counts, one page at a time."""
+    archived = None if args.all else False
+    offset = 0
+    while offset < total:
+        page = store.list_conversations(limit=min(LIST_PAGE, total - offset), offset=offset,
+                                        archived=archived)
+        if not page:
+            return
+        counts = store.message_counts([c.id for c in page])
+        for conversation in page:
+            yield conversation, counts[conversation.id]
+        offset += len(page)
+
+
+def _print_json_array(records: Iterable[dict[str, Any]]) -> None:
+    """``json.dumps(list, indent=2)``, written one element at a time."""
+    import json
+
+    first = True
+    for record in records:
+        element = json.dumps(record, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+        sys.stdout.write(("[\n  " if first else ",\n  ") + element)
+        first = False
+    sys.stdout.write("[]\n" if first else "\n]\n")
+
+
 def run_list(args: argparse.Namespace) -> int:
+    """Prints page by page: ``gpt-tui list | head`` stops at the first page (see main)."""
     store = _open_for_listing(args)
     if store is None:
         if not args.json:
             _say_empty(0)
         return EXIT_OK
     with store:
-        archived = None if args.all else False
-        conversations: list[Conversation] = []
-        while True:
-            page = store.list_conversations(limit=500, offset=len(conversations),
-                                            archived=archived)
-            conversations += page
-            if len(page) < 500:
-                break
-        counts = store.message_counts([c.id for c in conversations])
+        keys = store.listing_widths(archived=None if args.all else False, limit=args.limit)
         if args.json:
-            records = [_conversation_record(c, counts[c.id]) for c in conversations]
-            print(json.dumps(records, indent=2, ensure_ascii=False))
+            _print_json_array(_conversation_record(c, count)
+                              for c, count in _listed(store, args, len(keys)))
             return EXIT_OK
-        short = _short_ids(store.conversation_ids()) if conversations else {}
-        hidden = 0 if conversations or args.all else store.count_conversations(archived=True)
-    if not conversations:
-        _say_empty(hidden)
-        return EXIT_OK
-    id_width = max(len(short[c.id]) for c in conversations)
-    model_width = min(24, max(5, *(len(c.model) for c in conversations)))
-    print(f"{'ID':<{id_width}}  {'UPDATED':<16}  {'MSGS':>5}  {'':3}"
-          f"{'MODEL':<{model_width}}  TITLE")
-    for c in conversations:
-        flags = ("*" if c.pinned else " ") + ("a" if c.archived else " ")
-        title = _one_line(c.title, 60) or "(untitled)"
-        print(f"{short[c.id]:<{id_width}}  {_local_time(c.updated):<16}  {counts[c.id]:>5}  "
-              f"{flags} {_one_line(c.model, model_width):<{model_width}}  {title}")
+        if not keys:
+            hidden = 0 if args.all else store.count_conversations(archived=True)
+            _say_empty(hidden)
+            return EXIT_OK
+        short = _short_ids(store.conversation_ids())
+        id_width = max(len(short[cid]) for cid, _ in keys)
+        model_width = min(24, max(5, *(size for _, size in keys)))
+        print(f"{'ID':<{id_width}}  {'UPDATED':<16}  {'MSGS':>5}  {'':3}"
+              f"{'MODEL':<{model_width}}  TITLE")
+        for c, count in _listed(store, args, len(keys)):
+            flags = ("*" if c.pinned else " ") + ("a" if c.archived else " ")
+            title = _one_line(c.title, 60) or "(untitled)"
+            print(f"{short[c.id]:<{id_width}}  {_local_time(c.updated):<16}  {count:>5}  "
+                  f"{flags} {_one_line(c.model, model_width):<{model_width}}  {title}")
     return EXIT_OK
 
 
 def run_export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from tui.core.export import FORMATS, to_json, to_markdown
+    from tui.core.store_errors import NoDatabase
+
     try:
         store = _open_store(args)
     except NoDatabase as error:
@@ -298,6 +353,8 @@ def _no_match(query: str) -> int:
 
 
 def run_search(args: argparse.Namespace) -> int:
+    import json
+
     query = " ".join(args.query)
     store = _open_for_listing(args)
     if store is None:
@@ -337,25 +394,18 @@ def run_app(args: argparse.Namespace) -> int:
 
 # -- entry point ----------------------------------------------------------------------------
 
-@contextmanager
-def _importing() -> Iterator[None]:
-    """No cycle collection while the big imports run.
+def _importing() -> AbstractContextManager[None]:
+    """No cycle collection while the big imports run (see tui.core.gc_pause); measured with
+    bench/bench_terminal.py: about a tenth of the start-up's import time."""
+    from tui.core.gc_pause import collector_paused
 
-    Textual and the openai SDK (~700 pydantic models) allocate ~170k long-lived objects and
-    no garbage: the collector ran ~240 times for nothing, about a tenth of the start-up's
-    import time (measured with bench/bench_terminal.py).
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
+    return collector_paused()
 
 
 def check_config(args: argparse.Namespace) -> None:
     """A bad config file stops every command, not only those that use it (ConfigError)."""
+    from tui.core.config import load_settings
+
     load_settings(flags={"model": getattr(args, "model", None),
                          "base_url": getattr(args, "base_url", None)})
 
@@ -363,27 +413,13 @@ def check_config(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status (never raises, never a traceback)."""
     try:
-        with _importing():  # `ask` plugs in with the chat flow, the client and the SDK
+        with _importing():  # the modules that register commands (their big imports wait)
             parser = build_parser()
         try:
             args = parser.parse_args(argv)
         except SystemExit as exit_:  # --help, --version, usage errors
             return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
-        setup_logging(debug=args.debug)
-        log.debug("gpt-tui %s: %s", __version__, args.command or "app")
-        check_config(args)
-        handler = getattr(args, "handler", None)
-        if handler is None:
-            return run_app(args)
-        return int(handler(args) or 0)
-    except (UsageError, ContextUsageError, ConfigError, NotFound, AmbiguousId) as error:
-        log.info("stopped: %s", error)
-        print(f"gpt-tui: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    except StoreError as error:
-        log.warning("database error", exc_info=True)
-        print(f"gpt-tui: error: {error}", file=sys.stderr)
-        return EXIT_FAILURE
+        return _run(args)
     except KeyboardInterrupt:
         print("gpt-tui: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -399,4 +435,29 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # noqa: BLE001 - the promise is: never a traceback
         log.exception("unexpected error")
         print(f"gpt-tui: error: unexpected {type(error).__name__}: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+def _run(args: argparse.Namespace) -> int:
+    """The parsed command; its expected failures become one line and an exit status."""
+    from tui.context_commands import UsageError as ContextUsageError
+    from tui.core.config import ConfigError
+    from tui.core.logs import setup_logging
+    from tui.core.store_errors import AmbiguousId, NotFound, StoreError
+
+    try:
+        setup_logging(debug=args.debug)
+        log.debug("gpt-tui %s: %s", __version__, args.command or "app")
+        check_config(args)
+        handler = getattr(args, "handler", None)
+        if handler is None:
+            return run_app(args)
+        return int(handler(args) or 0)
+    except (UsageError, ContextUsageError, ConfigError, NotFound, AmbiguousId) as error:
+        log.info("stopped: %s", error)
+        print(f"gpt-tui: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except StoreError as error:
+        log.warning("database error", exc_info=True)
+        print(f"gpt-tui: error: {error}", file=sys.stderr)
         return EXIT_FAILURE

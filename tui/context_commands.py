@@ -9,16 +9,12 @@ would send it (nothing is sent); ``pin`` keeps a message in every request.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from typing import Any
 
-from tui.core.config import ConfigError
-from tui.core.hosts import sanitize_url
 from tui.core.literal import printable
 from tui.core.models import Strategy
-from tui.core.windows import format_window
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -87,7 +83,9 @@ def _store(args: argparse.Namespace, *, create: bool = False):
 
 
 def run_windows(args: argparse.Namespace) -> int:
+    from tui.core.hosts import sanitize_url
     from tui.core.store import NoDatabase
+    from tui.core.windows import format_window
 
     try:
         store = _store(args)
@@ -154,6 +152,9 @@ def run_pin(args: argparse.Namespace) -> int:
 
 
 def run_context(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from tui.core.config import ConfigError
     from tui.core.preview import preview_request
     from tui.core.services import open_services
     from tui.core.store import NoDatabase
@@ -188,6 +189,8 @@ def run_context(args: argparse.Namespace) -> int:
 
 def render_preview(preview: Any) -> str:
     """The preview as text: a header, one line per message, the summary."""
+    from tui.core.windows import format_window
+
     counted = "the server's count" if preview.exact else "estimated"
     lines = [
         f"conversation {preview.conversation_id} · {preview.model} · strategy {preview.strategy}",

@@ -21,7 +21,7 @@ import tui.cli  # its own module-level imports are not under test
 runs = []
 gc.callbacks.append(lambda phase, info: runs.append(info) if phase == "stop" else None)
 with contextlib.redirect_stdout(io.StringIO()):
-    tui.cli.main(["--version"])  # builds the parser: `ask` brings the chat flow and the SDK
+    tui.cli.main(["--version"])  # builds the parser (every command registers)
 print(len(runs), gc.isenabled())
 """
 

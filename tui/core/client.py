@@ -8,6 +8,11 @@ which key goes to which host, and how to ask a server for its context window.
 
 Consumers of ``stream_chat`` should iterate it inside ``contextlib.aclosing`` (or let the
 cancel land while awaiting the next event): its ``finally`` closes the HTTP stream.
+
+The SDK is imported when the client is first used, not when it is built: the import costs
+~0.7 s and ~20 MB (hundreds of pydantic models), and the app draws its first frame before
+paying it (it calls ``warm`` in a thread after that frame). A request made before then
+waits for the import in a thread, never on the event loop.
 """
 
 from __future__ import annotations
@@ -18,15 +23,14 @@ import json
 import logging
 import random
 import re
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
 from dataclasses import dataclass
-from typing import Any
-
-import httpx2
-import openai
+from typing import TYPE_CHECKING, Any
 
 from tui.core import client_errors as errors
+from tui.core.gc_pause import collector_paused
 from tui.core.hosts import is_openai_host, redact_url, scrub, url_secrets
 from tui.core.client_errors import (
     AuthError,
@@ -57,6 +61,20 @@ MAX_PARAM_FIXES = 3
 DRAIN_TIMEOUT = 0.1
 
 log = logging.getLogger(__name__)
+
+if TYPE_CHECKING:
+    import httpx2
+    import openai
+
+
+def import_sdk() -> None:
+    """Import the openai SDK and its HTTP layer as this module's ``openai``/``httpx2``.
+
+    Everything that uses them runs after ``ChatClient._client()``, which calls this first.
+    """
+    global httpx2, openai
+    import httpx2
+    import openai
 
 
 @dataclass
@@ -165,13 +183,51 @@ class ChatClient:
         self._rng = rng or random.Random()
         key = key_for_host(self.base_url, api_key, send_key_to_any_host=send_key_to_any_host)
         self._key_withheld = bool(api_key) and key == NO_KEY
-        self._sdk = openai.AsyncOpenAI(base_url=self.base_url, api_key=key, timeout=timeout,
-                                       max_retries=0)
+        self._sdk_options = dict(base_url=self.base_url, api_key=key, timeout=timeout,
+                                 max_retries=0)
+        self._sdk: openai.AsyncOpenAI | None = None
+        self._sdk_lock = threading.Lock()
         # model -> {refused parameter: the one to send instead, or None to drop it}
         self._param_fixes: dict[str, dict[str, str | None]] = {}
 
+    @property
+    def ready(self) -> bool:
+        """The SDK is imported and its client built: requests start without waiting."""
+        return self._sdk is not None
+
+    def start_warming(self) -> None:
+        """``warm`` in a daemon thread (the app, after its first frame): quitting never
+        waits for the import to finish, as it would for an executor thread."""
+        threading.Thread(target=self._warm_logged, daemon=True, name="import-openai").start()
+
+    def _warm_logged(self) -> None:
+        try:
+            self.warm()
+        except Exception:  # a request retries it, and reports what went wrong
+            log.exception("importing the openai SDK failed")
+
+    def warm(self) -> None:
+        """Import the SDK and build its client now; blocking, so for a thread. Idempotent."""
+        with self._sdk_lock:
+            if self._sdk is None:
+                with collector_paused():
+                    import_sdk()
+                    sdk = openai.AsyncOpenAI(**self._sdk_options)
+                    # The SDK imports each resource's modules on first access (~80 ms for
+                    # chat): here, in the thread, not on the event loop at the first send.
+                    sdk.chat.completions, sdk.models  # noqa: B018
+                self._sdk = sdk
+
+    async def _client(self) -> openai.AsyncOpenAI:
+        """The SDK client, imported and built in a thread if that has not happened yet."""
+        if self._sdk is None:
+            await asyncio.to_thread(self.warm)
+        assert self._sdk is not None
+        return self._sdk
+
     async def aclose(self) -> None:
-        await self._sdk.close()
+        if self._sdk is not None:
+            await self._sdk.close()
 
     def _scrubbed(self, error: ClientError) -> ClientError:
         """``error`` with the base URL's secrets hidden where a server's message echoed them."""
@@ -282,6 +338,7 @@ class ChatClient:
         params = params or RequestParams()
         retries = 0
         fixed: set[str] = set()
+        sdk = await self._client()
         while True:
             kwargs = self._request_kwargs(model, messages, params, stream=stream)
             try:
@@ -289,10 +346,10 @@ class ChatClient:
                     # The raw response, body unread; the status was checked (non-2xx raised
                     # APIStatusError). Entering the manager by hand: stream_chat closes the
                     # response (all its __aexit__ does) in its own finally.
-                    result = await self._sdk.chat.completions.with_streaming_response.create(
+                    result = await sdk.chat.completions.with_streaming_response.create(
                         **kwargs).__aenter__()
                 else:
-                    result = await self._sdk.chat.completions.create(**kwargs)
+                    result = await sdk.chat.completions.create(**kwargs)
             except openai.APIStatusError as exc:
                 param = errors.unsupported_param(exc)
                 if (param and param in kwargs and param not in fixed
@@ -414,8 +471,9 @@ class ChatClient:
     # --- models ------------------------------------------------------------------------------
 
     async def list_models(self) -> list[ModelInfo]:
+        sdk = await self._client()
         try:
-            page = await self._sdk.models.list()
+            page = await sdk.models.list()
         except openai.APIStatusError as exc:
             if exc.status_code in (401, 403):
                 raise self._scrubbed(errors.auth_error(exc, key_withheld=self._key_withheld)
@@ -439,7 +497,8 @@ class ChatClient:
         if is_openai_host(self.base_url):
             return None
         try:
-            props = await self._sdk.get(self._root_url() + "/props", cast_to=object)
+            sdk = await self._client()
+            props = await sdk.get(self._root_url() + "/props", cast_to=object)
         except Exception:  # any failure of an optional probe means "unknown"
             log.debug("the /props probe failed", exc_info=True)
             return None
@@ -455,7 +514,8 @@ class ChatClient:
         if is_openai_host(self.base_url):
             return None
         try:
-            return await self._sdk.post(self._root_url() + path, body=body, cast_to=object)
+            sdk = await self._client()
+            return await sdk.post(self._root_url() + path, body=body, cast_to=object)
         except Exception:  # unsupported, refused or unreachable: the caller falls back
             return None
 

@@ -12,12 +12,13 @@ import difflib
 import re
 from email.utils import parsedate_to_datetime
 from time import time
-from typing import Any
-
-import openai
+from typing import TYPE_CHECKING, Any
 
 from tui.core.hosts import redact_urls
 from tui.core.windows import parse_context_error
+
+if TYPE_CHECKING:  # only annotations: the client imports the SDK when first used
+    import openai
 
 MAX_DETAIL = 300
 

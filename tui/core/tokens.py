@@ -13,6 +13,7 @@ with 3 tokens.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import os
@@ -149,20 +150,38 @@ def estimate_tokens(text: str) -> int:
     return max(1, math.ceil(total))
 
 
+def drop_python_ranks(encoding: Any) -> None:
+    """Free the Python copy of the encoding's token table (~28 MB for o200k_base).
+
+    tiktoken keeps the ``{bytes: rank}`` dict it built the Rust tokenizer from, but only
+    pickling reads it again; counting (``encode_ordinary``) runs in Rust alone. A private
+    attribute (tests/test_tokens_memory.py checks it is still there): if it moves, nothing breaks,
+    the memory is just kept.
+    """
+    if isinstance(getattr(encoding, "_mergeable_ranks", None), dict):
+        encoding._mergeable_ranks = {}
+
+
 class TokenCounter:
     """Counts tokens for one model's encoding, exactly once loaded, estimated before."""
 
     def __init__(self, model: str = "gpt-4o") -> None:
         self.model = model
-        self.encoding_name = encoding_name_for_model(model)
         self._encoding: Any = None
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._done = threading.Event()
+        self._deferred = False
         self._callbacks: list[Callable[[TokenCounter], None]] = []
         self._role_tokens: dict[str, int] = {}
 
     # -- loading --
+    @functools.cached_property
+    def encoding_name(self) -> str:
+        """Asked of tiktoken when first needed (importing it costs ~12 ms and 3 MB), so an
+        app whose encoding waits (defer_loading) does not import tiktoken at start."""
+        return encoding_name_for_model(self.model)
+
     @property
     def exact(self) -> bool:
         return self._encoding is not None
@@ -178,8 +197,23 @@ class TokenCounter:
             if self._thread is not None or self._encoding is not None:
                 return
             self._thread = threading.Thread(target=self.load_blocking, daemon=True,
-                                            name=f"tiktoken-{self.encoding_name}")
+                                            name="tiktoken-load")
             self._thread.start()
+
+    def defer_loading(self) -> None:
+        """Load on the first ``request_load`` rather than now: the app calls it once typing
+        pauses, so a session that only reads never holds the encoding (~45 MB)."""
+        self._deferred = True
+
+    @property
+    def deferred(self) -> bool:
+        """Loading waits for ``request_load`` and has not started."""
+        return self._deferred and self._thread is None and self._encoding is None
+
+    def request_load(self) -> None:
+        """Start the deferred load (in a thread); cheap and a no-op unless deferred."""
+        if self.deferred:
+            self.start_loading()
 
     def load_blocking(self) -> bool:
         """Load now from the local cache only; False (and estimates stay) when it can't."""
@@ -192,6 +226,7 @@ class TokenCounter:
                 import tiktoken
 
                 encoding = tiktoken.get_encoding(self.encoding_name)
+                drop_python_ranks(encoding)
             except Exception:  # a broken cache must not take the app down
                 return False
             with self._lock:

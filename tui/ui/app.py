@@ -76,8 +76,18 @@ class GptTuiApp(App[int]):
         for warning in self._theme_warnings:
             self.notify(warning, severity="warning", timeout=10)
         self._theme_ready = True
+        self.call_after_refresh(self._after_first_frame)
+
+    def _after_first_frame(self) -> None:
+        """Start-up work that can wait until the screen is up.
+
+        The openai SDK is imported (and its client built) in a thread: ~0.7 s that used to
+        come before the first frame. A send made before it is ready waits for it (see
+        ChatClient._client).
+        """
         if self._tune_gc:
-            self.call_after_refresh(freeze_startup_objects)
+            freeze_startup_objects()
+        self.services.client.start_warming()
 
     def watch_theme(self, name: str) -> None:
         """Save a theme the user picked, so the next launch starts with it."""
@@ -150,7 +160,11 @@ def run_app(args: Any) -> int:
             db_path=getattr(args, "db", None),
             flags={"model": getattr(args, "model", None),
                    "base_url": getattr(args, "base_url", None)},
+            load_encoding=False,
         )
+        # The encoding (~45 MB, ~0.4 s) loads when typing starts (ContextTracker): stored
+        # counts serve an open chat until then, and a reader who never types never pays.
+        services.counter.defer_loading()
     except (ConfigError, StoreError) as error:
         print(f"gpt-tui: error: {error}", file=sys.stderr)
         return 1

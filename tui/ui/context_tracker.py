@@ -34,6 +34,9 @@ METER_THROTTLE = 0.15
 # A long chat's meter loads and plans every message: it starts this long after the chat is
 # shown, so it does not compete with the chat's first frames (seconds).
 LONG_CHAT_SETTLE = 0.3
+# A deferred token encoding (run_app) loads once typing pauses this long (seconds): building
+# tiktoken's tokenizer holds the interpreter for ~0.1 s, a stall better not felt mid-word.
+ENCODING_IDLE = 0.5
 
 
 class ContextTracker:
@@ -42,6 +45,7 @@ class ContextTracker:
         self.services = services
         self.meter: ContextMeter | None = None
         self._timer: Timer | None = None
+        self._encoding_timer: Timer | None = None
 
     def refresh(self) -> None:
         """Recompute for the open conversation (the newest call wins)."""
@@ -113,6 +117,11 @@ class ContextTracker:
         screen.status.reading = self.meter.reading(screen.composer.text) if self.meter else None
 
     def draft_changed(self) -> None:
+        counter = self.services.counter
+        if counter.deferred:  # run_app defers it: counts are needed once the user types
+            if self._encoding_timer is not None:
+                self._encoding_timer.stop()
+            self._encoding_timer = self.screen.set_timer(ENCODING_IDLE, counter.request_load)
         # Throttled: a paste or fast typing costs one reading per interval, not per key.
         if self._timer is None and self.meter is not None:
             self._timer = self.screen.set_timer(METER_THROTTLE, self.show_reading)

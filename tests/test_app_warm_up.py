@@ -1,0 +1,140 @@
+"""The app draws its first frame before importing the openai SDK, and works before it is in.
+
+The SDK import (~0.7 s) happens in a thread after the first frame (GptTuiApp._after_first_frame);
+a send made before that finished waits for it instead of failing.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.fake_openai.scripts import Script
+from tests.test_app_chat import assistant_blocks, type_and_send
+from tests.test_app_support import SIZE, make_app, make_services, wait_until
+from tui.core.models import Role
+from tui.ui.widgets.message_blocks import ErrorBlock
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+async def services(tmp_path, fake_openai):
+    services = make_services(tmp_path, fake_openai.base_url)
+    yield services
+    await services.aclose()
+
+
+async def test_a_send_before_the_sdk_is_ready_waits_for_it(services, fake_openai):
+    fake_openai.script(Script.reply("ready now"))
+    client = services.client
+    assert not client.ready  # building the services imported and built nothing
+    release, warming = threading.Event(), threading.Event()
+    real_warm = client.warm
+
+    def slow_warm() -> None:  # the import taking its time, in its thread
+        warming.set()
+        release.wait(10)
+        real_warm()
+
+    client.warm = slow_warm
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "hello before the SDK")
+        await wait_until(pilot, warming.is_set, what="the warm-up to start")
+        await pilot.pause(0.1)
+        assert not client.ready and not fake_openai.chat_requests()
+        assert not app.main.pane.query(ErrorBlock)
+        release.set()
+        await wait_until(pilot, lambda: assistant_blocks(app)
+                         and assistant_blocks(app)[-1].text == "ready now",
+                         what="the reply", timeout=10)
+        assert client.ready and not app.main.pane.query(ErrorBlock)
+        stored = services.store.load_messages(app.main.conversation.id)
+        assert [(m.role, m.content) for m in stored] == [
+            (Role.USER, "hello before the SDK"), (Role.ASSISTANT, "ready now")]
+
+
+# A fresh interpreter: records whether the SDK was imported when the first frame was up.
+FIRST_FRAME = """
+import asyncio, json, sys
+from tui.core.services import open_services
+from tui.ui.app import GptTuiApp
+
+seen = {"after import": "openai" in sys.modules}
+services = open_services(db_path=sys.argv[1], flags={"base_url": sys.argv[2]},
+                         load_encoding=False)
+seen["after services"] = "openai" in sys.modules
+
+
+async def main():
+    app = GptTuiApp(services, owns_services=True)
+    after_first_frame = app._after_first_frame
+
+    def probe():
+        seen["at first frame"] = "openai" in sys.modules
+        seen["tiktoken at first frame"] = "tiktoken" in sys.modules  # waits for typing
+        after_first_frame()
+
+    app._after_first_frame = probe
+    async with app.run_test() as pilot:
+        while not services.client.ready:
+            await pilot.pause(0.05)
+        # The chat resource too: not imported on the event loop at the first send.
+        seen["after warm-up"] = "openai.resources.chat.completions.completions" in sys.modules
+
+asyncio.run(main())
+print(json.dumps(seen))
+"""
+
+
+def test_the_first_frame_comes_before_the_sdk_import(tmp_path, fake_openai):
+    result = subprocess.run(
+        [sys.executable, "-c", FIRST_FRAME, str(tmp_path / "chats.db"), fake_openai.base_url],
+        capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.splitlines()[-1])
+    assert seen == {"after import": False, "after services": False, "at first frame": False,
+                    "tiktoken at first frame": False, "after warm-up": True}
+
+
+async def test_a_deferred_encoding_loads_when_typing_pauses(tmp_path, fake_openai):
+    """run_app defers the encoding (~45 MB): a session that only reads never loads it."""
+    services = make_services(tmp_path, fake_openai.base_url)
+    services.counter.defer_loading()
+    app = make_app(services)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(pilot, lambda: services.client.ready, what="the warm-up")
+            await pilot.pause(0.2)
+            assert not services.counter.exact and services.counter._thread is None
+            app.main.composer.focus()
+            await pilot.press("h", "i")
+            assert services.counter.deferred  # not while the keys come (a stall mid-word)
+            await wait_until(pilot, lambda: services.counter.exact, timeout=10,
+                             what="the encoding, once typing paused")
+    finally:
+        await services.aclose()
+
+
+def test_the_sdk_import_runs_without_the_cycle_collector(tmp_path):
+    """~0.1 s of CPU: the SDK's import makes no garbage for the collector to find."""
+    code = """
+import gc, sys
+from tui.core.client import ChatClient
+runs = []
+gc.callbacks.append(lambda phase, info: runs.append(info) if phase == "stop" else None)
+client = ChatClient(base_url="http://127.0.0.1:9/v1", api_key=None)
+client.warm()
+print(len(runs), gc.isenabled(), "openai" in sys.modules)
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=ROOT, timeout=120)
+    collections, enabled, imported = result.stdout.split()
+    assert imported == "True" and enabled == "True", result.stderr
+    assert int(collections) <= 3, result.stdout  # ~150 before
