@@ -11,6 +11,8 @@ picked later (command palette, "Change theme") is saved to the config file so it
 
 from __future__ import annotations
 
+import asyncio
+import os
 import sys
 from datetime import datetime
 from typing import Any, Callable, Iterable
@@ -18,6 +20,7 @@ from typing import Any, Callable, Iterable
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 
+from tui.core.clipboard import CopyResult, copy_text
 from tui.core.config import DEFAULT_THEME, ConfigError, save_settings
 from tui.core.paths import config_dir
 from tui.core.services import Services, open_services
@@ -90,6 +93,32 @@ class GptTuiApp(App[int]):
             return
         self._saved_theme = self.services.settings.theme = name
 
+    # -- the clipboard -------------------------------------------------------------------------
+
+    def copy_to_clipboard(self, text: str) -> None:
+        """Every copy (a message, a code block, a mouse selection, the composer's cut) goes
+        the way tui.core.clipboard picks; a worker runs the tool, if any, off the loop, and
+        the notification says which way it went and nothing it cannot know."""
+        self._clipboard = text
+        self.run_worker(self._deliver_copy(text), group="clipboard")
+
+    async def _deliver_copy(self, text: str) -> CopyResult:
+        result = await asyncio.to_thread(copy_text, text, dict(os.environ))
+        if result.sequence:
+            self.write_to_terminal(result.sequence)
+        message = result.message + "".join(f" Note: {note}." for note in result.notes)
+        severity = "information" if result.ok and not result.notes else (
+            "error" if result.path not in ("tmux-passthrough",) and not result.ok
+            else "warning")
+        self.notify(message, severity=severity, timeout=4 if result.ok else 10)
+        return result
+
+    def write_to_terminal(self, sequence: str) -> None:
+        """Raw bytes for the terminal (escape sequences); nothing when headless."""
+        driver = self._driver
+        if driver is not None:
+            driver.write(sequence)
+
     def get_default_screen(self) -> Screen:
         self._main = MainScreen(self.services, now=self._now,
                                 conversation_page=self._conversation_page)
@@ -133,6 +162,16 @@ class GptTuiApp(App[int]):
                 yield SystemCommand(command.title, command.help,
                                     lambda command=command: self.call_later(
                                         screen.run_action, command.action))
+        yield from self._code_block_commands(screen)
+
+    def _code_block_commands(self, screen: MainScreen) -> Iterable[SystemCommand]:
+        """One palette entry per code block of the focused message (else the last reply)."""
+        focused = screen.focused
+        for block in screen.chat_view.code_blocks(focused):
+            yield SystemCommand(f"Copy code block {block.title}",
+                                f"{block.code.count(chr(10)) + 1} lines",
+                                lambda number=block.number: screen.chat_view.copy_code(
+                                    focused, number))
 
     async def on_unmount(self) -> None:
         # The draft being typed is kept; then streams stop: each stores its partial reply

@@ -39,10 +39,11 @@ from tui.core.services import Services, needs_setup
 from tui.core.session import NewConversation, conversation_to_open, new_conversation_spec
 from tui.core.store import NotFound, StoreError
 from tui.ui import flow_messages as fm
-from tui.ui import keys
+from tui.ui import copy_actions, keys
 from tui.ui.context_tracker import ContextTracker
 from tui.ui.drafts import DraftKeeper
 from tui.ui.reply_streams import ReplyState, ReplyStreams
+from tui.ui.screens.code_picker import CodePickerScreen
 from tui.ui.screens.conversation_actions import ConversationActions
 from tui.ui.screens.sending import Sender
 from tui.ui.store_watch import StoreWatch
@@ -404,6 +405,23 @@ class MainScreen(Screen):
 
     def action_copy(self) -> None:
         self.chat_view.copy(self.focused)
+
+    def action_copy_plain(self) -> None:
+        self.chat_view.copy(self.focused, plain=True)
+
+    def action_pick_code(self) -> None:
+        """A picker of the focused message's (else the last reply's) code blocks."""
+        focused = self.focused
+        blocks = self.chat_view.code_blocks(focused)
+        if len(blocks) <= 1:
+            self.chat_view.copy_code(focused)  # one block (or none: says so)
+            return
+
+        def picked(number: int | None) -> None:
+            if number is not None:
+                copy_actions.copy_code(self, blocks, number)
+
+        self.app.push_screen(CodePickerScreen(blocks), picked)
 
     @on(ConversationList.Open)
     async def _open_from_list(self, event: ConversationList.Open) -> None:
