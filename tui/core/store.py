@@ -70,6 +70,7 @@ from tui.core.store_errors import (
     translate_error,
     vet_file,
 )
+from tui.core.store_history import prompt_history
 from tui.core.store_search import search_store
 from tui.core.store_server import StoredWindow
 
@@ -577,6 +578,11 @@ class Store:
             "SELECT max(id) FROM messages WHERE conversation_id = ?",
             (conversation_id,)).fetchone()
         return None if row is None else row[0]
+
+    @_guarded
+    def prompt_history(self, conversation_id: str | None) -> list[str]:
+        """Prompts sent before, newest first: this conversation's, then the others'."""
+        return prompt_history(self.conn, conversation_id)
 
     # -- search ---------------------------------------------------------------------------
 

@@ -113,6 +113,10 @@ CONFIRM = [
 ]
 HELP = [key("escape,f1,q,question_mark", "close", "Close", id="help.close")]
 CONTEXT_PREVIEW = [key("escape,f6,q", "close", "Close", id="context_preview.close")]
+HISTORY_PICKER = [
+    key("escape", "cancel", "Cancel", id="history.cancel"),
+    key("down", "focus_list", "Prompts", id="history.list", show=False),
+]
 CODE_PICKER = [key("escape", "cancel", "Cancel", id="code_picker.cancel")]
 MODEL_PICKER = [
     key("escape", "cancel", "Cancel", id="model.cancel"),
@@ -157,7 +161,8 @@ def help_sections(composer_bindings: list[Binding]) -> list[Section]:
     """What the help screen lists, grouped by where the keys apply."""
     return [
         Section("Everywhere", [*SCREEN, *APP]),
-        Section("Composer", composer_bindings),
+        Section("Composer", [*composer_bindings, Binding(
+            "up,down", "", "Earlier prompts (in an empty composer)")]),
         Section("Conversation list (ctrl+l)", [
             Binding("up,down", "", "Move"), Binding("enter", "", "Open"), *LIST]),
         Section("Messages (ctrl+o)", [*MESSAGES,

@@ -10,16 +10,33 @@ keyboard protocol, so the newline keys are, from most to least portable:
 * Shift+Enter: only where the terminal reports it: the Kitty keyboard protocol
   (``CSI 13;2u``: kitty, WezTerm, foot, Ghostty, iTerm2) or xterm's modifyOtherKeys
   (``CSI 27;2;13~``: xterm, tmux with ``extended-keys``).
+
+Two helpers for longer input live here too:
+
+* earlier prompts: ↑ in an empty composer recalls the newest one (this conversation's
+  first, then every other's; the screen loads the list off the event loop), ↑ again older
+  ones, ↓ newer ones and finally the empty draft. Once a recalled prompt is edited, the
+  arrows move the cursor again;
+* large pastes: a paste of more than ``PASTE_LINES`` lines or ``PASTE_CHARS`` characters
+  shows as a chip (``[pasted 1,243 lines]``); :attr:`Composer.full_text` (what is sent,
+  counted on the meter and kept as the draft) has the whole text, and ``alt+e`` expands
+  the chips in place.
 """
 
 from __future__ import annotations
+
+import re
 
 from textual import events
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
+from textual.widgets.text_area import EditResult
 
 NEWLINE_KEYS = frozenset({"ctrl+j", "shift+enter", "alt+enter"})
+# A paste longer than either collapses to a chip (20 lines fill a composer several times).
+PASTE_LINES = 20
+PASTE_CHARS = 2000
 ALT_ENTER_SEQUENCE = "\x1b\r"
 
 
@@ -65,6 +82,12 @@ class Composer(TextArea):
         Binding("ctrl+j,alt+enter,shift+enter", "newline", "New line", id="composer.newline"),
         # ctrl+y is the app's copy key; keep redo reachable where the terminal allows.
         Binding("ctrl+shift+z", "redo", "Redo", show=False, id="composer.redo"),
+        Binding("ctrl+g", "open_editor", "Editor", show=False, id="composer.editor",
+                tooltip="Edit the draft in $VISUAL / $EDITOR"),
+        Binding("alt+e", "expand_pastes", "Expand pastes", show=False,
+                id="composer.expand_pastes", tooltip="Show collapsed pastes in full"),
+        Binding("alt+r", "search_history", "Prompt history", show=False,
+                id="composer.history_search", tooltip="Search earlier prompts"),
     ]
 
     class Submitted(Message):
@@ -79,15 +102,104 @@ class Composer(TextArea):
         def control(self) -> Composer:
             return self.composer
 
+    class EditorWanted(Message):
+        """Open the draft (``text``, chips expanded) in the user's editor."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    class HistorySearchWanted(Message):
+        """Search the earlier prompts (the screen opens the picker)."""
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, soft_wrap=True, show_line_numbers=False, tab_behavior="focus",
                          placeholder="Message… (Enter to send, Ctrl+J or Alt+Enter for a new "
                                      "line)")
+        # Earlier prompts, newest first (set by the screen), and which one is shown.
+        self.prompts: list[str] = []
+        self._recalled: int | None = None
+        # Chip label -> the pasted text it stands for.
+        self._pastes: dict[str, str] = {}
+
+    # -- what the draft really says ------------------------------------------------------
+
+    @property
+    def full_text(self) -> str:
+        """The draft with every paste chip replaced by its text: what is sent."""
+        text = self.text
+        for label, pasted in self._pastes.items():
+            text = text.replace(label, pasted, 1)
+        return text
+
+    @staticmethod
+    def is_large(text: str) -> bool:
+        return text.count("\n") + 1 > PASTE_LINES or len(text) > PASTE_CHARS
+
+    def _chip(self, text: str) -> str:
+        lines = text.count("\n") + 1
+        label = (f"[pasted {lines:,} lines]" if lines > 1
+                 else f"[pasted {len(text):,} characters]")
+        number = 1
+        while (label if number == 1 else f"{label[:-1]} #{number}]") in self._pastes:
+            number += 1
+        return label if number == 1 else f"{label[:-1]} #{number}]"
+
+    async def _on_paste(self, event: events.Paste) -> None:
+        text = event.text.replace("\r\n", "\n").replace("\r", "\n")
+        if self.read_only or not self.is_large(text):
+            return  # TextArea's own handler (Textual calls each class's) inserts it
+        event.stop()
+        event.prevent_default()
+        label = self._chip(text)
+        self._pastes[label] = text
+        start, end = self.selection
+        self.replace(label, start, end, maintain_selection_offset=False)
+
+    def action_expand_pastes(self) -> None:
+        if not self._pastes:
+            self.notify("No collapsed paste here.", severity="warning")
+            return
+        self.set_draft(self.full_text)
+
+    def action_open_editor(self) -> None:
+        self.post_message(self.EditorWanted(self.full_text))
+
+    def action_search_history(self) -> None:
+        self.post_message(self.HistorySearchWanted())
+
+    # -- earlier prompts -----------------------------------------------------------------
+
+    def _recall(self, step: int) -> bool:
+        """↑ (step 1) / ↓ (step -1) through earlier prompts; False if the arrow is the
+        cursor's (the draft has text of the user's own)."""
+        shown = self._recalled if self.text else None
+        if self.text and (shown is None or self.text != self.prompts[shown]):
+            return False
+        if shown is None and (step < 0 or not self.prompts):
+            return False
+        index = (-1 if shown is None else shown) + step
+        if index >= len(self.prompts):
+            return True  # the oldest: stay
+        self._recalled = index if index >= 0 else None
+        self.set_draft(self.prompts[index] if index >= 0 else "")
+        if step > 0 and index >= 0:
+            self.move_cursor((0, 0))  # ↑ again goes on back, as in a shell
+        return True
+
+    def recall(self, text: str) -> None:
+        """Put an earlier prompt (picked in the history search) in the composer."""
+        self.set_draft(text)
+        self._recalled = None
 
     async def _on_key(self, event: events.Key) -> None:
         if self.read_only:
             return
         key = key_name(event)
+        if key in ("up", "down") and self._recall(1 if key == "up" else -1):
+            event.stop()
+            event.prevent_default()
+            return
         if key == "enter":
             event.stop()
             event.prevent_default()
@@ -98,14 +210,20 @@ class Composer(TextArea):
             self.action_newline()
 
     def action_submit(self) -> None:
-        self.post_message(self.Submitted(self, self.text))
+        self.post_message(self.Submitted(self, self.full_text))
 
     def action_newline(self) -> None:
         start, end = self.selection
         self.replace("\n", start, end, maintain_selection_offset=False)
 
+    def clear(self) -> EditResult:
+        self._pastes.clear()
+        self._recalled = None
+        return super().clear()
+
     def set_draft(self, text: str) -> None:
-        """Replace the draft and put the cursor at its end."""
+        """Replace the draft and put the cursor at its end (chips become their text)."""
+        self._pastes.clear()
         if text == self.text:
             # The same text (mostly: empty to empty when switching chats): no reload, so no
             # re-layout of the screen; the undo history still starts afresh.
