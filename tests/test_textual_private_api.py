@@ -73,3 +73,10 @@ def test_app_driver_for_raw_terminal_writes() -> None:
     from textual.driver import Driver
 
     assert callable(getattr(Driver, "write", None)), "Textual's Driver lost write()"
+
+
+def test_key_list_normalizer() -> None:
+    # tui/ui/keymap.py: keys from the [keymap] table are compared in Textual's own spelling.
+    from textual.keys import _normalize_key_list
+
+    assert _normalize_key_list("?,ctrl+k, f7") == "question_mark,ctrl+k,f7"

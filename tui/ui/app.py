@@ -25,6 +25,7 @@ from tui.core.config import DEFAULT_THEME, ConfigError, save_settings
 from tui.core.paths import config_dir
 from tui.core.services import Services, open_services
 from tui.core.store import StoreError
+from tui.ui.keymap import check_keymap, with_keymap
 from tui.ui.gc_tuning import freeze_startup_objects, raise_gen0_threshold
 from tui.ui import keys
 from tui.ui.screens.help import HelpScreen, key_label
@@ -60,6 +61,12 @@ class GptTuiApp(App[int]):
         # The theme in the config file: a run-time change to another one gets saved.
         self._saved_theme = services.settings.theme
         self._apply_start_theme(services.settings.theme)
+        # The [keymap] entries that check out, applied; the others are reported on mount.
+        checked = check_keymap(services.settings.keymap)
+        self.user_keymap = checked.keymap
+        self._keymap_problems = checked.problems
+        if checked.keymap:
+            self.set_keymap(checked.keymap)
 
     def _apply_start_theme(self, name: str) -> None:
         """Register every theme file, then switch to ``name`` (or the default if unknown)."""
@@ -78,6 +85,8 @@ class GptTuiApp(App[int]):
     def on_mount(self) -> None:
         for warning in self._theme_warnings:
             self.notify(warning, severity="warning", timeout=10)
+        for problem in self._keymap_problems:
+            self.notify(problem, title="Keymap", severity="warning", timeout=15)
         self._theme_ready = True
         if self._tune_gc:
             self.call_after_refresh(freeze_startup_objects)
@@ -132,7 +141,8 @@ class GptTuiApp(App[int]):
         if isinstance(self.screen, HelpScreen):
             return
         sections = keys.help_sections(list(Composer.BINDINGS))
-        self.push_screen(HelpScreen([(s.title, s.bindings) for s in sections]))
+        self.push_screen(HelpScreen([(s.title, with_keymap(s.bindings, self.user_keymap))
+                                     for s in sections]))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Every action in the command palette (ctrl+p), from the key registry, each once.
@@ -147,10 +157,10 @@ class GptTuiApp(App[int]):
         yield SystemCommand("Keys", "Every key, where it applies (F1)", self.action_help)
         if not isinstance(screen, MainScreen):
             return
-        for binding in keys.palette_bindings():
+        for binding in with_keymap(keys.palette_bindings(), self.user_keymap):
             if binding.action == "help":
                 continue
-            target = self if binding in keys.APP else screen
+            target = self if binding.id in {b.id for b in keys.APP} else screen
             if target.check_action(binding.action, ()) is False:
                 continue
             yield SystemCommand(keys.long_description(binding),

@@ -200,14 +200,20 @@ class Composer(TextArea):
             event.stop()
             event.prevent_default()
             return
-        if key == "enter":
+        if key in self._keys("composer.send", {"enter"}):
             event.stop()
             event.prevent_default()
             self.action_submit()
-        elif key in NEWLINE_KEYS:
+        elif key in self._keys("composer.newline", NEWLINE_KEYS):
             event.stop()
             event.prevent_default()
             self.action_newline()
+
+    def _keys(self, binding_id: str, default: frozenset[str] | set[str]) -> set[str]:
+        """The keys the user gave ``binding_id`` in the [keymap] table, else ``default``
+        (Enter and the newline keys are handled here, before TextArea's own keys)."""
+        mapped = getattr(self.app, "user_keymap", {}).get(binding_id)
+        return set(mapped.split(",")) if mapped else set(default)
 
     def action_submit(self) -> None:
         self.post_message(self.Submitted(self, self.full_text))
