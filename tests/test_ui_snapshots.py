@@ -221,3 +221,20 @@ def test_composer_with_a_paste_chip(snap_compare, tmp_path):
         await settle(pilot)
 
     assert snapshot(snap_compare, seeded_services(tmp_path), run_before=paste)
+
+
+def test_composer_with_attachment_chips(snap_compare, tmp_path):
+    from tui.core.attachments import ImageFile, TextFile
+
+    async def attach(pilot: Pilot) -> None:
+        await ready(pilot)
+        composer = pilot.app.screen.query_one(Composer)
+        composer.focus()
+        composer.insert("Why does ")
+        composer.attach(TextFile("src/retry.py", "def retry():\n    pass\n" * 60))
+        composer.insert(" fail on ")
+        composer.attach(ImageFile("trace.png", "image/png", b"\x89PNG\r\n\x1a\n" + bytes(45_000)))
+        composer.insert("?")
+        await settle(pilot)
+
+    assert snapshot(snap_compare, seeded_services(tmp_path), run_before=attach)

@@ -14,8 +14,12 @@ from typing import TYPE_CHECKING
 
 from textual.app import SuspendNotSupported
 
+from pathlib import Path
+
+from tui.core.attachments import AttachmentError, fuzzy_rank, list_files, read_attachment
 from tui.core.external_editor import edit_text
 from tui.core.store import StoreError
+from tui.ui.screens.file_picker import FilePickerScreen
 from tui.ui.screens.history_picker import HistoryPickerScreen
 
 if TYPE_CHECKING:
@@ -58,6 +62,41 @@ class ComposeTools:
             composer.focus()
 
         self.screen.app.push_screen(HistoryPickerScreen(composer.prompts), picked)
+
+    # -- attachments ---------------------------------------------------------------------
+
+    async def attach(self, query: str | None) -> None:
+        """Attach a file: the picker (``query`` None), or the best match for a typed
+        ``@query`` (the typed text becomes the chip)."""
+        root = Path.cwd()
+        if query is None:
+            def picked(path: str | None) -> None:
+                if path is not None:
+                    self.screen.run_worker(self._attach_path(root, path), group="attach")
+                self.screen.composer.focus()
+
+            self.screen.app.push_screen(FilePickerScreen(root), picked)
+            return
+        typed = self.screen.composer.typed_path()
+        direct = root / query
+        if query and await asyncio.to_thread(direct.is_file):
+            match = query
+        else:
+            files = await asyncio.to_thread(list_files, root)
+            ranked = fuzzy_rank(query, files, 1)
+            if not ranked:
+                self.screen.notify(f"No file here matches “{query}”.", severity="warning")
+                return
+            match = ranked[0]
+        await self._attach_path(root, match, typed[1] if typed else None)
+
+    async def _attach_path(self, root: Path, path: str, replacing: tuple | None = None) -> None:
+        try:
+            attachment = await asyncio.to_thread(read_attachment, root / path, path)
+        except AttachmentError as error:
+            self.screen.notify(str(error), severity="error", timeout=8)
+            return
+        self.screen.composer.attach(attachment, replacing)
 
     def open_editor(self, text: str) -> None:
         """Edit ``text`` in $VISUAL / $EDITOR; the result replaces the draft. A failing

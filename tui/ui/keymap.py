@@ -46,6 +46,7 @@ def binding_groups() -> dict[str, list[Binding]]:
         "system_prompt": keys.SYSTEM_PROMPT,
         "code_picker": keys.CODE_PICKER,
         "history": keys.HISTORY_PICKER,
+        "file_picker": keys.FILE_PICKER,
     }
 
 

@@ -117,6 +117,10 @@ HISTORY_PICKER = [
     key("escape", "cancel", "Cancel", id="history.cancel"),
     key("down", "focus_list", "Prompts", id="history.list", show=False),
 ]
+FILE_PICKER = [
+    key("escape", "cancel", "Cancel", id="file_picker.cancel"),
+    key("down", "focus_list", "Files", id="file_picker.list", show=False),
+]
 CODE_PICKER = [key("escape", "cancel", "Cancel", id="code_picker.cancel")]
 MODEL_PICKER = [
     key("escape", "cancel", "Cancel", id="model.cancel"),

@@ -260,13 +260,17 @@ class MainScreen(Screen):
     def _open_editor(self, event: Composer.EditorWanted) -> None:
         self.compose_tools.open_editor(event.text)
 
+    @on(Composer.AttachWanted)
+    async def _attach_file(self, event: Composer.AttachWanted) -> None:
+        await self.compose_tools.attach(event.query)
+
     @on(Composer.HistorySearchWanted)
     def _search_history(self) -> None:
         self.compose_tools.search_history()
 
     @on(Composer.Submitted)
     async def _send(self, event: Composer.Submitted) -> None:
-        await self.sender.send(event.text)
+        await self.sender.send(event.text, event.images)
 
     async def action_regenerate(self) -> None:
         await self.sender.regenerate()

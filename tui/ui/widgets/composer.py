@@ -20,7 +20,11 @@ Two helpers for longer input live here too:
 * large pastes: a paste of more than ``PASTE_LINES`` lines or ``PASTE_CHARS`` characters
   shows as a chip (``[pasted 1,243 lines]``); :attr:`Composer.full_text` (what is sent,
   counted on the meter and kept as the draft) has the whole text, and ``alt+e`` expands
-  the chips in place.
+  the chips in place;
+* attachments (``alt+a`` opens a file picker; ``@path`` then Tab attaches the best match):
+  a text file is a chip standing for a fenced block under its name, like a paste; an
+  image's chip stays in the message as its marker and the image goes with it
+  (:attr:`Composer.images`).
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
 from textual.widgets.text_area import EditResult
+
+from tui.core.attachments import Attachment, ImageFile, TextFile, fenced, human_size
 
 NEWLINE_KEYS = frozenset({"ctrl+j", "shift+enter", "alt+enter"})
 # A paste longer than either collapses to a chip (20 lines fill a composer several times).
@@ -88,15 +94,19 @@ class Composer(TextArea):
                 id="composer.expand_pastes", tooltip="Show collapsed pastes in full"),
         Binding("alt+r", "search_history", "Prompt history", show=False,
                 id="composer.history_search", tooltip="Search earlier prompts"),
+        Binding("alt+a", "attach", "Attach", show=False, id="composer.attach",
+                tooltip="Attach a file (text or image); or type @path and Tab"),
     ]
 
     class Submitted(Message):
         """The user asked to send ``text``."""
 
-        def __init__(self, composer: Composer, text: str) -> None:
+        def __init__(self, composer: Composer, text: str,
+                     images: list[ImageFile] | None = None) -> None:
             super().__init__()
             self.composer = composer
             self.text = text
+            self.images = images or []
 
         @property
         def control(self) -> Composer:
@@ -112,6 +122,13 @@ class Composer(TextArea):
     class HistorySearchWanted(Message):
         """Search the earlier prompts (the screen opens the picker)."""
 
+    class AttachWanted(Message):
+        """Attach a file: ``query`` is a typed ``@path`` (Tab), or None for the picker."""
+
+        def __init__(self, query: str | None) -> None:
+            super().__init__()
+            self.query = query
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, soft_wrap=True, show_line_numbers=False, tab_behavior="focus",
                          placeholder="Message… (Enter to send, Ctrl+J or Alt+Enter for a new "
@@ -119,8 +136,10 @@ class Composer(TextArea):
         # Earlier prompts, newest first (set by the screen), and which one is shown.
         self.prompts: list[str] = []
         self._recalled: int | None = None
-        # Chip label -> the pasted text it stands for.
+        # Chip label -> the pasted text (or a text file's block) it stands for.
         self._pastes: dict[str, str] = {}
+        # Chip label -> the attached image (sent while its chip is in the draft).
+        self._images: dict[str, ImageFile] = {}
 
     # -- what the draft really says ------------------------------------------------------
 
@@ -136,14 +155,45 @@ class Composer(TextArea):
     def is_large(text: str) -> bool:
         return text.count("\n") + 1 > PASTE_LINES or len(text) > PASTE_CHARS
 
+    @property
+    def images(self) -> list[ImageFile]:
+        """The attached images whose chips are still in the draft."""
+        text = self.text
+        return [image for label, image in self._images.items() if label in text]
+
     def _chip(self, text: str) -> str:
         lines = text.count("\n") + 1
-        label = (f"[pasted {lines:,} lines]" if lines > 1
-                 else f"[pasted {len(text):,} characters]")
+        return self._unique(f"[pasted {lines:,} lines]" if lines > 1
+                            else f"[pasted {len(text):,} characters]")
+
+    def _unique(self, label: str) -> str:
         number = 1
-        while (label if number == 1 else f"{label[:-1]} #{number}]") in self._pastes:
+        while ((label if number == 1 else f"{label[:-1]} #{number}]")
+               in {**self._pastes, **self._images}):
             number += 1
         return label if number == 1 else f"{label[:-1]} #{number}]"
+
+    def attach(self, attachment: Attachment, replacing: tuple | None = None) -> str:
+        """Insert the attachment's chip at the cursor (or over ``replacing``, a typed
+        ``@path``'s (start, end)); returns the chip."""
+        kind = "image" if isinstance(attachment, ImageFile) else "file"
+        label = self._unique(f"[{kind} {attachment.name} · {human_size(attachment.size)}]")
+        if isinstance(attachment, TextFile):
+            self._pastes[label] = fenced(attachment)
+        else:
+            self._images[label] = attachment
+        start, end = replacing or self.selection
+        self.replace(label, start, end, maintain_selection_offset=False)
+        return label
+
+    def typed_path(self) -> tuple[str, tuple] | None:
+        """The ``@path`` just before the cursor and its (start, end), if there is one."""
+        row, column = self.cursor_location
+        line = self.document.get_line(row)[:column]
+        match = re.search(r"(?:^|\s)@(\S*)$", line)
+        if match is None:
+            return None
+        return match.group(1), ((row, column - len(match.group(1)) - 1), (row, column))
 
     async def _on_paste(self, event: events.Paste) -> None:
         text = event.text.replace("\r\n", "\n").replace("\r", "\n")
@@ -167,6 +217,9 @@ class Composer(TextArea):
 
     def action_search_history(self) -> None:
         self.post_message(self.HistorySearchWanted())
+
+    def action_attach(self) -> None:
+        self.post_message(self.AttachWanted(None))
 
     # -- earlier prompts -----------------------------------------------------------------
 
@@ -200,6 +253,13 @@ class Composer(TextArea):
             event.stop()
             event.prevent_default()
             return
+        if key == "tab":
+            typed = self.typed_path()
+            if typed is not None:
+                event.stop()
+                event.prevent_default()
+                self.post_message(self.AttachWanted(typed[0]))
+                return
         if key in self._keys("composer.send", {"enter"}):
             event.stop()
             event.prevent_default()
@@ -216,7 +276,7 @@ class Composer(TextArea):
         return set(mapped.split(",")) if mapped else set(default)
 
     def action_submit(self) -> None:
-        self.post_message(self.Submitted(self, self.full_text))
+        self.post_message(self.Submitted(self, self.full_text, self.images))
 
     def action_newline(self) -> None:
         start, end = self.selection
@@ -224,11 +284,13 @@ class Composer(TextArea):
 
     def clear(self) -> EditResult:
         self._pastes.clear()
+        self._images.clear()
         self._recalled = None
         return super().clear()
 
     def set_draft(self, text: str) -> None:
-        """Replace the draft and put the cursor at its end (chips become their text)."""
+        """Replace the draft and put the cursor at its end (chips become their text; an
+        image's chip stays, with its image)."""
         self._pastes.clear()
         if text == self.text:
             # The same text (mostly: empty to empty when switching chats): no reload, so no
