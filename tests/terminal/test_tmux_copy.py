@@ -87,3 +87,18 @@ def test_a_code_block_copied_inside_tmux_lands_in_its_buffer(tmux_app, fake_open
     buffer = tmux.wait(lambda: tmux.run("show-buffer"), "tmux's paste buffer")
     assert buffer == CODE
     tmux.wait(lambda: "set-clipboard on" in " ".join(tmux.screen().split()), "the notice")
+
+
+def test_with_set_clipboard_off_the_notice_says_how_to_turn_it_on(tmux_app, fake_openai):
+    tmux = tmux_app
+    tmux.run("set", "-g", "set-clipboard", "off")
+    fake_openai.script(Script.reply(REPLY))
+    tmux.wait(lambda: "Message…" in tmux.screen(), "the composer")
+    tmux.run("send-keys", "-l", "show me")
+    tmux.run("send-keys", "Enter")
+    tmux.wait(lambda: "Done." in tmux.screen(), "the reply")
+    tmux.run("send-keys", "C-y")
+    screen = tmux.wait(lambda: "set-clipboard on" in " ".join(tmux.screen().split())
+                       and tmux.screen(), "the hint")
+    assert "set-clipboard is off" in " ".join(screen.split())
+    assert tmux.run("list-buffers") == ""  # tmux kept nothing: the notice did not claim it
