@@ -63,10 +63,10 @@ def test_unknown_ids_bad_keys_and_conflicts_are_reported_by_line():
         KeymapEntry("messages.copy", "j", where(4)),  # messages.next's key
         KeymapEntry("chat.pin", "z", where(5)),  # a global key that is a typed character
         KeymapEntry("chat.rename", "f11", where(6)),  # chat.copy has it now
-        KeymapEntry("messages.copy", "v", where(7)),
+        KeymapEntry("messages.copy", "o", where(7)),
         KeymapEntry("list.rename", "f11", where(8)),  # global f11 would take it
     ])
-    assert check.keymap == {"chat.copy": "f11", "messages.copy": "v"}
+    assert check.keymap == {"chat.copy": "f11", "messages.copy": "o"}
     problems = "\n".join(check.problems)
     assert len(check.problems) == 6
     assert "line 2: unknown binding id 'chat.cpy' (did you mean 'chat.copy'?)" in problems

@@ -47,6 +47,7 @@ def binding_groups() -> dict[str, list[Binding]]:
         "code_picker": keys.CODE_PICKER,
         "history": keys.HISTORY_PICKER,
         "file_picker": keys.FILE_PICKER,
+        "copy_mode": [*keys.COPY_MODE, *keys.COPY_MODE_MOTIONS],
     }
 
 

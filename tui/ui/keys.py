@@ -94,6 +94,8 @@ MESSAGES = [
         long="Copy message as plain text"),
     key("y", "copy_code", "Copy code", id="messages.copy_code",
         long="Copy the message's last code block (1-9: block N)"),
+    key("v", "copy_mode", "Copy mode", id="messages.copy_mode",
+        long="Copy mode: a keyboard cursor over the conversation's text (select, copy)"),
     key("x,delete", "delete_block", "Delete", id="messages.delete",
         long="Delete message (asks first)"),
     key("p", "pin_block", "Pin", id="messages.pin",
@@ -116,6 +118,25 @@ CONTEXT_PREVIEW = [key("escape,f6,q", "close", "Close", id="context_preview.clos
 HISTORY_PICKER = [
     key("escape", "cancel", "Cancel", id="history.cancel"),
     key("down", "focus_list", "Prompts", id="history.list", show=False),
+]
+COPY_MODE = [
+    key("escape,q", "leave", "Leave", id="copy_mode.leave"),
+    key("y,enter", "copy", "Copy", id="copy_mode.copy",
+        long="Copy the selection (or the cursor's line)"),
+]
+COPY_MODE_MOTIONS = [
+    key("h", "vi('left')", "Left", id="copy_mode.left", show=False),
+    key("l", "vi('right')", "Right", id="copy_mode.right", show=False),
+    key("j", "vi('down')", "Down", id="copy_mode.down", show=False),
+    key("k", "vi('up')", "Up", id="copy_mode.up", show=False),
+    key("w", "vi('word_right')", "Next word", id="copy_mode.word_right", show=False),
+    key("b", "vi('word_left')", "Previous word", id="copy_mode.word_left", show=False),
+    key("0", "vi('line_start')", "Line start", id="copy_mode.line_start", show=False),
+    key("dollar_sign", "vi('line_end')", "Line end", id="copy_mode.line_end", show=False),
+    key("g", "vi_edge(False)", "Top", id="copy_mode.top", show=False),
+    key("G", "vi_edge(True)", "Bottom", id="copy_mode.bottom", show=False),
+    key("v", "toggle_selecting", "Select", id="copy_mode.select",
+        long="Start / drop a selection (motions extend it; Shift+arrows too)"),
 ]
 FILE_PICKER = [
     key("escape", "cancel", "Cancel", id="file_picker.cancel"),

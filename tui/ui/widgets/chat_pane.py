@@ -313,6 +313,22 @@ class ChatPane(VerticalScroll, can_focus=True):
         if index is not None:
             self.post_message(self.CodeCopyRequested(self.blocks[index], number or None))
 
+    def action_copy_mode(self) -> None:
+        """The loaded conversation as text with a keyboard cursor, at the focused block."""
+        from tui.ui.screens.copy_mode import CopyModeScreen
+
+        parts: list[str] = []
+        line = 0
+        focused = self._focused_index()
+        for index, block in enumerate(self.blocks):
+            if index == focused:
+                line = sum(part.count("\n") + 1 for part in parts) + len(parts)
+            text = block.copy_text()
+            if isinstance(block, MessageBlock):
+                text = f"{'You' if block.message.role == 'user' else 'Assistant'}:\n{text}"
+            parts.append(text)
+        self.app.push_screen(CopyModeScreen("\n\n".join(parts), line))
+
     def on_key(self, event: events.Key) -> None:
         """1-9 on a focused reply: copy its code block with that number."""
         if (event.character and event.character in "123456789"
