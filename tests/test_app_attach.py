@@ -111,3 +111,23 @@ async def test_an_image_goes_as_an_image_part_and_is_sent_again(services, fake_o
         await wait_until(pilot, lambda: len(fake_openai.chat_requests()) == 2,
                          what="the second request")
         assert fake_openai.chat_requests()[1]["messages"][-1]["content"] == content
+
+
+async def test_a_server_that_rejects_images_gets_a_clear_error_and_the_message_stays(
+        services, fake_openai):
+    fake_openai.script(Script.http_error(
+        400, "Invalid content type. image_url is only supported by certain models.",
+        "invalid_request_error"))
+    services.client.max_retries = 0
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        composer = app.main.composer
+        await pilot.press(*"and this? @cat.png", "tab")
+        await wait_until(pilot, lambda: composer.images, what="the image chip")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "only supported by certain models" in " ".join(
+            screen_text(app).split()), what="the server's error")
+        assert "and this? [image cat.png · 72 B]" in screen_text(app)
+        stored = services.store.load_messages(app.main.conversation.id)
+        user = next(m for m in stored if m.content.startswith("and this?"))
+        assert [i.name for i in services.store.images_for([user.id])[user.id]] == ["cat.png"]

@@ -67,6 +67,14 @@ class ChatPane(VerticalScroll, can_focus=True):
             super().__init__()
             self.text = text
 
+    class CopyModeRequested(TextualMessage):
+        """Open copy mode over ``text`` with the cursor on ``line``."""
+
+        def __init__(self, text: str, line: int) -> None:
+            super().__init__()
+            self.text = text
+            self.line = line
+
     class CodeCopyRequested(TextualMessage):
         """Copy code block ``number`` (None: the last) of the reply ``block``."""
 
@@ -314,9 +322,7 @@ class ChatPane(VerticalScroll, can_focus=True):
             self.post_message(self.CodeCopyRequested(self.blocks[index], number or None))
 
     def action_copy_mode(self) -> None:
-        """The loaded conversation as text with a keyboard cursor, at the focused block."""
-        from tui.ui.screens.copy_mode import CopyModeScreen
-
+        """Ask for copy mode over the loaded conversation's text, at the focused block."""
         parts: list[str] = []
         line = 0
         focused = self._focused_index()
@@ -327,7 +333,7 @@ class ChatPane(VerticalScroll, can_focus=True):
             if isinstance(block, MessageBlock):
                 text = f"{'You' if block.message.role == 'user' else 'Assistant'}:\n{text}"
             parts.append(text)
-        self.app.push_screen(CopyModeScreen("\n\n".join(parts), line))
+        self.post_message(self.CopyModeRequested("\n\n".join(parts), line))
 
     def on_key(self, event: events.Key) -> None:
         """1-9 on a focused reply: copy its code block with that number."""

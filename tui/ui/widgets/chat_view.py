@@ -27,6 +27,7 @@ from tui.core.code_blocks import CodeBlock
 from tui.ui import copy_actions
 from tui.ui import flow_messages as fm
 from tui.ui.reply_streams import ReplyStreams
+from tui.ui.screens.copy_mode import CopyModeScreen
 from tui.ui.screens.dialogs import ConfirmScreen
 from tui.ui.widgets.chat_pane import ChatPane
 from tui.ui.widgets.literal import one_line
@@ -322,6 +323,11 @@ class ChatView(Vertical):
     def _copy_block(self, event: ChatPane.CopyRequested) -> None:
         event.stop()
         copy_actions.copy(self, event.text)
+
+    @on(ChatPane.CopyModeRequested)
+    def _copy_mode(self, event: ChatPane.CopyModeRequested) -> None:
+        event.stop()
+        self.app.push_screen(CopyModeScreen(event.text, event.line))
 
     @on(ChatPane.CodeCopyRequested)
     def _copy_code(self, event: ChatPane.CodeCopyRequested) -> None:
