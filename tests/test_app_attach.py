@@ -131,3 +131,29 @@ async def test_a_server_that_rejects_images_gets_a_clear_error_and_the_message_s
         stored = services.store.load_messages(app.main.conversation.id)
         user = next(m for m in stored if m.content.startswith("and this?"))
         assert [i.name for i in services.store.images_for([user.id])[user.id]] == ["cat.png"]
+
+
+async def test_a_bare_at_and_tab_opens_the_picker(services):
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        composer = app.main.composer
+        await pilot.press(*"see @", "tab")
+        assert isinstance(app.screen, FilePickerScreen)
+        picker = app.screen
+        await wait_until(pilot, lambda: picker._files, what="the file list")
+        await pilot.press(*"notes", "enter")
+        await wait_until(pilot, lambda: "[file" in composer.text, what="the chip")
+        assert composer.text == "see [file notes.txt · 20 B]"
+
+
+async def test_an_image_chip_without_its_image_is_not_sent(services, fake_openai):
+    # What a draft kept over a restart looks like: the chip's text, no image.
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        composer = app.main.composer
+        composer.set_draft("look [image cat.png · 72 B]")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app._notifications, what="the warning")
+        assert "is no longer attached" in list(app._notifications)[-1].message
+        assert composer.text == "look [image cat.png · 72 B]"
+        assert fake_openai.chat_requests() == []

@@ -66,18 +66,21 @@ class ComposeTools:
     # -- attachments ---------------------------------------------------------------------
 
     async def attach(self, query: str | None) -> None:
-        """Attach a file: the picker (``query`` None), or the best match for a typed
-        ``@query`` (the typed text becomes the chip)."""
+        """Attach a file: the picker (``query`` None, or a bare ``@``), or the best match
+        for a typed ``@query`` (the typed text becomes the chip)."""
         root = Path.cwd()
-        if query is None:
+        typed = self.screen.composer.typed_path()
+        if not query:
+            where = typed[1] if typed and query == "" else None  # a bare "@" gives way
+
             def picked(path: str | None) -> None:
                 if path is not None:
-                    self.screen.run_worker(self._attach_path(root, path), group="attach")
+                    self.screen.run_worker(self._attach_path(root, path, where),
+                                           group="attach")
                 self.screen.composer.focus()
 
             self.screen.app.push_screen(FilePickerScreen(root), picked)
             return
-        typed = self.screen.composer.typed_path()
         direct = root / query
         if query and await asyncio.to_thread(direct.is_file):
             match = query

@@ -43,6 +43,7 @@ NEWLINE_KEYS = frozenset({"ctrl+j", "shift+enter", "alt+enter"})
 # A paste longer than either collapses to a chip (20 lines fill a composer several times).
 PASTE_LINES = 20
 PASTE_CHARS = 2000
+IMAGE_CHIP = re.compile(r"\[image [^\]\n]+ · [\d.]+ (?:B|kB|MB)(?: #\d+)?\]")
 ALT_ENTER_SEQUENCE = "\x1b\r"
 
 
@@ -276,6 +277,13 @@ class Composer(TextArea):
         return set(mapped.split(",")) if mapped else set(default)
 
     def action_submit(self) -> None:
+        orphans = [chip for chip in IMAGE_CHIP.findall(self.text) if chip not in self._images]
+        if orphans:
+            # A draft kept over a restart has the chip's text but not the image.
+            self.notify(f"{orphans[0]} is no longer attached (drafts keep text only): "
+                        "delete the chip or attach the image again (alt+a).",
+                        severity="warning", timeout=10)
+            return
         self.post_message(self.Submitted(self, self.full_text, self.images))
 
     def action_newline(self) -> None:
