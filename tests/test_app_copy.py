@@ -173,3 +173,29 @@ async def test_copy_as_markdown_source_or_plain_text(services, terminal_env):
         assert app.clipboard == REPLY
         await pilot.press("C")
         assert app.clipboard == 'Here is the plan:\n\nprint("one")\n\nThen:\n\necho two'
+
+
+async def test_code_blocks_are_numbered_while_they_stream():
+    from textual.app import App as TextualApp
+
+    from tests.test_app_support import wait_until as wait
+    from tui.ui.widgets.streaming_markdown import StreamingMarkdown
+
+    class One(TextualApp):
+        def compose(self):
+            yield StreamingMarkdown("")
+
+    app = One()
+    async with app.run_test(size=(60, 30)) as pilot:
+        markdown = app.query_one(StreamingMarkdown)
+        for piece in ("Intro\n\n```py\na = 1\n```\n\nThen:\n\n", "```sh\necho one\n",
+                      "echo two\n"):
+            markdown.append(piece)
+            await pilot.pause()
+        await wait(pilot, lambda: "echo two" in screen_text(app), what="the open fence")
+        text = screen_text(app)
+        assert "#1 py" in text and "#2 sh" in text  # the open fence has its number already
+        markdown.append("```\n\n```\nthird\n```\n")
+        markdown.finish()
+        await wait(pilot, lambda: "#3" in screen_text(app), what="the third block")
+        assert "#2 sh" in screen_text(app)
