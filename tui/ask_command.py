@@ -96,7 +96,7 @@ def _piped(stdin: TextIO | None) -> bool:
     try:
         mode = os.fstat(stdin.fileno()).st_mode
     except (OSError, ValueError):
-        return True  # a StringIO from a caller
+        return False  # no file descriptor (a test runner's stand-in): nothing piped
     return stat.S_ISFIFO(mode) or stat.S_ISREG(mode)
 
 
