@@ -51,3 +51,14 @@ def test_cli_export_writes_the_files_beside_the_output(tmp_path, capsys):
     assert (tmp_path / "doc-files" / "01-screen-shot.png").read_bytes() == IMAGE.data
     assert cli.main(["--db", str(tmp_path / "chats.db"), "export", chat.id]) == 0
     assert "*[image: Screen Shot.PNG, 11 B]*" in capsys.readouterr().out
+
+
+def test_attachments_table_comes_with_the_migration_and_goes_with_its_message(tmp_path):
+    from tui.core.migrations import SCHEMA_VERSION, user_version
+
+    store, chat, message = seeded(tmp_path)
+    assert user_version(store.conn) == SCHEMA_VERSION
+    store.delete_message(message.id)
+    assert store.images_for([message.id]) == {}
+    assert store.conn.execute("select count(*) from attachments").fetchone()[0] == 0
+    store.close()
