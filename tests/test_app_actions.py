@@ -210,7 +210,7 @@ async def test_setup_never_saves_a_url_as_the_key(tmp_path, isolated_env, fake_o
 
 async def test_help_lists_every_binding(services):
     app = make_app(services)
-    async with app.run_test(size=(110, 60)) as pilot:
+    async with app.run_test(size=(110, 80)) as pilot:
         await pilot.press("f1")
         await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
         await pilot.pause()

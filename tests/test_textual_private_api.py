@@ -61,3 +61,22 @@ def test_layout_counters_used_as_a_height_cache_key() -> None:
         "Textual moved RenderStyles._cache_key (BlockPage's height cache key)"
     assert isinstance(widget.styles._cache_key, int), \
         "Styles._cache_key is no longer a number (BlockPage's height cache key)"
+
+
+def test_app_driver_for_raw_terminal_writes() -> None:
+    # tui/ui/app.py: GptTuiApp.write_to_terminal sends wrapped OSC 52 through App._driver
+    # (App.copy_to_clipboard only writes the plain sequence).
+    from textual.app import App
+
+    assert getattr(App(), "_driver", "missing") is None, \
+        "Textual moved App._driver (GptTuiApp.write_to_terminal writes through it)"
+    from textual.driver import Driver
+
+    assert callable(getattr(Driver, "write", None)), "Textual's Driver lost write()"
+
+
+def test_key_list_normalizer() -> None:
+    # tui/ui/keymap.py: keys from the [keymap] table are compared in Textual's own spelling.
+    from textual.keys import _normalize_key_list
+
+    assert _normalize_key_list("?,ctrl+k, f7") == "question_mark,ctrl+k,f7"

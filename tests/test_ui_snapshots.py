@@ -195,3 +195,46 @@ def test_search_results(snap_compare, tmp_path):
         await settle(pilot)
 
     assert snapshot(snap_compare, seeded_services(tmp_path), run_before=search)
+
+
+# -- issue 12: numbered code blocks, a collapsed paste --------------------------------------
+
+def test_reply_with_numbered_code_blocks(snap_compare, tmp_path):
+    services = seeded_services(tmp_path)
+    seed_conversation(services.store, "Squares, two ways", updated="2026-03-02T11:59:00.000Z",
+                      text=lambda i: ("Squares of 0-9 in Python, two ways?", LONG_REPLY))
+    assert snapshot(snap_compare, services, size=(100, 40))
+
+
+def test_composer_with_a_paste_chip(snap_compare, tmp_path):
+    from textual import events
+
+    async def paste(pilot: Pilot) -> None:
+        await ready(pilot)
+        composer = pilot.app.screen.query_one(Composer)
+        composer.focus()
+        composer.insert("Why does this fail? ")
+        pilot.app.post_message(events.Paste("\n".join(
+            f"2026-03-02 11:{i // 60:02d}:{i % 60:02d} worker[{i}] retrying" for i in range(1243))))
+        await wait_until(pilot, lambda: "[pasted" in composer.text, what="the chip")
+        composer.insert(" (the log above)")
+        await settle(pilot)
+
+    assert snapshot(snap_compare, seeded_services(tmp_path), run_before=paste)
+
+
+def test_composer_with_attachment_chips(snap_compare, tmp_path):
+    from tui.core.attachments import ImageFile, TextFile
+
+    async def attach(pilot: Pilot) -> None:
+        await ready(pilot)
+        composer = pilot.app.screen.query_one(Composer)
+        composer.focus()
+        composer.insert("Why does ")
+        composer.attach(TextFile("src/retry.py", "def retry():\n    pass\n" * 60))
+        composer.insert(" fail on ")
+        composer.attach(ImageFile("trace.png", "image/png", b"\x89PNG\r\n\x1a\n" + bytes(45_000)))
+        composer.insert("?")
+        await settle(pilot)
+
+    assert snapshot(snap_compare, seeded_services(tmp_path), run_before=attach)

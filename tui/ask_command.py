@@ -2,17 +2,32 @@
 
 The reply streams to stdout as it arrives; everything else (notices, retries, errors, the
 conversation id) goes to stderr, so ``gpt-tui ask "..." > answer.md`` captures only the
-answer. Exit codes: 0 success, 1 model/server error, 2 bad usage, 130 Ctrl-C (the partial
-reply is kept in the database as interrupted).
+answer. Exit codes: 0 success, 1 model/server error, 2 bad usage (a file that cannot be
+attached included), 130 Ctrl-C (the partial reply is kept in the database as interrupted).
+
+Files go with the prompt (``-f FILE``, repeatable): text files as fenced blocks under their
+names, images as image parts. Standard input piped in next to a prompt
+(``git diff | gpt-tui ask "review this"``) is attached like a text file named "stdin".
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
+import stat
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from tui.core.attachments import (
+    AttachmentError,
+    ImageFile,
+    TextFile,
+    decode_text,
+    read_attachment,
+    with_files,
+)
 from tui.core.literal import printable
 from tui.core.models import Conversation, Strategy
 
@@ -51,6 +66,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--strategy", choices=[s.value for s in Strategy],
                         help="context strategy for this conversation (kept for later turns): "
                              "summarize, truncate or off")
+    parser.add_argument("-f", "--file", dest="files", action="append", metavar="FILE",
+                        default=[], help="attach FILE (repeat for more): text files as "
+                                         "fenced blocks, png/jpeg/gif/webp as images")
     parser.set_defaults(handler=run)
 
 
@@ -64,6 +82,39 @@ def _read_prompt(args: argparse.Namespace, stdin: TextIO) -> str:
     if not prompt.strip():
         raise UsageError("the prompt is empty")
     return prompt
+
+
+def _piped(stdin: TextIO | None) -> bool:
+    """True when stdin is a pipe or a file (not a terminal, not /dev/null)."""
+    if stdin is None or stdin.isatty():
+        return False
+    try:
+        mode = os.fstat(stdin.fileno()).st_mode
+    except (OSError, ValueError):
+        return False  # no file descriptor (a test runner's stand-in): nothing piped
+    return stat.S_ISFIFO(mode) or stat.S_ISREG(mode)
+
+
+def _attachments(args: argparse.Namespace, prompt: str,
+                 stdin: TextIO | None) -> tuple[str, list[ImageFile]]:
+    """The prompt with the text files (and piped stdin) in it, and the images apart."""
+    texts: list[TextFile] = []
+    images: list[ImageFile] = []
+    if args.prompt is not None and _piped(stdin):
+        assert stdin is not None
+        piped = stdin.buffer.read() if hasattr(stdin, "buffer") else stdin.read().encode()
+        if piped.strip():
+            try:
+                texts.append(TextFile("stdin", decode_text(piped, "standard input")))
+            except AttachmentError as error:
+                raise UsageError(str(error)) from None
+    for name in getattr(args, "files", None) or []:
+        try:
+            attachment = read_attachment(Path(name), name)
+        except AttachmentError as error:
+            raise UsageError(str(error)) from None
+        (images if isinstance(attachment, ImageFile) else texts).append(attachment)
+    return (with_files(prompt, texts) if texts else prompt), images
 
 
 def _pick_conversation(services: Services, args: argparse.Namespace, model: str | None):
@@ -98,7 +149,8 @@ def _pick_conversation(services: Services, args: argparse.Namespace, model: str 
 
 
 async def _converse(services: Services, conversation: Conversation | NewConversation,
-                    prompt: str, out: TextIO, err: TextIO, stored: list[str]) -> int:
+                    prompt: str, out: TextIO, err: TextIO, stored: list[str], *,
+                    images: list[ImageFile] | None = None) -> int:
     """Stream one exchange; the conversation's id goes into ``stored`` once it exists."""
     from tui.core.chat import (
         AssistantDelta,
@@ -116,7 +168,7 @@ async def _converse(services: Services, conversation: Conversation | NewConversa
         stored.append(conversation.id)
     target = conversation.id if isinstance(conversation, Conversation) else conversation
     try:
-        async for event in services.flow.send(target, prompt):
+        async for event in services.flow.send(target, prompt, images=images):
             if isinstance(event, ConversationCreated):
                 stored.append(event.conversation.id)
             elif isinstance(event, AssistantDelta):
@@ -171,7 +223,7 @@ def _ask(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> i
     from tui.core.services import open_services
 
     model = getattr(args, "model", None)
-    prompt = _read_prompt(args, stdin)
+    prompt, images = _attachments(args, _read_prompt(args, stdin), stdin)
     services = open_services(
         db_path=getattr(args, "db", None),
         flags={"model": model, "base_url": getattr(args, "base_url", None)},
@@ -184,7 +236,8 @@ def _ask(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> i
         # Counts should be exact for this exchange: wait for the load open_services started
         # (a second load here would parse the encoding file twice).
         services.counter.wait_loaded()
-        code = asyncio.run(_run_and_close(services, conversation, prompt, out, err, stored))
+        code = asyncio.run(_run_and_close(services, conversation, prompt, out, err, stored,
+                                          images=images))
     except KeyboardInterrupt:
         print("\ngpt-tui: interrupted; the partial reply is kept", file=err)
         code = EXIT_INTERRUPTED
@@ -199,8 +252,10 @@ def _ask(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> i
 
 
 async def _run_and_close(services: Services, conversation: Conversation | NewConversation,
-                         prompt: str, out: TextIO, err: TextIO, stored: list[str]) -> int:
+                         prompt: str, out: TextIO, err: TextIO, stored: list[str], *,
+                         images: list[ImageFile] | None = None) -> int:
     try:
-        return await _converse(services, conversation, prompt, out, err, stored)
+        return await _converse(services, conversation, prompt, out, err, stored,
+                               images=images)
     finally:
         await services.client.aclose()

@@ -308,7 +308,7 @@ def run_list(args: argparse.Namespace) -> int:
 def run_export(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from tui.core.export import FORMATS, to_json, to_markdown
+    from tui.core.export import FORMATS, to_json, to_markdown, write_image_files
     from tui.core.store_errors import NoDatabase
 
     try:
@@ -326,16 +326,23 @@ def run_export(args: argparse.Namespace) -> int:
             conversation = store.resolve_conversation(args.id)
         messages = store.load_messages(conversation.id)
         summaries = store.list_summaries(conversation.id)
+        images = store.images_for([m.id for m in messages])
     fmt = args.format
     if fmt is None:
         fmt = "json" if args.output and Path(args.output).suffix.lower() == ".json" \
             else "markdown"
     assert fmt in FORMATS
-    render = to_json if fmt == "json" else to_markdown
-    text = render(conversation, messages, summaries)
-    if args.output:
+    output = Path(args.output).expanduser() if args.output else None
+    if fmt == "json":
+        text = to_json(conversation, messages, summaries, images)
+    else:  # images go in files beside an output file (named only on stdout)
+        files = f"{output.stem}-files" if output is not None and images else None
+        text = to_markdown(conversation, messages, summaries, images, files)
+    if output is not None:
         try:
-            Path(args.output).expanduser().write_text(text, encoding="utf-8")
+            output.write_text(text, encoding="utf-8")
+            if fmt != "json":
+                write_image_files(output.parent / f"{output.stem}-files", messages, images)
         except OSError as error:
             log.warning("cannot write the export to %s", args.output, exc_info=True)
             print(f"gpt-tui: error: cannot write {args.output}: {error.strerror}",

@@ -18,6 +18,7 @@ from contextlib import aclosing
 from dataclasses import dataclass
 from typing import AsyncIterator
 
+from tui.core.attachments import IMAGE_TOKENS, ImageFile, with_image_parts
 from tui.core.client import (
     ChatClient,
     ClientError,
@@ -131,9 +132,11 @@ class ChatFlow:
     # -- entry points --------------------------------------------------------------------
 
     async def send(self, conversation: str | NewConversation, text: str, *,
-                   seen: Seen | None = None) -> AsyncIterator[FlowEvent]:
-        """Store ``text`` and stream the reply. ``conversation`` is an id, or a NewConversation
-        stored now, with this first message (yielding ConversationCreated first)."""
+                   seen: Seen | None = None,
+                   images: list[ImageFile] | None = None) -> AsyncIterator[FlowEvent]:
+        """Store ``text`` (with ``images`` attached) and stream the reply. ``conversation`` is
+        an id, or a NewConversation stored now, with this first message (yielding
+        ConversationCreated first)."""
         if not text.strip():
             yield FlowFailed(None, "nothing to send: the message is empty", "empty", exit_code=2)
             return
@@ -155,9 +158,12 @@ class ChatFlow:
         conversation_id = target.id
         message = self.store.append_message(
             conversation_id, Role.USER, text,
-            token_count=self.counter.count_message(Role.USER, text),
+            token_count=self.counter.count_message(Role.USER, text)
+            + IMAGE_TOKENS * len(images or ()),
             token_encoding=self.counter.encoding_label,
         )
+        if images:
+            self.store.add_images(message.id, images)
         yield UserMessageStored(message)
         if not target.title:
             title = title_from_text(text)
@@ -312,7 +318,10 @@ class ChatFlow:
         )
         outcome = "interrupted"
         try:
-            stream = self.client.stream_chat(conversation.model, plan.messages, params)
+            # Images stored with the messages sent go as image parts (issue 12).
+            messages = with_image_parts(plan.messages, plan.sent_ids,
+                                        self.store.images_for(plan.sent_ids))
+            stream = self.client.stream_chat(conversation.model, messages, params)
             async with aclosing(stream) as events:
                 async for event in events:
                     if isinstance(event, TextDelta):

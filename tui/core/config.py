@@ -17,6 +17,7 @@ from typing import Any, Mapping
 
 from tui.core import logs
 from tui.core.hosts import url_secrets
+from tui.core.keymap_config import KeymapEntry, flatten_keymap, keymap_entries
 from tui.core.models import Strategy
 from tui.core.paths import config_file_path
 from tui.core.windows import parse_window_size
@@ -54,6 +55,8 @@ class Settings:
     # Send the API key to whatever base URL is configured, not only to api.openai.com.
     send_key_to_any_host: bool = False
     request_timeout: float = 60.0
+    # The [keymap] table: binding id -> keys, in file order (the UI checks and applies it).
+    keymap: list[KeymapEntry] = field(default_factory=list)
     config_path: Path = field(default_factory=config_file_path)
     warnings: list[str] = field(default_factory=list)
 
@@ -84,6 +87,7 @@ _FILE_KEYS: dict[str, type | tuple[type, ...]] = {
     "export_dir": str,
     "send_key_to_any_host": bool,
     "request_timeout": (int, float),
+    "keymap": dict,
 }
 
 
@@ -144,6 +148,11 @@ def read_config_file(path: Path) -> dict[str, Any]:
                     f"(8192, or as people say it: \"8k\", \"128k\"), not {size!r}")
             windows[str(model)] = parsed
         data["context_windows"] = windows
+    if "keymap" in data:
+        try:
+            data["keymap"] = flatten_keymap(data["keymap"], str(path))
+        except ValueError as error:
+            raise ConfigError(str(error)) from None
     if "request_timeout" in data and data["request_timeout"] <= 0:
         raise ConfigError(f"{path}: 'request_timeout' must be positive")
     return data
@@ -170,6 +179,8 @@ def load_settings(*, flags: Mapping[str, Any] | None = None,
         if warning:
             settings.warnings.append(warning)
     for key, value in file_values.items():
+        if key == "keymap":
+            value = keymap_entries(value, path)
         setattr(settings, key, value)
     if "api_key" in file_values:
         settings.api_key_source = "config"

@@ -4,12 +4,15 @@ Markdown puts each message under its role heading with the content verbatim (the
 text is authoritative, so code fences survive untouched), marks interrupted and failed
 replies, and shows each summary as a blockquote right after the last message it covers.
 JSON carries every stored field plus a format version so a later import can round-trip it.
+Images attached to messages are embedded in JSON (base64) and, in Markdown, linked to files
+written in a folder beside the document (``<name>-files/``).
 Only stored records are read, so nothing secret (the API key is never stored) can leak.
 :func:`export_to_file` writes the Markdown into a folder and never replaces an existing file.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import unicodedata
@@ -18,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tui.core.attachments import ImageFile, human_size
 from tui.core.hosts import redact_urls
 from tui.core.models import Conversation, Message, MessageStatus, Role, Strategy, Summary
 
@@ -75,9 +79,29 @@ def _summary_block(summary: Summary) -> str:
     return "\n".join(lines)
 
 
+Images = dict[str, list[ImageFile]]  # message id -> its attached images
+
+
+def image_files(messages: list[Message], images: Images) -> dict[tuple[str, int], str]:
+    """A unique file name for each attached image: (message id, index) -> name."""
+    names: dict[tuple[str, int], str] = {}
+    number = 0
+    for message in messages:
+        for index, image in enumerate(images.get(message.id, [])):
+            number += 1
+            stem = slugify(Path(image.name).stem)
+            names[(message.id, index)] = f"{number:02d}-{stem}{Path(image.name).suffix.lower()}"
+    return names
+
+
 def to_markdown(conversation: Conversation, messages: list[Message],
-                summaries: list[Summary]) -> str:
-    """A readable document: title, metadata, then the messages with summaries in place."""
+                summaries: list[Summary], images: Images | None = None,
+                files_folder: str | None = None) -> str:
+    """A readable document: title, metadata, then the messages with summaries in place.
+    Attached images are linked into ``files_folder`` (their files written there by the
+    caller), or named when there is no folder (output to a pipe)."""
+    images = images or {}
+    names = image_files(messages, images) if files_folder else {}
     title = conversation.title.strip() or "Untitled conversation"
     prompt, completion = token_totals(messages)
     meta = [
@@ -105,6 +129,10 @@ def to_markdown(conversation: Conversation, messages: list[Message],
         parts.append(_heading(message, conversation))
         if message.content:
             parts.append(message.content)
+        for index, image in enumerate(images.get(message.id, [])):
+            name = names.get((message.id, index))
+            parts.append(f"![{image.name}]({files_folder}/{name})" if name else
+                         f"*[image: {image.name}, {human_size(image.size)}]*")
         if message.status is MessageStatus.INTERRUPTED:
             parts.append("*[reply interrupted]*")
         if message.status is MessageStatus.ERROR and message.error:
@@ -126,14 +154,25 @@ def _message_record(message: Message) -> dict[str, Any]:
     return record
 
 
+def _with_images(record: dict[str, Any], images: list[ImageFile]) -> dict[str, Any]:
+    if images:
+        record["attachments"] = [
+            {"name": i.name, "mime": i.mime, "data": base64.b64encode(i.data).decode("ascii")}
+            for i in images]
+    return record
+
+
 def to_json(conversation: Conversation, messages: list[Message],
-            summaries: list[Summary]) -> str:
-    """Every field of every record, with a format name and version for importers."""
+            summaries: list[Summary], images: Images | None = None) -> str:
+    """Every field of every record, with a format name and version for importers; a
+    message's images under ``attachments`` (base64)."""
+    images = images or {}
     document = {
         "format": JSON_FORMAT,
         "version": JSON_VERSION,
         "conversation": _record(conversation),
-        "messages": [_message_record(m) for m in messages],
+        "messages": [_with_images(_message_record(m), images.get(m.id, []))
+                     for m in messages],
         "summaries": [_record(s) for s in summaries],
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
@@ -160,6 +199,22 @@ def from_json(text: str) -> tuple[Conversation, list[Message], list[Summary]]:
         messages.append(message)
     summaries = [build(Summary, data) for data in document.get("summaries", [])]
     return conversation, messages, summaries
+
+
+def images_from_json(text: str) -> Images:
+    """The images a :func:`to_json` document embeds, per message id."""
+    document = json.loads(text)
+    found: Images = {}
+    for data in document.get("messages", []) if isinstance(document, dict) else []:
+        for item in data.get("attachments") or []:
+            try:
+                image = ImageFile(str(item["name"]), str(item["mime"]),
+                                  base64.b64decode(item["data"], validate=True))
+            except (KeyError, TypeError, ValueError) as error:
+                raise ValueError(f"a bad attachment in message {data.get('id')}: "
+                                 f"{error}") from None
+            found.setdefault(str(data.get("id")), []).append(image)
+    return found
 
 
 def slugify(title: str, *, max_length: int = 60) -> str:
@@ -189,17 +244,34 @@ def export_to_file(store: Store, conversation: Conversation, export_dir: str | P
     Each name is created exclusively, so neither an earlier export nor a file that appears
     meanwhile is ever overwritten. Returns the absolute path written.
     """
-    text = to_markdown(conversation, store.load_messages(conversation.id),
-                       store.list_summaries(conversation.id))
+    messages = store.load_messages(conversation.id)
+    summaries = store.list_summaries(conversation.id)
+    images = store.images_for([m.id for m in messages])
     folder = Path(export_dir).expanduser()
     folder.mkdir(parents=True, exist_ok=True)
     name = Path(export_filename(conversation, "markdown"))
     for n in range(MAX_SUFFIX):
         path = folder / (name.name if n == 0 else f"{name.stem}-{n}{name.suffix}")
+        files = f"{path.stem}-files"
+        if images and (folder / files).exists():
+            continue
+        text = to_markdown(conversation, messages, summaries, images, files)
         try:
             with path.open("x", encoding="utf-8", newline="\n") as handle:
                 handle.write(text)
         except FileExistsError:
             continue
+        write_image_files(folder / files, messages, images)
         return path.resolve()
     raise OSError(f"too many exports named {name} in {folder}")
+
+
+def write_image_files(folder: Path, messages: list[Message], images: Images) -> None:
+    """The attached images as files in ``folder`` (the names :func:`image_files` gives)."""
+    names = image_files(messages, images)
+    if not names:
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    for message in messages:
+        for index, image in enumerate(images.get(message.id, [])):
+            (folder / names[(message.id, index)]).write_bytes(image.data)

@@ -206,7 +206,23 @@ _V5_SERVERS = (
     """,
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4_DRAFTS, _V5_SERVERS)
+# Issue 12: images attached to a message (text files are inside the message's text), kept so
+# the conversation can be re-sent, exported and imported with them.
+_ATTACHMENTS = (
+    """
+    CREATE TABLE attachments (
+        id INTEGER PRIMARY KEY,
+        message_id TEXT NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        mime TEXT NOT NULL,
+        data BLOB NOT NULL
+    )
+    """,
+    "CREATE INDEX attachments_by_message ON attachments (message_id, id)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4_DRAFTS, _V5_SERVERS,
+                                           _ATTACHMENTS)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -68,6 +68,9 @@ from tui.core.store_errors import (
     translate_error,
     vet_file,
 )
+from tui.core.store_attachments import add_images, images_for
+from tui.core.attachments import ImageFile
+from tui.core.store_history import prompt_history
 from tui.core.store_search import search_store
 from tui.core.store_server import StoredWindow
 
@@ -598,6 +601,21 @@ class Store:
             "SELECT max(id) FROM messages WHERE conversation_id = ?",
             (conversation_id,)).fetchone()
         return None if row is None else row[0]
+
+    @_guarded
+    def add_images(self, message_id: str, images: list[ImageFile]) -> None:
+        """Attach images to a stored message (sent with it from now on)."""
+        with self._write() as conn:
+            add_images(conn, message_id, images)
+
+    @_guarded
+    def images_for(self, message_ids: list[str]) -> dict[str, list[ImageFile]]:
+        return images_for(self.conn, message_ids)
+
+    @_guarded
+    def prompt_history(self, conversation_id: str | None) -> list[str]:
+        """Prompts sent before, newest first: this conversation's, then the others'."""
+        return prompt_history(self.conn, conversation_id)
 
     # -- search ---------------------------------------------------------------------------
 

@@ -11,6 +11,8 @@ picked later (command palette, "Change theme") is saved to the config file so it
 
 from __future__ import annotations
 
+import asyncio
+import os
 import sys
 from datetime import datetime
 from typing import Any, Callable, Iterable
@@ -18,10 +20,12 @@ from typing import Any, Callable, Iterable
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 
+from tui.core.clipboard import CopyResult, copy_text
 from tui.core.config import DEFAULT_THEME, ConfigError, save_settings
 from tui.core.paths import config_dir
 from tui.core.services import Services, open_services
 from tui.core.store import StoreError
+from tui.ui.keymap import check_keymap, with_keymap
 from tui.ui.gc_tuning import freeze_startup_objects, raise_gen0_threshold
 from tui.ui import keys
 from tui.ui.screens.help import HelpScreen, key_label
@@ -57,6 +61,12 @@ class GptTuiApp(App[int]):
         # The theme in the config file: a run-time change to another one gets saved.
         self._saved_theme = services.settings.theme
         self._apply_start_theme(services.settings.theme)
+        # The [keymap] entries that check out, applied; the others are reported on mount.
+        checked = check_keymap(services.settings.keymap)
+        self.user_keymap = checked.keymap
+        self._keymap_problems = checked.problems
+        if checked.keymap:
+            self.set_keymap(checked.keymap)
 
     def _apply_start_theme(self, name: str) -> None:
         """Register every theme file, then switch to ``name`` (or the default if unknown)."""
@@ -75,6 +85,8 @@ class GptTuiApp(App[int]):
     def on_mount(self) -> None:
         for warning in self._theme_warnings:
             self.notify(warning, severity="warning", timeout=10)
+        for problem in self._keymap_problems:
+            self.notify(problem, title="Keymap", severity="warning", timeout=15)
         self._theme_ready = True
         self.call_after_refresh(self._after_first_frame)
 
@@ -100,6 +112,32 @@ class GptTuiApp(App[int]):
             return
         self._saved_theme = self.services.settings.theme = name
 
+    # -- the clipboard -------------------------------------------------------------------------
+
+    def copy_to_clipboard(self, text: str) -> None:
+        """Every copy (a message, a code block, a mouse selection, the composer's cut) goes
+        the way tui.core.clipboard picks; a worker runs the tool, if any, off the loop, and
+        the notification says which way it went and nothing it cannot know."""
+        self._clipboard = text
+        self.run_worker(self._deliver_copy(text), group="clipboard")
+
+    async def _deliver_copy(self, text: str) -> CopyResult:
+        result = await asyncio.to_thread(copy_text, text, dict(os.environ))
+        if result.sequence:
+            self.write_to_terminal(result.sequence)
+        message = result.message + "".join(f" Note: {note}." for note in result.notes)
+        severity = "information" if result.ok and not result.notes else (
+            "error" if result.path not in ("tmux-passthrough",) and not result.ok
+            else "warning")
+        self.notify(message, severity=severity, timeout=4 if result.ok else 10)
+        return result
+
+    def write_to_terminal(self, sequence: str) -> None:
+        """Raw bytes for the terminal (escape sequences); nothing when headless."""
+        driver = self._driver
+        if driver is not None:
+            driver.write(sequence)
+
     def get_default_screen(self) -> Screen:
         self._main = MainScreen(self.services, now=self._now,
                                 conversation_page=self._conversation_page)
@@ -113,7 +151,8 @@ class GptTuiApp(App[int]):
         if isinstance(self.screen, HelpScreen):
             return
         sections = keys.help_sections(list(Composer.BINDINGS))
-        self.push_screen(HelpScreen([(s.title, s.bindings) for s in sections]))
+        self.push_screen(HelpScreen([(s.title, with_keymap(s.bindings, self.user_keymap))
+                                     for s in sections]))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Every action in the command palette (ctrl+p), from the key registry, each once.
@@ -128,10 +167,10 @@ class GptTuiApp(App[int]):
         yield SystemCommand("Keys", "Every key, where it applies (F1)", self.action_help)
         if not isinstance(screen, MainScreen):
             return
-        for binding in keys.palette_bindings():
+        for binding in with_keymap(keys.palette_bindings(), self.user_keymap):
             if binding.action == "help":
                 continue
-            target = self if binding in keys.APP else screen
+            target = self if binding.id in {b.id for b in keys.APP} else screen
             if target.check_action(binding.action, ()) is False:
                 continue
             yield SystemCommand(keys.long_description(binding),
@@ -143,6 +182,16 @@ class GptTuiApp(App[int]):
                 yield SystemCommand(command.title, command.help,
                                     lambda command=command: self.call_later(
                                         screen.run_action, command.action))
+        yield from self._code_block_commands(screen)
+
+    def _code_block_commands(self, screen: MainScreen) -> Iterable[SystemCommand]:
+        """One palette entry per code block of the focused message (else the last reply)."""
+        focused = screen.focused
+        for block in screen.chat_view.code_blocks(focused):
+            yield SystemCommand(f"Copy code block {block.title}",
+                                f"{block.code.count(chr(10)) + 1} lines",
+                                lambda number=block.number: screen.chat_view.copy_code(
+                                    focused, number))
 
     async def on_unmount(self) -> None:
         # The draft being typed is kept; then streams stop: each stores its partial reply

@@ -114,7 +114,7 @@ class ContextTracker:
     def show_reading(self) -> None:
         self._timer = None
         screen = self.screen
-        screen.status.reading = self.meter.reading(screen.composer.text) if self.meter else None
+        screen.status.reading = self.meter.reading(screen.composer.full_text) if self.meter else None
 
     def draft_changed(self) -> None:
         counter = self.services.counter

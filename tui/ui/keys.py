@@ -57,7 +57,10 @@ SCREEN = [
         show=False),
     key("ctrl+o", "focus_messages", "Messages", id="focus.messages", priority=True,
         show=False),
-    key("ctrl+y", "copy", "Copy reply", id="chat.copy", priority=True, show=False),
+    key("ctrl+y", "copy", "Copy reply", id="chat.copy", priority=True, show=False,
+        long="Copy reply: the focused message or the last one (Markdown source)"),
+    key("f7", "pick_code", "Copy code", id="chat.copy_code", show=False, priority=True,
+        long="Copy a code block of the focused message or the last reply (picker; 1-9)"),
     key("ctrl+e", "export", "Export", id="chat.export", priority=True, show=False),
     key("f2", "rename", "Rename", id="chat.rename", show=False),
     key("f4", "edit_system_prompt", "System prompt", id="chat.system_prompt", show=False),
@@ -86,7 +89,13 @@ MESSAGES = [
     key("j,down", "next_block", "Next", id="messages.next", long="Next message"),
     key("g,home", "first_block", "First", id="messages.first", long="First message"),
     key("G,end", "last_block", "Last", id="messages.last", long="Last message"),
-    key("c", "copy_block", "Copy", id="messages.copy", long="Copy message"),
+    key("c", "copy_block", "Copy", id="messages.copy", long="Copy message (Markdown source)"),
+    key("C", "copy_plain", "Copy text", id="messages.copy_plain",
+        long="Copy message as plain text"),
+    key("y", "copy_code", "Copy code", id="messages.copy_code",
+        long="Copy the message's last code block (1-9: block N)"),
+    key("v", "copy_mode", "Copy mode", id="messages.copy_mode",
+        long="Copy mode: a keyboard cursor over the conversation's text (select, copy)"),
     key("x,delete", "delete_block", "Delete", id="messages.delete",
         long="Delete message (asks first)"),
     key("p", "pin_block", "Pin", id="messages.pin",
@@ -106,6 +115,34 @@ CONFIRM = [
 ]
 HELP = [key("escape,f1,q,question_mark", "close", "Close", id="help.close")]
 CONTEXT_PREVIEW = [key("escape,f6,q", "close", "Close", id="context_preview.close")]
+HISTORY_PICKER = [
+    key("escape", "cancel", "Cancel", id="history.cancel"),
+    key("down", "focus_list", "Prompts", id="history.list", show=False),
+]
+COPY_MODE = [
+    key("escape,q", "leave", "Leave", id="copy_mode.leave"),
+    key("y,enter", "copy", "Copy", id="copy_mode.copy",
+        long="Copy the selection (or the cursor's line)"),
+]
+COPY_MODE_MOTIONS = [
+    key("h", "vi('left')", "Left", id="copy_mode.left", show=False),
+    key("l", "vi('right')", "Right", id="copy_mode.right", show=False),
+    key("j", "vi('down')", "Down", id="copy_mode.down", show=False),
+    key("k", "vi('up')", "Up", id="copy_mode.up", show=False),
+    key("w", "vi('word_right')", "Next word", id="copy_mode.word_right", show=False),
+    key("b", "vi('word_left')", "Previous word", id="copy_mode.word_left", show=False),
+    key("0", "vi('line_start')", "Line start", id="copy_mode.line_start", show=False),
+    key("dollar_sign", "vi('line_end')", "Line end", id="copy_mode.line_end", show=False),
+    key("g", "vi_edge(False)", "Top", id="copy_mode.top", show=False),
+    key("G", "vi_edge(True)", "Bottom", id="copy_mode.bottom", show=False),
+    key("v", "toggle_selecting", "Select", id="copy_mode.select",
+        long="Start / drop a selection (motions extend it; Shift+arrows too)"),
+]
+FILE_PICKER = [
+    key("escape", "cancel", "Cancel", id="file_picker.cancel"),
+    key("down", "focus_list", "Files", id="file_picker.list", show=False),
+]
+CODE_PICKER = [key("escape", "cancel", "Cancel", id="code_picker.cancel")]
 MODEL_PICKER = [
     key("escape", "cancel", "Cancel", id="model.cancel"),
     key("down", "focus_list", "Models", id="model.list", show=False),
@@ -130,6 +167,9 @@ class Command:
 
 # Actions rare enough to need no key: the command palette lists them after the keyed ones.
 COMMANDS = [
+    Command("copy_plain", "Copy reply as plain text",
+            "Copy the focused message or the last reply without its Markdown",
+            id="chat.copy_plain"),
     Command("forget_window", "Forget learned window",
             "Forget the context window learned for this chat's model on this server",
             id="chat.forget_window"),
@@ -146,10 +186,12 @@ def help_sections(composer_bindings: list[Binding]) -> list[Section]:
     """What the help screen lists, grouped by where the keys apply."""
     return [
         Section("Everywhere", [*SCREEN, *APP]),
-        Section("Composer", composer_bindings),
+        Section("Composer", [*composer_bindings, Binding(
+            "up,down", "", "Earlier prompts (in an empty composer)")]),
         Section("Conversation list (ctrl+l)", [
             Binding("up,down", "", "Move"), Binding("enter", "", "Open"), *LIST]),
-        Section("Messages (ctrl+o)", MESSAGES),
+        Section("Messages (ctrl+o)", [*MESSAGES,
+                                      Binding("1-9", "", "Copy code block N of the message")]),
         Section("Search box (ctrl+f)", [Binding("enter", "", "Open the highlighted hit"),
                                         *SEARCH]),
     ]

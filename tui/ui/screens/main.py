@@ -39,10 +39,12 @@ from tui.core.services import Services, needs_setup
 from tui.core.session import NewConversation, conversation_to_open, new_conversation_spec
 from tui.core.store import NotFound, StoreError
 from tui.ui import flow_messages as fm
-from tui.ui import keys
+from tui.ui import copy_actions, keys
+from tui.ui.compose_tools import ComposeTools
 from tui.ui.context_tracker import ContextTracker
 from tui.ui.drafts import DraftKeeper
 from tui.ui.reply_streams import ReplyState, ReplyStreams
+from tui.ui.screens.code_picker import CodePickerScreen
 from tui.ui.screens.conversation_actions import ConversationActions
 from tui.ui.screens.sending import Sender
 from tui.ui.store_watch import StoreWatch
@@ -93,6 +95,7 @@ class MainScreen(Screen):
         self.drafts = DraftKeeper(self, services.store)
         self.sender = Sender(self, services)
         self.watcher = StoreWatch(self)
+        self.compose_tools = ComposeTools(self)
         # The provisional stream key of the unsaved chat's first send, until it is stored.
         self.pending_key: str | None = None
 
@@ -190,7 +193,7 @@ class MainScreen(Screen):
         """The draft of the chat on screen, to keep when another opens (None at start-up)."""
         if self.conversation is None and self.new_chat is None:
             return None
-        return (self._draft_key(), self.composer.text)
+        return (self._draft_key(), self.composer.full_text)
 
     async def show_new_chat(self, spec: NewConversation | None = None) -> None:
         """An empty, unsaved chat (stored with its first message) with this session's model."""
@@ -199,6 +202,7 @@ class MainScreen(Screen):
         self.new_chat = spec or new_conversation_spec(self.services.settings)
         self.conversation = None
         await asyncio.gather(self.chat_view.show(None), self.drafts.switch(leaving, None))
+        self.compose_tools.load_history(None)
         self.context.refresh()
 
     def watch_new_chat(self, spec: NewConversation | None) -> None:
@@ -223,6 +227,7 @@ class MainScreen(Screen):
         # caller's next frame is the painted chat) once the slower of the two is.
         await asyncio.gather(self.chat_view.show(conversation.id, message_id=message_id),
                              self.drafts.switch(leaving, conversation.id))
+        self.compose_tools.load_history(conversation.id)
         self.context.opened(conversation.model, long=self.pane.has_older)
 
     def watch_replies(self) -> None:
@@ -247,13 +252,25 @@ class MainScreen(Screen):
     @on(TextArea.Changed, "#composer")
     def _draft_changed(self) -> None:
         self.context.draft_changed()
-        self.drafts.changed(self._draft_key(), self.composer.text)
+        self.drafts.changed(self._draft_key(), self.composer.full_text)
 
     # -- sending (see Sender) ----------------------------------------------------------------
 
+    @on(Composer.EditorWanted)
+    def _open_editor(self, event: Composer.EditorWanted) -> None:
+        self.compose_tools.open_editor(event.text)
+
+    @on(Composer.AttachWanted)
+    async def _attach_file(self, event: Composer.AttachWanted) -> None:
+        await self.compose_tools.attach(event.query)
+
+    @on(Composer.HistorySearchWanted)
+    def _search_history(self) -> None:
+        self.compose_tools.search_history()
+
     @on(Composer.Submitted)
     async def _send(self, event: Composer.Submitted) -> None:
-        await self.sender.send(event.text)
+        await self.sender.send(event.text, event.images)
 
     async def action_regenerate(self) -> None:
         await self.sender.regenerate()
@@ -284,9 +301,10 @@ class MainScreen(Screen):
         sent = message.sent_text
         if self.is_open(cid):
             self.context.append(message.message)
-            if sent is not None and self.composer.text == sent:
+            if sent is not None and self.composer.full_text == sent:
                 self.composer.clear()
         if sent is not None:
+            self.compose_tools.sent(sent)
             # The draft it came from is spent (the new chat's, for a first message).
             key = None if message.new_chat else cid
             self.run_worker(partial(self.drafts.sent, key, sent), group="draft-sent")
@@ -404,6 +422,23 @@ class MainScreen(Screen):
 
     def action_copy(self) -> None:
         self.chat_view.copy(self.focused)
+
+    def action_copy_plain(self) -> None:
+        self.chat_view.copy(self.focused, plain=True)
+
+    def action_pick_code(self) -> None:
+        """A picker of the focused message's (else the last reply's) code blocks."""
+        focused = self.focused
+        blocks = self.chat_view.code_blocks(focused)
+        if len(blocks) <= 1:
+            self.chat_view.copy_code(focused)  # one block (or none: says so)
+            return
+
+        def picked(number: int | None) -> None:
+            if number is not None:
+                copy_actions.copy_code(self, blocks, number)
+
+        self.app.push_screen(CodePickerScreen(blocks), picked)
 
     @on(ConversationList.Open)
     async def _open_from_list(self, event: ConversationList.Open) -> None:

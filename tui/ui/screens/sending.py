@@ -14,6 +14,7 @@ import itertools
 import logging
 from typing import TYPE_CHECKING
 
+from tui.core.attachments import ImageFile
 from tui.core.models import Role
 from tui.core.services import Services, needs_setup
 from tui.core.session import new_conversation_spec
@@ -37,7 +38,8 @@ class Sender:
             return screen.conversation.id in screen.streams
         return screen.pending_key is not None and screen.pending_key in screen.streams
 
-    async def send(self, text: str) -> None:
+    async def send(self, text: str, images: list[ImageFile] | None = None) -> None:
+        """``images``: attached to the message (tui.core.attachments)."""
         screen = self.screen
         if needs_setup(self.services.settings):
             screen.notify("Set an API key or a server URL first (see the panel above).",
@@ -59,11 +61,13 @@ class Sender:
             spec = screen.new_chat or new_conversation_spec(self.services.settings)
             key = screen.pending_key = f"new-chat-{next(self._keys)}"
             screen.chat_view.conversation_id = key  # its events show here until it is stored
-            screen.streams.start(key, flow.send(spec, text), sent_text=text, new_chat=True)
+            screen.streams.start(key, flow.send(spec, text, images=images), sent_text=text,
+                                 new_chat=True)
             return
         cid = screen.conversation.id
         screen.clear_failure(cid)
-        screen.streams.start(cid, flow.send(cid, text, seen=screen.seen()), sent_text=text)
+        screen.streams.start(cid, flow.send(cid, text, seen=screen.seen(), images=images),
+                             sent_text=text)
 
     async def regenerate(self) -> None:
         """Ask again for the last reply; one that did not complete is retried instead."""

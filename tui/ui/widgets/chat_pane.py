@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from bisect import bisect_right
 
+from textual import events
 from textual.containers import VerticalScroll
 from textual.message import Message as TextualMessage
 from textual.widgets import Static
 
+from tui.core.code_blocks import plain_text
 from tui.core.models import Message, MessageStatus, Summary
 from tui.ui import keys
 from tui.ui.widgets.message_blocks import (
@@ -64,6 +66,22 @@ class ChatPane(VerticalScroll, can_focus=True):
         def __init__(self, text: str) -> None:
             super().__init__()
             self.text = text
+
+    class CopyModeRequested(TextualMessage):
+        """Open copy mode over ``text`` with the cursor on ``line``."""
+
+        def __init__(self, text: str, line: int) -> None:
+            super().__init__()
+            self.text = text
+            self.line = line
+
+    class CodeCopyRequested(TextualMessage):
+        """Copy code block ``number`` (None: the last) of the reply ``block``."""
+
+        def __init__(self, block: ChatBlock, number: int | None) -> None:
+            super().__init__()
+            self.block = block
+            self.number = number
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -287,6 +305,42 @@ class ChatPane(VerticalScroll, can_focus=True):
         index = self._focused_index()
         if index is not None:
             self.post_message(self.CopyRequested(self.blocks[index].copy_text()))
+
+    def action_copy_plain(self) -> None:
+        """The focused message without its Markdown (emphasis, links, fences)."""
+        index = self._focused_index()
+        if index is not None:
+            block = self.blocks[index]
+            text = block.copy_text()
+            self.post_message(self.CopyRequested(
+                plain_text(text) if isinstance(block, MessageBlock) else text))
+
+    def action_copy_code(self, number: int = 0) -> None:
+        """Code block ``number`` (from 1; 0: the last) of the focused reply."""
+        index = self._focused_index()
+        if index is not None:
+            self.post_message(self.CodeCopyRequested(self.blocks[index], number or None))
+
+    def action_copy_mode(self) -> None:
+        """Ask for copy mode over the loaded conversation's text, at the focused block."""
+        parts: list[str] = []
+        line = 0
+        focused = self._focused_index()
+        for index, block in enumerate(self.blocks):
+            if index == focused:
+                line = sum(part.count("\n") + 1 for part in parts) + len(parts)
+            text = block.copy_text()
+            if isinstance(block, MessageBlock):
+                text = f"{'You' if block.message.role == 'user' else 'Assistant'}:\n{text}"
+            parts.append(text)
+        self.post_message(self.CopyModeRequested("\n\n".join(parts), line))
+
+    def on_key(self, event: events.Key) -> None:
+        """1-9 on a focused reply: copy its code block with that number."""
+        if (event.character and event.character in "123456789"
+                and self._focused_index() is not None):
+            event.stop()
+            self.action_copy_code(int(event.character))
 
     def action_delete_block(self) -> None:
         """Only stored messages can go (not notices, summaries or an unsent marker)."""

@@ -23,8 +23,11 @@ from tui.core.chat import ChatFlow, finish_note
 from tui.core.context import RequestPlan
 from tui.core.models import Message, MessageStatus
 from tui.core.store import Store, StoreError
+from tui.core.code_blocks import CodeBlock
+from tui.ui import copy_actions
 from tui.ui import flow_messages as fm
 from tui.ui.reply_streams import ReplyStreams
+from tui.ui.screens.copy_mode import CopyModeScreen
 from tui.ui.screens.dialogs import ConfirmScreen
 from tui.ui.widgets.chat_pane import ChatPane
 from tui.ui.widgets.literal import one_line
@@ -303,28 +306,33 @@ class ChatView(Vertical):
             block.finish(replace(block.message, content=text,
                                  status=MessageStatus.INTERRUPTED))
 
-    # -- copying -------------------------------------------------------------------------
+    # -- copying (what to copy: tui.ui.copy_actions; how: App.copy_to_clipboard) ----------
 
-    def copy(self, focused: object) -> None:
-        """Copy the focused message, else the last reply."""
-        if isinstance(focused, ChatBlock):
-            text = focused.copy_text()
-        else:
-            replies = [b for b in self.pane.blocks if isinstance(b, AssistantBlock)]
-            text = replies[-1].copy_text() if replies else ""
-        self._copy(text)
+    def copy(self, focused: object, *, plain: bool = False) -> None:
+        """Copy the focused message, else the last reply (``plain``: without Markdown)."""
+        copy_actions.copy(self, copy_actions.message_text(self.pane, focused, plain=plain))
+
+    def code_blocks(self, focused: object) -> list[CodeBlock]:
+        """The code blocks of the focused reply, else of the last one."""
+        return copy_actions.reply_code_blocks(self.pane, focused)
+
+    def copy_code(self, focused: object, number: int | None = None) -> None:
+        copy_actions.copy_code(self, self.code_blocks(focused), number)
 
     @on(ChatPane.CopyRequested)
     def _copy_block(self, event: ChatPane.CopyRequested) -> None:
         event.stop()
-        self._copy(event.text)
+        copy_actions.copy(self, event.text)
 
-    def _copy(self, text: str) -> None:
-        if not text:
-            self.notify("Nothing to copy.", severity="warning")
-            return
-        self.app.copy_to_clipboard(text)
-        self.notify(f"Copied {len(text):,} characters")
+    @on(ChatPane.CopyModeRequested)
+    def _copy_mode(self, event: ChatPane.CopyModeRequested) -> None:
+        event.stop()
+        self.app.push_screen(CopyModeScreen(event.text, event.line))
+
+    @on(ChatPane.CodeCopyRequested)
+    def _copy_code(self, event: ChatPane.CodeCopyRequested) -> None:
+        event.stop()
+        self.copy_code(event.block, event.number)
 
     # -- deleting a message --------------------------------------------------------------
 

@@ -10,16 +10,40 @@ keyboard protocol, so the newline keys are, from most to least portable:
 * Shift+Enter: only where the terminal reports it: the Kitty keyboard protocol
   (``CSI 13;2u``: kitty, WezTerm, foot, Ghostty, iTerm2) or xterm's modifyOtherKeys
   (``CSI 27;2;13~``: xterm, tmux with ``extended-keys``).
+
+Two helpers for longer input live here too:
+
+* earlier prompts: ↑ in an empty composer recalls the newest one (this conversation's
+  first, then every other's; the screen loads the list off the event loop), ↑ again older
+  ones, ↓ newer ones and finally the empty draft. Once a recalled prompt is edited, the
+  arrows move the cursor again;
+* large pastes: a paste of more than ``PASTE_LINES`` lines or ``PASTE_CHARS`` characters
+  shows as a chip (``[pasted 1,243 lines]``); :attr:`Composer.full_text` (what is sent,
+  counted on the meter and kept as the draft) has the whole text, and ``alt+e`` expands
+  the chips in place;
+* attachments (``alt+a`` opens a file picker; ``@path`` then Tab attaches the best match):
+  a text file is a chip standing for a fenced block under its name, like a paste; an
+  image's chip stays in the message as its marker and the image goes with it
+  (:attr:`Composer.images`).
 """
 
 from __future__ import annotations
+
+import re
 
 from textual import events
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
+from textual.widgets.text_area import EditResult
+
+from tui.core.attachments import Attachment, ImageFile, TextFile, fenced, human_size
 
 NEWLINE_KEYS = frozenset({"ctrl+j", "shift+enter", "alt+enter"})
+# A paste longer than either collapses to a chip (20 lines fill a composer several times).
+PASTE_LINES = 20
+PASTE_CHARS = 2000
+IMAGE_CHIP = re.compile(r"\[image [^\]\n]+ · [\d.]+ (?:B|kB|MB)(?: #\d+)?\]")
 ALT_ENTER_SEQUENCE = "\x1b\r"
 
 
@@ -65,47 +89,217 @@ class Composer(TextArea):
         Binding("ctrl+j,alt+enter,shift+enter", "newline", "New line", id="composer.newline"),
         # ctrl+y is the app's copy key; keep redo reachable where the terminal allows.
         Binding("ctrl+shift+z", "redo", "Redo", show=False, id="composer.redo"),
+        Binding("ctrl+g", "open_editor", "Editor", show=False, id="composer.editor",
+                tooltip="Edit the draft in $VISUAL / $EDITOR"),
+        Binding("alt+e", "expand_pastes", "Expand pastes", show=False,
+                id="composer.expand_pastes", tooltip="Show collapsed pastes in full"),
+        Binding("alt+r", "search_history", "Prompt history", show=False,
+                id="composer.history_search", tooltip="Search earlier prompts"),
+        Binding("alt+a", "attach", "Attach", show=False, id="composer.attach",
+                tooltip="Attach a file (text or image); or type @path and Tab"),
     ]
 
     class Submitted(Message):
         """The user asked to send ``text``."""
 
-        def __init__(self, composer: Composer, text: str) -> None:
+        def __init__(self, composer: Composer, text: str,
+                     images: list[ImageFile] | None = None) -> None:
             super().__init__()
             self.composer = composer
             self.text = text
+            self.images = images or []
 
         @property
         def control(self) -> Composer:
             return self.composer
 
+    class EditorWanted(Message):
+        """Open the draft (``text``, chips expanded) in the user's editor."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    class HistorySearchWanted(Message):
+        """Search the earlier prompts (the screen opens the picker)."""
+
+    class AttachWanted(Message):
+        """Attach a file: ``query`` is a typed ``@path`` (Tab), or None for the picker."""
+
+        def __init__(self, query: str | None) -> None:
+            super().__init__()
+            self.query = query
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, soft_wrap=True, show_line_numbers=False, tab_behavior="focus",
                          placeholder="Message… (Enter to send, Ctrl+J or Alt+Enter for a new "
                                      "line)")
+        # Earlier prompts, newest first (set by the screen), and which one is shown.
+        self.prompts: list[str] = []
+        self._recalled: int | None = None
+        # Chip label -> the pasted text (or a text file's block) it stands for.
+        self._pastes: dict[str, str] = {}
+        # Chip label -> the attached image (sent while its chip is in the draft).
+        self._images: dict[str, ImageFile] = {}
+
+    # -- what the draft really says ------------------------------------------------------
+
+    @property
+    def full_text(self) -> str:
+        """The draft with every paste chip replaced by its text: what is sent."""
+        text = self.text
+        for label, pasted in self._pastes.items():
+            text = text.replace(label, pasted, 1)
+        return text
+
+    @staticmethod
+    def is_large(text: str) -> bool:
+        return text.count("\n") + 1 > PASTE_LINES or len(text) > PASTE_CHARS
+
+    @property
+    def images(self) -> list[ImageFile]:
+        """The attached images whose chips are still in the draft."""
+        text = self.text
+        return [image for label, image in self._images.items() if label in text]
+
+    def _chip(self, text: str) -> str:
+        lines = text.count("\n") + 1
+        return self._unique(f"[pasted {lines:,} lines]" if lines > 1
+                            else f"[pasted {len(text):,} characters]")
+
+    def _unique(self, label: str) -> str:
+        number = 1
+        while ((label if number == 1 else f"{label[:-1]} #{number}]")
+               in {**self._pastes, **self._images}):
+            number += 1
+        return label if number == 1 else f"{label[:-1]} #{number}]"
+
+    def attach(self, attachment: Attachment, replacing: tuple | None = None) -> str:
+        """Insert the attachment's chip at the cursor (or over ``replacing``, a typed
+        ``@path``'s (start, end)); returns the chip."""
+        kind = "image" if isinstance(attachment, ImageFile) else "file"
+        label = self._unique(f"[{kind} {attachment.name} · {human_size(attachment.size)}]")
+        if isinstance(attachment, TextFile):
+            self._pastes[label] = fenced(attachment)
+        else:
+            self._images[label] = attachment
+        start, end = replacing or self.selection
+        self.replace(label, start, end, maintain_selection_offset=False)
+        return label
+
+    def typed_path(self) -> tuple[str, tuple] | None:
+        """The ``@path`` just before the cursor and its (start, end), if there is one."""
+        row, column = self.cursor_location
+        line = self.document.get_line(row)[:column]
+        match = re.search(r"(?:^|\s)@(\S*)$", line)
+        if match is None:
+            return None
+        return match.group(1), ((row, column - len(match.group(1)) - 1), (row, column))
+
+    async def _on_paste(self, event: events.Paste) -> None:
+        text = event.text.replace("\r\n", "\n").replace("\r", "\n")
+        if self.read_only or not self.is_large(text):
+            return  # TextArea's own handler (Textual calls each class's) inserts it
+        event.stop()
+        event.prevent_default()
+        label = self._chip(text)
+        self._pastes[label] = text
+        start, end = self.selection
+        self.replace(label, start, end, maintain_selection_offset=False)
+
+    def action_expand_pastes(self) -> None:
+        if not self._pastes:
+            self.notify("No collapsed paste here.", severity="warning")
+            return
+        self.set_draft(self.full_text)
+
+    def action_open_editor(self) -> None:
+        self.post_message(self.EditorWanted(self.full_text))
+
+    def action_search_history(self) -> None:
+        self.post_message(self.HistorySearchWanted())
+
+    def action_attach(self) -> None:
+        self.post_message(self.AttachWanted(None))
+
+    # -- earlier prompts -----------------------------------------------------------------
+
+    def _recall(self, step: int) -> bool:
+        """↑ (step 1) / ↓ (step -1) through earlier prompts; False if the arrow is the
+        cursor's (the draft has text of the user's own)."""
+        shown = self._recalled if self.text else None
+        if self.text and (shown is None or self.text != self.prompts[shown]):
+            return False
+        if shown is None and (step < 0 or not self.prompts):
+            return False
+        index = (-1 if shown is None else shown) + step
+        if index >= len(self.prompts):
+            return True  # the oldest: stay
+        self._recalled = index if index >= 0 else None
+        self.set_draft(self.prompts[index] if index >= 0 else "")
+        if step > 0 and index >= 0:
+            self.move_cursor((0, 0))  # ↑ again goes on back, as in a shell
+        return True
+
+    def recall(self, text: str) -> None:
+        """Put an earlier prompt (picked in the history search) in the composer."""
+        self.set_draft(text)
+        self._recalled = None
 
     async def _on_key(self, event: events.Key) -> None:
         if self.read_only:
             return
         key = key_name(event)
-        if key == "enter":
+        if key in ("up", "down") and self._recall(1 if key == "up" else -1):
+            event.stop()
+            event.prevent_default()
+            return
+        if key == "tab":
+            typed = self.typed_path()
+            if typed is not None:
+                event.stop()
+                event.prevent_default()
+                self.post_message(self.AttachWanted(typed[0]))
+                return
+        if key in self._keys("composer.send", {"enter"}):
             event.stop()
             event.prevent_default()
             self.action_submit()
-        elif key in NEWLINE_KEYS:
+        elif key in self._keys("composer.newline", NEWLINE_KEYS):
             event.stop()
             event.prevent_default()
             self.action_newline()
 
+    def _keys(self, binding_id: str, default: frozenset[str] | set[str]) -> set[str]:
+        """The keys the user gave ``binding_id`` in the [keymap] table, else ``default``
+        (Enter and the newline keys are handled here, before TextArea's own keys)."""
+        mapped = getattr(self.app, "user_keymap", {}).get(binding_id)
+        return set(mapped.split(",")) if mapped else set(default)
+
     def action_submit(self) -> None:
-        self.post_message(self.Submitted(self, self.text))
+        orphans = [chip for chip in IMAGE_CHIP.findall(self.text) if chip not in self._images]
+        if orphans:
+            # A draft kept over a restart has the chip's text but not the image.
+            self.notify(f"{orphans[0]} is no longer attached (drafts keep text only): "
+                        "delete the chip or attach the image again (alt+a).",
+                        severity="warning", timeout=10)
+            return
+        self.post_message(self.Submitted(self, self.full_text, self.images))
 
     def action_newline(self) -> None:
         start, end = self.selection
         self.replace("\n", start, end, maintain_selection_offset=False)
 
+    def clear(self) -> EditResult:
+        self._pastes.clear()
+        self._images.clear()
+        self._recalled = None
+        return super().clear()
+
     def set_draft(self, text: str) -> None:
-        """Replace the draft and put the cursor at its end."""
+        """Replace the draft and put the cursor at its end (chips become their text; an
+        image's chip stays, with its image)."""
+        self._pastes.clear()
         if text == self.text:
             # The same text (mostly: empty to empty when switching chats): no reload, so no
             # re-layout of the screen; the undo history still starts afresh.

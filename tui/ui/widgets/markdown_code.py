@@ -20,10 +20,10 @@ from textual.strip import Strip
 from textual.style import Style
 from textual.visual import RenderOptions, Visual
 
-from tui.ui.widgets.markdown_layout import content_strip
+from tui.ui.widgets.markdown_layout import Prefixed, Stack, content_strip
 from tui.ui.widgets.markdown_styles import STYLES
 
-__all__ = ["CodeVisual", "build_code_block", "highlight_code"]
+__all__ = ["CodeVisual", "build_code_block", "highlight_code", "number_code_blocks"]
 
 
 @lru_cache(maxsize=128)
@@ -74,6 +74,9 @@ class CodeVisual(Visual):
     ) -> None:
         self.code = code.expandtabs(4)
         self.label = language
+        # The block's number in its reply (tui.core.code_blocks counts the same way): shown
+        # in the label, so "copy block 2" is the one marked #2.
+        self.number: int | None = None
         self.top = top
         self.bottom = bottom
         self._lines: list[Content] | None = None
@@ -117,7 +120,9 @@ class CodeVisual(Visual):
         pad = Strip([Segment(" " * self.PAD, panel.rich_style)], self.PAD)
         strips: list[Strip] = []
         if self.top:
-            label = Content.styled(self.label[: max(0, width - 2)], STYLES["code-label"])
+            title = " ".join(part for part in (
+                f"#{self.number}" if self.number else "", self.label) if part)
+            label = Content.styled(title[: max(0, width - 2)], STYLES["code-label"])
             strips.append(Strip.join([pad, content_strip(label, panel, options)]))
         for line in self._folded(width):
             strips.append(Strip.join([pad, content_strip(line, panel, options)]))
@@ -131,6 +136,20 @@ class CodeVisual(Visual):
 
     def get_height(self, rules: RulesMap, width: int) -> int:
         return self._height(width) + self.top + self.bottom
+
+
+def number_code_blocks(visuals: list[Visual], start: int = 0) -> int:
+    """Number the code blocks in ``visuals`` (nested ones too) from ``start + 1``, in
+    document order; returns the last number given."""
+    for visual in visuals:
+        if isinstance(visual, CodeVisual):
+            start += 1
+            visual.number = start
+        elif isinstance(visual, Stack):
+            start = number_code_blocks(visual.children, start)
+        elif isinstance(visual, Prefixed):
+            start = number_code_blocks([visual.child], start)
+    return start
 
 
 def build_code_block(code: str, info: str) -> CodeVisual:

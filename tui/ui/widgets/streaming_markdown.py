@@ -30,6 +30,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from tui.ui.widgets.markdown_blocks import Block, Stack, sanitize
+from tui.ui.widgets.markdown_code import number_code_blocks
 from tui.ui.widgets.markdown_splitter import MarkdownSplitter, OpenFence
 from tui.ui.widgets.markdown_views import BlockPage, MarkdownBlockView
 
@@ -51,7 +52,9 @@ def _complete_blocks(text: str) -> tuple[Block, ...]:
     re-opening a conversation shows the same messages again."""
     splitter = MarkdownSplitter()
     splitter.feed(text)
-    return tuple(splitter.update(final=True))
+    blocks = tuple(splitter.update(final=True))
+    number_code_blocks([block.visual for block in blocks])
+    return blocks
 
 
 class LiteralText(Static):
@@ -125,6 +128,7 @@ class StreamingMarkdown(Widget):
         self._views: list[MarkdownBlockView] = []
         """Finished blocks' views, in the splitter's numbering (for revised blocks)."""
         self._block_views = 0
+        self._code_blocks = 0  # numbered so far (streaming)
         self._timer: Timer | None = None
         self._flush_scheduled = False
         self._last_flush = 0.0
@@ -217,6 +221,7 @@ class StreamingMarkdown(Widget):
     # -- internals -------------------------------------------------------------
 
     def _new_block_view(self, block: Block) -> MarkdownBlockView:
+        self._code_blocks = number_code_blocks([block.visual], self._code_blocks)
         view = MarkdownBlockView(block, first=self._block_views == 0)
         self._block_views += 1
         self._views.append(view)
@@ -235,6 +240,7 @@ class StreamingMarkdown(Widget):
         self._finished = False
         self._splitter = MarkdownSplitter()
         self._splitter.feed(source)
+        self._code_blocks = 0
         if self.is_attached:
             self._flush()
 
@@ -334,6 +340,9 @@ class StreamingMarkdown(Widget):
                 self.mount(self._fence_view)
             self._fence_view.mount(live)
         view = self._fence_view
+        for piece in (*fence.chunks[self._fence_chunks_shown:], fence.live):
+            if piece is not None and piece.top:
+                piece.number = self._code_blocks + 1  # the open fence: the next number
         if len(fence.chunks) > self._fence_chunks_shown:
             new = [
                 MarkdownBlockView(Block("code", chunk))
