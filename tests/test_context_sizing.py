@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tests.test_context import chat, exact_counter, make, plan, words
@@ -57,6 +58,7 @@ def test_calibration_keeps_slack_after_predicting_too_low() -> None:
 @settings(max_examples=60, deadline=None)
 @given(fixed=st.integers(0, 200), ratio=st.floats(0.5, 3.0),
        sizes=st.lists(st.integers(20, 4000), min_size=3, max_size=30))
+@example(fixed=23, ratio=1.0, sizes=[97, 125, 143])  # a refit that tilted below the first size
 def test_calibration_converges_on_any_line(fixed: int, ratio: float, sizes: list[int]) -> None:
     calibration = Calibration()
     for local in sizes:
@@ -64,6 +66,15 @@ def test_calibration_converges_on_any_line(fixed: int, ratio: float, sizes: list
     for local in sizes[-3:]:  # at sizes it just saw: never notably low, not wildly high
         truth = fixed + ratio * local
         assert truth * 0.98 - 2 <= calibration.predict(local) <= truth * 1.6 + 10
+
+
+def test_calibration_keeps_its_recent_samples_across_a_reload() -> None:
+    calibration = Calibration()
+    for local in (97, 125, 143):
+        calibration.learn(local, local + 23)
+    again = Calibration.from_state(json.loads(json.dumps(calibration.state())))
+    assert again.recent == [[97, 120], [125, 148], [143, 166]]
+    assert again.predict(97) == calibration.predict(97) >= 120
 
 
 # --- windows: per server, with a source -----------------------------------------------------

@@ -7,18 +7,22 @@ template's headers, a date line, BOS). Fitting only a ratio made small requests,
 fixed cost dominates, pass for a tokenizer difference; so a line is fitted, from every count a
 server reports: the usage of successful requests (chat, summaries, titles) and the count in
 an overflow error. Old samples fade (DECAY) so a changed model or template is followed.
-``slack`` is how far below the truth recent predictions were, kept so the next ones are not.
+``slack`` is how far below the truth recent predictions were, kept so the next ones are not:
+both the miss of the prediction made before each sample arrived and, after each refit, the
+worst miss of the new line on the last few samples (a refit that tilts the line can leave a
+request size it has just seen under-counted).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 DECAY = 0.85  # weight an old sample keeps each time a new one arrives
 RATIO_BOUNDS = (0.3, 4.0)
 MAX_FIXED = 4096
 MAX_SLACK = 0.5
+RECENT = 6  # samples the fitted line is checked against after each refit
 
 
 @dataclass
@@ -33,6 +37,8 @@ class Calibration:
     sy: float = 0.0
     sxx: float = 0.0
     sxy: float = 0.0
+    recent: list[list[int]] = field(default_factory=list)
+    """The last RECENT (local, server) pairs."""
 
     @classmethod
     def from_ratio(cls, ratio: float) -> Calibration:
@@ -47,6 +53,12 @@ class Calibration:
                  if k in cls.__dataclass_fields__ and isinstance(v, (int, float))}
         calibration = cls(**known)  # type: ignore[arg-type]
         calibration.samples = int(calibration.samples)
+        pairs = state.get("recent")
+        if isinstance(pairs, list):
+            calibration.recent = [[int(a), int(b)] for a, b in
+                                  (p for p in pairs if isinstance(p, list) and len(p) == 2)
+                                  if isinstance(a, (int, float)) and isinstance(b, (int, float))
+                                  ][-RECENT:]
         return calibration
 
     def state(self) -> dict:
@@ -74,10 +86,15 @@ class Calibration:
         self.sxx = self.sxx * d + local * local
         self.sxy = self.sxy * d + local * server
         self.samples += 1
+        self.recent = [*self.recent, [local, server]][-RECENT:]
         self._fit()
+        misses = [0.0]
         if before is not None:
-            miss = (server - before) / server  # > 0: the prediction was too low
-            self.slack = min(MAX_SLACK, max(self.slack * d, miss if miss > 0 else 0.0))
+            misses.append((server - before) / server)  # > 0: the prediction was too low
+        # The refitted line against what it has just seen: its own worst under-count.
+        misses += [(seen - (self.fixed + self.ratio * size)) / seen
+                   for size, seen in self.recent]
+        self.slack = min(MAX_SLACK, max(self.slack * d, *misses))
 
     def _fit(self) -> None:
         low, high = RATIO_BOUNDS
