@@ -49,7 +49,7 @@ from tui.core.context import ContextOverflow, RequestPlan
 from tui.core.counting import ServerKnowledge
 from tui.core.flow_plan import FlowPlanner, fingerprint
 from tui.core.models import Conversation, Message, MessageStatus, Role, Strategy, Summary
-from tui.core.session import NewConversation, store_new_conversation
+from tui.core.session import NewConversation, new_conversation_spec, store_new_conversation
 from tui.core.sizing import Sizer
 from tui.core.store import Store
 from tui.core.titles import title_from_text
@@ -92,11 +92,10 @@ class ChatFlow:
     def new_conversation(self, *, model: str | None = None,
                          system_prompt: str | None = None,
                          strategy: Strategy | None = None) -> Conversation:
-        return self.store.create_conversation(
-            model=model or self.settings.model,
-            system_prompt=system_prompt or "",
-            strategy=strategy or self.settings.strategy,
-        )
+        """A stored, empty conversation with the config's defaults for what is not given."""
+        spec = new_conversation_spec(self.settings, model=model, system_prompt=system_prompt,
+                                     strategy=strategy)
+        return store_new_conversation(self.store, spec)
 
     def window_info(self, conversation: Conversation) -> WindowInfo:
         """The window planned for, and where that figure came from."""
@@ -305,11 +304,7 @@ class ChatFlow:
         flushed_at = time.monotonic()
         finish_reason: str | None = None
         usage: UsageReport | None = None
-        params = RequestParams(
-            temperature=conversation.temperature,
-            top_p=conversation.top_p,
-            max_output_tokens=conversation.max_output_tokens,
-        )
+        params = request_params(conversation)
         outcome = "interrupted"
         try:
             stream = self.client.stream_chat(conversation.model, plan.messages, params)
@@ -415,6 +410,14 @@ class ChatFlow:
             self.knowledge.learn_count(conversation.model, local, done.usage.prompt_tokens)
         title = title_from_text(done.text.strip().strip('"').strip("'"))
         return title or None
+
+
+def request_params(conversation: Conversation) -> RequestParams:
+    """What the client sends with a conversation's replies, from its stored settings."""
+    return RequestParams(temperature=conversation.temperature, top_p=conversation.top_p,
+                         max_output_tokens=conversation.max_output_tokens,
+                         json_output=conversation.json_output,
+                         extra=dict(conversation.extra_params))
 
 
 @dataclass

@@ -206,7 +206,15 @@ _V5_SERVERS = (
     """,
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4_DRAFTS, _V5_SERVERS)
+# Issue 11: every request parameter per conversation: JSON output (response_format) and a
+# server's own knobs (top_k, min_p...) as a JSON object of scalars.
+_CHAT_PARAMS = (
+    "ALTER TABLE conversations ADD COLUMN json_output INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE conversations ADD COLUMN extra_params TEXT NOT NULL DEFAULT '{}'",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4_DRAFTS, _V5_SERVERS,
+                                           _CHAT_PARAMS)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

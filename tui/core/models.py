@@ -10,6 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import StrEnum
+from typing import TypeAlias
+
+# A value of an extra request parameter (a server's own knob such as top_k): a JSON scalar.
+ParamValue: TypeAlias = str | int | float | bool
 
 
 class Role(StrEnum):
@@ -59,6 +63,10 @@ class Conversation:
     # Server-reported prompt tokens minus the local count for the same request, smoothed:
     # corrects local counts for models whose tokenizer is not tiktoken's.
     token_correction: float = 0.0
+    # Ask for a JSON object (``response_format: {"type": "json_object"}``).
+    json_output: bool = False
+    # A server's own knobs (top_k, min_p, ...), sent as they are; see tui.core.params.
+    extra_params: dict[str, ParamValue] = field(default_factory=dict)
 
 
 @dataclass
