@@ -213,8 +213,30 @@ _CHAT_PARAMS = (
     "ALTER TABLE conversations ADD COLUMN extra_params TEXT NOT NULL DEFAULT '{}'",
 )
 
+# Issue 11: personas, named bundles of chat settings (tui.core.personas). The name is
+# unique whatever its case; an empty model means "the session's model".
+_PERSONAS = (
+    """
+    CREATE TABLE personas (
+        seq INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        model TEXT NOT NULL DEFAULT '',
+        system_prompt TEXT NOT NULL DEFAULT '',
+        strategy TEXT NOT NULL DEFAULT 'summarize',
+        temperature REAL,
+        top_p REAL,
+        max_output_tokens INTEGER,
+        context_window INTEGER,
+        json_output INTEGER NOT NULL DEFAULT 0,
+        extra_params TEXT NOT NULL DEFAULT '{}',
+        created TEXT NOT NULL,
+        updated TEXT NOT NULL
+    )
+    """,
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4_DRAFTS, _V5_SERVERS,
-                                           _CHAT_PARAMS)
+                                           _CHAT_PARAMS, _PERSONAS)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -213,6 +213,16 @@ class Store:
             raise
         conn.execute("COMMIT")
 
+    @_guarded
+    def run(self, action: Callable[[sqlite3.Connection], R], *, write: bool = False) -> R:
+        """Run ``action`` on the connection under the store's lock (inside one write
+        transaction with ``write``): how modules with tables of their own (personas, usage)
+        read and write without growing this class."""
+        if write:
+            with self._write() as conn:
+                return action(conn)
+        return action(self.conn)
+
     # -- conversations --------------------------------------------------------------------
 
     @_guarded
