@@ -65,6 +65,10 @@ SCREEN = [
     # A priority key: the composer's TextArea binds F6 to "select line" otherwise.
     key("f6", "context_preview", "Context preview", id="chat.context_preview", show=False,
         priority=True, long="Context preview: what the next request sends"),
+    # A priority key: the composer's TextArea binds F7 to "select all" otherwise.
+    key("f7", "chat_settings", "Chat settings", id="chat.settings", show=False, priority=True,
+        long="Chat settings: model, system prompt, temperature, top_p, max tokens, JSON, "
+             "extra parameters"),
     key("f8", "delete", "Delete chat", id="chat.delete", show=False),
     key("f9", "pin", "Pin / unpin", id="chat.pin", show=False),
     key("f10", "archive", "Archive / unarchive", id="chat.archive", show=False),
@@ -111,6 +115,10 @@ MODEL_PICKER = [
     key("down", "focus_list", "Models", id="model.list", show=False),
     key("ctrl+d", "toggle_default", "Make default", id="model.default", priority=True,
         long="Also make the pick the default model for new chats"),
+]
+SETTINGS = [
+    key("escape", "cancel", "Cancel", id="settings.cancel"),
+    key("ctrl+s", "save", "Save", id="settings.save", priority=True),
 ]
 SYSTEM_PROMPT = [
     key("escape", "cancel", "Cancel", id="system_prompt.cancel"),

@@ -437,6 +437,9 @@ class MainScreen(Screen):
     async def action_cycle_strategy(self) -> None:
         await self.actions.cycle_strategy()
 
+    async def action_chat_settings(self) -> None:
+        await self.actions.edit_settings()
+
     # -- keys: context (the preview, a learned window, pinned messages) ----------------------
 
     def action_context_preview(self) -> None:
