@@ -70,6 +70,8 @@ SCREEN = [
         long="Chat settings: model, system prompt, temperature, top_p, max tokens, JSON, "
              "extra parameters"),
     key("f8", "delete", "Delete chat", id="chat.delete", show=False),
+    key("f11", "personas", "Personas", id="chat.personas", show=False, priority=True,
+        long="Personas: start a chat from one, save this chat's settings as one"),
     key("f9", "pin", "Pin / unpin", id="chat.pin", show=False),
     key("f10", "archive", "Archive / unarchive", id="chat.archive", show=False),
 ]
@@ -119,6 +121,14 @@ MODEL_PICKER = [
 SETTINGS = [
     key("escape", "cancel", "Cancel", id="settings.cancel"),
     key("ctrl+s", "save", "Save", id="settings.save", priority=True),
+]
+PERSONAS = [
+    key("escape,q", "close", "Close", id="personas.close"),
+    key("n", "create", "New from this chat", id="personas.create",
+        long="Save the open chat's settings as a new persona"),
+    key("e", "edit", "Edit", id="personas.edit"),
+    key("r", "rename", "Rename", id="personas.rename"),
+    key("d,delete", "delete", "Delete", id="personas.delete"),
 ]
 SYSTEM_PROMPT = [
     key("escape", "cancel", "Cancel", id="system_prompt.cancel"),

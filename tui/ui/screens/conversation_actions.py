@@ -19,10 +19,13 @@ from tui.core.config import ConfigError, save_default_model
 from tui.core.export import export_to_file
 from tui.core.models import Conversation, Strategy
 from tui.core.params import CHAT_SETTINGS
+from tui.core.personas import Persona, Personas
+from tui.core.session import new_conversation_spec
 from tui.core.services import Services
 from tui.core.store import NotFound, StoreError
 from tui.ui.screens.dialogs import ConfirmScreen, RenameScreen
 from tui.ui.screens.model_picker import ModelChoice, ModelPickerScreen
+from tui.ui.screens.personas import PersonasScreen
 from tui.ui.screens.settings import SettingsResult, SettingsScreen
 from tui.ui.screens.system_prompt import SystemPromptScreen
 from tui.ui.widgets.conversation_list import display_title
@@ -234,3 +237,19 @@ class ConversationActions:
 
         title = f"Chat settings: {display_title(target)}" if target.id else "New chat settings"
         self.screen.app.push_screen(SettingsScreen(current, title=title), done)
+
+    def personas(self) -> None:
+        """The personas list (F11); picking one starts a new chat with its settings."""
+        target = self._open_settings()
+        current = ({name: getattr(target, name) for name in CHAT_SETTINGS}
+                   if target is not None else None)
+
+        async def done(persona: Persona | None) -> None:
+            if persona is None:
+                return
+            spec = replace(new_conversation_spec(self.services.settings), **persona.settings())
+            await self.screen.show_new_chat(spec)
+            self.screen.set_focus(self.screen.composer)
+            self._notify(f"New chat as “{persona.name}”")
+
+        self.screen.app.push_screen(PersonasScreen(Personas(self.store), current), done)

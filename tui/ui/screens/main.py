@@ -440,6 +440,9 @@ class MainScreen(Screen):
     async def action_chat_settings(self) -> None:
         await self.actions.edit_settings()
 
+    def action_personas(self) -> None:
+        self.actions.personas()
+
     # -- keys: context (the preview, a learned window, pinned messages) ----------------------
 
     def action_context_preview(self) -> None:
