@@ -48,6 +48,7 @@ from tui.core.flow_events import (
 from tui.core.context import ContextOverflow, RequestPlan
 from tui.core.counting import ServerKnowledge
 from tui.core.flow_plan import FlowPlanner, fingerprint
+from tui.core.hosts import sanitize_url
 from tui.core.models import Conversation, Message, MessageStatus, Role, Strategy, Summary
 from tui.core.session import NewConversation, new_conversation_spec, store_new_conversation
 from tui.core.sizing import Sizer
@@ -306,6 +307,8 @@ class ChatFlow:
         usage: UsageReport | None = None
         params = request_params(conversation)
         outcome = "interrupted"
+        started = time.monotonic()
+        first_token: float | None = None
         try:
             stream = self.client.stream_chat(conversation.model, plan.messages, params)
             async with aclosing(stream) as events:
@@ -313,6 +316,8 @@ class ChatFlow:
                     if isinstance(event, TextDelta):
                         parts.append(event.text)
                         now = time.monotonic()
+                        if first_token is None:
+                            first_token = now
                         if now - flushed_at >= FLUSH_INTERVAL:
                             self.store.update_message(assistant.id, content="".join(parts))
                             flushed_at = now
@@ -322,6 +327,8 @@ class ChatFlow:
                     elif isinstance(event, UsageReport):
                         usage = event
                     elif isinstance(event, Retrying):
+                        # The clock starts again with the attempt after the wait.
+                        started = time.monotonic() + event.delay
                         yield RetryWait(event.attempt, event.delay, event.reason)
             outcome = "complete"
         except ContextLengthExceeded as error:
@@ -352,10 +359,15 @@ class ChatFlow:
             "finish_reason": finish_reason,
             "token_count": self.counter.count_message(Role.ASSISTANT, content),
             "token_encoding": self.counter.encoding_label,
+            "duration_ms": round((time.monotonic() - started) * 1000),
+            "first_token_ms": (None if first_token is None
+                               else round((first_token - started) * 1000)),
+            "server": sanitize_url(self.client.base_url),
         }
         if usage is not None:
             fields["prompt_tokens"] = usage.prompt_tokens
             fields["completion_tokens"] = usage.completion_tokens
+            fields["cached_tokens"] = usage.cached_tokens
             self.knowledge.learn_count(conversation.model, plan.local_tokens,
                                        usage.prompt_tokens)
             ratio = self.knowledge.calibration(conversation, conversation.model).ratio

@@ -235,8 +235,18 @@ _PERSONAS = (
     """,
 )
 
+# Issue 11: usage per reply. Cached prompt tokens as the server reported them, the time to
+# the first token and the whole reply (ms, for tokens/s), and the server that answered
+# (sanitized base URL: no credentials), which prices the reply. NULL: not known.
+_REPLY_USAGE = (
+    "ALTER TABLE messages ADD COLUMN cached_tokens INTEGER",
+    "ALTER TABLE messages ADD COLUMN first_token_ms INTEGER",
+    "ALTER TABLE messages ADD COLUMN duration_ms INTEGER",
+    "ALTER TABLE messages ADD COLUMN server TEXT",
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4_DRAFTS, _V5_SERVERS,
-                                           _CHAT_PARAMS, _PERSONAS)
+                                           _CHAT_PARAMS, _PERSONAS, _REPLY_USAGE)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

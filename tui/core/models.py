@@ -91,6 +91,13 @@ class Message:
     error: str | None = None
     # Pinned by the user: always sent, never summarized or dropped (schema version 4).
     pinned: bool = False
+    # Usage of the request that produced this reply (None: the server did not say). Prompt
+    # tokens served from the server's cache; ms to the first token and to the end; the
+    # server that answered (a sanitized base URL), which decides the price.
+    cached_tokens: int | None = None
+    first_token_ms: int | None = None
+    duration_ms: int | None = None
+    server: str | None = None
 
     @property
     def needs_retry(self) -> bool:

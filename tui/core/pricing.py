@@ -118,14 +118,20 @@ def _built_in(model: str) -> Price | None:
 
 def price_for(model: str, base_url: str | None,
               overrides: Mapping[str, Price] | None = None) -> Price | None:
-    """The price of ``model`` on the server at ``base_url`` (None: unknown)."""
+    """The price of ``model`` on the server at ``base_url`` (None: unknown).
+
+    ``base_url`` None means the server is not known (a reply stored before servers were
+    recorded): only a price the config gives the model applies.
+    """
     overrides = overrides or {}
     if model in overrides:
         return overrides[model]
-    server = sanitize_url(base_url) if base_url else None
-    if server and server in overrides:
+    if not base_url:
+        return None
+    server = sanitize_url(base_url)
+    if server in overrides:
         return overrides[server]
-    if base_url is None or is_openai_host(base_url):
+    if is_openai_host(base_url):
         return _built_in(model)
     return None
 

@@ -23,6 +23,7 @@ CONVERSATION_COLUMNS = (
 MESSAGE_COLUMNS = (
     "id", "conversation_id", "role", "content", "created", "model", "status", "token_count",
     "token_encoding", "prompt_tokens", "completion_tokens", "finish_reason", "error", "pinned",
+    "cached_tokens", "first_token_ms", "duration_ms", "server",
 )
 SUMMARY_COLUMNS = (
     "id", "conversation_id", "content", "first_message_id", "last_message_id",
@@ -32,7 +33,8 @@ SUMMARY_COLUMNS = (
 CONVERSATION_EDITABLE = frozenset(CONVERSATION_COLUMNS) - {"id", "created"}
 MESSAGE_EDITABLE = frozenset({
     "content", "status", "token_count", "token_encoding", "prompt_tokens",
-    "completion_tokens", "finish_reason", "error", "model", "pinned",
+    "completion_tokens", "finish_reason", "error", "model", "pinned", "cached_tokens",
+    "first_token_ms", "duration_ms", "server",
 })
 
 
