@@ -72,6 +72,8 @@ SCREEN = [
     key("f8", "delete", "Delete chat", id="chat.delete", show=False),
     key("f11", "personas", "Personas", id="chat.personas", show=False, priority=True,
         long="Personas: start a chat from one, save this chat's settings as one"),
+    key("f12", "usage_panel", "Usage", id="chat.usage", show=False, priority=True,
+        long="Usage: tokens and estimated cost per conversation, day or month"),
     key("f9", "pin", "Pin / unpin", id="chat.pin", show=False),
     key("f10", "archive", "Archive / unarchive", id="chat.archive", show=False),
 ]
@@ -97,6 +99,8 @@ MESSAGES = [
         long="Delete message (asks first)"),
     key("p", "pin_block", "Pin", id="messages.pin",
         long="Pin / unpin message (always sent, never summarized or dropped)"),
+    key("u", "toggle_usage", "Usage", id="messages.usage",
+        long="Show / hide each reply's usage: tokens (cached), first token, tokens/s"),
 ]
 
 SEARCH = [
@@ -129,6 +133,12 @@ PERSONAS = [
     key("e", "edit", "Edit", id="personas.edit"),
     key("r", "rename", "Rename", id="personas.rename"),
     key("d,delete", "delete", "Delete", id="personas.delete"),
+]
+USAGE_PANEL = [
+    key("escape,q,f12", "close", "Close", id="usage.close"),
+    key("c", "group('conversation')", "By conversation", id="usage.by_conversation"),
+    key("d", "group('day')", "By day", id="usage.by_day"),
+    key("m", "group('month')", "By month", id="usage.by_month"),
 ]
 SYSTEM_PROMPT = [
     key("escape", "cancel", "Cancel", id="system_prompt.cancel"),

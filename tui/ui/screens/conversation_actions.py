@@ -21,12 +21,14 @@ from tui.core.models import Conversation, Strategy
 from tui.core.params import CHAT_SETTINGS
 from tui.core.personas import Persona, Personas
 from tui.core.session import new_conversation_spec
+from tui.core.usage import usage_totals
 from tui.core.services import Services
 from tui.core.store import NotFound, StoreError
 from tui.ui.screens.dialogs import ConfirmScreen, RenameScreen
 from tui.ui.screens.model_picker import ModelChoice, ModelPickerScreen
 from tui.ui.screens.personas import PersonasScreen
 from tui.ui.screens.settings import SettingsResult, SettingsScreen
+from tui.ui.screens.usage_panel import UsagePanelScreen
 from tui.ui.screens.system_prompt import SystemPromptScreen
 from tui.ui.widgets.conversation_list import display_title
 
@@ -253,3 +255,9 @@ class ConversationActions:
             self._notify(f"New chat as “{persona.name}”")
 
         self.screen.app.push_screen(PersonasScreen(Personas(self.store), current), done)
+
+    def usage_panel(self) -> None:
+        """Tokens and estimated cost per conversation, day or month (F12)."""
+        store, prices = self.store, self.services.settings.prices
+        self.screen.app.push_screen(UsagePanelScreen(
+            lambda by: usage_totals(store, prices, by=by)))

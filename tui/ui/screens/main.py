@@ -443,6 +443,9 @@ class MainScreen(Screen):
     def action_personas(self) -> None:
         self.actions.personas()
 
+    def action_usage_panel(self) -> None:
+        self.actions.usage_panel()
+
     # -- keys: context (the preview, a learned window, pinned messages) ----------------------
 
     def action_context_preview(self) -> None:
