@@ -183,8 +183,8 @@ def test_a_bad_price_in_the_config_is_a_one_line_error(tmp_path: Path):
 
 
 def test_costs_read_as_money():
-    assert [format_cost(v) for v in (None, 0, 0.00042, 0.5, 12.345, 1234.5)] == \
-        ["unknown", "$0", "$0.0004", "$0.50", "$12.35", "$1,234"]
+    assert [format_cost(v) for v in (None, 0, 0.00001, 0.00042, 0.5, 12.345, 1234.5)] == \
+        ["unknown", "$0", "<$0.0001", "$0.0004", "$0.50", "$12.35", "$1,234"]
 
 
 # -- gpt-tui usage --------------------------------------------------------------------------

@@ -142,6 +142,8 @@ def format_cost(dollars: float | None) -> str:
         return "unknown"
     if dollars == 0:
         return "$0"
+    if dollars < 0.0001:
+        return "<$0.0001"
     if dollars < 0.01:
         return f"${dollars:.4f}"
     if dollars < 100:

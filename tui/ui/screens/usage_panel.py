@@ -21,7 +21,7 @@ from textual.widgets import DataTable, Label
 from tui.core.store import StoreError
 from tui.core.usage import Grouping, UsageTotal, grand_total
 from tui.ui import keys
-from tui.ui.widgets.literal import one_line
+from tui.ui.widgets.literal import literal, one_line
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +46,9 @@ class UsagePanelScreen(ModalScreen[None]):
             yield Label("", id="usage-grouping")
             yield DataTable(id="usage-table", cursor_type="row", zebra_stripes=True)
             yield Label("", id="usage-total")
-            yield Label("Costs are estimates from the price table ([prices] in the config); "
-                        "\"unknown\" where a model has no price.", id="usage-note")
+            yield Label(literal("Costs are estimates from the price table ([prices] in the "
+                                "config); \"unknown\" where a model has no price."),
+                        id="usage-note")
 
     def on_mount(self) -> None:
         self.query_one(DataTable).focus()
@@ -74,16 +75,18 @@ class UsagePanelScreen(ModalScreen[None]):
             return
         table = self.query_one(DataTable)
         table.clear(columns=True)
-        table.add_column(HEADINGS[grouping], key="what")
+        labels = [one_line(total.label) for total in totals]
+        labels = [label[:TITLE_WIDTH - 1] + "…" if len(label) > TITLE_WIDTH else label
+                  for label in labels]
+        heading = HEADINGS[grouping]
+        table.add_column(heading, key="what",
+                         width=max(len(heading), *(len(label) for label in labels), 0))
         for name in ("Replies", "Prompt", "Cached", "Completion", "Cost"):
             table.add_column(name, key=name.lower())
-        for total in totals:
-            label = one_line(total.label)
-            if len(label) > TITLE_WIDTH:
-                label = label[:TITLE_WIDTH - 1] + "…"
+        for label, total in zip(labels, totals):
             replies = str(total.replies) + (f" ({total.unreported} no usage)"
                                             if total.unreported else "")
-            table.add_row(label, replies, f"{total.prompt_tokens:,}",
+            table.add_row(literal(label), replies, f"{total.prompt_tokens:,}",
                           f"{total.cached_tokens:,}", f"{total.completion_tokens:,}",
                           total.cost_text(), key=total.key)
         whole = grand_total(totals)
