@@ -17,10 +17,7 @@ import stat
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Mapping
-
-import tomlkit
-import tomlkit.exceptions
+from typing import TYPE_CHECKING, Any, Mapping
 
 from tui.core import logs
 from tui.core.hosts import url_secrets
@@ -34,6 +31,9 @@ from tui.core.params import (
 )
 from tui.core.paths import config_file_path
 from tui.core.pricing import Price, PriceError, parse_prices
+
+if TYPE_CHECKING:  # tomlkit is imported when a save needs it: every command reads the config
+    import tomlkit
 from tui.core.windows import parse_window_size
 
 DEFAULT_MODEL = "gpt-4o-mini"
@@ -268,6 +268,8 @@ def _plain(value: Any) -> Any:
 
 def _read_document(path: Path) -> tomlkit.TOMLDocument:
     """The file as an editable document (comments and order kept); empty when missing."""
+    import tomlkit
+
     read_config_file(path)  # a broken file is reported, never overwritten
     try:
         return tomlkit.parse(path.read_text(encoding="utf-8"))
@@ -278,6 +280,7 @@ def _read_document(path: Path) -> tomlkit.TOMLDocument:
 
 
 def _set(document: tomlkit.TOMLDocument, key: str, value: Any) -> None:
+    """Set (None: remove) one key, editing an existing table in place."""
     if value is None:
         document.pop(key, None)
     elif isinstance(value, dict) and isinstance(document.get(key), dict):
@@ -299,6 +302,8 @@ def save_settings(updates: Mapping[str, Any], path: Path | None = None) -> Path:
     a 0600 temporary file and renamed over the old one, so the key is never readable by
     others, even for a moment, and a crash never leaves half a file.
     """
+    import tomlkit.exceptions
+
     path = path or config_file_path()
     document = _read_document(path)
     wanted: dict[str, Any] = {}
@@ -328,6 +333,8 @@ def save_settings(updates: Mapping[str, Any], path: Path | None = None) -> Path:
 
 def _checked_text(path: Path, document: tomlkit.TOMLDocument, wanted: Mapping[str, Any]) -> str:
     """The document's text, once it is known to read back as intended (else ConfigError)."""
+    import tomlkit
+
     try:
         text = tomlkit.dumps(document)
         text.encode("utf-8")
