@@ -35,6 +35,7 @@ def header(block: AssistantBlock) -> str:
 
 async def test_u_shows_each_replys_usage_on_its_header(services, fake_openai):
     fake_openai.cached_tokens = 4
+    services.settings.prices = {"gpt-4o-mini": Price(input=100.0, output=200.0)}
     fake_openai.script(Script.reply("a short reply here"))
     app = make_app(services)
     async with app.run_test(size=SIZE) as pilot:
@@ -47,6 +48,8 @@ async def test_u_shows_each_replys_usage_on_its_header(services, fake_openai):
         text = header(block)
         assert f"{served.prompt_tokens:,} in (4 cached)" in text
         assert f"{served.completion_tokens:,} out" in text and "first token" in text
+        cost = Price(100.0, 200.0).cost(served.prompt_tokens, served.completion_tokens, 4)
+        assert text.rstrip().endswith(format_cost(cost))
         await pilot.press("u")
         await wait_until(pilot, lambda: "cached" not in header(block))
 

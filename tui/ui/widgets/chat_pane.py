@@ -8,6 +8,7 @@ pane never touches the store: the app feeds it messages.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Callable
 
 from textual.containers import VerticalScroll
 from textual.message import Message as TextualMessage
@@ -15,6 +16,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from tui.core.models import Message, MessageStatus, Summary
+from tui.core.pricing import Price
 from tui.ui import keys
 from tui.ui.widgets.message_blocks import (
     AssistantBlock,
@@ -38,6 +40,8 @@ class ChatPane(VerticalScroll, can_focus=True):
     BINDINGS = keys.MESSAGES
     # Replies' headers show the server's usage and the reply's speed (u).
     show_usage: reactive[bool] = reactive(False, init=False)
+    # A reply's price (model and server), for its usage line; None: no cost shown.
+    price_lookup: Callable[[Message], Price | None] | None = None
 
     class NeedOlder(TextualMessage):
         """Scrolled to the top: the app should call ``prepend`` with older messages."""

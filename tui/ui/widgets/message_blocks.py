@@ -118,8 +118,11 @@ class AssistantBlock(MessageBlock):
     def header_text(self) -> str:
         header = _assistant_header(self.message, self.note)
         # The pane's usage toggle (u); a reply still streaming has no usage yet.
-        if getattr(self.parent, "show_usage", False) and not self.live:
-            header += "\n" + reply_usage_text(self.message)
+        pane = self.parent
+        if getattr(pane, "show_usage", False) and not self.live:
+            lookup = getattr(pane, "price_lookup", None)
+            header += "\n" + reply_usage_text(self.message,
+                                               lookup(self.message) if lookup else None)
         return header
 
     def set_note(self, note: str | None) -> None:
