@@ -113,13 +113,14 @@ top_k = 40
 def test_config_defaults_for_every_parameter(tmp_path: Path):
     path = tmp_path / "config.toml"
     path.write_text('system_prompt = "Be brief."\ntemperature = 0.2\ntop_p = 0.9\n'
-                    'max_tokens = 300\njson_output = true\n'
+                    'max_tokens = 300\njson_output = true\ncontext_window = "16k"\n'
                     '[extra_params]\ntop_k = 40\nmin_p = 0.05\n', encoding="utf-8")
     settings = load_settings(env={}, path=path)
     spec = new_conversation_spec(settings)
     assert spec == NewConversation(model=settings.model, system_prompt="Be brief.",
                                    temperature=0.2, top_p=0.9, max_output_tokens=300,
-                                   json_output=True, extra_params={"top_k": 40, "min_p": 0.05})
+                                   context_window=16384, json_output=True,
+                                   extra_params={"top_k": 40, "min_p": 0.05})
 
 
 @pytest.mark.parametrize("text, fragment", [
@@ -128,6 +129,7 @@ def test_config_defaults_for_every_parameter(tmp_path: Path):
     ("max_tokens = 0\n", "'max_tokens': max tokens must be a positive"),
     ("[extra_params]\nmodel = 'x'\n", "clashes"),
     ("[extra_params]\ntop_k = [1]\n", "string, a number or true/false"),
+    ("context_window = \"big\"\n", "'context_window' must be a positive number"),
 ])
 def test_bad_defaults_in_the_config_are_one_line_errors(tmp_path: Path, text, fragment):
     path = tmp_path / "config.toml"

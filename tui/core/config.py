@@ -76,6 +76,9 @@ class Settings:
     max_tokens: int | None = None
     json_output: bool = False
     extra_params: dict[str, ParamValue] = field(default_factory=dict)
+    # A window for every new chat, over [context_windows] and what servers say (rarely
+    # wanted: it is the chat setting's default).
+    context_window: int | None = None
     # [prices]: dollars per million tokens per model or server (tui.core.pricing).
     prices: dict[str, Price] = field(default_factory=dict)
     config_path: Path = field(default_factory=config_file_path)
@@ -114,6 +117,7 @@ _FILE_KEYS: dict[str, type | tuple[type, ...]] = {
     "max_tokens": int,
     "json_output": bool,
     "extra_params": dict,
+    "context_window": (int, str),
     "prices": dict,
 }
 
@@ -190,6 +194,12 @@ def validate_config(data: dict[str, Any], path: Path) -> dict[str, Any]:
                 data[key] = check(data[key])
             except ParamError as error:
                 raise ConfigError(f"{path}: '{key}': {error}") from None
+    if "context_window" in data:
+        size = parse_window_size(data["context_window"])
+        if size is None:
+            raise ConfigError(f"{path}: 'context_window' must be a positive number of tokens "
+                              f"(8192, or \"8k\"), not {data['context_window']!r}")
+        data["context_window"] = size
     if "prices" in data:
         try:
             data["prices"] = parse_prices(data["prices"], "prices")

@@ -59,7 +59,8 @@ def new_conversation_spec(settings: Settings, *, model: str | None = None,
         system_prompt=settings.system_prompt if system_prompt is None else system_prompt,
         strategy=strategy or settings.strategy, temperature=settings.temperature,
         top_p=settings.top_p, max_output_tokens=settings.max_tokens,
-        json_output=settings.json_output, extra_params=dict(settings.extra_params))
+        context_window=settings.context_window, json_output=settings.json_output,
+        extra_params=dict(settings.extra_params))
 
 
 def store_new_conversation(store: Store, spec: NewConversation) -> Conversation:
