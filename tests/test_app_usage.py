@@ -52,6 +52,11 @@ async def test_u_shows_each_replys_usage_on_its_header(services, fake_openai):
         assert text.rstrip().endswith(format_cost(cost))
         await pilot.press("u")
         await wait_until(pilot, lambda: "cached" not in header(block))
+        # The command palette has it too.
+        [command] = [c for c in app.get_system_commands(app.main)
+                     if c.title == "Show / hide usage on replies"]
+        command.callback()
+        await wait_until(pilot, lambda: "cached" in header(block))
 
 
 async def test_the_usage_panel_lists_totals_per_conversation_day_and_month(services,

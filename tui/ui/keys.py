@@ -161,6 +161,9 @@ COMMANDS = [
     Command("forget_window", "Forget learned window",
             "Forget the context window learned for this chat's model on this server",
             id="chat.forget_window"),
+    Command("toggle_usage", "Show / hide usage on replies",
+            "Each reply's tokens (cached), time to first token, tokens/s and cost (u in the "
+            "messages)", id="chat.toggle_usage"),
 ]
 
 

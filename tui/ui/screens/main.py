@@ -446,6 +446,9 @@ class MainScreen(Screen):
     def action_usage_panel(self) -> None:
         self.actions.usage_panel()
 
+    def action_toggle_usage(self) -> None:
+        self.pane.show_usage = not self.pane.show_usage
+
     # -- keys: context (the preview, a learned window, pinned messages) ----------------------
 
     def action_context_preview(self) -> None:
