@@ -256,3 +256,17 @@ def test_a_damaged_extra_params_value_reads_as_none(store):
     store.conn.execute("UPDATE conversations SET extra_params = 'not json' WHERE id = ?",
                        (conversation.id,))
     assert store.get_conversation(conversation.id).extra_params == {}
+
+
+def test_chats_from_before_the_parameters_read_with_none_set(tmp_path: Path):
+    from tests.test_migrations import _old_file
+
+    path = tmp_path / "old.db"
+    cid, mid = _old_file(path, 5)
+    with Store(path) as store:
+        old = store.get_conversation(cid)
+        assert (old.json_output, old.extra_params, old.temperature) == (False, {}, None)
+        reply = store.get_message(mid)
+        assert (reply.cached_tokens, reply.first_token_ms, reply.server) == (None, None, None)
+        store.update_conversation(cid, extra_params={"top_k": 3})
+        assert store.get_conversation(cid).extra_params == {"top_k": 3}
