@@ -210,6 +210,7 @@ async def test_setup_never_saves_a_url_as_the_key(tmp_path, isolated_env, fake_o
 
 async def test_help_lists_every_binding(services):
     app = make_app(services)
+    # Tall enough for the whole list (the help scrolls on smaller screens).
     async with app.run_test(size=(110, 80)) as pilot:
         await pilot.press("f1")
         await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
@@ -219,7 +220,8 @@ async def test_help_lists_every_binding(services):
                             "Delete chat", "Pin / unpin", "Archive / unarchive",
                             "Show archived", "Stop reply", "Regenerate / retry", "Copy reply",
                             "Export", "Model", "System prompt", "Strategy", "New line",
-                            "Send", "Quit", "Previous message", "Next message"):
+                            "Send", "Quit", "Previous message", "Next message",
+                            "Chat settings", "Personas", "Usage"):
             assert description in text, description
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, HelpScreen))

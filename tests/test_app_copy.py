@@ -145,11 +145,11 @@ async def test_code_blocks_are_numbered_and_copied_by_number(services, terminal_
 async def test_the_picker_copies_a_block_by_digit_or_enter(services, terminal_env):
     app = make_app(services)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("f7")
+        await pilot.press("alt+y")
         assert isinstance(app.screen, CodePickerScreen)
         await pilot.press("enter")  # the highlighted one: the last
         assert app.clipboard == "echo two"
-        await pilot.press("f7", "1")
+        await pilot.press("alt+y", "1")
         assert not isinstance(app.screen, CodePickerScreen)
         assert app.clipboard == 'print("one")'
 

@@ -56,7 +56,8 @@ async def test_stream_deltas_then_finish_then_usage(fake_openai: FakeOpenAI,
     assert events[len(deltas):] == [
         Finished("stop"),
         UsageReport(prompt_tokens=8,  # 3 priming + 3 per message + "user" + "hello"
-                    completion_tokens=len(tiktoken.get_encoding("o200k_base").encode(reply))),
+                    completion_tokens=len(tiktoken.get_encoding("o200k_base").encode(reply)),
+                    cached_tokens=0),
     ]
 
 

@@ -3,7 +3,14 @@
 The reply streams to stdout as it arrives; everything else (notices, retries, errors, the
 conversation id) goes to stderr, so ``gpt-tui ask "..." > answer.md`` captures only the
 answer. Exit codes: 0 success, 1 model/server error, 2 bad usage (a file that cannot be
-attached included), 130 Ctrl-C (the partial reply is kept in the database as interrupted).
+attached included), 130 Ctrl-C (the partial reply is kept in the database as interrupted),
+3 the reply to a request for JSON (``--json``, or a chat or persona set to JSON output) does
+not parse as JSON (the reply is still printed and stored).
+
+``--temperature``, ``--top-p``, ``--max-tokens``, ``--json`` and ``--param`` set the
+conversation's own settings, kept for later turns like ``--system`` and ``--strategy``;
+``--persona NAME`` starts (or re-sets) the conversation from a saved persona, and flags
+given with it win over the persona's values.
 
 Files go with the prompt (``-f FILE``, repeatable): text files as fenced blocks under their
 names, images as image parts. Standard input piped in next to a prompt
@@ -30,12 +37,22 @@ from tui.core.attachments import (
 )
 from tui.core.literal import printable
 from tui.core.models import Conversation, Strategy
+from tui.core.params import (
+    ParamError,
+    check_max_tokens,
+    check_temperature,
+    check_top_p,
+    parse_optional_number,
+    parse_param_pair,
+)
 
 if TYPE_CHECKING:  # the flow pulls in the openai SDK: imported when `ask` runs, not before
     from tui.core.services import Services
     from tui.core.session import NewConversation
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+# The reply to a request for a JSON object is not valid JSON.
+EXIT_NOT_JSON = 3
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +86,71 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("-f", "--file", dest="files", action="append", metavar="FILE",
                         default=[], help="attach FILE (repeat for more): text files as "
                                          "fenced blocks, png/jpeg/gif/webp as images")
+    parser.add_argument("--temperature", type=_typed(check_temperature, "temperature"),
+                        metavar="T", help="sampling temperature, 0 to 2 (kept for the chat)")
+    parser.add_argument("--top-p", dest="top_p", type=_typed(check_top_p, "top_p"),
+                        metavar="P", help="nucleus sampling, 0 to 1 (kept for the chat)")
+    parser.add_argument("--max-tokens", dest="max_tokens", metavar="N",
+                        type=_typed(check_max_tokens, "max tokens"),
+                        help="most tokens the reply may have (kept for the chat)")
+    parser.add_argument("--json", dest="json_output", action=argparse.BooleanOptionalAction,
+                        default=None,
+                        help="ask for a JSON object (response_format); the reply is checked "
+                             "to parse, exit status 3 if it does not (kept for the chat)")
+    parser.add_argument("--param", dest="params", action="append", metavar="NAME=VALUE",
+                        type=_pair, default=None,
+                        help="a server's own request parameter, e.g. top_k=40 or min_p=0.05 "
+                             "(repeatable; NAME= with no value removes it; kept for the chat)")
+    parser.add_argument("--persona", metavar="NAME",
+                        help="start from a saved persona (gpt-tui personas): its model, "
+                             "system prompt and parameters; other flags win over it")
     parser.set_defaults(handler=run)
+
+
+def _typed(check, name: str):
+    """An argparse type from a params check: the check's reason is the usage error."""
+    def parse(text: str):
+        try:
+            return parse_optional_number(text, check, name)
+        except ParamError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+    return parse
+
+
+def _pair(text: str) -> tuple[str, object]:
+    name, sep, value = text.partition("=")
+    try:
+        if sep and not value.strip():
+            return parse_param_pair(f"{name}=0")[0], None  # NAME= removes it
+        return parse_param_pair(text)
+    except ParamError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def requested_settings(args: argparse.Namespace) -> dict[str, object]:
+    """The chat settings the flags set (only those given)."""
+    wanted: dict[str, object] = {}
+    for flag, field in (("temperature", "temperature"), ("top_p", "top_p"),
+                        ("max_tokens", "max_output_tokens"), ("json_output", "json_output")):
+        value = getattr(args, flag, None)
+        if value is not None:
+            wanted[field] = value
+    if getattr(args, "strategy", None):
+        wanted["strategy"] = Strategy(args.strategy)
+    if getattr(args, "system", None) is not None:
+        wanted["system_prompt"] = args.system
+    return wanted
+
+
+def _with_params(base: dict[str, object], args: argparse.Namespace) -> dict[str, object]:
+    """``base`` extra parameters with --param's additions and removals."""
+    extra = dict(base)
+    for name, value in getattr(args, "params", None) or []:
+        if value is None:
+            extra.pop(name, None)
+        else:
+            extra[name] = value
+    return extra
 
 
 def _read_prompt(args: argparse.Namespace, stdin: TextIO) -> str:
@@ -118,10 +199,24 @@ def _attachments(args: argparse.Namespace, prompt: str,
 
 
 def _pick_conversation(services: Services, args: argparse.Namespace, model: str | None):
+    from dataclasses import replace
+
     from tui.core.session import new_conversation_spec
     from tui.core.store_errors import AmbiguousId, NotFound
 
     store = services.store
+    wanted: dict[str, object] = {}
+    persona_name = getattr(args, "persona", None)
+    if persona_name:
+        from tui.core.personas import PersonaError, Personas
+
+        try:
+            wanted.update(Personas(store).get(persona_name).settings())
+        except PersonaError as error:
+            raise UsageError(str(error)) from None
+    wanted.update(requested_settings(args))
+    if model:
+        wanted["model"] = model
     if args.conversation:
         try:
             conversation = store.resolve_conversation(args.conversation)
@@ -133,16 +228,15 @@ def _pick_conversation(services: Services, args: argparse.Namespace, model: str 
             raise UsageError("there is no conversation to continue")
     else:
         # Stored by the flow together with the prompt: a failure before leaves nothing.
-        strategy = Strategy(args.strategy) if getattr(args, "strategy", None) else None
-        return new_conversation_spec(services.settings, model=model,
-                                     system_prompt=args.system, strategy=strategy)
-    changes: dict[str, object] = {}
-    if getattr(args, "strategy", None) and args.strategy != conversation.strategy.value:
-        changes["strategy"] = Strategy(args.strategy)
-    if model and model != conversation.model:
-        changes["model"] = model
-    if args.system is not None and args.system != conversation.system_prompt:
-        changes["system_prompt"] = args.system
+        spec = replace(new_conversation_spec(services.settings), **wanted)
+        if getattr(args, "params", None):
+            spec = replace(spec, extra_params=_with_params(spec.extra_params, args))
+        return spec
+    if getattr(args, "params", None):
+        wanted["extra_params"] = _with_params(
+            wanted.get("extra_params", conversation.extra_params), args)  # type: ignore[arg-type]
+    changes = {name: value for name, value in wanted.items()
+               if getattr(conversation, name) != value}
     if changes:
         conversation = store.update_conversation(conversation.id, **changes)
     return conversation
@@ -163,6 +257,7 @@ async def _converse(services: Services, conversation: Conversation | NewConversa
 
     sanitize = out.isatty()
     code = EXIT_OK
+    reply: str | None = None
     ended_with_newline = True
     if isinstance(conversation, Conversation):
         stored.append(conversation.id)
@@ -181,6 +276,7 @@ async def _converse(services: Services, conversation: Conversation | NewConversa
                 print(f"gpt-tui: {event.reason}: retrying in {event.delay:.1f} s "
                       f"(attempt {event.attempt})", file=err)
             elif isinstance(event, AssistantFinished):
+                reply = event.message.content
                 note = event.note  # "output limit" only when max_tokens was the cause
                 if note:
                     print(f"\ngpt-tui: {note}", file=err)
@@ -194,7 +290,31 @@ async def _converse(services: Services, conversation: Conversation | NewConversa
         if not ended_with_newline:
             out.write("\n")
         out.flush()
+    if code == EXIT_OK and reply is not None and _asked_for_json(services, conversation,
+                                                                 stored):
+        problem = json_problem(reply)
+        if problem:
+            print(f"gpt-tui: error: the reply is not valid JSON ({problem})", file=err)
+            code = EXIT_NOT_JSON
     return code
+
+
+def _asked_for_json(services: Services, conversation: Conversation | NewConversation,
+                    stored: list[str]) -> bool:
+    if isinstance(conversation, Conversation) and stored:
+        return services.store.get_conversation(stored[0]).json_output
+    return conversation.json_output
+
+
+def json_problem(text: str) -> str | None:
+    """Why ``text`` is not a JSON value (None: it parses)."""
+    import json
+
+    try:
+        json.loads(text)
+    except ValueError as error:
+        return str(error)
+    return None
 
 
 def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO | None = None,

@@ -134,6 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
     from tui import context_commands
 
     context_commands.register(commands, add_common_options)
+    from tui import personas_command, usage_command
+
+    personas_command.register(commands, add_common_options)
+    usage_command.register(commands, add_common_options)
     return parser
 
 

@@ -47,6 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--summary-replies", default=None, metavar="MODES",
                         help=f"comma-separated, cycled over summary requests: "
                              f"{', '.join(SUMMARY_MODES)}")
+    parser.add_argument("--cached-tokens", type=int, default=0, metavar="N",
+                        help="prompt tokens each usage report says came from the cache")
+    parser.add_argument("--no-usage", dest="sends_usage", action="store_false",
+                        help="never report usage (like servers that ignore stream_options)")
     args = parser.parse_args(argv)
 
     reply: str | None = None
@@ -59,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
                         require_api_key=args.api_key, reply=reply, tokenizer=args.tokenizer,
                         flavor=args.flavor, overflow_error=args.overflow_error,
                         summary_replies=(args.summary_replies.split(",")
-                                         if args.summary_replies else None))
+                                         if args.summary_replies else None),
+                        cached_tokens=args.cached_tokens, sends_usage=args.sends_usage)
     server.start()
     print(f"fake OpenAI server listening: {server.base_url}  (Ctrl-C stops)", flush=True)
     try:

@@ -164,15 +164,20 @@ class Handler(BaseHTTPRequestHandler):
             pieces = pieces[:limit]
             finish = finish or "length"
         reply = Reply(id=fake._next_id(), model=model, pieces=pieces,
-                       finish=finish or "stop", prompt_tokens=prompt)
+                      finish=finish or "stop", prompt_tokens=prompt,
+                      cached_tokens=fake.cached_tokens)
         if recorded is not None:
             recorded.completion_tokens, recorded.finish_reason = len(pieces), reply.finish
             recorded.reply = "".join(pieces)
         if body.get("stream"):
             options = body.get("stream_options") or {}
-            self._stream(reply, script, bool(options.get("include_usage")))
+            self._stream(reply, script,
+                         bool(options.get("include_usage")) and fake.sends_usage)
         else:
-            self._send_json(200, reply.completion())
+            completion = reply.completion()
+            if not fake.sends_usage:
+                completion.pop("usage")
+            self._send_json(200, completion)
 
     def _too_long(self, prompt: int, max_out: int, window: int) -> bool:
         """llama.cpp refuses a prompt that fills the window; OpenAI counts max_tokens too."""

@@ -78,7 +78,9 @@ class FakeOpenAI:
     max_tokens says; generates to the end of the window) or "vllm" (/tokenize with count and
     max_model_len; max_model_len in /v1/models); ``overflow_error`` "openai"
     (context_length_exceeded) or "llamacpp" (exceed_context_size_error with n_prompt_tokens
-    and n_ctx), by default the flavor's own.
+    and n_ctx), by default the flavor's own. ``cached_tokens`` is what its usage reports as
+    served from the prompt cache; with ``sends_usage`` False it never reports usage (in a
+    stream or a whole reply), like servers that ignore ``stream_options``.
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, tps: float | None = None, *,
@@ -90,7 +92,8 @@ class FakeOpenAI:
                  reply: str | Callable[[list[dict[str, Any]]], str] | None = None,
                  responder: Responder | None = None, tokenizer: str = "tiktoken",
                  flavor: str = "openai", overflow_error: str | None = None,
-                 summary_replies: str | Sequence[str] | None = None) -> None:
+                 summary_replies: str | Sequence[str] | None = None,
+                 cached_tokens: int = 0, sends_usage: bool = True) -> None:
         self.host = host
         self.port = port
         self.tps = tps
@@ -113,6 +116,10 @@ class FakeOpenAI:
                              f"(known: {', '.join(OVERFLOW_ERRORS)})")
         self.overflow_error = overflow_error or ("llamacpp" if flavor == "llamacpp" else "openai")
         self.summary_replies: list[str] = _modes(summary_replies)
+        # Usage: how many prompt tokens it says came from its cache, and whether it reports
+        # usage at all (many local servers ignore stream_options.include_usage).
+        self.cached_tokens = cached_tokens
+        self.sends_usage = sends_usage
         self._summary_turn = 0
 
         self.client_disconnected = threading.Event()

@@ -19,12 +19,14 @@ class Reply:
     pieces: list[str]
     finish: str
     prompt_tokens: int
+    cached_tokens: int = 0
 
     def usage(self) -> dict[str, Any]:
         completion = len(self.pieces)
+        cached = min(self.cached_tokens, self.prompt_tokens)
         return {"prompt_tokens": self.prompt_tokens, "completion_tokens": completion,
                 "total_tokens": self.prompt_tokens + completion,
-                "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+                "prompt_tokens_details": {"cached_tokens": cached, "audio_tokens": 0},
                 "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0,
                                               "accepted_prediction_tokens": 0,
                                               "rejected_prediction_tokens": 0}}

@@ -49,8 +49,9 @@ from tui.core.flow_events import (
 from tui.core.context import ContextOverflow, RequestPlan
 from tui.core.counting import ServerKnowledge
 from tui.core.flow_plan import FlowPlanner, fingerprint
+from tui.core.hosts import sanitize_url
 from tui.core.models import Conversation, Message, MessageStatus, Role, Strategy, Summary
-from tui.core.session import NewConversation, store_new_conversation
+from tui.core.session import NewConversation, new_conversation_spec, store_new_conversation
 from tui.core.sizing import Sizer
 from tui.core.store import Store
 from tui.core.titles import title_from_text
@@ -93,11 +94,10 @@ class ChatFlow:
     def new_conversation(self, *, model: str | None = None,
                          system_prompt: str | None = None,
                          strategy: Strategy | None = None) -> Conversation:
-        return self.store.create_conversation(
-            model=model or self.settings.model,
-            system_prompt=system_prompt or "",
-            strategy=strategy or self.settings.strategy,
-        )
+        """A stored, empty conversation with the config's defaults for what is not given."""
+        spec = new_conversation_spec(self.settings, model=model, system_prompt=system_prompt,
+                                     strategy=strategy)
+        return store_new_conversation(self.store, spec)
 
     def window_info(self, conversation: Conversation) -> WindowInfo:
         """The window planned for, and where that figure came from."""
@@ -311,12 +311,10 @@ class ChatFlow:
         flushed_at = time.monotonic()
         finish_reason: str | None = None
         usage: UsageReport | None = None
-        params = RequestParams(
-            temperature=conversation.temperature,
-            top_p=conversation.top_p,
-            max_output_tokens=conversation.max_output_tokens,
-        )
+        params = request_params(conversation)
         outcome = "interrupted"
+        started = time.monotonic()
+        first_token: float | None = None
         try:
             # Images stored with the messages sent go as image parts (issue 12).
             messages = with_image_parts(plan.messages, plan.sent_ids,
@@ -327,6 +325,8 @@ class ChatFlow:
                     if isinstance(event, TextDelta):
                         parts.append(event.text)
                         now = time.monotonic()
+                        if first_token is None:
+                            first_token = now
                         if now - flushed_at >= FLUSH_INTERVAL:
                             self.store.update_message(assistant.id, content="".join(parts))
                             flushed_at = now
@@ -336,6 +336,8 @@ class ChatFlow:
                     elif isinstance(event, UsageReport):
                         usage = event
                     elif isinstance(event, Retrying):
+                        # The clock starts again with the attempt after the wait.
+                        started = time.monotonic() + event.delay
                         yield RetryWait(event.attempt, event.delay, event.reason)
             outcome = "complete"
         except ContextLengthExceeded as error:
@@ -366,10 +368,15 @@ class ChatFlow:
             "finish_reason": finish_reason,
             "token_count": self.counter.count_message(Role.ASSISTANT, content),
             "token_encoding": self.counter.encoding_label,
+            "duration_ms": round((time.monotonic() - started) * 1000),
+            "first_token_ms": (None if first_token is None
+                               else round((first_token - started) * 1000)),
+            "server": sanitize_url(self.client.base_url),
         }
         if usage is not None:
             fields["prompt_tokens"] = usage.prompt_tokens
             fields["completion_tokens"] = usage.completion_tokens
+            fields["cached_tokens"] = usage.cached_tokens
             self.knowledge.learn_count(conversation.model, plan.local_tokens,
                                        usage.prompt_tokens)
             ratio = self.knowledge.calibration(conversation, conversation.model).ratio
@@ -424,6 +431,14 @@ class ChatFlow:
             self.knowledge.learn_count(conversation.model, local, done.usage.prompt_tokens)
         title = title_from_text(done.text.strip().strip('"').strip("'"))
         return title or None
+
+
+def request_params(conversation: Conversation) -> RequestParams:
+    """What the client sends with a conversation's replies, from its stored settings."""
+    return RequestParams(temperature=conversation.temperature, top_p=conversation.top_p,
+                         max_output_tokens=conversation.max_output_tokens,
+                         json_output=conversation.json_output,
+                         extra=dict(conversation.extra_params))
 
 
 @dataclass

@@ -26,7 +26,7 @@ import re
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tui.core import client_errors as errors
@@ -91,6 +91,9 @@ class Finished:
 class UsageReport:
     prompt_tokens: int
     completion_tokens: int
+    # Prompt tokens the server served from its cache (prompt_tokens_details.cached_tokens);
+    # None when it did not say.
+    cached_tokens: int | None = None
 
 
 @dataclass
@@ -124,6 +127,11 @@ class RequestParams:
     temperature: float | None = None
     top_p: float | None = None
     max_output_tokens: int | None = None
+    # Ask for a JSON object (response_format json_object).
+    json_output: bool = False
+    # A server's own parameters (top_k, min_p...), sent in the body as they are. Names the
+    # client sets itself are refused before they get here (tui.core.params).
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 _REASONING = re.compile(r"^(o\d+|gpt-5)(?![\w.]*-chat)([-.:_]|$)")
@@ -278,8 +286,7 @@ class ChatClient:
                                 yield Finished(reason)
                         usage = chunk.get("usage")
                         if usage:
-                            yield UsageReport(_count(usage.get("prompt_tokens")),
-                                              _count(usage.get("completion_tokens")))
+                            yield usage_report(usage)
                     if done:
                         break
                 if done:
@@ -323,8 +330,7 @@ class ChatClient:
                 usage = getattr(item.value, "usage", None)
                 report = None
                 if usage is not None and _count(getattr(usage, "prompt_tokens", None)):
-                    report = UsageReport(_count(usage.prompt_tokens),
-                                         _count(getattr(usage, "completion_tokens", 0)))
+                    report = usage_report(usage.model_dump())
                 if not choices:
                     return Completion("", None, report)
                 return Completion(choices[0].message.content or "",
@@ -382,9 +388,14 @@ class ChatClient:
         if params.max_output_tokens is not None:
             name = "max_completion_tokens" if reasoning else "max_tokens"
             kwargs[name] = params.max_output_tokens
+        if params.json_output:
+            kwargs["response_format"] = {"type": "json_object"}
         if stream:
             kwargs["stream"] = True
             kwargs["stream_options"] = {"include_usage": True}
+        if params.extra:
+            # Not SDK arguments: they go into the JSON body as given.
+            kwargs["extra_body"] = dict(params.extra)
         for param, instead in self._param_fixes.get(model, {}).items():
             if param in kwargs:
                 value = kwargs.pop(param)
@@ -589,6 +600,15 @@ def _event_json(name: bytes, data: bytes) -> dict[str, Any]:
     if chunk.get("error") or name == b"error":
         raise errors.stream_error(chunk.get("error") or chunk)
     return chunk
+
+
+def usage_report(usage: dict[str, Any]) -> UsageReport:
+    """The server's usage object; cached tokens only when it reported them."""
+    details = usage.get("prompt_tokens_details")
+    cached = details.get("cached_tokens") if isinstance(details, dict) else None
+    return UsageReport(_count(usage.get("prompt_tokens")), _count(usage.get("completion_tokens")),
+                       cached if isinstance(cached, int) and not isinstance(cached, bool)
+                       and cached >= 0 else None)
 
 
 def _count(value: Any) -> int:

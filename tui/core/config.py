@@ -4,6 +4,10 @@ The file is TOML in the platform config dir. It is created only when something i
 (the app's "paste a key" panel, for instance), always with mode 0600 because it may hold the
 API key; a file that others can read earns a warning. Problems in the file are reported as
 one line naming the file, the key and what is wrong, never as a traceback.
+
+Saving edits the user's file in place (tomlkit): comments, order and spacing survive. The
+new text is read back and checked before it replaces the old file; a value that would not
+read back as written is refused with a message and the file is left as it was.
 """
 
 from __future__ import annotations
@@ -13,13 +17,25 @@ import stat
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from tui.core import logs
 from tui.core.hosts import url_secrets
 from tui.core.keymap_config import KeymapEntry, flatten_keymap, keymap_entries
 from tui.core.models import Strategy
+from tui.core.models import ParamValue, Strategy
+from tui.core.params import (
+    ParamError,
+    check_extra_params,
+    check_max_tokens,
+    check_temperature,
+    check_top_p,
+)
 from tui.core.paths import config_file_path
+from tui.core.pricing import Price, PriceError, parse_prices
+
+if TYPE_CHECKING:  # tomlkit is imported when a save needs it: every command reads the config
+    import tomlkit
 from tui.core.windows import parse_window_size
 
 DEFAULT_MODEL = "gpt-4o-mini"
@@ -57,6 +73,18 @@ class Settings:
     request_timeout: float = 60.0
     # The [keymap] table: binding id -> keys, in file order (the UI checks and applies it).
     keymap: list[KeymapEntry] = field(default_factory=list)
+    # Defaults for new chats (each chat keeps its own copy; see tui.core.params).
+    system_prompt: str = ""
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    json_output: bool = False
+    extra_params: dict[str, ParamValue] = field(default_factory=dict)
+    # A window for every new chat, over [context_windows] and what servers say (rarely
+    # wanted: it is the chat setting's default).
+    context_window: int | None = None
+    # [prices]: dollars per million tokens per model or server (tui.core.pricing).
+    prices: dict[str, Price] = field(default_factory=dict)
     config_path: Path = field(default_factory=config_file_path)
     warnings: list[str] = field(default_factory=list)
 
@@ -88,6 +116,14 @@ _FILE_KEYS: dict[str, type | tuple[type, ...]] = {
     "send_key_to_any_host": bool,
     "request_timeout": (int, float),
     "keymap": dict,
+    "system_prompt": str,
+    "temperature": (int, float),
+    "top_p": (int, float),
+    "max_tokens": int,
+    "json_output": bool,
+    "extra_params": dict,
+    "context_window": (int, str),
+    "prices": dict,
 }
 
 
@@ -125,6 +161,11 @@ def read_config_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: the config file is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    return validate_config(data, path)
+
+
+def validate_config(data: dict[str, Any], path: Path) -> dict[str, Any]:
+    """Check the parsed file's keys, types and values; the values as Settings takes them."""
     for key, value in data.items():
         kind = _FILE_KEYS.get(key)
         if kind is None:
@@ -155,6 +196,25 @@ def read_config_file(path: Path) -> dict[str, Any]:
             raise ConfigError(str(error)) from None
     if "request_timeout" in data and data["request_timeout"] <= 0:
         raise ConfigError(f"{path}: 'request_timeout' must be positive")
+    checks = {"temperature": check_temperature, "top_p": check_top_p,
+              "max_tokens": check_max_tokens, "extra_params": check_extra_params}
+    for key, check in checks.items():
+        if key in data:
+            try:
+                data[key] = check(data[key])
+            except ParamError as error:
+                raise ConfigError(f"{path}: '{key}': {error}") from None
+    if "context_window" in data:
+        size = parse_window_size(data["context_window"])
+        if size is None:
+            raise ConfigError(f"{path}: 'context_window' must be a positive number of tokens "
+                              f"(8192, or \"8k\"), not {data['context_window']!r}")
+        data["context_window"] = size
+    if "prices" in data:
+        try:
+            data["prices"] = parse_prices(data["prices"], "prices")
+        except PriceError as error:
+            raise ConfigError(f"{path}: {error}") from None
     return data
 
 
@@ -219,61 +279,100 @@ def protect_secrets(settings: Settings) -> None:
     logs.protect(settings.api_key, *url_secrets(settings.base_url))
 
 
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    text = str(value)
-    escaped = (text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-               .replace("\t", "\\t"))
-    return f'"{escaped}"'
+def _plain(value: Any) -> Any:
+    """What a setting is written as: enums as their text, tables as plain tables."""
+    if isinstance(value, Strategy):
+        return value.value
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
 
 
-def _toml_key(key: str) -> str:
-    bare = key.replace("-", "").replace("_", "").isalnum() and key.isascii()
-    return key if bare else _toml_value(key)
+def _read_document(path: Path) -> tomlkit.TOMLDocument:
+    """The file as an editable document (comments and order kept); empty when missing."""
+    import tomlkit
+
+    read_config_file(path)  # a broken file is reported, never overwritten
+    try:
+        return tomlkit.parse(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return tomlkit.document()
+    except (OSError, tomlkit.exceptions.TOMLKitError) as error:
+        raise ConfigError(f"{path}: cannot edit the config file: {error}") from None
 
 
-def dump_toml(data: Mapping[str, Any]) -> str:
-    """Serialize the flat settings file format (scalars plus one-level tables)."""
-    lines = [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in data.items()
-             if not isinstance(v, dict)]
-    for key, table in data.items():
-        if isinstance(table, dict):
-            lines.append("")
-            lines.append(f"[{_toml_key(key)}]")
-            lines.extend(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in table.items())
-    return "\n".join(lines) + "\n"
+def _set(document: tomlkit.TOMLDocument, key: str, value: Any) -> None:
+    """Set (None: remove) one key, editing an existing table in place."""
+    if value is None:
+        document.pop(key, None)
+    elif isinstance(value, dict) and isinstance(document.get(key), dict):
+        table = document[key]  # edit the user's table in place: its comments stay
+        for name in [name for name in table if name not in value]:
+            del table[name]
+        for name, item in value.items():
+            table[name] = item
+    else:
+        document[key] = value
 
 
 def save_settings(updates: Mapping[str, Any], path: Path | None = None) -> Path:
-    """Merge ``updates`` into the config file, creating it (mode 0600) if needed.
+    """Merge ``updates`` into the config file (None removes a key), creating it (mode 0600)
+    if needed. The user's comments, order and spacing are kept.
 
-    The file is written to a 0600 temporary file and renamed over the old one, so the key is
-    never readable by others, even for a moment, and a crash never leaves half a file.
+    The new text is checked before it replaces the file: it must read back with each updated
+    key equal to what was given, else ConfigError and the file is unchanged. It is written to
+    a 0600 temporary file and renamed over the old one, so the key is never readable by
+    others, even for a moment, and a crash never leaves half a file.
     """
+    import tomlkit.exceptions
+
     path = path or config_file_path()
-    data = read_config_file(path)
+    document = _read_document(path)
+    wanted: dict[str, Any] = {}
     for key, value in updates.items():
         if key not in _FILE_KEYS:
             raise ConfigError(f"unknown setting {key!r}")
-        if value is None:
-            data.pop(key, None)
-        else:
-            data[key] = value.value if isinstance(value, Strategy) else value
+        wanted[key] = None if value is None else _plain(value)
+        try:
+            _set(document, key, wanted[key])
+        except (TypeError, ValueError, tomlkit.exceptions.TOMLKitError) as error:
+            raise ConfigError(f"cannot save {key!r}: {value!r} cannot be written as TOML "
+                              f"({error})") from None
+    text = _checked_text(path, document, wanted)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(dump_toml(data))
+            handle.write(text)
         os.chmod(tmp, 0o600)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+def _checked_text(path: Path, document: tomlkit.TOMLDocument, wanted: Mapping[str, Any]) -> str:
+    """The document's text, once it is known to read back as intended (else ConfigError)."""
+    import tomlkit
+
+    try:
+        text = tomlkit.dumps(document)
+        text.encode("utf-8")
+        raw = tomllib.loads(text)
+    except (UnicodeEncodeError, tomllib.TOMLDecodeError, TypeError, ValueError) as error:
+        raise ConfigError(f"{path}: not saved: the new settings cannot be written safely "
+                          f"({error}); the file is unchanged") from None
+    for key, value in wanted.items():
+        if raw.get(key) != value:
+            raise ConfigError(f"{path}: not saved: {key!r} would not read back as "
+                              f"{value!r}; the file is unchanged")
+    try:  # the full validation (types, ranges) of what would be on disk
+        validate_config(raw, path)
+    except ConfigError as error:
+        raise ConfigError(f"not saved, the file is unchanged: {error}") from None
+    return text
 
 
 def save_default_model(settings: Settings, model: str) -> Path:

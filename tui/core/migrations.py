@@ -206,6 +206,45 @@ _V5_SERVERS = (
     """,
 )
 
+# Issue 11: every request parameter per conversation: JSON output (response_format) and a
+# server's own knobs (top_k, min_p...) as a JSON object of scalars.
+_CHAT_PARAMS = (
+    "ALTER TABLE conversations ADD COLUMN json_output INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE conversations ADD COLUMN extra_params TEXT NOT NULL DEFAULT '{}'",
+)
+
+# Issue 11: personas, named bundles of chat settings (tui.core.personas). The name is
+# unique whatever its case; an empty model means "the session's model".
+_PERSONAS = (
+    """
+    CREATE TABLE personas (
+        seq INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        model TEXT NOT NULL DEFAULT '',
+        system_prompt TEXT NOT NULL DEFAULT '',
+        strategy TEXT NOT NULL DEFAULT 'summarize',
+        temperature REAL,
+        top_p REAL,
+        max_output_tokens INTEGER,
+        context_window INTEGER,
+        json_output INTEGER NOT NULL DEFAULT 0,
+        extra_params TEXT NOT NULL DEFAULT '{}',
+        created TEXT NOT NULL,
+        updated TEXT NOT NULL
+    )
+    """,
+)
+
+# Issue 11: usage per reply. Cached prompt tokens as the server reported them, the time to
+# the first token and the whole reply (ms, for tokens/s), and the server that answered
+# (sanitized base URL: no credentials), which prices the reply. NULL: not known.
+_REPLY_USAGE = (
+    "ALTER TABLE messages ADD COLUMN cached_tokens INTEGER",
+    "ALTER TABLE messages ADD COLUMN first_token_ms INTEGER",
+    "ALTER TABLE messages ADD COLUMN duration_ms INTEGER",
+    "ALTER TABLE messages ADD COLUMN server TEXT",
+)
+
 # Issue 12: images attached to a message (text files are inside the message's text), kept so
 # the conversation can be re-sent, exported and imported with them.
 _ATTACHMENTS = (
@@ -222,6 +261,7 @@ _ATTACHMENTS = (
 )
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4_DRAFTS, _V5_SERVERS,
+                                           _CHAT_PARAMS, _PERSONAS, _REPLY_USAGE,
                                            _ATTACHMENTS)
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -10,6 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import StrEnum
+from typing import TypeAlias
+
+# A value of an extra request parameter (a server's own knob such as top_k): a JSON scalar.
+ParamValue: TypeAlias = str | int | float | bool
 
 
 class Role(StrEnum):
@@ -59,6 +63,10 @@ class Conversation:
     # Server-reported prompt tokens minus the local count for the same request, smoothed:
     # corrects local counts for models whose tokenizer is not tiktoken's.
     token_correction: float = 0.0
+    # Ask for a JSON object (``response_format: {"type": "json_object"}``).
+    json_output: bool = False
+    # A server's own knobs (top_k, min_p, ...), sent as they are; see tui.core.params.
+    extra_params: dict[str, ParamValue] = field(default_factory=dict)
 
 
 @dataclass
@@ -83,6 +91,13 @@ class Message:
     error: str | None = None
     # Pinned by the user: always sent, never summarized or dropped (schema version 4).
     pinned: bool = False
+    # Usage of the request that produced this reply (None: the server did not say). Prompt
+    # tokens served from the server's cache; ms to the first token and to the end; the
+    # server that answered (a sanitized base URL), which decides the price.
+    cached_tokens: int | None = None
+    first_token_ms: int | None = None
+    duration_ms: int | None = None
+    server: str | None = None
 
     @property
     def needs_retry(self) -> bool:

@@ -17,6 +17,7 @@ from tui.core.context import RequestPlan, budget_for
 from tui.core.meter import ContextMeter
 from tui.core.models import Conversation
 from tui.core.paths import resolve_db_path
+from tui.core.pricing import Price, price_for
 from tui.core.store import Store
 from tui.core.tokens import TokenCounter
 
@@ -71,6 +72,10 @@ class Services:
             window_source=info.source,
         )
         return ContextView(meter, plan)
+
+    def price_for(self, model: str, server: str | None = None) -> Price | None:
+        """The price of ``model`` on ``server`` (default: the server in use); None: unknown."""
+        return price_for(model, server or self.client.base_url, self.settings.prices)
 
     def reconfigure(self, *, api_key: str | None = None, base_url: str | None = None) -> None:
         """Apply a key or server given at run time (the set-up panel) to a new client."""

@@ -12,39 +12,59 @@ Without the flag it reopens the latest conversation as it is.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from tui.core.config import Settings
-from tui.core.models import Conversation, Strategy
+from tui.core.models import Conversation, ParamValue, Strategy
+from tui.core.params import CHAT_SETTINGS
 from tui.core.store import Store
 
 
 @dataclass(frozen=True)
 class NewConversation:
-    """A chat the user is writing in that has no row yet (see ChatFlow.send)."""
+    """A chat the user is writing in that has no row yet (see ChatFlow.send).
+
+    It carries every chat setting (tui.core.params.CHAT_SETTINGS), from the config's
+    defaults, a persona or the settings form, so the first request already uses them.
+    """
 
     model: str
     system_prompt: str = ""
     strategy: Strategy = Strategy.SUMMARIZE
     title: str = ""
+    temperature: float | None = None
+    top_p: float | None = None
+    max_output_tokens: int | None = None
+    context_window: int | None = None
+    json_output: bool = False
+    extra_params: dict[str, ParamValue] = field(default_factory=dict, hash=False)
+
+    def settings(self) -> dict[str, Any]:
+        """The chat settings, as Store.create_conversation and the settings form take them."""
+        return {name: getattr(self, name) for name in CHAT_SETTINGS}
 
     def unsaved(self) -> Conversation:
         """The conversation this will become, with no id yet: for checks made before storing."""
-        return Conversation(id="", title=self.title, model=self.model,
-                            system_prompt=self.system_prompt, strategy=self.strategy)
+        return Conversation(id="", title=self.title, **self.settings())
 
 
 def new_conversation_spec(settings: Settings, *, model: str | None = None,
                           system_prompt: str | None = None,
                           strategy: Strategy | None = None) -> NewConversation:
-    """A new chat with this session's model (the --model one, else the configured default)."""
-    return NewConversation(model=model or settings.model, system_prompt=system_prompt or "",
-                           strategy=strategy or settings.strategy)
+    """A new chat with this session's model (the --model one, else the configured default)
+    and the config's defaults for everything else."""
+    return NewConversation(
+        model=model or settings.model,
+        system_prompt=settings.system_prompt if system_prompt is None else system_prompt,
+        strategy=strategy or settings.strategy, temperature=settings.temperature,
+        top_p=settings.top_p, max_output_tokens=settings.max_tokens,
+        context_window=settings.context_window, json_output=settings.json_output,
+        extra_params=dict(settings.extra_params))
 
 
 def store_new_conversation(store: Store, spec: NewConversation) -> Conversation:
-    return store.create_conversation(model=spec.model, title=spec.title,
-                                     system_prompt=spec.system_prompt, strategy=spec.strategy)
+    return store.create_conversation(title=spec.title, **spec.settings())
 
 
 def conversation_to_open(store: Store, settings: Settings) -> Conversation | NewConversation:

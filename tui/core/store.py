@@ -225,6 +225,16 @@ class Store:
             raise
         conn.execute("COMMIT")
 
+    @_guarded
+    def run(self, action: Callable[[sqlite3.Connection], R], *, write: bool = False) -> R:
+        """Run ``action`` on the connection under the store's lock (inside one write
+        transaction with ``write``): how modules with tables of their own (personas, usage)
+        read and write without growing this class."""
+        if write:
+            with self._write() as conn:
+                return action(conn)
+        return action(self.conn)
+
     # -- conversations --------------------------------------------------------------------
 
     @_guarded
@@ -232,12 +242,14 @@ class Store:
                             strategy: Strategy | str = Strategy.SUMMARIZE,
                             temperature: float | None = None, top_p: float | None = None,
                             max_output_tokens: int | None = None,
-                            context_window: int | None = None) -> Conversation:
+                            context_window: int | None = None, json_output: bool = False,
+                            extra_params: dict[str, Any] | None = None) -> Conversation:
         now = utc_now()
         conversation = Conversation(
             id=ids.new_ulid(), title=title, model=model, system_prompt=system_prompt,
             strategy=Strategy(strategy), created=now, updated=now, temperature=temperature,
-            top_p=top_p, max_output_tokens=max_output_tokens, context_window=context_window)
+            top_p=top_p, max_output_tokens=max_output_tokens, context_window=context_window,
+            json_output=json_output, extra_params=dict(extra_params or {}))
         values = [to_db_value(getattr(conversation, c)) for c in CONVERSATION_COLUMNS]
         marks = ", ".join("?" * len(CONVERSATION_COLUMNS))
         self.conn.execute(

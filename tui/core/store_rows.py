@@ -6,19 +6,24 @@ set of editable fields live in one place that the queries and the tests share.
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tui.core.models import Conversation, Message, MessageStatus, Role, Strategy, Summary
 
+log = logging.getLogger(__name__)
+
 CONVERSATION_COLUMNS = (
     "id", "title", "model", "system_prompt", "strategy", "created", "updated", "pinned",
     "archived", "temperature", "top_p", "max_output_tokens", "context_window",
-    "token_correction",
+    "token_correction", "json_output", "extra_params",
 )
 MESSAGE_COLUMNS = (
     "id", "conversation_id", "role", "content", "created", "model", "status", "token_count",
     "token_encoding", "prompt_tokens", "completion_tokens", "finish_reason", "error", "pinned",
+    "cached_tokens", "first_token_ms", "duration_ms", "server",
 )
 SUMMARY_COLUMNS = (
     "id", "conversation_id", "content", "first_message_id", "last_message_id",
@@ -28,7 +33,8 @@ SUMMARY_COLUMNS = (
 CONVERSATION_EDITABLE = frozenset(CONVERSATION_COLUMNS) - {"id", "created"}
 MESSAGE_EDITABLE = frozenset({
     "content", "status", "token_count", "token_encoding", "prompt_tokens",
-    "completion_tokens", "finish_reason", "error", "model", "pinned",
+    "completion_tokens", "finish_reason", "error", "model", "pinned", "cached_tokens",
+    "first_token_ms", "duration_ms", "server",
 })
 
 
@@ -57,7 +63,19 @@ def conversation_from_row(row: Sequence[Any]) -> Conversation:
     values["pinned"] = bool(values["pinned"])
     values["archived"] = bool(values["archived"])
     values["token_correction"] = float(values["token_correction"] or 0.0)
+    values["json_output"] = bool(values["json_output"])
+    values["extra_params"] = _extra_params(values["extra_params"])
     return Conversation(**values)
+
+
+def _extra_params(text: str | None) -> dict[str, Any]:
+    """The stored JSON object; a damaged value reads as none (and is logged), never a crash."""
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        log.warning("unreadable extra parameters %r: ignored", text)
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def message_from_row(row: Sequence[Any]) -> Message:
@@ -78,6 +96,8 @@ def to_db_value(value: Any) -> Any:
         return int(value)
     if isinstance(value, (Strategy, Role, MessageStatus)):
         return value.value
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
     return value
 
 

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 
 from textual.timer import Timer
 
-from tui.core.meter import ContextMeter
+from tui.core.meter import ContextMeter, MeterReading
+from tui.core.pricing import format_cost
 from tui.core.models import Message
 from tui.core.preview import preview_request
 from tui.core.services import Services
@@ -114,7 +115,20 @@ class ContextTracker:
     def show_reading(self) -> None:
         self._timer = None
         screen = self.screen
-        screen.status.reading = self.meter.reading(screen.composer.full_text) if self.meter else None
+        reading = self.meter.reading(screen.composer.full_text) if self.meter else None
+        screen.status.reading = reading
+        screen.status.next_cost = self._next_cost(reading)
+
+    def _next_cost(self, reading: MeterReading | None) -> str:
+        """The next send's prompt at the model's price, from the meter's own plan: what the
+        request will carry, before it goes. Nothing without a price (never an invented $0)."""
+        conversation = self.screen.conversation
+        if reading is None or conversation is None:
+            return ""
+        price = self.services.price_for(conversation.model)
+        if price is None:
+            return ""
+        return f"send ≈{format_cost(price.cost(reading.tokens, 0))}"
 
     def draft_changed(self) -> None:
         counter = self.services.counter

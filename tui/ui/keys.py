@@ -59,7 +59,7 @@ SCREEN = [
         show=False),
     key("ctrl+y", "copy", "Copy reply", id="chat.copy", priority=True, show=False,
         long="Copy reply: the focused message or the last one (Markdown source)"),
-    key("f7", "pick_code", "Copy code", id="chat.copy_code", show=False, priority=True,
+    key("alt+y", "pick_code", "Copy code", id="chat.copy_code", show=False, priority=True,
         long="Copy a code block of the focused message or the last reply (picker; 1-9)"),
     key("ctrl+e", "export", "Export", id="chat.export", priority=True, show=False),
     key("f2", "rename", "Rename", id="chat.rename", show=False),
@@ -68,7 +68,15 @@ SCREEN = [
     # A priority key: the composer's TextArea binds F6 to "select line" otherwise.
     key("f6", "context_preview", "Context preview", id="chat.context_preview", show=False,
         priority=True, long="Context preview: what the next request sends"),
+    # A priority key: the composer's TextArea binds F7 to "select all" otherwise.
+    key("f7", "chat_settings", "Chat settings", id="chat.settings", show=False, priority=True,
+        long="Chat settings: model, system prompt, temperature, top_p, max tokens, JSON, "
+             "extra parameters"),
     key("f8", "delete", "Delete chat", id="chat.delete", show=False),
+    key("f11", "personas", "Personas", id="chat.personas", show=False, priority=True,
+        long="Personas: start a chat from one, save this chat's settings as one"),
+    key("f12", "usage_panel", "Usage", id="chat.usage", show=False, priority=True,
+        long="Usage: tokens and estimated cost per conversation, day or month"),
     key("f9", "pin", "Pin / unpin", id="chat.pin", show=False),
     key("f10", "archive", "Archive / unarchive", id="chat.archive", show=False),
 ]
@@ -100,6 +108,8 @@ MESSAGES = [
         long="Delete message (asks first)"),
     key("p", "pin_block", "Pin", id="messages.pin",
         long="Pin / unpin message (always sent, never summarized or dropped)"),
+    key("u", "toggle_usage", "Usage", id="messages.usage",
+        long="Show / hide each reply's usage: tokens (cached), first token, tokens/s"),
 ]
 
 SEARCH = [
@@ -149,6 +159,24 @@ MODEL_PICKER = [
     key("ctrl+d", "toggle_default", "Make default", id="model.default", priority=True,
         long="Also make the pick the default model for new chats"),
 ]
+SETTINGS = [
+    key("escape", "cancel", "Cancel", id="settings.cancel"),
+    key("ctrl+s", "save", "Save", id="settings.save", priority=True),
+]
+PERSONAS = [
+    key("escape,q", "close", "Close", id="personas.close"),
+    key("n", "create", "New from this chat", id="personas.create",
+        long="Save the open chat's settings as a new persona"),
+    key("e", "edit", "Edit", id="personas.edit"),
+    key("r", "rename", "Rename", id="personas.rename"),
+    key("d,delete", "delete", "Delete", id="personas.delete"),
+]
+USAGE_PANEL = [
+    key("escape,q,f12", "close", "Close", id="usage.close"),
+    key("c", "group('conversation')", "By conversation", id="usage.by_conversation"),
+    key("d", "group('day')", "By day", id="usage.by_day"),
+    key("m", "group('month')", "By month", id="usage.by_month"),
+]
 SYSTEM_PROMPT = [
     key("escape", "cancel", "Cancel", id="system_prompt.cancel"),
     key("f2", "save", "Save", id="system_prompt.save"),
@@ -173,6 +201,9 @@ COMMANDS = [
     Command("forget_window", "Forget learned window",
             "Forget the context window learned for this chat's model on this server",
             id="chat.forget_window"),
+    Command("toggle_usage", "Show / hide usage on replies",
+            "Each reply's tokens (cached), time to first token, tokens/s and cost (u in the "
+            "messages)", id="chat.toggle_usage"),
 ]
 
 

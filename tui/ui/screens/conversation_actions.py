@@ -18,10 +18,17 @@ from typing import TYPE_CHECKING, Any, Callable
 from tui.core.config import ConfigError, save_default_model
 from tui.core.export import export_to_file
 from tui.core.models import Conversation, Strategy
+from tui.core.params import CHAT_SETTINGS
+from tui.core.personas import Persona, Personas
+from tui.core.session import new_conversation_spec
+from tui.core.usage import usage_totals
 from tui.core.services import Services
 from tui.core.store import NotFound, StoreError
 from tui.ui.screens.dialogs import ConfirmScreen, RenameScreen
 from tui.ui.screens.model_picker import ModelChoice, ModelPickerScreen
+from tui.ui.screens.personas import PersonasScreen
+from tui.ui.screens.settings import SettingsResult, SettingsScreen
+from tui.ui.screens.usage_panel import UsagePanelScreen
 from tui.ui.screens.system_prompt import SystemPromptScreen
 from tui.ui.widgets.conversation_list import display_title
 
@@ -214,3 +221,43 @@ class ConversationActions:
         strategy = STRATEGY_CYCLE[(index + 1) % len(STRATEGY_CYCLE)]
         if await self._edit_open(strategy=strategy):
             self._notify(f"Context strategy: {strategy.value}")
+
+    async def edit_settings(self) -> None:
+        """The settings form (F7) for the open chat: stored, or kept on the unsaved one."""
+        target = self._open_settings()
+        if target is None:
+            self._notify("Open or start a chat first.", severity="warning")
+            return
+        current = {name: getattr(target, name) for name in CHAT_SETTINGS}
+
+        async def done(result: SettingsResult | None) -> None:
+            if result is None:
+                return
+            changes = {k: v for k, v in result.values.items() if current.get(k) != v}
+            if changes and await self._edit_open(**changes):
+                self._notify("Chat settings saved")
+
+        title = f"Chat settings: {display_title(target)}" if target.id else "New chat settings"
+        self.screen.app.push_screen(SettingsScreen(current, title=title), done)
+
+    def personas(self) -> None:
+        """The personas list (F11); picking one starts a new chat with its settings."""
+        target = self._open_settings()
+        current = ({name: getattr(target, name) for name in CHAT_SETTINGS}
+                   if target is not None else None)
+
+        async def done(persona: Persona | None) -> None:
+            if persona is None:
+                return
+            spec = replace(new_conversation_spec(self.services.settings), **persona.settings())
+            await self.screen.show_new_chat(spec)
+            self.screen.set_focus(self.screen.composer)
+            self._notify(f"New chat as “{persona.name}”")
+
+        self.screen.app.push_screen(PersonasScreen(Personas(self.store), current), done)
+
+    def usage_panel(self) -> None:
+        """Tokens and estimated cost per conversation, day or month (F12)."""
+        store, prices = self.store, self.services.settings.prices
+        self.screen.app.push_screen(UsagePanelScreen(
+            lambda by: usage_totals(store, prices, by=by)))

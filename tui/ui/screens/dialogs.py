@@ -16,13 +16,14 @@ class RenameScreen(ModalScreen[str | None]):
 
     BINDINGS = keys.RENAME
 
-    def __init__(self, title: str) -> None:
+    def __init__(self, title: str, *, heading: str = "Rename conversation") -> None:
         super().__init__(classes="dialog-screen")
         self._title = title
+        self._heading = heading
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label("Rename conversation", classes="dialog-title")
+            yield Label(literal(self._heading), classes="dialog-title")
             yield Input(self._title, placeholder="Title", id="rename-input")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Rename", variant="primary", id="rename-ok")

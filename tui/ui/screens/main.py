@@ -472,6 +472,18 @@ class MainScreen(Screen):
     async def action_cycle_strategy(self) -> None:
         await self.actions.cycle_strategy()
 
+    async def action_chat_settings(self) -> None:
+        await self.actions.edit_settings()
+
+    def action_personas(self) -> None:
+        self.actions.personas()
+
+    def action_usage_panel(self) -> None:
+        self.actions.usage_panel()
+
+    def action_toggle_usage(self) -> None:
+        self.pane.show_usage = not self.pane.show_usage
+
     # -- keys: context (the preview, a learned window, pinned messages) ----------------------
 
     def action_context_preview(self) -> None:

@@ -8,14 +8,17 @@ pane never touches the store: the app feeds it messages.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Callable
 
 from textual import events
 from textual.containers import VerticalScroll
 from textual.message import Message as TextualMessage
+from textual.reactive import reactive
 from textual.widgets import Static
 
 from tui.core.code_blocks import plain_text
 from tui.core.models import Message, MessageStatus, Summary
+from tui.core.pricing import Price
 from tui.ui import keys
 from tui.ui.widgets.message_blocks import (
     AssistantBlock,
@@ -37,6 +40,10 @@ UNSENT_SUFFIX = "~~unsent"
 
 class ChatPane(VerticalScroll, can_focus=True):
     BINDINGS = keys.MESSAGES
+    # Replies' headers show the server's usage and the reply's speed (u).
+    show_usage: reactive[bool] = reactive(False, init=False)
+    # A reply's price (model and server), for its usage line; None: no cost shown.
+    price_lookup: Callable[[Message], Price | None] | None = None
 
     class NeedOlder(TextualMessage):
         """Scrolled to the top: the app should call ``prepend`` with older messages."""
@@ -365,6 +372,14 @@ class ChatPane(VerticalScroll, can_focus=True):
             self.notify("Only messages can be pinned.", severity="warning")
             return
         self.post_message(self.PinRequested(block.message.id, not block.message.pinned))
+
+    def watch_show_usage(self, show: bool) -> None:
+        """Each reply's header gains (or loses) its usage line; a toggle, not per frame."""
+        for block in self.query(AssistantBlock):
+            block.refresh_header()
+
+    def action_toggle_usage(self) -> None:
+        self.show_usage = not self.show_usage
 
     def show_pinned(self, message_id: str, pinned: bool) -> None:
         block = self.block(message_id)

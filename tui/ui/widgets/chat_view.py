@@ -24,6 +24,7 @@ from tui.core.context import RequestPlan
 from tui.core.models import Message, MessageStatus
 from tui.core.store import Store, StoreError
 from tui.core.code_blocks import CodeBlock
+from tui.core.pricing import price_for
 from tui.ui import copy_actions
 from tui.ui import flow_messages as fm
 from tui.ui.reply_streams import ReplyStreams
@@ -75,7 +76,12 @@ class ChatView(Vertical):
         self._error_kinds: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
-        yield ChatPane(id="chat")
+        pane = ChatPane(id="chat")
+        flow = self._flow
+        if flow is not None:  # replies' usage lines (u) also say what they cost
+            pane.price_lookup = lambda message: price_for(
+                message.model or "", message.server, flow.settings.prices)
+        yield pane
 
     @property
     def pane(self) -> ChatPane:

@@ -14,6 +14,7 @@ from textual.containers import Vertical
 from textual.widgets import Collapsible, Label, Static
 
 from tui.core.models import Message, MessageStatus, Role, Summary
+from tui.core.usage import reply_usage_text
 from tui.ui.widgets.literal import literal, one_line
 
 from tui.ui.widgets.streaming_markdown import StreamingMarkdown
@@ -115,10 +116,20 @@ class AssistantBlock(MessageBlock):
         self.note: str | None = None  # why the reply stopped early (finish_note)
 
     def header_text(self) -> str:
-        return _assistant_header(self.message, self.note)
+        header = _assistant_header(self.message, self.note)
+        # The pane's usage toggle (u); a reply still streaming has no usage yet.
+        pane = self.parent
+        if getattr(pane, "show_usage", False) and not self.live:
+            lookup = getattr(pane, "price_lookup", None)
+            header += "\n" + reply_usage_text(self.message,
+                                               lookup(self.message) if lookup else None)
+        return header
 
     def set_note(self, note: str | None) -> None:
         self.note = note
+        self.refresh_header()
+
+    def refresh_header(self) -> None:
         for header in self.query(".block-header").results(Label):  # none before compose
             header.update(literal(self.header_text()))
 

@@ -60,6 +60,8 @@ class StatusLine(Vertical):
     """One row of facts; a failure in the open chat adds a second, wrapped row below."""
 
     reading: reactive[MeterReading | None] = reactive(None, init=False)
+    # The estimated cost of the next request's prompt ("" when the model has no price).
+    next_cost: reactive[str] = reactive("", init=False)
 
     def __init__(self, *, default_model: str = "", default_strategy: str = "",
                  id: str | None = None) -> None:
@@ -70,6 +72,7 @@ class StatusLine(Vertical):
         with Horizontal(id="status-row"):
             yield Label("", id="status-model")
             yield Label("", id="status-meter")
+            yield Label("", id="status-cost")
             yield Label("", id="status-strategy")
             yield Label("", id="status-state")
         yield Label("", id="status-error")
@@ -127,6 +130,11 @@ class StatusLine(Vertical):
         for name in ("streaming", "retrying", "error"):
             label.set_class(kind == name, f"-{name}")
         self.set_class(kind == "error", "-error")
+
+    def watch_next_cost(self, text: str) -> None:
+        label = self.query_one("#status-cost", Label)
+        label.update(Content(text))
+        label.display = bool(text)  # no empty gap when the model has no price
 
     def watch_reading(self, reading: MeterReading | None) -> None:
         """Show a MeterReading (tokens, window, estimated, action), or nothing."""
