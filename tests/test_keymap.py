@@ -17,8 +17,8 @@ from tui.ui.screens.help import HelpScreen
 CONFIG = """theme = "textual-dark"
 
 [keymap]
-"chat.copy" = "f11"
-chat.new = "f12"   # a dotted bare key works too
+"chat.copy" = "alt+c"
+chat.new = "alt+n"   # a dotted bare key works too
 "chat.cpy" = "f7"
 "chat.export" = "ctrl+kk"
 "messages.copy" = "j"
@@ -38,7 +38,7 @@ def test_entries_keep_their_lines_and_order():
     path = write_config(CONFIG)
     entries = load_settings(env={}).keymap
     assert [(e.binding_id, e.keys, e.where) for e in entries[:3]] == [
-        ("chat.copy", "f11", f"{path}, line 4"), ("chat.new", "f12", f"{path}, line 5"),
+        ("chat.copy", "alt+c", f"{path}, line 4"), ("chat.new", "alt+n", f"{path}, line 5"),
         ("chat.cpy", "f7", f"{path}, line 6")]
 
 
@@ -51,30 +51,30 @@ def test_a_value_that_is_not_keys_is_a_config_error():
 def test_saving_another_setting_keeps_the_keymap():
     write_config(CONFIG)
     save_settings({"theme": "nord"})
-    assert {e.binding_id: e.keys for e in load_settings(env={}).keymap}["chat.new"] == "f12"
+    assert {e.binding_id: e.keys for e in load_settings(env={}).keymap}["chat.new"] == "alt+n"
 
 
 def test_unknown_ids_bad_keys_and_conflicts_are_reported_by_line():
     where = "config.toml, line {}".format
     check = check_keymap([
-        KeymapEntry("chat.copy", "f11", where(1)),
+        KeymapEntry("chat.copy", "alt+c", where(1)),
         KeymapEntry("chat.cpy", "f7", where(2)),
         KeymapEntry("chat.export", "ctrl+kk", where(3)),
         KeymapEntry("messages.copy", "j", where(4)),  # messages.next's key
         KeymapEntry("chat.pin", "z", where(5)),  # a global key that is a typed character
-        KeymapEntry("chat.rename", "f11", where(6)),  # chat.copy has it now
+        KeymapEntry("chat.rename", "alt+c", where(6)),  # chat.copy has it now
         KeymapEntry("messages.copy", "o", where(7)),
-        KeymapEntry("list.rename", "f11", where(8)),  # global f11 would take it
+        KeymapEntry("list.rename", "alt+c", where(8)),  # global alt+c would take it
     ])
-    assert check.keymap == {"chat.copy": "f11", "messages.copy": "o"}
+    assert check.keymap == {"chat.copy": "alt+c", "messages.copy": "o"}
     problems = "\n".join(check.problems)
     assert len(check.problems) == 6
     assert "line 2: unknown binding id 'chat.cpy' (did you mean 'chat.copy'?)" in problems
     assert "line 3: 'kk' is not a key name" in problems
     assert "line 4: j is already the key of 'messages.next'" in problems
     assert "line 5: z is a character you type" in problems
-    assert "line 6: f11 is already the key of 'chat.copy'" in problems
-    assert "line 8: f11 is already the key of 'chat.copy'" in problems
+    assert "line 6: alt+c is already the key of 'chat.copy'" in problems
+    assert "line 8: alt+c is already the key of 'chat.copy'" in problems
 
 
 @pytest.fixture
@@ -96,16 +96,16 @@ async def test_the_users_keys_work_and_show(services):
         assert len(problems) == 4 and all("line" in p for p in problems)
         await pilot.press("ctrl+y")  # no longer the copy key
         assert app.clipboard == ""
-        await pilot.press("f11")
+        await pilot.press("alt+c")
         assert app.clipboard == "the reply"
-        assert "f12 New chat" in " ".join(screen_text(app).split())  # the footer
+        assert "alt+n New chat" in " ".join(screen_text(app).split())  # the footer
         palette = {c.title: c.help for c in app.get_system_commands(app.screen)}
-        assert palette["New chat"] == "Key: F12"
+        assert palette["New chat"] == "Key: Alt+n"
         await pilot.press("f1")
         await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
         await pilot.pause()
         help_text = screen_text(app)
-        assert "F11" in help_text and "F12" in help_text and "Ctrl+N" not in help_text
+        assert "Alt+c" in help_text and "Alt+n" in help_text and "Ctrl+N" not in help_text
 
 
 async def test_send_and_newline_can_trade_keys(tmp_path, fake_openai):

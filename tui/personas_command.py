@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from tui.core.literal import printable
 from tui.core.models import Strategy
@@ -26,9 +26,10 @@ from tui.core.params import (
     parse_optional_number,
     parse_param_pair,
 )
-from tui.core.paths import resolve_db_path
-from tui.core.personas import Persona, PersonaError, Personas, persona_from
-from tui.core.store import NoDatabase, NotFound, AmbiguousId, Store
+
+if TYPE_CHECKING:  # the store and personas load when a command runs (--version stays light)
+    from tui.core.personas import Persona
+    from tui.core.store import Store
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -117,6 +118,9 @@ def _fail(error: Exception) -> int:
 
 
 def _open(args: argparse.Namespace, *, create: bool = False) -> Store | None:
+    from tui.core.paths import resolve_db_path
+    from tui.core.store import NoDatabase, Store
+
     try:
         return Store(resolve_db_path(args.db), create=create)
     except NoDatabase:
@@ -145,6 +149,8 @@ def describe(persona: Persona) -> list[str]:
 
 
 def run_list(args: argparse.Namespace) -> int:
+    from tui.core.personas import Persona, PersonaError, Personas, persona_from  # noqa: F401
+    from tui.core.store_errors import AmbiguousId, NotFound  # noqa: F401
     store = _open(args)
     personas = [] if store is None else Personas(store).list()
     if store is not None:
@@ -171,6 +177,8 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
+    from tui.core.personas import Persona, PersonaError, Personas, persona_from  # noqa: F401
+    from tui.core.store_errors import AmbiguousId, NotFound  # noqa: F401
     store = _open(args)
     if store is None:
         return _fail(PersonaError(f"no persona named {args.name!r} (no database yet)"))
@@ -203,6 +211,8 @@ def _flag_settings(args: argparse.Namespace, base: dict[str, Any]) -> dict[str, 
 
 
 def run_create(args: argparse.Namespace) -> int:
+    from tui.core.personas import Persona, PersonaError, Personas, persona_from  # noqa: F401
+    from tui.core.store_errors import AmbiguousId, NotFound  # noqa: F401
     store = _open(args, create=True)
     assert store is not None
     with store:
@@ -223,6 +233,8 @@ def run_create(args: argparse.Namespace) -> int:
 
 
 def run_rename(args: argparse.Namespace) -> int:
+    from tui.core.personas import Persona, PersonaError, Personas, persona_from  # noqa: F401
+    from tui.core.store_errors import AmbiguousId, NotFound  # noqa: F401
     store = _open(args)
     if store is None:
         return _fail(PersonaError(f"no persona named {args.name!r} (no database yet)"))
@@ -235,6 +247,8 @@ def run_rename(args: argparse.Namespace) -> int:
 
 
 def run_delete(args: argparse.Namespace) -> int:
+    from tui.core.personas import Persona, PersonaError, Personas, persona_from  # noqa: F401
+    from tui.core.store_errors import AmbiguousId, NotFound  # noqa: F401
     store = _open(args)
     if store is None:
         return _fail(PersonaError(f"no persona named {args.name!r} (no database yet)"))

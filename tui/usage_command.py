@@ -11,13 +11,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from tui.core.config import load_settings
 from tui.core.literal import printable
-from tui.core.paths import resolve_db_path
-from tui.core.store import AmbiguousId, NoDatabase, NotFound, Store
-from tui.core.usage import UsageTotal, grand_total, usage_totals
+
+if TYPE_CHECKING:  # loaded when the command runs (--version stays light)
+    from tui.core.usage import UsageTotal
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
@@ -40,6 +39,11 @@ def register(commands: Any, add_common: Callable[[argparse.ArgumentParser], None
 
 
 def run_usage(args: argparse.Namespace) -> int:
+    from tui.core.config import load_settings
+    from tui.core.paths import resolve_db_path
+    from tui.core.store import AmbiguousId, NoDatabase, NotFound, Store
+    from tui.core.usage import grand_total, usage_totals
+
     settings = load_settings(flags={"model": getattr(args, "model", None),
                                     "base_url": getattr(args, "base_url", None)})
     try:
