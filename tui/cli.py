@@ -33,6 +33,7 @@ from tui.core.literal import printable
 from tui.core.models import HIGHLIGHT_END, HIGHLIGHT_START, Conversation
 from tui.core.paths import resolve_db_path
 from tui.core.store import AmbiguousId, NoDatabase, NotFound, Store, StoreError
+from tui.core import tree
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 PLAIN_MARK = "**"
@@ -269,15 +270,18 @@ def run_export(args: argparse.Namespace) -> int:
                 raise UsageError("no conversation to export: the database is empty")
         else:
             conversation = store.resolve_conversation(args.id)
-        messages = store.load_messages(conversation.id)
-        summaries = store.list_summaries(conversation.id)
-    fmt = args.format
-    if fmt is None:
-        fmt = "json" if args.output and Path(args.output).suffix.lower() == ".json" \
-            else "markdown"
-    assert fmt in FORMATS
-    render = to_json if fmt == "json" else to_markdown
-    text = render(conversation, messages, summaries)
+        fmt = args.format
+        if fmt is None:
+            fmt = "json" if args.output and Path(args.output).suffix.lower() == ".json" \
+                else "markdown"
+        assert fmt in FORMATS
+        if fmt == "json":  # the whole tree, every branch: it imports back unchanged
+            messages, summaries = tree.whole_tree(store, conversation.id)
+            text = to_json(conversation, messages, summaries,
+                           active_leaf_id=tree.active_leaf(store, conversation.id))
+        else:  # the active path, as the chat shows it
+            text = to_markdown(conversation, store.load_messages(conversation.id),
+                               store.list_summaries(conversation.id))
     if args.output:
         try:
             Path(args.output).expanduser().write_text(text, encoding="utf-8")

@@ -3,7 +3,9 @@
 Markdown puts each message under its role heading with the content verbatim (the stored
 text is authoritative, so code fences survive untouched), marks interrupted and failed
 replies, and shows each summary as a blockquote right after the last message it covers.
-JSON carries every stored field plus a format version so a later import can round-trip it.
+JSON carries every stored field of the whole tree (every branch, each message with its
+``parent_id``, and the active path's ``active_leaf_id``) plus a format version, so
+``gpt-tui import`` reads it back unchanged (version 1 files, one flat path, still import).
 Only stored records are read, so nothing secret (the API key is never stored) can leak.
 :func:`export_to_file` writes the Markdown into a folder and never replaces an existing file.
 """
@@ -13,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from dataclasses import asdict, fields
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,7 +27,8 @@ if TYPE_CHECKING:  # only for the annotation: the exporter needs nothing else of
     from tui.core.store import Store
 
 JSON_FORMAT = "gpt-tui-conversation"
-JSON_VERSION = 1
+# 2: the whole tree (parent_id on every message, active_leaf_id); 1: one flat path.
+JSON_VERSION = 2
 FORMATS = {"markdown": ".md", "md": ".md", "json": ".json"}
 # How many ``-N`` suffixes export_to_file tries before giving up on a crowded folder.
 MAX_SUFFIX = 10_000
@@ -127,27 +130,48 @@ def _message_record(message: Message) -> dict[str, Any]:
 
 
 def to_json(conversation: Conversation, messages: list[Message],
-            summaries: list[Summary]) -> str:
-    """Every field of every record, with a format name and version for importers."""
+            summaries: list[Summary], *, active_leaf_id: str | None = None) -> str:
+    """Every field of every record, with a format name and version for importers.
+
+    ``messages`` is the whole tree (parents before children); ``active_leaf_id`` the end of
+    the active path (default: the last message).
+    """
+    if active_leaf_id is None and messages:
+        active_leaf_id = messages[-1].id
     document = {
         "format": JSON_FORMAT,
         "version": JSON_VERSION,
         "conversation": _record(conversation),
+        "active_leaf_id": active_leaf_id,
         "messages": [_message_record(m) for m in messages],
         "summaries": [_record(s) for s in summaries],
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
-def from_json(text: str) -> tuple[Conversation, list[Message], list[Summary]]:
-    """Read back what :func:`to_json` wrote; ValueError if it is not such a document."""
-    document = json.loads(text)
+@dataclass
+class ExportedConversation:
+    """One conversation read from a gpt-tui JSON export."""
+
+    conversation: Conversation
+    messages: list[Message]
+    summaries: list[Summary]
+    active_leaf_id: str | None
+
+
+def read_export(document: Any) -> ExportedConversation:
+    """A parsed gpt-tui JSON export; ValueError (or KeyError/TypeError on a damaged
+    record) when it is not one. A version 1 file is one path: each message's parent is the
+    one before it."""
     if not isinstance(document, dict) or document.get("format") != JSON_FORMAT:
         raise ValueError("not a gpt-tui conversation export")
-    if document.get("version", 0) > JSON_VERSION:
-        raise ValueError(f"export format version {document['version']} is too new")
+    version = document.get("version", 0)
+    if not isinstance(version, int) or version > JSON_VERSION:
+        raise ValueError(f"export format version {version} is too new")
 
     def build(cls: type, data: dict[str, Any]) -> Any:
+        if not isinstance(data, dict):
+            raise ValueError(f"a {cls.__name__.lower()} record is not an object")
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
 
@@ -158,8 +182,18 @@ def from_json(text: str) -> tuple[Conversation, list[Message], list[Summary]]:
         message = build(Message, data)
         message.role, message.status = Role(message.role), MessageStatus(message.status)
         messages.append(message)
+    if version < 2:
+        for before, message in zip(messages, messages[1:]):
+            message.parent_id = before.id
     summaries = [build(Summary, data) for data in document.get("summaries", [])]
-    return conversation, messages, summaries
+    leaf = document.get("active_leaf_id", messages[-1].id if messages else None)
+    return ExportedConversation(conversation, messages, summaries, leaf)
+
+
+def from_json(text: str) -> tuple[Conversation, list[Message], list[Summary]]:
+    """Read back what :func:`to_json` wrote; ValueError if it is not such a document."""
+    exported = read_export(json.loads(text))
+    return exported.conversation, exported.messages, exported.summaries
 
 
 def slugify(title: str, *, max_length: int = 60) -> str:

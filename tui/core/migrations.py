@@ -206,7 +206,44 @@ _V5_SERVERS = (
     """,
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4_DRAFTS, _V5_SERVERS)
+# Version 6 (issue 10): the conversation is a tree. Every message has a parent (NULL for a
+# root) and a conversation has one active path, from a root to ``active_leaf_id``. The upgrade
+# is lossless: each message's parent is the one stored before it in its conversation, and
+# the active leaf is the newest message, so every existing chat is one path, as before.
+# Deleting a message takes the branch below it (the self-referencing cascade; the FTS
+# triggers fire for each row it deletes). A plain ``ALTER TABLE ... ADD COLUMN`` suffices
+# for both columns (SQLite accepts a REFERENCES clause on an added NULL column): rebuilding
+# ``messages`` with sqlite-utils' ``transform()`` would drop and re-create the table and with
+# it the search triggers, for nothing gained. ``imports`` remembers where an imported
+# conversation came from (a ChatGPT conversation id, a gpt-tui export's id), so importing
+# the same file twice adds nothing.
+_V6_TREE = (
+    "ALTER TABLE messages ADD COLUMN parent_id TEXT "
+    "REFERENCES messages (id) ON DELETE CASCADE",
+    "ALTER TABLE conversations ADD COLUMN active_leaf_id TEXT",
+    """
+    UPDATE messages SET parent_id = (
+        SELECT p.id FROM messages AS p
+        WHERE p.conversation_id = messages.conversation_id AND p.id < messages.id
+        ORDER BY p.id DESC LIMIT 1)
+    """,
+    "CREATE INDEX messages_by_parent ON messages (parent_id, id)",
+    """
+    UPDATE conversations SET active_leaf_id = (
+        SELECT max(m.id) FROM messages AS m WHERE m.conversation_id = conversations.id)
+    """,
+    """
+    CREATE TABLE imports (
+        source_id TEXT PRIMARY KEY,
+        conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+        imported TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX imports_by_conversation ON imports (conversation_id)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    _V1, _V2, _V3, _V4_DRAFTS, _V5_SERVERS, _V6_TREE)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -83,6 +83,9 @@ class Message:
     error: str | None = None
     # Pinned by the user: always sent, never summarized or dropped (schema version 4).
     pinned: bool = False
+    # The message this one answers or follows (None: a root). Siblings (same parent) are
+    # alternatives: a regenerated answer, an edited question (schema version 6).
+    parent_id: str | None = None
 
     @property
     def needs_retry(self) -> bool:
