@@ -128,6 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
     from tui import context_commands
 
     context_commands.register(commands, add_common_options)
+    from tui import import_command
+
+    import_command.register(commands, add_common_options)
     return parser
 
 
