@@ -178,3 +178,12 @@ def test_a_broken_gpt_tui_conversation_is_not_half_written(tmp_path, capsys) -> 
     with Store(db) as store:
         assert store.count_conversations(archived=None) == 0
         assert store.conn.execute("SELECT count(*) FROM messages").fetchone()[0] == 0
+
+
+def test_markdown_export_is_the_branch_shown(tmp_path, capsys) -> None:
+    db = tmp_path / "one.db"
+    cid = branched_store(db)
+    assert cli.main(["export", cid, "--db", str(db)]) == 0
+    text = capsys.readouterr().out
+    assert "answer one" in text and "answer two" not in text and "\nmore\n" not in text
+    assert "- Messages: 2 (the branch shown; 2 more on other branches)" in text

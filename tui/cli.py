@@ -283,8 +283,9 @@ def run_export(args: argparse.Namespace) -> int:
             text = to_json(conversation, messages, summaries,
                            active_leaf_id=tree.active_leaf(store, conversation.id))
         else:  # the active path, as the chat shows it
-            text = to_markdown(conversation, store.load_messages(conversation.id),
-                               store.list_summaries(conversation.id))
+            messages = store.load_messages(conversation.id)
+            text = to_markdown(conversation, messages, store.list_summaries(conversation.id),
+                               elsewhere=store.count_messages(conversation.id) - len(messages))
     if args.output:
         try:
             Path(args.output).expanduser().write_text(text, encoding="utf-8")

@@ -79,15 +79,20 @@ def _summary_block(summary: Summary) -> str:
 
 
 def to_markdown(conversation: Conversation, messages: list[Message],
-                summaries: list[Summary]) -> str:
-    """A readable document: title, metadata, then the messages with summaries in place."""
+                summaries: list[Summary], *, elsewhere: int = 0) -> str:
+    """A readable document: title, metadata, then the messages with summaries in place.
+
+    ``messages`` is the branch shown (the active path); ``elsewhere`` how many messages
+    other branches hold, which the metadata mentions (the JSON export keeps them).
+    """
     title = conversation.title.strip() or "Untitled conversation"
     prompt, completion = token_totals(messages)
     meta = [
         f"- Model: {conversation.model}",
         f"- Created: {_date(conversation.created)}",
         f"- Updated: {_date(conversation.updated)}",
-        f"- Messages: {len(messages)}",
+        f"- Messages: {len(messages)}" + (
+            f" (the branch shown; {elsewhere} more on other branches)" if elsewhere else ""),
         f"- Tokens: {prompt} prompt + {completion} completion = {prompt + completion}"
         " (as reported by the server)",
         f"- Conversation id: {conversation.id}",
@@ -223,8 +228,9 @@ def export_to_file(store: Store, conversation: Conversation, export_dir: str | P
     Each name is created exclusively, so neither an earlier export nor a file that appears
     meanwhile is ever overwritten. Returns the absolute path written.
     """
-    text = to_markdown(conversation, store.load_messages(conversation.id),
-                       store.list_summaries(conversation.id))
+    messages = store.load_messages(conversation.id)
+    text = to_markdown(conversation, messages, store.list_summaries(conversation.id),
+                       elsewhere=store.count_messages(conversation.id) - len(messages))
     folder = Path(export_dir).expanduser()
     folder.mkdir(parents=True, exist_ok=True)
     name = Path(export_filename(conversation, "markdown"))
