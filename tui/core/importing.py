@@ -126,8 +126,7 @@ def _store_one(conn: sqlite3.Connection, item: ImportedConversation) -> bool:
                             (item.conversation.id,)).fetchone():
         return False
     tree.insert_conversation_sql(conn, item.conversation)
-    for message in item.messages:
-        tree.insert_message_sql(conn, message)
+    tree.insert_messages_sql(conn, item.messages)
     for summary in item.summaries:
         summary.conversation_id = item.conversation.id
         tree.insert_summary_sql(conn, summary)

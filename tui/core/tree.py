@@ -18,6 +18,8 @@ from dataclasses import dataclass, replace
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
+import sqlite_utils
+
 from tui.core import ids
 from tui.core.models import Conversation, Message, Summary, utc_now
 from tui.core.store_rows import (
@@ -283,11 +285,12 @@ def fork(store: Store, conversation_id: str, message_id: str) -> Conversation:
                                   created=now, updated=now)
         insert_conversation_sql(conn, copy)
         mapping: dict[str, str] = {}
+        copies = []
         for message in path:
-            new_id = ids.new_ulid()
-            mapping[message.id] = new_id
-            insert_message_sql(conn, replace(message, id=new_id, conversation_id=copy.id,
-                                              parent_id=mapping.get(message.parent_id or "")))
+            mapping[message.id] = ids.new_ulid()
+            copies.append(replace(message, id=mapping[message.id], conversation_id=copy.id,
+                                  parent_id=mapping.get(message.parent_id or "")))
+        insert_messages_sql(conn, copies)
         for summary in path_summaries_sql(conn, conversation_id):
             if summary.last_message_id in mapping and summary.first_message_id in mapping:
                 insert_summary_sql(conn, replace(
@@ -333,6 +336,15 @@ def insert_message_sql(conn: sqlite3.Connection, message: Message) -> None:
     conn.execute(
         f"INSERT INTO messages ({select_list(MESSAGE_COLUMNS)}) "
         f"VALUES ({', '.join('?' * len(MESSAGE_COLUMNS))})", _values(message, MESSAGE_COLUMNS))
+
+
+def insert_messages_sql(conn: sqlite3.Connection, messages: list[Message]) -> None:
+    """Many messages at once (an import, a fork), with sqlite-utils' batched inserts; its
+    savepoints nest in the caller's transaction, so all of them are stored or none."""
+    database = sqlite_utils.Database(conn, recursive_triggers=False, execute_plugins=False)
+    database["messages"].insert_all(
+        ({column: to_db_value(getattr(m, column)) for column in MESSAGE_COLUMNS}
+         for m in messages), pk="seq", batch_size=200)
 
 
 def insert_summary_sql(conn: sqlite3.Connection, summary: Summary) -> None:
