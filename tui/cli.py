@@ -27,13 +27,11 @@ from typing import Any, NoReturn
 from tui import __version__
 from tui.context_commands import UsageError as ContextUsageError
 from tui.core.config import ConfigError, load_settings
-from tui.core.export import FORMATS, to_json, to_markdown
 from tui.core.logs import setup_logging
 from tui.core.literal import printable
 from tui.core.models import HIGHLIGHT_END, HIGHLIGHT_START, Conversation
 from tui.core.paths import resolve_db_path
 from tui.core.store import AmbiguousId, NoDatabase, NotFound, Store, StoreError
-from tui.core import tree
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 PLAIN_MARK = "**"
@@ -88,13 +86,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser(
         "export", help="export a conversation as Markdown or JSON",
-        description="Print (or write with -o) one conversation as Markdown or JSON. ID may "
-                    "be any unique prefix of the id shown by 'gpt-tui list'.")
+        description="Print (or write with -o) one conversation as Markdown (the branch "
+                    "shown) or JSON (the whole tree, which 'gpt-tui import' reads back). ID "
+                    "may be any unique prefix of the id shown by 'gpt-tui list'. --all -o "
+                    "DIR writes every conversation, one file each. An existing file is never "
+                    "replaced without --force.")
     which = export.add_mutually_exclusive_group(required=True)
     which.add_argument("id", nargs="?", metavar="ID", help="conversation id or unique prefix")
     which.add_argument("--last", action="store_true",
                        help="export the most recently updated conversation")
-    export.add_argument("-o", "--output", metavar="FILE", help="write to FILE, not stdout")
+    which.add_argument("--all", action="store_true",
+                       help="export every conversation (archived too) into the folder -o DIR")
+    export.add_argument("-o", "--output", metavar="FILE",
+                        help="write to FILE, not stdout (with --all: the folder)")
+    export.add_argument("--force", action="store_true", help="replace existing files")
     export.add_argument("--format", choices=("markdown", "json"),
                         help="default: json if FILE ends in .json, else markdown")
     add_common_options(export)
@@ -260,43 +265,9 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    try:
-        store = _open_store(args)
-    except NoDatabase as error:
-        what = "no conversation to export" if args.last else f"no conversation with id {args.id!r}"
-        raise UsageError(f"{what} ({error})") from None
-    with store:
-        if args.last:
-            conversation = (store.latest_conversation()
-                            or store.latest_conversation(include_archived=True))
-            if conversation is None:
-                raise UsageError("no conversation to export: the database is empty")
-        else:
-            conversation = store.resolve_conversation(args.id)
-        fmt = args.format
-        if fmt is None:
-            fmt = "json" if args.output and Path(args.output).suffix.lower() == ".json" \
-                else "markdown"
-        assert fmt in FORMATS
-        if fmt == "json":  # the whole tree, every branch: it imports back unchanged
-            messages, summaries = tree.whole_tree(store, conversation.id)
-            text = to_json(conversation, messages, summaries,
-                           active_leaf_id=tree.active_leaf(store, conversation.id))
-        else:  # the active path, as the chat shows it
-            messages = store.load_messages(conversation.id)
-            text = to_markdown(conversation, messages, store.list_summaries(conversation.id),
-                               elsewhere=store.count_messages(conversation.id) - len(messages))
-    if args.output:
-        try:
-            Path(args.output).expanduser().write_text(text, encoding="utf-8")
-        except OSError as error:
-            log.warning("cannot write the export to %s", args.output, exc_info=True)
-            print(f"gpt-tui: error: cannot write {args.output}: {error.strerror}",
-                  file=sys.stderr)
-            return EXIT_FAILURE
-    else:
-        sys.stdout.write(text)
-    return EXIT_OK
+    from tui.export_command import run_export as export
+
+    return export(args)
 
 
 def _no_match(query: str) -> int:

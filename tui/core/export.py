@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tui.core.hosts import redact_urls
+from tui.core.literal import printable
+from tui.core.nested_headings import nest_headings
 from tui.core.models import Conversation, Message, MessageStatus, Role, Strategy, Summary
 
 if TYPE_CHECKING:  # only for the annotation: the exporter needs nothing else of the store
@@ -53,6 +55,11 @@ def token_totals(messages: list[Message]) -> tuple[int, int]:
     return prompt, completion
 
 
+def _clean(text: str) -> str:
+    """Stored text for a file a terminal may show: control characters made visible."""
+    return printable(text)
+
+
 def _quote(text: str) -> str:
     return "\n".join(f"> {line}" if line else ">" for line in text.splitlines() or [""])
 
@@ -61,20 +68,23 @@ def _heading(message: Message, conversation: Conversation) -> str:
     title = _ROLE_HEADINGS.get(message.role, str(message.role).capitalize())
     notes = []
     if message.role is Role.ASSISTANT and message.model and message.model != conversation.model:
-        notes.append(message.model)
+        notes.append(_clean(message.model))
     if message.status is MessageStatus.INTERRUPTED:
         notes.append("interrupted")
     elif message.status is MessageStatus.ERROR:
         notes.append("error")
     elif message.status is MessageStatus.STREAMING:
         notes.append("incomplete")
+    if message.finish_reason == "length":
+        notes.append("cut off at the length limit")
     return f"## {title}" + (f" ({', '.join(notes)})" if notes else "")
 
 
 def _summary_block(summary: Summary) -> str:
     noun = "message" if summary.covered_count == 1 else "messages"
     lines = [f"> **Summary of {summary.covered_count} earlier {noun}**"
-             + (f" ({summary.model})" if summary.model else ""), ">", _quote(summary.content)]
+             + (f" ({_clean(summary.model)})" if summary.model else ""), ">",
+             _quote(_clean(summary.content))]
     return "\n".join(lines)
 
 
@@ -85,10 +95,10 @@ def to_markdown(conversation: Conversation, messages: list[Message],
     ``messages`` is the branch shown (the active path); ``elsewhere`` how many messages
     other branches hold, which the metadata mentions (the JSON export keeps them).
     """
-    title = conversation.title.strip() or "Untitled conversation"
+    title = _clean(conversation.title).replace("\n", " ").strip() or "Untitled conversation"
     prompt, completion = token_totals(messages)
     meta = [
-        f"- Model: {conversation.model}",
+        f"- Model: {_clean(conversation.model)}",
         f"- Created: {_date(conversation.created)}",
         f"- Updated: {_date(conversation.updated)}",
         f"- Messages: {len(messages)}" + (
@@ -99,7 +109,7 @@ def to_markdown(conversation: Conversation, messages: list[Message],
     ]
     parts = [f"# {title}", "\n".join(meta)]
     if conversation.system_prompt:
-        parts += ["## System prompt", conversation.system_prompt]
+        parts += ["## System prompt", nest_headings(_clean(conversation.system_prompt))]
     after: dict[str, list[Summary]] = {}
     placed: set[str] = set()
     known = {m.id for m in messages}
@@ -112,11 +122,14 @@ def to_markdown(conversation: Conversation, messages: list[Message],
     for message in messages:
         parts.append(_heading(message, conversation))
         if message.content:
-            parts.append(message.content)
+            parts.append(nest_headings(_clean(message.content)))
         if message.status is MessageStatus.INTERRUPTED:
             parts.append("*[reply interrupted]*")
+        elif message.finish_reason == "length":
+            parts.append("*[reply cut off: it reached the length limit (the output limit "
+                         "or the end of the context window)]*")
         if message.status is MessageStatus.ERROR and message.error:
-            parts.append(_quote(f"**Error:** {redact_urls(message.error)}"))
+            parts.append(_quote(f"**Error:** {_clean(redact_urls(message.error))}"))
         parts += [_summary_block(s) for s in after.get(message.id, [])]
     return "\n\n".join(parts) + "\n"
 
@@ -151,7 +164,13 @@ def to_json(conversation: Conversation, messages: list[Message],
         "messages": [_message_record(m) for m in messages],
         "summaries": [_record(s) for s in summaries],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    # JSON escapes C0 controls itself; DEL and the C1 controls (CSI is one) too, here, so no
+    # byte of the file can drive a terminal that shows it. The values read back the same.
+    return _C1.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
+_C1 = re.compile("[\x7f-\x9f]")
 
 
 @dataclass
@@ -201,10 +220,23 @@ def from_json(text: str) -> tuple[Conversation, list[Message], list[Summary]]:
     return exported.conversation, exported.messages, exported.summaries
 
 
+def _fold(char: str) -> str:
+    """A Latin letter with accents (or a compatibility form: ﬁ, Ａ) as plain ASCII; any
+    other character as it is (Japanese kana keep their marks)."""
+    if char.isascii():
+        return char
+    plain = unicodedata.normalize("NFKD", char)
+    return "".join(c for c in plain if c.isascii()) if plain[0].isascii() else char
+
+
 def slugify(title: str, *, max_length: int = 60) -> str:
-    """Lowercase ASCII words joined by dashes; "conversation" when nothing is left."""
-    ascii_text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    """Lowercase words joined by dashes, readable in any script: accents dropped from Latin
+    letters ("crème" -> "creme"), other letters and digits kept (日本語 stays), everything
+    else (slashes, dots, spaces, controls) a dash; "conversation" when nothing is left."""
+    words = "".join(char if char.isalnum() else "-"
+                    for char in map(_fold, unicodedata.normalize("NFC", title).lower())
+                    for char in char)
+    slug = re.sub(r"-+", "-", words).strip("-")
     slug = slug[:max_length].rstrip("-")
     if not slug:
         return "conversation"
