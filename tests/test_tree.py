@@ -13,7 +13,8 @@ from tui.core import ids, tree
 from tui.core.chat import ChatFlow, FlowFailed, UserMessageStored, collect
 from tui.core.client import ChatClient
 from tui.core.config import Settings
-from tui.core.migrations import SCHEMA_VERSION, migrate
+from tui.core import migrations
+from tui.core.migrations import migrate
 from tui.core.models import Role
 from tui.core.store import NotFound, Store
 from tui.core.tokens import TokenCounter
@@ -148,7 +149,7 @@ def test_a_flat_database_upgrades_to_one_path(tmp_path: Path) -> None:
     """A file made by the schema before the tree: each message's parent is the one before."""
     path = tmp_path / "old.db"
     conn = sqlite3.connect(path, isolation_level=None)
-    migrate(conn, target=SCHEMA_VERSION - 1)
+    migrate(conn, target=migrations.MIGRATIONS.index(migrations._V6_TREE))  # before it
     cids = [ids.new_ulid(), ids.new_ulid()]
     made: dict[str, list[str]] = {cid: [] for cid in cids}
     for cid in cids:

@@ -242,8 +242,49 @@ _V6_TREE = (
     "CREATE INDEX imports_by_conversation ON imports (conversation_id)",
 )
 
+# Version 7 (issue 10): search inside Chinese, Japanese and Korean text. unicode61 makes a
+# whole CJK run one token; a second external-content index over the same messages with
+# FTS5's trigram tokenizer finds any substring of 3+ characters (tui.core.store_search_cjk).
+# A trigram index is several times bigger than a word index, so a reply is indexed once it
+# stops streaming, not at every flush of its text: the triggers skip rows whose status is
+# 'streaming' (what they index and un-index stays the same set, as an external-content
+# index needs).
+_V7_CJK_SEARCH = (
+    """
+    CREATE VIRTUAL TABLE messages_trigram USING fts5(
+        content, content='messages', content_rowid='seq', tokenize='trigram'
+    )
+    """,
+    """
+    CREATE TRIGGER messages_trigram_insert AFTER INSERT ON messages
+    WHEN new.status != 'streaming' BEGIN
+        INSERT INTO messages_trigram (rowid, content) VALUES (new.seq, new.content);
+    END
+    """,
+    """
+    CREATE TRIGGER messages_trigram_delete AFTER DELETE ON messages
+    WHEN old.status != 'streaming' BEGIN
+        INSERT INTO messages_trigram (messages_trigram, rowid, content)
+        VALUES ('delete', old.seq, old.content);
+    END
+    """,
+    """
+    CREATE TRIGGER messages_trigram_update AFTER UPDATE OF content, status ON messages
+    WHEN old.content IS NOT new.content OR old.status IS NOT new.status BEGIN
+        INSERT INTO messages_trigram (messages_trigram, rowid, content)
+        SELECT 'delete', old.seq, old.content WHERE old.status != 'streaming';
+        INSERT INTO messages_trigram (rowid, content)
+        SELECT new.seq, new.content WHERE new.status != 'streaming';
+    END
+    """,
+    """
+    INSERT INTO messages_trigram (rowid, content)
+    SELECT seq, content FROM messages WHERE status != 'streaming'
+    """,
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    _V1, _V2, _V3, _V4_DRAFTS, _V5_SERVERS, _V6_TREE)
+    _V1, _V2, _V3, _V4_DRAFTS, _V5_SERVERS, _V6_TREE, _V7_CJK_SEARCH)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -377,12 +377,11 @@ class Store:
         active path; None: a new root) and make it the end of the active path; bumps the
         conversation's ``updated``."""
         with self._write() as conn:
-            row = conn.execute("SELECT active_leaf_id FROM conversations WHERE id = ?",
-                               (conversation_id,)).fetchone()
-            if row is None:
+            if conn.execute("SELECT 1 FROM conversations WHERE id = ?",
+                            (conversation_id,)).fetchone() is None:
                 raise NotFound(f"no conversation with id {conversation_id}")
             if parent_id is tree.ACTIVE_LEAF:
-                parent_id = row[0]
+                parent_id = tree.active_leaf_sql(conn, conversation_id)
             elif parent_id is not None:
                 owner = conn.execute("SELECT conversation_id FROM messages WHERE id = ?",
                                      (parent_id,)).fetchone()

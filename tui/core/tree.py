@@ -82,8 +82,13 @@ SELECT id FROM down WHERE id IS NOT NULL ORDER BY depth DESC LIMIT 1
 
 
 def active_leaf_sql(conn: sqlite3.Connection, conversation_id: str) -> str | None:
-    row = conn.execute("SELECT active_leaf_id FROM conversations WHERE id = ?",
-                       (conversation_id,)).fetchone()
+    """The end of the active path: the stored leaf, else (none stored, or it is gone) the
+    newest message, so a conversation with messages always shows some."""
+    row = conn.execute(
+        "SELECT coalesce((SELECT m.id FROM conversations AS c JOIN messages AS m "
+        "ON m.id = c.active_leaf_id AND m.conversation_id = c.id WHERE c.id = :cid), "
+        "(SELECT max(id) FROM messages WHERE conversation_id = :cid))",
+        {"cid": conversation_id}).fetchone()
     return None if row is None else row[0]
 
 
