@@ -217,3 +217,20 @@ async def test_only_a_user_message_can_be_edited(flow, store, fake_openai) -> No
     events = await collect(flow.edit(cid, answer.id, "rewritten"))
     assert isinstance(events[0], FlowFailed) and len(events) == 1
     assert store.count_messages(cid) == 2
+
+
+async def test_the_planner_uses_a_summary_on_every_branch_that_shares_its_start(flow, store):
+    """A summary of a path's start serves a branch made after it, not one made inside it."""
+    conversation = flow.new_conversation()
+    cid = conversation.id
+    m = [store.append_message(cid, Role.USER if i % 2 == 0 else Role.ASSISTANT, f"m{i}")
+         for i in range(6)]
+    summary = store.add_summary(cid, "the first four", first_message_id=m[0].id,
+                                last_message_id=m[3].id, covered_count=4)
+    store.append_message(cid, Role.USER, "a branch after the summary", parent_id=m[3].id)
+    plan = flow.preview(store.get_conversation(cid))
+    assert plan is not None and plan.summary == summary
+    store.append_message(cid, Role.USER, "a branch inside it", parent_id=m[1].id)
+    plan = flow.preview(store.get_conversation(cid))
+    assert plan is not None and plan.summary is None
+    assert [m["content"] for m in plan.messages][-1] == "a branch inside it"
