@@ -202,3 +202,30 @@ async def test_a_search_hit_on_another_branch_opens_that_branch(services):
                          what="the hit's branch")
         assert tree.active_leaf(store, conversation.id) == made[0].id
         assert app.main.pane.block(made[0].id).has_class("-search-hit")
+
+
+def palette_command(app, title: str):
+    return next(c for c in app.get_system_commands(app.main) if c.title == title)
+
+
+async def test_the_palette_switches_forks_and_deletes_the_newest_fitting_message(services):
+    conversation, question, made = branched_chat(services.store)
+    app = make_app(services)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_until(pilot, lambda: replies(app) == ["answer three"], what="the chat")
+        app.main.composer.focus()  # no message focused: the commands take the newest
+        palette_command(app, "Previous branch").callback()
+        await wait_until(pilot, lambda: replies(app) == ["answer two"], what="switched")
+        palette_command(app, "Edit message").callback()
+        await wait_until(pilot, lambda: isinstance(app.screen, EditMessageScreen),
+                         what="the editor")
+        assert app.screen.query_one("#edit-message-input").text == "which answer?"
+        await pilot.press("escape")
+        palette_command(app, "Delete message").callback()
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="asks")
+        await pilot.press("y")
+        await wait_until(pilot, lambda: services.store.count_messages(conversation.id) == 3,
+                         what="deleted")
+        palette_command(app, "Fork chat here").callback()
+        await wait_until(pilot, lambda: app.main.conversation.id != conversation.id,
+                         what="forked")

@@ -148,7 +148,8 @@ COMMANDS = [
             id="chat.forget_window"),
     # The messages pane's tree keys, for the focused message (else the newest one that fits).
     Command("edit_message", "Edit message",
-            "Edit and resend your focused (else last) message: a new branch (e in messages)",
+            "Edit and resend your focused (else nearest above, else last) message: a new "
+            "branch (e in messages)",
             id="chat.edit_message"),
     Command("branch(-1)", "Previous branch",
             "Show the previous version of the focused (else last) message (h in messages)",

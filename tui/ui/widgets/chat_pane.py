@@ -348,13 +348,11 @@ class ChatPane(VerticalScroll, can_focus=True):
             self.post_message(self.PinRequested(block.message.id, not block.message.pinned))
 
     def message_block(self, *, role: Role | None = None) -> MessageBlock | None:
-        """The focused stored message, else the newest one (of ``role``, if given)."""
+        """The focused stored message (of ``role``, if given), else the nearest one above
+        it, else the newest one."""
         index = self._focused_index()
-        if index is not None:
-            block = self.blocks[index]
-            return block if isinstance(block, MessageBlock) and "~" not in block.sort_key \
-                else None
-        for block in reversed(self.blocks):
+        blocks = self.blocks if index is None else self.blocks[:index + 1]
+        for block in reversed(blocks):
             if isinstance(block, MessageBlock) and "~" not in block.sort_key and (
                     role is None or block.message.role == role):
                 return block
