@@ -112,6 +112,13 @@ class ChatView(Vertical):
         ids = [block.sort_key.split("~")[0] for block in self.pane.blocks]
         return max((i for i in ids if i), default=None)
 
+    def shows_a_stream_from_elsewhere(self) -> bool:
+        """A stored reply still streaming, loaded from the database rather than received
+        here (another window is writing it)."""
+        return any(isinstance(block, AssistantBlock) and not block.live
+                   and block.message.status == MessageStatus.STREAMING
+                   for block in self.pane.blocks)
+
     def adopt(self, provisional: str, conversation_id: str) -> None:
         """A new chat shown under a provisional key was stored: it is that conversation."""
         if self.conversation_id == provisional:
