@@ -187,3 +187,23 @@ def test_markdown_export_is_the_branch_shown(tmp_path, capsys) -> None:
     text = capsys.readouterr().out
     assert "answer one" in text and "answer two" not in text and "\nmore\n" not in text
     assert "- Messages: 2 (the branch shown; 2 more on other branches)" in text
+
+
+def test_a_conversation_with_nothing_to_show_is_not_stored(tmp_path, capsys) -> None:
+    hidden_only = {
+        "title": "Only context", "create_time": 1717000000.0, "update_time": 1717000000.0,
+        "conversation_id": "66a1b2c3-0000-4000-8000-00000000empt", "current_node": "n2",
+        "mapping": {
+            "n1": {"id": "n1", "message": None, "parent": None, "children": ["n2"]},
+            "n2": {"id": "n2", "parent": "n1", "children": [], "message": {
+                "id": "n2", "author": {"role": "system", "name": None, "metadata": {}},
+                "content": {"content_type": "text", "parts": [""]}, "metadata": {
+                    "is_visually_hidden_from_conversation": True}}}}}
+    source = tmp_path / "conversations.json"
+    source.write_text(json.dumps([hidden_only]), encoding="utf-8")
+    db = tmp_path / "chats.db"
+    assert run(db, str(source)) == 0
+    out = capsys.readouterr().out
+    assert "no message to show" in out and "1 empty" in out
+    with Store(db) as store:
+        assert store.count_conversations(archived=None) == 0

@@ -60,15 +60,20 @@ def run_import(args: argparse.Namespace) -> int:
         if outcome.status == "skipped":
             print(_line(f"gpt-tui: skipped conversation {outcome.label}: {outcome.reason}"),
                   file=sys.stderr)
+        elif outcome.status == "empty":
+            if not args.quiet:
+                print(_line(f"{'empty':<13}  {'-':<26}  {outcome.label}  (no message to "
+                            f"show: not imported)"))
         elif not args.quiet:
             what = "imported" if outcome.status == "imported" else "already there"
             detail = f"{outcome.messages} messages"
             if outcome.branches:
                 detail += f", {outcome.branches} branch{'es' if outcome.branches > 1 else ''}"
             print(_line(f"{what:<13}  {outcome.conversation_id}  {outcome.label}  ({detail})"))
-    imported, present, skipped = (report.count(s) for s in ("imported", "present", "skipped"))
+    imported, present, skipped, empty = (
+        report.count(s) for s in ("imported", "present", "skipped", "empty"))
     messages = sum(o.messages for o in report.outcomes if o.status == "imported")
     print(f"{report.format} export: imported {imported} conversation"
           f"{'s' if imported != 1 else ''} ({messages} messages), {present} already there, "
-          f"{skipped} skipped")
+          f"{skipped} skipped" + (f", {empty} empty" if empty else ""))
     return EXIT_SKIPPED if skipped else EXIT_OK

@@ -40,7 +40,8 @@ class Outcome:
     conversation_id: str | None = None
     messages: int = 0
     branches: int = 0
-    # "imported", "present" (imported before) or "skipped" (with ``reason``).
+    # "imported", "present" (imported before), "empty" (no message to show: not stored)
+    # or "skipped" (unreadable, with ``reason``).
     status: str = "imported"
     reason: str = ""
 
@@ -147,6 +148,9 @@ def import_documents(store: Store, documents: list[Any]) -> ImportReport:
         report.outcomes.append(outcome)
         try:
             item = convert(conversation)
+            if not item.messages:  # a chat of hidden or empty nodes only: no litter
+                outcome.status = "empty"
+                continue
             stored = store.write(lambda conn, item=item: _store_one(conn, item))
         except MalformedConversation as error:
             outcome.status, outcome.reason = "skipped", str(error)
