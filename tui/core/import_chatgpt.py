@@ -225,7 +225,7 @@ def convert(raw: Any) -> ImportedConversation:
         if not isinstance(node, dict):
             raise MalformedConversation(f"node {node_id} is not an object")
         parent = node.get("parent")
-        if parent is not None and parent not in mapping:
+        if parent is not None and (not isinstance(parent, str) or parent not in mapping):
             raise MalformedConversation(f"node {node_id}: its parent {parent} is missing")
         parents[node_id] = parent
         result = _keep(node_id, node.get("message"), created)

@@ -12,6 +12,7 @@ cannot be read is reported (which one, why) while the others are stored.
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import zipfile
 from dataclasses import dataclass, field
@@ -28,6 +29,9 @@ GPT_TUI_PREFIX = "gpt-tui:"
 # The file a ChatGPT export's zip holds the conversations in (newer exports may split it
 # into conversations-000.json, -001...; every such member is read).
 CHATGPT_MEMBER = "conversations"
+
+
+log = logging.getLogger(__name__)
 
 
 class NotAnExport(ValueError):
@@ -154,6 +158,12 @@ def import_documents(store: Store, documents: list[Any]) -> ImportReport:
             stored = store.write(lambda conn, item=item: _store_one(conn, item))
         except MalformedConversation as error:
             outcome.status, outcome.reason = "skipped", str(error)
+            continue
+        except (AttributeError, KeyError, TypeError, ValueError) as error:
+            # A shape no check foresaw: this conversation is skipped, never the import.
+            log.warning("importing conversation %s failed", label, exc_info=True)
+            outcome.status = "skipped"
+            outcome.reason = f"unreadable ({type(error).__name__}: {error})"
             continue
         except StoreError as error:
             if isinstance(error.__cause__, (sqlite3.IntegrityError, sqlite3.ProgrammingError,
