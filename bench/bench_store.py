@@ -72,24 +72,27 @@ def generate(path: Path, conversations: int, messages: int, big: int, seed: int)
             title = BIG_TITLE if count == big else " ".join(rng.sample(words[2500:], 4))
             conv_row = (cid, title.capitalize(), "gpt-4o-mini", stamp(clock))
             message_rows = []
+            parent = None  # one path: each message follows the one before
             for n in range(count):
                 clock += step_ms
                 role = "user" if n % 2 == 0 else "assistant"
                 length = rng.randint(8, 30) if role == "user" else rng.randint(30, 120)
                 text = " ".join(rng.choices(words, cum_weights=cum, k=length))
-                message_rows.append((ids.new_ulid(ms=clock), cid, role, text, stamp(clock)))
-            yield conv_row, message_rows, stamp(clock)
+                mid = ids.new_ulid(ms=clock)
+                message_rows.append((mid, cid, role, text, stamp(clock), parent))
+                parent = mid
+            yield (*conv_row, parent), message_rows, stamp(clock)
 
     started = time.perf_counter()
     conn.execute("BEGIN")
     done = 0
     for conv_row, message_rows, updated in rows():
         conn.execute(
-            "INSERT INTO conversations (id, title, model, created, updated) VALUES (?,?,?,?,?)",
-            (*conv_row, updated))
+            "INSERT INTO conversations (id, title, model, created, active_leaf_id, updated) "
+            "VALUES (?,?,?,?,?,?)", (*conv_row, updated))
         conn.executemany(
-            "INSERT INTO messages (id, conversation_id, role, content, created, status) "
-            "VALUES (?,?,?,?,?,'complete')", message_rows)
+            "INSERT INTO messages (id, conversation_id, role, content, created, parent_id, "
+            "status) VALUES (?,?,?,?,?,?,'complete')", message_rows)
         done += len(message_rows)
         if done and done % 100_000 < len(message_rows):
             print(f"  {done:,} messages ({time.perf_counter() - started:.0f} s)", flush=True)
@@ -160,8 +163,9 @@ def run(path: Path, repeat: int, seed: int) -> list[tuple[str, float, float]]:
         store.update_message(streaming.id, content=text[0])
 
     measure("update streaming message (grows ~300 B)", stream_update, default)
-    for message_id in appended:  # keep the cached database as generated
-        store.delete_message(message_id)
+    # Keep the cached database as generated: the first appended message and the branch
+    # below it (every later one) go.
+    store.delete_message(appended[0])
     store.close()
     return results
 

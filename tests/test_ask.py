@@ -157,3 +157,27 @@ def test_list_shows_what_ask_stored(env, fake_openai):
     assert listed.returncode == 0, listed.stderr
     data = json.loads(listed.stdout)
     assert len(data) == 1 and data[0]["title"] == "remember me"
+
+
+def test_ask_continue_follows_the_active_branch(env, fake_openai):
+    """--continue sends the branch the app shows, and adds to it; other branches stay."""
+    from tui.core import tree
+    from tui.core.models import Role
+    from tui.core.store import Store
+
+    with Store(env["GPT_TUI_DB"]) as store:
+        cid = store.create_conversation(model="gpt-4o", title="Branched").id
+        question = store.append_message(cid, Role.USER, "pick a colour")
+        shown = store.append_message(cid, Role.ASSISTANT, "blue")
+        store.append_message(cid, Role.ASSISTANT, "red", parent_id=question.id)
+        tree.select_message(store, shown.id)
+    fake_openai.script(Script.reply("navy, then"))
+    result = ask(env, "--continue", "a darker one?")
+    assert result.returncode == 0, result.stderr
+    assert fake_openai.chat_requests()[-1]["messages"] == [
+        {"role": "user", "content": "pick a colour"}, {"role": "assistant", "content": "blue"},
+        {"role": "user", "content": "a darker one?"}]
+    with Store(env["GPT_TUI_DB"]) as store:
+        assert [m.content for m in store.load_messages(cid)] == [
+            "pick a colour", "blue", "a darker one?", "navy, then"]
+        assert store.count_messages(cid) == 5

@@ -173,14 +173,16 @@ async def test_rate_limit_waits_are_reported(flow, store, fake_openai):
     assert store.load_messages(conversation.id)[-1].content == "ok now"
 
 
-async def test_regenerate_replaces_the_last_reply(flow, store, fake_openai):
+async def test_regenerate_shows_a_new_reply_and_keeps_the_old_one(flow, store, fake_openai):
     fake_openai.script(Script.reply("first answer"), Script.reply("second answer"))
     conversation = flow.new_conversation()
     await collect(flow.send(conversation.id, "question"))
     events = await collect(flow.regenerate(conversation.id))
     assert not any(isinstance(e, UserMessageStored) for e in events)
-    assert [m.content for m in store.load_messages(conversation.id)] == ["question",
-                                                                          "second answer"]
+    path = store.load_messages(conversation.id)
+    assert [m.content for m in path] == ["question", "second answer"]
+    assert store.count_messages(conversation.id) == 3  # the first answer stays, a sibling
+    assert path[1].parent_id == path[0].id
     assert fake_openai.chat_requests()[-1]["messages"] == [{"role": "user",
                                                            "content": "question"}]
 

@@ -152,7 +152,9 @@ def test_token_totals_ignore_unreported() -> None:
     ("  Crème brûlée / recipe?  ", "creme-brulee-recipe"),
     ("../../etc/passwd", "etc-passwd"),
     ("", "conversation"),
-    ("日本語", "conversation"),
+    ("日本語", "日本語"),
+    ("がぎ ﬁle Ａ", "がぎ-file-a"),
+    ("a\x1b[31mred", "a-31mred"),
     ("CON", "conversation-con"),
     ("x" * 200, "x" * 60),
 ])

@@ -94,13 +94,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser(
         "export", help="export a conversation as Markdown or JSON",
-        description="Print (or write with -o) one conversation as Markdown or JSON. ID may "
-                    "be any unique prefix of the id shown by 'gpt-tui list'.")
+        description="Print (or write with -o) one conversation as Markdown (the branch "
+                    "shown) or JSON (the whole tree, which 'gpt-tui import' reads back). ID "
+                    "may be any unique prefix of the id shown by 'gpt-tui list'. --all -o "
+                    "DIR writes every conversation, one file each. An existing file is never "
+                    "replaced without --force.")
     which = export.add_mutually_exclusive_group(required=True)
     which.add_argument("id", nargs="?", metavar="ID", help="conversation id or unique prefix")
     which.add_argument("--last", action="store_true",
                        help="export the most recently updated conversation")
-    export.add_argument("-o", "--output", metavar="FILE", help="write to FILE, not stdout")
+    which.add_argument("--all", action="store_true",
+                       help="export every conversation (archived too) into the folder -o DIR")
+    export.add_argument("-o", "--output", metavar="FILE",
+                        help="write to FILE, not stdout (with --all: the folder)")
+    export.add_argument("--force", action="store_true", help="replace existing files")
     export.add_argument("--format", choices=("markdown", "json"),
                         help="default: json if FILE ends in .json, else markdown")
     add_common_options(export)
@@ -138,6 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     personas_command.register(commands, add_common_options)
     usage_command.register(commands, add_common_options)
+    from tui import import_command
+
+    import_command.register(commands, add_common_options)
     return parser
 
 
@@ -310,51 +320,9 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from pathlib import Path
+    from tui.export_command import run_export as export
 
-    from tui.core.export import FORMATS, to_json, to_markdown, write_image_files
-    from tui.core.store_errors import NoDatabase
-
-    try:
-        store = _open_store(args)
-    except NoDatabase as error:
-        what = "no conversation to export" if args.last else f"no conversation with id {args.id!r}"
-        raise UsageError(f"{what} ({error})") from None
-    with store:
-        if args.last:
-            conversation = (store.latest_conversation()
-                            or store.latest_conversation(include_archived=True))
-            if conversation is None:
-                raise UsageError("no conversation to export: the database is empty")
-        else:
-            conversation = store.resolve_conversation(args.id)
-        messages = store.load_messages(conversation.id)
-        summaries = store.list_summaries(conversation.id)
-        images = store.images_for([m.id for m in messages])
-    fmt = args.format
-    if fmt is None:
-        fmt = "json" if args.output and Path(args.output).suffix.lower() == ".json" \
-            else "markdown"
-    assert fmt in FORMATS
-    output = Path(args.output).expanduser() if args.output else None
-    if fmt == "json":
-        text = to_json(conversation, messages, summaries, images)
-    else:  # images go in files beside an output file (named only on stdout)
-        files = f"{output.stem}-files" if output is not None and images else None
-        text = to_markdown(conversation, messages, summaries, images, files)
-    if output is not None:
-        try:
-            output.write_text(text, encoding="utf-8")
-            if fmt != "json":
-                write_image_files(output.parent / f"{output.stem}-files", messages, images)
-        except OSError as error:
-            log.warning("cannot write the export to %s", args.output, exc_info=True)
-            print(f"gpt-tui: error: cannot write {args.output}: {error.strerror}",
-                  file=sys.stderr)
-            return EXIT_FAILURE
-    else:
-        sys.stdout.write(text)
-    return EXIT_OK
+    return export(args)
 
 
 def _no_match(query: str) -> int:

@@ -53,7 +53,8 @@ from tui.core.hosts import sanitize_url
 from tui.core.models import Conversation, Message, MessageStatus, Role, Strategy, Summary
 from tui.core.session import NewConversation, new_conversation_spec, store_new_conversation
 from tui.core.sizing import Sizer
-from tui.core.store import Store
+from tui.core.store import NotFound, Store
+from tui.core import tree
 from tui.core.titles import title_from_text
 from tui.core.tokens import REPLY_PRIMING, TokenCounter
 from tui.core.windows import WindowInfo, format_window
@@ -133,10 +134,14 @@ class ChatFlow:
 
     async def send(self, conversation: str | NewConversation, text: str, *,
                    seen: Seen | None = None,
-                   images: list[ImageFile] | None = None) -> AsyncIterator[FlowEvent]:
+                   images: list[ImageFile] | None = None,
+                   parent_id: str | None | tree.Attach = tree.ACTIVE_LEAF,
+                   ) -> AsyncIterator[FlowEvent]:
         """Store ``text`` (with ``images`` attached) and stream the reply. ``conversation`` is
         an id, or a NewConversation stored now, with this first message (yielding
-        ConversationCreated first)."""
+        ConversationCreated first). ``parent_id`` (see :meth:`edit`) puts the message
+        elsewhere than after the active path's end; it becomes the active path's end either
+        way."""
         if not text.strip():
             yield FlowFailed(None, "nothing to send: the message is empty", "empty", exit_code=2)
             return
@@ -160,7 +165,7 @@ class ChatFlow:
             conversation_id, Role.USER, text,
             token_count=self.counter.count_message(Role.USER, text)
             + IMAGE_TOKENS * len(images or ()),
-            token_encoding=self.counter.encoding_label,
+            token_encoding=self.counter.encoding_label, parent_id=parent_id,
         )
         if images:
             self.store.add_images(message.id, images)
@@ -170,6 +175,24 @@ class ChatFlow:
             self.store.rename_conversation(conversation_id, title)
             yield TitleUpdated(conversation_id, title)
         async with aclosing(self._respond(conversation_id)) as events:
+            async for event in events:
+                yield event
+
+    async def edit(self, conversation_id: str, message_id: str, text: str, *,
+                   seen: Seen | None = None) -> AsyncIterator[FlowEvent]:
+        """Send ``text`` in place of the earlier user message ``message_id``: it becomes
+        that message's sibling (a new branch from the same point), the old branch stays."""
+        try:
+            original = self.store.get_message(message_id)
+        except NotFound:
+            original = None
+        if (original is None or original.conversation_id != conversation_id
+                or original.role != Role.USER):
+            yield FlowFailed(None, "only a message you wrote in this chat can be edited",
+                             "empty", exit_code=2)
+            return
+        async with aclosing(self.send(conversation_id, text, seen=seen,
+                                      parent_id=original.parent_id)) as events:
             async for event in events:
                 yield event
 
@@ -187,7 +210,8 @@ class ChatFlow:
 
     async def regenerate(self, conversation_id: str, *,
                          seen: Seen | None = None) -> AsyncIterator[FlowEvent]:
-        """Drop the reply to the last user message and ask again."""
+        """Answer the last user message again: the new reply is a sibling of the old ones,
+        which stay (switch between them with tree.switch_sibling)."""
         async with aclosing(self._answer_again(conversation_id, keep_good=False,
                                                action="regenerate", seen=seen)) as events:
             async for event in events:
@@ -216,19 +240,25 @@ class ChatFlow:
                 yield event
 
     def _drop_trailing_replies(self, conversation_id: str, *, keep_good: bool) -> bool:
-        """Delete the assistant messages after the last user message.
+        """Clear the way for a new answer to the last user message of the active path.
 
-        With ``keep_good`` only the ones that need a retry go (failed, cut, stopped, empty:
-        ``Message.needs_retry``); otherwise every reply does (regenerate). Returns False when there is no user message to answer.
+        With ``keep_good`` (retry) the replies after it that need a retry (failed, cut,
+        stopped, empty: ``Message.needs_retry``) are deleted, never sent back. Otherwise
+        (regenerate) the path is made to end at the user message, so the new answer becomes
+        a sibling of the ones it had, which stay. Returns False when there is no user
+        message to answer.
         """
         tail = self.store.load_messages(conversation_id, limit=20)
         while tail and tail[-1].role != Role.USER:
             last = tail.pop()
             if keep_good and not last.needs_retry:
                 return True
-            self.store.delete_message(last.id)
+            if keep_good:
+                self.store.delete_message(last.id)
             if not tail:
                 tail = self.store.load_messages(conversation_id, limit=20, before_id=last.id)
+        if tail and not keep_good:
+            tree.end_path_at(self.store, tail[-1].id)
         return bool(tail)
 
     # -- the reply -----------------------------------------------------------------------

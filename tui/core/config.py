@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any, Mapping
 from tui.core import logs
 from tui.core.hosts import url_secrets
 from tui.core.keymap_config import KeymapEntry, flatten_keymap, keymap_entries
-from tui.core.models import Strategy
 from tui.core.models import ParamValue, Strategy
 from tui.core.params import (
     ParamError,
@@ -33,10 +32,10 @@ from tui.core.params import (
 )
 from tui.core.paths import config_file_path
 from tui.core.pricing import Price, PriceError, parse_prices
+from tui.core.windows import parse_window_size
 
 if TYPE_CHECKING:  # tomlkit is imported when a save needs it: every command reads the config
     import tomlkit
-from tui.core.windows import parse_window_size
 
 DEFAULT_MODEL = "gpt-4o-mini"
 DEFAULT_THEME = "textual-dark"

@@ -3,7 +3,9 @@
 Markdown puts each message under its role heading with the content verbatim (the stored
 text is authoritative, so code fences survive untouched), marks interrupted and failed
 replies, and shows each summary as a blockquote right after the last message it covers.
-JSON carries every stored field plus a format version so a later import can round-trip it.
+JSON carries every stored field of the whole tree (every branch, each message with its
+``parent_id``, and the active path's ``active_leaf_id``) plus a format version, so
+``gpt-tui import`` reads it back unchanged (version 1 files, one flat path, still import).
 Images attached to messages are embedded in JSON (base64) and, in Markdown, linked to files
 written in a folder beside the document (``<name>-files/``).
 Only stored records are read, so nothing secret (the API key is never stored) can leak.
@@ -16,20 +18,23 @@ import base64
 import json
 import re
 import unicodedata
-from dataclasses import asdict, fields
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tui.core.attachments import ImageFile, human_size
 from tui.core.hosts import redact_urls
+from tui.core.literal import printable
+from tui.core.nested_headings import nest_headings
 from tui.core.models import Conversation, Message, MessageStatus, Role, Strategy, Summary
 
 if TYPE_CHECKING:  # only for the annotation: the exporter needs nothing else of the store
     from tui.core.store import Store
 
 JSON_FORMAT = "gpt-tui-conversation"
-JSON_VERSION = 1
+# 2: the whole tree (parent_id on every message, active_leaf_id); 1: one flat path.
+JSON_VERSION = 2
 FORMATS = {"markdown": ".md", "md": ".md", "json": ".json"}
 # How many ``-N`` suffixes export_to_file tries before giving up on a crowded folder.
 MAX_SUFFIX = 10_000
@@ -54,6 +59,11 @@ def token_totals(messages: list[Message]) -> tuple[int, int]:
     return prompt, completion
 
 
+def _clean(text: str) -> str:
+    """Stored text for a file a terminal may show: control characters made visible."""
+    return printable(text)
+
+
 def _quote(text: str) -> str:
     return "\n".join(f"> {line}" if line else ">" for line in text.splitlines() or [""])
 
@@ -62,20 +72,23 @@ def _heading(message: Message, conversation: Conversation) -> str:
     title = _ROLE_HEADINGS.get(message.role, str(message.role).capitalize())
     notes = []
     if message.role is Role.ASSISTANT and message.model and message.model != conversation.model:
-        notes.append(message.model)
+        notes.append(_clean(message.model))
     if message.status is MessageStatus.INTERRUPTED:
         notes.append("interrupted")
     elif message.status is MessageStatus.ERROR:
         notes.append("error")
     elif message.status is MessageStatus.STREAMING:
         notes.append("incomplete")
+    if message.finish_reason == "length":
+        notes.append("cut off at the length limit")
     return f"## {title}" + (f" ({', '.join(notes)})" if notes else "")
 
 
 def _summary_block(summary: Summary) -> str:
     noun = "message" if summary.covered_count == 1 else "messages"
     lines = [f"> **Summary of {summary.covered_count} earlier {noun}**"
-             + (f" ({summary.model})" if summary.model else ""), ">", _quote(summary.content)]
+             + (f" ({_clean(summary.model)})" if summary.model else ""), ">",
+             _quote(_clean(summary.content))]
     return "\n".join(lines)
 
 
@@ -96,26 +109,31 @@ def image_files(messages: list[Message], images: Images) -> dict[tuple[str, int]
 
 def to_markdown(conversation: Conversation, messages: list[Message],
                 summaries: list[Summary], images: Images | None = None,
-                files_folder: str | None = None) -> str:
+                files_folder: str | None = None, *, elsewhere: int = 0) -> str:
     """A readable document: title, metadata, then the messages with summaries in place.
+
+    ``messages`` is the branch shown (the active path); ``elsewhere`` how many messages
+    other branches hold, which the metadata mentions (the JSON export keeps them).
     Attached images are linked into ``files_folder`` (their files written there by the
-    caller), or named when there is no folder (output to a pipe)."""
+    caller), or named when there is no folder (output to a pipe).
+    """
     images = images or {}
     names = image_files(messages, images) if files_folder else {}
-    title = conversation.title.strip() or "Untitled conversation"
+    title = _clean(conversation.title).replace("\n", " ").strip() or "Untitled conversation"
     prompt, completion = token_totals(messages)
     meta = [
-        f"- Model: {conversation.model}",
+        f"- Model: {_clean(conversation.model)}",
         f"- Created: {_date(conversation.created)}",
         f"- Updated: {_date(conversation.updated)}",
-        f"- Messages: {len(messages)}",
+        f"- Messages: {len(messages)}" + (
+            f" (the branch shown; {elsewhere} more on other branches)" if elsewhere else ""),
         f"- Tokens: {prompt} prompt + {completion} completion = {prompt + completion}"
         " (as reported by the server)",
         f"- Conversation id: {conversation.id}",
     ]
     parts = [f"# {title}", "\n".join(meta)]
     if conversation.system_prompt:
-        parts += ["## System prompt", conversation.system_prompt]
+        parts += ["## System prompt", nest_headings(_clean(conversation.system_prompt))]
     after: dict[str, list[Summary]] = {}
     placed: set[str] = set()
     known = {m.id for m in messages}
@@ -128,15 +146,18 @@ def to_markdown(conversation: Conversation, messages: list[Message],
     for message in messages:
         parts.append(_heading(message, conversation))
         if message.content:
-            parts.append(message.content)
+            parts.append(nest_headings(_clean(message.content)))
         for index, image in enumerate(images.get(message.id, [])):
             name = names.get((message.id, index))
-            parts.append(f"![{image.name}]({files_folder}/{name})" if name else
-                         f"*[image: {image.name}, {human_size(image.size)}]*")
+            parts.append(f"![{_clean(image.name)}]({files_folder}/{name})" if name else
+                         f"*[image: {_clean(image.name)}, {human_size(image.size)}]*")
         if message.status is MessageStatus.INTERRUPTED:
             parts.append("*[reply interrupted]*")
+        elif message.finish_reason == "length":
+            parts.append("*[reply cut off: it reached the length limit (the output limit "
+                         "or the end of the context window)]*")
         if message.status is MessageStatus.ERROR and message.error:
-            parts.append(_quote(f"**Error:** {redact_urls(message.error)}"))
+            parts.append(_quote(f"**Error:** {_clean(redact_urls(message.error))}"))
         parts += [_summary_block(s) for s in after.get(message.id, [])]
     return "\n\n".join(parts) + "\n"
 
@@ -163,30 +184,58 @@ def _with_images(record: dict[str, Any], images: list[ImageFile]) -> dict[str, A
 
 
 def to_json(conversation: Conversation, messages: list[Message],
-            summaries: list[Summary], images: Images | None = None) -> str:
+            summaries: list[Summary], images: Images | None = None, *,
+            active_leaf_id: str | None = None) -> str:
     """Every field of every record, with a format name and version for importers; a
-    message's images under ``attachments`` (base64)."""
+    message's images under ``attachments`` (base64).
+
+    ``messages`` is the whole tree (parents before children); ``active_leaf_id`` the end of
+    the active path (default: the last message).
+    """
     images = images or {}
+    if active_leaf_id is None and messages:
+        active_leaf_id = messages[-1].id
     document = {
         "format": JSON_FORMAT,
         "version": JSON_VERSION,
         "conversation": _record(conversation),
+        "active_leaf_id": active_leaf_id,
         "messages": [_with_images(_message_record(m), images.get(m.id, []))
                      for m in messages],
         "summaries": [_record(s) for s in summaries],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    # JSON escapes C0 controls itself; DEL and the C1 controls (CSI is one) too, here, so no
+    # byte of the file can drive a terminal that shows it. The values read back the same.
+    return _C1.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
-def from_json(text: str) -> tuple[Conversation, list[Message], list[Summary]]:
-    """Read back what :func:`to_json` wrote; ValueError if it is not such a document."""
-    document = json.loads(text)
+_C1 = re.compile("[\x7f-\x9f]")
+
+
+@dataclass
+class ExportedConversation:
+    """One conversation read from a gpt-tui JSON export."""
+
+    conversation: Conversation
+    messages: list[Message]
+    summaries: list[Summary]
+    active_leaf_id: str | None
+
+
+def read_export(document: Any) -> ExportedConversation:
+    """A parsed gpt-tui JSON export; ValueError (or KeyError/TypeError on a damaged
+    record) when it is not one. A version 1 file is one path: each message's parent is the
+    one before it."""
     if not isinstance(document, dict) or document.get("format") != JSON_FORMAT:
         raise ValueError("not a gpt-tui conversation export")
-    if document.get("version", 0) > JSON_VERSION:
-        raise ValueError(f"export format version {document['version']} is too new")
+    version = document.get("version", 0)
+    if not isinstance(version, int) or version > JSON_VERSION:
+        raise ValueError(f"export format version {version} is too new")
 
     def build(cls: type, data: dict[str, Any]) -> Any:
+        if not isinstance(data, dict):
+            raise ValueError(f"a {cls.__name__.lower()} record is not an object")
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
 
@@ -197,8 +246,27 @@ def from_json(text: str) -> tuple[Conversation, list[Message], list[Summary]]:
         message = build(Message, data)
         message.role, message.status = Role(message.role), MessageStatus(message.status)
         messages.append(message)
+    if version < 2:
+        for before, message in zip(messages, messages[1:]):
+            message.parent_id = before.id
     summaries = [build(Summary, data) for data in document.get("summaries", [])]
-    return conversation, messages, summaries
+    leaf = document.get("active_leaf_id", messages[-1].id if messages else None)
+    return ExportedConversation(conversation, messages, summaries, leaf)
+
+
+def from_json(text: str) -> tuple[Conversation, list[Message], list[Summary]]:
+    """Read back what :func:`to_json` wrote; ValueError if it is not such a document."""
+    exported = read_export(json.loads(text))
+    return exported.conversation, exported.messages, exported.summaries
+
+
+def _fold(char: str) -> str:
+    """A Latin letter with accents (or a compatibility form: ﬁ, Ａ) as plain ASCII; any
+    other character as it is (Japanese kana keep their marks)."""
+    if char.isascii():
+        return char
+    plain = unicodedata.normalize("NFKD", char)
+    return "".join(c for c in plain if c.isascii()) if plain[0].isascii() else char
 
 
 def images_from_json(text: str) -> Images:
@@ -218,9 +286,13 @@ def images_from_json(text: str) -> Images:
 
 
 def slugify(title: str, *, max_length: int = 60) -> str:
-    """Lowercase ASCII words joined by dashes; "conversation" when nothing is left."""
-    ascii_text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    """Lowercase words joined by dashes, readable in any script: accents dropped from Latin
+    letters ("crème" -> "creme"), other letters and digits kept (日本語 stays), everything
+    else (slashes, dots, spaces, controls) a dash; "conversation" when nothing is left."""
+    words = "".join(char if char.isalnum() else "-"
+                    for char in map(_fold, unicodedata.normalize("NFC", title).lower())
+                    for char in char)
+    slug = re.sub(r"-+", "-", words).strip("-")
     slug = slug[:max_length].rstrip("-")
     if not slug:
         return "conversation"
@@ -247,6 +319,7 @@ def export_to_file(store: Store, conversation: Conversation, export_dir: str | P
     messages = store.load_messages(conversation.id)
     summaries = store.list_summaries(conversation.id)
     images = store.images_for([m.id for m in messages])
+    elsewhere = store.count_messages(conversation.id) - len(messages)
     folder = Path(export_dir).expanduser()
     folder.mkdir(parents=True, exist_ok=True)
     name = Path(export_filename(conversation, "markdown"))
@@ -255,7 +328,8 @@ def export_to_file(store: Store, conversation: Conversation, export_dir: str | P
         files = f"{path.stem}-files"
         if images and (folder / files).exists():
             continue
-        text = to_markdown(conversation, messages, summaries, images, files)
+        text = to_markdown(conversation, messages, summaries, images, files,
+                           elsewhere=elsewhere)
         try:
             with path.open("x", encoding="utf-8", newline="\n") as handle:
                 handle.write(text)

@@ -206,6 +206,83 @@ _V5_SERVERS = (
     """,
 )
 
+# Version 6 (issue 10): the conversation is a tree. Every message has a parent (NULL for a
+# root) and a conversation has one active path, from a root to ``active_leaf_id``. The upgrade
+# is lossless: each message's parent is the one stored before it in its conversation, and
+# the active leaf is the newest message, so every existing chat is one path, as before.
+# Deleting a message takes the branch below it (the self-referencing cascade; the FTS
+# triggers fire for each row it deletes). A plain ``ALTER TABLE ... ADD COLUMN`` suffices
+# for both columns (SQLite accepts a REFERENCES clause on an added NULL column): rebuilding
+# ``messages`` with sqlite-utils' ``transform()`` would drop and re-create the table and with
+# it the search triggers, for nothing gained. ``imports`` remembers where an imported
+# conversation came from (a ChatGPT conversation id, a gpt-tui export's id), so importing
+# the same file twice adds nothing.
+_V6_TREE = (
+    "ALTER TABLE messages ADD COLUMN parent_id TEXT "
+    "REFERENCES messages (id) ON DELETE CASCADE",
+    "ALTER TABLE conversations ADD COLUMN active_leaf_id TEXT",
+    """
+    UPDATE messages SET parent_id = (
+        SELECT p.id FROM messages AS p
+        WHERE p.conversation_id = messages.conversation_id AND p.id < messages.id
+        ORDER BY p.id DESC LIMIT 1)
+    """,
+    "CREATE INDEX messages_by_parent ON messages (parent_id, id)",
+    """
+    UPDATE conversations SET active_leaf_id = (
+        SELECT max(m.id) FROM messages AS m WHERE m.conversation_id = conversations.id)
+    """,
+    """
+    CREATE TABLE imports (
+        source_id TEXT PRIMARY KEY,
+        conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+        imported TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX imports_by_conversation ON imports (conversation_id)",
+)
+
+# Version 7 (issue 10): search inside Chinese, Japanese and Korean text. unicode61 makes a
+# whole CJK run one token; a second external-content index over the same messages with
+# FTS5's trigram tokenizer finds any substring of 3+ characters (tui.core.store_search_cjk).
+# A trigram index is several times bigger than a word index, so a reply is indexed once it
+# stops streaming, not at every flush of its text: the triggers skip rows whose status is
+# 'streaming' (what they index and un-index stays the same set, as an external-content
+# index needs).
+_V7_CJK_SEARCH = (
+    """
+    CREATE VIRTUAL TABLE messages_trigram USING fts5(
+        content, content='messages', content_rowid='seq', tokenize='trigram'
+    )
+    """,
+    """
+    CREATE TRIGGER messages_trigram_insert AFTER INSERT ON messages
+    WHEN new.status != 'streaming' BEGIN
+        INSERT INTO messages_trigram (rowid, content) VALUES (new.seq, new.content);
+    END
+    """,
+    """
+    CREATE TRIGGER messages_trigram_delete AFTER DELETE ON messages
+    WHEN old.status != 'streaming' BEGIN
+        INSERT INTO messages_trigram (messages_trigram, rowid, content)
+        VALUES ('delete', old.seq, old.content);
+    END
+    """,
+    """
+    CREATE TRIGGER messages_trigram_update AFTER UPDATE OF content, status ON messages
+    WHEN old.content IS NOT new.content OR old.status IS NOT new.status BEGIN
+        INSERT INTO messages_trigram (messages_trigram, rowid, content)
+        SELECT 'delete', old.seq, old.content WHERE old.status != 'streaming';
+        INSERT INTO messages_trigram (rowid, content)
+        SELECT new.seq, new.content WHERE new.status != 'streaming';
+    END
+    """,
+    """
+    INSERT INTO messages_trigram (rowid, content)
+    SELECT seq, content FROM messages WHERE status != 'streaming'
+    """,
+)
+
 # Issue 11: every request parameter per conversation: JSON output (response_format) and a
 # server's own knobs (top_k, min_p...) as a JSON object of scalars.
 _CHAT_PARAMS = (
@@ -260,9 +337,9 @@ _ATTACHMENTS = (
     "CREATE INDEX attachments_by_message ON attachments (message_id, id)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4_DRAFTS, _V5_SERVERS,
-                                           _CHAT_PARAMS, _PERSONAS, _REPLY_USAGE,
-                                           _ATTACHMENTS)
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    _V1, _V2, _V3, _V4_DRAFTS, _V5_SERVERS, _V6_TREE, _V7_CJK_SEARCH, _CHAT_PARAMS, _PERSONAS,
+    _REPLY_USAGE, _ATTACHMENTS)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

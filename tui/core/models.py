@@ -98,6 +98,9 @@ class Message:
     first_token_ms: int | None = None
     duration_ms: int | None = None
     server: str | None = None
+    # The message this one answers or follows (None: a root). Siblings (same parent) are
+    # alternatives: a regenerated answer, an edited question (schema version 6).
+    parent_id: str | None = None
 
     @property
     def needs_retry(self) -> bool:

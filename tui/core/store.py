@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-from tui.core import ids, store_server
+from tui.core import ids, store_server, tree
 from tui.core.migrations import SCHEMA_VERSION, migrate, user_version
 from tui.core.paths import ensure_private_folder
 from tui.core.models import (
@@ -48,12 +48,10 @@ from tui.core.store_rows import (
     CONVERSATION_EDITABLE,
     MESSAGE_COLUMNS,
     MESSAGE_EDITABLE,
-    SUMMARY_COLUMNS,
     check_fields,
     conversation_from_row,
     message_from_row,
     select_list,
-    summary_from_row,
     to_db_value,
 )
 from tui.core.store_errors import (
@@ -88,7 +86,6 @@ R = TypeVar("R")
 
 _CONV_SELECT = f"SELECT {select_list(CONVERSATION_COLUMNS)} FROM conversations"
 _MSG_SELECT = f"SELECT {select_list(MESSAGE_COLUMNS)} FROM messages"
-_SUM_SELECT = f"SELECT {select_list(SUMMARY_COLUMNS)} FROM summaries"
 _LISTING_ORDER = "ORDER BY pinned DESC, updated DESC, id DESC"
 # The drafts key of the new chat that has no row yet.
 NEW_CHAT_DRAFT = ""
@@ -211,6 +208,18 @@ class Store:
         if self._conn is None:
             raise StoreError(f"database {self.path} is closed")
         return self._conn
+
+    @_guarded
+    def read(self, work: Callable[[sqlite3.Connection], R]) -> R:
+        """Run ``work(conn)`` under the store's lock (for modules like tui.core.tree that
+        keep their own SQL); SQLite errors become StoreErrors."""
+        return work(self.conn)
+
+    @_guarded
+    def write(self, work: Callable[[sqlite3.Connection], R]) -> R:
+        """Run ``work(conn)`` in one write transaction: all of it is stored, or nothing."""
+        with self._write() as conn:
+            return work(conn)
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -398,21 +407,30 @@ class Store:
     def append_message(self, conversation_id: str, role: Role | str, content: str, *,
                        status: MessageStatus | str = MessageStatus.COMPLETE,
                        model: str | None = None, token_count: int | None = None,
-                       token_encoding: str | None = None) -> Message:
-        """Store a new (newest) message and bump the conversation's ``updated``."""
-        message = Message(
-            id=ids.new_ulid(), conversation_id=conversation_id, role=Role(role),
-            content=content, model=model, status=MessageStatus(status),
-            token_count=token_count, token_encoding=token_encoding)
-        values = [to_db_value(getattr(message, c)) for c in MESSAGE_COLUMNS]
-        marks = ", ".join("?" * len(MESSAGE_COLUMNS))
+                       token_encoding: str | None = None,
+                       parent_id: str | None | tree.Attach = tree.ACTIVE_LEAF) -> Message:
+        """Store a new message as a child of ``parent_id`` (by default the end of the
+        active path; None: a new root) and make it the end of the active path; bumps the
+        conversation's ``updated``."""
         with self._write() as conn:
-            cursor = conn.execute("UPDATE conversations SET updated = ? WHERE id = ?",
-                                  (message.created, conversation_id))
-            if cursor.rowcount == 0:
+            if conn.execute("SELECT 1 FROM conversations WHERE id = ?",
+                            (conversation_id,)).fetchone() is None:
                 raise NotFound(f"no conversation with id {conversation_id}")
-            conn.execute(
-                f"INSERT INTO messages ({select_list(MESSAGE_COLUMNS)}) VALUES ({marks})", values)
+            if parent_id is tree.ACTIVE_LEAF:
+                parent_id = tree.active_leaf_sql(conn, conversation_id)
+            elif parent_id is not None:
+                owner = conn.execute("SELECT conversation_id FROM messages WHERE id = ?",
+                                     (parent_id,)).fetchone()
+                if owner is None or owner[0] != conversation_id:
+                    raise NotFound(f"no message {parent_id} in conversation {conversation_id}")
+            message = Message(
+                id=ids.new_ulid(), conversation_id=conversation_id, role=Role(role),
+                content=content, model=model, status=MessageStatus(status),
+                token_count=token_count, token_encoding=token_encoding,
+                parent_id=parent_id)
+            conn.execute("UPDATE conversations SET updated = ?, active_leaf_id = ? "
+                         "WHERE id = ?", (message.created, message.id, conversation_id))
+            tree.insert_message_sql(conn, message)
         return message
 
     @_guarded
@@ -440,32 +458,31 @@ class Store:
     @_guarded
     def load_messages(self, conversation_id: str, *, limit: int | None = None,
                       before_id: str | None = None) -> list[Message]:
-        """Oldest first; with ``limit``, the newest ``limit`` messages older than
-        ``before_id`` (so paging back passes the first id of the previous page)."""
-        where = "WHERE conversation_id = ?"
-        params: list[Any] = [conversation_id]
-        if before_id is not None:
-            where += " AND id < ?"
-            params.append(before_id)
-        if limit is None:
-            rows = self.conn.execute(f"{_MSG_SELECT} {where} ORDER BY id", params).fetchall()
-        else:
-            rows = self.conn.execute(
-                f"{_MSG_SELECT} {where} ORDER BY id DESC LIMIT ?", (*params, limit)).fetchall()
-            rows.reverse()
-        return [message_from_row(row) for row in rows]
+        """The active path (root to leaf: what is shown and sent), oldest first; with
+        ``limit``, its newest ``limit`` messages above ``before_id`` (so paging back passes
+        the first id of the previous page). The whole tree: tree.whole_tree."""
+        return tree.load_path_sql(self.conn, conversation_id, limit=limit,
+                                  before_id=before_id)
 
     @_guarded
     def count_messages(self, conversation_id: str) -> int:
+        """Every stored message of the conversation, on every branch."""
         return int(self.conn.execute(
             "SELECT count(*) FROM messages WHERE conversation_id = ?",
             (conversation_id,)).fetchone()[0])
 
     @_guarded
     def delete_message(self, message_id: str) -> None:
-        cursor = self.conn.execute("DELETE FROM messages WHERE id = ?", (message_id,))
-        if cursor.rowcount == 0:
-            raise NotFound(f"no message with id {message_id}")
+        """Delete the message and the branch below it; an active path through it now ends
+        at its parent (tree.delete_branch moves to a sibling instead)."""
+        with self._write() as conn:
+            row = conn.execute("SELECT conversation_id, parent_id FROM messages WHERE id = ?",
+                               (message_id,)).fetchone()
+            if row is None:
+                raise NotFound(f"no message with id {message_id}")
+            if message_id in tree.path_ids_sql(conn, tree.active_leaf_sql(conn, row[0])):
+                tree.set_leaf_sql(conn, row[0], row[1])
+            conn.execute("DELETE FROM messages WHERE id = ?", (message_id,))
 
     # -- summaries ------------------------------------------------------------------------
 
@@ -480,28 +497,22 @@ class Store:
             first_message_id=first_message_id, last_message_id=last_message_id,
             covered_count=covered_count, token_count=token_count, model=model,
             previous_summary_id=previous_summary_id)
-        marks = ", ".join("?" * len(SUMMARY_COLUMNS))
         try:
-            self.conn.execute(
-                f"INSERT INTO summaries ({select_list(SUMMARY_COLUMNS)}) VALUES ({marks})",
-                [getattr(summary, c) for c in SUMMARY_COLUMNS])
+            tree.insert_summary_sql(self.conn, summary)
         except sqlite3.IntegrityError:
             raise NotFound(f"no conversation with id {conversation_id}") from None
         return summary
 
     @_guarded
     def latest_summary(self, conversation_id: str) -> Summary | None:
-        row = self.conn.execute(
-            f"{_SUM_SELECT} WHERE conversation_id = ? ORDER BY id DESC LIMIT 1",
-            (conversation_id,)).fetchone()
-        return None if row is None else summary_from_row(row)
+        """The newest summary that holds on the active path (see tree.path_summaries_sql)."""
+        summaries = tree.path_summaries_sql(self.conn, conversation_id)
+        return summaries[-1] if summaries else None
 
     @_guarded
     def list_summaries(self, conversation_id: str) -> list[Summary]:
-        """Oldest first."""
-        rows = self.conn.execute(
-            f"{_SUM_SELECT} WHERE conversation_id = ? ORDER BY id", (conversation_id,))
-        return [summary_from_row(row) for row in rows]
+        """The summaries that hold on the active path, oldest first."""
+        return tree.path_summaries_sql(self.conn, conversation_id)
 
     # -- what servers taught us (tui.core.store_server) ------------------------------------
 
@@ -608,11 +619,9 @@ class Store:
 
     @_guarded
     def latest_message_id(self, conversation_id: str) -> str | None:
-        """The id of the newest message of the conversation, None when it has none."""
-        row = self.conn.execute(
-            "SELECT max(id) FROM messages WHERE conversation_id = ?",
-            (conversation_id,)).fetchone()
-        return None if row is None else row[0]
+        """The end of the conversation's active path (its newest shown message), None when
+        it has none. Another window's send, regenerate or branch switch changes it."""
+        return tree.active_leaf_sql(self.conn, conversation_id)
 
     @_guarded
     def add_images(self, message_id: str, images: list[ImageFile]) -> None:

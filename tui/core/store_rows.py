@@ -24,6 +24,7 @@ MESSAGE_COLUMNS = (
     "id", "conversation_id", "role", "content", "created", "model", "status", "token_count",
     "token_encoding", "prompt_tokens", "completion_tokens", "finish_reason", "error", "pinned",
     "cached_tokens", "first_token_ms", "duration_ms", "server",
+    "parent_id",
 )
 SUMMARY_COLUMNS = (
     "id", "conversation_id", "content", "first_message_id", "last_message_id",

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 
 from tui.core.models import HIGHLIGHT_END, HIGHLIGHT_START, Conversation, SearchHit
+from tui.core.store_search_cjk import has_cjk, search_cjk
 from tui.core.store_rows import CONVERSATION_COLUMNS, conversation_from_row, select_list
 
 Found = tuple[str, str | None, str]  # conversation id, message id (None: title), snippet
@@ -59,10 +60,14 @@ def fts_query(text: str, *, prefix_last: bool = True) -> str | None:
 
 def search_store(conn: sqlite3.Connection, query: str, *, limit: int, include_archived: bool,
                  candidates: int) -> list[SearchHit]:
-    """Title hits, then ranked message hits, then newest prefix completions (see module)."""
+    """Title hits, then ranked message hits, then newest prefix completions (see module);
+    a query with Chinese, Japanese or Korean text: see tui.core.store_search_cjk."""
     parsed = parse_query(query)
     if parsed is None or limit <= 0:
         return []
+    if has_cjk(query):
+        return _hits(conn, search_cjk(conn, query, limit=limit,
+                                      include_archived=include_archived))
     archived = "" if include_archived else "AND c.archived = 0"
     found: list[Found] = list(conn.execute(
         f"""SELECT c.id, NULL, highlight(conversations_fts, 0, ?, ?)
@@ -79,6 +84,11 @@ def search_store(conn: sqlite3.Connection, query: str, *, limit: int, include_ar
                                   candidates)
     if len(found) < limit and parsed.prefix:
         found += _newest_messages(conn, parsed.prefix, limit - len(found), only_active, seen)
+    return _hits(conn, found)
+
+
+def _hits(conn: sqlite3.Connection, found: list[Found]) -> list[SearchHit]:
+    """The hits with their conversations, in the order found."""
     wanted = sorted({cid for cid, _, _ in found})
     conversations: dict[str, Conversation] = {}
     for start in range(0, len(wanted), 500):

@@ -105,7 +105,15 @@ MESSAGES = [
     key("v", "copy_mode", "Copy mode", id="messages.copy_mode",
         long="Copy mode: a keyboard cursor over the conversation's text (select, copy)"),
     key("x,delete", "delete_block", "Delete", id="messages.delete",
-        long="Delete message (asks first)"),
+        long="Delete message and the branch below it (asks first)"),
+    key("e", "edit_block", "Edit", id="messages.edit",
+        long="Edit and resend this message of yours (a new branch; the old one stays)"),
+    key("h,left", "branch(-1)", "‹", id="messages.branch_previous",
+        long="Previous version of this message (‹ 2/3 ›: regenerated answers, edits)"),
+    key("l,right", "branch(1)", "›", id="messages.branch_next",
+        long="Next version of this message"),
+    key("f", "fork_block", "Fork", id="messages.fork",
+        long="Fork: copy the chat up to this message into a new chat"),
     key("p", "pin_block", "Pin", id="messages.pin",
         long="Pin / unpin message (always sent, never summarized or dropped)"),
     key("u", "toggle_usage", "Usage", id="messages.usage",
@@ -177,6 +185,11 @@ USAGE_PANEL = [
     key("d", "group('day')", "By day", id="usage.by_day"),
     key("m", "group('month')", "By month", id="usage.by_month"),
 ]
+EDIT_MESSAGE = [
+    key("escape", "cancel", "Cancel", id="edit_message.cancel"),
+    key("f2,ctrl+s", "send", "Send", id="edit_message.send", priority=True,
+        long="Send the edited message (a new branch)"),
+]
 SYSTEM_PROMPT = [
     key("escape", "cancel", "Cancel", id="system_prompt.cancel"),
     key("f2", "save", "Save", id="system_prompt.save"),
@@ -204,6 +217,23 @@ COMMANDS = [
     Command("toggle_usage", "Show / hide usage on replies",
             "Each reply's tokens (cached), time to first token, tokens/s and cost (u in the "
             "messages)", id="chat.toggle_usage"),
+    # The messages pane's tree keys, for the focused message (else the newest one that fits).
+    Command("edit_message", "Edit message",
+            "Edit and resend your focused (else nearest above, else last) message: a new "
+            "branch (e in messages)",
+            id="chat.edit_message"),
+    Command("branch(-1)", "Previous branch",
+            "Show the previous version of the focused (else last) message (h in messages)",
+            id="chat.branch_previous"),
+    Command("branch(1)", "Next branch",
+            "Show the next version of the focused (else last) message (l in messages)",
+            id="chat.branch_next"),
+    Command("fork_chat", "Fork chat here",
+            "Copy the chat up to the focused (else last) message into a new chat (f)",
+            id="chat.fork"),
+    Command("delete_message", "Delete message",
+            "Delete the focused (else last) message and the branch below it (x)",
+            id="chat.delete_message"),
 ]
 
 

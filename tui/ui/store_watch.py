@@ -64,6 +64,9 @@ class StoreWatch:
             return
         if fresh != screen.conversation:
             screen.conversation = fresh
-        if latest != screen.chat_view.newest_message_id():
+        # A reply another window was streaming when this one loaded the chat shows here as
+        # it was then; every change elsewhere may be more of it (or its end): reload.
+        if latest != screen.chat_view.newest_message_id() or \
+                screen.chat_view.shows_a_stream_from_elsewhere():
             await screen.chat_view.reload_in_place()
             screen.context.refresh()

@@ -40,6 +40,7 @@ from tui.core.session import NewConversation, conversation_to_open, new_conversa
 from tui.core.store import NotFound, StoreError
 from tui.ui import flow_messages as fm
 from tui.ui import copy_actions, keys
+from tui.ui.branch_actions import BranchActions
 from tui.ui.compose_tools import ComposeTools
 from tui.ui.context_tracker import ContextTracker
 from tui.ui.drafts import DraftKeeper
@@ -91,6 +92,7 @@ class MainScreen(Screen):
         self._conversation_page = conversation_page
         self.streams = ReplyStreams(self, lambda: self.chat_view, self._set_replies)
         self.actions = ConversationActions(self, services)
+        self.branches = BranchActions(self, services)
         self.context = ContextTracker(self, services)
         self.drafts = DraftKeeper(self, services.store)
         self.sender = Sender(self, services)
@@ -335,10 +337,35 @@ class MainScreen(Screen):
         if message.kind == "summarized" and self.is_open(message.conversation_id):
             self.context.refresh()
 
-    @on(ChatView.MessageDeleted)
-    def _message_deleted(self, message: ChatView.MessageDeleted) -> None:
-        self.context.refresh()
-        self.sidebar.refresh_rows()
+    # -- the tree: edit, switch versions, fork, delete (see BranchActions) -------------------
+
+    @on(ChatPane.EditRequested)
+    def _edit_message(self, event: ChatPane.EditRequested) -> None:
+        self.branches.edit(event.message_id, event.text)
+
+    @on(ChatPane.BranchRequested)
+    async def _switch_branch(self, event: ChatPane.BranchRequested) -> None:
+        await self.branches.switch(event.message_id, event.step)
+
+    @on(ChatPane.ForkRequested)
+    async def _fork(self, event: ChatPane.ForkRequested) -> None:
+        await self.branches.fork(event.message_id)
+
+    @on(ChatPane.DeleteRequested)
+    async def _delete_message(self, event: ChatPane.DeleteRequested) -> None:
+        await self.branches.delete(event.message_id, event.text)
+
+    def action_edit_message(self) -> None:
+        self.branches.edit_target()
+
+    async def action_branch(self, step: int) -> None:
+        await self.branches.switch_target(step)
+
+    async def action_fork_chat(self) -> None:
+        await self.branches.fork_target()
+
+    async def action_delete_message(self) -> None:
+        await self.branches.delete_target()
 
     # -- set-up ------------------------------------------------------------------------------
 

@@ -69,6 +69,25 @@ class Sender:
         screen.streams.start(cid, flow.send(cid, text, seen=screen.seen(), images=images),
                              sent_text=text)
 
+    async def edit(self, message_id: str, text: str) -> None:
+        """Send ``text`` in place of the earlier message ``message_id``: a new branch."""
+        screen = self.screen
+        if screen.conversation is None:
+            return
+        if needs_setup(self.services.settings):
+            screen.notify("Set an API key or a server URL first (see the panel above).",
+                          severity="warning")
+            return
+        if self._streaming_here():
+            screen.notify("A reply is still streaming in this chat: press Esc to stop it, "
+                          "or wait.", severity="warning")
+            return
+        cid = screen.conversation.id
+        screen.clear_failure(cid)
+        screen.streams.start(cid, self.services.flow.edit(cid, message_id, text,
+                                                          seen=screen.seen()),
+                             reload_first=True)
+
     async def regenerate(self) -> None:
         """Ask again for the last reply; one that did not complete is retried instead."""
         screen = self.screen

@@ -17,8 +17,9 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from tui.core.code_blocks import plain_text
-from tui.core.models import Message, MessageStatus, Summary
+from tui.core.models import Message, MessageStatus, Role, Summary
 from tui.core.pricing import Price
+from tui.core.tree import Branch
 from tui.ui import keys
 from tui.ui.widgets.message_blocks import (
     AssistantBlock,
@@ -68,6 +69,29 @@ class ChatPane(VerticalScroll, can_focus=True):
             super().__init__()
             self.message_id = message_id
             self.pinned = pinned
+
+    class EditRequested(TextualMessage):
+        """Edit the user message ``message_id`` and resend it as a new branch."""
+
+        def __init__(self, message_id: str, text: str) -> None:
+            super().__init__()
+            self.message_id = message_id
+            self.text = text
+
+    class BranchRequested(TextualMessage):
+        """Show the sibling ``step`` places from ``message_id`` (-1 before, 1 after)."""
+
+        def __init__(self, message_id: str, step: int) -> None:
+            super().__init__()
+            self.message_id = message_id
+            self.step = step
+
+    class ForkRequested(TextualMessage):
+        """Copy the chat up to ``message_id`` into a new conversation."""
+
+        def __init__(self, message_id: str) -> None:
+            super().__init__()
+            self.message_id = message_id
 
     class CopyRequested(TextualMessage):
         def __init__(self, text: str) -> None:
@@ -126,8 +150,9 @@ class ChatPane(VerticalScroll, can_focus=True):
     async def show(self, conversation_id: str | None, messages: list[Message], *,
              summaries: list[Summary] = (), notices: list[tuple[str, str]] = (),
              live: dict[str, str] | None = None, has_older: bool = False,
-             placeholder: str = "") -> None:
-        """Replace everything with ``messages`` (oldest first) and scroll to the bottom."""
+             placeholder: str = "", branches: dict[str, Branch] | None = None) -> None:
+        """Replace everything with ``messages`` (oldest first) and scroll to the bottom.
+        ``branches``: each branched message's place among its siblings (‹ 2/3 ›)."""
         live = live or {}
         self.conversation_id = conversation_id
         self.has_older = has_older
@@ -141,6 +166,7 @@ class ChatPane(VerticalScroll, can_focus=True):
         extra += [NoticeBlock(key, text) for key, text in notices
                   if oldest is None or key >= oldest]
         blocks = sorted(blocks + extra, key=lambda b: b.sort_key)
+        self._mark_branches(blocks, branches or {})
         with self.app.batch_update():
             await self.remove_children()
             if blocks:
@@ -149,12 +175,26 @@ class ChatPane(VerticalScroll, can_focus=True):
                 await self.mount(Static(placeholder, classes="pane-placeholder"))
         self.anchor()
 
-    def prepend(self, messages: list[Message], *, has_older: bool) -> None:
+    @staticmethod
+    def _mark_branches(blocks: list[ChatBlock], branches: dict[str, Branch]) -> None:
+        for block in blocks:
+            if isinstance(block, MessageBlock):
+                block.branch = branches.get(block.message.id)
+
+    def set_branches(self, branches: dict[str, Branch]) -> None:
+        """Every shown message's place among its siblings (after a new reply or branch)."""
+        for block in self.blocks:
+            if isinstance(block, MessageBlock):
+                block.set_branch(branches.get(block.message.id))
+
+    def prepend(self, messages: list[Message], *, has_older: bool,
+                branches: dict[str, Branch] | None = None) -> None:
         """Mount older ``messages`` above the current ones, keeping the view where it was."""
         self._loading_older = False
         self.has_older = has_older
         keys = set(self._keys())
         new: list[ChatBlock] = [b for m in messages if m.id not in keys for b in blocks_for(m)]
+        self._mark_branches(new, branches or {})
         if messages:
             first, last = messages[0].id, messages[-1].id
             new += [SummaryBlock(s) for s in self._summaries.values()
@@ -350,7 +390,8 @@ class ChatPane(VerticalScroll, can_focus=True):
             self.action_copy_code(int(event.character))
 
     def action_delete_block(self) -> None:
-        """Only stored messages can go (not notices, summaries or an unsent marker)."""
+        """Only stored messages can go (a failed reply's error block is one; notices,
+        summaries or an unsent marker are not)."""
         index = self._focused_index()
         if index is None:
             self.notify("Focus a message first (ctrl+o, then j/k).", severity="warning")
@@ -363,15 +404,57 @@ class ChatPane(VerticalScroll, can_focus=True):
 
     def action_pin_block(self) -> None:
         """Pin the focused message (sent with every request) or unpin it."""
+        block = self._focused_message()
+        if block is not None:
+            self.post_message(self.PinRequested(block.message.id, not block.message.pinned))
+
+    def message_block(self, *, role: Role | None = None) -> MessageBlock | None:
+        """The focused stored message (of ``role``, if given), else the nearest one above
+        it, else the newest one."""
+        index = self._focused_index()
+        blocks = self.blocks if index is None else self.blocks[:index + 1]
+        for block in reversed(blocks):
+            if isinstance(block, MessageBlock) and "~" not in block.sort_key and (
+                    role is None or block.message.role == role):
+                return block
+        return None
+
+    def _focused_message(self) -> MessageBlock | None:
         index = self._focused_index()
         if index is None:
             self.notify("Focus a message first (ctrl+o, then j/k).", severity="warning")
-            return
+            return None
         block = self.blocks[index]
         if not isinstance(block, MessageBlock) or "~" in block.sort_key:
-            self.notify("Only messages can be pinned.", severity="warning")
+            self.notify("That is not a message.", severity="warning")
+            return None
+        return block
+
+    def action_edit_block(self) -> None:
+        """Edit the focused message of yours and resend it (a new branch from there)."""
+        block = self._focused_message()
+        if block is None:
             return
-        self.post_message(self.PinRequested(block.message.id, not block.message.pinned))
+        if block.message.role != Role.USER:
+            self.notify("Only your own messages can be edited; ctrl+r asks for another "
+                        "answer.", severity="warning")
+            return
+        self.post_message(self.EditRequested(block.message.id, block.message.content))
+
+    def action_branch(self, step: int) -> None:
+        """Show the previous (-1) or next (1) version of the focused message."""
+        block = self._focused_message()
+        if block is None:
+            return
+        if block.branch is None:
+            self.notify("This message has no other versions.", severity="warning")
+            return
+        self.post_message(self.BranchRequested(block.message.id, step))
+
+    def action_fork_block(self) -> None:
+        block = self._focused_message()
+        if block is not None:
+            self.post_message(self.ForkRequested(block.message.id))
 
     def watch_show_usage(self, show: bool) -> None:
         """Each reply's header gains (or loses) its usage line; a toggle, not per frame."""

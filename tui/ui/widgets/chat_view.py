@@ -19,6 +19,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message as TextualMessage
 
+from tui.core import tree
 from tui.core.chat import ChatFlow, finish_note
 from tui.core.context import RequestPlan
 from tui.core.models import Message, MessageStatus
@@ -29,10 +30,8 @@ from tui.ui import copy_actions
 from tui.ui import flow_messages as fm
 from tui.ui.reply_streams import ReplyStreams
 from tui.ui.screens.copy_mode import CopyModeScreen
-from tui.ui.screens.dialogs import ConfirmScreen
 from tui.ui.widgets.chat_pane import ChatPane
-from tui.ui.widgets.literal import one_line
-from tui.ui.widgets.message_blocks import AssistantBlock, ChatBlock
+from tui.ui.widgets.message_blocks import AssistantBlock
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +43,6 @@ EMPTY_PANE = "No messages yet. Type below and press Enter."
 
 
 class ChatView(Vertical):
-    class MessageDeleted(TextualMessage):
-        """The user deleted a message from the open conversation."""
-
-        def __init__(self, conversation_id: str) -> None:
-            super().__init__()
-            self.conversation_id = conversation_id
-
     class MessagePinned(TextualMessage):
         """The user pinned or unpinned a message of the open conversation."""
 
@@ -89,17 +81,21 @@ class ChatView(Vertical):
 
     # -- showing a conversation ----------------------------------------------------------
 
-    async def show(self, conversation_id: str | None, *, message_id: str | None = None) -> None:
-        """Show a conversation (scrolled to ``message_id`` for a search hit), or nothing."""
+    async def show(self, conversation_id: str | None, *, message_id: str | None = None,
+                   highlight: bool = True) -> None:
+        """Show a conversation's active path, or nothing. With ``message_id`` (a search hit,
+        a switched branch) the path is made to run through it and is scrolled to it,
+        marked as a hit if ``highlight``."""
         self.conversation_id = conversation_id
         if conversation_id is None:
             await self.pane.show(None, [], placeholder=EMPTY_PANE)
             return
-        messages, has_older, summaries = await asyncio.to_thread(
+        messages, has_older, summaries, branches = await asyncio.to_thread(
             self._load, conversation_id, message_id)
         if self.conversation_id != conversation_id:
             return  # another chat was opened meanwhile
-        await self._show_loaded(conversation_id, messages, has_older, summaries, message_id)
+        await self._show_loaded(conversation_id, messages, has_older, summaries, message_id,
+                                branches=branches, highlight=highlight)
 
     async def reload(self) -> None:
         await self.show(self.conversation_id)
@@ -125,13 +121,26 @@ class ChatView(Vertical):
         ids = [block.sort_key.split("~")[0] for block in self.pane.blocks]
         return max((i for i in ids if i), default=None)
 
+    def shows_a_stream_from_elsewhere(self) -> bool:
+        """A stored reply still streaming, loaded from the database rather than received
+        here (another window is writing it)."""
+        return any(isinstance(block, AssistantBlock) and not block.live
+                   and block.message.status == MessageStatus.STREAMING
+                   for block in self.pane.blocks)
+
     def adopt(self, provisional: str, conversation_id: str) -> None:
         """A new chat shown under a provisional key was stored: it is that conversation."""
         if self.conversation_id == provisional:
             self.conversation_id = conversation_id
             self.pane.conversation_id = conversation_id
 
-    def _load(self, cid: str, message_id: str | None) -> tuple[list[Message], bool, list]:
+    def _load(self, cid: str, message_id: str | None,
+              ) -> tuple[list[Message], bool, list, dict[str, tree.Branch]]:
+        if message_id is not None:
+            try:  # a hit on another branch: open that branch
+                tree.select_message(self._store, message_id)
+            except StoreError:
+                log.info("the message to show is gone", exc_info=True)
         messages = self._store.load_messages(cid, limit=MESSAGE_PAGE)
         has_older = len(messages) == MESSAGE_PAGE
         pages = 0
@@ -142,7 +151,8 @@ class ChatView(Vertical):
             has_older = len(older) == MESSAGE_PAGE
             pages += 1
         self._note_cut_replies(cid, messages)
-        return messages, has_older, self._store.list_summaries(cid)
+        return (messages, has_older, self._store.list_summaries(cid),
+                tree.branches(self._store, cid))
 
     def _note_cut_replies(self, cid: str, messages: list[Message]) -> None:
         """Word why stored "length" replies stopped: the output limit, or the window's end
@@ -160,12 +170,13 @@ class ChatView(Vertical):
                 self._finish_notes[message.id] = note
 
     async def _show_loaded(self, cid: str, messages: list[Message], has_older: bool,
-                      summaries: list, message_id: str | None) -> None:
+                           summaries: list, message_id: str | None, *,
+                           branches: dict[str, tree.Branch], highlight: bool) -> None:
         live = self._streams.get(cid)
         live_text = {live.message_id: live.text} if live and live.message_id else {}
         await self.pane.show(cid, messages, summaries=summaries,
                              notices=self._notices.get(cid, []), live=live_text,
-                             has_older=has_older, placeholder=EMPTY_PANE)
+                             has_older=has_older, placeholder=EMPTY_PANE, branches=branches)
         for block in self.pane.blocks:
             kind = self._error_kinds.get(block.sort_key.split("~")[0])
             if kind is not None and hasattr(block, "kind"):
@@ -176,7 +187,7 @@ class ChatView(Vertical):
         if message_id is not None:
             target = self.pane.block(message_id)
             if target is not None:
-                target.add_class("-search-hit")
+                target.set_class(highlight, "-search-hit")
                 self.pane.anchor(False)
                 self.call_after_refresh(self.pane.scroll_to_widget, target, animate=False,
                                         top=True)
@@ -186,10 +197,15 @@ class ChatView(Vertical):
         event.stop()
         if event.conversation_id != self.conversation_id:
             return
-        older = await asyncio.to_thread(self._store.load_messages, event.conversation_id,
-                                        limit=MESSAGE_PAGE, before_id=event.before_id)
+        older, branches = await asyncio.to_thread(self._load_page, event.conversation_id,
+                                                  event.before_id)
         if event.conversation_id == self.conversation_id:
-            self.pane.prepend(older, has_older=len(older) == MESSAGE_PAGE)
+            self.pane.prepend(older, has_older=len(older) == MESSAGE_PAGE, branches=branches)
+
+    def _load_page(self, cid: str, before_id: str) -> tuple[list[Message],
+                                                             dict[str, tree.Branch]]:
+        older = self._store.load_messages(cid, limit=MESSAGE_PAGE, before_id=before_id)
+        return older, tree.branches(self._store, cid)
 
     def mark_unsent(self, plan: RequestPlan | None, window: int, strategy: str) -> None:
         """Show where the next request starts when older messages will be left out."""
@@ -213,7 +229,8 @@ class ChatView(Vertical):
         return message.conversation_id == self.conversation_id
 
     async def _reload_if_asked(self, message: fm.FlowMessage) -> None:
-        """Regenerate and retry deleted stored replies: reload once, on the first event."""
+        """Regenerate, retry and edit change the path (a reply deleted, a new branch):
+        reload once, on the first event."""
         live = self._streams.get(message.conversation_id)
         if live is not None and live.reload_first:
             live.reload_first = False
@@ -231,7 +248,8 @@ class ChatView(Vertical):
         self.adopt(message.provisional, message.conversation_id)
 
     @on(fm.UserMessageStored)
-    def _user_message(self, message: fm.UserMessageStored) -> None:
+    async def _user_message(self, message: fm.UserMessageStored) -> None:
+        await self._reload_if_asked(message)  # an edit: the new branch replaces the old
         if self._shown(message):
             self.pane.add_message(message.message)
 
@@ -339,39 +357,6 @@ class ChatView(Vertical):
     def _copy_code(self, event: ChatPane.CodeCopyRequested) -> None:
         event.stop()
         self.copy_code(event.block, event.number)
-
-    # -- deleting a message --------------------------------------------------------------
-
-    @on(ChatPane.DeleteRequested)
-    def _confirm_delete(self, event: ChatPane.DeleteRequested) -> None:
-        event.stop()
-        cid = self.conversation_id
-        if cid is None:
-            return
-        if cid in self._streams:
-            self.notify("A reply is still streaming: press Esc to stop it first.",
-                        severity="warning")
-            return
-        message_id = event.message_id
-        preview = one_line(event.text)[:60] or "(empty)"
-
-        async def done(yes: bool | None) -> None:
-            if not yes or cid != self.conversation_id:
-                return
-            try:
-                await asyncio.to_thread(self._store.delete_message, message_id)
-            except StoreError as error:
-                log.exception("deleting a message failed")
-                self.notify(f"Could not delete the message: {error}", severity="error")
-                return
-            self.pane.remove_key(message_id)
-            self.post_message(self.MessageDeleted(cid))
-            self.notify("Message deleted")
-
-        self.app.push_screen(
-            ConfirmScreen(f"Delete this message? “{preview}”\nIt leaves the chat and "
-                          "what is sent to the model. This cannot be undone."),
-            done)
 
     # -- pinning a message ---------------------------------------------------------------
 

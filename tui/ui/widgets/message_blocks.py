@@ -14,6 +14,7 @@ from textual.containers import Vertical
 from textual.widgets import Collapsible, Label, Static
 
 from tui.core.models import Message, MessageStatus, Role, Summary
+from tui.core.tree import Branch
 from tui.core.usage import reply_usage_text
 from tui.ui.widgets.literal import literal, one_line
 
@@ -52,12 +53,25 @@ class MessageBlock(ChatBlock):
     def __init__(self, message: Message, *, classes: str = "") -> None:
         super().__init__(message.id, classes=classes)
         self.message = message
+        # Its place among its siblings (‹ 2/3 ›), None when it has none.
+        self.branch: Branch | None = None
 
     def copy_text(self) -> str:
         return self.message.content
 
     def header_text(self) -> str:
-        return "You" + (f" · {PIN_MARK}" if self.message.pinned else "")
+        return self.with_branch("You" + (f" · {PIN_MARK}" if self.message.pinned else ""))
+
+    def with_branch(self, header: str) -> str:
+        return header if self.branch is None else f"{header} · {self.branch.label}"
+
+    def set_branch(self, branch: Branch | None) -> None:
+        """The message's place among its siblings changed: the header says so."""
+        if branch == self.branch:
+            return
+        self.branch = branch
+        for header in self.query(".block-header").results(Label):  # none before compose
+            header.update(literal(self.header_text()))
 
     def header_classes(self) -> str:
         return "block-header -pinned" if self.message.pinned else "block-header"
@@ -116,7 +130,7 @@ class AssistantBlock(MessageBlock):
         self.note: str | None = None  # why the reply stopped early (finish_note)
 
     def header_text(self) -> str:
-        header = _assistant_header(self.message, self.note)
+        header = self.with_branch(_assistant_header(self.message, self.note))
         # The pane's usage toggle (u); a reply still streaming has no usage yet.
         pane = self.parent
         if getattr(pane, "show_usage", False) and not self.live:

@@ -1,0 +1,209 @@
+"""``gpt-tui import``: ChatGPT's data export (JSON and zip) and gpt-tui's own JSON export.
+
+The ChatGPT fixture (tests/fixtures/chatgpt_export/conversations.json) is hand-made in the
+export's shape: a regenerated answer and an edited question (branches), hidden system and
+custom-instruction nodes, a multimodal message with an image, reasoning, code, a tool's
+output, a web quote, an unknown content type, and two malformed conversations.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tui import cli
+from tui.core import tree
+from tui.core.models import Role
+from tui.core.store import Store
+
+FIXTURE = Path(__file__).parent / "fixtures" / "chatgpt_export" / "conversations.json"
+
+
+def run(db: Path, *args: str) -> int:
+    return cli.main(["import", *args, "--db", str(db)])
+
+
+def by_title(store: Store) -> dict[str, str]:
+    return {c.title: c.id for c in store.list_conversations(archived=None)}
+
+
+def test_chatgpt_export_keeps_the_tree_and_reports_the_malformed(tmp_path, capsys) -> None:
+    db = tmp_path / "chats.db"
+    assert run(db, str(FIXTURE)) == 1  # two conversations could not be read
+    out, err = capsys.readouterr()
+    assert "imported 2 conversations" in out and "2 skipped" in out
+    skipped = err.splitlines()
+    assert len(skipped) == 2
+    assert "“Broken: a node whose parent is missing”" in skipped[0]
+    assert "its parent cccccccc-0000-4000-8000-00000000dead is missing" in skipped[0]
+    assert "“Broken: no message tree”" in skipped[1] and "no message tree" in skipped[1]
+    with Store(db) as store:
+        titles = by_title(store)
+        assert set(titles) == {"Prime numbers", "Plot a sine wave"}
+        primes = store.get_conversation(titles["Prime numbers"])
+        assert primes.model == "gpt-4o" and primes.created == "2024-05-29T16:26:40.125Z"
+        # current_node is the active path: the regenerated answer, under the first question.
+        path = store.load_messages(primes.id)
+        assert [(m.role, m.content) for m in path] == [
+            (Role.USER, "Name a prime number."), (Role.ASSISTANT, "2 is the only even prime.")]
+        assert path[1].model == "gpt-4o-mini"
+        assert path[0].parent_id is None  # the hidden system root is left out
+        branches = tree.branches(store, primes.id)
+        assert branches[path[1].id] == tree.Branch(2, 2)  # "7 is prime." came first
+        assert branches[path[0].id] == tree.Branch(1, 2)  # the edited question is a sibling
+        tree.switch_sibling(store, path[0].id, 1)
+        edited = store.load_messages(primes.id)
+        assert [m.content for m in edited] == ["Name an even prime number.",
+                                               "2 — the only one, and the answer is cut"]
+        assert edited[1].finish_reason == "length"
+        assert store.count_messages(primes.id) == 5
+
+
+def test_chatgpt_content_types_become_readable_text(tmp_path, capsys) -> None:
+    db = tmp_path / "chats.db"
+    run(db, str(FIXTURE))
+    with Store(db) as store:
+        sine = store.get_conversation(by_title(store)["Plot a sine wave"])
+        assert sine.archived and sine.model == "o3"  # no default slug: the newest used
+        assert sine.system_prompt == ""  # custom instructions are hidden context
+        texts = [m.content for m in store.load_messages(sine.id)]
+    assert texts[0] == ("[image 640×480]\n\nPlot this curve as a sine wave, like in the "
+                        "sketch.")
+    assert texts[1].startswith("[reasoning]\nChoosing a library")
+    assert texts[2] == "[Thought for 4 seconds]"
+    assert texts[3].startswith("```\nimport numpy as np") and texts[3].endswith("\n```")
+    assert texts[4] == "**Tool (python):**\n\nOutput:\n```\n<<ImageDisplayed>>\n```"
+    assert texts[5].startswith("**Tool (web):**\n\n> A sine wave is a periodic wave")
+    assert "— Sine wave https://en.wikipedia.org/wiki/Sine_wave" in texts[5]
+    assert texts[6] == "[some future widget content not shown]"
+    assert texts[7] == "Here is the plot of **sin(x)** over one period."
+    assert len(texts) == 8
+
+
+def test_importing_twice_adds_nothing(tmp_path, capsys) -> None:
+    db = tmp_path / "chats.db"
+    run(db, str(FIXTURE))
+    capsys.readouterr()
+    assert run(db, str(FIXTURE)) == 1
+    out, _ = capsys.readouterr()
+    assert "imported 0 conversations (0 messages), 2 already there, 2 skipped" in out
+    with Store(db) as store:
+        assert store.count_conversations(archived=None) == 2
+
+
+def test_the_zip_of_a_chatgpt_export_imports(tmp_path, capsys) -> None:
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("user.json", json.dumps({"id": "user-1", "email": "x@example.com"}))
+        zipped.writestr("chat.html", "<html></html>")
+        zipped.writestr("conversations.json", FIXTURE.read_text(encoding="utf-8"))
+    db = tmp_path / "chats.db"
+    assert run(db, str(archive)) == 1
+    out, _ = capsys.readouterr()
+    assert "ChatGPT export: imported 2 conversations (13 messages)" in out
+    with Store(db) as store:
+        assert set(by_title(store)) == {"Prime numbers", "Plot a sine wave"}
+
+
+@pytest.mark.parametrize("content", [b'{"hello": "world"}', b"not json at all", b"[]",
+                                     b"PK\x03\x04 broken zip"])
+def test_a_file_of_neither_format_exits_2_and_stores_nothing(tmp_path, capsys,
+                                                              content) -> None:
+    source = tmp_path / "mystery.json"
+    source.write_bytes(content)
+    db = tmp_path / "chats.db"
+    assert run(db, str(source)) == 2
+    _, err = capsys.readouterr()
+    assert err.startswith("gpt-tui: error: cannot import") and len(err.splitlines()) == 1
+    assert not db.exists()
+
+
+def test_a_missing_file_exits_2(tmp_path, capsys) -> None:
+    assert run(tmp_path / "chats.db", str(tmp_path / "nope.json")) == 2
+    assert "no file" in capsys.readouterr().err
+
+
+def branched_store(path: Path) -> str:
+    """A conversation with two answers, an edited question, a summary and a pin."""
+    with Store(path) as store:
+        cid = store.create_conversation(model="gpt-4o", title="Tree ☘ export",
+                                        system_prompt="be terse").id
+        q = store.append_message(cid, Role.USER, "first question")
+        a1 = store.append_message(cid, Role.ASSISTANT, "answer one", model="gpt-4o")
+        store.append_message(cid, Role.ASSISTANT, "answer two", model="gpt-4o",
+                             parent_id=q.id)
+        store.append_message(cid, Role.USER, "more")
+        store.add_summary(cid, "a summary", first_message_id=q.id, last_message_id=a1.id,
+                          covered_count=2)
+        store.set_message_pinned(q.id, True)
+        tree.select_message(store, a1.id)
+        return cid
+
+
+def test_the_json_export_imports_back_unchanged(tmp_path, capsys) -> None:
+    first, second = tmp_path / "one.db", tmp_path / "two.db"
+    cid = branched_store(first)
+    exported = tmp_path / "tree.json"
+    assert cli.main(["export", cid, "-o", str(exported), "--db", str(first)]) == 0
+    assert run(second, str(exported)) == 0
+    out, _ = capsys.readouterr()
+    assert "gpt-tui export: imported 1 conversation (4 messages)" in out
+    again = tmp_path / "again.json"
+    assert cli.main(["export", cid, "-o", str(again), "--db", str(second)]) == 0
+    assert again.read_text(encoding="utf-8") == exported.read_text(encoding="utf-8")
+    with Store(second) as store:
+        assert [m.content for m in store.load_messages(cid)] == ["first question",
+                                                                 "answer one"]
+        assert store.latest_summary(cid) is not None
+    # Into the database it came from: already there.
+    assert run(first, str(exported)) == 0
+    assert "1 already there" in capsys.readouterr().out
+
+
+def test_a_broken_gpt_tui_conversation_is_not_half_written(tmp_path, capsys) -> None:
+    cid = branched_store(tmp_path / "one.db")
+    exported = tmp_path / "tree.json"
+    cli.main(["export", cid, "-o", str(exported), "--db", str(tmp_path / "one.db")])
+    document = json.loads(exported.read_text(encoding="utf-8"))
+    document["messages"][2]["id"] = document["messages"][1]["id"]  # a duplicate id
+    document["messages"][3]["parent_id"] = document["messages"][0]["id"]
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps(document), encoding="utf-8")
+    db = tmp_path / "two.db"
+    assert run(db, str(broken)) == 1
+    assert "skipped conversation #1 “Tree ☘ export”" in capsys.readouterr().err
+    with Store(db) as store:
+        assert store.count_conversations(archived=None) == 0
+        assert store.conn.execute("SELECT count(*) FROM messages").fetchone()[0] == 0
+
+
+def test_markdown_export_is_the_branch_shown(tmp_path, capsys) -> None:
+    db = tmp_path / "one.db"
+    cid = branched_store(db)
+    assert cli.main(["export", cid, "--db", str(db)]) == 0
+    text = capsys.readouterr().out
+    assert "answer one" in text and "answer two" not in text and "\nmore\n" not in text
+    assert "- Messages: 2 (the branch shown; 2 more on other branches)" in text
+
+
+def test_a_conversation_with_nothing_to_show_is_not_stored(tmp_path, capsys) -> None:
+    hidden_only = {
+        "title": "Only context", "create_time": 1717000000.0, "update_time": 1717000000.0,
+        "conversation_id": "66a1b2c3-0000-4000-8000-00000000empt", "current_node": "n2",
+        "mapping": {
+            "n1": {"id": "n1", "message": None, "parent": None, "children": ["n2"]},
+            "n2": {"id": "n2", "parent": "n1", "children": [], "message": {
+                "id": "n2", "author": {"role": "system", "name": None, "metadata": {}},
+                "content": {"content_type": "text", "parts": [""]}, "metadata": {
+                    "is_visually_hidden_from_conversation": True}}}}}
+    source = tmp_path / "conversations.json"
+    source.write_text(json.dumps([hidden_only]), encoding="utf-8")
+    db = tmp_path / "chats.db"
+    assert run(db, str(source)) == 0
+    out = capsys.readouterr().out
+    assert "no message to show" in out and "1 empty" in out
+    with Store(db) as store:
+        assert store.count_conversations(archived=None) == 0

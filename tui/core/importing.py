@@ -1,0 +1,184 @@
+"""``gpt-tui import``: read an export file and store its conversations, each whole or not
+at all.
+
+Two formats are read: ChatGPT's data export (``conversations.json``, or the ``.zip`` that
+holds it; see :mod:`tui.core.import_chatgpt`) and gpt-tui's own JSON export (one
+conversation per file, the whole tree, :func:`tui.core.export.read_export`). Each
+conversation is stored in one transaction with a record of where it came from (the
+``imports`` table), so importing the same file twice adds nothing, and a conversation that
+cannot be read is reported (which one, why) while the others are stored.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tui.core import import_chatgpt, tree
+from tui.core.export import JSON_FORMAT, read_export
+from tui.core.import_chatgpt import ImportedConversation, MalformedConversation
+from tui.core.models import utc_now
+from tui.core.store import Store, StoreError
+
+GPT_TUI_PREFIX = "gpt-tui:"
+# The file a ChatGPT export's zip holds the conversations in (newer exports may split it
+# into conversations-000.json, -001...; every such member is read).
+CHATGPT_MEMBER = "conversations"
+
+
+log = logging.getLogger(__name__)
+
+
+class NotAnExport(ValueError):
+    """The file is neither a ChatGPT export nor a gpt-tui one (or cannot be read)."""
+
+
+@dataclass
+class Outcome:
+    label: str
+    conversation_id: str | None = None
+    messages: int = 0
+    branches: int = 0
+    # "imported", "present" (imported before), "empty" (no message to show: not stored)
+    # or "skipped" (unreadable, with ``reason``).
+    status: str = "imported"
+    reason: str = ""
+
+
+@dataclass
+class ImportReport:
+    format: str
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+
+def _parse(name: str, data: bytes) -> Any:
+    try:
+        return json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise NotAnExport(f"{name} is not JSON ({error})") from None
+
+
+def read_file(path: Path) -> list[Any]:
+    """The parsed JSON documents of ``path``: one, or one per conversations file of a zip."""
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                members = sorted(n for n in archive.namelist()
+                                 if Path(n).name.startswith(CHATGPT_MEMBER)
+                                 and n.endswith(".json") and not n.startswith("__MACOSX"))
+                if not members:
+                    raise NotAnExport(f"{path} is a zip without a conversations.json")
+                return [_parse(n, archive.read(n)) for n in members]
+        return [_parse(str(path), path.read_bytes())]
+    except (OSError, zipfile.BadZipFile) as error:
+        raise NotAnExport(f"cannot read {path}: {getattr(error, 'strerror', None) or error}") \
+            from None
+
+
+def _gpt_tui(document: Any) -> ImportedConversation:
+    try:
+        exported = read_export(document)
+    except (KeyError, TypeError, ValueError) as error:
+        raise MalformedConversation(f"unreadable record ({error})") from None
+    seen: dict[str, str] = {}
+    for message in exported.messages:
+        if message.parent_id is not None and message.parent_id not in seen:
+            raise MalformedConversation(
+                f"message {message.id}: its parent {message.parent_id} is not before it")
+        if message.parent_id is not None and not message.parent_id < message.id:
+            raise MalformedConversation(f"message {message.id} sorts before its parent")
+        seen[message.id] = message.id
+        message.conversation_id = exported.conversation.id
+    if exported.active_leaf_id is not None and exported.active_leaf_id not in seen:
+        raise MalformedConversation(f"the active message {exported.active_leaf_id} is missing")
+    return ImportedConversation(GPT_TUI_PREFIX + exported.conversation.id,
+                                exported.conversation, exported.messages, exported.summaries,
+                                exported.active_leaf_id)
+
+
+def _is_gpt_tui(document: Any) -> bool:
+    return isinstance(document, dict) and document.get("format") == JSON_FORMAT
+
+
+def plan(documents: list[Any]) -> tuple[str, list[tuple[str, Any]]]:
+    """The format and the raw conversations (with how a report names each)."""
+    if documents and all(_is_gpt_tui(d) for d in documents):
+        return "gpt-tui", [(_gpt_tui_label(d, i), d) for i, d in enumerate(documents, 1)]
+    if documents and all(import_chatgpt.looks_like_chatgpt(d) for d in documents):
+        raw = [c for d in documents for c in import_chatgpt.read_conversations(d)]
+        return "ChatGPT", [(import_chatgpt.label(c, i), c) for i, c in enumerate(raw, 1)]
+    raise NotAnExport("it is neither a ChatGPT export (conversations.json or its .zip) nor "
+                      "a gpt-tui JSON export")
+
+
+def _gpt_tui_label(document: dict, index: int) -> str:
+    record = document.get("conversation")
+    return import_chatgpt.label(record if isinstance(record, dict) else None, index)
+
+
+def _store_one(conn: sqlite3.Connection, item: ImportedConversation) -> bool:
+    """Store one conversation (inside the caller's transaction); False if already there."""
+    if conn.execute("SELECT 1 FROM imports WHERE source_id = ?", (item.source_id,)).fetchone() \
+            or conn.execute("SELECT 1 FROM conversations WHERE id = ?",
+                            (item.conversation.id,)).fetchone():
+        return False
+    tree.insert_conversation_sql(conn, item.conversation)
+    tree.insert_messages_sql(conn, item.messages)
+    for summary in item.summaries:
+        summary.conversation_id = item.conversation.id
+        tree.insert_summary_sql(conn, summary)
+    tree.set_leaf_sql(conn, item.conversation.id, item.active_leaf_id)
+    conn.execute("INSERT INTO imports (source_id, conversation_id, imported) VALUES (?, ?, ?)",
+                 (item.source_id, item.conversation.id, utc_now()))
+    return True
+
+
+def import_documents(store: Store, documents: list[Any]) -> ImportReport:
+    """Store every readable conversation of the parsed ``documents``; NotAnExport when
+    they are neither format."""
+    fmt, raw = plan(documents)
+    report = ImportReport(fmt)
+    convert = _gpt_tui if fmt == "gpt-tui" else import_chatgpt.convert
+    for label, conversation in raw:
+        outcome = Outcome(label)
+        report.outcomes.append(outcome)
+        try:
+            item = convert(conversation)
+            if not item.messages:  # a chat of hidden or empty nodes only: no litter
+                outcome.status = "empty"
+                continue
+            stored = store.write(lambda conn, item=item: _store_one(conn, item))
+        except MalformedConversation as error:
+            outcome.status, outcome.reason = "skipped", str(error)
+            continue
+        except (AttributeError, KeyError, TypeError, ValueError) as error:
+            # A shape no check foresaw: this conversation is skipped, never the import.
+            log.warning("importing conversation %s failed", label, exc_info=True)
+            outcome.status = "skipped"
+            outcome.reason = f"unreadable ({type(error).__name__}: {error})"
+            continue
+        except StoreError as error:
+            if isinstance(error.__cause__, (sqlite3.IntegrityError, sqlite3.ProgrammingError,
+                                            sqlite3.InterfaceError)):
+                outcome.status, outcome.reason = "skipped", f"it does not fit the store ({error})"
+                continue
+            raise
+        outcome.conversation_id = item.conversation.id
+        outcome.messages = len(item.messages)
+        parents = [m.parent_id for m in item.messages]
+        outcome.branches = len(parents) - len(set(parents))
+        if not stored:
+            outcome.status = "present"
+    return report
+
+
+def import_file(store: Store, path: Path) -> ImportReport:
+    return import_documents(store, read_file(path))

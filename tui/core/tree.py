@@ -1,0 +1,369 @@
+"""The conversation tree: parents, siblings and the one active path.
+
+Every message has a parent (None for a root); siblings are alternatives (a regenerated
+answer, an edited question). A conversation shows and sends one path, from a root to its
+``active_leaf_id``. Child ids are always greater than their parent's (ULIDs made in order),
+so along any path ids ascend, and what the planner and the pane compare by id still holds.
+
+The SQL lives here, apart from :mod:`tui.core.store`: the ``*_sql`` functions take a
+connection (the store calls them inside its lock and transactions); the others take a
+``Store`` and are the API the flow, the UI and the CLI use.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+import sqlite_utils
+
+from tui.core import ids
+from tui.core.models import Conversation, Message, Summary, utc_now
+from tui.core.store_rows import (
+    CONVERSATION_COLUMNS,
+    MESSAGE_COLUMNS,
+    SUMMARY_COLUMNS,
+    message_from_row,
+    select_list,
+    summary_from_row,
+    to_db_value,
+)
+from tui.core.store_errors import NotFound
+
+if TYPE_CHECKING:
+    from tui.core.store import Store
+
+
+class Attach(Enum):
+    """Where ``Store.append_message`` puts a message when no parent is named."""
+
+    ACTIVE_LEAF = "the end of the active path"
+
+
+ACTIVE_LEAF = Attach.ACTIVE_LEAF
+
+
+@dataclass(frozen=True)
+class Branch:
+    """Where a message sits among its siblings: ``position`` of ``count`` (from 1)."""
+
+    position: int
+    count: int
+
+    @property
+    def label(self) -> str:
+        return f"‹ {self.position}/{self.count} ›"
+
+
+# -- SQL on a connection -----------------------------------------------------------------
+
+_PATH = """
+WITH RECURSIVE path(id, parent_id, depth) AS (
+    SELECT id, parent_id, 0 FROM messages WHERE id = :start
+    UNION ALL
+    SELECT m.id, m.parent_id, path.depth + 1 FROM messages AS m JOIN path ON m.id = path.parent_id
+    LIMIT :limit
+)
+"""
+# The newest child at every step, down to a leaf: the branch a message "opens".
+_DESCEND = """
+WITH RECURSIVE down(id, depth) AS (
+    SELECT :start, 0
+    UNION ALL
+    SELECT (SELECT c.id FROM messages AS c WHERE c.parent_id = down.id
+            ORDER BY c.id DESC LIMIT 1), down.depth + 1
+    FROM down WHERE down.id IS NOT NULL
+)
+SELECT id FROM down WHERE id IS NOT NULL ORDER BY depth DESC LIMIT 1
+"""
+
+
+def active_leaf_sql(conn: sqlite3.Connection, conversation_id: str) -> str | None:
+    """The end of the active path: the stored leaf, else (none stored, or it is gone) the
+    newest message, so a conversation with messages always shows some."""
+    row = conn.execute(
+        "SELECT coalesce((SELECT m.id FROM conversations AS c JOIN messages AS m "
+        "ON m.id = c.active_leaf_id AND m.conversation_id = c.id WHERE c.id = :cid), "
+        "(SELECT max(id) FROM messages WHERE conversation_id = :cid))",
+        {"cid": conversation_id}).fetchone()
+    return None if row is None else row[0]
+
+
+def set_leaf_sql(conn: sqlite3.Connection, conversation_id: str, leaf_id: str | None) -> None:
+    conn.execute("UPDATE conversations SET active_leaf_id = ? WHERE id = ?",
+                 (leaf_id, conversation_id))
+
+
+def path_messages_sql(conn: sqlite3.Connection, start: str | None,
+                      limit: int | None = None) -> list[Message]:
+    """``start`` and its ancestors (at most ``limit`` of them), root first."""
+    if start is None:
+        return []
+    rows = conn.execute(
+        f"{_PATH} SELECT {select_list(MESSAGE_COLUMNS, 'm')} FROM path "
+        f"JOIN messages AS m ON m.id = path.id ORDER BY path.depth DESC",
+        {"start": start, "limit": -1 if limit is None else limit}).fetchall()
+    return [message_from_row(row) for row in rows]
+
+
+def path_ids_sql(conn: sqlite3.Connection, start: str | None) -> list[str]:
+    """The ids from the root to ``start``."""
+    if start is None:
+        return []
+    rows = conn.execute(f"{_PATH} SELECT id FROM path ORDER BY depth DESC",
+                        {"start": start, "limit": -1}).fetchall()
+    return [row[0] for row in rows]
+
+
+def load_path_sql(conn: sqlite3.Connection, conversation_id: str, *, limit: int | None,
+                  before_id: str | None) -> list[Message]:
+    """The active path, oldest first; see Store.load_messages."""
+    if before_id is None:
+        start = active_leaf_sql(conn, conversation_id)
+    else:
+        row = conn.execute("SELECT parent_id FROM messages WHERE id = ? AND "
+                           "conversation_id = ?", (before_id, conversation_id)).fetchone()
+        start = None if row is None else row[0]
+    return path_messages_sql(conn, start, limit)
+
+
+def descend_sql(conn: sqlite3.Connection, message_id: str) -> str:
+    """The leaf reached from ``message_id`` by always taking the newest child."""
+    row = conn.execute(_DESCEND, {"start": message_id}).fetchone()
+    return message_id if row is None else row[0]
+
+
+def path_summaries_sql(conn: sqlite3.Connection, conversation_id: str) -> list[Summary]:
+    """The summaries that hold on the active path, oldest first.
+
+    A summary covers the path from the root to its ``last_message_id``, a prefix shared by
+    every branch through that message, so it serves them all; one whose last message is on
+    another branch (or deleted) does not apply here.
+    """
+    on_path = set(path_ids_sql(conn, active_leaf_sql(conn, conversation_id)))
+    if not on_path:
+        return []
+    rows = conn.execute(
+        f"SELECT {select_list(SUMMARY_COLUMNS)} FROM summaries WHERE conversation_id = ? "
+        f"ORDER BY id", (conversation_id,)).fetchall()
+    summaries = [summary_from_row(row) for row in rows]
+    return [s for s in summaries if s.last_message_id in on_path]
+
+
+def parent_of_sql(conn: sqlite3.Connection, message_id: str) -> tuple[str, str | None]:
+    """(conversation id, parent id) of a stored message; KeyError when there is none."""
+    row = conn.execute("SELECT conversation_id, parent_id FROM messages WHERE id = ?",
+                       (message_id,)).fetchone()
+    if row is None:
+        raise KeyError(message_id)
+    return row[0], row[1]
+
+
+def sibling_ids_sql(conn: sqlite3.Connection, conversation_id: str,
+                    parent_id: str | None) -> list[str]:
+    if parent_id is None:
+        rows = conn.execute("SELECT id FROM messages WHERE conversation_id = ? AND "
+                            "parent_id IS NULL ORDER BY id", (conversation_id,))
+    else:
+        rows = conn.execute("SELECT id FROM messages WHERE parent_id = ? ORDER BY id",
+                            (parent_id,))
+    return [row[0] for row in rows]
+
+
+def branches_sql(conn: sqlite3.Connection, conversation_id: str) -> dict[str, Branch]:
+    """Every message of the conversation that has siblings, with its place among them."""
+    groups: dict[str | None, list[str]] = {}
+    for message_id, parent_id in conn.execute(
+            "SELECT id, parent_id FROM messages WHERE conversation_id = ? ORDER BY id",
+            (conversation_id,)):
+        groups.setdefault(parent_id, []).append(message_id)
+    return {message_id: Branch(index + 1, len(group)) for group in groups.values()
+            if len(group) > 1 for index, message_id in enumerate(group)}
+
+
+def subtree_size_sql(conn: sqlite3.Connection, message_id: str) -> int:
+    row = conn.execute(
+        "WITH RECURSIVE below(id) AS (SELECT ? UNION ALL "
+        "SELECT m.id FROM messages AS m JOIN below ON m.parent_id = below.id) "
+        "SELECT count(*) FROM below", (message_id,)).fetchone()
+    return int(row[0])
+
+
+# -- operations on a store ---------------------------------------------------------------
+
+def branches(store: Store, conversation_id: str) -> dict[str, Branch]:
+    """Message id -> its place among its siblings, for messages that have any."""
+    return store.read(lambda conn: branches_sql(conn, conversation_id))
+
+
+def active_leaf(store: Store, conversation_id: str) -> str | None:
+    return store.read(lambda conn: active_leaf_sql(conn, conversation_id))
+
+
+def select_message(store: Store, message_id: str) -> str:
+    """Make the active path pass through ``message_id`` (a search hit on another branch):
+    unchanged when it already does, else the newest branch below it. Returns the leaf."""
+
+    def work(conn: sqlite3.Connection) -> str:
+        conversation_id, _ = _parent(conn, message_id)
+        leaf = active_leaf_sql(conn, conversation_id)
+        if message_id in path_ids_sql(conn, leaf):
+            return str(leaf)
+        leaf = descend_sql(conn, message_id)
+        set_leaf_sql(conn, conversation_id, leaf)
+        return leaf
+
+    return store.write(work)
+
+
+def end_path_at(store: Store, message_id: str) -> None:
+    """Make ``message_id`` the end of the active path (what comes after it stays stored,
+    off the path): a new answer to it becomes a sibling of the old ones."""
+
+    def work(conn: sqlite3.Connection) -> None:
+        conversation_id, _ = _parent(conn, message_id)
+        set_leaf_sql(conn, conversation_id, message_id)
+
+    store.write(work)
+
+
+def switch_sibling(store: Store, message_id: str, step: int) -> str | None:
+    """Show the sibling ``step`` places from ``message_id`` (-1 the one before, 1 after) and
+    the newest branch below it. Returns its id, None when there is none that way."""
+
+    def work(conn: sqlite3.Connection) -> str | None:
+        conversation_id, parent_id = _parent(conn, message_id)
+        siblings = sibling_ids_sql(conn, conversation_id, parent_id)
+        index = siblings.index(message_id) + step
+        if not 0 <= index < len(siblings):
+            return None
+        target = siblings[index]
+        set_leaf_sql(conn, conversation_id, descend_sql(conn, target))
+        return target
+
+    return store.write(work)
+
+
+def delete_branch(store: Store, message_id: str) -> int:
+    """Delete ``message_id`` and everything below it; returns how many messages went.
+
+    When the active path ran through it, the path moves to a neighbouring sibling's newest
+    branch (the one before, else after), else it ends at the parent.
+    """
+
+    def work(conn: sqlite3.Connection) -> int:
+        conversation_id, parent_id = _parent(conn, message_id)
+        on_path = message_id in path_ids_sql(conn, active_leaf_sql(conn, conversation_id))
+        if on_path:
+            siblings = sibling_ids_sql(conn, conversation_id, parent_id)
+            index = siblings.index(message_id)
+            others = siblings[:index][-1:] + siblings[index + 1:index + 2]
+            leaf = descend_sql(conn, others[0]) if others else parent_id
+            set_leaf_sql(conn, conversation_id, leaf)
+        count = subtree_size_sql(conn, message_id)
+        conn.execute("DELETE FROM messages WHERE id = ?", (message_id,))
+        return count
+
+    return store.write(work)
+
+
+def branch_size(store: Store, message_id: str) -> int:
+    """How many messages deleting ``message_id`` removes (itself and all below it)."""
+    return store.read(lambda conn: subtree_size_sql(conn, message_id))
+
+
+def fork(store: Store, conversation_id: str, message_id: str) -> Conversation:
+    """A new conversation holding a copy of the active path's part up to ``message_id``
+    (with the summaries that hold on it), with the same settings; returns it."""
+
+    def work(conn: sqlite3.Connection) -> Conversation:
+        owner, _ = _parent(conn, message_id)
+        if owner != conversation_id:
+            raise NotFound(f"no message {message_id} in conversation {conversation_id}")
+        path = path_messages_sql(conn, message_id)
+        source = store.get_conversation(conversation_id)
+        now = utc_now()
+        copy = _copy_conversation(source, title=f"{source.title or 'Untitled'} (fork)",
+                                  created=now, updated=now)
+        insert_conversation_sql(conn, copy)
+        mapping: dict[str, str] = {}
+        copies = []
+        for message in path:
+            mapping[message.id] = ids.new_ulid()
+            copies.append(replace(message, id=mapping[message.id], conversation_id=copy.id,
+                                  parent_id=mapping.get(message.parent_id or "")))
+        insert_messages_sql(conn, copies)
+        for summary in path_summaries_sql(conn, conversation_id):
+            if summary.last_message_id in mapping and summary.first_message_id in mapping:
+                insert_summary_sql(conn, replace(
+                    summary, id=ids.new_ulid(), conversation_id=copy.id,
+                    first_message_id=mapping[summary.first_message_id],
+                    last_message_id=mapping[summary.last_message_id],
+                    previous_summary_id=None))
+        set_leaf_sql(conn, copy.id, mapping[message_id])
+        return copy
+
+    return store.write(work)
+
+
+def whole_tree(store: Store, conversation_id: str) -> tuple[list[Message], list[Summary]]:
+    """Every message (parents before children) and every summary of a conversation."""
+
+    def work(conn: sqlite3.Connection) -> tuple[list[Message], list[Summary]]:
+        messages = [message_from_row(row) for row in conn.execute(
+            f"SELECT {select_list(MESSAGE_COLUMNS)} FROM messages "
+            f"WHERE conversation_id = ? ORDER BY id", (conversation_id,))]
+        summaries = [summary_from_row(row) for row in conn.execute(
+            f"SELECT {select_list(SUMMARY_COLUMNS)} FROM summaries "
+            f"WHERE conversation_id = ? ORDER BY id", (conversation_id,))]
+        return messages, summaries
+
+    return store.read(work)
+
+
+# -- inserting whole records (fork, import) ----------------------------------------------
+
+def _values(record: Any, columns: Iterable[str]) -> list[Any]:
+    return [to_db_value(getattr(record, column)) for column in columns]
+
+
+def insert_conversation_sql(conn: sqlite3.Connection, conversation: Conversation) -> None:
+    conn.execute(
+        f"INSERT INTO conversations ({select_list(CONVERSATION_COLUMNS)}) "
+        f"VALUES ({', '.join('?' * len(CONVERSATION_COLUMNS))})",
+        _values(conversation, CONVERSATION_COLUMNS))
+
+
+def insert_message_sql(conn: sqlite3.Connection, message: Message) -> None:
+    conn.execute(
+        f"INSERT INTO messages ({select_list(MESSAGE_COLUMNS)}) "
+        f"VALUES ({', '.join('?' * len(MESSAGE_COLUMNS))})", _values(message, MESSAGE_COLUMNS))
+
+
+def insert_messages_sql(conn: sqlite3.Connection, messages: list[Message]) -> None:
+    """Many messages at once (an import, a fork), with sqlite-utils' batched inserts; its
+    savepoints nest in the caller's transaction, so all of them are stored or none."""
+    database = sqlite_utils.Database(conn, recursive_triggers=False, execute_plugins=False)
+    database["messages"].insert_all(
+        ({column: to_db_value(getattr(m, column)) for column in MESSAGE_COLUMNS}
+         for m in messages), pk="seq", batch_size=200)
+
+
+def insert_summary_sql(conn: sqlite3.Connection, summary: Summary) -> None:
+    conn.execute(
+        f"INSERT INTO summaries ({select_list(SUMMARY_COLUMNS)}) "
+        f"VALUES ({', '.join('?' * len(SUMMARY_COLUMNS))})", _values(summary, SUMMARY_COLUMNS))
+
+
+def _parent(conn: sqlite3.Connection, message_id: str) -> tuple[str, str | None]:
+    try:
+        return parent_of_sql(conn, message_id)
+    except KeyError:
+        raise NotFound(f"no message with id {message_id}") from None
+
+
+def _copy_conversation(source: Conversation, **changes: Any) -> Conversation:
+    return replace(source, id=ids.new_ulid(), pinned=False, archived=False, **changes)
