@@ -235,6 +235,10 @@ def test_composer_with_attachment_chips(snap_compare, tmp_path):
         composer.insert(" fail on ")
         composer.attach(ImageFile("trace.png", "image/png", b"\x89PNG\r\n\x1a\n" + bytes(45_000)))
         composer.insert("?")
+        # The meter reads the draft on a throttle: wait for the reading with the file in it.
+        status = pilot.app.screen.status
+        await wait_until(pilot, lambda: status.reading is not None and status.reading.tokens > 500,
+                         what="the meter counting the attached file")
         await settle(pilot)
 
     assert snapshot(snap_compare, seeded_services(tmp_path), run_before=attach)

@@ -18,7 +18,6 @@ from dataclasses import dataclass, replace
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-import sqlite_utils
 
 from tui.core import ids
 from tui.core.models import Conversation, Message, Summary, utc_now
@@ -346,6 +345,8 @@ def insert_message_sql(conn: sqlite3.Connection, message: Message) -> None:
 def insert_messages_sql(conn: sqlite3.Connection, messages: list[Message]) -> None:
     """Many messages at once (an import, a fork), with sqlite-utils' batched inserts; its
     savepoints nest in the caller's transaction, so all of them are stored or none."""
+    import sqlite_utils  # loaded when needed: `list` and `search` never use it
+
     database = sqlite_utils.Database(conn, recursive_triggers=False, execute_plugins=False)
     database["messages"].insert_all(
         ({column: to_db_value(getattr(m, column)) for column in MESSAGE_COLUMNS}

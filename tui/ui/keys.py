@@ -92,17 +92,18 @@ LIST = [
 ]
 
 MESSAGES = [
-    # The letter first: it is the one the footer shows.
+    # The letter first: it is the one the footer shows. The footer has room for the everyday
+    # keys only; the rest (show=False) are in the help screen and the palette.
     key("k,up", "previous_block", "Prev", id="messages.previous", long="Previous message"),
     key("j,down", "next_block", "Next", id="messages.next", long="Next message"),
     key("g,home", "first_block", "First", id="messages.first", long="First message"),
     key("G,end", "last_block", "Last", id="messages.last", long="Last message"),
     key("c", "copy_block", "Copy", id="messages.copy", long="Copy message (Markdown source)"),
-    key("C", "copy_plain", "Copy text", id="messages.copy_plain",
+    key("C", "copy_plain", "Copy text", id="messages.copy_plain", show=False,
         long="Copy message as plain text"),
     key("y", "copy_code", "Copy code", id="messages.copy_code",
         long="Copy the message's last code block (1-9: block N)"),
-    key("v", "copy_mode", "Copy mode", id="messages.copy_mode",
+    key("v", "copy_mode", "Copy mode", id="messages.copy_mode", show=False,
         long="Copy mode: a keyboard cursor over the conversation's text (select, copy)"),
     key("x,delete", "delete_block", "Delete", id="messages.delete",
         long="Delete message and the branch below it (asks first)"),
@@ -116,7 +117,7 @@ MESSAGES = [
         long="Fork: copy the chat up to this message into a new chat"),
     key("p", "pin_block", "Pin", id="messages.pin",
         long="Pin / unpin message (always sent, never summarized or dropped)"),
-    key("u", "toggle_usage", "Usage", id="messages.usage",
+    key("u", "toggle_usage", "Usage", id="messages.usage", show=False,
         long="Show / hide each reply's usage: tokens (cached), first token, tokens/s"),
 ]
 
