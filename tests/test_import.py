@@ -163,6 +163,45 @@ def test_the_json_export_imports_back_unchanged(tmp_path, capsys) -> None:
     assert "1 already there" in capsys.readouterr().out
 
 
+def test_attached_images_come_back_with_the_import(tmp_path, capsys) -> None:
+    from tui.core.attachments import ImageFile
+
+    first, second = tmp_path / "one.db", tmp_path / "two.db"
+    png = ImageFile("shot.png", "image/png", b"\x89PNG\r\n\x1a\n" + bytes(64))
+    with Store(first) as store:
+        cid = store.create_conversation(model="gpt-4o", title="With an image").id
+        asked = store.append_message(cid, Role.USER, "what is this?")
+        store.add_images(asked.id, [png])
+        store.append_message(cid, Role.ASSISTANT, "a picture", model="gpt-4o")
+    exported = tmp_path / "image.json"
+    assert cli.main(["export", cid, "-o", str(exported), "--db", str(first)]) == 0
+    assert run(second, str(exported)) == 0
+    with Store(second) as store:
+        assert store.images_for([asked.id]) == {asked.id: [png]}
+    again = tmp_path / "again.json"
+    assert cli.main(["export", cid, "-o", str(again), "--db", str(second)]) == 0
+    assert again.read_text(encoding="utf-8") == exported.read_text(encoding="utf-8")
+
+
+def test_a_damaged_attachment_skips_its_conversation(tmp_path, capsys) -> None:
+    from tui.core.attachments import ImageFile
+
+    first, second = tmp_path / "one.db", tmp_path / "two.db"
+    with Store(first) as store:
+        cid = store.create_conversation(model="gpt-4o", title="Bad image").id
+        asked = store.append_message(cid, Role.USER, "what is this?")
+        store.add_images(asked.id, [ImageFile("a.png", "image/png", b"\x89PNG")])
+    exported = tmp_path / "bad.json"
+    cli.main(["export", cid, "-o", str(exported), "--db", str(first)])
+    document = json.loads(exported.read_text(encoding="utf-8"))
+    document["messages"][0]["attachments"][0]["data"] = "not base64!"
+    exported.write_text(json.dumps(document), encoding="utf-8")
+    assert run(second, str(exported)) == 1
+    assert "attachment" in capsys.readouterr().err
+    with Store(second) as store:
+        assert store.list_conversations(archived=None) == []
+
+
 def test_a_broken_gpt_tui_conversation_is_not_half_written(tmp_path, capsys) -> None:
     cid = branched_store(tmp_path / "one.db")
     exported = tmp_path / "tree.json"

@@ -271,7 +271,12 @@ def _fold(char: str) -> str:
 
 def images_from_json(text: str) -> Images:
     """The images a :func:`to_json` document embeds, per message id."""
-    document = json.loads(text)
+    return images_from_document(json.loads(text))
+
+
+def images_from_document(document: Any) -> Images:
+    """The images a parsed :func:`to_json` document embeds, per message id; ValueError
+    naming the message when one is damaged."""
     found: Images = {}
     for data in document.get("messages", []) if isinstance(document, dict) else []:
         for item in data.get("attachments") or []:

@@ -18,11 +18,12 @@ naming why.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
 from tui.core import ids
+from tui.core.attachments import ImageFile
 from tui.core.models import Conversation, Message, MessageStatus, Role, Summary, utc_now
 
 SOURCE_PREFIX = "chatgpt:"
@@ -44,6 +45,8 @@ class ImportedConversation:
     messages: list[Message]
     summaries: list[Summary]
     active_leaf_id: str | None
+    images: dict[str, list[ImageFile]] = field(default_factory=dict)
+    """Attached images per message id (a gpt-tui export embeds them)."""
 
 
 def looks_like_chatgpt(document: Any) -> bool:

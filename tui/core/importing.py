@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from tui.core import import_chatgpt, tree
-from tui.core.export import JSON_FORMAT, read_export
+from tui.core.export import JSON_FORMAT, images_from_document, read_export
 from tui.core.import_chatgpt import ImportedConversation, MalformedConversation
 from tui.core.models import utc_now
+from tui.core.store_attachments import add_images
 from tui.core.store import Store, StoreError
 
 GPT_TUI_PREFIX = "gpt-tui:"
@@ -86,6 +87,7 @@ def read_file(path: Path) -> list[Any]:
 def _gpt_tui(document: Any) -> ImportedConversation:
     try:
         exported = read_export(document)
+        images = images_from_document(document)
     except (KeyError, TypeError, ValueError) as error:
         raise MalformedConversation(f"unreadable record ({error})") from None
     seen: dict[str, str] = {}
@@ -99,9 +101,11 @@ def _gpt_tui(document: Any) -> ImportedConversation:
         message.conversation_id = exported.conversation.id
     if exported.active_leaf_id is not None and exported.active_leaf_id not in seen:
         raise MalformedConversation(f"the active message {exported.active_leaf_id} is missing")
+    if stray := sorted(set(images) - set(seen)):
+        raise MalformedConversation(f"an attachment belongs to no message ({stray[0]})")
     return ImportedConversation(GPT_TUI_PREFIX + exported.conversation.id,
                                 exported.conversation, exported.messages, exported.summaries,
-                                exported.active_leaf_id)
+                                exported.active_leaf_id, images)
 
 
 def _is_gpt_tui(document: Any) -> bool:
@@ -132,6 +136,8 @@ def _store_one(conn: sqlite3.Connection, item: ImportedConversation) -> bool:
         return False
     tree.insert_conversation_sql(conn, item.conversation)
     tree.insert_messages_sql(conn, item.messages)
+    for message_id, images in item.images.items():
+        add_images(conn, message_id, images)
     for summary in item.summaries:
         summary.conversation_id = item.conversation.id
         tree.insert_summary_sql(conn, summary)
