@@ -209,6 +209,22 @@ async def test_edit_branches_from_the_edited_message(flow, store, fake_openai) -
     assert contents(store, cid) == ["first question", "a1", "second question", "a2"]
 
 
+async def test_an_edit_keeps_the_original_messages_images(flow, store, fake_openai) -> None:
+    from tui.core.attachments import ImageFile
+
+    png = ImageFile("shot.png", "image/png", b"\x89PNG\r\n\x1a\n" + bytes(32))
+    fake_openai.script(Script.reply("a picture"), Script.reply("still a picture"))
+    cid = flow.new_conversation().id
+    await collect(flow.send(cid, "what is this?", images=[png]))
+    asked = store.load_messages(cid)[0]
+    await collect(flow.edit(cid, asked.id, "what is in this image?"))
+    edited = store.load_messages(cid)[0]
+    assert edited.id != asked.id and store.images_for([edited.id]) == {edited.id: [png]}
+    content = fake_openai.chat_requests()[-1]["messages"][0]["content"]
+    assert [part["type"] for part in content] == ["text", "image_url"]
+    assert content[0]["text"] == "what is in this image?"
+
+
 async def test_only_a_user_message_can_be_edited(flow, store, fake_openai) -> None:
     fake_openai.script(Script.reply("a1"))
     cid = flow.new_conversation().id

@@ -181,7 +181,8 @@ class ChatFlow:
     async def edit(self, conversation_id: str, message_id: str, text: str, *,
                    seen: Seen | None = None) -> AsyncIterator[FlowEvent]:
         """Send ``text`` in place of the earlier user message ``message_id``: it becomes
-        that message's sibling (a new branch from the same point), the old branch stays."""
+        that message's sibling (a new branch from the same point), the old branch stays;
+        the original's attached images go with it."""
         try:
             original = self.store.get_message(message_id)
         except NotFound:
@@ -191,7 +192,10 @@ class ChatFlow:
             yield FlowFailed(None, "only a message you wrote in this chat can be edited",
                              "empty", exit_code=2)
             return
-        async with aclosing(self.send(conversation_id, text, seen=seen,
+        # The images attached to the original go with the edited text (as a re-sent
+        # question keeps its screenshot on ChatGPT's page).
+        images = self.store.images_for([message_id]).get(message_id)
+        async with aclosing(self.send(conversation_id, text, seen=seen, images=images,
                                       parent_id=original.parent_id)) as events:
             async for event in events:
                 yield event
