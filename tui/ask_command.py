@@ -38,13 +38,11 @@ from tui.core.attachments import (
 from tui.core.literal import printable
 from tui.core.models import Conversation, Strategy
 from tui.core.params import (
-    ParamError,
     check_max_tokens,
     check_temperature,
     check_top_p,
-    parse_optional_number,
-    parse_param_pair,
 )
+from tui.param_flags import removable_pair, typed
 
 if TYPE_CHECKING:  # the flow pulls in the openai SDK: imported when `ask` runs, not before
     from tui.core.services import Services
@@ -86,45 +84,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("-f", "--file", dest="files", action="append", metavar="FILE",
                         default=[], help="attach FILE (repeat for more): text files as "
                                          "fenced blocks, png/jpeg/gif/webp as images")
-    parser.add_argument("--temperature", type=_typed(check_temperature, "temperature"),
+    parser.add_argument("--temperature", type=typed(check_temperature, "temperature"),
                         metavar="T", help="sampling temperature, 0 to 2 (kept for the chat)")
-    parser.add_argument("--top-p", dest="top_p", type=_typed(check_top_p, "top_p"),
+    parser.add_argument("--top-p", dest="top_p", type=typed(check_top_p, "top_p"),
                         metavar="P", help="nucleus sampling, 0 to 1 (kept for the chat)")
     parser.add_argument("--max-tokens", dest="max_tokens", metavar="N",
-                        type=_typed(check_max_tokens, "max tokens"),
+                        type=typed(check_max_tokens, "max tokens"),
                         help="most tokens the reply may have (kept for the chat)")
     parser.add_argument("--json", dest="json_output", action=argparse.BooleanOptionalAction,
                         default=None,
                         help="ask for a JSON object (response_format); the reply is checked "
                              "to parse, exit status 3 if it does not (kept for the chat)")
     parser.add_argument("--param", dest="params", action="append", metavar="NAME=VALUE",
-                        type=_pair, default=None,
+                        type=removable_pair, default=None,
                         help="a server's own request parameter, e.g. top_k=40 or min_p=0.05 "
                              "(repeatable; NAME= with no value removes it; kept for the chat)")
     parser.add_argument("--persona", metavar="NAME",
                         help="start from a saved persona (gpt-tui personas): its model, "
                              "system prompt and parameters; other flags win over it")
     parser.set_defaults(handler=run)
-
-
-def _typed(check, name: str):
-    """An argparse type from a params check: the check's reason is the usage error."""
-    def parse(text: str):
-        try:
-            return parse_optional_number(text, check, name)
-        except ParamError as error:
-            raise argparse.ArgumentTypeError(str(error)) from None
-    return parse
-
-
-def _pair(text: str) -> tuple[str, object]:
-    name, sep, value = text.partition("=")
-    try:
-        if sep and not value.strip():
-            return parse_param_pair(f"{name}=0")[0], None  # NAME= removes it
-        return parse_param_pair(text)
-    except ParamError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def requested_settings(args: argparse.Namespace) -> dict[str, object]:

@@ -17,15 +17,13 @@ from typing import TYPE_CHECKING, Any, Callable
 from tui.core.literal import printable
 from tui.core.models import Strategy
 from tui.core.params import (
-    ParamError,
     check_context_window,
     check_max_tokens,
     check_temperature,
     check_top_p,
     format_param_value,
-    parse_optional_number,
-    parse_param_pair,
 )
+from tui.param_flags import pair, typed
 
 if TYPE_CHECKING:  # the store and personas load when a command runs (--version stays light)
     from tui.core.personas import Persona
@@ -34,42 +32,26 @@ if TYPE_CHECKING:  # the store and personas load when a command runs (--version 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 
-def _typed(check: Callable[[Any], Any], name: str) -> Callable[[str], Any]:
-    def parse(text: str) -> Any:
-        try:
-            return parse_optional_number(text, check, name)
-        except ParamError as error:
-            raise argparse.ArgumentTypeError(str(error)) from None
-    return parse
-
-
-def _pair(text: str) -> tuple[str, Any]:
-    try:
-        return parse_param_pair(text)
-    except ParamError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-
-
 def _add_settings(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", dest="persona_model", metavar="MODEL",
                         help="model (default: the session's model when used)")
     parser.add_argument("--system", metavar="TEXT", help="system prompt")
     parser.add_argument("--strategy", choices=[s.value for s in Strategy],
                         help="context strategy")
-    parser.add_argument("--temperature", type=_typed(check_temperature, "temperature"),
+    parser.add_argument("--temperature", type=typed(check_temperature, "temperature"),
                         metavar="T", help="0 to 2")
-    parser.add_argument("--top-p", dest="top_p", type=_typed(check_top_p, "top_p"),
+    parser.add_argument("--top-p", dest="top_p", type=typed(check_top_p, "top_p"),
                         metavar="P", help="0 to 1")
     parser.add_argument("--max-tokens", dest="max_tokens", metavar="N",
-                        type=_typed(check_max_tokens, "max tokens"), help="reply length limit")
+                        type=typed(check_max_tokens, "max tokens"), help="reply length limit")
     parser.add_argument("--context-window", dest="context_window", metavar="N",
-                        type=_typed(check_context_window, "context window"),
+                        type=typed(check_context_window, "context window"),
                         help="override the model's context window (tokens)")
     parser.add_argument("--json-output", dest="json_output",
                         action=argparse.BooleanOptionalAction, default=None,
                         help="ask for JSON objects")
     parser.add_argument("--param", dest="params", action="append", metavar="NAME=VALUE",
-                        type=_pair, default=None, help="a server's own parameter (repeatable)")
+                        type=pair, default=None, help="a server's own parameter (repeatable)")
 
 
 def register(commands: Any, add_common: Callable[[argparse.ArgumentParser], None]) -> None:
