@@ -12,6 +12,7 @@ from tui.ui.screens.help import HelpScreen
 from tui.ui.widgets.chat_pane import ChatPane
 from tui.ui.widgets.composer import Composer
 from tui.ui.widgets.conversation_list import ConversationList
+from tui.ui.widgets.key_footer import KeyFooter
 from tui.ui.widgets.sidebar import SearchBox
 
 
@@ -75,6 +76,29 @@ async def test_footer_offers_stop_reply_only_while_a_reply_streams(services, fak
         await wait_until(pilot, lambda: not app.main.streams, what="end of the reply")
         await wait_until(pilot, lambda: "Stop reply" not in footer_text(app),
                          what="stop hidden")
+
+
+async def test_stop_reply_comes_and_goes_without_rebuilding_the_footer(services, fake_openai):
+    """Only the Stop reply key is added and removed around a reply: the other keys stay the
+    same widgets (rebuilding all of them cost a re-layout as the reply's last words show)."""
+    fake_openai.script(Script.reply("slow words for the footer", hold_after=1))
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: "Send" in footer_text(app), what="the footer")
+        footer = app.main.query_one(KeyFooter)
+        before = list(footer.children)
+        app.main.composer.insert("hello")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "Stop reply" in footer_text(app), what="stop shown")
+        during = list(footer.children)
+        fake_openai.release()
+        await wait_until(pilot, lambda: "Stop reply" not in footer_text(app),
+                         what="stop hidden")
+        after = list(footer.children)
+    stop = [key for key in during if getattr(key, "action", "") == "cancel_stream"]
+    assert len(stop) == 1
+    assert [key for key in during if key not in stop] == before
+    assert after == before
 
 
 # -- item 7: the command palette -------------------------------------------------------------
