@@ -202,7 +202,8 @@ class ReplyStreams:
             # The per-token path: handed to the view at once, in this task, as the old
             # renderer did. Queued, each token waits for the view's message loop; measured
             # with bench/bench_app.py that made the last words show hundreds of ms late.
-            live.observe(message)
+            # Not through observe(): a singledispatchmethod builds a bound wrapper per call.
+            live.parts.append(message.text)
             self._target().post_delta(message)
             return
         before = live.reply

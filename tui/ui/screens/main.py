@@ -124,7 +124,11 @@ class MainScreen(Screen):
 
     @property
     def chat_view(self) -> ChatView:
-        return self.query_one(ChatView)
+        # Composed once and never replaced; asked for per streamed token (ReplyStreams).
+        view = self.__dict__.get("_chat_view")
+        if view is None:
+            view = self._chat_view = self.query_one(ChatView)
+        return view
 
     @property
     def pane(self) -> ChatPane:

@@ -77,7 +77,11 @@ class ChatView(Vertical):
 
     @property
     def pane(self) -> ChatPane:
-        return self.query_one(ChatPane)
+        # Composed once and never replaced; used per streamed token (post_delta).
+        pane = self.__dict__.get("_pane")
+        if pane is None:
+            pane = self._pane = self.query_one(ChatPane)
+        return pane
 
     # -- showing a conversation ----------------------------------------------------------
 
