@@ -255,3 +255,22 @@ def test_every_binding_has_a_unique_id_and_a_description():
     listed = {b.id for section in keys.help_sections(list(Composer.BINDINGS))
               for b in section.bindings if b.id}
     assert {b.id for owner in owners[:6] for b in owner.BINDINGS} <= listed
+
+
+# -- issue 14: an idle app does no periodic work ---------------------------------------------
+
+async def test_the_composer_cursor_stops_blinking_when_left_alone(services, monkeypatch):
+    """A blink repaints the screen twice a second: after BLINK_FOR without a key the cursor
+    stays lit; a key makes it blink again."""
+    monkeypatch.setattr(Composer, "BLINK_FOR", 0.3)
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        composer = app.main.composer
+        await wait_until(pilot, lambda: composer.has_focus, what="the composer focused")
+        await pilot.press("a")
+        assert composer.cursor_blink
+        await wait_until(pilot, lambda: not composer.cursor_blink, what="a still cursor")
+        await pilot.press("b")
+        assert composer.cursor_blink
+        assert composer.text == "ab"
+        await wait_until(pilot, lambda: not composer.cursor_blink, what="still again")

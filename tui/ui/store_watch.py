@@ -25,14 +25,17 @@ class StoreWatch:
     def __init__(self, screen: MainScreen) -> None:
         self.screen = screen
         self._busy = False
+        self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self.screen.set_interval(POLL_INTERVAL, self._tick)
 
     def _tick(self) -> None:
+        # A plain task, not a Textual worker: a worker posts three state messages to the
+        # screen each second, which an idle app should not have to handle.
         if not self._busy:  # a check waiting on a lock is not doubled
             self._busy = True
-            self.screen.run_worker(self._check, group="store-watch")
+            self._task = asyncio.get_running_loop().create_task(self._check())
 
     async def _check(self) -> None:
         try:

@@ -30,10 +30,12 @@ Two helpers for longer input live here too:
 from __future__ import annotations
 
 import re
+import time
 
 from textual import events
 from textual.binding import Binding
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import TextArea
 from textual.widgets.text_area import EditResult
 
@@ -113,6 +115,11 @@ class Composer(TextArea):
         def control(self) -> Composer:
             return self.composer
 
+    BLINK_FOR = 5.0
+    """The cursor blinks this long (seconds) after a key or a focus, then stays lit, as a
+    terminal's own cursor does (kitty: cursor_stop_blinking_after): a blink repaints the
+    screen twice a second, and an app left alone should do no work."""
+
     class EditorWanted(Message):
         """Open the draft (``text``, chips expanded) in the user's editor."""
 
@@ -141,6 +148,8 @@ class Composer(TextArea):
         self._pastes: dict[str, str] = {}
         # Chip label -> the attached image (sent while its chip is in the draft).
         self._images: dict[str, ImageFile] = {}
+        self._active_at = 0.0
+        self._blink_stop: Timer | None = None
 
     # -- what the draft really says ------------------------------------------------------
 
@@ -246,7 +255,25 @@ class Composer(TextArea):
         self.set_draft(text)
         self._recalled = None
 
+    def _wake_cursor(self) -> None:
+        self._active_at = time.monotonic()
+        self.cursor_blink = True
+        if self._blink_stop is None:
+            self._blink_stop = self.set_timer(self.BLINK_FOR, self._still)
+
+    def _still(self) -> None:
+        self._blink_stop = None
+        left = self._active_at + self.BLINK_FOR - time.monotonic()
+        if left > 0.01:
+            self._blink_stop = self.set_timer(left, self._still)
+        else:
+            self.cursor_blink = False
+
+    def on_focus(self) -> None:
+        self._wake_cursor()
+
     async def _on_key(self, event: events.Key) -> None:
+        self._wake_cursor()
         if self.read_only:
             return
         key = key_name(event)

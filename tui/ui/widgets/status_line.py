@@ -13,6 +13,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.reactive import reactive
+from textual.timer import Timer
 from textual.widgets import Label
 
 from tui.core.meter import MeterReading
@@ -67,6 +68,7 @@ class StatusLine(Vertical):
                  id: str | None = None) -> None:
         super().__init__(id=id)
         self._defaults = (default_model, default_strategy)
+        self._countdown: Timer | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="status-row"):
@@ -83,7 +85,6 @@ class StatusLine(Vertical):
             self.watch(screen, "conversation", self._show_conversation)
             self.watch(screen, "replies", self._show_state)
             self.watch(screen, "failures", self._show_state)
-        self.set_interval(1.0, self._count_down_retries)
 
     def _show_conversation(self) -> None:
         conversation = getattr(self.screen, "conversation", None)
@@ -99,16 +100,22 @@ class StatusLine(Vertical):
         self._show_conversation()
 
     def _count_down_retries(self) -> None:
-        """Keep "retrying in Ns" current while a reply waits out a rate limit."""
+        """Keep "retrying in Ns" current while a reply waits out a rate limit; the timer
+        runs only then (an idle app does no periodic work)."""
         replies: dict[str, ReplyState] = getattr(self.screen, "replies", {})
         if any(state.retry_at is not None for state in replies.values()):
-            self._show_state()
+            if self._countdown is None:
+                self._countdown = self.set_interval(1.0, self._show_state)
+        elif self._countdown is not None:
+            self._countdown.stop()
+            self._countdown = None
 
     def _show_state(self) -> None:
         screen: Any = self.screen
         conversation = screen.conversation
         cid = conversation.id if conversation else None
         replies: dict[str, ReplyState] = screen.replies
+        self._count_down_retries()
         others = sum(1 for other in replies if other != cid)
         background = f"{others} streaming in the background" if others else ""
         reply = replies.get(cid) if cid else None
