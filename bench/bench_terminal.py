@@ -19,6 +19,12 @@ Then the median and the spread (min-max) over ``--runs`` runs. ``--imports`` add
 import time goes (``python -X importtime``, top-level packages by cumulative time).
 
     python bench/bench_terminal.py [--runs 5] [--keys 30] [--size 100x30] [--imports]
+                                   [--rows startup,lag,cpu,typing,idle] [--stream-size 120x40]
+                                   [--long]
+
+``--rows`` picks the rows (default: start-up only); the streaming rows (lag after the last
+byte, CPU per token, typing while a reply streams, idle CPU) are described in
+``bench/terminal_streaming.py``; ``--long`` adds the 20k-token reply at 200 tok/s (100 s each).
 """
 
 from __future__ import annotations
@@ -155,12 +161,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keys", type=int, default=30, help="keystrokes per run (echo)")
     parser.add_argument("--size", default="100x30", help="terminal COLUMNSxLINES")
     parser.add_argument("--imports", action="store_true", help="also show import costs")
+    parser.add_argument("--rows", default="startup",
+                        help="comma-separated: startup, lag, cpu, typing, idle (or all)")
+    parser.add_argument("--stream-size", default="120x40", help="pty size of the streaming rows")
+    parser.add_argument("--long", action="store_true",
+                        help="also the 20k-token reply at 200 tok/s (100 s a reply)")
     args = parser.parse_args(argv)
+    rows = {"startup", "lag", "cpu", "typing", "idle"} if args.rows == "all" else set(
+        args.rows.split(","))
     columns, lines = (int(n) for n in args.size.lower().split("x"))
     binary = installed_gpt_tui()
     if not binary.exists():
         print(f"no gpt-tui next to {sys.executable}: pip install -e '.[test]'", file=sys.stderr)
         return 1
+    if "startup" in rows:
+        startup(binary, args, (columns, lines))
+    streaming = rows - {"startup"}
+    if streaming:
+        from bench.terminal_streaming import run_rows
+
+        stream_size = tuple(int(n) for n in args.stream_size.lower().split("x"))
+        run_rows(binary, streaming, args.runs, stream_size, args.keys,  # type: ignore[arg-type]
+                 args.long, child_env)
+    return 0
+
+
+def startup(binary: Path, args: argparse.Namespace, size: tuple[int, int]) -> None:
+    columns, lines = size
     runs = []
     with FakeOpenAI() as server:
         for i in range(args.runs):
@@ -184,7 +211,6 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  quit          {spread([r['quit'] for r in runs])} s")
     if args.imports:
         import_costs()
-    return 0
 
 
 if __name__ == "__main__":

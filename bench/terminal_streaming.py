@@ -1,0 +1,233 @@
+"""The streaming rows of ``bench_terminal.py``: the installed app in a pty, as a user sees it.
+
+The test server runs in its own process (``bench_app.py --serve``: the fake server's CLI plus a
+``DONE <t>`` line, CLOCK_MONOTONIC, right after it has written ``data: [DONE]``), so neither
+it nor pyte competes with it for a GIL. Each reply ends with a unique marker; "shown" is when
+pyte's screen (whole frames only, see tests/terminal/harness.py) first holds the marker.
+
+Rows, each over ``runs`` replies (a new chat each, Ctrl+N, in one app process per row):
+
+* ``lag``     ms from the server's last byte to the marker on screen, at 200 and 2,000 tok/s,
+              for 1k-, 4k- and 20k-token Markdown replies and a reply that is one 150-row table;
+* ``cpu``     the app's CPU (/proc: user + system) from Enter to the marker, per token and per
+              second of streaming, at 20 / 200 / 2,000 / 5,000 tok/s;
+* ``typing``  keystroke to echo in the composer while a reply streams at 2,000 tok/s;
+* ``idle``    the app's CPU over 10 s after a reply, once the screen is still.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+MARKER = "zq-end-of-reply"
+PLACEHOLDER = "Message…"
+EMPTY_PANE = "No messages yet"
+
+
+def markdown_text(tokens: int) -> str:
+    from tests.fake_openai.replies import markdown_reply
+
+    return markdown_reply(tokens) + f"\n\nThat is all: {MARKER}.\n"
+
+
+def table_text(rows: int = 150) -> str:
+    lines = ["| n | name | square | note |", "|---|---|---|---|"]
+    lines += [f"| {i} | item number {i} | {i * i} | some longer text in the fourth column {i} |"
+              for i in range(rows - 1)]
+    lines.append(f"| {rows - 1} | item number {rows - 1} | {(rows - 1) ** 2} | {MARKER} |")
+    return "\n".join(lines) + "\n"
+
+
+class ServerProcess:
+    """``bench_app.py --serve`` answering ``text`` at ``tps``; ``last_byte()`` waits for DONE."""
+
+    def __init__(self, text: str, tps: float, folder: Path) -> None:
+        reply = folder / f"reply-{time.time_ns()}.md"
+        reply.write_text(text, encoding="utf-8")
+        self.proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "bench" / "bench_app.py"), "--serve", "--port", "0",
+             "--reply-file", str(reply), "--tps", f"{tps:g}"],
+            stdout=subprocess.PIPE, text=True, cwd=ROOT)
+        assert self.proc.stdout is not None
+        banner = self.proc.stdout.readline()
+        match = re.search(r"(http://\S+/v1)", banner)
+        if not match:
+            self.close()
+            raise RuntimeError(f"unexpected server banner: {banner!r}")
+        self.base_url = match.group(1)
+        self._done: queue.Queue[float] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            if line.startswith("DONE "):
+                self._done.put(float(line.split()[1]))
+
+    def last_byte(self, timeout: float) -> float:
+        return self._done.get(timeout=timeout)
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+@dataclass
+class App:
+    """One ``gpt-tui`` on a pty against ``server``, on an empty database."""
+
+    term: object
+    server: ServerProcess
+
+    @property
+    def pid(self) -> int:
+        return self.term.process.pid  # type: ignore[attr-defined]
+
+
+def start_app(binary: Path, server: ServerProcess, home: Path, size: tuple[int, int],
+              env_for: Callable[[Path, str], dict[str, str]]) -> App:
+    from tests.terminal.harness import Terminal
+
+    folder = Path(tempfile.mkdtemp(dir=home))
+    term = Terminal([str(binary), "--db", str(folder / "chats.db"), "--model", "bench-model"],
+                    env=env_for(folder, server.base_url), cwd=folder, size=size)
+    term.wait_for(PLACEHOLDER, timeout=60)
+    return App(term, server)
+
+
+def process_cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def one_reply(app: App, timeout: float) -> tuple[float, float, float]:
+    """Send a message in a new chat; (lag after the last byte, app CPU, seconds streamed)."""
+    term = app.term
+    term.send(b"\x0e")  # Ctrl+N: a new, empty chat
+    term.wait_for(EMPTY_PANE, timeout=30)
+    cpu0, sent = process_cpu(app.pid), time.monotonic()
+    term.send("Tell me everything.\r")
+    term.wait_until(lambda text: MARKER in text, what="the reply's last words", timeout=timeout)
+    shown = time.monotonic()
+    cpu = process_cpu(app.pid) - cpu0
+    last = app.server.last_byte(timeout=30)
+    return (shown - last) * 1000, cpu, shown - sent
+
+
+def typing_while_streaming(app: App, keys: int, timeout: float) -> list[float]:
+    """Keystroke to echo (seconds) in the composer while the reply streams."""
+    from tests.terminal.harness import field_at
+
+    term = app.term
+    term.send(b"\x0e")
+    term.wait_for(EMPTY_PANE, timeout=30)
+    term.send("Tell me everything.\r")
+    term.wait_until(lambda text: EMPTY_PANE not in text and PLACEHOLDER in text,
+                    what="the reply to start", timeout=30)
+    where = term.find(PLACEHOLDER)
+    assert where is not None
+    y, x = where
+    echoes, typed = [], ""
+    for i in range(keys):
+        if MARKER in term.text():
+            break  # the reply ended: only keys typed while it streamed count
+        char = "abcdefghijklmnopqrstuvwxyz"[i % 26]
+        typed += char
+        sent = time.monotonic()
+        term.send(char)
+        term.wait_until(lambda _, want=typed: field_at(term.rows()[y], x) == want,
+                        what=f"the echo of {char!r}", timeout=30)
+        echoes.append(time.monotonic() - sent)
+        if len(typed) >= 20:
+            typed = ""
+            term.send(b"\x15")  # Ctrl+U: clear the line
+            term.wait_until(lambda _: field_at(term.rows()[y], x).startswith(PLACEHOLDER),
+                            what="a cleared composer", timeout=30)
+    term.wait_until(lambda text: MARKER in text, what="the reply's end", timeout=timeout)
+    app.server.last_byte(timeout=30)
+    term.send(b"\x15")
+    return echoes
+
+
+def idle_cpu(app: App, settle: float, span: float) -> float:
+    """The app's CPU seconds per second over ``span`` s, ``settle`` s after a reply."""
+    one_reply(app, timeout=120)
+    time.sleep(settle)
+    cpu0 = process_cpu(app.pid)
+    time.sleep(span)
+    return (process_cpu(app.pid) - cpu0) / span
+
+
+def spread(values: list[float], fmt: str = "{:.0f}") -> str:
+    return (f"median {fmt.format(statistics.median(values))} "
+            f"(min {fmt.format(min(values))}, max {fmt.format(max(values))})")
+
+
+def run_rows(binary: Path, rows: set[str], runs: int, size: tuple[int, int], keys: int,
+             long: bool, env_for: Callable[[Path, str], dict[str, str]]) -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-stream-") as tmp:
+        home = Path(tmp)
+
+        def with_app(text: str, tps: float, body: Callable[[App], None]) -> None:
+            server = ServerProcess(text, tps, home)
+            app = None
+            try:
+                app = start_app(binary, server, home, size, env_for)
+                body(app)
+            finally:
+                if app is not None:
+                    app.term.close()  # type: ignore[attr-defined]
+                server.close()
+
+        print(f"\nstreaming in a {size[0]}x{size[1]} pty, {runs} replies per row, "
+              f"load {os.getloadavg()[0]:.1f}", flush=True)
+        if "lag" in rows:
+            cases = [("1k", markdown_text(1000)), ("4k", markdown_text(4000)),
+                     ("20k", markdown_text(20000)), ("table", table_text())]
+            for tps in (2000, 200):
+                for name, text in cases:
+                    if name == "20k" and tps == 200 and not long:
+                        continue  # 100 s a reply: --long
+                    lags: list[float] = []
+                    with_app(text, tps, lambda app: lags.extend(
+                        one_reply(app, timeout=300)[0] for _ in range(runs)))
+                    print(f"  lag after the last byte, {name:>5} at {tps:>4} tok/s: "
+                          f"{spread(lags)} ms", flush=True)
+        if "cpu" in rows:
+            for tps, tokens in ((20, 300), (200, 4000), (2000, 4000), (5000, 4000)):
+                results: list[tuple[float, float, float]] = []
+                with_app(markdown_text(tokens), tps, lambda app: results.extend(
+                    one_reply(app, timeout=600) for _ in range(max(1, runs if tps >= 200
+                                                                   else 2))))
+                per_token = [cpu / tokens * 1000 for _, cpu, _ in results]
+                cores = [cpu / wall for _, cpu, wall in results]
+                print(f"  app CPU at {tps:>4} tok/s ({tokens} tokens, "
+                      f"{results[0][2]:.0f} s): {spread(per_token, '{:.2f}')} ms per token, "
+                      f"{spread(cores, '{:.2f}')} cores", flush=True)
+        if "typing" in rows:
+            echoes: list[float] = []
+            with_app(markdown_text(20000), 2000, lambda app: [
+                echoes.extend(typing_while_streaming(app, keys, timeout=120))
+                for _ in range(runs)])
+            ms = [e * 1000 for e in echoes]
+            p90 = statistics.quantiles(ms, n=10)[-1] if len(ms) > 1 else ms[0]
+            print(f"  keystroke to screen while streaming at 2000 tok/s: {spread(ms)} ms, "
+                  f"p90 {p90:.0f} ms ({len(ms)} keys)", flush=True)
+        if "idle" in rows:
+            idle: list[float] = []
+            with_app(markdown_text(1000), 2000, lambda app: idle.extend(
+                idle_cpu(app, settle=2.0, span=10.0) for _ in range(runs)))
+            print(f"  idle CPU over 10 s after a reply: {spread(idle, '{:.4f}')} cores",
+                  flush=True)
