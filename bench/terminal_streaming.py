@@ -12,7 +12,8 @@ Rows, each over ``runs`` replies (a new chat each, Ctrl+N, in one app process pe
 * ``cpu``     the app's CPU (/proc: user + system) from Enter to the marker, per token and per
               second of streaming, at 20 / 200 / 2,000 / 5,000 tok/s;
 * ``typing``  keystroke to echo in the composer while a reply streams at 2,000 tok/s;
-* ``idle``    the app's CPU over 10 s after a reply, once the screen is still.
+* ``idle``    the app's CPU over 10 s, from 5 s after a reply (the cursor has stopped
+              blinking: the screen is still).
 """
 
 from __future__ import annotations
@@ -228,6 +229,6 @@ def run_rows(binary: Path, rows: set[str], runs: int, size: tuple[int, int], key
         if "idle" in rows:
             idle: list[float] = []
             with_app(markdown_text(1000), 2000, lambda app: idle.extend(
-                idle_cpu(app, settle=2.0, span=10.0) for _ in range(runs)))
+                idle_cpu(app, settle=5.0, span=10.0) for _ in range(runs)))
             print(f"  idle CPU over 10 s after a reply: {spread(idle, '{:.4f}')} cores",
                   flush=True)
