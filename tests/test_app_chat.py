@@ -284,3 +284,18 @@ async def test_rate_limit_wait_counts_down_in_the_status_line(services, fake_ope
             app.main.conversation.id)[-1].content == "finally", what="reply after the wait")
         await wait_until(pilot, lambda: "retrying" not in str(state.render()),
                          what="state cleared")
+
+
+async def test_the_status_line_ticks_only_while_a_retry_counts_down(services, fake_openai):
+    """Idle is idle: the once-a-second countdown timer runs only during a retry's wait."""
+    fake_openai.script(Script.rate_limited(retry_after=2), Script.reply("finally"))
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        status = app.main.status
+        await pilot.pause()
+        assert status._countdown is None
+        app.main.composer.insert("hello?")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: status._countdown is not None, what="the countdown")
+        await wait_until(pilot, lambda: not app.main.streams, what="the reply")
+        await wait_until(pilot, lambda: status._countdown is None, what="the timer stopped")
