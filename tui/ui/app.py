@@ -112,6 +112,13 @@ class GptTuiApp(App[int]):
             return
         self._saved_theme = self.services.settings.theme = name
 
+    def notify(self, message: str, *, title: str = "", severity: Any = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every notification is literal: they carry model names, titles and server errors,
+        which must never be read as markup (widgets and screens pass ``markup=True``
+        by default, so the app decides here, once)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
     # -- the clipboard -------------------------------------------------------------------------
 
     def copy_to_clipboard(self, text: str) -> None:
