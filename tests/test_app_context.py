@@ -286,3 +286,17 @@ def test_a_plain_length_finish_is_not_called_the_output_limit():
     assert "output token limit" not in header
     assert "output token limit" in _assistant_header(
         message, "the reply was cut at the output token limit")
+
+
+async def test_a_meter_reading_due_while_the_app_quits_is_dropped(tmp_path):
+    """The meter's reading arrived after the screen's widgets were gone (quitting right after
+    a send): it used to raise NoMatches in a worker and fail the app's exit."""
+    services = make_services(tmp_path, "http://127.0.0.1:9/v1")
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.main
+        await screen.composer.remove()
+        screen.context.show_reading()  # no composer to read: nothing to show, no error
+        assert app.is_running
+    await services.aclose()

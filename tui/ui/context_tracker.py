@@ -14,6 +14,7 @@ import logging
 from functools import partial
 from typing import TYPE_CHECKING
 
+from textual.css.query import NoMatches
 from textual.timer import Timer
 
 from tui.core.meter import ContextMeter, MeterReading
@@ -115,7 +116,12 @@ class ContextTracker:
     def show_reading(self) -> None:
         self._timer = None
         screen = self.screen
-        reading = self.meter.reading(screen.composer.full_text) if self.meter else None
+        try:
+            draft = screen.composer.full_text
+        except NoMatches:  # the app is quitting: its widgets went while a reading was due
+            log.debug("no composer to read: the screen is being taken down")
+            return
+        reading = self.meter.reading(draft) if self.meter else None
         screen.status.reading = reading
         screen.status.next_cost = self._next_cost(reading)
 
