@@ -292,10 +292,12 @@ async def test_a_meter_reading_due_while_the_app_quits_is_dropped(tmp_path):
     """The meter's reading arrived after the screen's widgets were gone (quitting right after
     a send): it used to raise NoMatches in a worker and fail the app's exit."""
     services = make_services(tmp_path, "http://127.0.0.1:9/v1")
+    chat = services.store.create_conversation(model="gpt-4o-mini", title="open")
+    services.store.append_message(chat.id, Role.USER, "hello")
     app = make_app(services)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
         screen = app.main
+        await wait_until(pilot, lambda: screen.context.meter is not None, what="the meter")
         await screen.composer.remove()
         screen.context.show_reading()  # no composer to read: nothing to show, no error
         assert app.is_running
