@@ -3,9 +3,11 @@ files written beside it."""
 
 from __future__ import annotations
 
+import json
+
 from tui import cli
 from tui.core.attachments import ImageFile
-from tui.core.export import export_to_file, from_json, images_from_json, to_json
+from tui.core.export import export_to_file, from_json, images_from_document, to_json
 from tui.core.models import Role
 from tui.core.store import Store
 
@@ -25,7 +27,7 @@ def test_json_embeds_the_images_and_reads_them_back(tmp_path):
     store, chat, message = seeded(tmp_path)
     messages = store.load_messages(chat.id)
     text = to_json(chat, messages, [], store.images_for([m.id for m in messages]))
-    assert images_from_json(text) == {message.id: [IMAGE]}
+    assert images_from_document(json.loads(text)) == {message.id: [IMAGE]}
     assert [m.content for m in from_json(text)[1]] == [m.content for m in messages]
     store.close()
 

@@ -269,11 +269,6 @@ def _fold(char: str) -> str:
     return "".join(c for c in plain if c.isascii()) if plain[0].isascii() else char
 
 
-def images_from_json(text: str) -> Images:
-    """The images a :func:`to_json` document embeds, per message id."""
-    return images_from_document(json.loads(text))
-
-
 def images_from_document(document: Any) -> Images:
     """The images a parsed :func:`to_json` document embeds, per message id; ValueError
     naming the message when one is damaged."""
