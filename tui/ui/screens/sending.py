@@ -38,16 +38,22 @@ class Sender:
             return screen.conversation.id in screen.streams
         return screen.pending_key is not None and screen.pending_key in screen.streams
 
+    def _ready_to_send(self, kept: str = "") -> bool:
+        """A server is set up and no reply streams in this chat; otherwise says why."""
+        if needs_setup(self.services.settings):
+            self.screen.notify("Set an API key or a server URL first (see the panel above).",
+                               severity="warning")
+            return False
+        if self._streaming_here():
+            self.screen.notify("A reply is still streaming in this chat: press Esc to stop "
+                               f"it, or wait.{kept}", severity="warning")
+            return False
+        return True
+
     async def send(self, text: str, images: list[ImageFile] | None = None) -> None:
         """``images``: attached to the message (tui.core.attachments)."""
         screen = self.screen
-        if needs_setup(self.services.settings):
-            screen.notify("Set an API key or a server URL first (see the panel above).",
-                          severity="warning")
-            return
-        if self._streaming_here():
-            screen.notify("A reply is still streaming in this chat: press Esc to stop it, "
-                          "or wait. Your draft is kept.", severity="warning")
+        if not self._ready_to_send(" Your draft is kept."):
             return
         excess = screen.context.excess(text)
         if excess:
@@ -72,15 +78,7 @@ class Sender:
     async def edit(self, message_id: str, text: str) -> None:
         """Send ``text`` in place of the earlier message ``message_id``: a new branch."""
         screen = self.screen
-        if screen.conversation is None:
-            return
-        if needs_setup(self.services.settings):
-            screen.notify("Set an API key or a server URL first (see the panel above).",
-                          severity="warning")
-            return
-        if self._streaming_here():
-            screen.notify("A reply is still streaming in this chat: press Esc to stop it, "
-                          "or wait.", severity="warning")
+        if screen.conversation is None or not self._ready_to_send():
             return
         cid = screen.conversation.id
         screen.clear_failure(cid)
