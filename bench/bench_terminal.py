@@ -43,7 +43,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.fake_openai.server import FakeOpenAI  # noqa: E402
-from tests.terminal.harness import CTRL_Q, Terminal, field_at, installed_gpt_tui  # noqa: E402
+from tests.terminal.harness import (  # noqa: E402
+    CTRL_Q,
+    Terminal,
+    clear_field,
+    installed_gpt_tui,
+    timed_echo,
+)
 
 MODEL = "bench-model"
 PLACEHOLDER = "Message…"
@@ -101,16 +107,10 @@ def one_run(binary: Path, base_url: str, size: tuple[int, int], keys: int) -> di
             for i in range(keys):
                 char = string.ascii_lowercase[i % 26]
                 typed += char
-                sent = time.monotonic()
-                term.send(char)
-                term.wait_until(lambda _, want=typed: field_at(term.rows()[y], x) == want,
-                                what=f"the echo of {char!r}", timeout=30)
-                echoes.append(time.monotonic() - sent)
+                echoes.append(timed_echo(term, y, x, char, typed))
                 if len(typed) >= 24:  # stay on one line of the composer
                     typed = ""
-                    term.send(b"\x15")  # Ctrl+U: clear the line (TextArea: delete to start)
-                    term.wait_until(lambda _: field_at(term.rows()[y], x).startswith(
-                        PLACEHOLDER), what="a cleared composer", timeout=30)
+                    clear_field(term, y, x, PLACEHOLDER)
             del screen
             quit_sent = time.monotonic()
             term.send(CTRL_Q)

@@ -129,7 +129,7 @@ def one_reply(app: App, timeout: float) -> tuple[float, float, float]:
 
 def typing_while_streaming(app: App, keys: int, timeout: float) -> list[float]:
     """Keystroke to echo (seconds) in the composer while the reply streams."""
-    from tests.terminal.harness import field_at
+    from tests.terminal.harness import clear_field, timed_echo
 
     term = app.term
     term.send(b"\x0e")
@@ -146,16 +146,10 @@ def typing_while_streaming(app: App, keys: int, timeout: float) -> list[float]:
             break  # the reply ended: only keys typed while it streamed count
         char = "abcdefghijklmnopqrstuvwxyz"[i % 26]
         typed += char
-        sent = time.monotonic()
-        term.send(char)
-        term.wait_until(lambda _, want=typed: field_at(term.rows()[y], x) == want,
-                        what=f"the echo of {char!r}", timeout=30)
-        echoes.append(time.monotonic() - sent)
+        echoes.append(timed_echo(term, y, x, char, typed))
         if len(typed) >= 20:
             typed = ""
-            term.send(b"\x15")  # Ctrl+U: clear the line
-            term.wait_until(lambda _: field_at(term.rows()[y], x).startswith(PLACEHOLDER),
-                            what="a cleared composer", timeout=30)
+            clear_field(term, y, x, PLACEHOLDER)
     term.wait_until(lambda text: MARKER in text, what="the reply's end", timeout=timeout)
     app.server.last_byte(timeout=30)
     term.send(b"\x15")

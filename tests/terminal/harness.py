@@ -251,6 +251,23 @@ def plain(text: str) -> str:
     return " ".join("".join(" " if _is_drawing(c) else c for c in text).split())
 
 
+def timed_echo(term: "Terminal", y: int, x: int, char: str, want: str) -> float:
+    """Type ``char`` into the field at (``y``, ``x``) and wait until it reads ``want``: the
+    seconds from the key to its echo on screen (the benchmarks' keystroke latency)."""
+    sent = time.monotonic()
+    term.send(char)
+    term.wait_until(lambda _: field_at(term.rows()[y], x) == want,
+                    what=f"the echo of {char!r}", timeout=30)
+    return time.monotonic() - sent
+
+
+def clear_field(term: "Terminal", y: int, x: int, placeholder: str) -> None:
+    """Ctrl+U (TextArea: delete to the line's start) until the field shows ``placeholder``."""
+    term.send(b"\x15")
+    term.wait_until(lambda _: field_at(term.rows()[y], x).startswith(placeholder),
+                    what="a cleared field", timeout=30)
+
+
 def field_at(row: str, x: int) -> str:
     """The text of an input that starts at column ``x`` of ``row``, up to its border."""
     out = []
