@@ -25,7 +25,7 @@ from tui.core.client import (
     StreamCut,
     TextDelta,
     UsageReport,
-    _SSEDecoder,
+    SSEDecoder,
 )
 
 HELLO = [{"role": "user", "content": "hello"}]
@@ -218,19 +218,19 @@ EVENTS = [(b"message", b"{\"a\":\n1}"), (b"", b"two"), (b"", b"three"), (b"", b"
 
 def test_decoder_every_single_split() -> None:
     for cut in range(len(BODY) + 1):
-        decoder = _SSEDecoder()
+        decoder = SSEDecoder()
         got = decoder.feed(BODY[:cut]) + decoder.feed(BODY[cut:])
         assert got == EVENTS, cut
 
 
 def test_decoder_byte_by_byte() -> None:
-    decoder = _SSEDecoder()
+    decoder = SSEDecoder()
     got = [event for i in range(len(BODY)) for event in decoder.feed(BODY[i:i + 1])]
     assert got == EVENTS
 
 
 def test_decoder_blank_line_pairs_crlf_split_across_reads() -> None:
-    decoder = _SSEDecoder()
+    decoder = SSEDecoder()
     assert decoder.feed(b"data: x\r") == []
     assert decoder.feed(b"\ndata: y\r\n") == []  # the LF pairs with the CR: no blank line
     assert decoder.feed(b"\r\n") == [(b"", b"x\ny")]

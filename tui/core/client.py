@@ -19,19 +19,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import random
 import re
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tui.core import client_errors as errors
-from tui.core.gc_pause import collector_paused
-from tui.core.hosts import is_openai_host, redact_url, scrub, url_secrets
 from tui.core.client_errors import (
     AuthError,
     BadRequest,
@@ -44,6 +41,19 @@ from tui.core.client_errors import (
     ServerError,
     StreamCut,
 )
+from tui.core.client_records import (
+    Completion,
+    Finished,
+    ModelInfo,
+    RequestParams,
+    Retrying,
+    StreamEvent,
+    TextDelta,
+    UsageReport,
+)
+from tui.core.gc_pause import collector_paused
+from tui.core.hosts import is_openai_host, redact_url, scrub, url_secrets
+from tui.core.sse import SSEDecoder, event_json, token_count, usage_report
 
 __all__ = [
     "AuthError", "BadRequest", "ChatClient", "ClientError", "Completion", "ConnectFailed",
@@ -75,63 +85,6 @@ def import_sdk() -> None:
     global httpx2, openai
     import httpx2
     import openai
-
-
-@dataclass
-class TextDelta:
-    text: str
-
-
-@dataclass
-class Finished:
-    reason: str | None  # "stop", "length", "content_filter", ... None when the server gave none
-
-
-@dataclass
-class UsageReport:
-    prompt_tokens: int
-    completion_tokens: int
-    # Prompt tokens the server served from its cache (prompt_tokens_details.cached_tokens);
-    # None when it did not say.
-    cached_tokens: int | None = None
-
-
-@dataclass
-class Retrying:
-    attempt: int
-    delay: float
-    reason: str  # "rate limited (429)", "server error (503)"
-
-
-StreamEvent = TextDelta | Finished | UsageReport | Retrying
-
-
-@dataclass
-class Completion:
-    """A whole (non-streamed) reply."""
-
-    text: str
-    finish_reason: str | None
-    usage: UsageReport | None
-
-
-@dataclass
-class ModelInfo:
-    id: str
-    context_window: int | None = None
-    owned_by: str | None = None
-
-
-@dataclass
-class RequestParams:
-    temperature: float | None = None
-    top_p: float | None = None
-    max_output_tokens: int | None = None
-    # Ask for a JSON object (response_format json_object).
-    json_output: bool = False
-    # A server's own parameters (top_k, min_p...), sent in the body as they are. Names the
-    # client sets itself are refused before they get here (tui.core.params).
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 _REASONING = re.compile(r"^(o\d+|gpt-5)(?![\w.]*-chat)([-.:_]|$)")
@@ -264,7 +217,7 @@ class ChatClient:
                     response = item.value
         finished = False
         done = False
-        decoder = _SSEDecoder()
+        decoder = SSEDecoder()
         try:
             async with aclosing(response.http_response.aiter_bytes()) as body:
                 async for raw in body:
@@ -272,7 +225,7 @@ class ChatClient:
                         if data.startswith(b"[DONE]"):
                             done = True
                             break
-                        chunk = _event_json(name, data)
+                        chunk = event_json(name, data)
                         choices = chunk.get("choices")
                         if choices:
                             choice = choices[0]
@@ -329,7 +282,7 @@ class ChatClient:
                 choices = item.value.choices
                 usage = getattr(item.value, "usage", None)
                 report = None
-                if usage is not None and _count(getattr(usage, "prompt_tokens", None)):
+                if usage is not None and token_count(getattr(usage, "prompt_tokens", None)):
                     report = usage_report(usage.model_dump())
                 if not choices:
                     return Completion("", None, report)
@@ -537,79 +490,3 @@ class ChatClient:
 
 def _positive_int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
-
-
-class _SSEDecoder:
-    """Server-sent events out of the bytes of a body as they arrive.
-
-    ``feed`` returns ``(event name, data)`` for each event completed by the bytes given (data
-    lines joined by newlines, the one optional space after ``data:`` removed); comments
-    (``: keep-alive``), ``id:`` and ``retry:`` are skipped. Lines may end in LF, CRLF or CR,
-    and any of them may be split across reads. As the SSE spec says, an event the body ends
-    inside (no blank line after it) is dropped, as the SDK's decoder does. The common case
-    (one ``data:`` line and a blank line per read) costs a split and a few comparisons.
-    """
-
-    __slots__ = ("_tail", "_data", "_event", "_skip_lf")
-
-    def __init__(self) -> None:
-        self._tail = b""
-        self._data: list[bytes] = []
-        self._event = b""
-        self._skip_lf = False  # the last read ended in CR: a LF starting the next is its pair
-
-    def feed(self, raw: bytes) -> list[tuple[bytes, bytes]]:
-        if self._skip_lf:
-            self._skip_lf = False
-            if raw[:1] == b"\n":
-                raw = raw[1:]
-        buffer = self._tail + raw if self._tail else raw
-        if b"\r" in buffer:
-            self._skip_lf = buffer.endswith(b"\r")
-            buffer = buffer.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        lines = buffer.split(b"\n")
-        self._tail = lines.pop()
-        events: list[tuple[bytes, bytes]] = []
-        for line in lines:
-            if not line:  # a blank line dispatches the event
-                if self._data:
-                    data = self._data[0] if len(self._data) == 1 else b"\n".join(self._data)
-                    events.append((self._event, data))
-                    self._data = []
-                self._event = b""
-            elif line.startswith(b"data:"):
-                self._data.append(line[6:] if line[5:6] == b" " else line[5:])
-            elif line[0] != 58:  # 58 is ":", a comment
-                field, _, value = line.partition(b":")
-                if field == b"event":
-                    self._event = value[1:] if value[:1] == b" " else value
-        return events
-
-
-def _event_json(name: bytes, data: bytes) -> dict[str, Any]:
-    """One event's JSON; an ``error`` the server sent in the stream raises its ClientError."""
-    try:
-        chunk = json.loads(data)
-    except ValueError:
-        shown = data[:80].decode("utf-8", "replace")
-        raise StreamCut(f"the server sent an unreadable event: {shown!r}") from None
-    if not isinstance(chunk, dict):
-        if name == b"error":
-            raise errors.stream_error(chunk)
-        return {}
-    if chunk.get("error") or name == b"error":
-        raise errors.stream_error(chunk.get("error") or chunk)
-    return chunk
-
-
-def usage_report(usage: dict[str, Any]) -> UsageReport:
-    """The server's usage object; cached tokens only when it reported them."""
-    details = usage.get("prompt_tokens_details")
-    cached = details.get("cached_tokens") if isinstance(details, dict) else None
-    return UsageReport(_count(usage.get("prompt_tokens")), _count(usage.get("completion_tokens")),
-                       cached if isinstance(cached, int) and not isinstance(cached, bool)
-                       and cached >= 0 else None)
-
-
-def _count(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0

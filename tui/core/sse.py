@@ -1,0 +1,91 @@
+"""Server-sent events and the JSON chunks in them, read from a streamed reply's raw bytes.
+
+The client reads the body itself (not through the SDK's decoder) to keep per-token cost
+small; this module is that reader, kept apart so it can be tested byte by byte.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tui.core import client_errors as errors
+from tui.core.client_errors import StreamCut
+from tui.core.client_records import UsageReport
+
+
+class SSEDecoder:
+    """Server-sent events out of the bytes of a body as they arrive.
+
+    ``feed`` returns ``(event name, data)`` for each event completed by the bytes given (data
+    lines joined by newlines, the one optional space after ``data:`` removed); comments
+    (``: keep-alive``), ``id:`` and ``retry:`` are skipped. Lines may end in LF, CRLF or CR,
+    and any of them may be split across reads. As the SSE spec says, an event the body ends
+    inside (no blank line after it) is dropped, as the SDK's decoder does. The common case
+    (one ``data:`` line and a blank line per read) costs a split and a few comparisons.
+    """
+
+    __slots__ = ("_tail", "_data", "_event", "_skip_lf")
+
+    def __init__(self) -> None:
+        self._tail = b""
+        self._data: list[bytes] = []
+        self._event = b""
+        self._skip_lf = False  # the last read ended in CR: a LF starting the next is its pair
+
+    def feed(self, raw: bytes) -> list[tuple[bytes, bytes]]:
+        if self._skip_lf:
+            self._skip_lf = False
+            if raw[:1] == b"\n":
+                raw = raw[1:]
+        buffer = self._tail + raw if self._tail else raw
+        if b"\r" in buffer:
+            self._skip_lf = buffer.endswith(b"\r")
+            buffer = buffer.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        lines = buffer.split(b"\n")
+        self._tail = lines.pop()
+        events: list[tuple[bytes, bytes]] = []
+        for line in lines:
+            if not line:  # a blank line dispatches the event
+                if self._data:
+                    data = self._data[0] if len(self._data) == 1 else b"\n".join(self._data)
+                    events.append((self._event, data))
+                    self._data = []
+                self._event = b""
+            elif line.startswith(b"data:"):
+                self._data.append(line[6:] if line[5:6] == b" " else line[5:])
+            elif line[0] != 58:  # 58 is ":", a comment
+                field, _, value = line.partition(b":")
+                if field == b"event":
+                    self._event = value[1:] if value[:1] == b" " else value
+        return events
+
+
+def event_json(name: bytes, data: bytes) -> dict[str, Any]:
+    """One event's JSON; an ``error`` the server sent in the stream raises its ClientError."""
+    try:
+        chunk = json.loads(data)
+    except ValueError:
+        shown = data[:80].decode("utf-8", "replace")
+        raise StreamCut(f"the server sent an unreadable event: {shown!r}") from None
+    if not isinstance(chunk, dict):
+        if name == b"error":
+            raise errors.stream_error(chunk)
+        return {}
+    if chunk.get("error") or name == b"error":
+        raise errors.stream_error(chunk.get("error") or chunk)
+    return chunk
+
+
+def usage_report(usage: dict[str, Any]) -> UsageReport:
+    """The server's usage object; cached tokens only when it reported them."""
+    details = usage.get("prompt_tokens_details")
+    cached = details.get("cached_tokens") if isinstance(details, dict) else None
+    return UsageReport(token_count(usage.get("prompt_tokens")),
+                       token_count(usage.get("completion_tokens")),
+                       cached if isinstance(cached, int) and not isinstance(cached, bool)
+                       and cached >= 0 else None)
+
+
+def token_count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
