@@ -55,8 +55,9 @@ from tui.core.session import NewConversation, new_conversation_spec, store_new_c
 from tui.core.sizing import Sizer
 from tui.core.store import NotFound, Store
 from tui.core import tree
+from tui.core.model_titles import is_first_exchange, model_title
 from tui.core.titles import title_from_text
-from tui.core.tokens import REPLY_PRIMING, TokenCounter
+from tui.core.tokens import TokenCounter
 from tui.core.windows import WindowInfo, format_window
 
 FLUSH_INTERVAL = 0.5
@@ -420,11 +421,12 @@ class ChatFlow:
         note = finish_note(finished, max_output_tokens=conversation.max_output_tokens,
                            window=self.window_for(conversation))
         yield AssistantFinished(finished, note)
-        if self.settings.auto_title and self._is_first_exchange(conversation.id):
+        if self.settings.auto_title and is_first_exchange(self.store, conversation.id):
             # The title before asking: one the user sets meanwhile (here or in another
             # window) is theirs, and the model's answer must not replace it.
             before = self.store.get_conversation(conversation.id).title
-            title = await self._model_title(conversation, content)
+            title = await model_title(self.client, self.counter, self.knowledge, self.store,
+                                      conversation, content)
             if title and self.store.replace_title(conversation.id, title, expected=before):
                 yield TitleUpdated(conversation.id, title)
 
@@ -440,31 +442,6 @@ class ChatFlow:
         )
         return FlowFailed(self.store.get_message(assistant.id), str(error), kind_of(error),
                           exit_code=getattr(error, "exit_code", 1))
-
-    def _is_first_exchange(self, conversation_id: str) -> bool:
-        return self.store.count_messages(conversation_id) <= 2
-
-    async def _model_title(self, conversation: Conversation, reply: str) -> str | None:
-        """A short model-written title; any failure keeps the one from the first message."""
-        first = self.store.load_messages(conversation.id, limit=2)
-        prompt = [
-            {"role": "system", "content": "Write a title of at most six words for this "
-                                          "conversation. Reply with the title only."},
-            {"role": "user", "content": (first[0].content if first else "")[:2000]},
-            {"role": "assistant", "content": reply[:2000]},
-        ]
-        try:
-            done = await self.client.complete_full(conversation.model, prompt,
-                                                   RequestParams(max_output_tokens=24))
-        except ClientError:
-            log.info("no model-written title", exc_info=True)
-            return None
-        if done.usage is not None:
-            local = REPLY_PRIMING + sum(self.counter.count_message(m["role"], m["content"])
-                                        for m in prompt)
-            self.knowledge.learn_count(conversation.model, local, done.usage.prompt_tokens)
-        title = title_from_text(done.text.strip().strip('"').strip("'"))
-        return title or None
 
 
 def request_params(conversation: Conversation) -> RequestParams:
@@ -488,7 +465,6 @@ async def collect(events: AsyncIterator[FlowEvent]) -> list[FlowEvent]:
 
 
 __all__ = [
-    "AssistantDelta", "AssistantFinished", "AssistantStarted", "ChatFlow", "ContextNotice",
     "AssistantDelta", "AssistantFinished", "AssistantStarted", "ChatFlow", "ContextNotice",
     "ConversationCreated", "FINISH_NOTES", "FlowEvent", "FlowFailed", "MAX_OVERFLOW_RETRIES",
     "NewConversation", "RetryWait", "Seen", "TitleUpdated", "UserMessageStored", "collect",
