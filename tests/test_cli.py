@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tui import __version__, cli
+from tui import __version__, cli, listing_commands
 from tui.core.migrations import SCHEMA_VERSION
 from tui.core.store import Store
 
@@ -202,7 +202,7 @@ def test_ask_is_registered_when_available() -> None:
 
 def test_short_ids_are_unique_prefixes() -> None:
     ids = ["01AAAAAAAAAAAAAAAAAAAAAAAA", "01AAAAAAAAAAAAAAAAAAAAAAAB", "01BBBBBBBBBBBBBBBBBBBBBBBB"]
-    short = cli._short_ids(ids)
+    short = listing_commands._short_ids(ids)
     assert short[ids[2]] == "01BBBBBB"
     assert short[ids[0]] == ids[0] and short[ids[1]] == ids[1]
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tui import cli
+from tui import cli, listing_commands
 from tui.core.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,7 +60,7 @@ def test_json_written_in_pieces_is_what_json_dumps_writes(tmp_path: Path,
                                                           monkeypatch) -> None:
     db = tmp_path / "chats.db"
     fill(db, 7)
-    monkeypatch.setattr(cli, "LIST_PAGE", 3)  # several pages
+    monkeypatch.setattr(listing_commands, "LIST_PAGE", 3)  # several pages
     out = io.StringIO()
     with redirect_stdout(out):
         assert cli.main(["list", "--json", "--all", "--db", str(db)]) == 0
@@ -92,7 +92,7 @@ def test_a_closed_output_stops_the_listing_at_the_first_page(tmp_path: Path, mon
                                                              as_json: bool) -> None:
     db = tmp_path / "chats.db"
     fill(db, 25)
-    monkeypatch.setattr(cli, "LIST_PAGE", 5)
+    monkeypatch.setattr(listing_commands, "LIST_PAGE", 5)
     pages: list[int] = []
     real = Store.list_conversations
 
@@ -115,12 +115,12 @@ def test_short_ids_are_the_shortest_unique_prefixes() -> None:
     alphabet = "0123456789AB"
     ids = sorted({"01J" + "".join(rng.choice(alphabet[:3] if i < 8 else alphabet)
                                   for i in range(rng.randint(9, 14))) for _ in range(400)})
-    short = cli._short_ids(ids)
+    short = listing_commands._short_ids(ids)
     for cid in ids:
-        length = max(cli.SHORT_ID, min(len(cid), len(short[cid])))
+        length = max(listing_commands.SHORT_ID, min(len(cid), len(short[cid])))
         # Unique at that length, and (beyond SHORT_ID) not unique one shorter.
         assert short[cid] == cid[:length]
         assert [other for other in ids if other.startswith(short[cid])] == [cid] or \
             len(short[cid]) == len(cid)
-        if length > cli.SHORT_ID:
+        if length > listing_commands.SHORT_ID:
             assert len([o for o in ids if o.startswith(cid[:length - 1])]) > 1

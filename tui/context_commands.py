@@ -72,12 +72,12 @@ def register(commands: Any, add_common: Any) -> None:
 
 
 def _store(args: argparse.Namespace, *, create: bool = False):
-    from tui.cli import _open_store
+    from tui.cli_support import open_store
     from tui.core.paths import resolve_db_path
     from tui.core.store import NoDatabase, Store
 
     try:
-        return Store(resolve_db_path(args.db), create=True) if create else _open_store(args)
+        return Store(resolve_db_path(args.db), create=True) if create else open_store(args)
     except NoDatabase as error:
         raise UsageError(f"no conversations yet ({error})") from None
 

@@ -97,11 +97,11 @@ def _format(args: argparse.Namespace, target: str | None) -> str:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from tui.cli import UsageError, _open_store
+    from tui.cli_support import UsageError, open_store
 
     try:
         try:
-            store = _open_store(args)
+            store = open_store(args)
         except NoDatabase as error:
             what = ("no conversation to export" if args.last or args.all
                     else f"no conversation with id {args.id!r}")
@@ -130,7 +130,7 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def _export_all(store: Store, args: argparse.Namespace) -> int:
-    from tui.cli import UsageError
+    from tui.cli_support import UsageError
 
     if not args.output:
         raise UsageError("--all writes one file per conversation: name a folder with -o DIR")

@@ -1,0 +1,27 @@
+"""What every subcommand shares: exit statuses, the usage error, opening the store to read.
+
+Kept apart from ``tui.cli`` so the commands' own modules can use them without importing the
+parser (no cycle), and as small as the start-up budget of ``--version`` asks.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported by the commands that use it, when they run
+    from tui.core.store import Store
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class UsageError(Exception):
+    """Reported as one line with exit status 2."""
+
+
+def open_store(args: argparse.Namespace) -> Store:
+    """The existing database (``--db``, else the default): reading never creates one."""
+    from tui.core.paths import resolve_db_path
+    from tui.core.store import Store
+
+    return Store(resolve_db_path(args.db), create=False)
