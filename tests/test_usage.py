@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from tui import cli
 from tui.core.chat import ChatFlow, collect
 from tui.core.client import ChatClient
 from tui.core.config import ConfigError, Settings, load_settings
-from tui.core.models import Message, Role
+from tui.core.models import Message, Role, Strategy
 from tui.core.pricing import BUILT_IN, FREE, Price, PriceError, format_cost, parse_prices, \
     price_for
 from tui.core.store import Store
@@ -28,15 +29,23 @@ def store(tmp_path: Path):
         yield store
 
 
-async def chat(store: Store, fake_openai, *turns: tuple[str | None, str]) -> list[str]:
-    """Send each (conversation id or None for a new one, text); the conversation ids."""
+async def chat(store: Store, fake_openai, *turns: tuple[str | None, str],
+               auto_title: bool = False, setup: Callable[[str], None] | None = None
+               ) -> list[str]:
+    """Send each (conversation id or None for a new one, text); the conversation ids.
+    ``setup`` gets each new conversation's id before its first message."""
     client = ChatClient(base_url=fake_openai.base_url, api_key=None)
     flow = ChatFlow(store, client, TokenCounter("gpt-4o"),
-                    Settings(model="gpt-4o", base_url=fake_openai.base_url))
+                    Settings(model="gpt-4o", base_url=fake_openai.base_url,
+                             auto_title=auto_title))
     ids = []
     try:
         for cid, text in turns:
-            target = cid or flow.new_conversation().id
+            target = cid
+            if target is None:
+                target = flow.new_conversation().id
+                if setup is not None:
+                    setup(target)
             await collect(flow.send(target, text))
             ids.append(target)
     finally:
@@ -107,6 +116,50 @@ async def test_totals_match_the_servers_usage_figures(store, fake_openai):
     assert totals[0].key == first, "the conversation with the newest reply first"
     by_conversation = {t.key: t for t in totals}
     assert by_conversation[first].replies == 2 and by_conversation[second].replies == 1
+
+
+async def test_summary_and_title_requests_are_in_the_totals(store, fake_openai):
+    """They cost tokens like replies: every chat request the server billed is counted once."""
+    fake_openai.context_window = 400
+    fake_openai.reply = lambda messages: "reply " + "lorem ipsum dolor " * 8
+
+    def small_window(cid: str) -> None:
+        store.update_conversation(cid, strategy=Strategy.SUMMARIZE, max_output_tokens=64,
+                                  context_window=400)
+
+    [cid] = await chat(store, fake_openai, (None, "turn 0: " + "tell me more " * 6),
+                       auto_title=True, setup=small_window)
+    for turn in range(1, 8):
+        await chat(store, fake_openai, (cid, f"turn {turn}: " + "tell me more " * 6))
+    billed = fake_openai.chat_log()
+    side = [r for r in billed if not r.body.get("stream")]
+    assert store.list_summaries(cid), "the window made it summarize"
+    assert len(side) >= 2, "a title and at least one summary"
+    prices = {"gpt-4o": Price(input=1.0, output=1.0)}
+    [total] = usage_totals(store, prices, by="conversation")
+    assert (total.replies, total.side, total.side_reported) == (8, len(side), len(side))
+    assert total.prompt_tokens == sum(r.prompt_tokens for r in billed)
+    assert total.completion_tokens == sum(r.completion_tokens for r in billed)
+    assert total.cost == pytest.approx(
+        sum(r.prompt_tokens + r.completion_tokens for r in billed) / 1_000_000)
+    assert total.requests_text() == f"8 + {len(side)} summary/title"
+    record = total.record()
+    assert record["replies"] == 8 and record["summary_and_title_requests"] == len(side)
+    assert record["replies_without_usage"] == 0
+    kinds = store.run(lambda conn: [k for (k,) in conn.execute(
+        "SELECT kind FROM side_requests ORDER BY id")])
+    assert kinds[0] == "title" and set(kinds[1:]) == {"summary"}
+    # Deleting the chat takes its side requests with it, as it takes its replies.
+    store.delete_conversation(cid)
+    assert usage_totals(store, prices, by="day") == []
+
+
+async def test_a_title_request_without_usage_counts_as_unreported(store, fake_openai):
+    fake_openai.sends_usage = False
+    await chat(store, fake_openai, (None, "what is a balcony garden"), auto_title=True)
+    [total] = usage_totals(store, {"gpt-4o": Price(1, 1)}, by="month")
+    assert (total.replies, total.side, total.unreported) == (1, 1, 2)
+    assert total.cost is None and total.requests_text() == "1 + 1 summary/title (2 no usage)"
 
 
 async def test_days_and_months(store, fake_openai):

@@ -1,6 +1,7 @@
 """``gpt-tui usage``: tokens and estimated cost per conversation, day or month.
 
-The figures are the servers' own usage reports; replies whose server sent none are counted
+The figures are the servers' own usage reports, replies and the summary and title requests
+behind them alike; requests whose server sent none are counted
 apart ("no usage"), and a cost only appears where the price table ([prices] in the config,
 or the built-in OpenAI prices on OpenAI's API) has the model or server: otherwise "unknown".
 Exit codes: 0, 1 database error, 2 bad usage.
@@ -83,6 +84,6 @@ def print_table(totals: list[UsageTotal], total: UsageTotal, by: str) -> None:
     print(f"{heading:<{width}}  {'REPLIES':>7}  {'PROMPT':>10}  {'CACHED':>9}  "
           f"{'COMPLETION':>10}  COST")
     for label, t in [*zip(labels, totals), ("total", total)]:
-        replies = f"{t.replies}" + (f" ({t.unreported} no usage)" if t.unreported else "")
+        replies = t.requests_text()
         print(f"{label:<{width}}  {replies:>7}  {t.prompt_tokens:>10,}  "
               f"{t.cached_tokens:>9,}  {t.completion_tokens:>10,}  {t.cost_text()}")

@@ -337,9 +337,29 @@ _ATTACHMENTS = (
     "CREATE INDEX attachments_by_message ON attachments (message_id, id)",
 )
 
+# Usage of the requests that are not replies: summaries of old turns and model-written titles
+# cost tokens too, and the usage totals count them (kind: "summary" or "title"). NULL tokens:
+# the server sent no usage.
+_SIDE_REQUEST_USAGE = (
+    """
+    CREATE TABLE side_requests (
+        id INTEGER PRIMARY KEY,
+        conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        model TEXT NOT NULL,
+        server TEXT,
+        prompt_tokens INTEGER,
+        completion_tokens INTEGER,
+        cached_tokens INTEGER,
+        created TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX side_requests_by_conversation ON side_requests (conversation_id, created)",
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _V1, _V2, _V3, _V4_DRAFTS, _V5_SERVERS, _V6_TREE, _V7_CJK_SEARCH, _CHAT_PARAMS, _PERSONAS,
-    _REPLY_USAGE, _ATTACHMENTS)
+    _REPLY_USAGE, _ATTACHMENTS, _SIDE_REQUEST_USAGE)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -11,10 +11,12 @@ import logging
 
 from tui.core.client import ChatClient, ClientError, RequestParams
 from tui.core.counting import ServerKnowledge
+from tui.core.hosts import sanitize_url
 from tui.core.models import Conversation
 from tui.core.store import Store
 from tui.core.titles import title_from_text
 from tui.core.tokens import REPLY_PRIMING, TokenCounter
+from tui.core.usage import record_side_request
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,8 @@ async def model_title(client: ChatClient, counter: TokenCounter, knowledge: Serv
     except ClientError:
         log.info("no model-written title", exc_info=True)
         return None
+    record_side_request(store, conversation.id, "title", model=conversation.model,
+                        server=sanitize_url(client.base_url), usage=done.usage)
     if done.usage is not None:
         local = REPLY_PRIMING + sum(counter.count_message(m["role"], m["content"])
                                     for m in prompt)

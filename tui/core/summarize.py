@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 from tui.core.client import ChatClient, ClientError, ContextLengthExceeded, RequestParams
 from tui.core.context import Budget
+from tui.core.hosts import sanitize_url
 from tui.core.models import Conversation, Message, Role, Summary
 from tui.core.server_tokens import ServerTokenizer
 from tui.core.sizing import Sizer
@@ -32,6 +33,7 @@ from tui.core.summary_plan import (
     summary_prompt,
 )
 from tui.core.tokens import REPLY_PRIMING, TokenCounter
+from tui.core.usage import record_side_request
 
 __all__ = ["MAX_SUMMARY_CALLS", "SUMMARY_MAX_TOKENS", "SummaryRejected", "summarize_into"]
 
@@ -92,6 +94,8 @@ async def summarize_into(store: Store, client: ChatClient, counter: TokenCounter
             raise
         if learn is not None and done.usage is not None and done.usage.prompt_tokens:
             learn(local, done.usage.prompt_tokens)
+        record_side_request(store, conversation.id, "summary", model=model,
+                            server=sanitize_url(client.base_url), usage=done.usage)
         text = done.text.strip()
         try:
             _check(text, done.finish_reason, chunk, current, counter)

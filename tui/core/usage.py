@@ -2,7 +2,9 @@
 
 Every figure is the server's own (``usage`` in its reply: prompt, completion and cached
 tokens); a reply whose server sent none counts as a reply with unknown usage, never as an
-estimate. Costs come from the price table (tui.core.pricing) applied to those figures, per
+estimate. The requests that are not replies (summaries of old turns, model-written titles)
+are billed too: they are kept in ``side_requests`` and their tokens and cost are in the
+totals, counted apart from the replies. Costs come from the price table (tui.core.pricing) applied to those figures, per
 model and server: a reply with no price adds no cost, and a total with no priced reply is
 "unknown", not $0. Days and months are UTC, as the store's timestamps are.
 """
@@ -14,7 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from tui.core.models import Message
+from tui.core.client_records import UsageReport
+from tui.core.models import Message, utc_now
 from tui.core.pricing import Price, format_cost, price_for
 from tui.core.store import Store
 
@@ -35,19 +38,32 @@ class UsageTotal:
     priced: int = 0  # reported replies with a price
     _cost: float = 0.0
     last: str = ""  # the newest reply's time
+    # Summaries and titles: how many, how many with usage, how many of those priced.
+    side: int = 0
+    side_reported: int = 0
+    side_priced: int = 0
 
     @property
     def cost(self) -> float | None:
-        """Dollars for the priced replies; None when none has a price."""
-        return self._cost if self.priced else None
+        """Dollars for the priced requests; None when none has a price."""
+        return self._cost if self.priced or self.side_priced else None
 
     @property
     def unpriced(self) -> int:
-        return self.reported - self.priced
+        """Requests (replies, summaries, titles) with usage but no price."""
+        return self.reported - self.priced + self.side_reported - self.side_priced
 
     @property
     def unreported(self) -> int:
-        return self.replies - self.reported
+        """Requests (replies, summaries, titles) whose server sent no usage."""
+        return self.replies - self.reported + self.side - self.side_reported
+
+    def requests_text(self) -> str:
+        """"12", "12 + 3 summary/title", with "(2 no usage)" when some sent none."""
+        text = str(self.replies)
+        if self.side:
+            text += f" + {self.side} summary/title"
+        return text + (f" ({self.unreported} no usage)" if self.unreported else "")
 
     def add(self, other: UsageTotal) -> None:
         self.replies += other.replies
@@ -58,6 +74,9 @@ class UsageTotal:
         self.priced += other.priced
         self._cost += other._cost
         self.last = max(self.last, other.last)
+        self.side += other.side
+        self.side_reported += other.side_reported
+        self.side_priced += other.side_priced
 
     def cost_text(self) -> str:
         """"$0.0123", "$0.01 + 3 unpriced", or "unknown"."""
@@ -68,10 +87,11 @@ class UsageTotal:
 
     def record(self) -> dict[str, object]:
         return {"key": self.key, "label": self.label, "replies": self.replies,
-                "replies_without_usage": self.unreported, "prompt_tokens": self.prompt_tokens,
+                "replies_without_usage": self.replies - self.reported, "prompt_tokens": self.prompt_tokens,
                 "completion_tokens": self.completion_tokens,
                 "cached_tokens": self.cached_tokens, "cost_usd": self.cost,
-                "replies_without_price": self.unpriced}
+                "replies_without_price": self.reported - self.priced,
+                "summary_and_title_requests": self.side}
 
 
 _QUERY = """
@@ -85,26 +105,62 @@ GROUP BY m.conversation_id, substr(m.created, 1, 10), coalesce(m.model, c.model)
 """
 
 
+_SIDE_QUERY = """
+SELECT s.conversation_id, c.title, substr(s.created, 1, 10), s.model, s.server, count(*),
+       count(s.prompt_tokens), coalesce(sum(s.prompt_tokens), 0),
+       coalesce(sum(s.completion_tokens), 0), coalesce(sum(s.cached_tokens), 0), max(s.created)
+FROM side_requests s JOIN conversations c ON c.id = s.conversation_id
+WHERE 1 {where}
+GROUP BY s.conversation_id, substr(s.created, 1, 10), s.model, s.server
+"""
+
+
+def record_side_request(store: Store, conversation_id: str, kind: str, *, model: str,
+                        server: str | None, usage: UsageReport | None) -> None:
+    """Keep the usage of a summary or title request (``usage`` None: the server sent none)."""
+    row = (conversation_id, kind, model, server,
+           None if usage is None else usage.prompt_tokens,
+           None if usage is None else usage.completion_tokens,
+           None if usage is None else usage.cached_tokens, utc_now())
+
+    def insert(conn: sqlite3.Connection) -> None:
+        conn.execute("INSERT INTO side_requests (conversation_id, kind, model, server, "
+                     "prompt_tokens, completion_tokens, cached_tokens, created) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
+
+    store.run(insert, write=True)
+
+
 def usage_totals(store: Store, prices: Mapping[str, Price], *, by: Grouping,
                  conversation_id: str | None = None) -> list[UsageTotal]:
     """Totals per ``by``: conversations by their newest reply, days and months newest first."""
-    where, params = ("AND m.conversation_id = ?", (conversation_id,)) if conversation_id \
-        else ("", ())
+    def where(alias: str) -> str:
+        return f"AND {alias}.conversation_id = ?" if conversation_id else ""
 
-    def query(conn: sqlite3.Connection) -> list[tuple]:
-        return conn.execute(_QUERY.format(where=where), params).fetchall()
+    params = (conversation_id,) if conversation_id else ()
 
+    def query(conn: sqlite3.Connection) -> tuple[list[tuple], list[tuple]]:
+        return (conn.execute(_QUERY.format(where=where("m")), params).fetchall(),
+                conn.execute(_SIDE_QUERY.format(where=where("s")), params).fetchall())
+
+    replies, sides = store.run(query)
     totals: dict[str, UsageTotal] = {}
-    for (cid, title, day, model, server, replies, reported, prompt, completion, cached,
-         last) in store.run(query):
-        key = {"conversation": cid, "day": day, "month": day[:7]}[by]
-        label = (title or "(untitled)") if by == "conversation" else key
-        part = UsageTotal(key, label, replies, reported, prompt, completion, cached, last=last)
-        price = price_for(model, server, prices)
-        if price is not None and reported:
-            part.priced = reported
-            part._cost = price.cost(prompt, completion, cached)
-        totals.setdefault(key, UsageTotal(key, label)).add(part)
+    for side, rows in ((False, replies), (True, sides)):
+        for (cid, title, day, model, server, count, reported, prompt, completion, cached,
+             last) in rows:
+            key = {"conversation": cid, "day": day, "month": day[:7]}[by]
+            label = (title or "(untitled)") if by == "conversation" else key
+            part = UsageTotal(key, label, prompt_tokens=prompt, completion_tokens=completion,
+                              cached_tokens=cached, last=last)
+            price = price_for(model, server, prices)
+            priced = reported if price is not None else 0
+            if side:
+                part.side, part.side_reported, part.side_priced = count, reported, priced
+            else:
+                part.replies, part.reported, part.priced = count, reported, priced
+            if price is not None and reported:
+                part._cost = price.cost(prompt, completion, cached)
+            totals.setdefault(key, UsageTotal(key, label)).add(part)
     order = (lambda t: t.last) if by == "conversation" else (lambda t: t.key)
     return sorted(totals.values(), key=order, reverse=True)
 

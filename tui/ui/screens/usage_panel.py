@@ -84,14 +84,13 @@ class UsagePanelScreen(ModalScreen[None]):
         for name in ("Replies", "Prompt", "Cached", "Completion", "Cost"):
             table.add_column(name, key=name.lower())
         for label, total in zip(labels, totals):
-            replies = str(total.replies) + (f" ({total.unreported} no usage)"
-                                            if total.unreported else "")
-            table.add_row(literal(label), replies, f"{total.prompt_tokens:,}",
+            table.add_row(literal(label), total.requests_text(), f"{total.prompt_tokens:,}",
                           f"{total.cached_tokens:,}", f"{total.completion_tokens:,}",
                           total.cost_text(), key=total.key)
         whole = grand_total(totals)
+        side = f" and {whole.side} summary/title requests" if whole.side else ""
         self.query_one("#usage-total", Label).update(
-            f"Total: {whole.replies} replies · {whole.prompt_tokens:,} prompt "
+            f"Total: {whole.replies} replies{side} · {whole.prompt_tokens:,} prompt "
             f"({whole.cached_tokens:,} cached) · {whole.completion_tokens:,} completion · "
             f"{whole.cost_text()}" if totals else "No replies yet.")
 
