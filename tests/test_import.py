@@ -246,3 +246,101 @@ def test_a_conversation_with_nothing_to_show_is_not_stored(tmp_path, capsys) -> 
     assert "no message to show" in out and "1 empty" in out
     with Store(db) as store:
         assert store.count_conversations(archived=None) == 0
+
+
+# -- re-importing a conversation that went on --------------------------------------------------
+
+def grown_export(tmp_path: Path) -> Path:
+    """The fixture as a later export: "Prime numbers" went on by one question and answer
+    under the answer ChatGPT showed, which is now the current node."""
+    document = json.loads(FIXTURE.read_text(encoding="utf-8"))
+    primes = next(c for c in document if c.get("title") == "Prime numbers")
+    last = primes["current_node"]
+    later = primes["update_time"] + 600
+
+    def node(node_id: str, parent: str, role: str, text: str) -> dict:
+        return {"id": node_id, "parent": parent, "children": [], "message": {
+            "id": node_id, "author": {"role": role}, "create_time": later,
+            "content": {"content_type": "text", "parts": [text]},
+            "status": "finished_successfully", "metadata": {}}}
+
+    primes["mapping"][last]["children"].append("new-question")
+    primes["mapping"]["new-question"] = node("new-question", last, "user", "And an odd one?")
+    primes["mapping"]["new-question"]["children"] = ["new-answer"]
+    primes["mapping"]["new-answer"] = node("new-answer", "new-question", "assistant",
+                                           "3 is an odd prime.")
+    primes["current_node"], primes["update_time"] = "new-answer", later
+    path = tmp_path / "later.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
+
+
+def test_a_later_export_adds_the_new_messages_of_a_chat_that_went_on(tmp_path, capsys) -> None:
+    db = tmp_path / "chats.db"
+    run(db, str(FIXTURE))
+    capsys.readouterr()
+    assert run(db, str(grown_export(tmp_path))) == 1  # the two malformed ones, as before
+    out, _ = capsys.readouterr()
+    assert "imported 0 conversations (0 messages), 1 updated (2 new messages), " \
+        "1 already there, 2 skipped" in out
+    with Store(db) as store:
+        primes = by_title(store)["Prime numbers"]
+        assert store.count_messages(primes) == 5 + 2, "nothing already there was added again"
+        path = store.load_messages(primes)
+        assert [m.content for m in path] == ["Name a prime number.", "2 is the only even prime.",
+                                             "And an odd one?", "3 is an odd prime."]
+        assert tree.branches(store, primes)[path[0].id] == tree.Branch(1, 2)  # branches kept
+        assert store.count_conversations(archived=None) == 2
+    # The same later export again: nothing new.
+    assert run(db, str(grown_export(tmp_path))) == 1
+    assert "0 conversations (0 messages), 2 already there" in capsys.readouterr().out
+
+
+def test_an_unchanged_export_never_brings_back_what_was_deleted_here(tmp_path, capsys) -> None:
+    db = tmp_path / "chats.db"
+    run(db, str(FIXTURE))
+    with Store(db) as store:
+        primes = by_title(store)["Prime numbers"]
+        answer = store.load_messages(primes)[-1]
+        store.delete_message(answer.id)
+        left = store.count_messages(primes)
+    capsys.readouterr()
+    run(db, str(FIXTURE))
+    assert "2 already there" in capsys.readouterr().out
+    with Store(db) as store:
+        assert store.count_messages(primes) == left
+
+
+def test_a_chat_imported_before_updates_were_tracked_is_updated_too(tmp_path, capsys) -> None:
+    db = tmp_path / "chats.db"
+    run(db, str(FIXTURE))
+    with Store(db) as store:  # as imported by a version without source_updated
+        store.run(lambda conn: conn.execute("UPDATE imports SET source_updated = NULL"),
+                  write=True)
+    capsys.readouterr()
+    run(db, str(grown_export(tmp_path)))
+    assert "1 updated (2 new messages), 1 already there" in capsys.readouterr().out
+
+
+def test_a_newer_json_export_adds_what_the_copy_lacks_with_the_same_ids(tmp_path,
+                                                                         capsys) -> None:
+    home, laptop = tmp_path / "home.db", tmp_path / "laptop.db"
+    cid = branched_store(home)
+    first = tmp_path / "first.json"
+    cli.main(["export", cid, "-o", str(first), "--db", str(home)])
+    run(laptop, str(first))
+    with Store(home) as store:  # the chat goes on at home
+        leaf = store.load_messages(cid)[-1]
+        question = store.append_message(cid, Role.USER, "one more thing", parent_id=leaf.id)
+        store.append_message(cid, Role.ASSISTANT, "sure", parent_id=question.id)
+    later = tmp_path / "later.json"
+    cli.main(["export", cid, "-o", str(later), "--db", str(home)])
+    capsys.readouterr()
+    assert run(laptop, str(later)) == 0
+    assert "1 updated (2 new messages)" in capsys.readouterr().out
+    with Store(home) as a, Store(laptop) as b:
+        assert [(m.id, m.content) for m in b.load_messages(cid)] == \
+            [(m.id, m.content) for m in a.load_messages(cid)]
+    # An older export into the database that went on adds nothing back.
+    assert run(home, str(first)) == 0
+    assert "1 already there" in capsys.readouterr().out

@@ -1,6 +1,7 @@
 """``gpt-tui import FILE``: ChatGPT's data export or a gpt-tui JSON export into the store.
 
-Prints one line per conversation (imported, already there, or skipped and why) and a total.
+Prints one line per conversation (imported, updated with new messages, already there, or
+skipped and why) and a total.
 Exit status: 0 when every conversation is in the store, 1 when any was skipped (the rest
 are stored), 2 when FILE is neither format (nothing is stored). The importer is imported
 when the command runs, so the other commands pay nothing for it.
@@ -25,7 +26,8 @@ def register(commands: Any, add_common: Any) -> None:
                     "(conversations.json, or the .zip that holds it; every branch is kept, "
                     "the one ChatGPT showed is the active one) or a JSON file written by "
                     "'gpt-tui export --format json'. Importing the same file again adds "
-                    "nothing. Exit status 1 when a conversation could not be read (the others "
+                    "nothing; a newer export of a conversation that went on adds its new "
+                    "messages. Exit status 1 when a conversation could not be read (the others "
                     "are imported), 2 when FILE is neither format.")
     parser.add_argument("file", metavar="FILE", help="conversations.json, the export's .zip, "
                                                      "or a gpt-tui .json export")
@@ -64,16 +66,24 @@ def run_import(args: argparse.Namespace) -> int:
             if not args.quiet:
                 print(_line(f"{'empty':<13}  {'-':<26}  {outcome.label}  (no message to "
                             f"show: not imported)"))
+        elif outcome.status == "updated":
+            if not args.quiet:
+                print(_line(f"{'updated':<13}  {outcome.conversation_id}  {outcome.label}  "
+                            f"({outcome.messages} new message"
+                            f"{'s' if outcome.messages != 1 else ''})"))
         elif not args.quiet:
             what = "imported" if outcome.status == "imported" else "already there"
             detail = f"{outcome.messages} messages"
             if outcome.branches:
                 detail += f", {outcome.branches} branch{'es' if outcome.branches > 1 else ''}"
             print(_line(f"{what:<13}  {outcome.conversation_id}  {outcome.label}  ({detail})"))
-    imported, present, skipped, empty = (
-        report.count(s) for s in ("imported", "present", "skipped", "empty"))
+    imported, updated, present, skipped, empty = (
+        report.count(s) for s in ("imported", "updated", "present", "skipped", "empty"))
     messages = sum(o.messages for o in report.outcomes if o.status == "imported")
+    added = sum(o.messages for o in report.outcomes if o.status == "updated")
     print(f"{report.format} export: imported {imported} conversation"
-          f"{'s' if imported != 1 else ''} ({messages} messages), {present} already there, "
-          f"{skipped} skipped" + (f", {empty} empty" if empty else ""))
+          f"{'s' if imported != 1 else ''} ({messages} messages), "
+          + (f"{updated} updated ({added} new messages), " if updated else "")
+          + f"{present} already there, {skipped} skipped"
+          + (f", {empty} empty" if empty else ""))
     return EXIT_SKIPPED if skipped else EXIT_OK

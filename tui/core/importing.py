@@ -7,6 +7,11 @@ conversation per file, the whole tree, :func:`tui.core.export.read_export`). Eac
 conversation is stored in one transaction with a record of where it came from (the
 ``imports`` table), so importing the same file twice adds nothing, and a conversation that
 cannot be read is reported (which one, why) while the others are stored.
+
+A conversation imported before whose source has changed since (a newer ChatGPT export of a
+chat that went on) is updated in place: its new messages are added under the messages they
+answer, matched by parent, role and text, and its active path moves to the source's. An
+unchanged source adds nothing, so what the user deleted here stays deleted.
 """
 
 from __future__ import annotations
@@ -45,8 +50,9 @@ class Outcome:
     conversation_id: str | None = None
     messages: int = 0
     branches: int = 0
-    # "imported", "present" (imported before), "empty" (no message to show: not stored)
-    # or "skipped" (unreadable, with ``reason``).
+    # "imported", "updated" (imported before, new messages added: ``messages`` counts
+    # them), "present" (imported before, nothing new), "empty" (no message to show: not
+    # stored) or "skipped" (unreadable, with ``reason``).
     status: str = "imported"
     reason: str = ""
 
@@ -128,12 +134,26 @@ def _gpt_tui_label(document: dict, index: int) -> str:
     return import_chatgpt.label(record if isinstance(record, dict) else None, index)
 
 
-def _store_one(conn: sqlite3.Connection, item: ImportedConversation) -> bool:
-    """Store one conversation (inside the caller's transaction); False if already there."""
-    if conn.execute("SELECT 1 FROM imports WHERE source_id = ?", (item.source_id,)).fetchone() \
-            or conn.execute("SELECT 1 FROM conversations WHERE id = ?",
-                            (item.conversation.id,)).fetchone():
-        return False
+def _store_one(conn: sqlite3.Connection, item: ImportedConversation) -> int | None:
+    """Store one conversation (inside the caller's transaction): None if it is new and
+    stored whole, else how many messages a re-import added to the copy already here."""
+    source_updated = item.conversation.updated
+    known = conn.execute("SELECT conversation_id, source_updated FROM imports "
+                         "WHERE source_id = ?", (item.source_id,)).fetchone()
+    mine = None if known is not None else conn.execute(
+        "SELECT updated FROM conversations WHERE id = ?", (item.conversation.id,)).fetchone()
+    if mine is not None:  # a gpt-tui export back into its own database: newer than it?
+        known = (item.conversation.id, mine[0])
+        conn.execute("INSERT INTO imports (source_id, conversation_id, imported) "
+                     "VALUES (?, ?, ?)", (item.source_id, item.conversation.id, utc_now()))
+    if known is not None:
+        conversation_id, seen_updated = known
+        if seen_updated is not None and seen_updated >= source_updated:
+            return 0
+        added = _merge(conn, item, conversation_id)
+        conn.execute("UPDATE imports SET source_updated = ? WHERE source_id = ?",
+                     (source_updated, item.source_id))
+        return added
     tree.insert_conversation_sql(conn, item.conversation)
     tree.insert_messages_sql(conn, item.messages)
     for message_id, images in item.images.items():
@@ -142,9 +162,44 @@ def _store_one(conn: sqlite3.Connection, item: ImportedConversation) -> bool:
         summary.conversation_id = item.conversation.id
         tree.insert_summary_sql(conn, summary)
     tree.set_leaf_sql(conn, item.conversation.id, item.active_leaf_id)
-    conn.execute("INSERT INTO imports (source_id, conversation_id, imported) VALUES (?, ?, ?)",
-                 (item.source_id, item.conversation.id, utc_now()))
-    return True
+    conn.execute("INSERT INTO imports (source_id, conversation_id, imported, source_updated) "
+                 "VALUES (?, ?, ?, ?)",
+                 (item.source_id, item.conversation.id, utc_now(), source_updated))
+    return None
+
+
+def _merge(conn: sqlite3.Connection, item: ImportedConversation, conversation_id: str) -> int:
+    """Add the messages of ``item`` the stored conversation lacks; how many were added.
+
+    A message is already here when one with its id is (a gpt-tui export keeps ids), or one
+    with the same parent, role and text (a ChatGPT import makes new ids each time)."""
+    rows = conn.execute("SELECT id, parent_id, role, content FROM messages "
+                        "WHERE conversation_id = ?", (conversation_id,)).fetchall()
+    ids = {row[0] for row in rows}
+    by_place = {(parent, role, content): mid for mid, parent, role, content in rows}
+    here: dict[str, str] = {}  # the item's message id -> the stored one
+    added = []
+    for message in item.messages:  # parents before children
+        parent = None if message.parent_id is None else here[message.parent_id]
+        place = (parent, message.role.value, message.content)
+        match = message.id if message.id in ids else by_place.get(place)
+        if match is not None:
+            here[message.id] = match
+            continue
+        message.parent_id, message.conversation_id = parent, conversation_id
+        here[message.id] = by_place[place] = message.id
+        added.append(message)
+    if not added:
+        return 0
+    tree.insert_messages_sql(conn, added)
+    for message in added:
+        if message.id in item.images:
+            add_images(conn, message.id, item.images[message.id])
+    if item.active_leaf_id is not None:
+        tree.set_leaf_sql(conn, conversation_id, here[item.active_leaf_id])
+    conn.execute("UPDATE conversations SET updated = max(updated, ?) WHERE id = ?",
+                 (item.conversation.updated, conversation_id))
+    return len(added)
 
 
 def import_documents(store: Store, documents: list[Any]) -> ImportReport:
@@ -178,11 +233,13 @@ def import_documents(store: Store, documents: list[Any]) -> ImportReport:
                 continue
             raise
         outcome.conversation_id = item.conversation.id
-        outcome.messages = len(item.messages)
+        outcome.messages = stored or len(item.messages)
         parents = [m.parent_id for m in item.messages]
         outcome.branches = len(parents) - len(set(parents))
-        if not stored:
-            outcome.status = "present"
+        if stored is not None:
+            outcome.status = "updated" if stored else "present"
+            outcome.conversation_id = store.run(lambda conn, sid=item.source_id: conn.execute(
+                "SELECT conversation_id FROM imports WHERE source_id = ?", (sid,)).fetchone()[0])
     return report
 
 

@@ -357,9 +357,17 @@ _SIDE_REQUEST_USAGE = (
     "CREATE INDEX side_requests_by_conversation ON side_requests (conversation_id, created)",
 )
 
+# Re-importing a conversation that grew since (a newer ChatGPT export) adds its new messages:
+# ``source_updated`` is the source's own last-update time when it was imported, so an
+# unchanged source is left alone (nothing the user deleted here comes back). NULL: imported
+# before this step.
+_IMPORT_UPDATES = (
+    "ALTER TABLE imports ADD COLUMN source_updated TEXT",
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _V1, _V2, _V3, _V4_DRAFTS, _V5_SERVERS, _V6_TREE, _V7_CJK_SEARCH, _CHAT_PARAMS, _PERSONAS,
-    _REPLY_USAGE, _ATTACHMENTS, _SIDE_REQUEST_USAGE)
+    _REPLY_USAGE, _ATTACHMENTS, _SIDE_REQUEST_USAGE, _IMPORT_UPDATES)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
