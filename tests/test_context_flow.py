@@ -153,6 +153,31 @@ async def test_a_message_too_long_for_the_window_is_refused_before_it_is_stored(
         await flow.client.aclose()
 
 
+async def test_a_lone_message_is_counted_exactly_only_near_the_edge(store, counter) -> None:
+    """The too-long check renders the message alone on the server only when its estimate
+    (cached counts plus the template's measured cost) comes near the window: two round trips
+    spared on an ordinary turn. The whole request is still counted exactly before it goes."""
+    with awkward() as server:
+        flow = await flow_for(server, store, counter)
+        conversation = flow.new_conversation()
+        await collect(flow.send(conversation.id, "hello"))
+
+        def rendered_alone(text: str) -> bool:
+            return any(r.path == "/apply-template"
+                       and r.body["messages"] == [{"role": "user", "content": text}]
+                       for r in server.requests)
+
+        seen = len(server.requests)
+        await collect(flow.send(conversation.id, "how are you"))
+        assert not rendered_alone("how are you")
+        whole = [r for r in server.requests[seen:] if r.path == "/apply-template"]
+        assert [len(r.body["messages"]) for r in whole] == [3], "the request, exactly"
+        (failure,) = await collect(flow.send(conversation.id, "word " * 400))
+        assert isinstance(failure, FlowFailed) and failure.kind == "too_long"
+        assert rendered_alone("word " * 400), "near (here past) the edge: asked exactly"
+        await flow.client.aclose()
+
+
 async def test_a_new_chat_whose_first_message_is_too_long_leaves_nothing(store, counter) -> None:
     """The no-litter rule and the too-long refusal together: no conversation row either."""
     with awkward() as server:

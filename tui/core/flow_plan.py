@@ -26,6 +26,7 @@ from tui.core.context import (
 from tui.core.counting import ServerKnowledge
 from tui.core.flow_events import ContextNotice, FlowEvent, FlowFailed
 from tui.core.models import Conversation, Message, Strategy, Summary
+from tui.core.server_tokens import SURELY_FITS
 from tui.core.sizing import Sizer
 from tui.core.store import Store
 from tui.core.summarize import summarize_into
@@ -83,9 +84,15 @@ class FlowPlanner:
             return None
         alone = ([{"role": "system", "content": conversation.system_prompt}]
                  if conversation.system_prompt else []) + [{"role": "user", "content": text}]
+        budget = budget_for(info.size, conversation.max_output_tokens)
         tokenizer = await self.knowledge.exact_counts(conversation.model,
                                                       [m["content"] for m in alone])
-        need = await tokenizer.count_request(alone) if tokenizer is not None else None
+        need = None
+        if tokenizer is not None:
+            quick = tokenizer.estimate_request(alone)
+            if quick is not None and quick <= budget.available * SURELY_FITS:
+                return None  # far from the limit: spare the server two round trips
+            need = await tokenizer.count_request(alone)
         if need is None:  # the calibrated estimate, without the slack kept for planning:
             sizer = self.knowledge.sizer(conversation)  # refuse only what surely can't fit
             local = sizer.priming + sum(sizer.text_units(m["role"], m["content"])
@@ -93,7 +100,6 @@ class FlowPlanner:
             calibration = sizer.calibration
             need = (sizer.tokens(local) if sizer.exact or not calibration.learned
                     else round(calibration.fixed + calibration.ratio * local))
-        budget = budget_for(info.size, conversation.max_output_tokens)
         if need <= budget.available:
             return None
         return FlowFailed(

@@ -19,6 +19,10 @@ from typing import Any, Protocol
 from tui.core.hosts import is_openai_host, sanitize_url
 
 CONCURRENCY = 8
+# A request whose estimate (cached content counts plus the measured template cost) is within
+# this share of the room it may take surely fits: the exact count is asked only nearer the
+# edge, which spares the server two round trips (/apply-template, /tokenize) most of the time.
+SURELY_FITS = 0.8
 
 
 class RootPoster(Protocol):
@@ -130,6 +134,18 @@ class ServerTokenizer:
         answer = await self.client.post_root("/tokenize",
                                              {"content": prompt, "add_special": True})
         return _token_count(answer)
+
+    def estimate_request(self, messages: list[dict[str, str]]) -> int | None:
+        """A request's tokens from cached content counts and the measured template cost,
+        without asking (None when a content's count is not known yet). Templates are not
+        always additive, so this is for telling what surely fits, never for the limit."""
+        total = self.fixed
+        for message in messages:
+            n = self.known(message["content"])
+            if n is None:
+                return None
+            total += n + self.overhead.get(message["role"], 0)
+        return total
 
     def known(self, text: str) -> int | None:
         """The cached count of ``text`` (content only), without asking anyone."""

@@ -21,7 +21,7 @@ from tui.core.client import ChatClient, ClientError, ContextLengthExceeded, Requ
 from tui.core.context import Budget
 from tui.core.hosts import sanitize_url
 from tui.core.models import Conversation, Message, Role, Summary
-from tui.core.server_tokens import ServerTokenizer
+from tui.core.server_tokens import SURELY_FITS, ServerTokenizer
 from tui.core.sizing import Sizer
 from tui.core.store import Store
 from tui.core.summary_plan import (
@@ -74,7 +74,11 @@ async def summarize_into(store: Store, client: ChatClient, counter: TokenCounter
         prompt = summary_prompt(chunk, current, window=budget.window)
         if exact is not None:
             await exact.count_texts([m["content"] for m in prompt])
-            size = await exact.count_request(prompt) or request_tokens(prompt, sizer)
+            quick = exact.estimate_request(prompt)
+            if quick is not None and quick <= budget.available * SURELY_FITS:
+                size = quick  # far from the limit: no need to ask the server
+            else:
+                size = await exact.count_request(prompt) or request_tokens(prompt, sizer)
         else:
             size = request_tokens(prompt, sizer)
         if size > budget.available:
