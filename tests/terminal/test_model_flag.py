@@ -38,8 +38,7 @@ def test_the_reopened_empty_chat_and_new_chats_use_the_flag_model(launch, fake_o
         store.create_conversation(model="gpt-4o", title="Left empty")  # the newest: reopened
     term = launch("--model", MODEL)
     term.wait_for("Message…")
-    term.wait_until(lambda _: status_row_shows(term, MODEL), what=f"{MODEL} in the status line",
-                    timeout=3)
+    term.wait_until(lambda _: status_row_shows(term, MODEL), what=f"{MODEL} in the status line")
     send(term, "first")
     term.send(CTRL_N)
     term.wait_gone("You said: first")

@@ -26,7 +26,7 @@ def test_the_open_chat_shows_what_another_instance_added(launch, db_path, fake_o
     second.send(ENTER)
     second.wait_for("You said: from the second")
     try:
-        first.wait_for("You said: from the second", timeout=4)
+        first.wait_for("You said: from the second")
         followed = True
     except TerminalTimeout:
         followed = False
@@ -61,7 +61,7 @@ def test_drafts_survive_a_restart_per_conversation(launch, db_path):
 
     again = launch(size=(100, 30))
     again.wait_for("one answers")
-    again.wait_for("draft for one", timeout=3)
+    again.wait_for("draft for one")
     again.send(PAGE_DOWN_CHAT)
     again.wait_for("two answers")
-    again.wait_for("draft for two", timeout=3)
+    again.wait_for("draft for two")

@@ -45,4 +45,4 @@ def test_messages_keep_50_columns_after_a_resize_to_60x20(launch, db_path):
     term.wait_until(lambda screen: message_columns(screen) > 0, what="the message")
     term.resize(60, 20)
     term.wait_until(lambda screen: message_columns(screen) >= MIN_MESSAGE_COLUMNS,
-                    what=f"messages {MIN_MESSAGE_COLUMNS} columns wide at 60x20", timeout=4)
+                    what=f"messages {MIN_MESSAGE_COLUMNS} columns wide at 60x20")
