@@ -234,6 +234,27 @@ async def test_status_line_shows_where_the_window_came_from(tmp_path):
             await services.aclose()
 
 
+async def test_an_unsaved_new_chat_is_metered_before_its_first_send(tmp_path):
+    """The meter, the window and a draft too long for it show in a new chat before anything
+    is stored (it used to show nothing until the first message was sent)."""
+    with llama_server() as server:
+        services = make_services(tmp_path, server.base_url, model=LLAMA)
+        app = make_app(services)
+        try:
+            async with app.run_test(size=SIZE) as pilot:
+                await pilot.pause()
+                assert app.main.conversation is None and app.main.new_chat is not None
+                await wait_until(pilot, lambda: "512 (server)" in meter_text(app),
+                                 what="the server's window on the unsaved chat")
+                app.main.composer.insert("word " * 600)
+                await wait_until(pilot, lambda: app.main.meter is not None
+                                 and app.main.meter.excess(app.main.composer.full_text) > 0,
+                                 what="the draft measured against the window")
+                assert services.store.count_conversations() == 0, "nothing stored"
+        finally:
+            await services.aclose()
+
+
 async def test_status_line_marks_a_guessed_window_and_estimated_counts(tmp_path, fake_openai):
     fake_openai.models = ["mystery-model"]
     services = make_services(tmp_path, fake_openai.base_url, model="mystery-model")

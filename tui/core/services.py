@@ -56,8 +56,9 @@ class Services:
     def context_for(self, conversation: Conversation) -> ContextView:
         """The meter and the next request's plan, from one load of the stored history and
         one Sizer: the meter's empty-draft reading is this plan."""
-        history = self.store.load_messages(conversation.id)
-        summary = self.store.latest_summary(conversation.id)
+        stored = bool(conversation.id)  # an unsaved new chat has no history yet
+        history = self.store.load_messages(conversation.id) if stored else []
+        summary = self.store.latest_summary(conversation.id) if stored else None
         sizer = self.flow.knowledge.sizer(conversation)
         info = self.flow.window_info(conversation)
         plan = self.flow.preview(conversation, history=history, summary=summary, sizer=sizer)

@@ -19,7 +19,7 @@ from textual.timer import Timer
 
 from tui.core.meter import ContextMeter, MeterReading
 from tui.core.pricing import format_cost
-from tui.core.models import Message
+from tui.core.models import Conversation, Message
 from tui.core.preview import preview_request
 from tui.core.services import Services
 from tui.core.store import StoreError
@@ -54,9 +54,25 @@ class ContextTracker:
         # The function, not a coroutine: if the screen is closing, nothing is left unawaited.
         self.screen.run_worker(self._refresh, group="context", exclusive=True)
 
+    def _shown(self) -> tuple[Conversation | None, object]:
+        """The chat on screen as it is stored or will be (an unsaved new chat is metered too,
+        so a first message that won't fit shows before it is sent), and what identifies it
+        while it stays on screen: the stored id, or the unsaved chat's spec."""
+        screen = self.screen
+        if screen.conversation is not None:
+            return screen.conversation, screen.conversation.id
+        spec = screen.new_chat
+        return (spec.unsaved(), spec) if spec is not None else (None, None)
+
+    def _still_shown(self, key: object) -> bool:
+        screen = self.screen
+        if isinstance(key, str):
+            return screen.is_open(key)
+        return screen.conversation is None and screen.new_chat is key
+
     async def _refresh(self) -> None:
         screen = self.screen
-        conversation = screen.conversation
+        conversation, key = self._shown()
         if conversation is None:
             self.meter = None
             screen.status.reading = None
@@ -65,7 +81,7 @@ class ContextTracker:
         services = self.services
         view, window = await asyncio.to_thread(
             lambda: (services.context_for(conversation), services.flow.window_for(conversation)))
-        if not screen.is_open(conversation.id):
+        if not self._still_shown(key):
             return
         self.meter = view.meter
         self.show_reading()
@@ -92,7 +108,7 @@ class ContextTracker:
     async def _probe(self, model: str) -> None:
         flow, store = self.services.flow, self.services.store
         window = await flow.probe_server_window(model)
-        conversation = self.screen.conversation
+        conversation, key = self._shown()
         if conversation is None or conversation.model != model:
             return
         # Where the server tokenizes (llama.cpp, vLLM), its counts of the chat's messages
@@ -103,14 +119,15 @@ class ContextTracker:
             if await flow.knowledge.tokenizer(model).probe():
                 texts = await asyncio.to_thread(
                     lambda: [conversation.system_prompt]
-                    + [m.content for m in store.load_messages(conversation.id)])
+                    + ([m.content for m in store.load_messages(conversation.id)]
+                       if conversation.id else []))
                 exact = await flow.knowledge.exact_counts(model, texts)
             else:
                 exact = None
         except Exception:  # the meter stays an estimate; the send counts again anyway
             log.warning("counting with the server's tokenizer failed", exc_info=True)
             exact = None
-        if (window or exact is not None) and self.screen.is_open(conversation.id):
+        if (window or exact is not None) and self._still_shown(key):
             self.refresh()
 
     def show_reading(self) -> None:

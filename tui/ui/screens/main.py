@@ -211,9 +211,13 @@ class MainScreen(Screen):
         self.compose_tools.load_history(None)
         self.context.refresh()
 
-    def watch_new_chat(self, spec: NewConversation | None) -> None:
+    def watch_new_chat(self, old: NewConversation | None, spec: NewConversation | None) -> None:
         if spec is not None:
             self.status.set_defaults(spec.model, str(spec.strategy.value))
+            if old is not None:  # its settings changed (F7, the model picker): re-meter
+                self.context.refresh()
+            if old is None or old.model != spec.model:
+                self.context.probe(spec.model)
 
     async def open_conversation(self, conversation_id: str, *,
                                 message_id: str | None = None) -> None:
