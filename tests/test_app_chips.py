@@ -1,0 +1,72 @@
+"""Chips in the composer stand out from typed text: paste and attachment chips in their own
+style, an image chip whose image was not kept (a draft restored after a restart) struck
+through (sending it is refused), and typed text stays plain."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_app_support import SIZE, make_app, make_services
+from tui.core.attachments import ImageFile, TextFile
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
+
+
+@pytest.fixture
+async def services(tmp_path):
+    services = make_services(tmp_path, "http://127.0.0.1:9/v1")
+    yield services
+    await services.aclose()
+
+
+def styles_of(composer, text: str) -> set[tuple]:
+    """(colour, background, strike) of each cell the screen shows ``text`` in."""
+    for strip in composer.app.screen._compositor.render_strips():
+        line = strip.text
+        if text in line:
+            start = line.index(text)
+            cells, at = set(), 0
+            for segment in strip:
+                if start <= at < start + len(text) or (
+                        at < start < at + len(segment.text)):
+                    style = segment.style
+                    cells.add((style.color, style.bgcolor, bool(style.strike)))
+                at += len(segment.text)
+            return cells
+    raise AssertionError(f"{text!r} is not on screen")
+
+
+def look(style) -> tuple:
+    return (style.color, style.bgcolor, bool(style.strike))
+
+
+async def test_attachment_and_paste_chips_are_styled_typed_text_is_not(services):
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        composer = app.main.composer
+        composer.insert("see ")
+        image = composer.attach(ImageFile("cat.png", "image/png", PNG))
+        composer.insert(" and ")
+        file = composer.attach(TextFile("notes.txt", "remember\n"))
+        composer.insert(" typed")
+        await pilot.pause()
+        chip = composer.get_component_rich_style("composer--chip", partial=True)
+        assert chip.color is not None and chip.bgcolor is not None
+        for label in (image, file):
+            assert styles_of(composer, label) == {look(chip)}, label
+        assert look(chip) not in styles_of(composer, "see") | styles_of(composer, "typed")
+
+
+async def test_an_image_chip_restored_without_its_image_is_struck_through(services):
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        composer = app.main.composer
+        composer.set_draft("look [image cat.png · 72 B]")  # a draft kept over a restart
+        await pilot.pause()
+        missing = composer.get_component_rich_style("composer--chip-missing", partial=True)
+        assert missing.strike
+        # Its colour and a strike-through, on the line's own background.
+        shown = {(color, strike) for color, _, strike in
+                 styles_of(composer, "[image cat.png · 72 B]")}
+        assert shown == {(missing.color, True)}
+        assert all(not strike for _, _, strike in styles_of(composer, "look"))
