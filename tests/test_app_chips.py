@@ -1,12 +1,13 @@
 """Chips in the composer stand out from typed text: paste and attachment chips in their own
 style, an image chip whose image was not kept (a draft restored after a restart) struck
-through (sending it is refused), and typed text stays plain."""
+through (sending it is refused) and named in a warning when the draft comes back, and typed
+text stays plain."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.test_app_support import SIZE, make_app, make_services
+from tests.test_app_support import SIZE, make_app, make_services, seed_conversation, wait_until
 from tui.core.attachments import ImageFile, TextFile
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
@@ -34,6 +35,10 @@ def styles_of(composer, text: str) -> set[tuple]:
                 at += len(segment.text)
             return cells
     raise AssertionError(f"{text!r} is not on screen")
+
+
+def warnings(app) -> list[str]:
+    return [n.message for n in app._notifications if n.severity == "warning"]
 
 
 def look(style) -> tuple:
@@ -70,3 +75,31 @@ async def test_an_image_chip_restored_without_its_image_is_struck_through(servic
                  styles_of(composer, "[image cat.png · 72 B]")}
         assert shown == {(missing.color, True)}
         assert all(not strike for _, _, strike in styles_of(composer, "look"))
+
+
+async def test_a_draft_restored_after_a_restart_says_its_image_is_gone(tmp_path):
+    services = make_services(tmp_path, "http://127.0.0.1:9/v1")
+    chat = seed_conversation(services.store, "Pics", updated="2026-03-02T09:00:00.000Z")
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.main.is_open(chat.id))
+        composer = app.main.composer
+        composer.insert("look ")
+        chip = composer.attach(ImageFile("cat.png", "image/png", PNG))
+        await pilot.pause()
+        assert not warnings(app)  # attached now: nothing to say
+    await services.aclose()  # quitting keeps the draft (its text)
+
+    services = make_services(tmp_path, "http://127.0.0.1:9/v1")
+    app = make_app(services)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            composer = app.main.composer
+            await wait_until(pilot, lambda: composer.text == f"look {chip}", what="the draft")
+            await wait_until(pilot, lambda: warnings(app), what="the warning")
+            assert warnings(app) == [f"{chip}: the image was not kept with the draft (drafts "
+                                     "keep text only). Attach it again (alt+a) or delete the "
+                                     "chip."]
+            assert composer.orphan_images() == [chip]
+    finally:
+        await services.aclose()

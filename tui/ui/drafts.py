@@ -72,7 +72,14 @@ class DraftKeeper:
         await self.flush()
         draft = await self._call(self.store.get_draft, opening) or ""
         self._known = (opening, draft)
-        self.screen.composer.set_draft(draft)
+        composer = self.screen.composer
+        composer.set_draft(draft)
+        orphans = composer.orphan_images()
+        if orphans:  # drafts keep text: say so now, not only when Enter is refused
+            names = ", ".join(orphans)
+            composer.notify(f"{names}: the image was not kept with the draft (drafts keep "
+                            "text only). Attach it again (alt+a) or delete the chip.",
+                            severity="warning", timeout=10)
 
     async def sent(self, key: str | None, text: str) -> None:
         """A message was stored: the draft it came from is spent (unless it changed since)."""

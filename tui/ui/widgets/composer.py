@@ -338,8 +338,13 @@ class Composer(TextArea):
         mapped = getattr(self.app, "user_keymap", {}).get(binding_id)
         return set(mapped.split(",")) if mapped else set(default)
 
+    def orphan_images(self) -> list[str]:
+        """Image chips in the draft with no image behind them (a draft kept over a restart
+        keeps its text only)."""
+        return [chip for chip in IMAGE_CHIP.findall(self.text) if chip not in self._images]
+
     def action_submit(self) -> None:
-        orphans = [chip for chip in IMAGE_CHIP.findall(self.text) if chip not in self._images]
+        orphans = self.orphan_images()
         if orphans:
             # A draft kept over a restart has the chip's text but not the image.
             self.notify(f"{orphans[0]} is no longer attached (drafts keep text only): "
