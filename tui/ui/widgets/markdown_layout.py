@@ -133,7 +133,7 @@ class Rule(Visual):
     def render_rows(
         self, width: int, style: Style, options: RenderOptions
     ) -> tuple[list[Strip], list[Row]]:
-        """A rule copies as an empty line: paragraphs either side stay apart."""
+        """A rule copies as nothing (the blank lines either side of it stay)."""
         return self.render_strips(width, None, style, options), [SKIPPED]
 
     def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:

@@ -10,15 +10,17 @@ joins it to the next row (a newline, or the space a word wrap took away).
 
 Offsets are (character in the row's copied text, row), so a selection is a range of rows;
 :func:`extract` turns one back into text and :func:`selectable_strips` puts the offsets and
-the selection highlight on the strips. Nothing here runs while a reply streams unless its
-live block is one of these visuals (a paragraph is plain ``Content``, which Textual handles).
+the selection highlight on the strips. Rows are built with every draw (cheap: no styles);
+offsets only for the row under the pointer and while a selection is shown (see
+:class:`Selectable`). A paragraph or heading shown alone is plain ``Content``, which Textual
+handles itself.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Sequence
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -74,14 +76,10 @@ SKIPPED = Row(end="")
 """A row that copies as nothing at all (a code label, a table's header rule)."""
 
 
-class RowVisual(Protocol):
-    def render_rows(self, width: int, style: Style,
-                    options: RenderOptions) -> tuple[list[Strip], list[Row]]: ...
-
-
 def render_rows(visual: Visual, width: int, style: Style,
                 options: RenderOptions) -> tuple[list[Strip], list[Row]]:
-    """Strips of ``visual`` and the Row each copies as."""
+    """Strips of ``visual`` and the Row each copies as (a visual of ours says so with a
+    ``render_rows`` method; any other copies as nothing)."""
     if isinstance(visual, Content):
         strips = visual.render_strips(width, None, style, options)
         return strips, content_rows(visual, strips)
