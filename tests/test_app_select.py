@@ -217,3 +217,34 @@ async def test_the_question_with_its_chip_copies_as_shown(app):
         body = app.screen.query_one(UserBlock).query_one(".block-body")
         x, y = body.region.x, body.region.y
         assert await drag(pilot, (x, y), (x + len(QUESTION) - 1, y)) == QUESTION
+
+
+async def test_the_block_still_streaming_is_selectable_too(tmp_path, fake_openai):
+    # The list is the live block (more may come): its view is redrawn on every update.
+    fake_openai.script(Script.reply("Intro.\n\n- first item\n- second item\n- third one",
+                                    hold_after=10))
+    services = make_services(tmp_path, fake_openai.base_url)
+    app = make_app(services)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            composer = app.main.composer
+            composer.focus()
+            composer.insert("a list please")
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: fake_openai.holding.is_set()
+                             and "second item" in screen_text(app), what="the live list")
+            left, right = reply_columns(app)
+            _, top = find(app, "Intro.")
+            _, bottom = find(app, "second item")
+            assert await drag(pilot, (left, top), (right, bottom)) == (
+                "Intro.\n\n• first item\n• second item")
+            fake_openai.release()
+            await wait_until(pilot, lambda: not app.main.streams, what="the end of the reply")
+            await pilot.pause()
+            # The live view made way for the finished block: a new drag reads that one.
+            _, top = find(app, "Intro.")
+            _, bottom = find(app, "third one")
+            assert await drag(pilot, (left, top), (right, bottom)) == (
+                "Intro.\n\n• first item\n• second item\n• third one")
+    finally:
+        await services.aclose()
