@@ -337,9 +337,29 @@ _ATTACHMENTS = (
     "CREATE INDEX attachments_by_message ON attachments (message_id, id)",
 )
 
+# Images attached to a draft, kept with its text so they come back after a restart (issue
+# 12); keyed like drafts (the new chat's is ''), one row per chip label in the draft.
+_DRAFT_IMAGES = (
+    """
+    CREATE TABLE draft_images (
+        conversation_id TEXT NOT NULL,
+        label TEXT NOT NULL,
+        name TEXT NOT NULL,
+        mime TEXT NOT NULL,
+        data BLOB NOT NULL,
+        PRIMARY KEY (conversation_id, label)
+    )
+    """,
+    """
+    CREATE TRIGGER draft_images_follow_conversations AFTER DELETE ON conversations BEGIN
+        DELETE FROM draft_images WHERE conversation_id = old.id;
+    END
+    """,
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _V1, _V2, _V3, _V4_DRAFTS, _V5_SERVERS, _V6_TREE, _V7_CJK_SEARCH, _CHAT_PARAMS, _PERSONAS,
-    _REPLY_USAGE, _ATTACHMENTS)
+    _REPLY_USAGE, _ATTACHMENTS, _DRAFT_IMAGES)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

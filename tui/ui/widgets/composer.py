@@ -187,8 +187,13 @@ class Composer(TextArea):
     @property
     def images(self) -> list[ImageFile]:
         """The attached images whose chips are still in the draft."""
+        return list(self.image_chips.values())
+
+    @property
+    def image_chips(self) -> dict[str, ImageFile]:
+        """Chip label -> image, for the chips still in the draft (kept with the draft)."""
         text = self.text
-        return [image for label, image in self._images.items() if label in text]
+        return {label: image for label, image in self._images.items() if label in text}
 
     def get_line(self, line_index: int) -> Text:
         """A line of the draft with its chips styled (TextArea's hook for extra styling)."""
@@ -339,8 +344,8 @@ class Composer(TextArea):
         return set(mapped.split(",")) if mapped else set(default)
 
     def orphan_images(self) -> list[str]:
-        """Image chips in the draft with no image behind them (a draft kept over a restart
-        keeps its text only)."""
+        """Image chips in the draft with no image behind them (typed, or kept by a build
+        that kept a draft's text only)."""
         return [chip for chip in IMAGE_CHIP.findall(self.text) if chip not in self._images]
 
     def action_submit(self) -> None:
@@ -363,10 +368,11 @@ class Composer(TextArea):
         self._recalled = None
         return super().clear()
 
-    def set_draft(self, text: str) -> None:
+    def set_draft(self, text: str, images: dict[str, ImageFile] | None = None) -> None:
         """Replace the draft and put the cursor at its end (chips become their text; an
-        image's chip stays, with its image)."""
+        image's chip stays, with its image; ``images`` are a kept draft's, by chip label)."""
         self._pastes.clear()
+        self._images.update(images or {})
         if text == self.text:
             # The same text (mostly: empty to empty when switching chats): no reload, so no
             # re-layout of the screen; the undo history still starts afresh.
