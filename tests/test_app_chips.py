@@ -1,5 +1,5 @@
 """Chips in the composer stand out from typed text: paste and attachment chips in their own
-style, an image chip whose image was not kept (a draft restored after a restart) struck
+style, an image chip with no image behind it (a draft kept by an older version) struck
 through (sending it is refused) and named in a warning when the draft comes back, and typed
 text stays plain. A draft kept over a restart keeps its images."""
 
@@ -65,11 +65,11 @@ async def test_attachment_and_paste_chips_are_styled_typed_text_is_not(services)
         assert look(chip) not in styles_of(composer, "see") | styles_of(composer, "typed")
 
 
-async def test_an_image_chip_restored_without_its_image_is_struck_through(services):
+async def test_an_image_chip_without_its_image_is_struck_through(services):
     app = make_app(services)
     async with app.run_test(size=SIZE) as pilot:
         composer = app.main.composer
-        composer.set_draft("look [image cat.png · 72 B]")  # a draft kept over a restart
+        composer.set_draft("look [image cat.png · 72 B]")  # a chip with no image
         await pilot.pause()
         missing = composer.get_component_rich_style("composer--chip-missing", partial=True)
         assert missing.strike

@@ -117,8 +117,8 @@ class Composer(TextArea):
 
     COMPONENT_CLASSES = TextArea.COMPONENT_CLASSES | {"composer--chip",
                                                       "composer--chip-missing"}
-    """Chips stand out from typed text; an image chip whose image is gone (a draft kept over
-    a restart keeps text only) is marked as such (styles in app.tcss)."""
+    """Chips stand out from typed text; an image chip with no image behind it (typed, or a
+    draft kept by an older version) is marked as such (styles in app.tcss)."""
 
     class Submitted(Message):
         """The user asked to send ``text``."""
@@ -351,8 +351,8 @@ class Composer(TextArea):
     def action_submit(self) -> None:
         orphans = self.orphan_images()
         if orphans:
-            # A draft kept over a restart has the chip's text but not the image.
-            self.notify(f"{orphans[0]} is no longer attached (drafts keep text only): "
+            # The chip's text without its image: typed, or a draft kept by an older version.
+            self.notify(f"{orphans[0]} is no longer attached: "
                         "delete the chip or attach the image again (alt+a).",
                         severity="warning", timeout=10)
             return
