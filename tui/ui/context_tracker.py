@@ -118,12 +118,11 @@ class ContextTracker:
         screen = self.screen
         try:
             draft = screen.composer.full_text
+            reading = self.meter.reading(draft) if self.meter else None
+            screen.status.reading = reading
+            screen.status.next_cost = self._next_cost(reading)
         except NoMatches:  # the app is quitting: its widgets went while a reading was due
-            log.debug("no composer to read: the screen is being taken down")
-            return
-        reading = self.meter.reading(draft) if self.meter else None
-        screen.status.reading = reading
-        screen.status.next_cost = self._next_cost(reading)
+            log.debug("no composer or status line: the screen is being taken down")
 
     def _next_cost(self, reading: MeterReading | None) -> str:
         """The next send's prompt at the model's price, from the meter's own plan: what the
