@@ -323,3 +323,21 @@ async def test_a_meter_reading_due_while_the_app_quits_is_dropped(tmp_path):
         screen.context.show_reading()  # no composer to read: nothing to show, no error
         assert app.is_running
     await services.aclose()
+
+
+async def test_a_meter_reading_due_after_the_status_line_went_is_dropped(tmp_path):
+    """The same at exit with the status line's labels gone first (it failed a full test run
+    once, in a worker: NoMatches '#status-meter')."""
+    services = make_services(tmp_path, "http://127.0.0.1:9/v1")
+    chat = services.store.create_conversation(model="gpt-4o-mini", title="open")
+    services.store.append_message(chat.id, Role.USER, "hello")
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.main
+        await wait_until(pilot, lambda: screen.context.meter is not None, what="the meter")
+        screen.status.reading = None
+        await screen.status.query_one("#status-meter").remove()
+        screen.composer.insert("a new draft")  # the reading changes: the label is needed
+        screen.context.show_reading()
+        assert app.is_running
+    await services.aclose()

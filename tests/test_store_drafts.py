@@ -54,3 +54,26 @@ def test_a_version_3_file_gains_the_drafts_table(tmp_path: Path) -> None:
         c = store.create_conversation(model="m")
         store.set_draft(c.id, "kept")
         assert store.get_draft(c.id) == "kept"
+
+
+def test_a_drafts_images_are_kept_by_chip_and_go_with_it(tmp_path: Path) -> None:
+    from tui.core.attachments import ImageFile
+
+    cat = ImageFile("cat.png", "image/png", b"\x89PNG1")
+    dog = ImageFile("d.gif", "image/gif", b"G")
+    path = tmp_path / "chat.db"
+    with Store(path) as store:
+        c = store.create_conversation(model="m")
+        store.set_draft(c.id, "look [image cat.png · 5 B] [image d.gif · 1 B]")
+        store.set_draft_images(c.id, {"[image cat.png · 5 B]": cat, "[image d.gif · 1 B]": dog})
+        store.set_draft(None, "new chat [image cat.png · 5 B]")
+        store.set_draft_images(None, {"[image cat.png · 5 B]": cat})
+    with Store(path) as store:
+        assert store.get_draft_images(c.id) == {"[image cat.png · 5 B]": cat,
+                                                "[image d.gif · 1 B]": dog}
+        store.set_draft_images(c.id, {"[image d.gif · 1 B]": dog})  # a chip deleted
+        assert store.get_draft_images(c.id) == {"[image d.gif · 1 B]": dog}
+        store.clear_draft(None)  # sent: the draft and its images are spent
+        assert store.get_draft_images(None) == {}
+        store.delete_conversation(c.id)
+        assert store.conn.execute("SELECT count(*) FROM draft_images").fetchone()[0] == 0

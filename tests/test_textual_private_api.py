@@ -80,3 +80,22 @@ def test_key_list_normalizer() -> None:
     from textual.keys import _normalize_key_list
 
     assert _normalize_key_list("?,ctrl+k, f7") == "question_mark,ctrl+k,f7"
+
+
+def test_what_mouse_selection_reads() -> None:
+    # tui/ui/widgets/markdown_views.py: selected_text and RowOffsets read a widget's visual
+    # through Widget._render; markdown_selection.content_rows tells Content's text segments
+    # (offset meta) from its padding (none) by Rich's Style._meta.
+    assert callable(getattr(Widget, "_render", None)), \
+        "Textual moved Widget._render (mouse selection reads the visual through it)"
+    from rich.style import Style as RichStyle
+
+    assert RichStyle()._meta is None and RichStyle.from_meta({"a": 1})._meta is not None, \
+        "Rich moved Style._meta (content_rows tells text from padding by it)"
+    # RowOffsets adds offsets only to rows read back one at a time: the compositor must find
+    # the character under the pointer with Widget.render_line, and paint with render_lines.
+    from textual._compositor import Compositor
+
+    source = inspect.getsource(Compositor.get_widget_and_offset_at)
+    assert "render_line(" in source and "render_lines(" not in source, \
+        "Textual's compositor no longer reads one row with render_line to find a character"

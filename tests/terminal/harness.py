@@ -78,6 +78,7 @@ class Terminal:
         self._held = b""  # output not shown yet: an unfinished frame
         self._in_frame = False
         self._query_tail = b""
+        self._output = bytearray()  # every byte the app wrote (escape sequences included)
         master, slave = os.openpty()
         self._master = master
         self._set_winsize(self.columns, self.lines, master)
@@ -104,6 +105,7 @@ class Terminal:
                 self._answer_queries(data)
             with self._changed:
                 if data:
+                    self._output += data
                     if self.first_output is None:
                         self.first_output = time.monotonic()
                     shown = self._whole_frames(data)
@@ -167,6 +169,12 @@ class Terminal:
                     raise TerminalTimeout(f"waiting for {what}: {state}; screen:\n{text}")
                 self._changed.wait(left)
 
+    def wait_output(self, data: bytes, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+        """Wait until the app has written ``data`` (raw bytes, such as an OSC 52 sequence
+        the emulated screen does not show)."""
+        self.wait_until(lambda _: data in self._output, what=f"the app to write {data!r}",
+                        timeout=timeout)
+
     def wait_for(self, text: str, *, timeout: float = DEFAULT_TIMEOUT) -> str:
         return self.wait_until(lambda screen: text in screen, what=repr(text), timeout=timeout)
 
@@ -190,6 +198,15 @@ class Terminal:
         while raw:
             written = os.write(self._master, raw)
             raw = raw[written:]
+
+    def drag(self, start: tuple[int, int], end: tuple[int, int]) -> None:
+        """A left-button drag from screen (row, column) ``start`` to ``end``, as a terminal
+        reports it to an app that asked for SGR mouse tracking (1-based, ``M`` press or
+        motion, ``m`` release; 32 marks a motion with the button held)."""
+        (y1, x1), (y2, x2) = start, end
+        self.send(f"\x1b[<0;{x1 + 1};{y1 + 1}M")
+        self.send(f"\x1b[<32;{x2 + 1};{y2 + 1}M")
+        self.send(f"\x1b[<0;{x2 + 1};{y2 + 1}m")
 
     def resize(self, columns: int, lines: int) -> None:
         """What a terminal does when its window changes: new winsize, then SIGWINCH."""

@@ -365,9 +365,29 @@ _IMPORT_UPDATES = (
     "ALTER TABLE imports ADD COLUMN source_updated TEXT",
 )
 
+# Images attached to a draft, kept with its text so they come back after a restart (issue
+# 12); keyed like drafts (the new chat's is ''), one row per chip label in the draft.
+_DRAFT_IMAGES = (
+    """
+    CREATE TABLE draft_images (
+        conversation_id TEXT NOT NULL,
+        label TEXT NOT NULL,
+        name TEXT NOT NULL,
+        mime TEXT NOT NULL,
+        data BLOB NOT NULL,
+        PRIMARY KEY (conversation_id, label)
+    )
+    """,
+    """
+    CREATE TRIGGER draft_images_follow_conversations AFTER DELETE ON conversations BEGIN
+        DELETE FROM draft_images WHERE conversation_id = old.id;
+    END
+    """,
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _V1, _V2, _V3, _V4_DRAFTS, _V5_SERVERS, _V6_TREE, _V7_CJK_SEARCH, _CHAT_PARAMS, _PERSONAS,
-    _REPLY_USAGE, _ATTACHMENTS, _SIDE_REQUEST_USAGE, _IMPORT_UPDATES)
+    _REPLY_USAGE, _ATTACHMENTS, _SIDE_REQUEST_USAGE, _IMPORT_UPDATES, _DRAFT_IMAGES)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

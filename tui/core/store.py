@@ -66,7 +66,7 @@ from tui.core.store_errors import (
     translate_error,
     vet_file,
 )
-from tui.core.store_attachments import add_images, images_for
+from tui.core.store_attachments import add_images, draft_images, images_for, set_draft_images
 from tui.core.attachments import ImageFile
 from tui.core.store_history import prompt_history
 from tui.core.store_search import search_store
@@ -584,10 +584,13 @@ class Store:
 
     @_guarded
     def set_draft(self, conversation_id: str | None, text: str) -> None:
-        """Keep ``text`` as the draft; blank text clears it (nothing worth keeping)."""
+        """Keep ``text`` as the draft; blank text clears it (nothing worth keeping), with
+        its images."""
         key = self._draft_key(conversation_id)
         if not text.strip():
-            self.conn.execute("DELETE FROM drafts WHERE conversation_id = ?", (key,))
+            with self._write() as conn:
+                conn.execute("DELETE FROM drafts WHERE conversation_id = ?", (key,))
+                conn.execute("DELETE FROM draft_images WHERE conversation_id = ?", (key,))
             return
         self.conn.execute(
             "INSERT INTO drafts (conversation_id, text, updated) VALUES (?, ?, ?) "
@@ -596,6 +599,18 @@ class Store:
 
     def clear_draft(self, conversation_id: str | None) -> None:
         self.set_draft(conversation_id, "")
+
+    @_guarded
+    def get_draft_images(self, conversation_id: str | None) -> dict[str, ImageFile]:
+        """The images attached to the draft, by chip label."""
+        return draft_images(self.conn, self._draft_key(conversation_id))
+
+    @_guarded
+    def set_draft_images(self, conversation_id: str | None,
+                         images: dict[str, ImageFile]) -> None:
+        """The draft's images become ``images`` (chip label -> image)."""
+        with self._write() as conn:
+            set_draft_images(conn, self._draft_key(conversation_id), images)
 
     # -- changes by other connections -----------------------------------------------------
 

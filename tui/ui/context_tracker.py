@@ -135,19 +135,20 @@ class ContextTracker:
         screen = self.screen
         try:
             draft = screen.composer.full_text
+            reading = self.meter.reading(draft) if self.meter else None
+            screen.status.reading = reading
+            screen.status.next_cost = self._next_cost(reading, draft)
         except NoMatches:  # the app is quitting: its widgets went while a reading was due
-            log.debug("no composer to read: the screen is being taken down")
-            return
-        reading = self.meter.reading(draft) if self.meter else None
-        screen.status.reading = reading
-        screen.status.next_cost = self._next_cost(reading)
+            log.debug("no composer or status line: the screen is being taken down")
 
-    def _next_cost(self, reading: MeterReading | None) -> str:
+    def _next_cost(self, reading: MeterReading | None, draft: str) -> str:
         """The next send's prompt at the model's price, from the meter's own plan: what the
         request will carry, before it goes. Nothing without a price (never an invented $0)."""
-        conversation = self.screen.conversation
+        conversation = self._shown()[0]
         if reading is None or conversation is None:
             return ""
+        if not conversation.id and not draft.strip():
+            return ""  # a new chat with nothing typed: there is nothing to send yet
         price = self.services.price_for(conversation.model)
         if price is None:
             return ""

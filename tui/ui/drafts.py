@@ -2,7 +2,9 @@
 
 A plain helper of the main screen. Every store call runs in a thread (another instance may
 hold the database lock); typing saves at most once per ``DRAFT_DEBOUNCE`` seconds, and a
-switch of chats or quitting saves at once. ``None`` is the unsaved new chat's draft.
+switch of chats or quitting saves at once. ``None`` is the unsaved new chat's draft. The
+images attached to a draft are kept with it, written only when its set of image chips
+changes (an image can be megabytes; the text is saved as it is typed).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from textual.timer import Timer
 
+from tui.core.attachments import ImageFile
 from tui.core.store import Store, StoreError
 
 if TYPE_CHECKING:
@@ -28,8 +31,10 @@ class DraftKeeper:
         self.screen = screen
         self.store = store
         self._timer: Timer | None = None
-        # What is waiting to be saved: (conversation id or None, text).
-        self._pending: tuple[str | None, str] | None = None
+        # What is waiting to be saved: (conversation id or None, text, images by chip).
+        self._pending: tuple[str | None, str, dict[str, ImageFile]] | None = None
+        # The image chips stored with each draft, as far as this session knows.
+        self._stored_images: dict[str | None, frozenset[str]] = {}
         # The draft last loaded or saved: the composer's change event for it saves nothing.
         self._known: tuple[str | None, str] | None = None
 
@@ -44,7 +49,7 @@ class DraftKeeper:
         """The composer's text changed: save it once typing pauses."""
         if (key, text) == self._known and self._pending is None:
             return
-        self._pending = (key, text)
+        self._pending = (key, text, self.screen.composer.image_chips)
         if self._timer is not None:
             self._timer.stop()
         self._timer = self.screen.set_timer(DRAFT_DEBOUNCE, self._save_later)
@@ -60,19 +65,34 @@ class DraftKeeper:
             self._timer = None
         pending, self._pending = self._pending, None
         if pending is not None:
-            self._known = pending
-            await self._call(self.store.set_draft, *pending)
+            key, text, images = pending
+            self._known = (key, text)
+            await self._call(self.store.set_draft, key, text)
+            if not text.strip():  # the store dropped the draft and its images
+                self._stored_images[key] = frozenset()
+            elif self._stored_images.get(key, frozenset()) != frozenset(images):
+                await self._call(self.store.set_draft_images, key, images)
+                self._stored_images[key] = frozenset(images)
 
     async def switch(self, leaving: tuple[str | None, str] | None,
                      opening: str | None) -> None:
         """Keep the draft of the chat being left ((id, text); None at start-up), and show
         the one of the chat opened."""
+        composer = self.screen.composer
         if leaving is not None:
-            self._pending = leaving
+            self._pending = (*leaving, composer.image_chips)
         await self.flush()
         draft = await self._call(self.store.get_draft, opening) or ""
+        images = (await self._call(self.store.get_draft_images, opening) or {}) if draft else {}
+        self._stored_images[opening] = frozenset(images)
         self._known = (opening, draft)
-        self.screen.composer.set_draft(draft)
+        composer.set_draft(draft, images)
+        orphans = composer.orphan_images()
+        if orphans:  # an image the store does not have: say so now, not only on Enter
+            names = ", ".join(orphans)
+            composer.notify(f"{names}: the image was not kept with the draft. Attach it "
+                            "again (alt+a) or delete the chip.",
+                            severity="warning", timeout=10)
 
     async def sent(self, key: str | None, text: str) -> None:
         """A message was stored: the draft it came from is spent (unless it changed since)."""
@@ -82,4 +102,5 @@ class DraftKeeper:
             self._pending = None
         stored = await self._call(self.store.get_draft, key)
         if stored == text:
-            await self._call(self.store.clear_draft, key)
+            await self._call(self.store.clear_draft, key)  # its images go with it
+            self._stored_images[key] = frozenset()

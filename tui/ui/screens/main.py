@@ -456,6 +456,12 @@ class MainScreen(Screen):
     # -- keys: copy, open and the conversation actions ---------------------------------------------
 
     def action_copy(self) -> None:
+        """A mouse selection, when there is one (as Ctrl+C copies it); else the focused
+        message or the last reply."""
+        selected = self.get_selected_text()
+        if selected:
+            self.app.copy_to_clipboard(selected)
+            return
         self.chat_view.copy(self.focused)
 
     def action_copy_plain(self) -> None:

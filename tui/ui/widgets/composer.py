@@ -32,6 +32,8 @@ from __future__ import annotations
 import re
 import time
 
+from rich.style import Style
+from rich.text import Text
 from textual import events
 from textual.binding import Binding
 from textual.message import Message
@@ -81,6 +83,18 @@ def key_name(event: events.Key) -> str:
     return event.key.replace("\r", "enter")
 
 
+class _ChipLine(Text):
+    """A draft line whose chip styles stay on top: TextArea styles the cursor's line after
+    :meth:`Composer.get_line` with one whole-line ``stylize``, which would cover them, so
+    that one call goes underneath instead (a selection, drawn over ranges, still shows)."""
+
+    def stylize(self, style: str | Style, start: int = 0, end: int | None = None) -> None:
+        if start == 0 and end is None:
+            self.stylize_before(style)
+        else:
+            super().stylize(style, start, end)
+
+
 class Composer(TextArea):
     """Drafts a message; posts ``Composer.Submitted`` on Enter (the text stays until sent)."""
 
@@ -100,6 +114,11 @@ class Composer(TextArea):
         Binding("alt+a", "attach", "Attach", show=False, id="composer.attach",
                 tooltip="Attach a file (text or image); or type @path and Tab"),
     ]
+
+    COMPONENT_CLASSES = TextArea.COMPONENT_CLASSES | {"composer--chip",
+                                                      "composer--chip-missing"}
+    """Chips stand out from typed text; an image chip with no image behind it (typed, or a
+    draft kept by an older version) is marked as such (styles in app.tcss)."""
 
     class Submitted(Message):
         """The user asked to send ``text``."""
@@ -168,8 +187,29 @@ class Composer(TextArea):
     @property
     def images(self) -> list[ImageFile]:
         """The attached images whose chips are still in the draft."""
+        return list(self.image_chips.values())
+
+    @property
+    def image_chips(self) -> dict[str, ImageFile]:
+        """Chip label -> image, for the chips still in the draft (kept with the draft)."""
         text = self.text
-        return [image for label, image in self._images.items() if label in text]
+        return {label: image for label, image in self._images.items() if label in text}
+
+    def get_line(self, line_index: int) -> Text:
+        """A line of the draft with its chips styled (TextArea's hook for extra styling)."""
+        plain = self.document.get_line(line_index)
+        if "[" not in plain:
+            return super().get_line(line_index)
+        line = _ChipLine(plain, end="", no_wrap=True)
+        chip = self.get_component_rich_style("composer--chip", partial=True)
+        for label in (*self._pastes, *self._images):
+            for match in re.finditer(re.escape(label), plain):
+                line.stylize(chip, match.start(), match.end())
+        missing = self.get_component_rich_style("composer--chip-missing", partial=True)
+        for match in IMAGE_CHIP.finditer(plain):
+            if match.group() not in self._images:
+                line.stylize(missing, match.start(), match.end())
+        return line
 
     def _chip(self, text: str) -> str:
         lines = text.count("\n") + 1
@@ -303,11 +343,16 @@ class Composer(TextArea):
         mapped = getattr(self.app, "user_keymap", {}).get(binding_id)
         return set(mapped.split(",")) if mapped else set(default)
 
+    def orphan_images(self) -> list[str]:
+        """Image chips in the draft with no image behind them (typed, or kept by a build
+        that kept a draft's text only)."""
+        return [chip for chip in IMAGE_CHIP.findall(self.text) if chip not in self._images]
+
     def action_submit(self) -> None:
-        orphans = [chip for chip in IMAGE_CHIP.findall(self.text) if chip not in self._images]
+        orphans = self.orphan_images()
         if orphans:
-            # A draft kept over a restart has the chip's text but not the image.
-            self.notify(f"{orphans[0]} is no longer attached (drafts keep text only): "
+            # The chip's text without its image: typed, or a draft kept by an older version.
+            self.notify(f"{orphans[0]} is no longer attached: "
                         "delete the chip or attach the image again (alt+a).",
                         severity="warning", timeout=10)
             return
@@ -323,10 +368,11 @@ class Composer(TextArea):
         self._recalled = None
         return super().clear()
 
-    def set_draft(self, text: str) -> None:
+    def set_draft(self, text: str, images: dict[str, ImageFile] | None = None) -> None:
         """Replace the draft and put the cursor at its end (chips become their text; an
-        image's chip stays, with its image)."""
+        image's chip stays, with its image; ``images`` are a kept draft's, by chip label)."""
         self._pastes.clear()
+        self._images.update(images or {})
         if text == self.text:
             # The same text (mostly: empty to empty when switching chats): no reload, so no
             # re-layout of the screen; the undo history still starts afresh.

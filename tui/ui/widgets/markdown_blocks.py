@@ -153,6 +153,7 @@ def _build_list(tokens: Sequence[Token], start: int, stop: int, depth: int) -> V
                 Stack(body, 0 if tight else 1),
                 Content.styled(marker, STYLES["bullet"]),
                 Content(" " * width),
+                copied=True,
             )
         )
     return Stack(children, 0 if tight else 1)

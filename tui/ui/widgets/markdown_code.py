@@ -21,6 +21,7 @@ from textual.style import Style
 from textual.visual import RenderOptions, Visual
 
 from tui.ui.widgets.markdown_layout import Prefixed, Stack, content_strip
+from tui.ui.widgets.markdown_selection import SKIPPED, Row, Run
 from tui.ui.widgets.markdown_styles import STYLES
 
 __all__ = ["CodeVisual", "build_code_block", "highlight_code", "number_code_blocks"]
@@ -80,7 +81,7 @@ class CodeVisual(Visual):
         self.top = top
         self.bottom = bottom
         self._lines: list[Content] | None = None
-        self._fold_cache: tuple[int, list[Content]] | None = None
+        self._fold_cache: tuple[int, list[Content], list[str]] | None = None
         self._plain_lines = self.code.split("\n")
 
     @property
@@ -91,14 +92,19 @@ class CodeVisual(Visual):
             self._lines = highlight_code(self.code, self.label).split("\n", allow_blank=True)
         return self._lines
 
-    def _folded(self, width: int) -> list[Content]:
+    def _fold(self, width: int) -> tuple[list[Content], list[str]]:
+        """Rows at ``width`` and what follows each in the copied code: nothing between the
+        pieces of a folded line, a newline after a line's last piece."""
         inner = max(2, width - 2 * self.PAD)
         if self._fold_cache is None or self._fold_cache[0] != inner:
             folded: list[Content] = []
+            ends: list[str] = []
             for line in self.lines:
-                folded.extend(line.fold(inner) if line.cell_length > inner else [line])
-            self._fold_cache = (inner, folded)
-        return self._fold_cache[1]
+                pieces = line.fold(inner) if line.cell_length > inner else [line]
+                folded.extend(pieces)
+                ends.extend([""] * (len(pieces) - 1) + ["\n"])
+            self._fold_cache = (inner, folded, ends)
+        return self._fold_cache[1], self._fold_cache[2]
 
     def _height(self, width: int) -> int:
         """Folded height without highlighting (layout needs it for every block)."""
@@ -116,20 +122,37 @@ class CodeVisual(Visual):
     def render_strips(
         self, width: int, height: int | None, style: Style, options: RenderOptions
     ) -> list[Strip]:
+        strips = self.render_rows(width, style, options)[0]
+        return strips if height is None else strips[:height]
+
+    def render_rows(
+        self, width: int, style: Style, options: RenderOptions
+    ) -> tuple[list[Strip], list[Row]]:
+        """The code copies without its label and padding; a folded line copies whole."""
         panel = style + options.get_style(STYLES["code"])
         pad = Strip([Segment(" " * self.PAD, panel.rich_style)], self.PAD)
         strips: list[Strip] = []
+        rows: list[Row] = []
         if self.top:
             title = " ".join(part for part in (
                 f"#{self.number}" if self.number else "", self.label) if part)
             label = Content.styled(title[: max(0, width - 2)], STYLES["code-label"])
             strips.append(Strip.join([pad, content_strip(label, panel, options)]))
-        for line in self._folded(width):
+            rows.append(SKIPPED)
+        folded, ends = self._fold(width)
+        for line, end in zip(folded, ends):
             strips.append(Strip.join([pad, content_strip(line, panel, options)]))
+            rows.append(Row((Run(self.PAD, line.plain),), end))
+        if rows and not self.bottom and ends:
+            # A piece of a code block still streaming: the next piece goes on a new line.
+            rows[-1] = Row(rows[-1].runs, "\n")
         if self.bottom:
+            if len(rows) > int(self.top):
+                rows[-1] = Row(rows[-1].runs, "")  # the panel's last row follows
             strips.append(Strip([], 0))
+            rows.append(Row(end="\n"))
         padded = [strip.extend_cell_length(width, panel.rich_style) for strip in strips]
-        return padded if height is None else padded[:height]
+        return padded, rows
 
     def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
         return container_width

@@ -16,6 +16,7 @@ from textual.strip import Strip
 from textual.style import Style
 from textual.visual import RenderOptions, Visual
 
+from tui.ui.widgets.markdown_selection import BLANK, SKIPPED, Row, Run, render_rows
 from tui.ui.widgets.markdown_styles import STYLES
 
 __all__ = ["Prefixed", "Rule", "Stack", "content_strip", "nested_options"]
@@ -47,13 +48,23 @@ class Stack(Visual):
     def render_strips(
         self, width: int, height: int | None, style: Style, options: RenderOptions
     ) -> list[Strip]:
+        strips = self.render_rows(width, style, options)[0]
+        return strips if height is None else strips[:height]
+
+    def render_rows(
+        self, width: int, style: Style, options: RenderOptions
+    ) -> tuple[list[Strip], list[Row]]:
         strips: list[Strip] = []
+        rows: list[Row] = []
         child_options = nested_options(options)
         for index, child in enumerate(self.children):
             if index and self.gap:
                 strips.extend(Strip([], 0) for _ in range(self.gap))
-            strips.extend(child.render_strips(width, None, style, child_options))
-        return strips if height is None else strips[:height]
+                rows.extend([BLANK] * self.gap)
+            child_strips, child_rows = render_rows(child, width, style, child_options)
+            strips.extend(child_strips)
+            rows.extend(child_rows)
+        return strips, rows
 
     def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
         return container_width
@@ -64,24 +75,45 @@ class Stack(Visual):
 
 
 class Prefixed(Visual):
-    """A child visual with a hanging prefix (list bullet, quote bar)."""
+    """A child visual with a hanging prefix (list bullet, quote bar).
 
-    def __init__(self, child: Visual, first: Content, rest: Content) -> None:
+    A ``copied`` prefix (a list marker, and the indent of the item's later lines) is part
+    of the text a mouse selection copies; a quote bar is not.
+    """
+
+    def __init__(self, child: Visual, first: Content, rest: Content, *,
+                 copied: bool = False) -> None:
         self.child = child
         self.first = first
         self.rest = rest
+        self.copied = copied
         self.indent = max(first.cell_length, rest.cell_length)
 
     def render_strips(
         self, width: int, height: int | None, style: Style, options: RenderOptions
     ) -> list[Strip]:
+        strips = self.render_rows(width, style, options)[0]
+        return strips if height is None else strips[:height]
+
+    def render_rows(
+        self, width: int, style: Style, options: RenderOptions
+    ) -> tuple[list[Strip], list[Row]]:
         inner = max(1, width - self.indent)
-        lines = self.child.render_strips(inner, None, style, nested_options(options))
-        lines = lines or [Strip([], 0)]
+        lines, child_rows = render_rows(self.child, inner, style, nested_options(options))
+        if not lines:
+            lines, child_rows = [Strip([], 0)], [BLANK]
         first = content_strip(self.first, style, options)
         rest = content_strip(self.rest, style, options)
         strips = [Strip.join([first if i == 0 else rest, line]) for i, line in enumerate(lines)]
-        return strips if height is None else strips[:height]
+        rows: list[Row] = []
+        new_line = True  # the row starts a line of the copied text (not a wrap's rest)
+        for index, row in enumerate(child_rows):
+            prefix = None
+            if self.copied and new_line and row.runs:
+                prefix = Run(0, (self.first if index == 0 else self.rest).plain)
+            rows.append(row.shifted(self.indent, prefix))
+            new_line = row.end == "\n"
+        return strips, rows
 
     def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
         return container_width
@@ -97,6 +129,12 @@ class Rule(Visual):
         self, width: int, height: int | None, style: Style, options: RenderOptions
     ) -> list[Strip]:
         return [content_strip(Content.styled("─" * width, STYLES["hr"]), style, options)]
+
+    def render_rows(
+        self, width: int, style: Style, options: RenderOptions
+    ) -> tuple[list[Strip], list[Row]]:
+        """A rule copies as nothing (the blank lines either side of it stay)."""
+        return self.render_strips(width, None, style, options), [SKIPPED]
 
     def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
         return container_width

@@ -20,6 +20,7 @@ from textual.visual import RenderOptions, Visual
 
 from tui.ui.widgets.markdown_inline import inline_content
 from tui.ui.widgets.markdown_layout import content_strip
+from tui.ui.widgets.markdown_selection import BLANK, SKIPPED, Row, Run
 from tui.ui.widgets.markdown_styles import STYLES
 
 __all__ = ["TableVisual", "build_table"]
@@ -30,6 +31,9 @@ class TableVisual(Visual):
     :attr:`MIN_COLUMN` cells each; below that, one record per row."""
 
     SEPARATOR = " │ "
+    COPIED_SEPARATOR = " | "
+    """What a border between two cells copies as (box-drawing glyphs are never copied); as
+    wide as :attr:`SEPARATOR`, so each copied character is one shown."""
 
     MIN_COLUMN = 6
     """Narrowest a column is squeezed to (a narrower one keeps its own width): short
@@ -44,7 +48,7 @@ class TableVisual(Visual):
         self.rows = [row + [Content("")] * (columns - len(row)) for row in rows]
         self.aligns = aligns + ["left"] * (columns - len(aligns))
         self.columns = columns
-        self._cache: tuple[int, list[Content]] | None = None
+        self._cache: tuple[int, list[tuple[Content, Row]]] | None = None
 
     def _widths(self, width: int) -> list[int] | None:
         """Column widths that fit ``width``; ``None`` when the columns can't fit."""
@@ -66,10 +70,11 @@ class TableVisual(Visual):
             excess -= cut
         return natural
 
-    def _row_lines(self, cells: list[Content], widths: list[int], header: bool) -> list[Content]:
+    def _row_lines(self, cells: list[Content], widths: list[int],
+                   header: bool) -> list[tuple[Content, Row]]:
         wrapped = [cell.wrap(w) or [Content("")] for cell, w in zip(cells, widths)]
         separator = Content.styled(self.SEPARATOR, STYLES["table-border"])
-        lines: list[Content] = []
+        lines: list[tuple[Content, Row]] = []
         for y in range(max(len(w) for w in wrapped)):
             pieces: list[Content] = []
             for column, (cell_lines, w) in enumerate(zip(wrapped, widths)):
@@ -85,22 +90,26 @@ class TableVisual(Visual):
                 if header:
                     piece = piece.stylize_before(STYLES["table-header"])
                 pieces.append(piece)
-            lines.append(separator.join(pieces))
+            lines.append((separator.join(pieces), self._copied(pieces)))
         return lines
 
-    def _lines(self, width: int) -> list[Content]:
+    def _copied(self, pieces: list[Content]) -> Row:
+        """A table row copies as shown, its borders as ``|``: the columns stay aligned."""
+        return Row((Run(0, self.COPIED_SEPARATOR.join(p.plain for p in pieces).rstrip()),))
+
+    def _lines(self, width: int) -> list[tuple[Content, Row]]:
         if self._cache is None or self._cache[0] != width:
             if not self.columns:
-                lines: list[Content] = []
+                lines: list[tuple[Content, Row]] = []
             else:
                 widths = self._widths(width)
                 lines = self._grid(widths) if widths is not None else self._records(width)
             self._cache = (width, lines)
         return self._cache[1]
 
-    def _grid(self, widths: list[int]) -> list[Content]:
+    def _grid(self, widths: list[int]) -> list[tuple[Content, Row]]:
         lines = self._row_lines(self.header, widths, True)
-        lines.append(self._rule(widths))
+        lines.append((self._rule(widths), SKIPPED))
         for row in self.rows:
             lines.extend(self._row_lines(row, widths, False))
         return lines
@@ -110,15 +119,15 @@ class TableVisual(Visual):
             Content.styled("─" * w, STYLES["table-border"]) for w in widths
         )
 
-    def _records(self, width: int) -> list[Content]:
+    def _records(self, width: int) -> list[tuple[Content, Row]]:
         """Each row as ``header │ value`` lines, records separated by a rule."""
         label = max(1, min(max(h.cell_length for h in self.header), (width - 3) // 2))
         value = max(1, width - label - len(self.SEPARATOR))
         separator = Content.styled(self.SEPARATOR, STYLES["table-border"])
-        lines: list[Content] = []
+        lines: list[tuple[Content, Row]] = []
         for number, row in enumerate(self.rows or [[Content("")] * self.columns]):
             if number:
-                lines.append(self._rule([label, value]))
+                lines.append((self._rule([label, value]), BLANK))
             for head, cell in zip(self.header, row):
                 heads = head.wrap(label) or [Content("")]
                 cells = cell.wrap(value) or [Content("")]
@@ -126,16 +135,23 @@ class TableVisual(Visual):
                     left = heads[y].rstrip() if y < len(heads) else Content("")
                     left = left.pad_right(max(0, label - left.cell_length))
                     right = cells[y].rstrip() if y < len(cells) else Content("")
-                    lines.append(Content.assemble(
-                        left.stylize_before(STYLES["table-header"]), separator, right))
+                    lines.append((Content.assemble(
+                        left.stylize_before(STYLES["table-header"]), separator, right),
+                        self._copied([left, right])))
         return lines
 
     def render_strips(
         self, width: int, height: int | None, style: Style, options: RenderOptions
     ) -> list[Strip]:
-        strips = [content_strip(line, style, options).crop(0, width)
-                  for line in self._lines(width)]
+        strips = self.render_rows(width, style, options)[0]
         return strips if height is None else strips[:height]
+
+    def render_rows(
+        self, width: int, style: Style, options: RenderOptions
+    ) -> tuple[list[Strip], list[Row]]:
+        lines = self._lines(width)
+        strips = [content_strip(line, style, options).crop(0, width) for line, _ in lines]
+        return strips, [row for _, row in lines]
 
     def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
         return container_width

@@ -121,8 +121,10 @@ class Sidebar(Vertical):
         self.app.call_from_thread(self._show_rows, rows, count, archived)
 
     def _show_rows(self, rows: list[Conversation], count: int, archived: bool) -> None:
-        if self.mode != "search" and (self.mode == "archived") == archived:
-            self.conversation_list.show_rows(rows, count)
+        # The rows were read in a thread: the app may be closing, its list already gone.
+        lists = self.query(ConversationList)
+        if lists and self.mode != "search" and (self.mode == "archived") == archived:
+            lists.first().show_rows(rows, count)
 
     # -- search ------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from typing import Any
 from textual.app import ComposeResult, RenderResult
 from textual.containers import Vertical
 from textual.content import Content
+from textual.selection import Selection
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Static
@@ -32,7 +33,13 @@ from textual.widgets import Static
 from tui.ui.widgets.markdown_blocks import Block, Stack, sanitize
 from tui.ui.widgets.markdown_code import number_code_blocks
 from tui.ui.widgets.markdown_splitter import MarkdownSplitter, OpenFence
-from tui.ui.widgets.markdown_views import BlockPage, MarkdownBlockView
+from tui.ui.widgets.markdown_selection import Selectable
+from tui.ui.widgets.markdown_views import (
+    BlockPage,
+    MarkdownBlockView,
+    RowOffsets,
+    selected_text,
+)
 
 __all__ = ["BlockPage", "LiteralText", "MarkdownBlockView", "StreamingMarkdown", "literal"]
 
@@ -82,7 +89,7 @@ class LiteralText(Static):
         self.update(literal(text))
 
 
-class StreamingMarkdown(Widget):
+class StreamingMarkdown(RowOffsets):
     """Markdown for one assistant reply, streamed or loaded whole.
 
     Call :meth:`append` per delta (cheap: it only queues text), :meth:`finish`
@@ -118,7 +125,7 @@ class StreamingMarkdown(Widget):
         super().__init__(**widget_kwargs)
         self._raw: list[str] = [initial] if initial else []
         self._splitter = MarkdownSplitter()
-        self._static_visual: Stack | None = None
+        self._static_visual: Selectable | None = None
         self._live: MarkdownBlockView | None = None
         self._fence_view: Vertical | None = None
         self._fence_live: MarkdownBlockView | None = None
@@ -195,7 +202,7 @@ class StreamingMarkdown(Widget):
         self._fence_shown = None
         self._views = []
         self._block_views = 0
-        self._static_visual = Stack([block.visual for block in blocks])
+        self._static_visual = Selectable(Stack([block.visual for block in blocks]))
         if self.children:
             self.remove_children()
         self.refresh(layout=True)
@@ -214,6 +221,11 @@ class StreamingMarkdown(Widget):
     def render(self) -> RenderResult:
         """Only used for a complete message (no children); nothing is 0 rows tall."""
         return self._static_visual if self._static_visual is not None else _NOTHING
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        """A complete message draws all its blocks itself, so it copies them itself."""
+        text = selected_text(self, selection)
+        return None if text is None else (text, "\n\n")
 
     def on_unmount(self) -> None:
         self._cancel_flush()
