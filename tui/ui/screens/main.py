@@ -427,7 +427,7 @@ class MainScreen(Screen):
 
     async def _step_chat(self, step: int) -> None:
         cid = self.conversation.id if self.conversation else None
-        target = self.sidebar.conversation_list.neighbour(cid, step)
+        target = await self.sidebar.conversation_list.neighbour(cid, step)
         if target is not None and target != cid:
             await self.open_conversation(target)
 
