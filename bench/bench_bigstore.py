@@ -10,7 +10,8 @@ as the newest: the app opens it at launch. Per run (a fresh process each time) i
               until the sidebar shows that word's hits (the first three hits' titles, in
               order, as ``Store.search`` finds them; a prefix's hits do not count);
 * ``switch``  Alt+Down / Alt+Up (next / previous chat) until the other chat's last message
-              is on screen, down the list and back to the long chat;
+              is on screen, down the list and back to the long chat; and the app's CPU time
+              per switch (/proc, with what each open leaves to do after its frame);
 * ``first``   in the 2,000-message chat, Ctrl+O (focus the messages) then ``g`` until its
               first message is on screen; where one press does not get there (the app pages
               back 50 messages a press), ``g`` is pressed again, up to ``--first-cap`` s.
@@ -37,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_store import BIG_TITLE, OUT, generate, vocabulary  # noqa: E402
-from bench.bench_terminal import child_env, spread  # noqa: E402
+from bench.bench_terminal import child_env, process_cpu, spread  # noqa: E402
 from tests.fake_openai.server import FakeOpenAI  # noqa: E402
 from tests.terminal.harness import Terminal, installed_gpt_tui, plain  # noqa: E402
 
@@ -142,7 +143,13 @@ def one_run(binary: Path, db: Path, facts: Facts, base_url: str, size: tuple[int
                 term.wait_until(lambda _: facts.last_words[0] in chat_text(term),
                                 what="the last message again", timeout=60)
             if "switch" in rows:
+                time.sleep(1.0)  # what opening the chat left to do (the meter) is done
+                cpu = process_cpu(term.process.pid)
                 result["switch"] = switches(term, facts, args.switches)
+                time.sleep(1.0)
+                if cpu is not None:
+                    used = process_cpu(term.process.pid) - cpu  # type: ignore[operator]
+                    result["switch cpu"] = used / len(result["switch"])  # type: ignore[arg-type]
             if "search" in rows:
                 word, titles = facts.searches[run % len(facts.searches)]
                 result["search"] = search(term, word, titles, facts, args.typing)
@@ -192,8 +199,9 @@ def search(term: Terminal, word: str, titles: list[str], facts: Facts, gap: floa
         time.sleep(gap)
     took = timed(term, word[-1].encode(), lambda: shows_titles(term, titles),
                  f"the hits of {word!r}")
-    term.send(ESCAPE)  # clear the search: the list again
-    term.wait_until(lambda _: shows_titles(term, facts.titles[:3]), what="the list", timeout=60)
+    term.send(ESCAPE)  # clear the search: the list again (at the chat of the first hit)
+    term.wait_until(lambda _: term.rows()[0].startswith("Search (ctrl+f)"),
+                    what="the search cleared", timeout=60)
     return took
 
 
@@ -237,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
             if "switch" in run:
                 parts.append("switch " + " ".join(f"{t * 1000:.0f}" for t in run["switch"])
                              + " ms")
+                if "switch cpu" in run:
+                    parts.append(f"(cpu {run['switch cpu'] * 1000:.0f} ms a switch)")
             if "search" in run:
                 parts.append(f"search {run['search'] * 1000:.0f} ms ({run['search word']})")
             print(f"run {i + 1}: " + "  ".join(parts), flush=True)
@@ -250,6 +260,10 @@ def main(argv: list[str] | None = None) -> int:
         every = [t for r in runs for t in r["switch"]]  # type: ignore[union-attr]
         print(f"  switch chats       {spread(every, 1000, '{:.0f}')} ms   (target <= 100 ms, "
               f"{len(every)} switches)")
+        cpus = [r["switch cpu"] for r in runs if "switch cpu" in r]
+        if cpus:
+            print(f"  cpu a switch       {spread(cpus, 1000, '{:.0f}')} ms   (app process, "
+                  f"/proc; less moved by other load than the wall times)")
     if "first" in rows:
         firsts = [r["first"] for r in runs]
         presses = [r["first presses"] for r in runs]

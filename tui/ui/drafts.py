@@ -67,10 +67,17 @@ class DraftKeeper:
                      opening: str | None) -> None:
         """Keep the draft of the chat being left ((id, text); None at start-up), and show
         the one of the chat opened."""
+        self.show(opening, await self.read(leaving, opening))
+
+    async def read(self, leaving: tuple[str | None, str] | None, opening: str | None) -> str:
+        """The store's part of ``switch``: keep the leaving draft, read the opening one."""
         if leaving is not None:
             self._pending = leaving
         await self.flush()
-        draft = await self._call(self.store.get_draft, opening) or ""
+        return await self._call(self.store.get_draft, opening) or ""
+
+    def show(self, opening: str | None, draft: str) -> None:
+        """The screen's part of ``switch``: the composer holds the opened chat's draft."""
         self._known = (opening, draft)
         self.screen.composer.set_draft(draft)
 

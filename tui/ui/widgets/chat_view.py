@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from textual import on
 from textual.app import ComposeResult
@@ -44,6 +44,18 @@ MIN_BLOCK_ROWS = 3
 # A search hit deep in a long chat: how many pages back we look for it.
 MAX_JUMP_PAGES = 40
 EMPTY_PANE = "No messages yet. Type below and press Enter."
+
+
+@dataclass(frozen=True)
+class LoadedChat:
+    """A conversation's newest messages as read for the pane (ChatView.load)."""
+
+    conversation_id: str
+    messages: list[Message]
+    has_older: bool
+    summaries: list
+    branches: dict[str, tree.Branch]
+    message_id: str | None = None
 
 
 class ChatView(Vertical):
@@ -102,12 +114,27 @@ class ChatView(Vertical):
         if conversation_id is None:
             await self.pane.show(None, [], placeholder=EMPTY_PANE)
             return
-        messages, has_older, summaries, branches = await asyncio.to_thread(
-            self._load, conversation_id, message_id, count or self.screenful())
+        loaded = await self.load(conversation_id, message_id=message_id, count=count)
         if self.conversation_id != conversation_id:
             return  # another chat was opened meanwhile
-        await self._show_loaded(conversation_id, messages, has_older, summaries, message_id,
-                                branches=branches, highlight=highlight)
+        await self.present(loaded, highlight=highlight)
+
+    async def load(self, conversation_id: str, *, message_id: str | None = None,
+                   count: int | None = None) -> LoadedChat:
+        """Read what ``show`` shows (in a thread), changing nothing on screen: the main
+        screen reads first, then swaps the whole chat in one frame (``present``)."""
+        messages, has_older, summaries, branches = await asyncio.to_thread(
+            self._load, conversation_id, message_id, count or self.screenful())
+        return LoadedChat(conversation_id, messages, has_older, summaries, branches,
+                          message_id)
+
+    async def present(self, loaded: LoadedChat, *, highlight: bool = True) -> None:
+        """Show what ``load`` read."""
+        self.conversation_id = loaded.conversation_id
+        self._newest_known = None
+        await self._show_loaded(loaded.conversation_id, loaded.messages, loaded.has_older,
+                                loaded.summaries, loaded.message_id,
+                                branches=loaded.branches, highlight=highlight)
 
     async def reload(self) -> None:
         await self.show(self.conversation_id)
