@@ -17,6 +17,7 @@ from tests.test_app_support import SIZE, make_app, make_services, wait_until
 from tui.core import ids, store_search
 from tui.core.models import Message
 from tui.core.store import Store
+from tui.ui.widgets.chat_view import MESSAGE_PAGE
 from tui.ui.widgets.message_blocks import MessageBlock
 
 BASE_MS = 1_767_225_600_000  # 2026-01-01
@@ -192,6 +193,29 @@ async def test_a_long_chat_opens_on_a_screenful_and_g_jumps_to_its_first_message
         assert app.main.chat_view.newest_message_id() == pane.blocks[-1].sort_key
 
 
+async def test_a_search_hit_deep_in_a_long_chat_opens_a_window_around_it(services):
+    store = services.store
+    (long_chat,) = bulk_chats(store, 1, messages=2000, title="Long")
+    bulk_chats(store, 1, messages=3, title="Short", start_ms=BASE_MS + 100_000)
+    hit = store.load_messages_forward(long_chat, limit=11)[0][10]
+    store.update_message(hit.id, content="the secret ingredient is zanzibar pepper")
+    log = ReadLog(store, "load_messages", "load_messages_forward", "load_messages_around")
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.main.pane
+        await wait_until(pilot, lambda: pane.blocks, what="the short chat")
+        await pilot.press("ctrl+f", *"zanzibar", "enter")
+        await wait_until(pilot, lambda: pane.block(hit.id) is not None, what="the hit")
+        assert pane.block(hit.id).has_class("-search-hit")
+        assert [b.copy_text() for b in pane.blocks[:3]] == [
+            "message 8 of long", "message 9 of long", "the secret ingredient is zanzibar pepper"]
+        # A window read forwards from the hit (and maybe a page beside it as the pane
+        # scrolls to it), not the 40 pages on the way to it.
+        assert log.messages <= 3 * app.main.chat_view.screenful() + MESSAGE_PAGE
+        assert pane.has_older and pane.has_newer
+        assert app.main.seen().last_message_id == store.load_messages(long_chat, limit=1)[0].id
+
+
 async def test_sending_from_the_first_page_shows_the_newest(services, fake_openai):
     store = services.store
     (chat,) = bulk_chats(store, 1, messages=300, title="Long")
@@ -225,3 +249,4 @@ def test_a_page_forwards_reads_only_its_rows(tmp_path):
         side = store.append_message(cid, "user", "a branch", parent_id=first[3].id)
         assert store.load_messages_forward(cid, limit=50, after_id=first[10].id) == ([], False)
         assert store.load_messages(cid)[-1].id == side.id
+

@@ -473,6 +473,14 @@ class Store:
         return tree.path_page_sql(self.conn, conversation_id, limit=limit, after_id=after_id)
 
     @_guarded
+    def load_messages_around(self, conversation_id: str, message_id: str, *, limit: int,
+                             lead: int = 2) -> tuple[list[Message], bool, bool] | None:
+        """``limit`` messages of the active path starting ``lead`` before ``message_id``
+        (oldest first), whether older and newer ones exist; None: not on the path."""
+        return tree.path_window_sql(self.conn, conversation_id, message_id, limit=limit,
+                                    lead=lead)
+
+    @_guarded
     def count_messages(self, conversation_id: str) -> int:
         """Every stored message of the conversation, on every branch."""
         return int(self.conn.execute(

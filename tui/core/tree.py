@@ -146,6 +146,20 @@ def path_page_sql(conn: sqlite3.Connection, conversation_id: str, *, limit: int,
     return messages_by_ids_sql(conn, wanted), start + limit < len(path)
 
 
+def path_window_sql(conn: sqlite3.Connection, conversation_id: str, message_id: str, *,
+                    limit: int, lead: int) -> tuple[list[Message], bool, bool] | None:
+    """``limit`` messages of the active path from ``lead`` before ``message_id`` (a search
+    hit deep in a long chat), and whether older and newer ones exist; None when the
+    message is not on the active path."""
+    path = path_ids_sql(conn, active_leaf_sql(conn, conversation_id))
+    try:
+        start = max(0, path.index(message_id) - lead)
+    except ValueError:
+        return None
+    wanted = path[start:start + limit]
+    return messages_by_ids_sql(conn, wanted), start > 0, start + limit < len(path)
+
+
 def messages_by_ids_sql(conn: sqlite3.Connection, message_ids: list[str]) -> list[Message]:
     """The messages of ``message_ids``, in that order (ids not stored are left out)."""
     found: dict[str, Message] = {}

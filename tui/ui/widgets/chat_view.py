@@ -41,8 +41,9 @@ MESSAGE_PAGE = 50
 # many rows at the least (margin, header, one line): mounting and laying out blocks nobody
 # sees was most of what opening a chat cost. Older ones come a page at a time on scrolling.
 MIN_BLOCK_ROWS = 3
-# A search hit deep in a long chat: how many pages back we look for it.
-MAX_JUMP_PAGES = 40
+# A search hit not among the newest messages opens a window from this many messages before
+# it (the path is read forwards from there: the pages on the way are never read).
+HIT_LEAD = 2
 EMPTY_PANE = "No messages yet. Type below and press Enter."
 
 
@@ -56,6 +57,10 @@ class LoadedChat:
     summaries: list
     branches: dict[str, tree.Branch]
     message_id: str | None = None
+    # The window stops short of the newest message (a hit deep in the chat), whose id
+    # (the active leaf) is ``newest``.
+    has_newer: bool = False
+    newest: str | None = None
 
 
 class ChatView(Vertical):
@@ -123,18 +128,17 @@ class ChatView(Vertical):
                    count: int | None = None) -> LoadedChat:
         """Read what ``show`` shows (in a thread), changing nothing on screen: the main
         screen reads first, then swaps the whole chat in one frame (``present``)."""
-        messages, has_older, summaries, branches = await asyncio.to_thread(
-            self._load, conversation_id, message_id, count or self.screenful())
-        return LoadedChat(conversation_id, messages, has_older, summaries, branches,
-                          message_id)
+        return await asyncio.to_thread(self._load, conversation_id, message_id,
+                                       count or self.screenful())
 
     async def present(self, loaded: LoadedChat, *, highlight: bool = True) -> None:
         """Show what ``load`` read."""
         self.conversation_id = loaded.conversation_id
-        self._newest_known = None
         await self._show_loaded(loaded.conversation_id, loaded.messages, loaded.has_older,
                                 loaded.summaries, loaded.message_id,
-                                branches=loaded.branches, highlight=highlight)
+                                branches=loaded.branches, highlight=highlight,
+                                has_newer=loaded.has_newer)
+        self._newest_known = loaded.newest
 
     async def reload(self) -> None:
         await self.show(self.conversation_id)
@@ -189,25 +193,24 @@ class ChatView(Vertical):
         height = self.pane.size.height or self.app.size.height
         return max(4, -(-height // MIN_BLOCK_ROWS) + 1)
 
-    def _load(self, cid: str, message_id: str | None, first: int,
-              ) -> tuple[list[Message], bool, list, dict[str, tree.Branch]]:
+    def _load(self, cid: str, message_id: str | None, first: int) -> LoadedChat:
         if message_id is not None:
             try:  # a hit on another branch: open that branch
                 tree.select_message(self._store, message_id)
             except StoreError:
                 log.info("the message to show is gone", exc_info=True)
         messages = self._store.load_messages(cid, limit=first)
-        has_older = len(messages) == first
-        pages = 0
-        while (message_id is not None and has_older and pages < MAX_JUMP_PAGES
-               and message_id not in {m.id for m in messages}):
-            older = self._store.load_messages(cid, limit=MESSAGE_PAGE, before_id=messages[0].id)
-            messages = older + messages
-            has_older = len(older) == MESSAGE_PAGE
-            pages += 1
+        has_older, has_newer, newest = len(messages) == first, False, None
+        if message_id is not None and message_id not in {m.id for m in messages}:
+            window = self._store.load_messages_around(cid, message_id, limit=first,
+                                                      lead=HIT_LEAD)
+            if window is not None:
+                newest = messages[-1].id if messages else None
+                messages, has_older, has_newer = window
         self._note_cut_replies(cid, messages)
-        return (messages, has_older, self._store.list_summaries(cid),
-                tree.branches(self._store, cid))
+        return LoadedChat(cid, messages, has_older, self._store.list_summaries(cid),
+                          tree.branches(self._store, cid), message_id,
+                          has_newer=has_newer, newest=newest if has_newer else None)
 
     def _note_cut_replies(self, cid: str, messages: list[Message]) -> None:
         """Word why stored "length" replies stopped: the output limit, or the window's end
