@@ -71,7 +71,9 @@ class ReadLog:
         self.threads: list[str] = []
         self.messages = 0
         for name in names:
-            original = getattr(store, name)
+            original = getattr(store, name, None)
+            if original is None:  # a build without it
+                continue
 
             def spy(*args, _original=original, **kwargs):
                 self.threads.append(threading.current_thread().name)
@@ -197,7 +199,7 @@ async def test_a_search_hit_deep_in_a_long_chat_opens_a_window_around_it(service
     store = services.store
     (long_chat,) = bulk_chats(store, 1, messages=2000, title="Long")
     bulk_chats(store, 1, messages=3, title="Short", start_ms=BASE_MS + 100_000)
-    hit = store.load_messages_forward(long_chat, limit=11)[0][10]
+    hit = store.load_messages(long_chat)[10]
     store.update_message(hit.id, content="the secret ingredient is zanzibar pepper")
     log = ReadLog(store, "load_messages", "load_messages_forward", "load_messages_around")
     app = make_app(services)
