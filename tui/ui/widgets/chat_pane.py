@@ -212,10 +212,13 @@ class ChatPane(VerticalScroll, can_focus=True):
 
     def _in_window(self, key: str, messages: list[Message]) -> bool:
         """Whether a block keyed ``key`` belongs among ``messages`` (a summary or notice
-        hangs off the message whose id starts its key)."""
-        if key.split("~")[0] < messages[0].id:
+        hangs off the message whose id starts its key; one keyed ``~...`` follows them all)."""
+        if key < messages[0].id:
             return False
-        return not self.has_newer or key.split("~")[0] <= messages[-1].id
+        if not self.has_newer:
+            return True
+        anchor = key.split("~")[0]
+        return bool(anchor) and anchor <= messages[-1].id
 
     @staticmethod
     def _mark_branches(blocks: list[ChatBlock], branches: dict[str, Branch]) -> None:

@@ -47,6 +47,27 @@ HIT_LEAD = 2
 EMPTY_PANE = "No messages yet. Type below and press Enter."
 
 
+def estimated_rows(message: Message, width: int) -> int:
+    """Rows a message's block takes at the least: margin, header, its lines wrapped at
+    ``width`` (wider than the text really gets, and a character per cell: never more)."""
+    width = max(width, 1)
+    return 2 + sum(max(1, -(-len(line) // width)) for line in message.content.split("\n"))
+
+
+def filling(messages: list[Message], width: int, height: int, *,
+            newest: bool = True) -> list[Message]:
+    """The newest (or the oldest) of ``messages`` that fill ``height`` rows, and one more:
+    a chat of long replies opens on the few that show, not on a screenful of one-liners."""
+    rows = 0
+    order = range(len(messages) - 1, -1, -1) if newest else range(len(messages))
+    for count, index in enumerate(order, start=1):
+        rows += estimated_rows(messages[index], width)
+        if rows >= height:
+            keep = min(count + 1, len(messages))
+            return messages[-keep:] if newest else messages[:keep]
+    return messages
+
+
 @dataclass(frozen=True)
 class LoadedChat:
     """A conversation's newest messages as read for the pane (ChatView.load)."""
@@ -128,8 +149,9 @@ class ChatView(Vertical):
                    count: int | None = None) -> LoadedChat:
         """Read what ``show`` shows (in a thread), changing nothing on screen: the main
         screen reads first, then swaps the whole chat in one frame (``present``)."""
+        fill = None if count else self._pane_size()
         return await asyncio.to_thread(self._load, conversation_id, message_id,
-                                       count or self.screenful())
+                                       count or self.screenful(), fill)
 
     async def present(self, loaded: LoadedChat, *, highlight: bool = True) -> None:
         """Show what ``load`` read."""
@@ -189,11 +211,16 @@ class ChatView(Vertical):
 
     def screenful(self) -> int:
         """How many messages surely fill the pane (what a chat opens on)."""
-        # Not laid out yet (the chat opened at start-up): the terminal's height.
-        height = self.pane.size.height or self.app.size.height
-        return max(4, -(-height // MIN_BLOCK_ROWS) + 1)
+        return max(4, -(-self._pane_size()[1] // MIN_BLOCK_ROWS) + 1)
 
-    def _load(self, cid: str, message_id: str | None, first: int) -> LoadedChat:
+    def _pane_size(self) -> tuple[int, int]:
+        """(width, height) of the pane; before it is laid out (the chat opened at
+        start-up), the terminal's."""
+        size = self.pane.size
+        return (size.width or self.app.size.width, size.height or self.app.size.height)
+
+    def _load(self, cid: str, message_id: str | None, first: int,
+              fill: tuple[int, int] | None = None) -> LoadedChat:
         if message_id is not None:
             try:  # a hit on another branch: open that branch
                 tree.select_message(self._store, message_id)
@@ -201,6 +228,11 @@ class ChatView(Vertical):
                 log.info("the message to show is gone", exc_info=True)
         messages = self._store.load_messages(cid, limit=first)
         has_older, has_newer, newest = len(messages) == first, False, None
+        if fill is not None:
+            shown = filling(messages, *fill)
+            if message_id is None or message_id in {m.id for m in shown}:
+                has_older = has_older or len(shown) < len(messages)
+                messages = shown
         if message_id is not None and message_id not in {m.id for m in messages}:
             window = self._store.load_messages_around(cid, message_id, limit=first,
                                                       lead=HIT_LEAD)
@@ -281,6 +313,9 @@ class ChatView(Vertical):
             self._load_forward, cid, None, limit=self.screenful())
         if cid != self.conversation_id:
             return
+        shown = filling(messages, *self._pane_size(), newest=False)
+        has_newer = has_newer or len(shown) < len(messages)
+        messages = shown
         await self._show_loaded(cid, messages, False, summaries, None, branches=branches,
                                 highlight=False, has_newer=has_newer)
         self._newest_known = newest
