@@ -141,8 +141,8 @@ class ConversationList(OptionList):
             return False
         generation, offset = self._generation, len(self._conversations)
         page = await asyncio.to_thread(self.page_loader, self.page_size, offset)
-        if generation != self._generation or self.searching:
-            return False  # the rows were replaced meanwhile: this page belongs to the old
+        if generation != self._generation or self.searching or not self.is_attached:
+            return False  # the rows were replaced meanwhile (or the app quit): it is stale
         known = {c.id for c in self._conversations}
         fresh = [c for c in page if c.id not in known]
         self._exhausted = len(page) < self.page_size

@@ -130,8 +130,14 @@ class Sidebar(Vertical):
         self.app.call_from_thread(self._show_rows, rows, count, archived)
 
     def _show_rows(self, rows: list[Conversation], count: int, archived: bool) -> None:
+        if self._widgets_gone():
+            return
         if self.mode != "search" and (self.mode == "archived") == archived:
             self.conversation_list.show_rows(rows, count)
+
+    def _widgets_gone(self) -> bool:
+        """Rows read in a thread can arrive as the app quits, its widgets already gone."""
+        return not self.is_attached or not self.query(ConversationList)
 
     # -- search ------------------------------------------------------------------------
 
@@ -181,6 +187,8 @@ class Sidebar(Vertical):
         self.searcher.close()
 
     def _show_hits(self, query: str, hits: list[SearchHit], open_first: bool) -> None:
+        if self._widgets_gone() or not self.query(SearchBox):
+            return
         if self.search_box.value.strip() != query:
             return  # typing went on: a newer search is coming
         self.mode = "search"
