@@ -17,7 +17,7 @@ from tests.test_app_support import SIZE, make_app, make_services, wait_until
 from tui.core import ids, store_search
 from tui.core.models import Message
 from tui.core.store import Store
-from tui.ui.widgets.chat_view import MESSAGE_PAGE
+from tui.ui.chat_pages import MESSAGE_PAGE
 from tui.ui.widgets.message_blocks import MessageBlock
 
 BASE_MS = 1_767_225_600_000  # 2026-01-01

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from textual import on
 from textual.app import ComposeResult
@@ -20,7 +20,7 @@ from textual.containers import Vertical
 from textual.message import Message as TextualMessage
 
 from tui.core import tree
-from tui.core.chat import ChatFlow, finish_note
+from tui.core.chat import ChatFlow
 from tui.core.context import RequestPlan
 from tui.core.models import Message, MessageStatus
 from tui.core.store import Store, StoreError
@@ -30,58 +30,19 @@ from tui.ui import copy_actions
 from tui.ui import flow_messages as fm
 from tui.ui.reply_streams import ReplyStreams
 from tui.ui.screens.copy_mode import CopyModeScreen
+from tui.ui.chat_pages import (
+    MESSAGE_PAGE,
+    MIN_BLOCK_ROWS,
+    LoadedChat,
+    PageReader,
+    filling,
+)
 from tui.ui.widgets.chat_pane import ChatPane
 from tui.ui.widgets.message_blocks import AssistantBlock
 
 log = logging.getLogger(__name__)
 
-# Messages mounted per "load older" (or "load newer") step.
-MESSAGE_PAGE = 50
-# A chat opens on as many of its newest messages as can fill the pane, a block taking this
-# many rows at the least (margin, header, one line): mounting and laying out blocks nobody
-# sees was most of what opening a chat cost. Older ones come a page at a time on scrolling.
-MIN_BLOCK_ROWS = 3
-# A search hit not among the newest messages opens a window from this many messages before
-# it (the path is read forwards from there: the pages on the way are never read).
-HIT_LEAD = 2
 EMPTY_PANE = "No messages yet. Type below and press Enter."
-
-
-def estimated_rows(message: Message, width: int) -> int:
-    """Rows a message's block takes at the least: margin, header, its lines wrapped at
-    ``width`` (wider than the text really gets, and a character per cell: never more)."""
-    width = max(width, 1)
-    return 2 + sum(max(1, -(-len(line) // width)) for line in message.content.split("\n"))
-
-
-def filling(messages: list[Message], width: int, height: int, *,
-            newest: bool = True) -> list[Message]:
-    """The newest (or the oldest) of ``messages`` that fill ``height`` rows, and one more:
-    a chat of long replies opens on the few that show, not on a screenful of one-liners."""
-    rows = 0
-    order = range(len(messages) - 1, -1, -1) if newest else range(len(messages))
-    for count, index in enumerate(order, start=1):
-        rows += estimated_rows(messages[index], width)
-        if rows >= height:
-            keep = min(count + 1, len(messages))
-            return messages[-keep:] if newest else messages[:keep]
-    return messages
-
-
-@dataclass(frozen=True)
-class LoadedChat:
-    """A conversation's newest messages as read for the pane (ChatView.load)."""
-
-    conversation_id: str
-    messages: list[Message]
-    has_older: bool
-    summaries: list
-    branches: dict[str, tree.Branch]
-    message_id: str | None = None
-    # The window stops short of the newest message (a hit deep in the chat), whose id
-    # (the active leaf) is ``newest``.
-    has_newer: bool = False
-    newest: str | None = None
 
 
 class ChatView(Vertical):
@@ -103,6 +64,7 @@ class ChatView(Vertical):
         self._flow = flow
         # Why a reply stopped early (finish_note), per message id: live, or worked out on load.
         self._finish_notes: dict[str, str] = {}
+        self._reader = PageReader(store, flow, self._finish_notes)
         self.conversation_id: str | None = None
         # Live-only notes per conversation (truncation markers): (sort key, text).
         self._notices: dict[str, list[tuple[str, str]]] = {}
@@ -150,7 +112,7 @@ class ChatView(Vertical):
         """Read what ``show`` shows (in a thread), changing nothing on screen: the main
         screen reads first, then swaps the whole chat in one frame (``present``)."""
         fill = None if count else self._pane_size()
-        return await asyncio.to_thread(self._load, conversation_id, message_id,
+        return await asyncio.to_thread(self._reader.opening, conversation_id, message_id,
                                        count or self.screenful(), fill)
 
     async def present(self, loaded: LoadedChat, *, highlight: bool = True) -> None:
@@ -219,46 +181,6 @@ class ChatView(Vertical):
         size = self.pane.size
         return (size.width or self.app.size.width, size.height or self.app.size.height)
 
-    def _load(self, cid: str, message_id: str | None, first: int,
-              fill: tuple[int, int] | None = None) -> LoadedChat:
-        if message_id is not None:
-            try:  # a hit on another branch: open that branch
-                tree.select_message(self._store, message_id)
-            except StoreError:
-                log.info("the message to show is gone", exc_info=True)
-        messages = self._store.load_messages(cid, limit=first)
-        has_older, has_newer, newest = len(messages) == first, False, None
-        if fill is not None:
-            shown = filling(messages, *fill)
-            if message_id is None or message_id in {m.id for m in shown}:
-                has_older = has_older or len(shown) < len(messages)
-                messages = shown
-        if message_id is not None and message_id not in {m.id for m in messages}:
-            window = self._store.load_messages_around(cid, message_id, limit=first,
-                                                      lead=HIT_LEAD)
-            if window is not None:
-                newest = messages[-1].id if messages else None
-                messages, has_older, has_newer = window
-        self._note_cut_replies(cid, messages)
-        return LoadedChat(cid, messages, has_older, self._store.list_summaries(cid),
-                          tree.branches(self._store, cid), message_id,
-                          has_newer=has_newer, newest=newest if has_newer else None)
-
-    def _note_cut_replies(self, cid: str, messages: list[Message]) -> None:
-        """Word why stored "length" replies stopped: the output limit, or the window's end
-        (runs in the loading thread: it reads the conversation and its window)."""
-        cut = [m for m in messages if m.finish_reason == "length"
-               and m.id not in self._finish_notes]
-        if not cut or self._flow is None:
-            return
-        conversation = self._store.get_conversation(cid)
-        window = self._flow.window_for(conversation)
-        for message in cut:
-            note = finish_note(message, max_output_tokens=conversation.max_output_tokens,
-                               window=window)
-            if note:
-                self._finish_notes[message.id] = note
-
     async def _show_loaded(self, cid: str, messages: list[Message], has_older: bool,
                            summaries: list, message_id: str | None, *,
                            branches: dict[str, tree.Branch], highlight: bool,
@@ -289,15 +211,10 @@ class ChatView(Vertical):
         event.stop()
         if event.conversation_id != self.conversation_id:
             return
-        older, branches = await asyncio.to_thread(self._load_page, event.conversation_id,
+        older, branches = await asyncio.to_thread(self._reader.older, event.conversation_id,
                                                   event.before_id)
         if event.conversation_id == self.conversation_id:
             self.pane.prepend(older, has_older=len(older) == MESSAGE_PAGE, branches=branches)
-
-    def _load_page(self, cid: str, before_id: str) -> tuple[list[Message],
-                                                             dict[str, tree.Branch]]:
-        older = self._store.load_messages(cid, limit=MESSAGE_PAGE, before_id=before_id)
-        return older, tree.branches(self._store, cid)
 
     # -- a window from the first message (g/Home), read forwards -----------------------
 
@@ -310,7 +227,7 @@ class ChatView(Vertical):
             return
         newest = self.newest_message_id()
         messages, has_newer, summaries, branches = await asyncio.to_thread(
-            self._load_forward, cid, None, limit=self.screenful())
+            self._reader.forward, cid, None, limit=self.screenful())
         if cid != self.conversation_id:
             return
         shown = filling(messages, *self._pane_size(), newest=False)
@@ -328,7 +245,7 @@ class ChatView(Vertical):
         if cid != self.conversation_id:
             return
         newer, has_newer, _, branches = await asyncio.to_thread(
-            self._load_forward, cid, event.after_id, summaries=False)
+            self._reader.forward, cid, event.after_id, summaries=False)
         if cid != self.conversation_id:
             return
         if not newer and has_newer is False and self.pane.has_newer:
@@ -342,15 +259,6 @@ class ChatView(Vertical):
         if event.conversation_id == self.conversation_id:
             await self.reload()
             self.pane.focus_edge(last=True)
-
-    def _load_forward(self, cid: str, after_id: str | None, *, summaries: bool = True,
-                      limit: int = MESSAGE_PAGE,
-                      ) -> tuple[list[Message], bool, list, dict[str, tree.Branch]]:
-        messages, has_newer = self._store.load_messages_forward(
-            cid, limit=limit, after_id=after_id)
-        self._note_cut_replies(cid, messages)
-        return (messages, has_newer, self._store.list_summaries(cid) if summaries else [],
-                tree.branches(self._store, cid))
 
     def mark_unsent(self, plan: RequestPlan | None, window: int, strategy: str) -> None:
         """Show where the next request starts when older messages will be left out."""
