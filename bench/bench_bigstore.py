@@ -21,6 +21,10 @@ server (the test server only answers the model probes).
 
     python bench/bench_bigstore.py [--runs 5] [--size 120x40] [--rows launch,search,switch,first]
     GPT_TUI_TERMINAL_BIN=/other/venv/bin/gpt-tui python bench/bench_bigstore.py   # another build
+
+On a shared machine, compare two builds in alternated rounds of one run each (``--start N``
+keeps each round's search word): for i in 0 1 2 3 4; do A --runs 1 --start $i; B ...; done.
+The first run builds the store (bench_store.py's generator, ~2 GB, a few minutes).
 """
 
 from __future__ import annotations
@@ -137,11 +141,6 @@ def one_run(binary: Path, db: Path, facts: Facts, base_url: str, size: tuple[int
             result["launch shown"] = shown - term.started
             term.send(BACKSPACE)
             term.wait_for(PLACEHOLDER, timeout=30)
-            if "first" in rows:
-                result["first"], result["first presses"] = first_message(term, facts, args)
-                term.send(b"G")  # back to the newest page
-                term.wait_until(lambda _: facts.last_words[0] in chat_text(term),
-                                what="the last message again", timeout=60)
             if "switch" in rows:
                 time.sleep(1.0)  # what opening the chat left to do (the meter) is done
                 cpu = process_cpu(term.process.pid)
@@ -154,6 +153,8 @@ def one_run(binary: Path, db: Path, facts: Facts, base_url: str, size: tuple[int
                 word, titles = facts.searches[run % len(facts.searches)]
                 result["search"] = search(term, word, titles, facts, args.typing)
                 result["search word"] = word
+            if "first" in rows:  # last: paging back page by page leaves many blocks
+                result["first"], result["first presses"] = first_message(term, facts, args)
             term.send(CTRL_Q)
             term.wait_exit(60)
         finally:
@@ -163,8 +164,9 @@ def one_run(binary: Path, db: Path, facts: Facts, base_url: str, size: tuple[int
 
 def first_message(term: Terminal, facts: Facts, args: argparse.Namespace) -> tuple[float, int]:
     """Ctrl+O, then ``g`` (again while the first message is not there) until it shows."""
-    term.send(CTRL_O)
-    time.sleep(0.3)  # focus moves with no visible mark to wait for; then the timed part
+    term.send(CTRL_O)  # the messages' keys in the footer: they have the focus
+    term.wait_until(lambda _: "First" in term.rows()[-1], what="the messages focused",
+                    timeout=30)
     started, presses = time.monotonic(), 0
     deadline = started + args.first_cap
     while time.monotonic() < deadline:
@@ -225,6 +227,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="chats down the list and back per run (default 3)")
     parser.add_argument("--typing", type=float, default=0.08,
                         help="seconds between the search word's keys (default 0.08)")
+    parser.add_argument("--start", type=int, default=0,
+                        help="number of the first run (picks the search words; for A/B "
+                             "rounds of one run each)")
     parser.add_argument("--first-cap", type=float, default=60.0,
                         help="give up on reaching the first message after this long (s)")
     args = parser.parse_args(argv)
@@ -237,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     runs = []
     with FakeOpenAI() as server:
         for i in range(args.runs):
-            run = one_run(binary, db, facts, server.base_url, size, rows, args, i)  # type: ignore[arg-type]
+            run = one_run(binary, db, facts, server.base_url, size, rows, args, args.start + i)  # type: ignore[arg-type]
             runs.append(run)
             parts = [f"launch {run['launch']:.2f} s (shown {run['launch shown']:.2f})"]
             if "first" in run:
