@@ -206,6 +206,9 @@ async def test_a_reader_scrolled_up_keeps_the_place_when_another_window_writes(s
     async with app.run_test(size=SIZE) as pilot:
         pane = app.main.pane
         await wait_until(pilot, lambda: pane.max_scroll_y > 0, what="a scrolling chat")
+        pane.scroll_home(animate=False, immediate=True)  # the older messages load above
+        await wait_until(pilot, lambda: not pane.has_older, what="the whole chat")
+        await pilot.pause()
         pane.scroll_home(animate=False, immediate=True)
         await pilot.pause()
         with Store(services.store.path) as other:

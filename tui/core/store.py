@@ -69,7 +69,7 @@ from tui.core.store_errors import (
 from tui.core.store_attachments import add_images, draft_images, images_for, set_draft_images
 from tui.core.attachments import ImageFile
 from tui.core.store_history import prompt_history
-from tui.core.store_search import search_store
+from tui.core.store_search import Searcher, search_store
 from tui.core.store_server import StoredWindow
 
 if TYPE_CHECKING:  # imported on first use: see Store._db
@@ -465,6 +465,22 @@ class Store:
                                   before_id=before_id)
 
     @_guarded
+    def load_messages_forward(self, conversation_id: str, *, limit: int,
+                              after_id: str | None = None) -> tuple[list[Message], bool]:
+        """The active path read from its start: the first ``limit`` messages, or the
+        ``limit`` after ``after_id`` (oldest first), and whether newer ones follow. Jumping
+        to a long chat's first message reads one page, not every page on the way."""
+        return tree.path_page_sql(self.conn, conversation_id, limit=limit, after_id=after_id)
+
+    @_guarded
+    def load_messages_around(self, conversation_id: str, message_id: str, *, limit: int,
+                             lead: int = 2) -> tuple[list[Message], bool, bool] | None:
+        """``limit`` messages of the active path starting ``lead`` before ``message_id``
+        (oldest first), whether older and newer ones exist; None: not on the path."""
+        return tree.path_window_sql(self.conn, conversation_id, message_id, limit=limit,
+                                    lead=lead)
+
+    @_guarded
     def count_messages(self, conversation_id: str) -> int:
         """Every stored message of the conversation, on every branch."""
         return int(self.conn.execute(
@@ -663,3 +679,8 @@ class Store:
         HIGHLIGHT_START/HIGHLIGHT_END. FTS syntax in ``query`` is taken literally."""
         return search_store(self.conn, query, limit=limit, include_archived=include_archived,
                             candidates=self.SEARCH_CANDIDATES)
+
+    def searcher(self) -> Searcher:
+        """A search of this database on its own connection, which a newer query cancels
+        (the sidebar's search-as-you-type): see store_search.Searcher."""
+        return Searcher(self.path, candidates=self.SEARCH_CANDIDATES)

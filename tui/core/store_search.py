@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from tui.core.models import HIGHLIGHT_END, HIGHLIGHT_START, Conversation, SearchHit
 from tui.core.store_search_cjk import has_cjk, search_cjk
+from tui.core.store_errors import StoreError, translate_error
 from tui.core.store_rows import CONVERSATION_COLUMNS, conversation_from_row, select_list
 
 Found = tuple[str, str | None, str]  # conversation id, message id (None: title), snippet
@@ -161,3 +164,67 @@ def _newest_rows(conn: sqlite3.Connection, match: str, limit: int, only_active: 
             ORDER BY m.seq DESC LIMIT ?""",
         (HIGHLIGHT_START, HIGHLIGHT_END, match, limit + len(seen), limit + len(seen))
     ).fetchall()
+
+
+class Searcher:
+    """Search-as-you-type on a read connection of its own.
+
+    The store's connection is shared under one lock: a search of a common word on a big
+    store would hold it, and opening a chat or paging the list would wait behind a query
+    whose answer is already stale. Here each query runs apart (WAL lets readers run beside
+    the store), and ``cancel`` interrupts the one running: the newest query is the only one
+    that finishes. Called from worker threads; ``search`` returns None for a cancelled one.
+    """
+
+    def __init__(self, path: Path, *, candidates: int, busy_timeout_ms: int = 5000) -> None:
+        self._path = path
+        self._candidates = candidates
+        self._busy_timeout_ms = busy_timeout_ms
+        self._conn: sqlite3.Connection | None = None
+        self._lock = threading.Lock()  # one query at a time on the connection
+        self._generation = 0
+        self._closed = False
+
+    def cancel(self) -> None:
+        """Stop the running query (if any); its ``search`` returns None."""
+        self._generation += 1
+        conn = self._conn
+        if conn is not None:
+            conn.interrupt()
+
+    def search(self, query: str, *, limit: int, include_archived: bool = True,
+               ) -> list[SearchHit] | None:
+        """Like Store.search; None when ``cancel`` was called meanwhile."""
+        generation = self._generation
+        with self._lock:
+            if generation != self._generation or self._closed:
+                return None
+            try:
+                conn = self._connect()
+                hits = search_store(conn, query, limit=limit,
+                                    include_archived=include_archived,
+                                    candidates=self._candidates)
+            except sqlite3.Error as error:
+                if generation != self._generation:
+                    return None  # interrupted: a newer query is on its way
+                raise translate_error(error, self._path) from error
+            return hits if generation == self._generation else None
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._conn is None:
+            if not self._path.is_file():
+                raise StoreError(f"no database at {self._path}")
+            conn = sqlite3.connect(f"{self._path.resolve().as_uri()}?mode=ro", uri=True,
+                                   timeout=self._busy_timeout_ms / 1000,
+                                   isolation_level=None, check_same_thread=False)
+            conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+            self._conn = conn
+        return self._conn
+
+    def close(self) -> None:
+        self.cancel()
+        with self._lock:
+            self._closed = True
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None

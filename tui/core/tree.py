@@ -129,6 +129,51 @@ def load_path_sql(conn: sqlite3.Connection, conversation_id: str, *, limit: int 
     return path_messages_sql(conn, start, limit)
 
 
+def path_page_sql(conn: sqlite3.Connection, conversation_id: str, *, limit: int,
+                  after_id: str | None) -> tuple[list[Message], bool]:
+    """A page of the active path read forwards: its first ``limit`` messages, or the
+    ``limit`` after ``after_id``; and whether more follow. Only the path's ids are walked
+    (one index lookup a step); the page's rows are the only messages read. ``after_id`` off
+    the active path (another branch was chosen meanwhile) gives ``([], False)``."""
+    path = path_ids_sql(conn, active_leaf_sql(conn, conversation_id))
+    start = 0
+    if after_id is not None:
+        try:
+            start = path.index(after_id) + 1
+        except ValueError:
+            return [], False
+    wanted = path[start:start + limit]
+    return messages_by_ids_sql(conn, wanted), start + limit < len(path)
+
+
+def path_window_sql(conn: sqlite3.Connection, conversation_id: str, message_id: str, *,
+                    limit: int, lead: int) -> tuple[list[Message], bool, bool] | None:
+    """``limit`` messages of the active path from ``lead`` before ``message_id`` (a search
+    hit deep in a long chat), and whether older and newer ones exist; None when the
+    message is not on the active path."""
+    path = path_ids_sql(conn, active_leaf_sql(conn, conversation_id))
+    try:
+        start = max(0, path.index(message_id) - lead)
+    except ValueError:
+        return None
+    wanted = path[start:start + limit]
+    return messages_by_ids_sql(conn, wanted), start > 0, start + limit < len(path)
+
+
+def messages_by_ids_sql(conn: sqlite3.Connection, message_ids: list[str]) -> list[Message]:
+    """The messages of ``message_ids``, in that order (ids not stored are left out)."""
+    found: dict[str, Message] = {}
+    for begin in range(0, len(message_ids), 500):
+        chunk = message_ids[begin:begin + 500]
+        rows = conn.execute(
+            f"SELECT {select_list(MESSAGE_COLUMNS)} FROM messages "
+            f"WHERE id IN ({', '.join('?' * len(chunk))})", chunk).fetchall()
+        for row in rows:
+            message = message_from_row(row)
+            found[message.id] = message
+    return [found[mid] for mid in message_ids if mid in found]
+
+
 def descend_sql(conn: sqlite3.Connection, message_id: str) -> str:
     """The leaf reached from ``message_id`` by always taking the newest child."""
     row = conn.execute(_DESCEND, {"start": message_id}).fetchone()

@@ -78,14 +78,25 @@ class DraftKeeper:
                      opening: str | None) -> None:
         """Keep the draft of the chat being left ((id, text); None at start-up), and show
         the one of the chat opened."""
-        composer = self.screen.composer
+        self.show(opening, await self.read(leaving, opening))
+
+    async def read(self, leaving: tuple[str | None, str] | None,
+                   opening: str | None) -> tuple[str, dict[str, ImageFile]]:
+        """The store's part of ``switch``: keep the leaving draft, read the opening one (its
+        text and the images behind its chips)."""
         if leaving is not None:
-            self._pending = (*leaving, composer.image_chips)
+            self._pending = (*leaving, self.screen.composer.image_chips)
         await self.flush()
         draft = await self._call(self.store.get_draft, opening) or ""
         images = (await self._call(self.store.get_draft_images, opening) or {}) if draft else {}
+        return draft, images
+
+    def show(self, opening: str | None, saved: tuple[str, dict[str, ImageFile]]) -> None:
+        """The screen's part of ``switch``: the composer holds the opened chat's draft."""
+        draft, images = saved
         self._stored_images[opening] = frozenset(images)
         self._known = (opening, draft)
+        composer = self.screen.composer
         composer.set_draft(draft, images)
         orphans = composer.orphan_images()
         if orphans:  # an image the store does not have: say so now, not only on Enter

@@ -111,7 +111,8 @@ class ConversationActions:
             listing = self.screen.sidebar.conversation_list
             fallback = None
             if self.screen.is_open(target.id):
-                fallback = listing.neighbour(target.id, 1) or listing.neighbour(target.id, -1)
+                fallback = (await listing.neighbour(target.id, 1)
+                            or await listing.neighbour(target.id, -1))
             if not await self._write(self.store.delete_conversation, target.id):
                 return
             self.screen.sidebar.refresh_rows()

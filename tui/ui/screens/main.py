@@ -100,6 +100,8 @@ class MainScreen(Screen):
         self.compose_tools = ComposeTools(self)
         # The provisional stream key of the unsaved chat's first send, until it is stored.
         self.pending_key: str | None = None
+        # The chat being opened: an open overtaken by a newer one changes nothing.
+        self._opening: str | None = None
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -204,6 +206,7 @@ class MainScreen(Screen):
     async def show_new_chat(self, spec: NewConversation | None = None) -> None:
         """An empty, unsaved chat (stored with its first message) with this session's model."""
         leaving = self._leaving()
+        self._opening = None
         self.pending_key = None
         self.new_chat = spec or new_conversation_spec(self.services.settings)
         self.conversation = None
@@ -230,13 +233,21 @@ class MainScreen(Screen):
             self.sidebar.refresh_rows()
             return
         leaving = self._leaving()
-        self.pending_key = None
-        self.conversation = conversation
-        self.new_chat = None
-        # The draft's store calls run while the messages load: the open is done (and the
-        # caller's next frame is the painted chat) once the slower of the two is.
-        await asyncio.gather(self.chat_view.show(conversation.id, message_id=message_id),
-                             self.drafts.switch(leaving, conversation.id))
+        self._opening = conversation.id
+        # Everything is read first (the draft's store calls while the messages load), then
+        # the screen changes in one frame: the list, the status line, the composer and the
+        # chat, instead of a frame for each as its part arrived.
+        loaded, draft = await asyncio.gather(
+            self.chat_view.load(conversation.id, message_id=message_id),
+            self.drafts.read(leaving, conversation.id))
+        if self._opening != conversation.id:
+            return  # another chat was opened meanwhile
+        with self.app.batch_update():
+            self.pending_key = None
+            self.conversation = conversation
+            self.new_chat = None
+            self.drafts.show(conversation.id, draft)
+            await self.chat_view.present(loaded)
         self.compose_tools.load_history(conversation.id)
         self.context.opened(conversation.model, long=self.pane.has_older)
 
@@ -430,8 +441,9 @@ class MainScreen(Screen):
         self.set_focus(self.composer)
 
     async def _step_chat(self, step: int) -> None:
-        cid = self.conversation.id if self.conversation else None
-        target = self.sidebar.conversation_list.neighbour(cid, step)
+        # From the chat being opened, if any: a key held down walks the list.
+        cid = self._opening or (self.conversation.id if self.conversation else None)
+        target = await self.sidebar.conversation_list.neighbour(cid, step)
         if target is not None and target != cid:
             await self.open_conversation(target)
 

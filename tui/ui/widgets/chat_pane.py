@@ -1,7 +1,10 @@
 """The conversation view: a scrolling column of blocks, newest at the bottom.
 
-Only a window of recent messages is mounted; scrolling to the top asks the app for older ones
-(``ChatPane.NeedOlder``), so a 10,000-message conversation opens as fast as a short one. The
+Only a window of the conversation is mounted: it opens on the newest page, and scrolling to
+the top asks the app for older ones (``ChatPane.NeedOlder``), so a 10,000-message conversation
+opens as fast as a short one. ``g``/Home in a chat with older pages asks for the first page
+instead (``FirstWanted``): the window then starts at the first message and scrolling down
+asks for newer pages (``NeedNewer``), ``G``/End for the newest again (``LastWanted``). The
 pane never touches the store: the app feeds it messages.
 """
 
@@ -53,6 +56,29 @@ class ChatPane(VerticalScroll, can_focus=True):
             super().__init__()
             self.conversation_id = conversation_id
             self.before_id = before_id
+
+    class NeedNewer(TextualMessage):
+        """Scrolled to the bottom of a window that stops short of the newest message: the
+        app should call ``append_page`` with the messages after ``after_id``."""
+
+        def __init__(self, conversation_id: str, after_id: str) -> None:
+            super().__init__()
+            self.conversation_id = conversation_id
+            self.after_id = after_id
+
+    class FirstWanted(TextualMessage):
+        """Show the conversation's first page (older pages exist): ``g``/Home."""
+
+        def __init__(self, conversation_id: str) -> None:
+            super().__init__()
+            self.conversation_id = conversation_id
+
+    class LastWanted(TextualMessage):
+        """Show the newest page again (the window stops short of it): ``G``/End."""
+
+        def __init__(self, conversation_id: str) -> None:
+            super().__init__()
+            self.conversation_id = conversation_id
 
     class DeleteRequested(TextualMessage):
         """Delete the stored message ``message_id`` (after asking)."""
@@ -118,7 +144,10 @@ class ChatPane(VerticalScroll, can_focus=True):
         super().__init__(id=id)
         self.conversation_id: str | None = None
         self.has_older = False
+        # The window stops short of the newest message (after a jump to the first page).
+        self.has_newer = False
         self._loading_older = False
+        self._loading_newer = False
         self._summaries: dict[str, Summary] = {}
         self._delta_block: ChatBlock | None = None
 
@@ -150,21 +179,23 @@ class ChatPane(VerticalScroll, can_focus=True):
     async def show(self, conversation_id: str | None, messages: list[Message], *,
              summaries: list[Summary] = (), notices: list[tuple[str, str]] = (),
              live: dict[str, str] | None = None, has_older: bool = False,
-             placeholder: str = "", branches: dict[str, Branch] | None = None) -> None:
-        """Replace everything with ``messages`` (oldest first) and scroll to the bottom.
+             has_newer: bool = False, placeholder: str = "",
+             branches: dict[str, Branch] | None = None) -> None:
+        """Replace everything with ``messages`` (oldest first) and scroll to the bottom (to
+        the top with ``has_newer``: the first page, shown after a jump to the start).
         ``branches``: each branched message's place among its siblings (‹ 2/3 ›)."""
         live = live or {}
         self.conversation_id = conversation_id
         self.has_older = has_older
-        self._loading_older = False
+        self.has_newer = has_newer and bool(messages)
+        self._loading_older = self._loading_newer = False
         self._summaries = {s.id: s for s in summaries}
         blocks: list[ChatBlock] = [b for m in messages
                                    for b in blocks_for(m, live_text=live.get(m.id))]
-        oldest = messages[0].id if messages else None
-        extra: list[ChatBlock] = [SummaryBlock(s) for s in summaries
-                                  if oldest is None or s.last_message_id >= oldest]
-        extra += [NoticeBlock(key, text) for key, text in notices
-                  if oldest is None or key >= oldest]
+        extra: list[ChatBlock] = [SummaryBlock(s) for s in summaries]
+        extra += [NoticeBlock(key, text) for key, text in notices]
+        if messages:
+            extra = [b for b in extra if self._in_window(b.sort_key, messages)]
         blocks = sorted(blocks + extra, key=lambda b: b.sort_key)
         self._mark_branches(blocks, branches or {})
         with self.app.batch_update():
@@ -173,7 +204,21 @@ class ChatPane(VerticalScroll, can_focus=True):
                 await self.mount_all(blocks)
             elif placeholder:
                 await self.mount(Static(placeholder, classes="pane-placeholder"))
-        self.anchor()
+        if self.has_newer:
+            self.anchor(False)
+            self.scroll_home(animate=False, immediate=True)
+        else:
+            self.anchor()
+
+    def _in_window(self, key: str, messages: list[Message]) -> bool:
+        """Whether a block keyed ``key`` belongs among ``messages`` (a summary or notice
+        hangs off the message whose id starts its key; one keyed ``~...`` follows them all)."""
+        if key < messages[0].id:
+            return False
+        if not self.has_newer:
+            return True
+        anchor = key.split("~")[0]
+        return bool(anchor) and anchor <= messages[-1].id
 
     @staticmethod
     def _mark_branches(blocks: list[ChatBlock], branches: dict[str, Branch]) -> None:
@@ -217,14 +262,33 @@ class ChatPane(VerticalScroll, can_focus=True):
 
         self.call_after_refresh(keep_position)
 
+    def append_page(self, messages: list[Message], *, has_newer: bool,
+                    branches: dict[str, Branch] | None = None) -> None:
+        """Mount newer ``messages`` below the window (it started at an older page)."""
+        self._loading_newer = False
+        self.has_newer = has_newer
+        keys = set(self._keys())
+        new: list[ChatBlock] = [b for m in messages if m.id not in keys for b in blocks_for(m)]
+        self._mark_branches(new, branches or {})
+        if messages:
+            first, last = messages[0].id, messages[-1].id
+            new += [SummaryBlock(s) for s in self._summaries.values()
+                    if first <= s.last_message_id <= last and s.id not in keys]
+        if new:
+            self.mount_all(sorted(new, key=lambda b: b.sort_key))
+
     def insert_block(self, block: ChatBlock) -> ChatBlock:
         """Mount ``block`` in order (usually at the end); an existing key is kept, not doubled."""
         existing = self.block(block.sort_key)
         if existing is not None:
             return existing
+        keys = self._keys()
+        if self.has_newer and keys and block.sort_key > keys[-1]:
+            # Past the window's end (a reply arriving while the first page is read): it
+            # shows with the newest page, as the unloaded messages before it do.
+            return block
         for placeholder in self.query(".pane-placeholder"):
             placeholder.remove()
-        keys = self._keys()
         index = bisect_right(keys, block.sort_key)
         if index >= len(keys):
             self.mount(block)
@@ -295,10 +359,27 @@ class ChatPane(VerticalScroll, can_focus=True):
         # Only moving up counts: the jump to the bottom after opening must not load more.
         if new < old and new <= LOAD_OLDER_MARGIN:
             self.request_older()
+        elif new > old and new >= self.max_scroll_y - LOAD_OLDER_MARGIN:
+            self.request_newer()
 
     def on_mouse_scroll_up(self) -> None:
         if self.scroll_y <= LOAD_OLDER_MARGIN:
             self.request_older()
+
+    def on_mouse_scroll_down(self) -> None:
+        if self.scroll_y >= self.max_scroll_y - LOAD_OLDER_MARGIN:
+            self.request_newer()
+
+    def request_newer(self) -> bool:
+        """Ask for the page after the newest mounted message; False when there is none."""
+        if not self.has_newer or self._loading_newer or self.conversation_id is None:
+            return False
+        messages = [b for b in self.blocks if b.sort_key and "~" not in b.sort_key]
+        if not messages:
+            return False
+        self._loading_newer = True
+        self.post_message(self.NeedNewer(self.conversation_id, messages[-1].sort_key))
+        return True
 
     def request_older(self) -> bool:
         """Ask for the page before the oldest mounted message; False when there is none."""
@@ -340,13 +421,34 @@ class ChatPane(VerticalScroll, can_focus=True):
 
     def action_next_block(self) -> None:
         index = self._focused_index()
+        if index is not None and index == len(self.blocks) - 1:
+            self.request_newer()
         self._focus_block(len(self.blocks) - 1 if index is None else index + 1)
 
     def action_first_block(self) -> None:
-        self._focus_block(0)
+        """The conversation's first message: straight to the first page when older pages
+        exist (one page read, not every page on the way)."""
+        if self.has_older and self.conversation_id is not None:
+            self.post_message(self.FirstWanted(self.conversation_id))
+            return
+        self.focus_edge(last=False)
 
     def action_last_block(self) -> None:
-        self._focus_block(len(self.blocks) - 1)
+        if self.has_newer and self.conversation_id is not None:
+            self.post_message(self.LastWanted(self.conversation_id))
+            return
+        self.focus_edge(last=True)
+
+    def focus_edge(self, *, last: bool) -> None:
+        """Focus the first (or last) mounted block and scroll to that end."""
+        blocks = self.blocks
+        if not blocks:
+            return
+        blocks[-1 if last else 0].focus(scroll_visible=False)
+        if last:
+            self.scroll_end(animate=False, immediate=True)
+        else:
+            self.scroll_home(animate=False, immediate=True)
 
     def action_copy_block(self) -> None:
         index = self._focused_index()

@@ -20,7 +20,7 @@ from textual.containers import Vertical
 from textual.message import Message as TextualMessage
 
 from tui.core import tree
-from tui.core.chat import ChatFlow, finish_note
+from tui.core.chat import ChatFlow
 from tui.core.context import RequestPlan
 from tui.core.models import Message, MessageStatus
 from tui.core.store import Store, StoreError
@@ -30,15 +30,18 @@ from tui.ui import copy_actions
 from tui.ui import flow_messages as fm
 from tui.ui.reply_streams import ReplyStreams
 from tui.ui.screens.copy_mode import CopyModeScreen
+from tui.ui.chat_pages import (
+    MESSAGE_PAGE,
+    MIN_BLOCK_ROWS,
+    LoadedChat,
+    PageReader,
+    filling,
+)
 from tui.ui.widgets.chat_pane import ChatPane
 from tui.ui.widgets.message_blocks import AssistantBlock
 
 log = logging.getLogger(__name__)
 
-# Messages mounted when a conversation opens, and per "load older" step.
-MESSAGE_PAGE = 50
-# A search hit deep in a long chat: how many pages back we look for it.
-MAX_JUMP_PAGES = 40
 EMPTY_PANE = "No messages yet. Type below and press Enter."
 
 
@@ -61,11 +64,15 @@ class ChatView(Vertical):
         self._flow = flow
         # Why a reply stopped early (finish_note), per message id: live, or worked out on load.
         self._finish_notes: dict[str, str] = {}
+        self._reader = PageReader(store, flow, self._finish_notes)
         self.conversation_id: str | None = None
         # Live-only notes per conversation (truncation markers): (sort key, text).
         self._notices: dict[str, list[tuple[str, str]]] = {}
         # FlowFailed.kind per failed message id, for the error hint after a reload.
         self._error_kinds: dict[str, str] = {}
+        # The newest message of the open chat known here, while the pane shows a window
+        # that stops short of it (after g/Home): what a send says it has seen.
+        self._newest_known: str | None = None
 
     def compose(self) -> ComposeResult:
         pane = ChatPane(id="chat")
@@ -86,20 +93,36 @@ class ChatView(Vertical):
     # -- showing a conversation ----------------------------------------------------------
 
     async def show(self, conversation_id: str | None, *, message_id: str | None = None,
-                   highlight: bool = True) -> None:
-        """Show a conversation's active path, or nothing. With ``message_id`` (a search hit,
-        a switched branch) the path is made to run through it and is scrolled to it,
-        marked as a hit if ``highlight``."""
+                   highlight: bool = True, count: int | None = None) -> None:
+        """Show a conversation's active path, or nothing: its newest ``count`` messages (by
+        default a screenful). With ``message_id`` (a search hit, a switched branch) the path
+        is made to run through it and is scrolled to it, marked as a hit if ``highlight``."""
         self.conversation_id = conversation_id
+        self._newest_known = None
         if conversation_id is None:
             await self.pane.show(None, [], placeholder=EMPTY_PANE)
             return
-        messages, has_older, summaries, branches = await asyncio.to_thread(
-            self._load, conversation_id, message_id)
+        loaded = await self.load(conversation_id, message_id=message_id, count=count)
         if self.conversation_id != conversation_id:
             return  # another chat was opened meanwhile
-        await self._show_loaded(conversation_id, messages, has_older, summaries, message_id,
-                                branches=branches, highlight=highlight)
+        await self.present(loaded, highlight=highlight)
+
+    async def load(self, conversation_id: str, *, message_id: str | None = None,
+                   count: int | None = None) -> LoadedChat:
+        """Read what ``show`` shows (in a thread), changing nothing on screen: the main
+        screen reads first, then swaps the whole chat in one frame (``present``)."""
+        fill = None if count else self._pane_size()
+        return await asyncio.to_thread(self._reader.opening, conversation_id, message_id,
+                                       count or self.screenful(), fill)
+
+    async def present(self, loaded: LoadedChat, *, highlight: bool = True) -> None:
+        """Show what ``load`` read."""
+        self.conversation_id = loaded.conversation_id
+        await self._show_loaded(loaded.conversation_id, loaded.messages, loaded.has_older,
+                                loaded.summaries, loaded.message_id,
+                                branches=loaded.branches, highlight=highlight,
+                                has_newer=loaded.has_newer)
+        self._newest_known = loaded.newest
 
     async def reload(self) -> None:
         await self.show(self.conversation_id)
@@ -110,7 +133,9 @@ class ChatView(Vertical):
         pane = self.pane
         at_bottom = pane.max_scroll_y == 0 or pane.scroll_y >= pane.max_scroll_y
         where = pane.scroll_y
-        await self.reload()
+        # As many as were loaded (pages the reader scrolled up to): the place stays.
+        loaded = sum(1 for block in pane.blocks if "~" not in block.sort_key)
+        await self.show(self.conversation_id, count=max(loaded, self.screenful()))
         if at_bottom:
             pane.anchor()
             self.call_after_refresh(pane.scroll_end, animate=False, immediate=True)
@@ -123,7 +148,15 @@ class ChatView(Vertical):
         # Every block's key starts with the id of a message it shows or follows (a failed
         # reply's error block is keyed by the stored message's id).
         ids = [block.sort_key.split("~")[0] for block in self.pane.blocks]
-        return max((i for i in ids if i), default=None)
+        shown = max((i for i in ids if i), default=None)
+        if self.pane.has_newer and self._newest_known is not None:
+            return max(shown or "", self._newest_known)
+        return shown
+
+    def _saw(self, message_id: str) -> None:
+        """A message of the open chat was stored here (shown or past the window's end)."""
+        if self._newest_known is not None:
+            self._newest_known = max(self._newest_known, message_id)
 
     def shows_a_stream_from_elsewhere(self) -> bool:
         """A stored reply still streaming, loaded from the database rather than received
@@ -138,49 +171,26 @@ class ChatView(Vertical):
             self.conversation_id = conversation_id
             self.pane.conversation_id = conversation_id
 
-    def _load(self, cid: str, message_id: str | None,
-              ) -> tuple[list[Message], bool, list, dict[str, tree.Branch]]:
-        if message_id is not None:
-            try:  # a hit on another branch: open that branch
-                tree.select_message(self._store, message_id)
-            except StoreError:
-                log.info("the message to show is gone", exc_info=True)
-        messages = self._store.load_messages(cid, limit=MESSAGE_PAGE)
-        has_older = len(messages) == MESSAGE_PAGE
-        pages = 0
-        while (message_id is not None and has_older and pages < MAX_JUMP_PAGES
-               and message_id not in {m.id for m in messages}):
-            older = self._store.load_messages(cid, limit=MESSAGE_PAGE, before_id=messages[0].id)
-            messages = older + messages
-            has_older = len(older) == MESSAGE_PAGE
-            pages += 1
-        self._note_cut_replies(cid, messages)
-        return (messages, has_older, self._store.list_summaries(cid),
-                tree.branches(self._store, cid))
+    def screenful(self) -> int:
+        """How many messages surely fill the pane (what a chat opens on)."""
+        return max(4, -(-self._pane_size()[1] // MIN_BLOCK_ROWS) + 1)
 
-    def _note_cut_replies(self, cid: str, messages: list[Message]) -> None:
-        """Word why stored "length" replies stopped: the output limit, or the window's end
-        (runs in the loading thread: it reads the conversation and its window)."""
-        cut = [m for m in messages if m.finish_reason == "length"
-               and m.id not in self._finish_notes]
-        if not cut or self._flow is None:
-            return
-        conversation = self._store.get_conversation(cid)
-        window = self._flow.window_for(conversation)
-        for message in cut:
-            note = finish_note(message, max_output_tokens=conversation.max_output_tokens,
-                               window=window)
-            if note:
-                self._finish_notes[message.id] = note
+    def _pane_size(self) -> tuple[int, int]:
+        """(width, height) of the pane; before it is laid out (the chat opened at
+        start-up), the terminal's."""
+        size = self.pane.size
+        return (size.width or self.app.size.width, size.height or self.app.size.height)
 
     async def _show_loaded(self, cid: str, messages: list[Message], has_older: bool,
                            summaries: list, message_id: str | None, *,
-                           branches: dict[str, tree.Branch], highlight: bool) -> None:
+                           branches: dict[str, tree.Branch], highlight: bool,
+                           has_newer: bool = False) -> None:
         live = self._streams.get(cid)
         live_text = {live.message_id: live.text} if live and live.message_id else {}
         await self.pane.show(cid, messages, summaries=summaries,
                              notices=self._notices.get(cid, []), live=live_text,
-                             has_older=has_older, placeholder=EMPTY_PANE, branches=branches)
+                             has_older=has_older, has_newer=has_newer,
+                             placeholder=EMPTY_PANE, branches=branches)
         for block in self.pane.blocks:
             kind = self._error_kinds.get(block.sort_key.split("~")[0])
             if kind is not None and hasattr(block, "kind"):
@@ -201,15 +211,54 @@ class ChatView(Vertical):
         event.stop()
         if event.conversation_id != self.conversation_id:
             return
-        older, branches = await asyncio.to_thread(self._load_page, event.conversation_id,
+        older, branches = await asyncio.to_thread(self._reader.older, event.conversation_id,
                                                   event.before_id)
         if event.conversation_id == self.conversation_id:
             self.pane.prepend(older, has_older=len(older) == MESSAGE_PAGE, branches=branches)
 
-    def _load_page(self, cid: str, before_id: str) -> tuple[list[Message],
-                                                             dict[str, tree.Branch]]:
-        older = self._store.load_messages(cid, limit=MESSAGE_PAGE, before_id=before_id)
-        return older, tree.branches(self._store, cid)
+    # -- a window from the first message (g/Home), read forwards -----------------------
+
+    @on(ChatPane.FirstWanted)
+    async def _show_first(self, event: ChatPane.FirstWanted) -> None:
+        """The first page only: a 2,000-message chat's start is one read away."""
+        event.stop()
+        cid = event.conversation_id
+        if cid != self.conversation_id:
+            return
+        newest = self.newest_message_id()
+        messages, has_newer, summaries, branches = await asyncio.to_thread(
+            self._reader.forward, cid, None, limit=self.screenful())
+        if cid != self.conversation_id:
+            return
+        shown = filling(messages, *self._pane_size(), newest=False)
+        has_newer = has_newer or len(shown) < len(messages)
+        messages = shown
+        await self._show_loaded(cid, messages, False, summaries, None, branches=branches,
+                                highlight=False, has_newer=has_newer)
+        self._newest_known = newest
+        self.pane.focus_edge(last=False)
+
+    @on(ChatPane.NeedNewer)
+    async def _load_newer(self, event: ChatPane.NeedNewer) -> None:
+        event.stop()
+        cid = event.conversation_id
+        if cid != self.conversation_id:
+            return
+        newer, has_newer, _, branches = await asyncio.to_thread(
+            self._reader.forward, cid, event.after_id, summaries=False)
+        if cid != self.conversation_id:
+            return
+        if not newer and has_newer is False and self.pane.has_newer:
+            await self.reload()  # the path changed under the window (another branch)
+            return
+        self.pane.append_page(newer, has_newer=has_newer, branches=branches)
+
+    @on(ChatPane.LastWanted)
+    async def _show_last(self, event: ChatPane.LastWanted) -> None:
+        event.stop()
+        if event.conversation_id == self.conversation_id:
+            await self.reload()
+            self.pane.focus_edge(last=True)
 
     def mark_unsent(self, plan: RequestPlan | None, window: int, strategy: str) -> None:
         """Show where the next request starts when older messages will be left out."""
@@ -255,12 +304,16 @@ class ChatView(Vertical):
     async def _user_message(self, message: fm.UserMessageStored) -> None:
         await self._reload_if_asked(message)  # an edit: the new branch replaces the old
         if self._shown(message):
+            if self.pane.has_newer and message.sent_text is not None:
+                await self.reload()  # sent while reading the start: back to the newest
+            self._saw(message.message.id)
             self.pane.add_message(message.message)
 
     @on(fm.ReplyStarted)
     async def _started(self, message: fm.ReplyStarted) -> None:
         await self._reload_if_asked(message)
         if self._shown(message):
+            self._saw(message.message.id)
             self.pane.add_message(message.message, live_text="")
 
     @on(fm.ReplyFinished)

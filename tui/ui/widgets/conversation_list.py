@@ -1,12 +1,14 @@
 """The conversation list: an OptionList filled one page at a time.
 
 10,000 conversations never become 10,000 rows up front: a page is fetched through the
-``page_loader`` the app provides (backed by Store.list_conversations) whenever the highlight
-comes near the end of what is loaded. The same list shows search hits while a search is on.
+``page_loader`` the app provides (backed by Store.list_conversations), in a thread, whenever
+the highlight comes near the end of what is loaded. The same list shows search hits while a
+search is on.
 """
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timezone
 from typing import Callable
 
@@ -23,6 +25,9 @@ from tui.ui.widgets.relative_time import relative_time
 PAGE_SIZE = 50
 # Fetch the next page when the highlight is this close to the last loaded row.
 PREFETCH_MARGIN = 10
+# Looking for a chat that is not among the loaded rows (the next / previous chat of one
+# opened from a search hit) reads at most this many more pages.
+MAX_FIND_PAGES = 10
 
 PageLoader = Callable[[int, int], list[Conversation]]
 
@@ -56,6 +61,9 @@ class ConversationList(OptionList):
         self._conversations: list[Conversation] = []
         self._hits: list[SearchHit] = []
         self._exhausted = False
+        # Bumped when the rows are replaced: a page read for the old rows is dropped.
+        self._generation = 0
+        self._paging: asyncio.Task[bool] | None = None
 
     # -- rows --------------------------------------------------------------------------------
 
@@ -86,17 +94,11 @@ class ConversationList(OptionList):
         """How many rows a reload reads: the pages loaded so far, or just the first."""
         return max(self.page_size, len(self._conversations)) if keep_count else self.page_size
 
-    def reload(self, *, keep_count: bool = True) -> None:
-        """Re-read the loaded pages (after a rename, pin, new message...)."""
-        if self.page_loader is None:
-            return
-        count = self.reload_count(keep_count=keep_count)
-        self.show_rows(self.page_loader(count, 0), count)
-
     def show_rows(self, conversations: list[Conversation], count: int) -> None:
         """Show the first ``count`` rows, read elsewhere (a thread), keeping the highlight."""
         highlighted = self.highlighted_id
         self.searching = False
+        self._generation += 1
         self._conversations = list(conversations)
         self._exhausted = len(self._conversations) < count
         options = [Option(self._row(c), id=c.id) for c in self._conversations]
@@ -127,26 +129,40 @@ class ConversationList(OptionList):
                     return
         self.highlighted = 0 if self._conversations else None
 
-    def load_next_page(self) -> bool:
-        """Append the next page; False when everything is loaded."""
+    async def load_next_page(self) -> bool:
+        """Append the next page (read in a thread); False when everything is loaded. Calls
+        made while a page is being read wait for that one instead of reading it twice."""
+        if self._paging is None or self._paging.done():
+            self._paging = asyncio.ensure_future(self._read_next_page())
+        return await asyncio.shield(self._paging)
+
+    async def _read_next_page(self) -> bool:
         if self.searching or self._exhausted or self.page_loader is None:
             return False
-        page = self.page_loader(self.page_size, len(self._conversations))
+        generation, offset = self._generation, len(self._conversations)
+        page = await asyncio.to_thread(self.page_loader, self.page_size, offset)
+        if generation != self._generation or self.searching or not self.is_attached:
+            return False  # the rows were replaced meanwhile (or the app quit): it is stale
         known = {c.id for c in self._conversations}
-        page = [c for c in page if c.id not in known]
+        fresh = [c for c in page if c.id not in known]
         self._exhausted = len(page) < self.page_size
-        self._conversations.extend(page)
-        self.add_options(Option(self._row(c), id=c.id) for c in page)
-        return bool(page)
+        self._conversations.extend(fresh)
+        self.add_options(Option(self._row(c), id=c.id) for c in fresh)
+        return bool(fresh)
 
-    def ensure_loaded(self, conversation_id: str) -> int | None:
-        """The row index of ``conversation_id``, loading pages until it shows up."""
-        while True:
+    def _prefetch(self) -> None:
+        self.run_worker(self.load_next_page, group="page", exit_on_error=False)
+
+    async def ensure_loaded(self, conversation_id: str) -> int | None:
+        """The row index of ``conversation_id``, reading up to MAX_FIND_PAGES more pages
+        until it shows up (None: not among them)."""
+        for _ in range(MAX_FIND_PAGES + 1):
             for index, conversation in enumerate(self._conversations):
                 if conversation.id == conversation_id:
                     return index
-            if not self.load_next_page():
+            if not await self.load_next_page():
                 return None
+        return None
 
     def set_current(self, conversation_id: str | None) -> None:
         """Mark the open conversation (bold, highlighted)."""
@@ -163,16 +179,16 @@ class ConversationList(OptionList):
                 self.highlighted = index
                 break
 
-    def neighbour(self, conversation_id: str | None, step: int) -> str | None:
+    async def neighbour(self, conversation_id: str | None, step: int) -> str | None:
         """The conversation ``step`` rows away from ``conversation_id`` in list order."""
         if conversation_id is None:
             return self._conversations[0].id if self._conversations else None
-        index = self.ensure_loaded(conversation_id)
+        index = await self.ensure_loaded(conversation_id)
         if index is None:
             return self._conversations[0].id if self._conversations else None
         target = index + step
         if target >= len(self._conversations):
-            self.load_next_page()
+            await self.load_next_page()
         if 0 <= target < len(self._conversations):
             return self._conversations[target].id
         return None
@@ -193,6 +209,7 @@ class ConversationList(OptionList):
 
     def show_hits(self, hits: list[SearchHit]) -> None:
         self.searching = True
+        self._generation += 1
         self._hits = list(hits)
         if hits:
             self.set_options(Option(self._hit_row(h)) for h in hits)
@@ -226,7 +243,7 @@ class ConversationList(OptionList):
         super().watch_highlighted(highlighted)
         if (highlighted is not None and not self.searching
                 and highlighted >= len(self._conversations) - PREFETCH_MARGIN):
-            self.load_next_page()
+            self._prefetch()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()

@@ -4,7 +4,10 @@ The sidebar owns its mode (``list``, ``archived`` or ``search``) as a reactive a
 that follows from it: which rows the list shows, the archived heading, whether a change in the
 store refreshes the rows. It follows the screen's open conversation by watching it.
 
-Typing is debounced: the store is searched (in a thread) only once the keys stop for a moment.
+Nothing here waits on SQLite on the event loop: rows are read in threads. Typing is debounced
+briefly (a burst of keys is one query); each query runs on the search's own connection, and a
+newer one cancels it, so only the newest query's hits are shown and a slow stale query never
+holds the store while a chat opens.
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ from tui.ui.widgets.conversation_list import ConversationList
 
 log = logging.getLogger(__name__)
 
-SEARCH_DEBOUNCE = 0.25
+# Long enough to make one query of a burst of keys (a paste, key repeat), short enough that
+# the hits follow the last key within a frame or two.
+SEARCH_DEBOUNCE = 0.05
 SEARCH_LIMIT = 100
 
 SidebarMode = Literal["list", "archived", "search"]
@@ -54,6 +59,9 @@ class Sidebar(Vertical):
         self._now = now
         self._page_size = page_size
         self._debounce: Timer | None = None
+        # Seconds of quiet after a key before its query runs (see SEARCH_DEBOUNCE).
+        self.search_debounce = SEARCH_DEBOUNCE
+        self.searcher = store.searcher()
         # The mode to go back to when the search box is cleared.
         self._list_mode: SidebarMode = "list"
 
@@ -64,7 +72,7 @@ class Sidebar(Vertical):
 
     def on_mount(self) -> None:
         self.conversation_list.page_loader = self._load_page
-        self.conversation_list.reload()
+        self._reload_rows(self._page_size, False)
         if hasattr(self.screen, "conversation"):
             self.watch(self.screen, "conversation", self._follow_conversation)
 
@@ -89,7 +97,8 @@ class Sidebar(Vertical):
         self.set_class(new == "archived", "-archived")
         if new != "search":
             self._list_mode = new
-            self.conversation_list.reload(keep_count=False)
+            self._reload_rows(self.conversation_list.reload_count(keep_count=False),
+                              new == "archived")
 
     def toggle_archived(self) -> None:
         self.search_box.value = ""
@@ -121,10 +130,14 @@ class Sidebar(Vertical):
         self.app.call_from_thread(self._show_rows, rows, count, archived)
 
     def _show_rows(self, rows: list[Conversation], count: int, archived: bool) -> None:
-        # The rows were read in a thread: the app may be closing, its list already gone.
-        lists = self.query(ConversationList)
-        if lists and self.mode != "search" and (self.mode == "archived") == archived:
-            lists.first().show_rows(rows, count)
+        if self._widgets_gone():
+            return
+        if self.mode != "search" and (self.mode == "archived") == archived:
+            self.conversation_list.show_rows(rows, count)
+
+    def _widgets_gone(self) -> bool:
+        """Rows read in a thread can arrive as the app quits, its widgets already gone."""
+        return not self.is_attached or not self.query(ConversationList)
 
     # -- search ------------------------------------------------------------------------
 
@@ -133,13 +146,14 @@ class Sidebar(Vertical):
         event.stop()
         if self._debounce is not None:
             self._debounce.stop()
+        self.searcher.cancel()  # whatever runs is stale now
         query = event.value.strip()
         if not query:
             self._debounce = None
             self.workers.cancel_group(self, "search")
             self.mode = self._list_mode
             return
-        self._debounce = self.set_timer(SEARCH_DEBOUNCE, lambda: self._fire(query))
+        self._debounce = self.set_timer(self.search_debounce, lambda: self._fire(query))
 
     def _fire(self, query: str, open_first: bool = False) -> None:
         self._debounce = None
@@ -160,14 +174,21 @@ class Sidebar(Vertical):
     @work(exclusive=True, group="search", thread=True)
     def _run_search(self, query: str, open_first: bool) -> None:
         try:
-            hits = self._store.search(query, limit=SEARCH_LIMIT, include_archived=True)
+            hits = self.searcher.search(query, limit=SEARCH_LIMIT, include_archived=True)
+            if hits is None:
+                return  # cancelled: a newer query follows
         except StoreError as error:
             log.exception("search failed")
             self.app.call_from_thread(self.notify, str(error), severity="error")
             return
         self.app.call_from_thread(self._show_hits, query, hits, open_first)
 
+    def on_unmount(self) -> None:
+        self.searcher.close()
+
     def _show_hits(self, query: str, hits: list[SearchHit], open_first: bool) -> None:
+        if self._widgets_gone() or not self.query(SearchBox):
+            return
         if self.search_box.value.strip() != query:
             return  # typing went on: a newer search is coming
         self.mode = "search"
