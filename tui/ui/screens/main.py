@@ -45,7 +45,6 @@ from tui.ui.compose_tools import ComposeTools
 from tui.ui.context_tracker import ContextTracker
 from tui.ui.drafts import DraftKeeper
 from tui.ui.reply_streams import ReplyState, ReplyStreams
-from tui.ui.screens.code_picker import CodePickerScreen
 from tui.ui.screens.conversation_actions import ConversationActions
 from tui.ui.screens.sending import Sender
 from tui.ui.store_watch import StoreWatch
@@ -468,6 +467,8 @@ class MainScreen(Screen):
         def picked(number: int | None) -> None:
             if number is not None:
                 copy_actions.copy_code(self, blocks, number)
+
+        from tui.ui.screens.code_picker import CodePickerScreen  # imported when shown
 
         self.app.push_screen(CodePickerScreen(blocks), picked)
 
