@@ -340,12 +340,18 @@ async def bench_open(tmp: Path, base_url: str, count: int, *,
         await settle(app, pilot)
         assert app.main.conversation.id == small.id
         painted = asyncio.get_running_loop().create_future()
+
+        def shown() -> None:  # the first refresh whose frame shows the messages
+            if "question" in screen_text(app):
+                painted.set_result(time.perf_counter())
+            else:
+                app.call_after_refresh(shown)
+
         start, cpu = time.perf_counter(), time.process_time()
         await app.main.open_conversation(big.id)
-        app.call_after_refresh(lambda: painted.set_result(time.perf_counter()))
+        app.call_after_refresh(shown)
         end = await painted
         cpu = time.process_time() - cpu
-        assert "question" in screen_text(app)
     if tune_gc:
         gc.unfreeze()
     await services.aclose()
