@@ -43,3 +43,10 @@ async def test_launch_measures_up_to_the_usable_main_screen(tmp_path: Path, fake
     wall, cpu = await asyncio.wait_for(
         bench_app.bench_launch(tmp_path, fake_openai.base_url), 60)
     assert 0 < cpu <= wall + 0.05
+
+
+async def test_open_measures_up_to_the_frame_that_shows_the_messages(tmp_path: Path,
+                                                                     fake_openai):
+    took, cpu = await asyncio.wait_for(
+        bench_app.bench_open(tmp_path, fake_openai.base_url, 20, tune_gc=False), 60)
+    assert took > 0 and cpu > 0
