@@ -50,3 +50,12 @@ async def test_open_measures_up_to_the_frame_that_shows_the_messages(tmp_path: P
     took, cpu = await asyncio.wait_for(
         bench_app.bench_open(tmp_path, fake_openai.base_url, 20, tune_gc=False), 60)
     assert took > 0 and cpu > 0
+
+
+def test_launch_opens_the_services_as_the_app_does(tmp_path: Path):
+    """run_app and the bench share open_app_services: the encoding waits for typing."""
+    services = bench_app.app_services(tmp_path / "chats.db", "http://127.0.0.1:9/v1")
+    try:
+        assert services.counter.deferred and not services.counter.exact
+    finally:
+        services.close()

@@ -212,18 +212,26 @@ class GptTuiApp(App[int]):
             await self.services.aclose()
 
 
+def open_app_services(*, db_path: str | None = None,
+                      flags: dict[str, Any] | None = None) -> Services:
+    """The services as the app opens them (run_app, and bench/bench_app.py measuring it).
+
+    The encoding (~45 MB, ~0.4 s) loads when typing starts (ContextTracker): stored counts
+    serve an open chat until then, and a reader who never types never pays.
+    """
+    services = open_services(db_path=db_path, flags=flags, load_encoding=False)
+    services.counter.defer_loading()
+    return services
+
+
 def run_app(args: Any) -> int:
     """Open the services from the command line's options and run the app."""
     try:
-        services = open_services(
+        services = open_app_services(
             db_path=getattr(args, "db", None),
             flags={"model": getattr(args, "model", None),
                    "base_url": getattr(args, "base_url", None)},
-            load_encoding=False,
         )
-        # The encoding (~45 MB, ~0.4 s) loads when typing starts (ContextTracker): stored
-        # counts serve an open chat until then, and a reader who never types never pays.
-        services.counter.defer_loading()
     except (ConfigError, StoreError) as error:
         print(f"gpt-tui: error: {error}", file=sys.stderr)
         return 1
