@@ -247,8 +247,8 @@ def usable(text: str) -> bool:
 
 
 async def bench_launch(tmp: Path, base_url: str) -> tuple[float, float]:
-    """Seconds from constructing the services to the first frame of the usable main
-    screen, and the app thread's CPU seconds over the same span.
+    """Seconds from opening the services (as run_app does) to the first frame of the
+    usable main screen, and the app thread's CPU seconds over the same span.
 
     The frame is Textual's ``Ready`` event (posted after the screen's first compositor
     refresh). Not ``pilot.pause()``: that waits until the whole process is idle (Textual's
