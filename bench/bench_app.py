@@ -263,7 +263,8 @@ async def bench_launch(tmp: Path, base_url: str) -> tuple[float, float]:
     from tui.ui.app import GptTuiApp
 
     db = tmp / "launch.db"
-    services = open_services(db_path=db, flags={"base_url": base_url})
+    # No encoding load here: its thread would still be running during the measured start.
+    services = open_services(db_path=db, flags={"base_url": base_url}, load_encoding=False)
     for i in range(20):
         c = services.store.create_conversation(model="gpt-4o-mini", title=f"chat {i}")
         services.store.append_message(c.id, Role.USER, f"hello {i}")
