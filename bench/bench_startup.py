@@ -15,6 +15,13 @@ import), against the test server (tests/fake_openai) on 127.0.0.1:
                  test server's immediate reply and the title request);
 * ``list | head -1`` on a store of ``--big`` conversations: until ``list`` has exited.
 
+``--bytecode cached`` (the default) lets the children write and reuse ``.pyc`` files, as an
+installed copy does (pip compiles them at install): they go to a cache folder of this run
+(``PYTHONPYCACHEPREFIX``, so no checkout is written to), filled by one unmeasured round
+first. ``--bytecode env`` keeps the environment's setting: with
+``PYTHONDONTWRITEBYTECODE=1`` every start compiles every module of the app from source
+(~0.1 s of CPU, more for a bigger app), which no installed copy does.
+
 Median and spread (min-max) over ``--runs`` runs (at least 5 for the record). ``--imports``
 adds ``python -X importtime`` per command: the modules with the largest cumulative time.
 ``--bin`` measures another build (e.g. a worktree of an older commit with its own venv), so
@@ -39,7 +46,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_terminal import child_env, process_cpu, seed  # noqa: E402
+from bench.bench_terminal import child_env as terminal_env, process_cpu, seed  # noqa: E402
 from tests.fake_openai.scripts import Script  # noqa: E402
 from tests.fake_openai.server import FakeOpenAI  # noqa: E402
 from tests.terminal.harness import CTRL_Q, Terminal, installed_gpt_tui  # noqa: E402
@@ -49,6 +56,21 @@ PLACEHOLDER = "Message…"
 SETTLE = 0.5  # seconds without CPU growth that count as "start-up is over"
 SETTLE_LIMIT = 15.0
 TARGETS = {"launch": 0.5, "rss": 80.0, "--version": 0.15, "list": 0.2, "ask": 0.3}
+
+
+# How the children treat bytecode (--bytecode): {} leaves the environment as it is.
+BYTECODE_ENV: dict[str, str | None] = {}
+
+
+def child_env(home: Path, base_url: str) -> dict[str, str]:
+    """The terminal harness's environment, with this run's bytecode setting."""
+    env = terminal_env(home, base_url)
+    for name, value in BYTECODE_ENV.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return env
 
 
 def rss_mb(pid: int) -> float | None:
@@ -217,6 +239,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="the gpt-tui script to measure (default: this environment's)")
     parser.add_argument("--big", type=int, default=10_000,
                         help="conversations in the store for `list | head -1`")
+    parser.add_argument("--bytecode", choices=["cached", "env"], default="cached",
+                        help="cached: .pyc files written once and reused, as installed "
+                             "(default); env: as the environment says")
     parser.add_argument("--imports", action="store_true",
                         help="also print python -X importtime figures per command")
     parser.add_argument("--top", type=int, default=12, help="modules shown per command")
@@ -233,6 +258,12 @@ def main(argv: list[str] | None = None) -> int:
         db, big = home / "chats.db", home / "big.db"
         seed(db)
         seed_big(big, args.big)
+        if args.bytecode == "cached":
+            BYTECODE_ENV.update(PYTHONDONTWRITEBYTECODE=None,
+                                PYTHONPYCACHEPREFIX=str(home / "pycache"))
+            if args.runs:  # fills the cache: every module the measured commands import
+                launch_run(binary, home, db, server.base_url)
+                command_runs(binary, home, db, big, server)
         for i in range(args.runs):
             run = launch_run(binary, home, db, server.base_url)
             run |= command_runs(binary, home, db, big, server)
@@ -242,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{name} {value:.0f} MB" if "rss" in name else f"{name} {value:.3f} s"
                 for name, value in run.items()), flush=True)
         print(f"\n{binary}\n{args.runs} runs, {os.cpu_count()} CPUs, load "
-              f"{os.getloadavg()[0]:.1f}")  # the load average: wall times suffer from it
+              f"{os.getloadavg()[0]:.1f}, bytecode {args.bytecode}")  # wall times suffer
         for name, values in results.items():
             unit, fmt = ("MB", "{:.0f}") if "rss" in name else ("s", "{:.3f}")
             target = TARGETS.get(name)

@@ -16,7 +16,7 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-LOCAL = {"tui", "tests"}
+LOCAL = {"tui", "tests", "bench"}  # the checkout's own folders
 
 
 def _normalize(name: str) -> str:

@@ -8,6 +8,7 @@ from a small llama.cpp box says nothing about the same model name elsewhere.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterable
 
 from tui.core.calibration import Calibration
@@ -19,6 +20,16 @@ from tui.core.sizing import Sizer
 from tui.core.store import Store
 from tui.core.tokens import TokenCounter
 from tui.core.windows import WindowInfo, window_info
+
+log = logging.getLogger(__name__)
+
+
+def _log_failure(probe: asyncio.Future[int | None]) -> None:
+    """A probe outlives its callers: when it fails with none left (the app quit and closed
+    the client meanwhile), its error is logged here rather than by asyncio at collection
+    ("Task exception was never retrieved", with a traceback)."""
+    if not probe.cancelled() and probe.exception() is not None:
+        log.debug("the window probe failed", exc_info=probe.exception())
 
 
 class ServerKnowledge:
@@ -65,6 +76,7 @@ class ServerKnowledge:
         probe = self._probes.get(key)
         if probe is None:
             probe = self._probes[key] = asyncio.ensure_future(self._probe(model))
+            probe.add_done_callback(_log_failure)
         return await asyncio.shield(probe)
 
     async def _probe(self, model: str) -> int | None:

@@ -28,7 +28,6 @@ from tui.core.store import StoreError
 from tui.ui.keymap import check_keymap, with_keymap
 from tui.ui.gc_tuning import freeze_startup_objects, raise_gen0_threshold
 from tui.ui import keys
-from tui.ui.screens.help import HelpScreen, key_label
 from tui.ui.screens.main import MainScreen
 from tui.ui.theme_files import load_themes
 from tui.ui.widgets.composer import Composer
@@ -155,6 +154,8 @@ class GptTuiApp(App[int]):
         return self._main
 
     def action_help(self) -> None:
+        from tui.ui.screens.help import HelpScreen  # a screen is imported when first shown
+
         if isinstance(self.screen, HelpScreen):
             return
         sections = keys.help_sections(list(Composer.BINDINGS))
@@ -167,6 +168,8 @@ class GptTuiApp(App[int]):
         Textual's own "Keys" entry opens its key panel; ours opens the app's help instead.
         An action that does not apply now (Stop reply with nothing streaming) is left out.
         """
+        from tui.ui.screens.help import key_label
+
         own = {"Keys", "Quit"}
         for command in super().get_system_commands(screen):
             if command.title not in own:
@@ -209,18 +212,26 @@ class GptTuiApp(App[int]):
             await self.services.aclose()
 
 
+def open_app_services(*, db_path: str | None = None,
+                      flags: dict[str, Any] | None = None) -> Services:
+    """The services as the app opens them (run_app, and bench/bench_app.py measuring it).
+
+    The encoding (~45 MB, ~0.4 s) loads when typing starts (ContextTracker): stored counts
+    serve an open chat until then, and a reader who never types never pays.
+    """
+    services = open_services(db_path=db_path, flags=flags, load_encoding=False)
+    services.counter.defer_loading()
+    return services
+
+
 def run_app(args: Any) -> int:
     """Open the services from the command line's options and run the app."""
     try:
-        services = open_services(
+        services = open_app_services(
             db_path=getattr(args, "db", None),
             flags={"model": getattr(args, "model", None),
                    "base_url": getattr(args, "base_url", None)},
-            load_encoding=False,
         )
-        # The encoding (~45 MB, ~0.4 s) loads when typing starts (ContextTracker): stored
-        # counts serve an open chat until then, and a reader who never types never pays.
-        services.counter.defer_loading()
     except (ConfigError, StoreError) as error:
         print(f"gpt-tui: error: {error}", file=sys.stderr)
         return 1

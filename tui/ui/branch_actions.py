@@ -17,8 +17,6 @@ from tui.core import tree
 from tui.core.models import Role
 from tui.core.services import Services
 from tui.core.store import StoreError
-from tui.ui.screens.dialogs import ConfirmScreen
-from tui.ui.screens.edit_message import EditMessageScreen
 from tui.ui.widgets.literal import one_line
 
 if TYPE_CHECKING:
@@ -79,6 +77,8 @@ class BranchActions:
                 self.screen.notify("Unchanged: nothing was sent. ctrl+r asks for another "
                                    "answer.", severity="warning")
 
+        from tui.ui.screens.edit_message import EditMessageScreen  # imported when shown
+
         self.screen.app.push_screen(EditMessageScreen(text), done)
 
     async def switch(self, message_id: str, step: int) -> None:
@@ -126,6 +126,8 @@ class BranchActions:
                 return
             await self._path_changed(cid)
             self.screen.notify("Message deleted" if not below else f"{size} messages deleted")
+
+        from tui.ui.screens.dialogs import ConfirmScreen  # imported when shown
 
         self.screen.app.push_screen(
             ConfirmScreen(f"Delete this message{extra}? “{preview}”\nThey leave the chat "

@@ -19,8 +19,6 @@ from pathlib import Path
 from tui.core.attachments import AttachmentError, fuzzy_rank, list_files, read_attachment
 from tui.core.external_editor import edit_text
 from tui.core.store import StoreError
-from tui.ui.screens.file_picker import FilePickerScreen
-from tui.ui.screens.history_picker import HistoryPickerScreen
 
 if TYPE_CHECKING:
     from tui.ui.screens.main import MainScreen
@@ -61,6 +59,8 @@ class ComposeTools:
                 composer.recall(text)
             composer.focus()
 
+        from tui.ui.screens.history_picker import HistoryPickerScreen  # imported when shown
+
         self.screen.app.push_screen(HistoryPickerScreen(composer.prompts), picked)
 
     # -- attachments ---------------------------------------------------------------------
@@ -78,6 +78,8 @@ class ComposeTools:
                     self.screen.run_worker(self._attach_path(root, path, where),
                                            group="attach")
                 self.screen.composer.focus()
+
+            from tui.ui.screens.file_picker import FilePickerScreen  # imported when shown
 
             self.screen.app.push_screen(FilePickerScreen(root), picked)
             return

@@ -24,7 +24,6 @@ from tui.core.preview import preview_request
 from tui.core.services import Services
 from tui.core.store import StoreError
 from tui.core.windows import format_window
-from tui.ui.screens.context_preview import ContextPreviewScreen, describe_source
 
 if TYPE_CHECKING:
     from tui.ui.screens.main import MainScreen
@@ -182,6 +181,8 @@ class ContextTracker:
             screen.notify("Open a chat first: the preview shows its next request.",
                           severity="warning")
             return
+        from tui.ui.screens.context_preview import ContextPreviewScreen
+
         flow = self.services.flow
         screen.app.push_screen(ContextPreviewScreen(
             partial(preview_request, flow, conversation), conversation.title or "New chat"))
@@ -194,6 +195,8 @@ class ContextTracker:
             screen.notify("Open a chat first: its model's window is the one forgotten.",
                           severity="warning")
             return
+        from tui.ui.screens.context_preview import describe_source
+
         services = self.services
         model, base_url = conversation.model, services.client.base_url
 

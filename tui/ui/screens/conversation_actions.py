@@ -6,6 +6,9 @@ surface only (``conversation``, ``sidebar``, ``streams``, ``open_conversation``.
 action targets the highlighted row when the conversation list has focus, else the open chat
 (model, system prompt and strategy always the open one). Every store write runs in a thread,
 so a second instance holding the database lock never freezes the screen.
+
+The dialogs, pickers and the exporter are imported when an action first needs them: the
+first frame of the app shows none of them.
 """
 
 from __future__ import annotations
@@ -16,26 +19,21 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Callable
 
 from tui.core.config import ConfigError, save_default_model
-from tui.core.export import export_to_file
 from tui.core.models import Conversation, Strategy
 from tui.core.params import CHAT_SETTINGS
-from tui.core.personas import Persona, Personas
 from tui.core.session import new_conversation_spec
 from tui.core.usage import usage_totals
 from tui.core.services import Services
 from tui.core.store import NotFound, StoreError
-from tui.ui.screens.dialogs import ConfirmScreen, RenameScreen
-from tui.ui.screens.model_picker import ModelChoice, ModelPickerScreen
-from tui.ui.screens.personas import PersonasScreen
-from tui.ui.screens.settings import SettingsResult, SettingsScreen
-from tui.ui.screens.usage_panel import UsagePanelScreen
-from tui.ui.screens.system_prompt import SystemPromptScreen
 from tui.ui.widgets.conversation_list import display_title
 
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
+    from tui.core.personas import Persona
     from tui.ui.screens.main import MainScreen
+    from tui.ui.screens.model_picker import ModelChoice
+    from tui.ui.screens.settings import SettingsResult
 
 STRATEGY_CYCLE = [Strategy.SUMMARIZE, Strategy.TRUNCATE, Strategy.OFF]
 
@@ -95,6 +93,8 @@ class ConversationActions:
                                                        target.id, title):
                 await self._changed(target.id)
 
+        from tui.ui.screens.dialogs import RenameScreen
+
         self.screen.app.push_screen(RenameScreen(target.title), done)
 
     async def delete(self) -> None:
@@ -123,6 +123,8 @@ class ConversationActions:
                     await self.screen.show_new_chat()
             self._notify(f"Deleted “{display_title(target)}”")
 
+        from tui.ui.screens.dialogs import ConfirmScreen
+
         self.screen.app.push_screen(
             ConfirmScreen(f"Delete “{display_title(target)}”? This cannot be undone."), done)
 
@@ -142,6 +144,8 @@ class ConversationActions:
         self._notify(f"{verb} “{display_title(target)}”")
 
     async def export(self) -> None:
+        from tui.core.export import export_to_file
+
         conversation = await self._require()
         if conversation is None:
             return
@@ -187,6 +191,8 @@ class ConversationActions:
             else:
                 self._notify(f"Model: {choice.model}")
 
+        from tui.ui.screens.model_picker import ModelPickerScreen
+
         self.screen.app.push_screen(ModelPickerScreen(current, load), done)
 
     async def _make_default(self, model: str) -> None:
@@ -210,6 +216,8 @@ class ConversationActions:
             if prompt is None or not await self._edit_open(system_prompt=prompt):
                 return
             self._notify("System prompt saved" if prompt else "System prompt cleared")
+
+        from tui.ui.screens.system_prompt import SystemPromptScreen
 
         self.screen.app.push_screen(SystemPromptScreen(target.system_prompt), done)
 
@@ -239,6 +247,8 @@ class ConversationActions:
                 self._notify("Chat settings saved")
 
         title = f"Chat settings: {display_title(target)}" if target.id else "New chat settings"
+        from tui.ui.screens.settings import SettingsScreen
+
         self.screen.app.push_screen(SettingsScreen(current, title=title), done)
 
     def personas(self) -> None:
@@ -255,10 +265,15 @@ class ConversationActions:
             self.screen.set_focus(self.screen.composer)
             self._notify(f"New chat as “{persona.name}”")
 
+        from tui.core.personas import Personas
+        from tui.ui.screens.personas import PersonasScreen
+
         self.screen.app.push_screen(PersonasScreen(Personas(self.store), current), done)
 
     def usage_panel(self) -> None:
         """Tokens and estimated cost per conversation, day or month (F12)."""
+        from tui.ui.screens.usage_panel import UsagePanelScreen
+
         store, prices = self.store, self.services.settings.prices
         self.screen.app.push_screen(UsagePanelScreen(
             lambda by: usage_totals(store, prices, by=by)))

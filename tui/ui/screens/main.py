@@ -45,7 +45,6 @@ from tui.ui.compose_tools import ComposeTools
 from tui.ui.context_tracker import ContextTracker
 from tui.ui.drafts import DraftKeeper
 from tui.ui.reply_streams import ReplyState, ReplyStreams
-from tui.ui.screens.code_picker import CodePickerScreen
 from tui.ui.screens.conversation_actions import ConversationActions
 from tui.ui.screens.sending import Sender
 from tui.ui.store_watch import StoreWatch
@@ -217,10 +216,10 @@ class MainScreen(Screen):
     def watch_new_chat(self, old: NewConversation | None, spec: NewConversation | None) -> None:
         if spec is not None:
             self.status.set_defaults(spec.model, str(spec.strategy.value))
-            if old is not None:  # its settings changed (F7, the model picker): re-meter
-                self.context.refresh()
-            if old is None or old.model != spec.model:
-                self.context.probe(spec.model)
+            if old is not None and old.model == spec.model:
+                self.context.refresh()  # its settings changed (F7): re-meter
+            else:  # once painted, like an opened chat: the meter and the window probe
+                self.context.opened(spec.model, long=False)
 
     async def open_conversation(self, conversation_id: str, *,
                                 message_id: str | None = None) -> None:
@@ -490,6 +489,8 @@ class MainScreen(Screen):
         def picked(number: int | None) -> None:
             if number is not None:
                 copy_actions.copy_code(self, blocks, number)
+
+        from tui.ui.screens.code_picker import CodePickerScreen  # imported when shown
 
         self.app.push_screen(CodePickerScreen(blocks), picked)
 

@@ -29,7 +29,6 @@ from tui.core.pricing import price_for
 from tui.ui import copy_actions
 from tui.ui import flow_messages as fm
 from tui.ui.reply_streams import ReplyStreams
-from tui.ui.screens.copy_mode import CopyModeScreen
 from tui.ui.chat_pages import (
     MESSAGE_PAGE,
     MIN_BLOCK_ROWS,
@@ -408,6 +407,8 @@ class ChatView(Vertical):
     @on(ChatPane.CopyModeRequested)
     def _copy_mode(self, event: ChatPane.CopyModeRequested) -> None:
         event.stop()
+        from tui.ui.screens.copy_mode import CopyModeScreen  # imported when shown
+
         self.app.push_screen(CopyModeScreen(event.text, event.line))
 
     @on(ChatPane.CodeCopyRequested)
