@@ -283,8 +283,8 @@ class StreamingMarkdown(Widget):
         """Move finished blocks into their own widgets; redraw the tail."""
         self._timer = None
         self._flush_scheduled = False
-        if self._static_visual is not None:
-            return
+        if self._static_visual is not None or (not final and self._finished_shown()):
+            return  # an update asked for before finish() did it all
         final = final or self._finished
         started = time.monotonic()
         self.pacer.started(started)
@@ -316,6 +316,11 @@ class StreamingMarkdown(Widget):
             if container is not None:
                 nodes.extend(container.children)
         return [node for node in nodes if not node.is_mounted]
+
+    def _finished_shown(self) -> bool:
+        splitter = self._splitter
+        return (self._finished and not splitter.tail_size and splitter.live is None
+                and splitter.fence is None)
 
     def _note_frame(self, started: float, cpu_started: float) -> None:
         """Pace the next updates by what this one cost (flush, layout and paint): its wall
