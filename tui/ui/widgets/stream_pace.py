@@ -36,7 +36,7 @@ class FramePacer:
     """CPU time of redrawing that each streamed delta (about a token) earns."""
     credit_cap: float = 0.03
     """Credit saved at most: after a pause in the stream, the next words show at once."""
-    max_stale: float = 0.3
+    max_stale: float = 0.5
     """Text never waits longer than this to be shown, whatever the credit."""
     max_spacing: float = 0.25
     """Backpressure bound: on a slow machine, still at least 4 redraws a second."""

@@ -132,6 +132,7 @@ class StreamingMarkdown(Widget):
         self._code_blocks = 0  # numbered so far (streaming)
         self._timer: Timer | None = None
         self._timer_due = 0.0
+        self._timer_in_debt = False  # set while the credit was spent (see _schedule_flush)
         self._flush_scheduled = False
         self.pacer = FramePacer()
         self._finished = False
@@ -259,6 +260,8 @@ class StreamingMarkdown(Widget):
         """One timer at most, and only while text waits to be shown."""
         if self._flush_scheduled or not self.is_attached:
             return
+        if self._timer is not None and not (self._timer_in_debt and self.pacer.credit >= 0):
+            return  # per delta: only the credit coming back can bring the update forward
         now = time.monotonic()
         due = self.pacer.due(now, self.FLUSH_INTERVAL)
         if self._timer is not None:
@@ -270,7 +273,7 @@ class StreamingMarkdown(Widget):
             self._flush_scheduled = True
             self.call_later(self._flush)
         else:
-            self._timer_due = due
+            self._timer_due, self._timer_in_debt = due, self.pacer.credit < 0
             self._timer = self.set_timer(due - now, self._flush)
 
     def _cancel_flush(self) -> None:
