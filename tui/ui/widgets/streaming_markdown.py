@@ -325,10 +325,17 @@ class StreamingMarkdown(Widget):
         return (self._finished and not splitter.tail_size and splitter.live is None
                 and splitter.fence is None)
 
-    def _note_frame(self, started: float, cpu_started: float) -> None:
+    def _note_frame(self, started: float, cpu_started: float, refreshes: int = 2) -> None:
         """Pace the next updates by what this one cost (flush, layout and paint): its wall
         time spaces them out (a backlog of updates would show up as lag after the last
-        token), its CPU time is spent from the credit the deltas earn."""
+        token), its CPU time is spent from the credit the deltas earn.
+
+        An update that mounted views paints twice (its views mount after the first frame
+        and lay the screen out again): the cost is taken after a second refresh, which
+        comes at once when nothing is left to paint."""
+        if refreshes > 1:
+            self.call_after_refresh(self._note_frame, started, cpu_started, refreshes - 1)
+            return
         self.pacer.spent(time.monotonic() - started, time.thread_time() - cpu_started,
                          self.FLUSH_INTERVAL)
 
