@@ -353,34 +353,31 @@ def test_sanitize_replaces_control_characters() -> None:
     assert sanitize("a\x1b[0m\tb\nc\x00\x7f\x85") == "a␛[0m\tb\nc␀␡\ufffd"
 
 
-async def test_no_frame_lacks_text_already_shown_when_blocks_move_into_views() -> None:
-    """A block leaving the tail (or an open fence) for a view of its own must not vanish for
-    a frame while that view mounts (a few loop turns: Textual paints no unmounted widget).
-    At a reply's end this showed its last words a frame late, after a frame without them."""
+@pytest.mark.parametrize(("before", "end", "expected"), [
+    ("the paragraph shown last\n", "\nthe end", "shown last\n\nthe end"),
+    ("```python\nx = 1\n", "y = 2\n```", "y = 2"),
+])
+async def test_no_frame_lacks_text_already_shown_when_a_reply_ends(before: str, end: str,
+                                                                   expected: str) -> None:
+    """Text leaving the tail (or an open fence) for views of its own at a reply's end must
+    not vanish for a frame while those mount (a few loop turns: Textual paints no unmounted
+    widget). This showed a reply's last words a frame late, after a frame without them."""
     widget = StreamingMarkdown()
     app = Host(widget)
     async with app.run_test(size=(60, 30)) as pilot:
         await pilot.pause()
         widget.FLUSH_INTERVAL = 0
-        steps = (("Intro paragraph.\n\nsecond paragraph", "second paragraph", "\n\nnext"),
-                 (" goes on\n\n```python\nx = 1\n", "x = 1", "```\n\nnext"),
-                 ("\n\nlast words here", "last words here", "\n\nthe end"))
-        for text, shown, then in steps:
-            widget.append(text)
-            await pilot.pause()
-            assert shown in screen_text(app)
-            widget.append(then)
-            if then == "\n\nthe end":
-                widget.finish()
-            else:
-                widget._flush()  # the update, now rather than on the next loop turn
-            unmounted = [node for node in widget.walk_children() if not node.is_mounted]
-            assert unmounted, "the case under test: the text moved into new views"
-            assert app._batch_count > 0, f"the screen could paint without {shown!r}"
-            await pilot.pause()
-            assert app._batch_count == 0, "the hold ends once the views have mounted"
-            assert shown in screen_text(app)
-        assert "last words here\n\nthe end" in screen_text(app)
+        widget.append("Intro paragraph.\n\n" + before)
+        await pilot.pause()
+        assert before.split()[-1] in screen_text(app)
+        widget.append(end)
+        widget.finish()
+        unmounted = [node for node in widget.walk_children() if not node.is_mounted]
+        assert unmounted, "the case under test: the text moved into new views"
+        assert app._batch_count > 0, "the screen could paint without the reply's end"
+        await pilot.pause()
+        assert app._batch_count == 0, "the hold ends once the views have mounted"
+        assert expected in screen_text(app)
 
 
 async def test_the_final_update_keeps_the_last_block_in_the_view_on_screen() -> None:

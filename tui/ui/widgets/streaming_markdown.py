@@ -310,7 +310,10 @@ class StreamingMarkdown(Widget):
             self._show_revised()
             self._show_fence()
             self._show_live()
-        self._holds.hold(self, self._pending_views())
+        if final:
+            # Only at the end: held on every update, the screen could not show keys typed
+            # meanwhile (keystroke to echo at 2,000 tok/s: ~45 -> ~220 ms in a pty).
+            self._holds.hold(self, self._pending_views())
 
     def _pending_views(self) -> list[Widget]:
         """Widgets this update added that have not mounted yet."""
