@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 class FramePacer:
     """The redraw schedule of one streaming reply (times in seconds, monotonic clock)."""
 
-    token_budget: float = 0.0003
+    token_budget: float = 0.0005
     """CPU time of redrawing that each streamed delta (about a token) earns."""
     credit_cap: float = 0.03
     """Credit saved at most: after a pause in the stream, the next words show at once."""
