@@ -171,7 +171,8 @@ def spread(values: list[float], fmt: str = "{:.0f}") -> str:
 
 
 def run_rows(binary: Path, rows: set[str], runs: int, size: tuple[int, int], keys: int,
-             long: bool, env_for: Callable[[Path, str], dict[str, str]]) -> None:
+             long: bool, env_for: Callable[[Path, str], dict[str, str]], *,
+             lag_rates: list[int] | None = None, lag_cases: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-stream-") as tmp:
         home = Path(tmp)
 
@@ -191,8 +192,10 @@ def run_rows(binary: Path, rows: set[str], runs: int, size: tuple[int, int], key
         if "lag" in rows:
             cases = [("1k", markdown_text(1000)), ("4k", markdown_text(4000)),
                      ("20k", markdown_text(20000)), ("table", table_text())]
-            for tps in (2000, 200):
+            for tps in lag_rates or (2000, 200):
                 for name, text in cases:
+                    if lag_cases and name not in lag_cases:
+                        continue
                     if name == "20k" and tps == 200 and not long:
                         continue  # 100 s a reply: --long
                     lags: list[float] = []

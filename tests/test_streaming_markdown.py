@@ -171,7 +171,7 @@ async def test_throttle_coalesces_appends_and_finish_is_immediate() -> None:
 
 
 async def test_slow_frames_space_out_updates_within_bounds() -> None:
-    """Backpressure: updates are paced by what the last one cost to lay out and paint."""
+    """Backpressure: updates are spaced by what the last one cost to lay out and paint."""
     widget = StreamingMarkdown()
     app = Host(widget)
     async with app.run_test(size=(60, 20)) as pilot:
@@ -179,14 +179,36 @@ async def test_slow_frames_space_out_updates_within_bounds() -> None:
         widget.append("# Heading\n\nsome text")
         await pilot.pause(0.1)
         assert widget.flush_count == 1
-        assert widget._interval < 0.25, "a cheap frame keeps updates frequent"
-        now = time.monotonic()
-        widget._note_frame(now - 0.08)
-        assert widget._interval == pytest.approx(0.16, abs=0.01)
-        widget._note_frame(now - 5)
-        assert widget._interval == StreamingMarkdown.MAX_FLUSH_INTERVAL
-        widget._note_frame(time.monotonic())
-        assert widget._interval == StreamingMarkdown.FLUSH_INTERVAL
+        pacer = widget.pacer
+        assert pacer.spacing < 0.25, "a cheap frame keeps updates frequent"
+        interval = StreamingMarkdown.FLUSH_INTERVAL
+        pacer.spent(0.08, 0.0, interval)
+        assert pacer.spacing == pytest.approx(0.16)
+        pacer.spent(5.0, 0.0, interval)
+        assert pacer.spacing == pacer.max_spacing
+        pacer.spent(0.0, 0.0, interval)
+        assert pacer.spacing == interval
+
+
+async def test_a_spent_credit_holds_updates_back_but_never_the_final_one() -> None:
+    """A slow stream is redrawn as often as its text pays for; its end shows at once."""
+    widget = StreamingMarkdown()
+    app = Host(widget)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.pause()
+        widget.append("first words")
+        await pilot.pause(0.1)
+        assert widget.flush_count == 1 and "first words" in screen_text(app)
+        widget.pacer.credit = -1.0  # redrawing has cost more than the text so far earned
+        widget.append(" and more")
+        await pilot.pause(0.1)
+        assert widget.flush_count == 1, "held back (up to max_stale) while the credit is spent"
+        assert "and more" not in screen_text(app)
+        widget.append(" and the end.")
+        widget.finish()
+        assert widget.flush_count == 2
+        await pilot.pause()
+        assert "first words and more and the end." in screen_text(app)
 
 
 @pytest.mark.parametrize("mode", ["stream", "set_text"])
@@ -329,3 +351,54 @@ def test_random_splits_give_the_same_blocks_as_one_parse(source: str) -> None:
 
 def test_sanitize_replaces_control_characters() -> None:
     assert sanitize("a\x1b[0m\tb\nc\x00\x7f\x85") == "a␛[0m\tb\nc␀␡\ufffd"
+
+
+@pytest.mark.parametrize(("before", "end", "expected"), [
+    ("the paragraph shown last\n", "\nthe end", "shown last\n\nthe end"),
+    ("```python\nx = 1\n", "y = 2\n```", "y = 2"),
+])
+async def test_no_frame_lacks_text_already_shown_when_a_reply_ends(before: str, end: str,
+                                                                   expected: str) -> None:
+    """Text leaving the tail (or an open fence) for views of its own at a reply's end must
+    not vanish for a frame while those mount (a few loop turns: Textual paints no unmounted
+    widget). This showed a reply's last words a frame late, after a frame without them."""
+    widget = StreamingMarkdown()
+    app = Host(widget)
+    async with app.run_test(size=(60, 30)) as pilot:
+        await pilot.pause()
+        widget.FLUSH_INTERVAL = 0
+        widget.append("Intro paragraph.\n\n" + before)
+        await pilot.pause()
+        assert before.split()[-1] in screen_text(app)
+        widget.append(end)
+        widget.finish()
+        unmounted = [node for node in widget.walk_children() if not node.is_mounted]
+        assert unmounted, "the case under test: the text moved into new views"
+        assert app._batch_count > 0, "the screen could paint without the reply's end"
+        await pilot.pause()
+        assert app._batch_count == 0, "the hold ends once the views have mounted"
+        assert expected in screen_text(app)
+
+
+async def test_the_final_update_keeps_the_last_block_in_the_view_on_screen() -> None:
+    """The reply's last block stays in the tail's view, already mounted: its end shows in
+    the very next frame, without waiting for a view to mount."""
+    widget = StreamingMarkdown()
+    app = Host(widget)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.pause()
+        widget.FLUSH_INTERVAL = 0
+        widget.append("# Head\n\nthe last paragraph, so far")
+        await pilot.pause()
+        tail = widget._live
+        assert tail is not None and tail.is_mounted
+        widget.append(" and its end.")
+        widget.finish()
+        assert widget._live is None and not tail.has_class("-live")
+        assert tail.kind == "paragraph" and tail.is_mounted
+        assert tail in widget._views, "it is the last finished block's view now"
+        await pilot.pause()
+        assert "the last paragraph, so far and its end." in screen_text(app)
+        widget.set_text(widget.text)
+        await pilot.pause()
+        assert "the last paragraph, so far and its end." in screen_text(app)

@@ -35,6 +35,7 @@ from tui.core.flow_events import (
     AssistantDelta,
     AssistantFinished,
     AssistantStarted,
+    AssistantStreamEnded,
     ContextNotice,
     ConversationCreated,
     FlowEvent,
@@ -374,6 +375,8 @@ class ChatFlow:
                         # The clock starts again with the attempt after the wait.
                         started = time.monotonic() + event.delay
                         yield RetryWait(event.attempt, event.delay, event.reason)
+            if parts:  # before "complete": stopped while the text is shown, it is stored
+                yield AssistantStreamEnded(assistant.id)  # as interrupted, as it arrived
             outcome = "complete"
         except ContextLengthExceeded as error:
             outcome = "failed"
@@ -465,7 +468,8 @@ async def collect(events: AsyncIterator[FlowEvent]) -> list[FlowEvent]:
 
 
 __all__ = [
-    "AssistantDelta", "AssistantFinished", "AssistantStarted", "ChatFlow", "ContextNotice",
+    "AssistantDelta", "AssistantFinished", "AssistantStarted", "AssistantStreamEnded",
+    "ChatFlow", "ContextNotice",
     "ConversationCreated", "FINISH_NOTES", "FlowEvent", "FlowFailed", "MAX_OVERFLOW_RETRIES",
     "NewConversation", "RetryWait", "Seen", "TitleUpdated", "UserMessageStored", "collect",
     "finish_note",

@@ -69,6 +69,15 @@ class AssistantDelta:
 
 
 @dataclass
+class AssistantStreamEnded:
+    """The server's stream ended: every delta of the reply has been yielded. Storing it
+    (counting its tokens, indexing it for search) follows, then AssistantFinished; a front
+    end shows the whole text now rather than after that work."""
+
+    message_id: str
+
+
+@dataclass
 class RetryWait:
     attempt: int
     delay: float
@@ -102,7 +111,8 @@ class FlowFailed:
 
 
 FlowEvent = (ConversationCreated | UserMessageStored | ContextNotice | AssistantStarted
-             | AssistantDelta | RetryWait | AssistantFinished | TitleUpdated | FlowFailed)
+             | AssistantDelta | AssistantStreamEnded | RetryWait | AssistantFinished
+             | TitleUpdated | FlowFailed)
 
 # ClientError subclass -> FlowFailed.kind, so front ends can say what to do.
 _ERROR_KINDS: tuple[tuple[type[ClientError], str], ...] = (

@@ -62,6 +62,15 @@ class ReplyDelta(FlowMessage, bubble=False):
         self.text = text
 
 
+class ReplyTextEnded(FlowMessage, bubble=False):
+    """The server's stream ended: the reply's text is complete and is stored next. Handed to
+    the chat view directly (``ChatView.post_text_ended``), as deltas are."""
+
+    def __init__(self, conversation_id: str, message_id: str) -> None:
+        super().__init__(conversation_id)
+        self.message_id = message_id
+
+
 class ReplyFinished(FlowMessage):
     """``note``: why the reply stopped early, in words (the core's finish_note), or None."""
 
@@ -128,6 +137,7 @@ _TRANSLATIONS: dict[type, Callable[[str, Any], FlowMessage]] = {
     chat.UserMessageStored: lambda cid, e: UserMessageStored(cid, e.message),
     chat.AssistantStarted: lambda cid, e: ReplyStarted(cid, e.message),
     chat.AssistantDelta: lambda cid, e: ReplyDelta(cid, e.message_id, e.text),
+    chat.AssistantStreamEnded: lambda cid, e: ReplyTextEnded(cid, e.message_id),
     chat.AssistantFinished: lambda cid, e: ReplyFinished(cid, e.message, e.note),
     chat.FlowFailed: lambda cid, e: ReplyFailed(cid, e.message, e.error, e.kind),
     chat.RetryWait: lambda cid, e: ReplyRetrying(cid, e.delay, e.reason),

@@ -28,6 +28,9 @@ from tui.ui import flow_messages as fm
 
 log = logging.getLogger(__name__)
 
+FINAL_FRAME_WAIT = 0.25
+"""Longest a reply's storing waits for the frame that shows its last words (seconds)."""
+
 
 @dataclass(frozen=True)
 class ReplyState:
@@ -206,6 +209,9 @@ class ReplyStreams:
             live.parts.append(message.text)
             self._target().post_delta(message)
             return
+        if isinstance(message, fm.ReplyTextEnded):  # handed over at once, as deltas are
+            self._target().post_text_ended(message)
+            return
         before = live.reply
         live.observe(message)
         self._target().post_message(message)
@@ -214,6 +220,21 @@ class ReplyStreams:
             self._publish()
         elif live.reply != before:
             self._publish()
+
+    async def _painted(self, message: fm.ReplyTextEnded) -> None:
+        """Until the screen has painted the reply's whole text (at most FINAL_FRAME_WAIT).
+
+        The core stores the reply after its text ends (counting its tokens, indexing it for
+        search: tens of ms for a long reply), on this event loop; holding it back this one
+        frame lets the last words show first, so they follow the server's last byte within a
+        frame however long the reply is."""
+        target = self._target()
+        if not target.is_attached:
+            return
+        try:
+            await asyncio.wait_for(target.text_shown(message.message_id), FINAL_FRAME_WAIT)
+        except asyncio.TimeoutError:
+            log.debug("no refresh within %s s of a reply's end", FINAL_FRAME_WAIT)
 
     async def _run(self, live: LiveStream, events: AsyncIterator[object]) -> None:
         cid = live.conversation_id
@@ -226,6 +247,8 @@ class ReplyStreams:
                     cid = message.conversation_id
                     ended = fm.FlowEnded(cid)
                 self._post(live, message)
+                if isinstance(message, fm.ReplyTextEnded):
+                    await self._painted(message)
         except asyncio.CancelledError:
             stopped = (live.message_id, live.text) if live.message_id else None
             ended = fm.FlowEnded(cid, cancelled_reply=stopped)

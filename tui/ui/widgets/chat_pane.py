@@ -341,6 +341,13 @@ class ChatPane(VerticalScroll, can_focus=True):
         if isinstance(block, AssistantBlock):
             block.append(text)
 
+    def end_text(self, message_id: str) -> None:
+        """A streamed reply's text is complete: show all of it at once (see
+        AssistantBlock.end_text)."""
+        block = self.block(message_id)
+        if isinstance(block, AssistantBlock):
+            block.end_text()
+
     def finish_message(self, message: Message, *, error_kind: str | None = None) -> None:
         """The stored final state of a reply: complete, interrupted or failed."""
         block = self.block(message.id)

@@ -295,6 +295,17 @@ class ChatView(Vertical):
         if self._shown(message):
             self.pane.append_delta(message.message_id, message.text)
 
+    def post_text_ended(self, message: fm.ReplyTextEnded) -> None:
+        """The reply's text is complete: shown at once, like a delta, before it is stored."""
+        if self._shown(message):
+            self.pane.end_text(message.message_id)
+
+    async def text_shown(self, message_id: str) -> None:
+        """Until the screen shows the whole text of a reply whose text has ended."""
+        block = self.pane.block(message_id)
+        if isinstance(block, AssistantBlock) and block.is_mounted:
+            await block.markdown.painted()
+
     @on(fm.ConversationCreated)
     def _created(self, message: fm.ConversationCreated) -> None:
         self.adopt(message.provisional, message.conversation_id)

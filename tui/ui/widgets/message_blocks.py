@@ -188,6 +188,12 @@ class AssistantBlock(MessageBlock):
         if not markdown.finished:
             markdown.append(text)
 
+    def end_text(self) -> None:
+        """All of the reply's text has arrived: show it whole now (it is stored next)."""
+        markdown = getattr(self, "_markdown", None)  # none before compose
+        if markdown is not None and not markdown.finished:
+            markdown.finish()
+
     def finish(self, message: Message) -> None:
         """The final stored message: fix up the header and the text if they differ."""
         self.message = message

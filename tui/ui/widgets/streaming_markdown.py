@@ -5,7 +5,10 @@ Design (see ``markdown_splitter`` for the parsing side):
 * every finished top-level block is mounted once as a :class:`MarkdownBlockView`
   (a ``Static`` holding one light visual) and never touched again;
 * the unfinished tail is one more ``Static`` whose visual is replaced on a
-  throttle (at most every :attr:`StreamingMarkdown.FLUSH_INTERVAL` seconds);
+  throttle (at most every :attr:`StreamingMarkdown.FLUSH_INTERVAL` seconds, and only as
+  often as the streamed text pays for: ``stream_pace.FramePacer``); a tail that keeps its
+  height is repainted without a re-layout; the final update (:meth:`finish`) is never paced
+  and shows the last block in the tail's own view, so no frame lacks it;
 * an open code fence is shown as frozen, already-highlighted chunks plus a
   small live remainder, so long code costs the same per update as short code;
 * a complete message (:meth:`StreamingMarkdown.set_text`) has no children at
@@ -40,6 +43,7 @@ from tui.ui.widgets.markdown_views import (
     RowOffsets,
     selected_text,
 )
+from tui.ui.widgets.stream_pace import FramePacer, MountHolds, height_changes
 
 __all__ = ["BlockPage", "LiteralText", "MarkdownBlockView", "StreamingMarkdown", "literal"]
 
@@ -109,17 +113,14 @@ class StreamingMarkdown(RowOffsets):
     """
 
     FLUSH_INTERVAL = 0.04
-    """Coalesce appends: the tail is re-rendered at most this often (seconds)."""
-
-    MAX_FLUSH_INTERVAL = 0.25
-    """Backpressure bound: on a slow terminal or machine, still at least 4 updates a second."""
-
-    FRAME_SHARE = 0.5
-    """At most this share of the time goes to redrawing a streaming reply, so a fast stream
-    never builds a backlog that shows up as lag after its last token (see _note_frame)."""
+    """Coalesce appends: the tail is re-rendered at most this often (seconds); 0 updates on
+    the next loop turn, unpaced (tests)."""
 
     PAGE_SIZE = 16
     """Finished blocks per page container (see ``_mount_finished``)."""
+
+    MOUNT_HOLD = 0.25
+    """Longest the screen waits for an update's new block views to mount (``MountHolds``)."""
 
     def __init__(self, initial: str = "", **widget_kwargs: Any) -> None:
         super().__init__(**widget_kwargs)
@@ -137,10 +138,12 @@ class StreamingMarkdown(RowOffsets):
         self._block_views = 0
         self._code_blocks = 0  # numbered so far (streaming)
         self._timer: Timer | None = None
+        self._timer_due = 0.0
+        self._timer_in_debt = False  # set while the credit was spent (see _schedule_flush)
         self._flush_scheduled = False
-        self._last_flush = 0.0
-        self._interval = self.FLUSH_INTERVAL
+        self.pacer = FramePacer()
         self._finished = False
+        self._holds = MountHolds(self.MOUNT_HOLD)
         self.flush_count = 0
         """How many times the tail was re-rendered (debug / tests)."""
         if initial:
@@ -178,6 +181,7 @@ class StreamingMarkdown(RowOffsets):
             raise RuntimeError("append() after finish(); use set_text() to replace")
         self._raw.append(text)
         self._splitter.feed(text)
+        self.pacer.earn(time.monotonic())
         self._schedule_flush()
 
     def finish(self) -> None:
@@ -190,6 +194,7 @@ class StreamingMarkdown(RowOffsets):
     def set_text(self, text: str) -> None:
         """Replace everything with a complete message, rendered in one pass."""
         self._cancel_flush()
+        self._holds.release()  # the views they wait for are about to go
         self._raw = [text] if text else []
         self._splitter = MarkdownSplitter()
         blocks = _complete_blocks(text)
@@ -229,6 +234,13 @@ class StreamingMarkdown(RowOffsets):
 
     def on_unmount(self) -> None:
         self._cancel_flush()
+        self._holds.release()
+
+    async def painted(self) -> None:
+        """Until the screen has painted this widget's last update (the whole text, after
+        :meth:`finish`), its new block views included."""
+        await self._holds.wait()
+        await self.wait_for_refresh()
 
     # -- internals -------------------------------------------------------------
 
@@ -257,14 +269,24 @@ class StreamingMarkdown(RowOffsets):
             self._flush()
 
     def _schedule_flush(self) -> None:
-        if self._timer is not None or self._flush_scheduled or not self.is_attached:
+        """One timer at most, and only while text waits to be shown."""
+        if self._flush_scheduled or not self.is_attached:
             return
-        delay = self._last_flush + self._interval - time.monotonic()
-        if delay <= 0:
+        if self._timer is not None and not (self._timer_in_debt and self.pacer.credit >= 0):
+            return  # per delta: only the credit coming back can bring the update forward
+        now = time.monotonic()
+        due = self.pacer.due(now, self.FLUSH_INTERVAL)
+        if self._timer is not None:
+            if due >= self._timer_due - 0.002:
+                return
+            self._timer.stop()  # the credit came back before the stale deadline
+            self._timer = None
+        if due <= now:
             self._flush_scheduled = True
             self.call_later(self._flush)
         else:
-            self._timer = self.set_timer(delay, self._flush)
+            self._timer_due, self._timer_in_debt = due, self.pacer.credit < 0
+            self._timer = self.set_timer(due - now, self._flush)
 
     def _cancel_flush(self) -> None:
         if self._timer is not None:
@@ -276,35 +298,75 @@ class StreamingMarkdown(RowOffsets):
         """Move finished blocks into their own widgets; redraw the tail."""
         self._timer = None
         self._flush_scheduled = False
-        if self._static_visual is not None:
-            return
+        if self._static_visual is not None or (not final and self._finished_shown()):
+            return  # an update asked for before finish() did it all
         final = final or self._finished
-        self._last_flush = time.monotonic()
+        started = time.monotonic()
+        self.pacer.started(started)
         self.flush_count += 1
         if not final:
-            self.call_after_refresh(self._note_frame, self._last_flush)
+            self.call_after_refresh(self._note_frame, started, time.thread_time())
         splitter = self._splitter
         finished = splitter.update(final=final)
         with self.app.batch_update():
+            # The final update shows the last block in the tail's view, already on screen:
+            # a new view would only paint once mounted, a few loop turns later, and a frame
+            # painted meanwhile would lack the reply's last words.
+            last = finished.pop() if final and finished and self._can_adopt_live() else None
             if finished:
                 self._mount_finished(finished)
                 if self._live is not None:
                     self._live.remove_class("-first")
+            if last is not None:
+                self._adopt_live(last)
             self._show_revised()
             self._show_fence()
             self._show_live()
+        if final:
+            # Only at the end: held on every update, the screen could not show keys typed
+            # meanwhile (keystroke to echo at 2,000 tok/s: ~45 -> ~220 ms in a pty).
+            self._holds.hold(self, self._pending_views())
 
-    def _note_frame(self, started: float) -> None:
-        """Pace the next update by what this one cost (flush, layout and paint).
+    def _pending_views(self) -> list[Widget]:
+        """Widgets this update added that have not mounted yet."""
+        nodes = list(self.children)
+        for container in (self._page, self._fence_view):
+            if container is not None:
+                nodes.extend(container.children)
+        return [node for node in nodes if not node.is_mounted]
 
-        Textual re-lays-out and repaints the screen for each update; when that takes longer
-        than the flush interval, updates would queue behind each other and the reply would
-        finish on screen well after the server. Spacing updates to cost / FRAME_SHARE keeps
-        the app ahead of the stream.
-        """
-        cost = time.monotonic() - started
-        self._interval = min(self.MAX_FLUSH_INTERVAL,
-                             max(self.FLUSH_INTERVAL, cost / self.FRAME_SHARE))
+    def _finished_shown(self) -> bool:
+        splitter = self._splitter
+        return (self._finished and not splitter.tail_size and splitter.live is None
+                and splitter.fence is None)
+
+    def _note_frame(self, started: float, cpu_started: float, refreshes: int = 2) -> None:
+        """Pace the next updates by what this one cost (flush, layout and paint): its wall
+        time spaces them out (a backlog of updates would show up as lag after the last
+        token), its CPU time is spent from the credit the deltas earn.
+
+        An update that mounted views paints twice (its views mount after the first frame
+        and lay the screen out again): the cost is taken after a second refresh, which
+        comes at once when nothing is left to paint."""
+        if refreshes > 1:
+            self.call_after_refresh(self._note_frame, started, cpu_started, refreshes - 1)
+            return
+        self.pacer.spent(time.monotonic() - started, time.thread_time() - cpu_started,
+                         self.FLUSH_INTERVAL)
+
+    def _can_adopt_live(self) -> bool:
+        return self._live is not None and self._fence_view is None
+
+    def _adopt_live(self, block: Block) -> None:
+        """The tail's view becomes the view of the final block (see _flush)."""
+        view, self._live = self._live, None
+        assert view is not None
+        self._code_blocks = number_code_blocks([block.visual], self._code_blocks)
+        view.remove_class("-live")
+        view.set_class(self._block_views == 0, "-first")
+        view.show(block)
+        self._block_views += 1
+        self._views.append(view)
 
     def _mount_finished(self, blocks: list[Block]) -> None:
         """Add finished blocks to pages of at most PAGE_SIZE blocks.
@@ -376,4 +438,4 @@ class StreamingMarkdown(RowOffsets):
             self._live = MarkdownBlockView(classes="-live")
             self.mount(self._live)
         self._live.set_class(self._block_views == 0 and self._fence_view is None, "-first")
-        self._live.update(block.visual)
+        self._live.update(block.visual, layout=height_changes(self._live, block.visual))

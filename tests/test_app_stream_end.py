@@ -1,0 +1,67 @@
+"""A reply's end in the app: its whole text is on screen before the core stores it, and
+nothing keeps running once it is done (issue 14: lag after the last byte, idle is idle)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.fake_openai.scripts import Script
+from tests.test_app_support import SIZE, make_app, make_services, screen_text, wait_until
+from tui.core.models import MessageStatus
+from tui.ui.widgets.message_blocks import AssistantBlock
+from tui.ui.widgets.streaming_markdown import StreamingMarkdown
+
+REPLY = "First paragraph of the answer.\n\nAnd its very last words."
+
+
+@pytest.fixture
+async def services(tmp_path, fake_openai):
+    services = make_services(tmp_path, fake_openai.base_url)
+    yield services
+    await services.aclose()
+
+
+async def test_the_whole_reply_is_on_screen_before_it_is_stored(services, fake_openai,
+                                                                monkeypatch):
+    """Storing a reply (counting it, indexing it: tens of ms for a long one) runs on the
+    event loop; it used to come before the final update, which waited for it."""
+    # No update on a timer: the only way the last words can show is the reply's end.
+    monkeypatch.setattr(StreamingMarkdown, "FLUSH_INTERVAL", 30.0)
+    seen_at_store: list[str] = []
+    store = services.store
+    update = store.update_message
+
+    def update_message(message_id, **fields):
+        if fields.get("status") == MessageStatus.COMPLETE:
+            seen_at_store.append(screen_text(app))
+        return update(message_id, **fields)
+
+    monkeypatch.setattr(store, "update_message", update_message)
+    fake_openai.script(Script.reply(REPLY))
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        app.main.composer.insert("tell me")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: not app.main.streams, what="the reply")
+    assert len(seen_at_store) == 1
+    assert "And its very last words." in seen_at_store[0]
+
+
+async def test_nothing_runs_once_a_reply_is_done(services, fake_openai):
+    """Idle is idle: no update timer, pending update or screen hold is left by a reply."""
+    fake_openai.script(Script.reply(REPLY))
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        app.main.composer.insert("tell me")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: not app.main.streams, what="the reply")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        block = app.main.pane.query(AssistantBlock).last()
+        markdown = block.markdown
+        assert markdown.finished and "And its very last words." in screen_text(app)
+        assert markdown._timer is None and not markdown._flush_scheduled
+        assert len(markdown._holds) == 0 and app._batch_count == 0
+        running = [timer for node in (block, *block.walk_children()) for timer in node._timers
+                   if timer._task is not None and not timer._task.done()]
+        assert running == []

@@ -1,0 +1,170 @@
+"""When a streaming reply is redrawn (see ``streaming_markdown``), whether a redraw needs a
+re-layout of the screen, and holding the screen while new block views mount.
+
+Each redraw of a growing reply costs Textual a layout and a paint of the screen (~10-30 ms
+in a real terminal), whatever the number of new words. Redrawing on a clock therefore made
+CPU follow how long a stream lasts, not how long the reply is: at 200 tok/s the app redrew 25
+times a second for a few words each time. The pacer lets each streamed delta earn a little
+redraw time and each redraw spend what it cost, so a slow stream is redrawn a few times a
+second and a fast one as often as the frame interval allows. The end of a reply is never
+paced: the widget's final update is immediate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from textual.content import Content
+from textual.widget import AwaitMount, Widget
+
+from tui.ui.widgets.markdown_layout import Stack
+
+__all__ = ["FrameHold", "FramePacer", "MountHolds", "height_changes", "mounted"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class FramePacer:
+    """The redraw schedule of one streaming reply (times in seconds, monotonic clock)."""
+
+    token_budget: float = 0.0005
+    """CPU time of redrawing that each streamed delta (about a token) earns."""
+    credit_cap: float = 0.03
+    """Credit saved at most: after a pause in the stream, the next words show at once."""
+    max_stale: float = 0.5
+    """Text never waits longer than this to be shown, whatever the credit."""
+    max_spacing: float = 0.25
+    """Backpressure bound: on a slow machine, still at least 4 redraws a second."""
+    frame_share: float = 0.5
+    """At most this share of the wall time goes to redrawing (see :meth:`spent`)."""
+
+    credit: float = field(init=False)
+    spacing: float = field(init=False, default=0.0)
+    """The backpressure interval: a redraw that took long spaces out the next ones."""
+    last: float = field(init=False, default=float("-inf"))
+    waiting_since: float | None = field(init=False, default=None)
+    """When the oldest text not yet shown arrived (None: everything is shown)."""
+
+    def __post_init__(self) -> None:
+        self.credit = self.credit_cap
+
+    def earn(self, now: float) -> None:
+        """A delta arrived."""
+        self.credit = min(self.credit_cap, self.credit + self.token_budget)
+        if self.waiting_since is None:
+            self.waiting_since = now
+
+    def due(self, now: float, interval: float) -> float:
+        """When the next redraw may run: ``interval`` after the last one (and the
+        backpressure spacing), and once the credit is spent, when the oldest unshown text
+        has waited ``max_stale``. ``interval`` 0 means unpaced (tests): at once."""
+        if interval <= 0:
+            return now
+        due = self.last + max(interval, self.spacing)
+        if self.credit < 0:
+            waiting = self.waiting_since if self.waiting_since is not None else now
+            due = max(due, waiting + self.max_stale)
+        return due
+
+    def started(self, now: float) -> None:
+        """A redraw starts: everything received is being shown."""
+        self.last = now
+        self.waiting_since = None
+
+    def spent(self, wall: float, cpu: float, interval: float) -> None:
+        """What a redraw cost, from its start until the screen was painted."""
+        self.spacing = min(self.max_spacing, max(interval, wall / self.frame_share))
+        self.credit -= cpu
+
+
+def height_changes(view: Widget, visual: Any) -> bool:
+    """Whether showing ``visual`` changes ``view``'s height: a tail that grew within its
+    last line needs a repaint of the view only, not a re-layout of the screen.
+
+    Only text and stacks of text are measured (a fraction of a millisecond); measuring a
+    table costs as much as drawing it, and a growing table changes height anyway."""
+    width, height = view.size
+    if not width or not view.is_mounted or not isinstance(visual, (Content, Stack)):
+        return True
+    try:
+        return visual.get_height(view.styles, width) != height
+    except Exception:  # a visual that cannot say: lay out, as Static would
+        return True
+
+
+async def mounted(parent: Widget, widgets: Sequence[Widget]) -> None:
+    """Until every one of ``widgets`` (added under ``parent``) has mounted."""
+    await AwaitMount(parent, widgets)
+
+
+class FrameHold:
+    """An app-wide batch update (no painting) that is ended once, from anywhere.
+
+    A screen skips the updates asked for during a batch and takes them up when it next goes
+    idle; ended outside the screen's own message loop (from a task), the batch must prompt
+    the screen, or it stays frozen until some other message happens to reach it."""
+
+    def __init__(self, app: Any) -> None:
+        self._screen = app.screen
+        self._batch = app.batch_update()
+        self._batch.__enter__()
+        self._open = True
+
+    def end(self) -> None:
+        if self._open:
+            self._open = False
+            self._batch.__exit__(None, None, None)
+            self._screen.check_idle()
+
+
+class MountHolds:
+    """Keep the screen from painting until a widget's new views have mounted.
+
+    Textual mounts a widget a few turns of the event loop later and skips unmounted widgets
+    when it paints, while a view that was replaced (a streaming reply's tail or open fence,
+    now finished blocks) is gone at once: a frame painted in between would lack text that
+    was already on screen (at a reply's end, its last words, a frame late). A hold is short
+    (a mount takes a few loop turns) and bounded by ``limit`` seconds."""
+
+    def __init__(self, limit: float) -> None:
+        self.limit = limit
+        self._tasks: dict[FrameHold, asyncio.Task[None]] = {}
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+    def hold(self, parent: Widget, pending: Sequence[Widget]) -> None:
+        """Hold painting until ``pending`` (added under ``parent``) have mounted."""
+        if not pending:
+            return
+        hold = FrameHold(parent.app)
+
+        async def release() -> None:
+            try:
+                await asyncio.wait_for(mounted(parent, pending), self.limit)
+            except asyncio.TimeoutError:
+                log.debug("views not mounted after %s s", self.limit)
+            finally:
+                hold.end()
+
+        task = asyncio.get_running_loop().create_task(release())
+        self._tasks[hold] = task
+        task.add_done_callback(lambda _: self._tasks.pop(hold, None))
+
+    def release(self) -> None:
+        """Stop waiting for views that will never mount (removed with their parent, or
+        replaced): the screen paints again at once, not after ``limit``."""
+        for hold, task in list(self._tasks.items()):
+            hold.end()  # at once: a task cancelled before it starts never runs its finally
+            task.cancel()
+        self._tasks.clear()
+
+    async def wait(self) -> None:
+        """Until every hold has ended."""
+        if self._tasks:
+            await asyncio.gather(*self._tasks.values(), return_exceptions=True)
