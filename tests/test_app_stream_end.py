@@ -8,6 +8,7 @@ import pytest
 from tests.fake_openai.scripts import Script
 from tests.test_app_support import SIZE, make_app, make_services, screen_text, wait_until
 from tui.core.models import MessageStatus
+from tui.ui import reply_streams
 from tui.ui.widgets.message_blocks import AssistantBlock
 from tui.ui.widgets.streaming_markdown import StreamingMarkdown
 
@@ -27,6 +28,10 @@ async def test_the_whole_reply_is_on_screen_before_it_is_stored(services, fake_o
     event loop; it used to come before the final update, which waited for it."""
     # No update on a timer: the only way the last words can show is the reply's end.
     monkeypatch.setattr(StreamingMarkdown, "FLUSH_INTERVAL", 30.0)
+    # The wait for that frame is capped (0.25 s) so a stuck screen never holds the store
+    # back; a loaded box (the suite runs two workers) can miss the cap, which is not what
+    # this test is about: the order is.
+    monkeypatch.setattr(reply_streams, "FINAL_FRAME_WAIT", 10.0)
     seen_at_store: list[str] = []
     store = services.store
     update = store.update_message

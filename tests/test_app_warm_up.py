@@ -55,6 +55,8 @@ async def test_a_send_before_the_sdk_is_ready_waits_for_it(services, fake_openai
                          and assistant_blocks(app)[-1].text == "ready now",
                          what="the reply", timeout=10)
         assert client.ready and not app.main.pane.query(ErrorBlock)
+        # The whole text shows before the core stores it (the reply's end is not paced).
+        await wait_until(pilot, lambda: not app.main.streams, what="the reply stored")
         stored = services.store.load_messages(app.main.conversation.id)
         assert [(m.role, m.content) for m in stored] == [
             (Role.USER, "hello before the SDK"), (Role.ASSISTANT, "ready now")]
