@@ -66,19 +66,18 @@ class ChatPane(VerticalScroll, can_focus=True):
             self.conversation_id = conversation_id
             self.after_id = after_id
 
-    class FirstWanted(TextualMessage):
+    class EdgeWanted(TextualMessage):
+        """Show one end of the conversation ``conversation_id``; see the subclasses."""
+
+        def __init__(self, conversation_id: str) -> None:
+            super().__init__()
+            self.conversation_id = conversation_id
+
+    class FirstWanted(EdgeWanted):
         """Show the conversation's first page (older pages exist): ``g``/Home."""
 
-        def __init__(self, conversation_id: str) -> None:
-            super().__init__()
-            self.conversation_id = conversation_id
-
-    class LastWanted(TextualMessage):
+    class LastWanted(EdgeWanted):
         """Show the newest page again (the window stops short of it): ``G``/End."""
-
-        def __init__(self, conversation_id: str) -> None:
-            super().__init__()
-            self.conversation_id = conversation_id
 
     class DeleteRequested(TextualMessage):
         """Delete the stored message ``message_id`` (after asking)."""
