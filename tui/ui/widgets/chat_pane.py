@@ -15,7 +15,6 @@ from collections.abc import Callable
 
 from textual import events
 from textual.containers import VerticalScroll
-from textual.message import Message as TextualMessage
 from textual.reactive import reactive
 from textual.widgets import Static
 
@@ -24,6 +23,7 @@ from tui.core.models import Message, MessageStatus, Role, Summary
 from tui.core.pricing import Price
 from tui.core.tree import Branch
 from tui.ui import keys
+from tui.ui.widgets import chat_pane_messages as asks
 from tui.ui.widgets.message_blocks import (
     AssistantBlock,
     ChatBlock,
@@ -49,95 +49,20 @@ class ChatPane(VerticalScroll, can_focus=True):
     # A reply's price (model and server), for its usage line; None: no cost shown.
     price_lookup: Callable[[Message], Price | None] | None = None
 
-    class NeedOlder(TextualMessage):
-        """Scrolled to the top: the app should call ``prepend`` with older messages."""
-
-        def __init__(self, conversation_id: str, before_id: str) -> None:
-            super().__init__()
-            self.conversation_id = conversation_id
-            self.before_id = before_id
-
-    class NeedNewer(TextualMessage):
-        """Scrolled to the bottom of a window that stops short of the newest message: the
-        app should call ``append_page`` with the messages after ``after_id``."""
-
-        def __init__(self, conversation_id: str, after_id: str) -> None:
-            super().__init__()
-            self.conversation_id = conversation_id
-            self.after_id = after_id
-
-    class EdgeWanted(TextualMessage):
-        """Show one end of the conversation ``conversation_id``; see the subclasses."""
-
-        def __init__(self, conversation_id: str) -> None:
-            super().__init__()
-            self.conversation_id = conversation_id
-
-    class FirstWanted(EdgeWanted):
-        """Show the conversation's first page (older pages exist): ``g``/Home."""
-
-    class LastWanted(EdgeWanted):
-        """Show the newest page again (the window stops short of it): ``G``/End."""
-
-    class DeleteRequested(TextualMessage):
-        """Delete the stored message ``message_id`` (after asking)."""
-
-        def __init__(self, message_id: str, text: str) -> None:
-            super().__init__()
-            self.message_id = message_id
-            self.text = text
-
-    class PinRequested(TextualMessage):
-        """Pin (or unpin, ``pinned`` False) the stored message ``message_id``."""
-
-        def __init__(self, message_id: str, pinned: bool) -> None:
-            super().__init__()
-            self.message_id = message_id
-            self.pinned = pinned
-
-    class EditRequested(TextualMessage):
-        """Edit the user message ``message_id`` and resend it as a new branch."""
-
-        def __init__(self, message_id: str, text: str) -> None:
-            super().__init__()
-            self.message_id = message_id
-            self.text = text
-
-    class BranchRequested(TextualMessage):
-        """Show the sibling ``step`` places from ``message_id`` (-1 before, 1 after)."""
-
-        def __init__(self, message_id: str, step: int) -> None:
-            super().__init__()
-            self.message_id = message_id
-            self.step = step
-
-    class ForkRequested(TextualMessage):
-        """Copy the chat up to ``message_id`` into a new conversation."""
-
-        def __init__(self, message_id: str) -> None:
-            super().__init__()
-            self.message_id = message_id
-
-    class CopyRequested(TextualMessage):
-        def __init__(self, text: str) -> None:
-            super().__init__()
-            self.text = text
-
-    class CopyModeRequested(TextualMessage):
-        """Open copy mode over ``text`` with the cursor on ``line``."""
-
-        def __init__(self, text: str, line: int) -> None:
-            super().__init__()
-            self.text = text
-            self.line = line
-
-    class CodeCopyRequested(TextualMessage):
-        """Copy code block ``number`` (None: the last) of the reply ``block``."""
-
-        def __init__(self, block: ChatBlock, number: int | None) -> None:
-            super().__init__()
-            self.block = block
-            self.number = number
+    # What the pane asks of the app (tui/ui/widgets/chat_pane_messages.py).
+    NeedOlder = asks.NeedOlder
+    NeedNewer = asks.NeedNewer
+    EdgeWanted = asks.EdgeWanted
+    FirstWanted = asks.FirstWanted
+    LastWanted = asks.LastWanted
+    DeleteRequested = asks.DeleteRequested
+    PinRequested = asks.PinRequested
+    EditRequested = asks.EditRequested
+    BranchRequested = asks.BranchRequested
+    ForkRequested = asks.ForkRequested
+    CopyRequested = asks.CopyRequested
+    CopyModeRequested = asks.CopyModeRequested
+    CodeCopyRequested = asks.CodeCopyRequested
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
