@@ -303,7 +303,14 @@ class ChatView(Vertical):
     async def text_shown(self, message_id: str) -> None:
         """Until the screen shows the whole text of a reply whose text has ended."""
         block = self.pane.block(message_id)
-        if isinstance(block, AssistantBlock) and block.is_mounted:
+        if not isinstance(block, AssistantBlock):
+            return
+        # A short reply can end before its block has mounted (the pane added it a moment
+        # ago, and end_text found nothing to finish yet): wait for it, then finish it.
+        while not block.is_mounted and block.parent is not None:
+            await asyncio.sleep(0.005)
+        if block.is_mounted:
+            block.end_text()
             await block.markdown.painted()
 
     @on(fm.ConversationCreated)
