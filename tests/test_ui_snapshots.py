@@ -157,6 +157,11 @@ def test_streaming_reply_mid_way(snap_compare, tmp_path, fake_openai):
         await wait_until(pilot, fake_openai.holding.is_set, what="the held stream")
         await wait_until(pilot, lambda: shown_last in screen_text(pilot.app),
                          what=f"{shown_last!r} on screen")
+        # The first code block closed before the hold: paced updates may show the text after
+        # it a frame before the block moves into its numbered view (a mid-stream frame, not
+        # what this snapshot is about).
+        await wait_until(pilot, lambda: "#1 python" in screen_text(pilot.app),
+                         what="the closed code block numbered")
         await settle(pilot)
 
     assert snapshot(snap_compare, seeded_services(tmp_path, fake_openai.base_url),
