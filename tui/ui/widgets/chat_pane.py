@@ -156,18 +156,24 @@ class ChatPane(VerticalScroll, can_focus=True):
             if isinstance(block, MessageBlock):
                 block.set_branch(branches.get(block.message.id))
 
+    def _page_blocks(self, messages: list[Message],
+                     branches: dict[str, Branch]) -> list[ChatBlock]:
+        """Blocks for a page of ``messages`` not shown yet, with the summaries ending in it."""
+        keys = set(self._keys())
+        new: list[ChatBlock] = [b for m in messages if m.id not in keys for b in blocks_for(m)]
+        self._mark_branches(new, branches)
+        if messages:
+            first, last = messages[0].id, messages[-1].id
+            new += [SummaryBlock(s) for s in self._summaries.values()
+                    if first <= s.last_message_id <= last and s.id not in keys]
+        return new
+
     def prepend(self, messages: list[Message], *, has_older: bool,
                 branches: dict[str, Branch] | None = None) -> None:
         """Mount older ``messages`` above the current ones, keeping the view where it was."""
         self._loading_older = False
         self.has_older = has_older
-        keys = set(self._keys())
-        new: list[ChatBlock] = [b for m in messages if m.id not in keys for b in blocks_for(m)]
-        self._mark_branches(new, branches or {})
-        if messages:
-            first, last = messages[0].id, messages[-1].id
-            new += [SummaryBlock(s) for s in self._summaries.values()
-                    if first <= s.last_message_id <= last and s.id not in keys]
+        new = self._page_blocks(messages, branches or {})
         if not new:
             return
         new.sort(key=lambda b: b.sort_key)
@@ -191,13 +197,7 @@ class ChatPane(VerticalScroll, can_focus=True):
         """Mount newer ``messages`` below the window (it started at an older page)."""
         self._loading_newer = False
         self.has_newer = has_newer
-        keys = set(self._keys())
-        new: list[ChatBlock] = [b for m in messages if m.id not in keys for b in blocks_for(m)]
-        self._mark_branches(new, branches or {})
-        if messages:
-            first, last = messages[0].id, messages[-1].id
-            new += [SummaryBlock(s) for s in self._summaries.values()
-                    if first <= s.last_message_id <= last and s.id not in keys]
+        new = self._page_blocks(messages, branches or {})
         if new:
             self.mount_all(sorted(new, key=lambda b: b.sort_key))
 
