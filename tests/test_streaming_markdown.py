@@ -13,6 +13,7 @@ from textual.visual import RenderOptions
 from tui.ui.widgets.markdown_blocks import Block, sanitize
 from tui.ui.widgets.markdown_splitter import MarkdownSplitter
 from tui.ui.widgets.streaming_markdown import (
+    BlockPage,
     LiteralText,
     MarkdownBlockView,
     StreamingMarkdown,
@@ -86,8 +87,14 @@ def plain(block: Block, width: int = 60) -> str:
     return "\n".join(strip.text.rstrip() for strip in strips)
 
 
-def finished_views(widget: StreamingMarkdown) -> list[MarkdownBlockView]:
-    return [view for page in widget.query(".-page") for view in page.children]  # type: ignore[misc]
+def finished_pages(widget: StreamingMarkdown) -> list[BlockPage]:
+    return list(widget.query(BlockPage))
+
+
+def finished_kinds(widget: StreamingMarkdown) -> list[str]:
+    """The kinds of a reply's finished blocks, in order (pages, then an adopted tail)."""
+    kinds = [block.kind for page in finished_pages(widget) for block in page.blocks]
+    return kinds + [view.kind for view in widget._views if isinstance(view, MarkdownBlockView)]
 
 
 async def stream(pilot, widget: StreamingMarkdown, text: str, size: int, every: int = 20) -> None:
@@ -132,25 +139,29 @@ async def test_initial_text_is_shown_and_can_continue() -> None:
     assert "first para continues" in text and "second" in text
 
 
-async def test_finished_blocks_are_mounted_once_and_not_rerendered() -> None:
+async def test_finished_blocks_are_drawn_once_on_pages() -> None:
+    """A finished block goes to a page (one widget for up to PAGE_SIZE blocks); adding blocks
+    to a page draws only them, never the ones it already shows."""
     widget = StreamingMarkdown()
     app = Host(widget)
     half = DOC.index("```python")
     async with app.run_test(size=(70, 90)) as pilot:
         await stream(pilot, widget, DOC[:half], 5, every=3)
         await pilot.pause()
-        before = finished_views(widget)
-        counts = [view.render_count for view in before]
-        assert len(before) == 3  # the ordered list is still the live tail
-        assert all(count >= 1 for count in counts)
+        pages = finished_pages(widget)
+        assert [len(page) for page in pages] == [3]  # the ordered list is still the live tail
+        page = pages[0]
+        draws = page.draws
+        assert draws >= 3
         await stream(pilot, widget, DOC[half:], 5, every=3)
         widget.finish()
         await pilot.pause()
-        after = finished_views(widget)
-    assert after[: len(before)] == before  # same widget objects, same order
-    assert all(a is b for a, b in zip(after, before))
-    assert [view.render_count for view in before] == counts
-    assert len(after) > len(before)
+        after = finished_pages(widget)
+        assert after[0] is page
+        added = len(page) - 3
+        assert added > 0
+        assert page.draws == draws + added, "each block added was drawn once, the others never again"
+        assert len(widget.children) < len(widget._views), "fewer widgets than blocks"
 
 
 async def test_throttle_coalesces_appends_and_finish_is_immediate() -> None:
@@ -267,10 +278,9 @@ async def test_fence_spanning_many_appends_is_one_code_block() -> None:
         widget.finish()
         await pilot.pause()
         assert frozen.render_count == 1  # highlighted and laid out once while the fence grew
-        views = finished_views(widget)
+        kinds = finished_kinds(widget)
         text_on_screen = screen_text(app)
-    kinds = [sorted(cls for cls in view.classes if cls in ("-code", "-paragraph")) for view in views]
-    assert kinds == [["-paragraph"], ["-code"], ["-paragraph"]]
+    assert kinds == ["paragraph", "code", "paragraph"]
     assert "value_0 = 0 * 2" in text_on_screen and "value_59 = 59 * 2" in text_on_screen
     assert "```" not in text_on_screen
     # Inside the open fence only a bounded remainder is ever re-processed.
@@ -364,10 +374,12 @@ async def test_no_frame_lacks_text_already_shown_when_a_reply_ends(before: str, 
     widget). This showed a reply's last words a frame late, after a frame without them."""
     widget = StreamingMarkdown()
     app = Host(widget)
-    async with app.run_test(size=(60, 30)) as pilot:
+    # A full page of finished blocks first: the text leaving the tail starts a new page.
+    intro = "".join(f"Intro {n}.\n\n" for n in range(StreamingMarkdown.PAGE_SIZE))
+    async with app.run_test(size=(60, 60)) as pilot:
         await pilot.pause()
         widget.FLUSH_INTERVAL = 0
-        widget.append("Intro paragraph.\n\n" + before)
+        widget.append(intro + before)
         await pilot.pause()
         assert before.split()[-1] in screen_text(app)
         widget.append(end)

@@ -13,7 +13,6 @@ import tomllib
 from pathlib import Path
 
 import textual
-from textual.css.styles import RenderStyles
 from textual.widget import Widget
 from textual.widgets import TextArea
 
@@ -48,19 +47,6 @@ def test_text_area_key_handler() -> None:
     handler = getattr(TextArea, "_on_key", None)
     assert handler is not None and inspect.iscoroutinefunction(handler), \
         "Textual moved TextArea._on_key (Composer overrides it)"
-
-
-def test_layout_counters_used_as_a_height_cache_key() -> None:
-    # tui/ui/widgets/markdown_views.py: BlockPage.get_content_height caches on these.
-    widget = Widget()
-    assert isinstance(getattr(getattr(widget, "_nodes", None), "_updates", None), int), \
-        "Textual moved Widget._nodes._updates (BlockPage's height cache key)"
-    assert isinstance(getattr(widget, "_layout_updates", None), int), \
-        "Textual moved Widget._layout_updates (BlockPage's height cache key)"
-    assert isinstance(getattr(RenderStyles, "_cache_key", None), property), \
-        "Textual moved RenderStyles._cache_key (BlockPage's height cache key)"
-    assert isinstance(widget.styles._cache_key, int), \
-        "Styles._cache_key is no longer a number (BlockPage's height cache key)"
 
 
 def test_app_driver_for_raw_terminal_writes() -> None:

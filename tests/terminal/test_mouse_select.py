@@ -37,8 +37,14 @@ def test_a_drag_then_ctrl_c_writes_the_selection_as_osc_52(launch, fake_openai):
     term.wait_for("Message…")
     term.send("show me\r")
     term.wait_for("The end.")
-    (top, left), (bottom, _) = term.find("• first item"), term.find("a    │ 1")
-    term.drag((top, left), (bottom, SIZE[0] - 4))
+    # Dragged while the reply still streams, the selection's end could be in the tail, whose
+    # text moves into a page at the reply's end: select what has stopped moving.
+    term.wait_gone("streaming…")
+    (top, left), (bottom, end) = term.find("• first item"), term.find("a    │ 1")
+    # Just past the row's last character, inside the reply: a drag ending in the block's
+    # padding ends in the message's container, which Textual selects to the end of the
+    # widget under the pointer (here the page holding the whole reply).
+    term.drag((top, left), (bottom, end + len("a    │ 1")))
     term.send(CTRL_C)
     term.wait_output(osc52(COPIED).encode())
     term.wait_for("OSC 52")

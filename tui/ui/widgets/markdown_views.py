@@ -4,19 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual.containers import Vertical
 from textual.content import Content
-from textual.geometry import Region, Size
+from textual.css.styles import RulesMap
+from textual.geometry import Region
 from textual.selection import Selection
-from textual.visual import Visual
+from textual.visual import RenderOptions, Visual
 from textual.strip import Strip
+from textual.style import Style
 from textual.widget import Widget
 from textual.widgets import Static
 
 from tui.ui.widgets.markdown_blocks import Block
-from tui.ui.widgets.markdown_selection import Selectable, extract
+from tui.ui.widgets.markdown_layout import Stack, nested_options
+from tui.ui.widgets.markdown_selection import BLANK, Row, Selectable, extract, render_rows
 
-__all__ = ["BlockPage", "MarkdownBlockView", "RowOffsets", "selectable", "selected_text"]
+__all__ = [
+    "BlockPage", "MarkdownBlockView", "PageStack", "RowOffsets", "selectable", "selected_text",
+]
 
 
 def selectable(visual: Visual) -> Visual:
@@ -59,6 +63,10 @@ class RowOffsets(Widget):
             return line
         visual = self._render()
         return visual.offset_line(y, line) if isinstance(visual, Selectable) else line
+
+    def action_link(self, href: str) -> None:
+        """Open a link clicked in the Markdown (only http/https/mailto get here)."""
+        self.app.open_url(href)
 
 
 class MarkdownBlockView(RowOffsets, Static):
@@ -119,28 +127,118 @@ class MarkdownBlockView(RowOffsets, Static):
         self.render_count += 1
         super()._render_content()
 
-    def action_link(self, href: str) -> None:
-        """Open a link clicked in the block (only http/https/mailto get here)."""
-        self.app.open_url(href)
+
+class PageStack(Stack):
+    """A page's blocks one above another, each drawn once per width and style: a block
+    added to the page, or built again, is the only one drawn anew (``draws`` counts)."""
+
+    def __init__(self, children: list[Visual]) -> None:
+        super().__init__(children)
+        self._drawn: dict[int, tuple[Visual, int, Style, list[Strip], list[Row]]] = {}
+        self._heights: dict[int, tuple[Visual, int, int]] = {}
+        self.draws = 0
+
+    def with_children(self, children: list[Visual]) -> PageStack:
+        """The same page showing ``children``: what it drew of the ones it keeps is kept."""
+        page = PageStack(children)
+        keep = {id(child) for child in children}
+        page._drawn = {key: value for key, value in self._drawn.items() if key in keep}
+        page._heights = {key: value for key, value in self._heights.items() if key in keep}
+        page.draws = self.draws
+        return page
+
+    def forget(self) -> None:
+        """Draw everything anew (the theme or the styles changed)."""
+        self._drawn.clear()
+        self._heights.clear()
+
+    def render_rows(
+        self, width: int, style: Style, options: RenderOptions
+    ) -> tuple[list[Strip], list[Row]]:
+        strips: list[Strip] = []
+        rows: list[Row] = []
+        child_options = nested_options(options)
+        for index, child in enumerate(self.children):
+            if index and self.gap:
+                strips.extend(Strip([], 0) for _ in range(self.gap))
+                rows.extend([BLANK] * self.gap)
+            drawn = self._drawn.get(id(child))
+            if drawn is None or drawn[0] is not child or drawn[1] != width or drawn[2] != style:
+                self.draws += 1
+                child_strips, child_rows = render_rows(child, width, style, child_options)
+                drawn = (child, width, style, child_strips, child_rows)
+                self._drawn[id(child)] = drawn
+                self._heights[id(child)] = (child, width, len(child_strips))
+            strips.extend(drawn[3])
+            rows.extend(drawn[4])
+        return strips, rows
+
+    def get_height(self, rules: RulesMap, width: int) -> int:
+        height = max(0, len(self.children) - 1) * self.gap
+        for child in self.children:
+            known = self._heights.get(id(child))
+            if known is None or known[0] is not child or known[1] != width:
+                known = (child, width, child.get_height(rules, width))
+                self._heights[id(child)] = known
+            height += known[2]
+        return height
 
 
-class BlockPage(Vertical):
-    """Up to ``PAGE_SIZE`` finished blocks.
+class BlockPage(RowOffsets):
+    """Up to ``PAGE_SIZE`` finished blocks of a streaming reply, drawn as one widget.
 
-    Textual measures an auto-height container against its parent's height,
-    which grows on every streamed line, so it would re-arrange every page on
-    every frame.  A page's height depends only on its width and its
-    (immutable) children, so it is cached on exactly that.
+    A view per block made a 4,000-token reply ~270 widgets, which Textual arranges and
+    paints on every frame of the stream; a page is one, and a block added to it is the only
+    one drawn (see :class:`PageStack`). It copies like a complete message: blocks a blank
+    line apart.
     """
 
-    def __init__(self, *children: Widget) -> None:
-        super().__init__(*children, classes="-page")
-        self._height_key: tuple[object, ...] | None = None
-        self._height = 0
+    DEFAULT_CSS = """
+    BlockPage {
+        height: auto;
+    }
+    """
 
-    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        key = (width, self._nodes._updates, self._layout_updates, self.styles._cache_key)
-        if key != self._height_key:
-            self._height = super().get_content_height(container, viewport, width)
-            self._height_key = key
-        return self._height
+    def __init__(self, blocks: list[Block] | None = None, *, first: bool = False) -> None:
+        super().__init__(classes="-page -first" if first else "-page")
+        self.blocks: list[Block] = list(blocks or [])
+        self._stack = PageStack([block.visual for block in self.blocks])
+        self._visual = Selectable(self._stack)
+
+    def __len__(self) -> int:
+        return len(self.blocks)
+
+    @property
+    def draws(self) -> int:
+        """How many times a block of this page was drawn (tests)."""
+        return self._stack.draws
+
+    def add(self, blocks: list[Block]) -> None:
+        """Show ``blocks`` after the ones shown."""
+        self.blocks.extend(blocks)
+        self._show()
+
+    def replace(self, index: int, block: Block) -> None:
+        """Show ``block`` instead of the page's ``index``-th (the same block, built again)."""
+        self.blocks[index] = block
+        self._show()
+
+    def _show(self) -> None:
+        self._stack = self._stack.with_children([block.visual for block in self.blocks])
+        self._visual = Selectable(self._stack)
+        self.refresh(layout=True)
+
+    def render(self) -> Visual:
+        return self._visual
+
+    def notify_style_update(self) -> None:
+        self._stack.forget()
+        super().notify_style_update()
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        """Blocks copy a blank line apart; a page ending in a block that copies as an empty
+        line (a rule) has that line already."""
+        text = selected_text(self, selection)
+        if text is None:
+            return None
+        return text, "\n" if text.endswith("\n") else "\n\n"

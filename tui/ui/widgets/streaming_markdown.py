@@ -2,8 +2,9 @@
 
 Design (see ``markdown_splitter`` for the parsing side):
 
-* every finished top-level block is mounted once as a :class:`MarkdownBlockView`
-  (a ``Static`` holding one light visual) and never touched again;
+* finished top-level blocks go to pages (:class:`BlockPage`) of up to
+  :attr:`StreamingMarkdown.PAGE_SIZE` blocks, each page one widget that draws each of its
+  blocks once (per width): a long reply is a few dozen widgets, not hundreds;
 * the unfinished tail is one more ``Static`` whose visual is replaced on a
   throttle (at most every :attr:`StreamingMarkdown.FLUSH_INTERVAL` seconds, and only as
   often as the streamed text pays for: ``stream_pace.FramePacer``); a tail that keeps its
@@ -103,12 +104,11 @@ class StreamingMarkdown(RowOffsets):
     DEFAULT_CSS = """
     StreamingMarkdown {
         height: auto;
-        & > .-page, & > .-fence { height: auto; }
-        & MarkdownBlockView, & > .-fence {
+        & > .-fence { height: auto; }
+        & > BlockPage, & > MarkdownBlockView, & > .-fence {
             margin-top: 1;
             &.-first { margin-top: 0; }
         }
-        & > .-fence > MarkdownBlockView { margin-top: 0; }
     }
     """
 
@@ -117,7 +117,7 @@ class StreamingMarkdown(RowOffsets):
     the next loop turn, unpaced (tests)."""
 
     PAGE_SIZE = 16
-    """Finished blocks per page container (see ``_mount_finished``)."""
+    """Finished blocks per page (see ``_mount_finished``)."""
 
     MOUNT_HOLD = 0.25
     """Longest the screen waits for an update's new block views to mount (``MountHolds``)."""
@@ -133,8 +133,9 @@ class StreamingMarkdown(RowOffsets):
         self._page: BlockPage | None = None
         self._fence_chunks_shown = 0
         self._fence_shown: OpenFence | None = None
-        self._views: list[MarkdownBlockView] = []
-        """Finished blocks' views, in the splitter's numbering (for revised blocks)."""
+        self._views: list[tuple[BlockPage, int] | MarkdownBlockView] = []
+        """Where each finished block is shown (a page and its place there, or the tail's view
+        that became the last block's), in the splitter's numbering (for revised blocks)."""
         self._block_views = 0
         self._code_blocks = 0  # numbered so far (streaming)
         self._timer: Timer | None = None
@@ -216,10 +217,11 @@ class StreamingMarkdown(RowOffsets):
 
     def compose(self) -> ComposeResult:
         if self._splitter.tail_size and self._static_visual is None:
-            views = [self._new_block_view(b) for b in self._splitter.update(self._finished)]
-            for start in range(0, len(views), self.PAGE_SIZE):
-                self._page = BlockPage(*views[start : start + self.PAGE_SIZE])
-                yield self._page
+            blocks = self._splitter.update(self._finished)
+            for start in range(0, len(blocks), self.PAGE_SIZE):
+                page = self._new_page()
+                self._add_to_page(page, blocks[start : start + self.PAGE_SIZE])
+                yield page
             if self._splitter.live is not None or self._splitter.fence is not None:
                 self.call_later(self._flush)
 
@@ -244,18 +246,25 @@ class StreamingMarkdown(RowOffsets):
 
     # -- internals -------------------------------------------------------------
 
-    def _new_block_view(self, block: Block) -> MarkdownBlockView:
-        self._code_blocks = number_code_blocks([block.visual], self._code_blocks)
-        view = MarkdownBlockView(block, first=self._block_views == 0)
-        self._block_views += 1
-        self._views.append(view)
-        return view
+    def _new_page(self) -> BlockPage:
+        self._page = BlockPage(first=self._block_views == 0)
+        return self._page
+
+    def _add_to_page(self, page: BlockPage, blocks: list[Block]) -> None:
+        self._code_blocks = number_code_blocks([block.visual for block in blocks],
+                                               self._code_blocks)
+        self._views.extend((page, len(page) + index) for index in range(len(blocks)))
+        self._block_views += len(blocks)
+        page.add(blocks)
 
     def _show_revised(self) -> None:
         """Show blocks the splitter built again (a reference they use became known)."""
         for number, block in self._splitter.revised:
-            view = self._views[number]
-            view.show(block)  # its page sees the height change: no cache to clear
+            where = self._views[number]
+            if isinstance(where, MarkdownBlockView):
+                where.show(block)
+            else:
+                where[0].replace(where[1], block)
 
     def _reopen(self) -> None:
         """append() after set_text(): continue streaming from that text."""
@@ -330,9 +339,8 @@ class StreamingMarkdown(RowOffsets):
     def _pending_views(self) -> list[Widget]:
         """Widgets this update added that have not mounted yet."""
         nodes = list(self.children)
-        for container in (self._page, self._fence_view):
-            if container is not None:
-                nodes.extend(container.children)
+        if self._fence_view is not None:
+            nodes.extend(self._fence_view.children)
         return [node for node in nodes if not node.is_mounted]
 
     def _finished_shown(self) -> bool:
@@ -371,22 +379,24 @@ class StreamingMarkdown(RowOffsets):
     def _mount_finished(self, blocks: list[Block]) -> None:
         """Add finished blocks to pages of at most PAGE_SIZE blocks.
 
-        Textual re-arranges a container whenever a child changes height, at a
-        cost proportional to its number of children; pages keep that number
-        small (full pages keep their cached arrangement).
+        A page draws only the blocks added to it; a full page is never drawn again (at the
+        same width), and its height is known. Only a new page mounts a widget.
         """
         while blocks:
             page = self._page
-            if page is None or len(page.children) >= self.PAGE_SIZE:
-                page = self._page = BlockPage()
+            new = page is None or len(page) >= self.PAGE_SIZE
+            if new:
+                page = self._new_page()
+            assert page is not None
+            room = self.PAGE_SIZE - len(page)
+            batch, blocks = blocks[:room], blocks[room:]
+            self._add_to_page(page, batch)
+            if new:
                 anchor = self._first_live()
                 if anchor is not None:
                     self.mount(page, before=anchor)
                 else:
                     self.mount(page)
-            room = self.PAGE_SIZE - len(page.children)
-            batch, blocks = blocks[:room], blocks[room:]
-            page.mount_all([self._new_block_view(block) for block in batch])
 
     def _first_live(self) -> Widget | None:
         return self._fence_view or self._live
