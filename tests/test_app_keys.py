@@ -262,7 +262,9 @@ def test_every_binding_has_a_unique_id_and_a_description():
 async def test_the_composer_cursor_stops_blinking_when_left_alone(services, monkeypatch):
     """A blink repaints the screen twice a second: after BLINK_FOR without a key the cursor
     stays lit; a key makes it blink again."""
-    monkeypatch.setattr(Composer, "BLINK_FOR", 0.3)
+    # Long enough that the first key's work (it starts loading the tokenizer in a thread,
+    # which holds the GIL for a while) cannot outlast it before the assertion below.
+    monkeypatch.setattr(Composer, "BLINK_FOR", 1.0)
     app = make_app(services)
     async with app.run_test(size=SIZE) as pilot:
         composer = app.main.composer

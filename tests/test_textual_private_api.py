@@ -85,3 +85,16 @@ def test_what_mouse_selection_reads() -> None:
     source = inspect.getsource(Compositor.get_widget_and_offset_at)
     assert "render_line(" in source and "render_lines(" not in source, \
         "Textual's compositor no longer reads one row with render_line to find a character"
+
+
+def test_size_updated_and_the_virtual_size_reactive() -> None:
+    # tui/ui/widgets/one_layout.py: OneLayoutPass overrides Widget._size_updated and passes
+    # layout=False, which only matters while virtual_size is a layout reactive.
+    hook = getattr(Widget, "_size_updated", None)
+    assert callable(hook), "Textual moved Widget._size_updated (OneLayoutPass overrides it)"
+    assert list(inspect.signature(hook).parameters) == [
+        "self", "size", "virtual_size", "container_size", "layout"], \
+        "Widget._size_updated changed its signature (OneLayoutPass overrides it)"
+    reactive = Widget.__dict__["virtual_size"]
+    assert getattr(reactive, "_layout", None) is True, \
+        "Widget.virtual_size is no longer a layout reactive (OneLayoutPass may be moot)"

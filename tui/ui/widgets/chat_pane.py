@@ -18,6 +18,7 @@ from textual.containers import VerticalScroll
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from tui.ui.widgets.one_layout import OneLayoutPass
 from tui.core.code_blocks import plain_text
 from tui.core.models import Message, MessageStatus, Role, Summary
 from tui.core.pricing import Price
@@ -42,7 +43,7 @@ _REMOVED = "\0removed"
 # Sort-key suffix of the "not sent" marker: right after the message it follows.
 UNSENT_SUFFIX = "~~unsent"
 
-class ChatPane(VerticalScroll, can_focus=True):
+class ChatPane(OneLayoutPass, VerticalScroll, can_focus=True):
     BINDINGS = keys.MESSAGES
     # Replies' headers show the server's usage and the reply's speed (u).
     show_usage: reactive[bool] = reactive(False, init=False)

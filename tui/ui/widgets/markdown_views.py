@@ -14,6 +14,7 @@ from textual.style import Style
 from textual.widget import Widget
 from textual.widgets import Static
 
+from tui.ui.widgets.one_layout import OneLayoutPass
 from tui.ui.widgets.markdown_blocks import Block
 from tui.ui.widgets.markdown_layout import Stack, nested_options
 from tui.ui.widgets.markdown_selection import BLANK, Row, Selectable, extract, render_rows
@@ -42,7 +43,7 @@ def selected_text(widget: Widget, selection: Selection) -> str | None:
     return extract(rows, selection)
 
 
-class RowOffsets(Widget):
+class RowOffsets(OneLayoutPass, Widget):
     """Base for a widget showing a :class:`Selectable`: a row Textual reads back to find
     the character under the pointer gets its offsets; a row painted does not (see
     :class:`Selectable`). Painting goes through ``render_lines``, the pointer through

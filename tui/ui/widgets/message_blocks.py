@@ -13,6 +13,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Collapsible, Label, Static
 
+from tui.ui.widgets.one_layout import OneLayoutPass
 from tui.core.models import Message, MessageStatus, Role, Summary
 from tui.core.tree import Branch
 from tui.core.usage import reply_usage_text
@@ -37,7 +38,7 @@ ERROR_HINTS = {
 DEFAULT_HINT = "Press ctrl+r to retry."
 
 
-class ChatBlock(Vertical, can_focus=True):
+class ChatBlock(OneLayoutPass, Vertical, can_focus=True):
     """Base for pane items: focusable so up/down (j/k) can walk the conversation."""
 
     def __init__(self, sort_key: str, *, classes: str = "") -> None:

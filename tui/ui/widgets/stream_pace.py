@@ -32,8 +32,11 @@ log = logging.getLogger(__name__)
 class FramePacer:
     """The redraw schedule of one streaming reply (times in seconds, monotonic clock)."""
 
-    token_budget: float = 0.0005
-    """CPU time of redrawing that each streamed delta (about a token) earns."""
+    token_budget: float = 0.00025
+    """CPU time of redrawing that each streamed delta (about a token) earns: at 200 tok/s
+    50 ms a second, 2-4 updates of a 120x40 screen; the stream itself (HTTP, parsing)
+    costs about as much again. Halved from 0.5 ms (app CPU at 200 tok/s 0.19 -> 0.12
+    cores in a pty, bench/bench_terminal.py --rows cpu)."""
     credit_cap: float = 0.03
     """Credit saved at most: after a pause in the stream, the next words show at once."""
     max_stale: float = 0.5

@@ -1,0 +1,76 @@
+"""A growing reply is laid out once per update (tui/ui/widgets/one_layout.py)."""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from tui.ui.widgets.chat_pane import ChatPane
+from tui.ui.widgets.one_layout import OneLayoutPass
+
+
+class Grower(OneLayoutPass, Static):
+    pass
+
+
+class Pane(OneLayoutPass, VerticalScroll):
+    pass
+
+
+class Host(App[None]):
+    def __init__(self, grower: Static, pane: VerticalScroll) -> None:
+        super().__init__()
+        self.grower = grower
+        self.pane = pane
+
+    def compose(self) -> ComposeResult:
+        with self.pane:
+            yield Static("\n".join(f"line {n}" for n in range(30)))
+            yield self.grower
+
+
+async def layouts_per_update(grower: Static, pane: VerticalScroll) -> list[int]:
+    """Screen layouts each of five one-line growths of ``grower`` caused."""
+    app = Host(grower, pane)
+    counts: list[int] = []
+    async with app.run_test(size=(40, 12)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        original = screen._refresh_layout
+        calls = 0
+
+        def counted(*args, **kwargs):
+            nonlocal calls
+            calls += 1
+            return original(*args, **kwargs)
+
+        screen._refresh_layout = counted  # type: ignore[method-assign]
+        text = "first"
+        for n in range(5):
+            text += f"\nmore {n}"
+            calls = 0
+            grower.update(text)
+            await pilot.pause()
+            await pilot.pause()
+            counts.append(calls)
+        assert grower.size.height == 6, "laid out at its new height"
+        assert pane.virtual_size.height == 30 + 6
+    return counts
+
+
+async def test_growing_in_height_is_laid_out_once() -> None:
+    plain = await layouts_per_update(Static("first"), VerticalScroll())
+    once = await layouts_per_update(Grower("first"), Pane())
+    assert max(plain) >= 2, "Textual lays a resized widget out twice (the case under test)"
+    assert once == [1] * 5
+
+
+async def test_the_mixin_keeps_the_css_of_the_class_it_is_mixed_into() -> None:
+    """Textual reads default CSS along each class's first DOMNode base: a Widget mixin
+    first would have hidden VerticalScroll's (its scrollbar and overflow)."""
+    app = Host(Grower("x"), ChatPane())
+    async with app.run_test(size=(40, 12)) as pilot:
+        await pilot.pause()
+        assert app.pane.styles.overflow_y == "auto"
+        assert app.pane.show_vertical_scrollbar
