@@ -181,3 +181,19 @@ def test_ask_continue_follows_the_active_branch(env, fake_openai):
         assert [m.content for m in store.load_messages(cid)] == [
             "pick a colour", "blue", "a darker one?", "navy, then"]
         assert store.count_messages(cid) == 5
+
+
+def test_a_short_question_does_not_wait_for_the_encoding_and_a_long_one_does(env, fake_openai):
+    """Issue 14: loading the encoding was a third of `ask`. A request of at most
+    EXACT_COUNTS_FROM bytes (so at most that many tokens) is sent on estimates, stored as
+    such; a longer one is counted exactly as before."""
+    from tui.ask_command import EXACT_COUNTS_FROM
+
+    fake_openai.script(Script.reply("short"), Script.reply("long"))
+    assert ask(env, "a short question").returncode == 0
+    long_prompt = "word " * (EXACT_COUNTS_FROM // 5 + 10)
+    result = ask(env, long_prompt)
+    assert result.returncode == 0, result.stderr
+    stored = rows(env["GPT_TUI_DB"], "select content, token_encoding from messages "
+                                     "where role = 'user' order by id")
+    assert stored == [("a short question", "estimate"), (long_prompt, "o200k_base")]

@@ -176,6 +176,27 @@ def _attachments(args: argparse.Namespace, prompt: str,
     return (with_files(prompt, texts) if texts else prompt), images
 
 
+EXACT_COUNTS_FROM = 2048
+"""Bytes of text a request may hold and still be sent on estimated counts. A token is at
+least a byte, so such a request is at most this many tokens: loading the encoding (~0.3 s
+of the ~0.6 s ``ask`` takes otherwise) cannot change what is sent to any model with a
+window of a few thousand tokens, and where a server counts for us (llama.cpp, vLLM) the
+planner uses its counts anyway. The counts stored are marked as estimates and counted
+again once the app has the encoding."""
+
+
+def _request_bytes(services: Services, conversation: Conversation | NewConversation,
+                   prompt: str) -> int:
+    """An upper bound on the tokens of the request's text: its UTF-8 bytes."""
+    total = len(prompt.encode()) + len(conversation.system_prompt.encode())
+    if isinstance(conversation, Conversation):
+        for message in services.store.load_messages(conversation.id):
+            total += len(message.content.encode())
+            if total > EXACT_COUNTS_FROM:
+                break
+    return total
+
+
 def _pick_conversation(services: Services, args: argparse.Namespace, model: str | None):
     from dataclasses import replace
 
@@ -325,15 +346,17 @@ def _ask(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> i
     services = open_services(
         db_path=getattr(args, "db", None),
         flags={"model": model, "base_url": getattr(args, "base_url", None)},
+        load_encoding=False,
     )
     for warning in services.settings.warnings:
         print(f"gpt-tui: warning: {warning}", file=err)
     stored: list[str] = []
     try:
         conversation = _pick_conversation(services, args, model)
-        # Counts should be exact for this exchange: wait for the load open_services started
-        # (a second load here would parse the encoding file twice).
-        services.counter.wait_loaded()
+        if _request_bytes(services, conversation, prompt) > EXACT_COUNTS_FROM:
+            # Near enough to a window for the counts to matter: count this exchange exactly.
+            services.counter.start_loading()
+            services.counter.wait_loaded()
         code = asyncio.run(_run_and_close(services, conversation, prompt, out, err, stored,
                                           images=images))
     except KeyboardInterrupt:
