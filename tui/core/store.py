@@ -13,6 +13,9 @@ Why it looks the way it does:
 * Search is FTS5 kept in sync by triggers (:mod:`tui.core.migrations`), queried by
   :mod:`tui.core.store_search`, which also makes user text safe FTS syntax.
 * One connection per Store, guarded by a lock: the UI may call it from worker threads.
+* Conversations are read and written here; messages, summaries, drafts and what servers
+  taught us in the classes Store inherits (store_messages, store_summaries, store_drafts,
+  store_knowledge), all built on :class:`tui.core.store_base.StoreBase`.
 
 Public API (the contract other layers code against): ``Store`` and the ``StoreError``
 family below; see each method's docstring.
@@ -25,32 +28,18 @@ import functools
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from tui.core import ids, store_server, tree
+from tui.core import ids, tree
 from tui.core.migrations import SCHEMA_VERSION, migrate, user_version
 from tui.core.paths import ensure_private_folder
-from tui.core.models import (
-    Conversation,
-    Message,
-    MessageStatus,
-    Role,
-    SearchHit,
-    Strategy,
-    Summary,
-    utc_now,
-)
+from tui.core.models import Conversation, SearchHit, Strategy, utc_now
 from tui.core.store_rows import (
     CONVERSATION_COLUMNS,
     CONVERSATION_EDITABLE,
-    MESSAGE_COLUMNS,
-    MESSAGE_EDITABLE,
     check_fields,
     conversation_from_row,
-    message_from_row,
     select_list,
     to_db_value,
 )
@@ -66,11 +55,13 @@ from tui.core.store_errors import (
     translate_error,
     vet_file,
 )
-from tui.core.store_attachments import add_images, draft_images, images_for, set_draft_images
-from tui.core.attachments import ImageFile
+from tui.core.store_base import _guarded
+from tui.core.store_drafts import NEW_CHAT_DRAFT, DraftStore
 from tui.core.store_history import prompt_history
+from tui.core.store_knowledge import KnowledgeStore
+from tui.core.store_messages import MessageStore
 from tui.core.store_search import Searcher, search_store
-from tui.core.store_server import StoredWindow
+from tui.core.store_summaries import SummaryStore
 
 if TYPE_CHECKING:  # imported on first use: see Store._db
     import sqlite_utils
@@ -81,32 +72,8 @@ __all__ = [
 ]
 
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
 _CONV_SELECT = f"SELECT {select_list(CONVERSATION_COLUMNS)} FROM conversations"
-_MSG_SELECT = f"SELECT {select_list(MESSAGE_COLUMNS)} FROM messages"
 _LISTING_ORDER = "ORDER BY pinned DESC, updated DESC, id DESC"
-# The drafts key of the new chat that has no row yet.
-NEW_CHAT_DRAFT = ""
-
-
-def _guarded(method: Callable[P, R]) -> Callable[P, R]:
-    """Serialise access to the connection and turn SQLite errors into StoreErrors."""
-
-    @functools.wraps(method)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        store = args[0]
-        assert isinstance(store, Store)
-        with store._lock:
-            if store._conn is None:
-                raise StoreError(f"database {store.path} is closed")
-            try:
-                return method(*args, **kwargs)
-            except sqlite3.Error as error:
-                raise translate_error(error, store.path) from error
-
-    return wrapper
 
 
 def _create_private(path: Path) -> None:
@@ -124,8 +91,9 @@ def _create_private(path: Path) -> None:
         raise StoreError(f"cannot create {error.filename or path}: {error.strerror}") from None
 
 
-class Store:
-    """All reads and writes of conversations, messages, summaries and learned limits."""
+class Store(MessageStore, SummaryStore, DraftStore, KnowledgeStore):
+    """All reads and writes of conversations, messages, summaries, drafts and learned
+    limits: conversations here, the rest in the classes it inherits (see store_base)."""
 
     # How many of the newest matching messages a search ranks (see _search_messages).
     SEARCH_CANDIDATES = 5000
@@ -188,7 +156,7 @@ class Store:
         migrate(conn)
         self.schema_version = user_version(conn)
 
-    # -- plumbing -------------------------------------------------------------------------
+    # -- plumbing (the rest is tui.core.store_base.StoreBase) ------------------------------
 
     def close(self) -> None:
         with self._lock:
@@ -201,48 +169,6 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    @property
-    def conn(self) -> sqlite3.Connection:
-        """The raw connection, for benchmarks and tests."""
-        if self._conn is None:
-            raise StoreError(f"database {self.path} is closed")
-        return self._conn
-
-    @_guarded
-    def read(self, work: Callable[[sqlite3.Connection], R]) -> R:
-        """Run ``work(conn)`` under the store's lock (for modules like tui.core.tree that
-        keep their own SQL); SQLite errors become StoreErrors."""
-        return work(self.conn)
-
-    @_guarded
-    def write(self, work: Callable[[sqlite3.Connection], R]) -> R:
-        """Run ``work(conn)`` in one write transaction: all of it is stored, or nothing."""
-        with self._write() as conn:
-            return work(conn)
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction that takes the lock up front (waits, never deadlocks)."""
-        conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-
-    @_guarded
-    def run(self, action: Callable[[sqlite3.Connection], R], *, write: bool = False) -> R:
-        """Run ``action`` on the connection under the store's lock (inside one write
-        transaction with ``write``): how modules with tables of their own (personas, usage)
-        read and write without growing this class."""
-        if write:
-            with self._write() as conn:
-                return action(conn)
-        return action(self.conn)
 
     # -- conversations --------------------------------------------------------------------
 
@@ -401,233 +327,6 @@ class Store:
                 counts[cid] = count
         return counts
 
-    # -- messages -------------------------------------------------------------------------
-
-    @_guarded
-    def append_message(self, conversation_id: str, role: Role | str, content: str, *,
-                       status: MessageStatus | str = MessageStatus.COMPLETE,
-                       model: str | None = None, token_count: int | None = None,
-                       token_encoding: str | None = None,
-                       parent_id: str | None | tree.Attach = tree.ACTIVE_LEAF) -> Message:
-        """Store a new message as a child of ``parent_id`` (by default the end of the
-        active path; None: a new root) and make it the end of the active path; bumps the
-        conversation's ``updated``."""
-        with self._write() as conn:
-            if conn.execute("SELECT 1 FROM conversations WHERE id = ?",
-                            (conversation_id,)).fetchone() is None:
-                raise NotFound(f"no conversation with id {conversation_id}")
-            if parent_id is tree.ACTIVE_LEAF:
-                parent_id = tree.active_leaf_sql(conn, conversation_id)
-            elif parent_id is not None:
-                owner = conn.execute("SELECT conversation_id FROM messages WHERE id = ?",
-                                     (parent_id,)).fetchone()
-                if owner is None or owner[0] != conversation_id:
-                    raise NotFound(f"no message {parent_id} in conversation {conversation_id}")
-            message = Message(
-                id=ids.new_ulid(), conversation_id=conversation_id, role=Role(role),
-                content=content, model=model, status=MessageStatus(status),
-                token_count=token_count, token_encoding=token_encoding,
-                parent_id=parent_id)
-            conn.execute("UPDATE conversations SET updated = ?, active_leaf_id = ? "
-                         "WHERE id = ?", (message.created, message.id, conversation_id))
-            tree.insert_message_sql(conn, message)
-        return message
-
-    @_guarded
-    def update_message(self, message_id: str, **fields: Any) -> None:
-        """Set content, status, token and finish fields, error or model: one UPDATE."""
-        check_fields(fields, MESSAGE_EDITABLE, "message")
-        if "status" in fields:
-            fields["status"] = MessageStatus(fields["status"])
-        if not fields:
-            return
-        assignments = ", ".join(f"{name} = ?" for name in fields)
-        values = [to_db_value(value) for value in fields.values()]
-        cursor = self.conn.execute(
-            f"UPDATE messages SET {assignments} WHERE id = ?", (*values, message_id))
-        if cursor.rowcount == 0:
-            raise NotFound(f"no message with id {message_id}")
-
-    @_guarded
-    def get_message(self, message_id: str) -> Message:
-        row = self.conn.execute(f"{_MSG_SELECT} WHERE id = ?", (message_id,)).fetchone()
-        if row is None:
-            raise NotFound(f"no message with id {message_id}")
-        return message_from_row(row)
-
-    @_guarded
-    def load_messages(self, conversation_id: str, *, limit: int | None = None,
-                      before_id: str | None = None) -> list[Message]:
-        """The active path (root to leaf: what is shown and sent), oldest first; with
-        ``limit``, its newest ``limit`` messages above ``before_id`` (so paging back passes
-        the first id of the previous page). The whole tree: tree.whole_tree."""
-        return tree.load_path_sql(self.conn, conversation_id, limit=limit,
-                                  before_id=before_id)
-
-    @_guarded
-    def load_messages_forward(self, conversation_id: str, *, limit: int,
-                              after_id: str | None = None) -> tuple[list[Message], bool]:
-        """The active path read from its start: the first ``limit`` messages, or the
-        ``limit`` after ``after_id`` (oldest first), and whether newer ones follow. Jumping
-        to a long chat's first message reads one page, not every page on the way."""
-        return tree.path_page_sql(self.conn, conversation_id, limit=limit, after_id=after_id)
-
-    @_guarded
-    def load_messages_around(self, conversation_id: str, message_id: str, *, limit: int,
-                             lead: int = 2) -> tuple[list[Message], bool, bool] | None:
-        """``limit`` messages of the active path starting ``lead`` before ``message_id``
-        (oldest first), whether older and newer ones exist; None: not on the path."""
-        return tree.path_window_sql(self.conn, conversation_id, message_id, limit=limit,
-                                    lead=lead)
-
-    @_guarded
-    def count_messages(self, conversation_id: str) -> int:
-        """Every stored message of the conversation, on every branch."""
-        return int(self.conn.execute(
-            "SELECT count(*) FROM messages WHERE conversation_id = ?",
-            (conversation_id,)).fetchone()[0])
-
-    @_guarded
-    def delete_message(self, message_id: str) -> None:
-        """Delete the message and the branch below it; an active path through it now ends
-        at its parent (tree.delete_branch moves to a sibling instead)."""
-        with self._write() as conn:
-            row = conn.execute("SELECT conversation_id, parent_id FROM messages WHERE id = ?",
-                               (message_id,)).fetchone()
-            if row is None:
-                raise NotFound(f"no message with id {message_id}")
-            if message_id in tree.path_ids_sql(conn, tree.active_leaf_sql(conn, row[0])):
-                tree.set_leaf_sql(conn, row[0], row[1])
-            conn.execute("DELETE FROM messages WHERE id = ?", (message_id,))
-
-    # -- summaries ------------------------------------------------------------------------
-
-    @_guarded
-    def add_summary(self, conversation_id: str, content: str, *, first_message_id: str,
-                    last_message_id: str, covered_count: int, token_count: int | None = None,
-                    model: str | None = None,
-                    previous_summary_id: str | None = None) -> Summary:
-        """Record a summary of messages first_message_id..last_message_id (inclusive)."""
-        summary = Summary(
-            id=ids.new_ulid(), conversation_id=conversation_id, content=content,
-            first_message_id=first_message_id, last_message_id=last_message_id,
-            covered_count=covered_count, token_count=token_count, model=model,
-            previous_summary_id=previous_summary_id)
-        try:
-            tree.insert_summary_sql(self.conn, summary)
-        except sqlite3.IntegrityError:
-            raise NotFound(f"no conversation with id {conversation_id}") from None
-        return summary
-
-    @_guarded
-    def latest_summary(self, conversation_id: str) -> Summary | None:
-        """The newest summary that holds on the active path (see tree.path_summaries_sql)."""
-        summaries = tree.path_summaries_sql(self.conn, conversation_id)
-        return summaries[-1] if summaries else None
-
-    @_guarded
-    def list_summaries(self, conversation_id: str) -> list[Summary]:
-        """The summaries that hold on the active path, oldest first."""
-        return tree.path_summaries_sql(self.conn, conversation_id)
-
-    # -- what servers taught us (tui.core.store_server) ------------------------------------
-
-    @_guarded
-    def set_model_window(self, model: str, context_window: int, *, source: str,
-                         base_url: str | None = None) -> None:
-        """Remember a model's window on one server (sanitized base URL); no URL: any server."""
-        with self._write() as conn:
-            store_server.set_window(conn, base_url or "", model, context_window, source)
-
-    @_guarded
-    def model_window(self, model: str, base_url: str | None = None) -> StoredWindow | None:
-        """The window learned for ``model`` on ``base_url`` (else one from before v4)."""
-        return store_server.get_window(self.conn, base_url, model)
-
-    def get_model_window(self, model: str, base_url: str | None = None) -> int | None:
-        stored = self.model_window(model, base_url)
-        return None if stored is None else stored.context_window
-
-    @_guarded
-    def list_model_windows(self) -> list[StoredWindow]:
-        return store_server.list_windows(self.conn)
-
-    @_guarded
-    def forget_model_window(self, model: str, base_url: str | None = None) -> int:
-        with self._write() as conn:
-            return store_server.forget_window(conn, model, base_url)
-
-    @_guarded
-    def cached_token_counts(self, tokenizer: str, digests: list[str]) -> dict[str, int]:
-        return store_server.cached_counts(self.conn, tokenizer, digests)
-
-    @_guarded
-    def cache_token_counts(self, tokenizer: str, counts: dict[str, int]) -> None:
-        if counts:
-            with self._write() as conn:
-                store_server.cache_counts(conn, tokenizer, counts)
-
-    @_guarded
-    def calibration(self, base_url: str, model: str) -> dict | None:
-        return store_server.get_calibration(self.conn, base_url, model)
-
-    @_guarded
-    def set_calibration(self, base_url: str, model: str, state: dict) -> None:
-        with self._write() as conn:
-            store_server.set_calibration(conn, base_url, model, state)
-
-    @_guarded
-    def set_message_pinned(self, message_id: str, pinned: bool) -> Message:
-        """Pin a message (always sent, never summarized or dropped) or unpin it."""
-        cursor = self.conn.execute("UPDATE messages SET pinned = ? WHERE id = ?",
-                                   (int(pinned), message_id))
-        if cursor.rowcount == 0:
-            raise NotFound(f"no message with id {message_id}")
-        return self.get_message(message_id)
-
-    # -- drafts ---------------------------------------------------------------------------
-
-    @staticmethod
-    def _draft_key(conversation_id: str | None) -> str:
-        return conversation_id or NEW_CHAT_DRAFT
-
-    @_guarded
-    def get_draft(self, conversation_id: str | None) -> str:
-        """The unsent text of a conversation (None: of the new chat), "" when there is none."""
-        row = self.conn.execute("SELECT text FROM drafts WHERE conversation_id = ?",
-                                (self._draft_key(conversation_id),)).fetchone()
-        return "" if row is None else str(row[0])
-
-    @_guarded
-    def set_draft(self, conversation_id: str | None, text: str) -> None:
-        """Keep ``text`` as the draft; blank text clears it (nothing worth keeping), with
-        its images."""
-        key = self._draft_key(conversation_id)
-        if not text.strip():
-            with self._write() as conn:
-                conn.execute("DELETE FROM drafts WHERE conversation_id = ?", (key,))
-                conn.execute("DELETE FROM draft_images WHERE conversation_id = ?", (key,))
-            return
-        self.conn.execute(
-            "INSERT INTO drafts (conversation_id, text, updated) VALUES (?, ?, ?) "
-            "ON CONFLICT (conversation_id) DO UPDATE SET text = excluded.text, "
-            "updated = excluded.updated", (key, text, utc_now()))
-
-    def clear_draft(self, conversation_id: str | None) -> None:
-        self.set_draft(conversation_id, "")
-
-    @_guarded
-    def get_draft_images(self, conversation_id: str | None) -> dict[str, ImageFile]:
-        """The images attached to the draft, by chip label."""
-        return draft_images(self.conn, self._draft_key(conversation_id))
-
-    @_guarded
-    def set_draft_images(self, conversation_id: str | None,
-                         images: dict[str, ImageFile]) -> None:
-        """The draft's images become ``images`` (chip label -> image)."""
-        with self._write() as conn:
-            set_draft_images(conn, self._draft_key(conversation_id), images)
-
     # -- changes by other connections -----------------------------------------------------
 
     @_guarded
@@ -653,16 +352,6 @@ class Store:
         """The end of the conversation's active path (its newest shown message), None when
         it has none. Another window's send, regenerate or branch switch changes it."""
         return tree.active_leaf_sql(self.conn, conversation_id)
-
-    @_guarded
-    def add_images(self, message_id: str, images: list[ImageFile]) -> None:
-        """Attach images to a stored message (sent with it from now on)."""
-        with self._write() as conn:
-            add_images(conn, message_id, images)
-
-    @_guarded
-    def images_for(self, message_ids: list[str]) -> dict[str, list[ImageFile]]:
-        return images_for(self.conn, message_ids)
 
     @_guarded
     def prompt_history(self, conversation_id: str | None) -> list[str]:

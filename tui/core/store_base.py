@@ -1,0 +1,91 @@
+"""What every part of the Store shares: one connection, its lock, write transactions, and
+the decorator that serialises calls and turns SQLite errors into StoreErrors.
+
+The Store is split by responsibility (store_drafts, store_messages, store_summaries,
+store_knowledge) into classes that each extend :class:`StoreBase`;
+:class:`tui.core.store.Store` inherits them all and opens the file, so callers see one
+object and import only ``tui.core.store``.
+"""
+
+from __future__ import annotations
+
+import functools
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import ParamSpec, TypeVar
+
+from tui.core.store_errors import StoreError, translate_error
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _guarded(method: Callable[P, R]) -> Callable[P, R]:
+    """Serialise access to the connection and turn SQLite errors into StoreErrors."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        store = args[0]
+        assert isinstance(store, StoreBase)
+        with store._lock:
+            if store._conn is None:
+                raise StoreError(f"database {store.path} is closed")
+            try:
+                return method(*args, **kwargs)
+            except sqlite3.Error as error:
+                raise translate_error(error, store.path) from error
+
+    return wrapper
+
+
+class StoreBase:
+    """The connection plumbing; ``Store.__init__`` sets these attributes."""
+
+    path: Path
+    _lock: threading.RLock
+    _conn: sqlite3.Connection | None
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """The raw connection, for benchmarks and tests."""
+        if self._conn is None:
+            raise StoreError(f"database {self.path} is closed")
+        return self._conn
+
+    @_guarded
+    def read(self, work: Callable[[sqlite3.Connection], R]) -> R:
+        """Run ``work(conn)`` under the store's lock (for modules like tui.core.tree that
+        keep their own SQL); SQLite errors become StoreErrors."""
+        return work(self.conn)
+
+    @_guarded
+    def write(self, work: Callable[[sqlite3.Connection], R]) -> R:
+        """Run ``work(conn)`` in one write transaction: all of it is stored, or nothing."""
+        with self._write() as conn:
+            return work(conn)
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction that takes the lock up front (waits, never deadlocks)."""
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    @_guarded
+    def run(self, action: Callable[[sqlite3.Connection], R], *, write: bool = False) -> R:
+        """Run ``action`` on the connection under the store's lock (inside one write
+        transaction with ``write``): how modules with tables of their own (personas, usage)
+        read and write without growing this class."""
+        if write:
+            with self._write() as conn:
+                return action(conn)
+        return action(self.conn)
