@@ -13,7 +13,7 @@ State lives in one place each:
 The screen's own handlers only route: a flow message the chat view rendered bubbles up here
 to refresh the list, the meter and the composer. Sending and the conversation actions
 (regenerate, rename, delete...) are in :class:`ConversationActions`, the meter in
-:class:`ContextTracker`.
+:class:`ContextTracker`, opening a chat (or a new one) in :class:`ChatOpener`.
 """
 
 from __future__ import annotations
@@ -37,10 +37,11 @@ from tui.core.meter import ContextMeter
 from tui.core.models import Conversation
 from tui.core.services import Services, needs_setup
 from tui.core.session import NewConversation, conversation_to_open, new_conversation_spec
-from tui.core.store import NotFound, StoreError
+from tui.core.store import StoreError
 from tui.ui import flow_messages as fm
 from tui.ui import copy_actions, keys
 from tui.ui.branch_actions import BranchActions
+from tui.ui.chat_opener import ChatOpener
 from tui.ui.compose_tools import ComposeTools
 from tui.ui.context_tracker import ContextTracker
 from tui.ui.drafts import DraftKeeper
@@ -97,10 +98,9 @@ class MainScreen(Screen):
         self.sender = Sender(self, services)
         self.watcher = StoreWatch(self)
         self.compose_tools = ComposeTools(self)
+        self.opener = ChatOpener(self)
         # The provisional stream key of the unsaved chat's first send, until it is stored.
         self.pending_key: str | None = None
-        # The chat being opened: an open overtaken by a newer one changes nothing.
-        self._opening: str | None = None
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -196,22 +196,9 @@ class MainScreen(Screen):
     def _draft_key(self) -> str | None:
         return self.conversation.id if self.conversation else None
 
-    def _leaving(self) -> tuple[str | None, str] | None:
-        """The draft of the chat on screen, to keep when another opens (None at start-up)."""
-        if self.conversation is None and self.new_chat is None:
-            return None
-        return (self._draft_key(), self.composer.full_text)
-
     async def show_new_chat(self, spec: NewConversation | None = None) -> None:
         """An empty, unsaved chat (stored with its first message) with this session's model."""
-        leaving = self._leaving()
-        self._opening = None
-        self.pending_key = None
-        self.new_chat = spec or new_conversation_spec(self.services.settings)
-        self.conversation = None
-        await asyncio.gather(self.chat_view.show(None), self.drafts.switch(leaving, None))
-        self.compose_tools.load_history(None)
-        self.context.refresh()
+        await self.opener.show_new(spec)
 
     def watch_new_chat(self, old: NewConversation | None, spec: NewConversation | None) -> None:
         if spec is not None:
@@ -224,31 +211,7 @@ class MainScreen(Screen):
     async def open_conversation(self, conversation_id: str, *,
                                 message_id: str | None = None) -> None:
         """Show a conversation (at ``message_id`` for a search hit), keeping drafts apart."""
-        try:
-            conversation = await asyncio.to_thread(self.store.get_conversation,
-                                                   conversation_id)
-        except NotFound:
-            self.notify("That conversation no longer exists.", severity="warning")
-            self.sidebar.refresh_rows()
-            return
-        leaving = self._leaving()
-        self._opening = conversation.id
-        # Everything is read first (the draft's store calls while the messages load), then
-        # the screen changes in one frame: the list, the status line, the composer and the
-        # chat, instead of a frame for each as its part arrived.
-        loaded, draft = await asyncio.gather(
-            self.chat_view.load(conversation.id, message_id=message_id),
-            self.drafts.read(leaving, conversation.id))
-        if self._opening != conversation.id:
-            return  # another chat was opened meanwhile
-        with self.app.batch_update():
-            self.pending_key = None
-            self.conversation = conversation
-            self.new_chat = None
-            self.drafts.show(conversation.id, draft)
-            await self.chat_view.present(loaded)
-        self.compose_tools.load_history(conversation.id)
-        self.context.opened(conversation.model, long=self.pane.has_older)
+        await self.opener.open(conversation_id, message_id=message_id)
 
     def watch_replies(self) -> None:
         self._derive_streaming_here()
@@ -428,29 +391,13 @@ class MainScreen(Screen):
     # -- keys: chats -------------------------------------------------------------------------
 
     async def action_new_chat(self) -> None:
-        current = self.conversation
-        if current is None and self.pending_key is None:
-            self.set_focus(self.composer)  # already on a new chat
-            return
-        if current is not None and current.id not in self.streams and (
-                await asyncio.to_thread(self.store.count_messages, current.id)) == 0:
-            self.set_focus(self.composer)  # already on an empty chat
-            return
-        await self.show_new_chat()
-        self.set_focus(self.composer)
-
-    async def _step_chat(self, step: int) -> None:
-        # From the chat being opened, if any: a key held down walks the list.
-        cid = self._opening or (self.conversation.id if self.conversation else None)
-        target = await self.sidebar.conversation_list.neighbour(cid, step)
-        if target is not None and target != cid:
-            await self.open_conversation(target)
+        await self.opener.new_chat()
 
     async def action_next_chat(self) -> None:
-        await self._step_chat(1)
+        await self.opener.step(1)
 
     async def action_previous_chat(self) -> None:
-        await self._step_chat(-1)
+        await self.opener.step(-1)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "focus_search" and parameters == ("slash",):
