@@ -4,11 +4,16 @@ of a reply. The chosen text goes to ``App.copy_to_clipboard``, which takes the h
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.widget import Widget
 
 from tui.core.code_blocks import CodeBlock, code_blocks, plain_text
 from tui.ui.widgets.chat_pane import ChatPane
 from tui.ui.widgets.message_blocks import AssistantBlock, ChatBlock, MessageBlock
+
+if TYPE_CHECKING:
+    from tui.ui.screens.main import MainScreen
 
 
 def reply_for(pane: ChatPane, focused: object) -> AssistantBlock | None:
@@ -55,3 +60,30 @@ def copy_code(widget: Widget, blocks: list[CodeBlock], number: int | None) -> No
         widget.notify(f"This reply has {count}: there is no #{number}.", severity="warning")
         return
     copy(widget, blocks[number - 1].code)
+
+
+def copy_for_screen(screen: MainScreen) -> None:
+    """A mouse selection, when there is one (as Ctrl+C copies it); else the focused
+    message or the last reply."""
+    selected = screen.get_selected_text()
+    if selected:
+        screen.app.copy_to_clipboard(selected)
+        return
+    screen.chat_view.copy(screen.focused)
+
+
+def pick_code(screen: MainScreen) -> None:
+    """A picker of the focused message's (else the last reply's) code blocks."""
+    focused = screen.focused
+    blocks = screen.chat_view.code_blocks(focused)
+    if len(blocks) <= 1:
+        screen.chat_view.copy_code(focused)  # one block (or none: says so)
+        return
+
+    def picked(number: int | None) -> None:
+        if number is not None:
+            copy_code(screen, blocks, number)
+
+    from tui.ui.screens.code_picker import CodePickerScreen  # imported when shown
+
+    screen.app.push_screen(CodePickerScreen(blocks), picked)

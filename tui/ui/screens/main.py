@@ -414,32 +414,15 @@ class MainScreen(Screen):
     # -- keys: copy, open and the conversation actions ---------------------------------------------
 
     def action_copy(self) -> None:
-        """A mouse selection, when there is one (as Ctrl+C copies it); else the focused
-        message or the last reply."""
-        selected = self.get_selected_text()
-        if selected:
-            self.app.copy_to_clipboard(selected)
-            return
-        self.chat_view.copy(self.focused)
+        """A mouse selection, when there is one; else the focused message or the last reply."""
+        copy_actions.copy_for_screen(self)
 
     def action_copy_plain(self) -> None:
         self.chat_view.copy(self.focused, plain=True)
 
     def action_pick_code(self) -> None:
         """A picker of the focused message's (else the last reply's) code blocks."""
-        focused = self.focused
-        blocks = self.chat_view.code_blocks(focused)
-        if len(blocks) <= 1:
-            self.chat_view.copy_code(focused)  # one block (or none: says so)
-            return
-
-        def picked(number: int | None) -> None:
-            if number is not None:
-                copy_actions.copy_code(self, blocks, number)
-
-        from tui.ui.screens.code_picker import CodePickerScreen  # imported when shown
-
-        self.app.push_screen(CodePickerScreen(blocks), picked)
+        copy_actions.pick_code(self)
 
     @on(ConversationList.Open)
     async def _open_from_list(self, event: ConversationList.Open) -> None:
