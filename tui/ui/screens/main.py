@@ -11,9 +11,9 @@ State lives in one place each:
 * the sidebar's mode (list / archived / search) lives in the sidebar.
 
 The screen's own handlers only route: a flow message the chat view rendered bubbles up here
-to refresh the list, the meter and the composer. Sending and the conversation actions
-(regenerate, rename, delete...) are in :class:`ConversationActions`, the meter in
-:class:`ContextTracker`, opening a chat (or a new one) in :class:`ChatOpener`.
+and :class:`FlowEffects` refreshes the list, the meter and the composer. Sending and the
+conversation actions (regenerate, rename, delete...) are in :class:`ConversationActions`, the
+meter in :class:`ContextTracker`, opening a chat (or a new one) in :class:`ChatOpener`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime
-from functools import partial
 from typing import Callable
 
 from textual import events, on
@@ -45,6 +44,7 @@ from tui.ui.chat_opener import ChatOpener
 from tui.ui.compose_tools import ComposeTools
 from tui.ui.context_tracker import ContextTracker
 from tui.ui.drafts import DraftKeeper
+from tui.ui.flow_effects import FlowEffects
 from tui.ui.reply_streams import ReplyState, ReplyStreams
 from tui.ui.screens.conversation_actions import ConversationActions
 from tui.ui.screens.sending import Sender
@@ -99,6 +99,7 @@ class MainScreen(Screen):
         self.watcher = StoreWatch(self)
         self.compose_tools = ComposeTools(self)
         self.opener = ChatOpener(self)
+        self.flow_effects = FlowEffects(self)
         # The provisional stream key of the unsaved chat's first send, until it is stored.
         self.pending_key: str | None = None
 
@@ -266,57 +267,31 @@ class MainScreen(Screen):
         if cid in self.failures:
             self.failures = {k: v for k, v in self.failures.items() if k != cid}
 
-    # -- what the flow's messages change outside the chat view -------------------------------
+    # -- what the flow's messages change outside the chat view (see FlowEffects) -------------
 
     @on(fm.ConversationCreated)
     def _conversation_created(self, message: fm.ConversationCreated) -> None:
-        """The unsaved chat's first send stored it: it is the open conversation now."""
-        if self.pending_key is not None and self.pending_key == message.provisional:
-            self.pending_key = None
-            self.conversation = message.conversation
-            self.new_chat = None
-            self.context.refresh()
-        self.sidebar.refresh_rows()
+        self.flow_effects.conversation_created(message)
 
     @on(fm.UserMessageStored)
     def _user_message_stored(self, message: fm.UserMessageStored) -> None:
-        cid = message.conversation_id
-        sent = message.sent_text
-        if self.is_open(cid):
-            self.context.append(message.message)
-            if sent is not None and self.composer.full_text == sent:
-                self.composer.clear()
-        if sent is not None:
-            self.compose_tools.sent(sent)
-            # The draft it came from is spent (the new chat's, for a first message).
-            key = None if message.new_chat else cid
-            self.run_worker(partial(self.drafts.sent, key, sent), group="draft-sent")
-        self.sidebar.refresh_rows()
+        self.flow_effects.user_message_stored(message)
 
     @on(fm.ReplyFinished)
     def _reply_finished(self, message: fm.ReplyFinished) -> None:
-        if self.is_open(message.conversation_id):
-            self.context.append(message.message)
-        # After the reply's last words are painted: the list can wait a frame.
-        self.call_after_refresh(self.sidebar.refresh_rows)
+        self.flow_effects.reply_finished(message)
 
     @on(fm.ReplyFailed)
     def _reply_failed(self, message: fm.ReplyFailed) -> None:
-        if message.kind not in ("empty", "unseen"):
-            self.failures = {**self.failures, message.conversation_id: message.error}
-            self.sidebar.refresh_rows()
+        self.flow_effects.reply_failed(message)
 
     @on(fm.TitleChanged)
     async def _title_changed(self, message: fm.TitleChanged) -> None:
-        if self.is_open(message.conversation_id):
-            self.conversation = await asyncio.to_thread(self.store.get_conversation,
-                                                        message.conversation_id)
-        self.sidebar.refresh_rows()
+        await self.flow_effects.title_changed(message)
 
     @on(fm.ContextNoted)
     def _context_noted(self, message: fm.ContextNoted) -> None:
-        if message.kind == "summarized" and self.is_open(message.conversation_id):
-            self.context.refresh()
+        self.flow_effects.context_noted(message)
 
     # -- the tree: edit, switch versions, fork, delete (see BranchActions) -------------------
 
