@@ -30,7 +30,6 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Input, TextArea
 
-from tui.core.config import ConfigError, save_settings
 from tui.core.flow_events import Seen
 from tui.core.meter import ContextMeter
 from tui.core.models import Conversation
@@ -48,6 +47,7 @@ from tui.ui.flow_effects import FlowEffects
 from tui.ui.reply_streams import ReplyState, ReplyStreams
 from tui.ui.screens.conversation_actions import ConversationActions
 from tui.ui.screens.sending import Sender
+from tui.ui.setup_save import save_setup
 from tui.ui.store_watch import StoreWatch
 from tui.ui.widgets.chat_pane import ChatPane
 from tui.ui.widgets.chat_view import ChatView
@@ -323,25 +323,11 @@ class MainScreen(Screen):
     async def action_delete_message(self) -> None:
         await self.branches.delete_target()
 
-    # -- set-up ------------------------------------------------------------------------------
+    # -- set-up (see setup_save) -------------------------------------------------------------
 
     @on(SetupPanel.Saved)
     def _save_setup(self, event: SetupPanel.Saved) -> None:
-        updates = {}
-        if event.api_key:
-            updates["api_key"] = event.api_key
-        if event.base_url:
-            updates["base_url"] = event.base_url
-        try:
-            path = save_settings(updates)
-        except (ConfigError, OSError) as error:
-            log.exception("saving the settings failed")
-            self.notify(f"Could not save the settings: {error}", severity="error")
-            return
-        self.services.reconfigure(api_key=event.api_key, base_url=event.base_url)
-        self.query_one(SetupPanel).remove()
-        self.notify(f"Saved to {path}")
-        self.set_focus(self.composer)
+        save_setup(self, event)
 
     # -- keys: focus (set at once, so keys typed right after land in the new place) ----------
 
