@@ -26,6 +26,14 @@ from tui.ui.widgets.markdown_styles import STYLES
 __all__ = ["TableVisual", "build_table"]
 
 
+
+def _wrapped(cell: Content, width: int) -> list[Content]:
+    """A cell's lines at ``width``; most cells fit on one line, which needs no wrapping (the
+    wrap was ~40% of drawing a table, redrawn with every update of a streaming one)."""
+    if cell.cell_length <= width and "\n" not in cell.plain and "\t" not in cell.plain:
+        return [cell]
+    return cell.wrap(width) or [Content("")]
+
 class TableVisual(Visual):
     """A table with wrapped cells; columns shrink widest-first to fit, down to
     :attr:`MIN_COLUMN` cells each; below that, one record per row."""
@@ -72,7 +80,7 @@ class TableVisual(Visual):
 
     def _row_lines(self, cells: list[Content], widths: list[int],
                    header: bool) -> list[tuple[Content, Row]]:
-        wrapped = [cell.wrap(w) or [Content("")] for cell, w in zip(cells, widths)]
+        wrapped = [_wrapped(cell, w) for cell, w in zip(cells, widths)]
         separator = Content.styled(self.SEPARATOR, STYLES["table-border"])
         lines: list[tuple[Content, Row]] = []
         for y in range(max(len(w) for w in wrapped)):
