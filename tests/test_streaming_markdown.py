@@ -414,3 +414,23 @@ async def test_the_final_update_keeps_the_last_block_in_the_view_on_screen() -> 
         widget.set_text(widget.text)
         await pilot.pause()
         assert "the last paragraph, so far and its end." in screen_text(app)
+
+
+def test_a_growing_table_lays_out_only_its_new_rows() -> None:
+    """A streaming table is parsed and drawn again with every update; its rows come back
+    equal, so only a row not seen before (at the same widths) is wrapped and padded."""
+    from tui.ui.widgets import markdown_table
+
+    def table(rows: int) -> Block:
+        lines = ["| n | name |", "|---|---|"] + [f"| {n} | row {n} |" for n in range(rows)]
+        splitter = MarkdownSplitter()
+        splitter.feed("\n".join(lines) + "\n")
+        (block,) = splitter.update(final=True)
+        return block
+
+    markdown_table._row_lines.cache_clear()
+    first = plain(table(20))
+    before = markdown_table._row_lines.cache_info().misses
+    second = plain(table(21))
+    assert markdown_table._row_lines.cache_info().misses - before == 1
+    assert second.startswith(first) and second.endswith("20 │ row 20")

@@ -9,6 +9,7 @@ two cells leaves a column of single letters nobody can read.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Sequence
 
 from markdown_it.token import Token
@@ -34,12 +35,49 @@ def _wrapped(cell: Content, width: int) -> list[Content]:
         return [cell]
     return cell.wrap(width) or [Content("")]
 
+
+SEPARATOR = " │ "
+COPIED_SEPARATOR = " | "
+
+
+@lru_cache(maxsize=4096)
+def _row_lines(cells: tuple[Content, ...], widths: tuple[int, ...], aligns: tuple[str, ...],
+               header: bool) -> tuple[tuple[Content, Row], ...]:
+    """The lines one table row is drawn as, at these column widths. Cached: a streaming
+    table is drawn again with every update, and its rows (equal Content, equal widths) come
+    back each time; only a new row, or new widths, costs wrapping and padding again."""
+    wrapped = [_wrapped(cell, w) for cell, w in zip(cells, widths)]
+    separator = Content.styled(SEPARATOR, STYLES["table-border"])
+    lines: list[tuple[Content, Row]] = []
+    for y in range(max(len(w) for w in wrapped)):
+        pieces: list[Content] = []
+        for column, (cell_lines, w) in enumerate(zip(wrapped, widths)):
+            piece = cell_lines[y] if y < len(cell_lines) else Content("")
+            piece = piece.rstrip()
+            space = max(0, w - piece.cell_length)
+            if aligns[column] == "center":
+                piece = piece.pad(space // 2, space - space // 2)
+            elif aligns[column] == "right":
+                piece = piece.pad_left(space)
+            else:
+                piece = piece.pad_right(space)
+            if header:
+                piece = piece.stylize_before(STYLES["table-header"])
+            pieces.append(piece)
+        lines.append((separator.join(pieces), _copied(pieces)))
+    return tuple(lines)
+
+
+def _copied(pieces: list[Content]) -> Row:
+    """A table row copies as shown, its borders as ``|``: the columns stay aligned."""
+    return Row((Run(0, COPIED_SEPARATOR.join(p.plain for p in pieces).rstrip()),))
+
 class TableVisual(Visual):
     """A table with wrapped cells; columns shrink widest-first to fit, down to
     :attr:`MIN_COLUMN` cells each; below that, one record per row."""
 
-    SEPARATOR = " │ "
-    COPIED_SEPARATOR = " | "
+    SEPARATOR = SEPARATOR
+    COPIED_SEPARATOR = COPIED_SEPARATOR
     """What a border between two cells copies as (box-drawing glyphs are never copied); as
     wide as :attr:`SEPARATOR`, so each copied character is one shown."""
 
@@ -79,31 +117,11 @@ class TableVisual(Visual):
         return natural
 
     def _row_lines(self, cells: list[Content], widths: list[int],
-                   header: bool) -> list[tuple[Content, Row]]:
-        wrapped = [_wrapped(cell, w) for cell, w in zip(cells, widths)]
-        separator = Content.styled(self.SEPARATOR, STYLES["table-border"])
-        lines: list[tuple[Content, Row]] = []
-        for y in range(max(len(w) for w in wrapped)):
-            pieces: list[Content] = []
-            for column, (cell_lines, w) in enumerate(zip(wrapped, widths)):
-                piece = cell_lines[y] if y < len(cell_lines) else Content("")
-                piece = piece.rstrip()
-                space = max(0, w - piece.cell_length)
-                if self.aligns[column] == "center":
-                    piece = piece.pad(space // 2, space - space // 2)
-                elif self.aligns[column] == "right":
-                    piece = piece.pad_left(space)
-                else:
-                    piece = piece.pad_right(space)
-                if header:
-                    piece = piece.stylize_before(STYLES["table-header"])
-                pieces.append(piece)
-            lines.append((separator.join(pieces), self._copied(pieces)))
-        return lines
+                   header: bool) -> tuple[tuple[Content, Row], ...]:
+        return _row_lines(tuple(cells), tuple(widths), tuple(self.aligns), header)
 
     def _copied(self, pieces: list[Content]) -> Row:
-        """A table row copies as shown, its borders as ``|``: the columns stay aligned."""
-        return Row((Run(0, self.COPIED_SEPARATOR.join(p.plain for p in pieces).rstrip()),))
+        return _copied(pieces)
 
     def _lines(self, width: int) -> list[tuple[Content, Row]]:
         if self._cache is None or self._cache[0] != width:
@@ -116,7 +134,7 @@ class TableVisual(Visual):
         return self._cache[1]
 
     def _grid(self, widths: list[int]) -> list[tuple[Content, Row]]:
-        lines = self._row_lines(self.header, widths, True)
+        lines = list(self._row_lines(self.header, widths, True))
         lines.append((self._rule(widths), SKIPPED))
         for row in self.rows:
             lines.extend(self._row_lines(row, widths, False))
