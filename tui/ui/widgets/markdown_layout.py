@@ -61,10 +61,15 @@ class Stack(Visual):
             if index and self.gap:
                 strips.extend(Strip([], 0) for _ in range(self.gap))
                 rows.extend([BLANK] * self.gap)
-            child_strips, child_rows = render_rows(child, width, style, child_options)
+            child_strips, child_rows = self.child_rows(child, width, style, child_options)
             strips.extend(child_strips)
             rows.extend(child_rows)
         return strips, rows
+
+    def child_rows(self, child: Visual, width: int, style: Style,
+                   options: RenderOptions) -> tuple[list[Strip], list[Row]]:
+        """One child drawn (a subclass may keep what it drew)."""
+        return render_rows(child, width, style, options)
 
     def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
         return container_width

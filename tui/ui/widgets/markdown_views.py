@@ -16,8 +16,8 @@ from textual.widgets import Static
 
 from tui.ui.widgets.one_layout import OneLayoutPass
 from tui.ui.widgets.markdown_blocks import Block
-from tui.ui.widgets.markdown_layout import Stack, nested_options
-from tui.ui.widgets.markdown_selection import BLANK, Row, Selectable, extract, render_rows
+from tui.ui.widgets.markdown_layout import Stack
+from tui.ui.widgets.markdown_selection import Row, Selectable, extract, render_rows
 
 __all__ = [
     "BlockPage", "MarkdownBlockView", "PageStack", "RowOffsets", "selectable", "selected_text",
@@ -153,26 +153,16 @@ class PageStack(Stack):
         self._drawn.clear()
         self._heights.clear()
 
-    def render_rows(
-        self, width: int, style: Style, options: RenderOptions
-    ) -> tuple[list[Strip], list[Row]]:
-        strips: list[Strip] = []
-        rows: list[Row] = []
-        child_options = nested_options(options)
-        for index, child in enumerate(self.children):
-            if index and self.gap:
-                strips.extend(Strip([], 0) for _ in range(self.gap))
-                rows.extend([BLANK] * self.gap)
-            drawn = self._drawn.get(id(child))
-            if drawn is None or drawn[0] is not child or drawn[1] != width or drawn[2] != style:
-                self.draws += 1
-                child_strips, child_rows = render_rows(child, width, style, child_options)
-                drawn = (child, width, style, child_strips, child_rows)
-                self._drawn[id(child)] = drawn
-                self._heights[id(child)] = (child, width, len(child_strips))
-            strips.extend(drawn[3])
-            rows.extend(drawn[4])
-        return strips, rows
+    def child_rows(self, child: Visual, width: int, style: Style,
+                   options: RenderOptions) -> tuple[list[Strip], list[Row]]:
+        drawn = self._drawn.get(id(child))
+        if drawn is None or drawn[0] is not child or drawn[1] != width or drawn[2] != style:
+            self.draws += 1
+            strips, rows = render_rows(child, width, style, options)
+            drawn = (child, width, style, strips, rows)
+            self._drawn[id(child)] = drawn
+            self._heights[id(child)] = (child, width, len(strips))
+        return drawn[3], drawn[4]
 
     def get_height(self, rules: RulesMap, width: int) -> int:
         height = max(0, len(self.children) - 1) * self.gap
