@@ -434,3 +434,30 @@ def test_a_growing_table_lays_out_only_its_new_rows() -> None:
     second = plain(table(21))
     assert markdown_table._row_lines.cache_info().misses - before == 1
     assert second.startswith(first) and second.endswith("20 │ row 20")
+
+
+async def test_the_tail_view_is_hidden_between_blocks_not_mounted_again() -> None:
+    """When a block ends and the next has not begun (a code block just closed), the tail is
+    empty for an update: its view is hidden and shown again, not removed and mounted anew
+    (two more layouts of the screen each time)."""
+    widget = StreamingMarkdown()
+    app = Host(widget)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.pause()
+        widget.FLUSH_INTERVAL = 0
+        widget.append("A paragraph")
+        await pilot.pause()
+        tail = widget._live
+        assert tail is not None and tail.display
+        widget.append(".\n\n```python\nx = 1\n```\n\n")
+        await pilot.pause()
+        assert widget.splitter.live is None, "the case under test: nothing in the tail"
+        assert widget._live is tail and not tail.display
+        widget.append("After the code.")
+        await pilot.pause()
+        assert widget._live is tail and tail.display
+        assert "After the code." in screen_text(app)
+        widget.finish()
+        await pilot.pause()
+        text = screen_text(app)
+    assert "A paragraph." in text and "x = 1" in text and "After the code." in text

@@ -369,6 +369,8 @@ class StreamingMarkdown(RowOffsets):
         """The tail's view becomes the view of the final block (see _flush)."""
         view, self._live = self._live, None
         assert view is not None
+        if not view.display:
+            view.display = True
         self._code_blocks = number_code_blocks([block.visual], self._code_blocks)
         view.remove_class("-live")
         view.set_class(self._block_views == 0, "-first")
@@ -440,12 +442,16 @@ class StreamingMarkdown(RowOffsets):
     def _show_live(self) -> None:
         block = self._splitter.live
         if block is None:
-            if self._live is not None:
-                self._live.remove()
-                self._live = None
+            # Hidden, not removed: the tail is empty for an update each time a block ends
+            # and the next has not begun, and removing then mounting a view again cost two
+            # more layouts of the screen each time.
+            if self._live is not None and self._live.display:
+                self._live.display = False
             return
         if self._live is None:
             self._live = MarkdownBlockView(classes="-live")
             self.mount(self._live)
+        elif not self._live.display:
+            self._live.display = True
         self._live.set_class(self._block_views == 0 and self._fence_view is None, "-first")
         self._live.update(block.visual, layout=height_changes(self._live, block.visual))
