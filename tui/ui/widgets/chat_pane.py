@@ -18,7 +18,6 @@ from textual.containers import VerticalScroll
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from tui.ui.widgets.one_layout import OneLayoutPass
 from tui.core.code_blocks import plain_text
 from tui.core.models import Message, MessageStatus, Role, Summary
 from tui.core.pricing import Price
@@ -34,6 +33,7 @@ from tui.ui.widgets.message_blocks import (
     SummaryBlock,
     blocks_for,
 )
+from tui.ui.widgets.one_layout import OneLayoutPass
 
 # Start fetching older messages when the view is this close (in lines) to the top.
 LOAD_OLDER_MARGIN = 3

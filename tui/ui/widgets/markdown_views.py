@@ -14,10 +14,10 @@ from textual.style import Style
 from textual.widget import Widget
 from textual.widgets import Static
 
-from tui.ui.widgets.one_layout import OneLayoutPass
 from tui.ui.widgets.markdown_blocks import Block
 from tui.ui.widgets.markdown_layout import Stack
 from tui.ui.widgets.markdown_selection import Row, Selectable, extract, render_rows
+from tui.ui.widgets.one_layout import OneLayoutPass
 
 __all__ = [
     "BlockPage", "MarkdownBlockView", "PageStack", "RowOffsets", "selectable", "selected_text",
@@ -190,10 +190,10 @@ class BlockPage(RowOffsets):
     }
     """
 
-    def __init__(self, blocks: list[Block] | None = None, *, first: bool = False) -> None:
+    def __init__(self, *, first: bool = False) -> None:
         super().__init__(classes="-page -first" if first else "-page")
-        self.blocks: list[Block] = list(blocks or [])
-        self._stack = PageStack([block.visual for block in self.blocks])
+        self.blocks: list[Block] = []
+        self._stack = PageStack([])
         self._visual = Selectable(self._stack)
 
     def __len__(self) -> int:

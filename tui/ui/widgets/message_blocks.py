@@ -13,12 +13,11 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Collapsible, Label, Static
 
-from tui.ui.widgets.one_layout import OneLayoutPass
 from tui.core.models import Message, MessageStatus, Role, Summary
 from tui.core.tree import Branch
 from tui.core.usage import reply_usage_text
 from tui.ui.widgets.literal import literal, one_line
-
+from tui.ui.widgets.one_layout import OneLayoutPass
 from tui.ui.widgets.streaming_markdown import StreamingMarkdown
 
 # What to do next, per FlowFailed.kind.
