@@ -453,6 +453,11 @@ async def test_the_tail_view_is_hidden_between_blocks_not_mounted_again() -> Non
         await pilot.pause()
         assert widget.splitter.live is None, "the case under test: nothing in the tail"
         assert widget._live is tail and not tail.display
+        widget.text_select_all()  # a triple click selects all of a message's widgets
+        copied = app.screen.get_selected_text()
+        assert copied is not None and copied.count("A paragraph") == 1, \
+            "the hidden tail still holds text now shown on a page: it copies nothing"
+        app.screen.clear_selection()
         widget.append("After the code.")
         await pilot.pause()
         assert widget._live is tail and tail.display

@@ -111,7 +111,10 @@ class MarkdownBlockView(RowOffsets, Static):
     def get_selection(self, selection: Selection) -> tuple[str, str] | None:
         """Blocks copy a blank line apart, as they are shown; the pieces of a code block
         still streaming are one block, a newline apart, and a block that copies as nothing
-        (a rule) as one empty line."""
+        (a rule) as one empty line. A hidden view (the tail between two blocks, still holding
+        text that moved onto a page) copies nothing."""
+        if not self.display:
+            return None
         text = selected_text(self, selection)
         if text is None:
             plain = super().get_selection(selection)
