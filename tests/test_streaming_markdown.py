@@ -466,3 +466,48 @@ async def test_the_tail_view_is_hidden_between_blocks_not_mounted_again() -> Non
         await pilot.pause()
         text = screen_text(app)
     assert "A paragraph." in text and "x = 1" in text and "After the code." in text
+
+
+async def test_a_frame_hold_ends_even_when_its_task_is_cancelled_before_it_ran() -> None:
+    """A reply's end waits at most FINAL_FRAME_WAIT for its last frame; giving up could
+    cancel the hold's task before it first ran, so its ``finally`` never ended the batch
+    and the screen never painted again (seen as a rare Ctrl+R retry that never showed)."""
+    from textual.widgets import Static
+
+    from tui.ui.widgets.stream_pace import MountHolds
+
+    widget = StreamingMarkdown()
+    app = Host(widget)
+    async with app.run_test(size=(40, 10)) as pilot:
+        await pilot.pause()
+        holds = MountHolds(5.0)
+        holds.hold(widget, [Static("never mounted")])
+        assert app._batch_count > 0
+        (task,) = holds._tasks.values()
+        task.cancel()  # before it ever ran
+        await pilot.pause()
+        assert app._batch_count == 0, "the screen paints again"
+        assert not holds._tasks
+
+
+async def test_giving_up_on_painted_leaves_the_hold_running() -> None:
+    """``painted()`` given up on (wait_for) must not end the hold early: the hold is what
+    keeps a frame without the reply's last words off the screen."""
+    import asyncio
+
+    from textual.widgets import Static
+
+    from tui.ui.widgets.stream_pace import MountHolds
+
+    widget = StreamingMarkdown()
+    app = Host(widget)
+    async with app.run_test(size=(40, 10)) as pilot:
+        await pilot.pause()
+        holds = MountHolds(5.0)
+        holds.hold(widget, [Static("never mounted")])
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(holds.wait(), 0.05)
+        assert app._batch_count > 0 and len(holds) == 1, "still held"
+        holds.release()
+        await pilot.pause()
+        assert app._batch_count == 0

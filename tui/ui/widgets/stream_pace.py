@@ -157,7 +157,14 @@ class MountHolds:
 
         task = asyncio.get_running_loop().create_task(release())
         self._tasks[hold] = task
-        task.add_done_callback(lambda _: self._tasks.pop(hold, None))
+
+        def done(_: asyncio.Task[None]) -> None:
+            # Also when the task was cancelled before it ever ran (its finally never runs):
+            # a hold left open keeps the screen from painting for good.
+            hold.end()
+            self._tasks.pop(hold, None)
+
+        task.add_done_callback(done)
 
     def release(self) -> None:
         """Stop waiting for views that will never mount (removed with their parent, or
@@ -168,6 +175,8 @@ class MountHolds:
         self._tasks.clear()
 
     async def wait(self) -> None:
-        """Until every hold has ended."""
+        """Until every hold has ended. A caller that gives up waiting (``wait_for``) leaves
+        the holds running: ``gather`` would cancel them with it, ending a hold before its
+        views mounted, or, cancelled before it ran, never."""
         if self._tasks:
-            await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+            await asyncio.wait(list(self._tasks.values()))
