@@ -306,23 +306,27 @@ class ChatPane(OneLayoutPass, VerticalScroll, can_focus=True):
         """Ask for the page after the newest mounted message; False when there is none."""
         if not self.has_newer or self._loading_newer or self.conversation_id is None:
             return False
-        messages = [b for b in self.blocks if b.sort_key and "~" not in b.sort_key]
-        if not messages:
+        keys = self._message_keys()
+        if not keys:
             return False
         self._loading_newer = True
-        self.post_message(self.NeedNewer(self.conversation_id, messages[-1].sort_key))
+        self.post_message(self.NeedNewer(self.conversation_id, keys[-1]))
         return True
 
     def request_older(self) -> bool:
         """Ask for the page before the oldest mounted message; False when there is none."""
         if not self.has_older or self._loading_older or self.conversation_id is None:
             return False
-        messages = [b for b in self.blocks if b.sort_key and "~" not in b.sort_key]
-        if not messages:
+        keys = self._message_keys()
+        if not keys:
             return False
         self._loading_older = True
-        self.post_message(self.NeedOlder(self.conversation_id, messages[0].sort_key))
+        self.post_message(self.NeedOlder(self.conversation_id, keys[0]))
         return True
+
+    def _message_keys(self) -> list[str]:
+        """Sort keys of the mounted blocks that are messages (not notices or markers)."""
+        return [b.sort_key for b in self.blocks if b.sort_key and "~" not in b.sort_key]
 
     # -- moving between blocks -------------------------------------------------------------
 
