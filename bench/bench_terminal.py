@@ -25,7 +25,7 @@ import time goes (``python -X importtime``, top-level packages by cumulative tim
 ``--rows`` picks the rows (default: start-up only); the streaming rows (lag after the last
 byte, CPU per token, typing while a reply streams, idle CPU) are described in
 ``bench/terminal_streaming.py``; ``--long`` adds the 20k-token reply at 200 tok/s (100 s each);
-``--tps`` and ``--cases`` narrow the lag rows (an A/B of one rate, say).
+``--tps`` narrows the lag and cpu rows, ``--cases`` the lag rows (an A/B of one rate, say).
 """
 
 from __future__ import annotations
@@ -167,8 +167,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stream-size", default="120x40", help="pty size of the streaming rows")
     parser.add_argument("--long", action="store_true",
                         help="also the 20k-token reply at 200 tok/s (100 s a reply)")
-    parser.add_argument("--tps", default="2000,200",
-                        help="comma-separated token rates of the lag rows")
+    parser.add_argument("--tps", default="",
+                        help="comma-separated token rates of the lag and cpu rows "
+                             "(default: 2000,200 for lag; 20,200,2000,5000 for cpu)")
     parser.add_argument("--cases", default="1k,4k,20k,table",
                         help="comma-separated replies of the lag rows")
     args = parser.parse_args(argv)
@@ -187,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
 
         stream_size = tuple(int(n) for n in args.stream_size.lower().split("x"))
         run_rows(binary, streaming, args.runs, stream_size, args.keys,  # type: ignore[arg-type]
-                 args.long, child_env, lag_rates=[int(n) for n in args.tps.split(",")],
+                 args.long, child_env, lag_rates=[int(n) for n in args.tps.split(",") if n],
                  lag_cases=args.cases.split(","))
     return 0
 

@@ -218,6 +218,8 @@ def run_rows(binary: Path, rows: set[str], runs: int, size: tuple[int, int], key
                           f"{spread(lags)} ms", flush=True)
         if "cpu" in rows:
             for tps, tokens in ((20, 300), (200, 4000), (2000, 4000), (5000, 4000)):
+                if lag_rates and tps not in lag_rates:
+                    continue
                 results: list[tuple[float, float, float]] = []
                 count = max(1, runs if tps >= 200 else 2)
 

@@ -511,3 +511,33 @@ async def test_giving_up_on_painted_leaves_the_hold_running() -> None:
         holds.release()
         await pilot.pause()
         assert app._batch_count == 0
+
+
+async def test_a_growing_code_fence_is_laid_out_once_per_update() -> None:
+    """The open fence's container grows with every update, like the reply around it: one
+    screen layout each, not a second one for the container's new height (one_layout)."""
+    widget = StreamingMarkdown()
+    app = Host(widget)
+    async with app.run_test(size=(70, 40)) as pilot:
+        await stream(pilot, widget, "Before.\n\n```python\nfirst = 1\n", 4, every=1)
+        await pilot.pause()
+        assert widget.splitter.fence is not None
+        screen = app.screen
+        original = screen._refresh_layout
+        calls = 0
+
+        def counted(*args, **kwargs):
+            nonlocal calls
+            calls += 1
+            return original(*args, **kwargs)
+
+        screen._refresh_layout = counted  # type: ignore[method-assign]
+        counts = []
+        for n in range(5):
+            calls = 0
+            widget.append(f"line_{n} = {n}\n")
+            await pilot.pause()
+            await pilot.pause()
+            counts.append(calls)
+        assert "line_4 = 4" in screen_text(app)
+    assert counts == [1] * 5
