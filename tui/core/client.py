@@ -87,6 +87,17 @@ def import_sdk() -> None:
     import openai
 
 
+def _http_client() -> Any:
+    """The SDK's own default HTTP client, its connections read by the asyncio backend
+    (``net_backend``: half the cost of reading each streamed token)."""
+    from tui.core import net_backend
+
+    transport = httpx2.AsyncHTTPTransport(limits=openai.DEFAULT_CONNECTION_LIMITS)
+    if not net_backend.install(transport):
+        log.warning("httpx2's connection pool changed: reading through anyio as before")
+    return openai.DefaultAsyncHttpxClient(transport=transport)
+
+
 _REASONING = re.compile(r"^(o\d+|gpt-5)(?![\w.]*-chat)([-.:_]|$)")
 
 
@@ -173,7 +184,7 @@ class ChatClient:
             if self._sdk is None:
                 with collector_paused():
                     import_sdk()
-                    sdk = openai.AsyncOpenAI(**self._sdk_options)
+                    sdk = openai.AsyncOpenAI(**self._sdk_options, http_client=_http_client())
                     # The SDK imports each resource's modules on first access (~80 ms for
                     # chat): here, in the thread, not on the event loop at the first send.
                     sdk.chat.completions, sdk.models  # noqa: B018

@@ -259,9 +259,10 @@ class ChatPane(OneLayoutPass, VerticalScroll, can_focus=True):
         self.insert_block(ErrorBlock(key, error, kind))
 
     def append_delta(self, message_id: str, text: str) -> None:
-        # Called per streamed token: remember the block instead of scanning for it each time.
+        # Called per streamed token: remember the block instead of scanning for it each time
+        # (still a child: is_attached would walk up to the app on every token).
         block = self._delta_block
-        if block is None or block.sort_key != message_id or not block.is_attached:
+        if block is None or block.sort_key != message_id or block.parent is not self:
             block = self._delta_block = self.block(message_id)
         if isinstance(block, AssistantBlock):
             block.append(text)

@@ -1,0 +1,170 @@
+"""The asyncio network backend under the SDK (tui/core/net_backend.py), over real sockets.
+
+The client tests already run every request through it (timeouts, cut streams, a server that
+is down); these cover what they don't: TLS, a body larger than the read buffer, keep-alive
+connections the server closed, cancelling a read, and the private attribute it is set on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import httpcore2
+import httpx2
+import pytest
+
+from tui.core import net_backend
+from tui.core.client import ChatClient
+
+DATA = Path(__file__).parent / "data"
+CERT = DATA / "tls-test-cert.pem"
+KEY = DATA / "tls-test-key.pem"
+
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+async def serve(handler: Handler, tls: ssl.SSLContext | None = None) -> asyncio.Server:
+    return await asyncio.start_server(handler, "127.0.0.1", 0, ssl=tls)
+
+
+def port_of(server: asyncio.Server) -> int:
+    return server.sockets[0].getsockname()[1]
+
+
+async def read_request(reader: asyncio.StreamReader) -> None:
+    await reader.readuntil(b"\r\n\r\n")
+
+
+def client(**kwargs: object) -> httpx2.AsyncClient:
+    transport = httpx2.AsyncHTTPTransport(**kwargs)  # type: ignore[arg-type]
+    assert net_backend.install(transport)
+    return httpx2.AsyncClient(transport=transport)
+
+
+async def test_the_sdk_client_reads_through_the_asyncio_backend() -> None:
+    chat = ChatClient(base_url="http://127.0.0.1:9/v1", api_key="sk-test")
+    chat.warm()
+    try:
+        pool = chat._sdk._client._transport._pool  # type: ignore[union-attr]
+        assert isinstance(pool._network_backend, net_backend.AsyncioBackend)
+    finally:
+        await chat.aclose()
+
+
+def test_install_finds_the_private_attribute_it_sets() -> None:
+    """httpx2 takes no backend argument: if its pool loses ``_network_backend``, install
+    says so (and the app logs it) instead of setting an attribute nothing reads."""
+    transport = httpx2.AsyncHTTPTransport()
+    assert isinstance(transport._pool, httpcore2.AsyncConnectionPool)
+    assert hasattr(transport._pool, "_network_backend")
+    assert net_backend.install(transport)
+    proxied = httpx2.AsyncHTTPTransport(proxy="http://127.0.0.1:9")
+    assert not net_backend.install(proxied)
+
+
+async def test_a_body_larger_than_the_buffer_arrives_whole() -> None:
+    body = bytes(range(256)) * 8192  # 2 MiB: reading pauses and resumes the socket
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body))
+        writer.write(body)
+        await writer.drain()
+        writer.close()
+
+    server = await serve(handler)
+    async with server, client() as http:
+        async with http.stream("GET", f"http://127.0.0.1:{port_of(server)}/") as response:
+            got = b""
+            async for piece in response.aiter_raw():
+                got += piece
+                await asyncio.sleep(0)  # a slow reader: the buffer fills
+    assert got == body
+
+
+async def test_tls() -> None:
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(CERT, KEY)
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
+        await writer.drain()
+        writer.close()
+
+    server = await serve(handler, tls=server_tls)
+    async with server:
+        async with client(verify=ssl.create_default_context(cafile=str(CERT))) as http:
+            response = await http.get(f"https://127.0.0.1:{port_of(server)}/")
+            assert response.text == "hello"
+        async with client() as untrusted:  # the system's CAs: the handshake must fail
+            with pytest.raises(httpx2.ConnectError):
+                await untrusted.get(f"https://127.0.0.1:{port_of(server)}/")
+
+
+async def test_a_keep_alive_connection_the_server_closed_is_not_reused() -> None:
+    connections = 0
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        await read_request(reader)
+        # Says keep-alive, then closes anyway (as servers do after their idle timeout).
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        await writer.drain()
+        writer.close()
+
+    server = await serve(handler)
+    async with server, client() as http:
+        url = f"http://127.0.0.1:{port_of(server)}/"
+        assert (await http.get(url)).text == "ok"
+        await asyncio.sleep(0.05)  # the close reaches the idle connection
+        assert (await http.get(url)).text == "ok"
+    assert connections == 2
+
+
+async def test_a_read_times_out_and_a_cancelled_read_is_cancelled() -> None:
+    release = asyncio.Event()
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+        await writer.drain()
+        await release.wait()  # then nothing more
+        writer.close()
+
+    server = await serve(handler)
+    async with server, client() as http:
+        url = f"http://127.0.0.1:{port_of(server)}/"
+        with pytest.raises(httpx2.ReadTimeout):
+            async with http.stream("GET", url, timeout=httpx2.Timeout(5, read=0.2)) as response:
+                async for _ in response.aiter_raw():
+                    pass
+
+        async def read_forever() -> None:
+            async with http.stream("GET", url, timeout=httpx2.Timeout(5, read=30)) as response:
+                async for _ in response.aiter_raw():
+                    pass
+
+        task = asyncio.create_task(read_forever())
+        await asyncio.sleep(0.1)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        release.set()
+
+
+async def test_a_connection_cut_mid_body_is_a_read_error() -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial")
+        await writer.drain()
+        writer.transport.abort()
+
+    server = await serve(handler)
+    async with server, client() as http:
+        with pytest.raises((httpx2.ReadError, httpx2.RemoteProtocolError)):
+            await http.get(f"http://127.0.0.1:{port_of(server)}/")
