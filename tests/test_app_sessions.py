@@ -235,3 +235,42 @@ async def test_the_sent_text_is_cleared_even_when_the_stream_is_already_over(ser
         assert chat.id not in app.main.streams
         app.main.chat_view.post_message(message)
         await wait_until(pilot, lambda: app.main.composer.text == "", what="cleared")
+
+
+async def test_an_idle_app_asks_sqlite_only_when_the_files_changed(services, monkeypatch):
+    """Each second the watcher looks at the files' times and sizes; the check in a thread
+    (most of an idle app's CPU) runs only when they changed, or every FULL_CHECK_EVERY."""
+    monkeypatch.setattr(store_watch, "POLL_INTERVAL", 3600)  # ticks by hand below
+    chat = seed_conversation(services.store, "Quiet", updated="2026-03-01T09:00:00.000Z")
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: "answer 0" in texts(app), what="the chat")
+        watcher = app.main.watcher
+        checks = 0
+        original = services.store.changed_elsewhere
+
+        def counted() -> bool:
+            nonlocal checks
+            checks += 1
+            return original()
+
+        monkeypatch.setattr(services.store, "changed_elsewhere", counted)
+
+        async def tick() -> None:
+            watcher._tick()
+            if watcher._task is not None:
+                await watcher._task
+
+        await tick()  # the first look takes the reference point
+        checks = 0
+        for _ in range(store_watch.FULL_CHECK_EVERY - 1):
+            await tick()
+        assert checks == 0
+        await tick()
+        assert checks == 1  # now and then anyway
+        with Store(services.store.path) as other:
+            other.append_message(chat.id, Role.USER, "from the other window")
+        await tick()
+        assert checks == 2
+        await wait_until(pilot, lambda: "from the other window" in texts(app),
+                         what="the other window's message")

@@ -39,3 +39,16 @@ def test_latest_message_id_sees_the_other_copys_message(tmp_path: Path) -> None:
         assert mine.latest_message_id(c.id) == first.id
         second = theirs.append_message(c.id, "assistant", "two")
         assert mine.latest_message_id(c.id) == second.id
+
+
+def test_the_files_stamp_changes_with_every_commit_and_only_then(tmp_path: Path) -> None:
+    path = tmp_path / "chat.db"
+    with Store(path) as mine, Store(path) as theirs:
+        c = mine.create_conversation(model="m")
+        stamp = mine.files_stamp()
+        mine.list_conversations()  # reading writes nothing
+        assert mine.files_stamp() == stamp
+        for n in range(3):  # commits of the same size in a row still change it
+            theirs.append_message(c.id, "user", "x")
+            assert mine.files_stamp() != stamp
+            stamp = mine.files_stamp()

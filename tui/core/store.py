@@ -338,6 +338,22 @@ class Store(MessageStore, SummaryStore, DraftStore, KnowledgeStore):
         """
         return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
 
+    def files_stamp(self) -> tuple[int, ...]:
+        """The database file's and its WAL's modification times and sizes: every commit,
+        by any connection, changes one of them. Two ``stat`` calls and no SQLite, so an
+        idle app can look every second without a thread; ``changed_elsewhere`` is only
+        worth asking when this changed (or now and then, for file systems with coarse
+        times)."""
+        stamp: list[int] = []
+        for path in (self.path, self.path.with_name(self.path.name + "-wal")):
+            try:
+                info = path.stat()
+            except OSError:
+                stamp += (0, -1)
+            else:
+                stamp += (info.st_mtime_ns, info.st_size)
+        return tuple(stamp)
+
     def changed_elsewhere(self) -> bool:
         """True when another connection (another running copy) committed since the last call.
 
