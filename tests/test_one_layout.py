@@ -6,6 +6,7 @@ from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from tests.layout_count import LayoutCounter
 from tui.ui.widgets.chat_pane import ChatPane
 from tui.ui.widgets.one_layout import OneLayoutPass
 
@@ -36,24 +37,15 @@ async def layouts_per_update(grower: Static, pane: VerticalScroll) -> list[int]:
     counts: list[int] = []
     async with app.run_test(size=(40, 12)) as pilot:
         await pilot.pause()
-        screen = app.screen
-        original = screen._refresh_layout
-        calls = 0
-
-        def counted(*args, **kwargs):
-            nonlocal calls
-            calls += 1
-            return original(*args, **kwargs)
-
-        screen._refresh_layout = counted  # type: ignore[method-assign]
+        layouts = LayoutCounter(app.screen)
         text = "first"
         for n in range(5):
             text += f"\nmore {n}"
-            calls = 0
+            layouts.reset()
             grower.update(text)
             await pilot.pause()
             await pilot.pause()
-            counts.append(calls)
+            counts.append(layouts.calls)
         assert grower.size.height == 6, "laid out at its new height"
         assert pane.virtual_size.height == 30 + 6
     return counts

@@ -10,6 +10,7 @@ from textual.app import App, ComposeResult
 from textual.style import Style
 from textual.visual import RenderOptions
 
+from tests.layout_count import LayoutCounter
 from tui.ui.widgets.markdown_blocks import Block, sanitize
 from tui.ui.widgets.markdown_splitter import MarkdownSplitter
 from tui.ui.widgets.streaming_markdown import (
@@ -522,22 +523,13 @@ async def test_a_growing_code_fence_is_laid_out_once_per_update() -> None:
         await stream(pilot, widget, "Before.\n\n```python\nfirst = 1\n", 4, every=1)
         await pilot.pause()
         assert widget.splitter.fence is not None
-        screen = app.screen
-        original = screen._refresh_layout
-        calls = 0
-
-        def counted(*args, **kwargs):
-            nonlocal calls
-            calls += 1
-            return original(*args, **kwargs)
-
-        screen._refresh_layout = counted  # type: ignore[method-assign]
+        layouts = LayoutCounter(app.screen)
         counts = []
         for n in range(5):
-            calls = 0
+            layouts.reset()
             widget.append(f"line_{n} = {n}\n")
             await pilot.pause()
             await pilot.pause()
-            counts.append(calls)
+            counts.append(layouts.calls)
         assert "line_4 = 4" in screen_text(app)
     assert counts == [1] * 5

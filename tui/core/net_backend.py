@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import httpcore2
@@ -199,42 +199,41 @@ class AsyncioBackend(httpcore2.AsyncNetworkBackend):
                           socket_options: Iterable[Any] | None = None
                           ) -> httpcore2.AsyncNetworkStream:
         loop = asyncio.get_running_loop()
-        reader = _Reader()
-        try:
-            async with asyncio.timeout(timeout):
-                transport, _ = await loop.create_connection(
-                    lambda: reader, host, port,
-                    local_addr=(local_address, 0) if local_address else None)
-        except (TimeoutError, asyncio.TimeoutError):
-            raise httpcore2.ConnectTimeout(f"connecting to {host}:{port} timed out") from None
-        except OSError as error:
-            raise httpcore2.ConnectError(str(error)) from None
-        sock = transport.get_extra_info("socket")
-        for option in socket_options or ():
-            if sock is not None:
-                sock.setsockopt(*option)
-        return AsyncioStream(transport, reader)
+        return await _connect(
+            lambda reader: loop.create_connection(
+                lambda: reader, host, port,
+                local_addr=(local_address, 0) if local_address else None),
+            f"{host}:{port}", timeout, socket_options)
 
     async def connect_unix_socket(self, path: str, timeout: float | None = None,
                                   socket_options: Iterable[Any] | None = None
                                   ) -> httpcore2.AsyncNetworkStream:
         loop = asyncio.get_running_loop()
-        reader = _Reader()
-        try:
-            async with asyncio.timeout(timeout):
-                transport, _ = await loop.create_unix_connection(lambda: reader, path)
-        except (TimeoutError, asyncio.TimeoutError):
-            raise httpcore2.ConnectTimeout(f"connecting to {path} timed out") from None
-        except OSError as error:
-            raise httpcore2.ConnectError(str(error)) from None
-        sock = transport.get_extra_info("socket")
-        for option in socket_options or ():
-            if sock is not None and sock.family != socket.AF_UNIX:
-                sock.setsockopt(*option)
-        return AsyncioStream(transport, reader)
+        return await _connect(
+            lambda reader: loop.create_unix_connection(lambda: reader, path),
+            path, timeout, socket_options)
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
+
+
+async def _connect(open_connection: Callable[[_Reader], Awaitable[tuple[Any, Any]]],
+                   where: str, timeout: float | None,
+                   socket_options: Iterable[Any] | None) -> AsyncioStream:
+    """A connection made by ``open_connection`` (the loop's), httpcore2's errors on failure."""
+    reader = _Reader()
+    try:
+        async with asyncio.timeout(timeout):
+            transport, _ = await open_connection(reader)
+    except (TimeoutError, asyncio.TimeoutError):
+        raise httpcore2.ConnectTimeout(f"connecting to {where} timed out") from None
+    except OSError as error:
+        raise httpcore2.ConnectError(str(error)) from None
+    sock = transport.get_extra_info("socket")
+    for option in socket_options or ():
+        if sock is not None and sock.family != socket.AF_UNIX:
+            sock.setsockopt(*option)
+    return AsyncioStream(transport, reader)
 
 
 def install(transport: Any) -> bool:
