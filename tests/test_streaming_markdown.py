@@ -10,7 +10,6 @@ from textual.app import App, ComposeResult
 from textual.style import Style
 from textual.visual import RenderOptions
 
-from tests.layout_count import LayoutCounter
 from tui.ui.widgets.markdown_blocks import Block, sanitize
 from tui.ui.widgets.markdown_splitter import MarkdownSplitter
 from tui.ui.widgets.streaming_markdown import (
@@ -513,23 +512,3 @@ async def test_giving_up_on_painted_leaves_the_hold_running() -> None:
         await pilot.pause()
         assert app._batch_count == 0
 
-
-async def test_a_growing_code_fence_is_laid_out_once_per_update() -> None:
-    """The open fence's container grows with every update, like the reply around it: one
-    screen layout each, not a second one for the container's new height (one_layout)."""
-    widget = StreamingMarkdown()
-    app = Host(widget)
-    async with app.run_test(size=(70, 40)) as pilot:
-        await stream(pilot, widget, "Before.\n\n```python\nfirst = 1\n", 4, every=1)
-        await pilot.pause()
-        assert widget.splitter.fence is not None
-        layouts = LayoutCounter(app.screen)
-        counts = []
-        for n in range(5):
-            layouts.reset()
-            widget.append(f"line_{n} = {n}\n")
-            await pilot.pause()
-            await pilot.pause()
-            counts.append(layouts.calls)
-        assert "line_4 = 4" in screen_text(app)
-    assert counts == [1] * 5

@@ -44,7 +44,6 @@ from tui.ui.widgets.markdown_views import (
     RowOffsets,
     selected_text,
 )
-from tui.ui.widgets.one_layout import OneLayoutPass
 from tui.ui.widgets.stream_pace import FramePacer, MountHolds, height_changes
 
 __all__ = ["BlockPage", "LiteralText", "MarkdownBlockView", "StreamingMarkdown", "literal"]
@@ -95,11 +94,6 @@ class LiteralText(Static):
         self.update(literal(text))
 
 
-class FenceView(OneLayoutPass, Vertical):
-    """The open code fence's pieces, one above another: it grows with each update, like
-    the reply around it, with one layout pass (see ``one_layout``)."""
-
-
 class StreamingMarkdown(RowOffsets):
     """Markdown for one assistant reply, streamed or loaded whole.
 
@@ -134,7 +128,7 @@ class StreamingMarkdown(RowOffsets):
         self._splitter = MarkdownSplitter()
         self._static_visual: Selectable | None = None
         self._live: MarkdownBlockView | None = None
-        self._fence_view: FenceView | None = None
+        self._fence_view: Vertical | None = None
         self._fence_live: MarkdownBlockView | None = None
         self._page: BlockPage | None = None
         self._fence_chunks_shown = 0
@@ -423,7 +417,7 @@ class StreamingMarkdown(RowOffsets):
             if fence is None:
                 return
         if self._fence_view is None:
-            self._fence_view = FenceView(classes="-fence")
+            self._fence_view = Vertical(classes="-fence")
             self._fence_view.set_class(self._block_views == 0, "-first")
             live = self._fence_live = MarkdownBlockView(classes="-fence-live")
             if self._live is not None:
