@@ -7,28 +7,18 @@ Callers iterate the events and render them; they never touch the database for a 
 Durability rules: the user's message is stored before the request leaves; the assistant's
 message is created as ``streaming`` and its content flushed at most every ``FLUSH_INTERVAL``
 seconds, so a crash or ``kill -9`` leaves the partial reply on disk; cancelling the iterating
-task stores the partial reply as ``interrupted`` and re-raises.
+task stores the partial reply as ``interrupted`` and re-raises. One reply's streaming and
+storing is :func:`tui.core.flow_reply.stream_reply`; planning the request is
+:class:`tui.core.flow_plan.FlowPlanner`'s.
 """
 
 from __future__ import annotations
 
-import logging
-import time
 from contextlib import aclosing
-from dataclasses import dataclass
 from typing import AsyncIterator
 
-from tui.core.attachments import IMAGE_TOKENS, ImageFile, with_image_parts
-from tui.core.client import (
-    ChatClient,
-    ClientError,
-    ContextLengthExceeded,
-    Finished,
-    RequestParams,
-    Retrying,
-    TextDelta,
-    UsageReport,
-)
+from tui.core.attachments import IMAGE_TOKENS, ImageFile
+from tui.core.client import ChatClient, ContextLengthExceeded
 from tui.core.config import Settings
 from tui.core.flow_events import (
     FINISH_NOTES,
@@ -45,29 +35,27 @@ from tui.core.flow_events import (
     TitleUpdated,
     UserMessageStored,
     finish_note,
-    kind_of,
 )
 from tui.core.context import ContextOverflow, RequestPlan
 from tui.core.counting import ServerKnowledge
 from tui.core.flow_plan import FlowPlanner, fingerprint
-from tui.core.hosts import sanitize_url
-from tui.core.models import Conversation, Message, MessageStatus, Role, Strategy, Summary
+from tui.core.flow_reply import Overflow, request_params, stream_reply
+from tui.core.models import Conversation, Message, Role, Strategy, Summary
 from tui.core.session import NewConversation, new_conversation_spec, store_new_conversation
 from tui.core.sizing import Sizer
 from tui.core.store import NotFound, Store
 from tui.core import tree
-from tui.core.model_titles import is_first_exchange, model_title
 from tui.core.titles import title_from_text
 from tui.core.tokens import TokenCounter
 from tui.core.windows import WindowInfo, format_window
 
+# Seconds between writes of a streaming reply's text (read here at each reply, so a test
+# may change it on this module).
 FLUSH_INTERVAL = 0.5
 # Overflow errors one send may answer by re-planning smaller before it gives up.
 MAX_OVERFLOW_RETRIES = 3
 # Each retry after an overflow keeps this share of the window more free than the last.
 OVERFLOW_GROWTH = 0.03
-
-log = logging.getLogger(__name__)
 
 
 class ChatFlow:
@@ -300,11 +288,12 @@ class ChatFlow:
                 yield FlowFailed(None, self.planner.gave_up(conversation, plan), "context")
                 return
             overflow: ContextLengthExceeded | None = None
-            streamed = self._stream(conversation, plan,
-                                    may_retry=conversation.strategy != Strategy.OFF)
+            streamed = stream_reply(self, conversation, plan,
+                                    may_retry=conversation.strategy != Strategy.OFF,
+                                    flush_interval=FLUSH_INTERVAL)
             async with aclosing(streamed) as events:
                 async for event in events:
-                    if isinstance(event, _Overflow):
+                    if isinstance(event, Overflow):
                         overflow = event.error
                     else:
                         yield event
@@ -336,131 +325,6 @@ class ChatFlow:
                 f"({overflows} of {MAX_OVERFLOW_RETRIES})",
             )
 
-    async def _stream(self, conversation: Conversation, plan: RequestPlan, *,
-                      may_retry: bool) -> AsyncIterator[FlowEvent | _Overflow]:
-        assistant = self.store.append_message(
-            conversation.id, Role.ASSISTANT, "", status=MessageStatus.STREAMING,
-            model=conversation.model,
-        )
-        yield AssistantStarted(assistant)
-        parts: list[str] = []
-        flushed_at = time.monotonic()
-        finish_reason: str | None = None
-        usage: UsageReport | None = None
-        params = request_params(conversation)
-        outcome = "interrupted"
-        started = time.monotonic()
-        first_token: float | None = None
-        try:
-            # Images stored with the messages sent go as image parts (issue 12).
-            messages = with_image_parts(plan.messages, plan.sent_ids,
-                                        self.store.images_for(plan.sent_ids))
-            stream = self.client.stream_chat(conversation.model, messages, params)
-            async with aclosing(stream) as events:
-                async for event in events:
-                    if isinstance(event, TextDelta):
-                        parts.append(event.text)
-                        now = time.monotonic()
-                        if first_token is None:
-                            first_token = now
-                        if now - flushed_at >= FLUSH_INTERVAL:
-                            self.store.update_message(assistant.id, content="".join(parts))
-                            flushed_at = now
-                        yield AssistantDelta(assistant.id, event.text)
-                    elif isinstance(event, Finished):
-                        finish_reason = event.reason
-                    elif isinstance(event, UsageReport):
-                        usage = event
-                    elif isinstance(event, Retrying):
-                        # The clock starts again with the attempt after the wait.
-                        started = time.monotonic() + event.delay
-                        yield RetryWait(event.attempt, event.delay, event.reason)
-            if parts:  # before "complete": stopped while the text is shown, it is stored
-                yield AssistantStreamEnded(assistant.id)  # as interrupted, as it arrived
-            outcome = "complete"
-        except ContextLengthExceeded as error:
-            outcome = "failed"
-            if may_retry and not parts:
-                self.store.delete_message(assistant.id)
-                outcome = "retry"
-                yield _Overflow(error)
-                return
-            yield self._fail(assistant, parts, error)
-            return
-        except ClientError as error:
-            outcome = "failed"
-            yield self._fail(assistant, parts, error)
-            return
-        finally:
-            if outcome == "interrupted":
-                # Cancelled (Esc, Ctrl-C) or the consumer stopped iterating: keep what arrived.
-                self.store.update_message(
-                    assistant.id, content="".join(parts), status=MessageStatus.INTERRUPTED,
-                    token_count=self.counter.count_message(Role.ASSISTANT, "".join(parts)),
-                    token_encoding=self.counter.encoding_label,
-                )
-        content = "".join(parts)
-        fields: dict[str, object] = {
-            "content": content,
-            "status": MessageStatus.COMPLETE,
-            "finish_reason": finish_reason,
-            "token_count": self.counter.count_message(Role.ASSISTANT, content),
-            "token_encoding": self.counter.encoding_label,
-            "duration_ms": round((time.monotonic() - started) * 1000),
-            "first_token_ms": (None if first_token is None
-                               else round((first_token - started) * 1000)),
-            "server": sanitize_url(self.client.base_url),
-        }
-        if usage is not None:
-            fields["prompt_tokens"] = usage.prompt_tokens
-            fields["completion_tokens"] = usage.completion_tokens
-            fields["cached_tokens"] = usage.cached_tokens
-            self.knowledge.learn_count(conversation.model, plan.local_tokens,
-                                       usage.prompt_tokens)
-            ratio = self.knowledge.calibration(conversation, conversation.model).ratio
-            self.store.update_conversation(conversation.id, token_correction=ratio)
-        self.store.update_message(assistant.id, **fields)
-        finished = self.store.get_message(assistant.id)
-        note = finish_note(finished, max_output_tokens=conversation.max_output_tokens,
-                           window=self.window_for(conversation))
-        yield AssistantFinished(finished, note)
-        if self.settings.auto_title and is_first_exchange(self.store, conversation.id):
-            # The title before asking: one the user sets meanwhile (here or in another
-            # window) is theirs, and the model's answer must not replace it.
-            before = self.store.get_conversation(conversation.id).title
-            title = await model_title(self.client, self.counter, self.knowledge, self.store,
-                                      conversation, content)
-            if title and self.store.replace_title(conversation.id, title, expected=before):
-                yield TitleUpdated(conversation.id, title)
-
-    def _fail(self, assistant: Message, parts: list[str], error: ClientError) -> FlowFailed:
-        """Store what arrived; the error text goes in `error`, never in the content."""
-        log.warning("the reply failed: %s", error, exc_info=error)
-        content = "".join(parts)
-        status = MessageStatus.INTERRUPTED if content else MessageStatus.ERROR
-        self.store.update_message(
-            assistant.id, content=content, status=status, error=str(error),
-            token_count=self.counter.count_message(Role.ASSISTANT, content),
-            token_encoding=self.counter.encoding_label,
-        )
-        return FlowFailed(self.store.get_message(assistant.id), str(error), kind_of(error),
-                          exit_code=getattr(error, "exit_code", 1))
-
-
-def request_params(conversation: Conversation) -> RequestParams:
-    """What the client sends with a conversation's replies, from its stored settings."""
-    return RequestParams(temperature=conversation.temperature, top_p=conversation.top_p,
-                         max_output_tokens=conversation.max_output_tokens,
-                         json_output=conversation.json_output,
-                         extra=dict(conversation.extra_params))
-
-
-@dataclass
-class _Overflow:
-    """Internal: the server refused the request as too long before any reply arrived."""
-
-    error: ContextLengthExceeded
-
 
 async def collect(events: AsyncIterator[FlowEvent]) -> list[FlowEvent]:
     """Drain a flow into a list (tests and simple callers)."""
@@ -472,5 +336,5 @@ __all__ = [
     "ChatFlow", "ContextNotice",
     "ConversationCreated", "FINISH_NOTES", "FlowEvent", "FlowFailed", "MAX_OVERFLOW_RETRIES",
     "NewConversation", "RetryWait", "Seen", "TitleUpdated", "UserMessageStored", "collect",
-    "finish_note",
+    "finish_note", "request_params",
 ]

@@ -9,6 +9,11 @@ which key goes to which host, and how to ask a server for its context window.
 Consumers of ``stream_chat`` should iterate it inside ``contextlib.aclosing`` (or let the
 cancel land while awaiting the next event): its ``finally`` closes the HTTP stream.
 
+Its parts: the request's arguments and the parameters a server refused (``client_params``),
+the retry and error rules (``client_failures``), the model list and window probes
+(``client_models``); ``ChatClient`` inherits the last two, and every name stays importable
+from here.
+
 The SDK is imported when the client is first used, not when it is built: the import costs
 ~0.7 s and ~20 MB (hundreds of pydantic models), and the app draws its first frame before
 paying it (it calls ``warm`` in a thread after that frame). A request made before then
@@ -21,7 +26,6 @@ import asyncio
 import contextlib
 import logging
 import random
-import re
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
@@ -40,6 +44,14 @@ from tui.core.client_errors import (
     RequestTimeout,
     ServerError,
     StreamCut,
+)
+from tui.core.client_failures import FailurePolicy
+from tui.core.client_models import ModelQueries
+from tui.core.client_params import (
+    MAX_PARAM_FIXES,
+    RefusedParams,
+    is_reasoning_model,
+    request_kwargs,
 )
 from tui.core.client_records import (
     Completion,
@@ -65,8 +77,6 @@ __all__ = [
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 # Sent when there is no key for the host: local servers ignore it, the SDK insists on one.
 NO_KEY = "not-needed"
-# Parameters a model refused in a single request before we stop adapting and report it.
-MAX_PARAM_FIXES = 3
 # After [DONE], how long to wait for the end of the body (for connection reuse) before closing.
 DRAIN_TIMEOUT = 0.1
 
@@ -80,7 +90,8 @@ if TYPE_CHECKING:
 def import_sdk() -> None:
     """Import the openai SDK and its HTTP layer as this module's ``openai``/``httpx2``.
 
-    Everything that uses them runs after ``ChatClient._client()``, which calls this first.
+    Everything that uses them runs after ``ChatClient._client()``, which calls this first
+    (the parts in other modules import them inside the functions that run after it).
     """
     global httpx2, openai
     from tui.core.sdk_import import defer_types_package
@@ -99,19 +110,6 @@ def _http_client() -> Any:
     if not net_backend.install(transport):
         log.warning("httpx2's connection pool changed: reading through anyio as before")
     return openai.DefaultAsyncHttpxClient(transport=transport)
-
-
-_REASONING = re.compile(r"^(o\d+|gpt-5)(?![\w.]*-chat)([-.:_]|$)")
-
-
-def is_reasoning_model(model: str) -> bool:
-    """o1/o3/o4-mini/gpt-5* (also behind a provider prefix like ``openai/o3``).
-
-    These take ``max_completion_tokens`` and refuse temperature/top_p. ``gpt-5-chat`` is a
-    chat model and is not one.
-    """
-    name = model.rsplit("/", 1)[-1].lower()
-    return bool(_REASONING.match(name))
 
 
 def key_for_host(base_url: str | None, api_key: str | None, *,
@@ -138,7 +136,10 @@ class _Opened:
     value: Any
 
 
-class ChatClient:
+class ChatClient(ModelQueries, FailurePolicy):
+    """Chat Completions against one server; the model list and window probes are in
+    :class:`ModelQueries`, the retry and error rules in :class:`FailurePolicy`."""
+
     def __init__(self, *, base_url: str | None, api_key: str | None,
                  timeout: float = 60.0, max_retries: int = 3,
                  backoff_base: float = 0.5, backoff_max: float = 20.0,
@@ -162,8 +163,8 @@ class ChatClient:
                                  max_retries=0)
         self._sdk: openai.AsyncOpenAI | None = None
         self._sdk_lock = threading.Lock()
-        # model -> {refused parameter: the one to send instead, or None to drop it}
-        self._param_fixes: dict[str, dict[str, str | None]] = {}
+        # What this server refused, per model (learned from its 400s).
+        self._refused = RefusedParams()
 
     @property
     def ready(self) -> bool:
@@ -313,7 +314,8 @@ class ChatClient:
         fixed: set[str] = set()
         sdk = await self._client()
         while True:
-            kwargs = self._request_kwargs(model, messages, params, stream=stream)
+            kwargs = self._refused.apply(
+                model, request_kwargs(model, messages, params, stream=stream))
             try:
                 if stream:
                     # The raw response, body unread; the status was checked (non-2xx raised
@@ -328,7 +330,7 @@ class ChatClient:
                 if (param and param in kwargs and param not in fixed
                         and len(fixed) < MAX_PARAM_FIXES):
                     fixed.add(param)
-                    self._learn_refusal(model, param)
+                    self._refused.learn(model, param)
                     continue
                 try:
                     delay, reason = await self._retry_or_raise(exc, model, retries)
@@ -343,164 +345,6 @@ class ChatClient:
             yield _Opened(result)
             return
 
-    def _request_kwargs(self, model: str, messages: list[dict[str, str]],
-                        params: RequestParams, *, stream: bool) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {"model": model, "messages": messages}
-        reasoning = is_reasoning_model(model)
-        if not reasoning:
-            if params.temperature is not None:
-                kwargs["temperature"] = params.temperature
-            if params.top_p is not None:
-                kwargs["top_p"] = params.top_p
-        if params.max_output_tokens is not None:
-            name = "max_completion_tokens" if reasoning else "max_tokens"
-            kwargs[name] = params.max_output_tokens
-        if params.json_output:
-            kwargs["response_format"] = {"type": "json_object"}
-        if stream:
-            kwargs["stream"] = True
-            kwargs["stream_options"] = {"include_usage": True}
-        if params.extra:
-            # Not SDK arguments: they go into the JSON body as given.
-            kwargs["extra_body"] = dict(params.extra)
-        for param, instead in self._param_fixes.get(model, {}).items():
-            if param in kwargs:
-                value = kwargs.pop(param)
-                if instead is not None and instead not in self._param_fixes[model]:
-                    kwargs[instead] = value
-        return kwargs
-
-    def _learn_refusal(self, model: str, param: str) -> None:
-        """Remember, for this client and model, not to send ``param`` (or what to send instead)."""
-        swaps = {"max_tokens": "max_completion_tokens", "max_completion_tokens": "max_tokens"}
-        self._param_fixes.setdefault(model, {})[param] = swaps.get(param)
-
     def refused_params(self, model: str) -> set[str]:
         """Parameters learned to be refused for ``model`` by this server."""
-        return set(self._param_fixes.get(model, {}))
-
-    # --- retries and errors ---------------------------------------------------------------
-
-    def _backoff(self, retries: int) -> float:
-        """Exponential, capped, with jitter so many clients do not retry in lockstep."""
-        ceiling = min(self.backoff_max, self.backoff_base * (2 ** retries))
-        return ceiling * (0.5 + self._rng.random() / 2)
-
-    async def _retry_or_raise(self, exc: openai.APIStatusError, model: str,
-                              retries: int) -> tuple[float, str]:
-        """The wait before the next attempt, or raise the error this status means."""
-        status = exc.status_code
-        if status == 429:
-            fields = errors.error_fields(exc)
-            wait = errors.retry_after(exc)
-            if "insufficient_quota" in (fields.get("code"), fields.get("type")):
-                raise RateLimited(f"rate limited (429): {errors.server_message(exc)}",
-                                  retry_after=wait)
-            if retries >= self.max_retries:
-                raise RateLimited(f"rate limited (429) by {self.shown_url}: still refused after "
-                                  f"{retries} retries; try again later", retry_after=wait)
-            if wait is not None and wait > self.max_retry_wait:
-                raise RateLimited(f"rate limited (429) by {self.shown_url}: the server asks to "
-                                  f"wait {wait:.0f} s", retry_after=wait)
-            if wait is None:
-                return self._backoff(retries), "rate limited (429)"
-            return wait + self._rng.uniform(0, min(1.0, wait * 0.1)), "rate limited (429)"
-        if status >= 500:
-            if retries >= self.max_retries:
-                raise ServerError(f"server error ({status}) from {self.shown_url} after {retries} "
-                                  f"retries: {errors.server_message(exc)}", status=status)
-            wait = errors.retry_after(exc)
-            delay = self._backoff(retries) if wait is None else min(wait, self.backoff_max)
-            return delay, f"server error ({status})"
-        raise await self._status_error(exc, model)
-
-    async def _status_error(self, exc: openai.APIStatusError, model: str) -> ClientError:
-        status = exc.status_code
-        if status in (401, 403):
-            return errors.auth_error(exc, key_withheld=self._key_withheld)
-        if status == 404 and errors.looks_like_model_error(exc, model):
-            return errors.model_not_found(model, self.shown_url, await self._model_ids())
-        if errors.is_context_error(exc):
-            return errors.context_error(exc)
-        if status == 404:
-            available = await self._model_ids()
-            if available and model not in available:
-                return errors.model_not_found(model, self.shown_url, available)
-        return errors.status_error(exc, self.shown_url)
-
-    def _transport_error(self, exc: openai.APIError) -> ClientError:
-        if isinstance(exc, openai.APITimeoutError):
-            return RequestTimeout(f"no answer from {self.shown_url} within {self.timeout:g} s "
-                                  "(timeout)")
-        if isinstance(exc, openai.APIConnectionError):
-            return ConnectFailed(f"cannot reach {self.shown_url}: is the server running?",
-                                 base_url=self.shown_url)
-        return BadRequest(f"unexpected answer from {self.shown_url}: "
-                          f"{errors.server_message(exc)}", status=0)
-
-    async def _model_ids(self) -> list[str] | None:
-        """Model ids for suggestions; None when they cannot be listed."""
-        try:
-            return [m.id for m in await self.list_models()]
-        except ClientError:
-            log.info("cannot list the models for a suggestion", exc_info=True)
-            return None
-
-    # --- models ------------------------------------------------------------------------------
-
-    async def list_models(self) -> list[ModelInfo]:
-        sdk = await self._client()
-        try:
-            page = await sdk.models.list()
-        except openai.APIStatusError as exc:
-            if exc.status_code in (401, 403):
-                raise self._scrubbed(errors.auth_error(exc, key_withheld=self._key_withheld)
-                                     ) from None
-            raise self._scrubbed(errors.status_error(exc, self.shown_url)) from None
-        except openai.APIError as exc:
-            raise self._transport_error(exc) from None
-        return [ModelInfo(id=m.id, context_window=_positive_int(getattr(m, "max_model_len", None)),
-                          owned_by=getattr(m, "owned_by", None)) for m in page.data]
-
-    async def server_context_window(self, model: str) -> int | None:
-        """What the server says its window is: vLLM's ``max_model_len``, llama.cpp's n_ctx."""
-        try:
-            models = await self.list_models()
-        except ClientError:
-            log.debug("no model list to read the window from", exc_info=True)
-            models = []
-        for info in models:
-            if info.id == model and info.context_window:
-                return info.context_window
-        if is_openai_host(self.base_url):
-            return None
-        try:
-            sdk = await self._client()
-            props = await sdk.get(self._root_url() + "/props", cast_to=object)
-        except Exception:  # any failure of an optional probe means "unknown"
-            log.debug("the /props probe failed", exc_info=True)
-            return None
-        if not isinstance(props, dict):
-            return None
-        settings = props.get("default_generation_settings")
-        n_ctx = settings.get("n_ctx") if isinstance(settings, dict) else None
-        return _positive_int(n_ctx) or _positive_int(props.get("n_ctx"))
-
-    async def post_root(self, path: str, body: dict[str, Any]) -> Any:
-        """POST ``body`` to ``path`` at the server root (llama.cpp / vLLM extras such as
-        /tokenize); the decoded JSON, or None on any failure (an optional feature)."""
-        if is_openai_host(self.base_url):
-            return None
-        try:
-            sdk = await self._client()
-            return await sdk.post(self._root_url() + path, body=body, cast_to=object)
-        except Exception:  # unsupported, refused or unreachable: the caller falls back
-            return None
-
-    def _root_url(self) -> str:
-        """The server root (llama.cpp serves /props there, beside /v1)."""
-        return re.sub(r"/v1$", "", self.base_url)
-
-
-def _positive_int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+        return self._refused.of(model)

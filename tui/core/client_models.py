@@ -1,0 +1,103 @@
+"""What the model client asks a server besides chat: its models, a model's context window, and
+the extras some servers serve beside /v1 (llama.cpp's /props, /tokenize).
+
+Only the model list is required of a server; every other probe is optional and means
+"unknown" when it fails. A part of :class:`tui.core.client.ChatClient`, which inherits it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+from tui.core import client_errors as errors
+from tui.core.client_errors import ClientError
+from tui.core.client_records import ModelInfo
+from tui.core.hosts import is_openai_host
+
+if TYPE_CHECKING:  # only annotations: the client imports the SDK when first used
+    import openai
+
+log = logging.getLogger(__name__)
+
+
+class ModelQueries:
+    """The model list and window probes of :class:`tui.core.client.ChatClient`."""
+
+    # Set by ChatClient.__init__.
+    base_url: str
+    shown_url: str
+    _key_withheld: bool
+
+    if TYPE_CHECKING:
+        async def _client(self) -> openai.AsyncOpenAI: ...
+        def _scrubbed(self, error: ClientError) -> ClientError: ...
+        def _transport_error(self, exc: openai.APIError) -> ClientError: ...
+
+    async def list_models(self) -> list[ModelInfo]:
+        sdk = await self._client()
+        import openai  # imported by _client (client.import_sdk): a look-up now
+
+        try:
+            page = await sdk.models.list()
+        except openai.APIStatusError as exc:
+            if exc.status_code in (401, 403):
+                raise self._scrubbed(errors.auth_error(exc, key_withheld=self._key_withheld)
+                                     ) from None
+            raise self._scrubbed(errors.status_error(exc, self.shown_url)) from None
+        except openai.APIError as exc:
+            raise self._transport_error(exc) from None
+        return [ModelInfo(id=m.id, context_window=_positive_int(getattr(m, "max_model_len", None)),
+                          owned_by=getattr(m, "owned_by", None)) for m in page.data]
+
+    async def _model_ids(self) -> list[str] | None:
+        """Model ids for suggestions; None when they cannot be listed."""
+        try:
+            return [m.id for m in await self.list_models()]
+        except ClientError:
+            log.info("cannot list the models for a suggestion", exc_info=True)
+            return None
+
+    async def server_context_window(self, model: str) -> int | None:
+        """What the server says its window is: vLLM's ``max_model_len``, llama.cpp's n_ctx."""
+        try:
+            models = await self.list_models()
+        except ClientError:
+            log.debug("no model list to read the window from", exc_info=True)
+            models = []
+        for info in models:
+            if info.id == model and info.context_window:
+                return info.context_window
+        if is_openai_host(self.base_url):
+            return None
+        try:
+            sdk = await self._client()
+            props = await sdk.get(self._root_url() + "/props", cast_to=object)
+        except Exception:  # any failure of an optional probe means "unknown"
+            log.debug("the /props probe failed", exc_info=True)
+            return None
+        if not isinstance(props, dict):
+            return None
+        settings = props.get("default_generation_settings")
+        n_ctx = settings.get("n_ctx") if isinstance(settings, dict) else None
+        return _positive_int(n_ctx) or _positive_int(props.get("n_ctx"))
+
+    async def post_root(self, path: str, body: dict[str, Any]) -> Any:
+        """POST ``body`` to ``path`` at the server root (llama.cpp / vLLM extras such as
+        /tokenize); the decoded JSON, or None on any failure (an optional feature)."""
+        if is_openai_host(self.base_url):
+            return None
+        try:
+            sdk = await self._client()
+            return await sdk.post(self._root_url() + path, body=body, cast_to=object)
+        except Exception:  # unsupported, refused or unreachable: the caller falls back
+            return None
+
+    def _root_url(self) -> str:
+        """The server root (llama.cpp serves /props there, beside /v1)."""
+        return re.sub(r"/v1$", "", self.base_url)
+
+
+def _positive_int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
