@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
+from textual.screen import Screen
 from textual.widgets import Static
 
-from tests.layout_count import LayoutCounter
 from tui.ui.widgets.chat_pane import ChatPane
 from tui.ui.widgets.one_layout import OneLayoutPass
 
@@ -17,6 +19,23 @@ class Grower(OneLayoutPass, Static):
 
 class Pane(OneLayoutPass, VerticalScroll):
     pass
+
+
+class LayoutCounter:
+    """Wraps ``screen._refresh_layout``; ``calls`` counts them, ``reset()`` starts again."""
+
+    def __init__(self, screen: Screen[Any]) -> None:
+        self.calls = 0
+        original = screen._refresh_layout
+
+        def counted(*args: Any, **kwargs: Any) -> None:
+            self.calls += 1
+            original(*args, **kwargs)
+
+        screen._refresh_layout = counted  # type: ignore[method-assign]
+
+    def reset(self) -> None:
+        self.calls = 0
 
 
 class Host(App[None]):

@@ -106,6 +106,17 @@ async def stream(pilot, widget: StreamingMarkdown, text: str, size: int, every: 
             await pilot.pause()
 
 
+async def shown_in_the_tail(pilot, widget: StreamingMarkdown, text: str) -> MarkdownBlockView:
+    """Stream ``text`` unpaced and return the tail's view showing it (mounted, displayed)."""
+    await pilot.pause()
+    widget.FLUSH_INTERVAL = 0
+    widget.append(text)
+    await pilot.pause()
+    tail = widget._live
+    assert tail is not None and tail.is_mounted and tail.display
+    return tail
+
+
 @pytest.mark.parametrize("size", [1, 4, 13])
 async def test_streamed_then_finished_matches_set_text(size: int) -> None:
     widget = StreamingMarkdown()
@@ -398,12 +409,7 @@ async def test_the_final_update_keeps_the_last_block_in_the_view_on_screen() -> 
     widget = StreamingMarkdown()
     app = Host(widget)
     async with app.run_test(size=(60, 20)) as pilot:
-        await pilot.pause()
-        widget.FLUSH_INTERVAL = 0
-        widget.append("# Head\n\nthe last paragraph, so far")
-        await pilot.pause()
-        tail = widget._live
-        assert tail is not None and tail.is_mounted
+        tail = await shown_in_the_tail(pilot, widget, "# Head\n\nthe last paragraph, so far")
         widget.append(" and its end.")
         widget.finish()
         assert widget._live is None and not tail.has_class("-live")
@@ -443,12 +449,7 @@ async def test_the_tail_view_is_hidden_between_blocks_not_mounted_again() -> Non
     widget = StreamingMarkdown()
     app = Host(widget)
     async with app.run_test(size=(60, 20)) as pilot:
-        await pilot.pause()
-        widget.FLUSH_INTERVAL = 0
-        widget.append("A paragraph")
-        await pilot.pause()
-        tail = widget._live
-        assert tail is not None and tail.display
+        tail = await shown_in_the_tail(pilot, widget, "A paragraph")
         widget.append(".\n\n```python\nx = 1\n```\n\n")
         await pilot.pause()
         assert widget.splitter.live is None, "the case under test: nothing in the tail"
