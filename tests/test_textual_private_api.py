@@ -98,3 +98,13 @@ def test_size_updated_and_the_virtual_size_reactive() -> None:
     reactive = Widget.__dict__["virtual_size"]
     assert getattr(reactive, "_layout", None) is True, \
         "Widget.virtual_size is no longer a layout reactive (OneLayoutPass may be moot)"
+
+
+def test_widget_layout_cache_holds_the_measured_visual() -> None:
+    # tui/ui/widgets/markdown_views.py: RowOffsets.refresh clears it for a widget whose
+    # content changes while it mounts (Textual's refresh leaves it until mounted).
+    widget = Widget()
+    assert isinstance(getattr(widget, "_layout_cache", None), dict), \
+        "Textual moved Widget._layout_cache (RowOffsets.refresh clears it)"
+    assert "_layout_cache" in inspect.getsource(Widget._render), \
+        "Widget._render no longer caches its visual in _layout_cache"

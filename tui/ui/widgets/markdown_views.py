@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 from textual.content import Content
 from textual.css.styles import RulesMap
@@ -50,6 +50,22 @@ class RowOffsets(OneLayoutPass, Widget):
     ``render_line`` alone."""
 
     _painting = False
+
+    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False,
+                recompose: bool = False) -> Self:
+        """Forget what was measured of the old content even before the widget has mounted.
+
+        Textual lays a container's children out before each has mounted, and caches a
+        child's height and visual; but its ``refresh`` drops those caches only once the
+        widget has mounted. A page given a block while mounting, after the screen had
+        measured it, so kept its old height, and when its first placement came from a
+        scroll (which asks for no new layout) it stayed that height: a reply's 150-row
+        table drawn as zero rows, the rest of the reply below it (a pty test, under load).
+        ``_layout_cache`` is private: ``tests/test_textual_private_api.py`` checks it."""
+        if repaint and not self.is_mounted:
+            self.clear_cached_dimensions()
+            self._layout_cache.clear()
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._painting = True
