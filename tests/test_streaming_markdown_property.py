@@ -49,6 +49,19 @@ FRAGMENTS = [
 
 documents = st.tuples(st.lists(st.sampled_from(FRAGMENTS), min_size=1, max_size=24), st.booleans())
 
+# Tables that grow row by row (``OpenTable``), and the lines that end them or not: a line
+# without pipes, an indented one, a terminator, a partial last line, escaped pipes, cells
+# with references defined below the table, too few and too many cells.
+TABLE_FRAGMENTS = [
+    "| {} | {} |", "| {} | {} |", "| {} | {} |", "| --- | :-: |", "|---|---|", "{} | {}",
+    "| {} |", "| {} | {} | {} |", "| `{}|{}` | \\| {} |", "{}", "  | {} | {} |",
+    "    | {} |", "", "# {}", "> {}", "- {}", "```", "---", "|", " ", "<div>",
+    "| [{}][ra] | [rb] |", "[ra]: /ra", "[rb]: /rb", "{} [ra]",
+]
+
+table_documents = st.tuples(
+    st.lists(st.sampled_from(TABLE_FRAGMENTS), min_size=2, max_size=30), st.booleans())
+
 
 def build(lines: list[str], final_newline: bool) -> str:
     counter = iter(range(1, 10_000))
@@ -126,13 +139,42 @@ def test_streamed_screen_equals_loaded_screen(
     asyncio.run(stream_and_load(text, pieces, looks))
 
 
+@settings(max_examples=10 * EXAMPLES, deadline=timedelta(seconds=20), derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(
+    document=table_documents,
+    sizes=st.lists(st.integers(1, 24), min_size=1, max_size=12),
+    refresh=st.lists(st.booleans(), min_size=1, max_size=12),
+)
+def test_streamed_tables_on_screen_equal_loaded_ones(
+    document: tuple[list[str], bool], sizes: list[int], refresh: list[bool]
+) -> None:
+    """Mid-stream too: an open table's rows come in source order, none twice."""
+    text = build(*document)
+    pieces = cuts(text, sizes)
+    looks = [refresh[n % len(refresh)] for n in range(len(pieces))]
+    asyncio.run(stream_and_load(text, pieces, looks))
+
+
 @settings(max_examples=300 * EXAMPLES, deadline=timedelta(seconds=5), derandomize=True, database=None)
 @given(document=documents, sizes=st.lists(st.integers(1, 12), min_size=1, max_size=12))
 def test_streamed_blocks_equal_loaded_blocks(
     document: tuple[list[str], bool], sizes: list[int]
 ) -> None:
     """The same at the splitter, without an app: cheap, so many more documents."""
-    text = build(*document)
+    assert_streamed_blocks_equal_loaded(build(*document), sizes)
+
+
+@settings(max_examples=200 * EXAMPLES, deadline=timedelta(seconds=5), derandomize=True, database=None)
+@given(document=table_documents, sizes=st.lists(st.integers(1, 24), min_size=1, max_size=12))
+def test_streamed_tables_equal_loaded_tables(
+    document: tuple[list[str], bool], sizes: list[int]
+) -> None:
+    """Tables taken row by row end, and show, as a whole parse has them."""
+    assert_streamed_blocks_equal_loaded(build(*document), sizes)
+
+
+def assert_streamed_blocks_equal_loaded(text: str, sizes: list[int]) -> None:
     whole = MarkdownSplitter()
     whole.feed(text)
     expected = [(b.kind, plain(b, w)) for b in whole.update(final=True) for w in WIDTHS]

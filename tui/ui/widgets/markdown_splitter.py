@@ -10,7 +10,9 @@ out each block exactly once, when it can no longer change:
 * a fenced code block is finished at its closing fence, and while it is open
   the splitter does not run the Markdown parser at all: it only scans the new
   lines for the closing fence and highlights the code in fixed-size chunks, so
-  the per-update work stays proportional to the new text.
+  the per-update work stays proportional to the new text;
+* a table, once its header and delimiter rows are complete, is not parsed whole
+  again either: each new row is parsed once, behind its header (``OpenTable``).
 
 Link reference definitions (``[x]: url``) apply to the whole document, in
 either order: a definition counts once the lines it sits on are final; blocks
@@ -20,8 +22,6 @@ built again and reported in :attr:`MarkdownSplitter.revised`.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from markdown_it.token import Token
@@ -36,66 +36,25 @@ from tui.ui.widgets.markdown_blocks import (
     sanitize,
     split_top_level,
 )
+from tui.ui.widgets.markdown_open_blocks import (
+    FENCE_CLOSE,
+    FENCE_OPEN,
+    OpenFence,
+    OpenTable,
+    TableTooLarge,
+    line_offset,
+    line_offsets,
+)
 from tui.ui.widgets.markdown_references import ReferenceBook
 
-__all__ = ["MarkdownSplitter", "OpenFence"]
-
-_FENCE_OPEN = re.compile(r"^( {0,3})(`{3,}|~{3,})(.*)$")
-_FENCE_CLOSE = re.compile(r"^ {0,3}(`+|~+)[ \t]*$")
-
-
-@dataclass(eq=False)
-class OpenFence:
-    """State of a top-level fenced code block that has not been closed yet."""
-
-    char: str
-    length: int
-    indent: int
-    info: str
-    lines: list[str] = field(default_factory=list)
-    """Complete code lines so far (opener indentation removed)."""
-    chunks: list[CodeVisual] = field(default_factory=list)
-    """Append-only: each chunk of complete lines, highlighted once."""
-    chunked: int = 0
-    """How many of ``lines`` are in ``chunks``."""
-    live: CodeVisual | None = None
-    """The lines after the chunks, plus the partial line; rebuilt per update."""
-
-    @property
-    def language(self) -> str:
-        return self.info.split()[0] if self.info.strip() else ""
-
-    def closes(self, line: str) -> bool:
-        match = _FENCE_CLOSE.match(line)
-        return bool(match) and match.group(1)[0] == self.char and len(match.group(1)) >= self.length  # type: ignore[union-attr]
-
-    def strip(self, line: str) -> str:
-        """Remove up to the opener's indentation, in columns, as CommonMark does:
-        a tab reaches the next multiple of 4, and the part of it past the
-        indentation is kept as spaces."""
-        if not self.indent:
-            return line
-        column = 0
-        for index, char in enumerate(line):
-            if column >= self.indent:
-                return line[index:]
-            if char == " ":
-                column += 1
-            elif char == "\t":
-                column += 4 - column % 4
-                if column > self.indent:
-                    return " " * (column - self.indent) + line[index + 1 :]
-            else:
-                return line[index:]
-        return ""
-
+__all__ = ["MarkdownSplitter", "OpenFence", "OpenTable"]
 
 class MarkdownSplitter:
     """Feed text in pieces; ``update()`` returns newly finished blocks.
 
     After ``update()``, the unfinished remainder is described by either
-    :attr:`live` (a Block for the in-progress tail) or :attr:`fence` (an open
-    code block), never both.
+    :attr:`live` (a Block for the in-progress tail, an open table's included) or
+    :attr:`fence` (an open code block), never both.
     """
 
     CHUNK_LINES = 16
@@ -107,6 +66,8 @@ class MarkdownSplitter:
         self._pending: list[str] = []
         self._pending_cr = False
         self.fence: OpenFence | None = None
+        self.table: OpenTable | None = None
+        self._whole_tables = False  # set by a table too large to take row by row
         self.live: Block | None = None
         self.handed_out = 0
         """Blocks returned by ``update()`` so far; they are numbered from 0 in that order."""
@@ -124,8 +85,12 @@ class MarkdownSplitter:
 
     @property
     def tail_size(self) -> int:
-        """Characters of source not yet handed out as finished blocks."""
-        return len(self._tail) + sum(map(len, self._pending))
+        """Characters of source not yet handed out as finished blocks (an open block's
+        lines included)."""
+        held = len(self.table.text()) if self.table is not None else 0
+        if self.fence is not None:
+            held += sum(map(len, self.fence.lines)) + len(self.fence.lines) + 1
+        return len(self._tail) + sum(map(len, self._pending)) + held
 
     def feed(self, text: str) -> None:
         """Queue new source text; O(len(text))."""
@@ -156,8 +121,16 @@ class MarkdownSplitter:
                     break
                 finished.append(block)
                 continue
+            if self.table is not None:
+                block = self._advance_table(final)
+                if block is not None:
+                    finished.append(block)
+                    continue
+                if self.table is not None:
+                    break
+                # else the table was too large to take row by row: parsed whole, below
             finished.extend(self._parse_tail(final))
-            if self.fence is None:
+            if self.fence is None and self.table is None:
                 break
         # A block revised before it was handed out is simply handed out revised.
         earlier: list[tuple[int, Block]] = []
@@ -222,13 +195,13 @@ class MarkdownSplitter:
         # the tail keeps it until that block is finished (a fence opener can't be one).
         end_line = first_line if opens_fence else self._references.final_end(env, first_line)
         finished = self._hand_out(tail, tokens, groups[:keep], end_line, env)
-        offset = _line_offset(tail, end_line)
+        offset = line_offset(tail, end_line)
         tail = self._tail = tail[offset:]
         complete_lines -= first_line
 
         if opens_fence and first.map:
             last_line = first.map[1] - first_line - 1
-            opener = _FENCE_OPEN.match(tail[: tail.index("\n")])
+            opener = FENCE_OPEN.match(tail[: tail.index("\n")])
             if opener is None:  # pragma: no cover - markdown-it said it is a fence
                 self.live = build_block(tokens, *remaining[0])
                 return finished
@@ -243,13 +216,20 @@ class MarkdownSplitter:
                 # Closed fence on complete lines: final right away.
                 finished.append(build_block(tokens, *remaining[0]))
                 self._numbered += 1
-                self._tail = tail[_line_offset(tail, last_line + 1) :]
+                self._tail = tail[line_offset(tail, last_line + 1) :]
                 return finished + self._parse_tail(final)
             # Open fence: from now on only scan lines, never re-parse.
             self.fence = fence
             self._tail = tail[tail.index("\n") + 1 :]
             return finished
 
+        if (len(remaining) == 1 and first.type == "table_open" and end_line == first_line
+                and complete_lines >= 2 and not self._whole_tables):
+            head = tail[: line_offset(tail, 2)]
+            self.table = OpenTable.start(self._parser, env, head)
+            if self.table is not None:  # from now on, each row is parsed once
+                self._tail = tail[len(head) :]
+                return finished
         if len(remaining) == 1:
             self.live = build_block(tokens, *remaining[0])
         else:
@@ -276,7 +256,7 @@ class MarkdownSplitter:
         final, unsettled = self._references.settle(env, end_line)
         if not groups and not final:
             return []
-        prefix = tail[: _line_offset(tail, end_line)] if end_line <= tail.count("\n") else tail
+        prefix = tail[: line_offset(tail, end_line)] if end_line <= tail.count("\n") else tail
         if unsettled and groups:
             tokens = self._parser.parse(prefix, self._references.env())
             groups = split_top_level(tokens)
@@ -288,11 +268,37 @@ class MarkdownSplitter:
             self.parsed_chars_last += parsed
         if "]" in prefix:
             starts = [tokens[start].map[0] if tokens[start].map else 0 for start, _ in groups]
-            offsets = _line_offsets(prefix, [*starts, end_line])
+            offsets = line_offsets(prefix, [*starts, end_line])
             for index, (begin, end) in enumerate(zip(offsets, offsets[1:])):
                 self._references.note(self._numbered + index, prefix[begin:end])
         self._numbered += len(blocks)
         return blocks
+
+    # -- open table mode -----------------------------------------------------------
+
+    def _advance_table(self, final: bool) -> Block | None:
+        """Take the open table's new complete rows; a Block when a line ends it."""
+        table = self.table
+        assert table is not None
+        tail = self._tail
+        cut = len(tail) if final else tail.rfind("\n") + 1
+        env = self._references.env()
+        try:
+            taken, ended = table.take(self._parser, env, tail[:cut]) if cut else (0, False)
+        except TableTooLarge:
+            self.table, self._tail, self._whole_tables = None, table.text() + tail, True
+            return None
+        self.parsed_chars_last += (len(table.head) + cut) if cut else 0
+        if ended or final:
+            self._tail = tail[line_offset(tail, taken) :] if ended else ""
+            self.table = None
+            self._references.note(self._numbered, table.text())
+            self._numbered += 1
+            return table.block()
+        self._tail = tail = tail[cut:]
+        self.parsed_chars_last += len(table.head) + len(tail) if tail else 0
+        self.live = table.live(self._parser, env, tail)
+        return None
 
     # -- open fence mode -----------------------------------------------------------
 
@@ -318,7 +324,8 @@ class MarkdownSplitter:
         partial_line = False
         if final and not closed:
             partial = self._tail
-            if partial and not fence.closes(partial):
+            # markdown-it drops a last line of blanks without its newline from the code
+            if partial.strip(" \t") and not fence.closes(partial):
                 fence.lines.append(fence.strip(partial))
                 partial_line = True
             self._tail = ""
@@ -347,7 +354,7 @@ class MarkdownSplitter:
             fence.chunked += self.CHUNK_LINES
         rest = fence.lines[fence.chunked :]
         partial = self._tail
-        if partial and not _FENCE_CLOSE.match(partial):
+        if partial and not FENCE_CLOSE.match(partial):
             rest = [*rest, fence.strip(partial)]
         self.parsed_chars_last += sum(map(len, rest))
         fence.live = CodeVisual(
@@ -357,26 +364,3 @@ class MarkdownSplitter:
             bottom=True,
         )
         return None
-
-
-def _line_offsets(text: str, lines: list[int]) -> list[int]:
-    """Character offsets of the starts of ``lines`` (0-based, ascending) in ``text``;
-    ``len(text)`` for a line past the end."""
-    offsets: list[int] = []
-    offset = 0
-    line = 0
-    for wanted in lines:
-        while line < wanted and offset < len(text):
-            newline = text.find("\n", offset)
-            offset = len(text) if newline < 0 else newline + 1
-            line += 1
-        offsets.append(offset)
-    return offsets
-
-
-def _line_offset(text: str, line: int) -> int:
-    """Character offset of the start of ``line`` (0-based) in ``text``."""
-    offset = 0
-    for _ in range(line):
-        offset = text.index("\n", offset) + 1
-    return offset
