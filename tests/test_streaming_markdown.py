@@ -446,24 +446,45 @@ async def test_the_final_update_keeps_the_last_block_in_the_view_on_screen() -> 
         assert "the last paragraph, so far and its end." in screen_text(app)
 
 
-def test_a_growing_table_lays_out_only_its_new_rows() -> None:
-    """A streaming table is parsed and drawn again with every update; its rows come back
-    equal, so only a row not seen before (at the same widths) is wrapped and padded."""
-    from tui.ui.widgets import markdown_table
+def test_a_growing_table_lays_out_only_its_new_rows(monkeypatch) -> None:
+    """A streaming table is drawn again with every update; its rows come back as the same
+    cells (``OpenTable``), so only a row not seen before (at the same widths) is wrapped
+    and padded, and only its lines are converted to strips."""
+    from tui.ui.widgets import markdown_layout, markdown_table
 
-    def table(rows: int) -> Block:
-        lines = ["| n | name |", "|---|---|"] + [f"| {n} | row {n} |" for n in range(rows)]
-        splitter = MarkdownSplitter()
-        splitter.feed("\n".join(lines) + "\n")
-        (block,) = splitter.update(final=True)
-        return block
-
-    markdown_table._row_lines.cache_clear()
-    first = plain(table(20))
-    before = markdown_table._row_lines.cache_info().misses
-    second = plain(table(21))
-    assert markdown_table._row_lines.cache_info().misses - before == 1
+    drawn: list[int] = []
+    converted: list[int] = []
+    draw_row, content_strip = markdown_table._draw_row, markdown_table.content_strip
+    monkeypatch.setattr(markdown_table, "_draw_row",
+                        lambda *args: drawn.append(1) or draw_row(*args))
+    monkeypatch.setattr(markdown_table, "content_strip",
+                        lambda *args: converted.append(1) or content_strip(*args))
+    splitter = MarkdownSplitter()
+    splitter.feed("| n | name |\n|---|---|\n" + "".join(f"| {n} | row {n} |\n" for n in range(20)))
+    splitter.update()
+    assert splitter.live is not None
+    first = plain(splitter.live)
+    drawn.clear()
+    converted.clear()
+    splitter.feed("| 20 | row 20 |\n")
+    splitter.update()
+    second = plain(splitter.live)
+    assert len(drawn) == 1, "only the new row is drawn"
+    assert len(converted) == 2, "its line and the rule under the header (new each time)"
     assert second.startswith(first) and second.endswith("20 │ row 20")
+    assert markdown_layout.content_strip is content_strip
+
+
+def test_table_cells_with_the_same_words_keep_their_own_styles() -> None:
+    """``Content`` compares by text alone: a cache keyed by it drew ``**a**`` as ``a``."""
+    splitter = MarkdownSplitter()
+    splitter.feed("| x | y |\n|---|---|\n| a | b |\n| **a** | b |\n")
+    (table,) = splitter.update(final=True)
+    visual = table.visual
+    lines = visual._lines(40)
+    plain_row, bold_row = lines[2][0], lines[3][0]
+    assert plain_row.plain == bold_row.plain
+    assert plain_row.spans != bold_row.spans, "the bold cell was drawn as the plain one"
 
 
 async def test_the_tail_view_is_hidden_between_blocks_not_mounted_again() -> None:

@@ -9,7 +9,6 @@ two cells leaves a column of single letters nobody can read.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Sequence
 
 from markdown_it.token import Token
@@ -40,12 +39,36 @@ SEPARATOR = " │ "
 COPIED_SEPARATOR = " | "
 
 
-@lru_cache(maxsize=4096)
+CACHE_LIMIT = 4096
+"""Entries each cache below keeps before it starts afresh."""
+
+_ROWS: dict[tuple[object, ...], tuple[tuple[Content, ...], tuple[tuple[Content, Row], ...]]] = {}
+_STRIPS: dict[tuple[object, ...], dict[int, tuple[Content, Strip]]] = {}
+
+EMPTY_CELL = Content("")
+
+
 def _row_lines(cells: tuple[Content, ...], widths: tuple[int, ...], aligns: tuple[str, ...],
                header: bool) -> tuple[tuple[Content, Row], ...]:
-    """The lines one table row is drawn as, at these column widths. Cached: a streaming
-    table is drawn again with every update, and its rows (equal Content, equal widths) come
-    back each time; only a new row, or new widths, costs wrapping and padding again."""
+    """The lines one table row is drawn as, at these column widths. Cached by the cells
+    themselves (not their text: ``Content`` compares by text alone, so a bold cell would
+    have been drawn as a plain one with the same words): a streaming table is drawn again
+    with every update, and its rows (the same cells: ``OpenTable``) come back each time;
+    only a new row, or new widths, costs wrapping and padding again. The entry holds the
+    cells, so no other object can take their ids while it lasts."""
+    key = (*map(id, cells), widths, aligns, header)
+    hit = _ROWS.get(key)
+    if hit is not None:
+        return hit[1]
+    lines = _draw_row(cells, widths, aligns, header)
+    if len(_ROWS) >= CACHE_LIMIT:
+        _ROWS.clear()
+    _ROWS[key] = (cells, lines)
+    return lines
+
+
+def _draw_row(cells: tuple[Content, ...], widths: tuple[int, ...], aligns: tuple[str, ...],
+              header: bool) -> tuple[tuple[Content, Row], ...]:
     wrapped = [_wrapped(cell, w) for cell, w in zip(cells, widths)]
     separator = Content.styled(SEPARATOR, STYLES["table-border"])
     lines: list[tuple[Content, Row]] = []
@@ -66,6 +89,28 @@ def _row_lines(cells: tuple[Content, ...], widths: tuple[int, ...], aligns: tupl
             pieces.append(piece)
         lines.append((separator.join(pieces), _copied(pieces)))
     return tuple(lines)
+
+
+def _line_strips(lines: list[tuple[Content, Row]], width: int, style: Style,
+                 options: RenderOptions) -> list[Strip]:
+    """Each line as a Strip, cached by the line (the same object while its row's drawing
+    is cached), the base style and what the theme makes of the inline styles: converting
+    ~150 lines of a streaming table on every update was most of drawing it."""
+    theme = tuple(options.get_style(text) for text in STYLES.values())
+    known = _STRIPS.get((width, style, theme))
+    if known is None:
+        if len(_STRIPS) >= 16:
+            _STRIPS.clear()
+        known = _STRIPS[(width, style, theme)] = {}
+    elif len(known) >= CACHE_LIMIT:
+        known.clear()
+    strips: list[Strip] = []
+    for line, _ in lines:
+        hit = known.get(id(line))
+        if hit is None:
+            hit = known[id(line)] = (line, content_strip(line, style, options).crop(0, width))
+        strips.append(hit[1])
+    return strips
 
 
 def _copied(pieces: list[Content]) -> Row:
@@ -90,8 +135,8 @@ class TableVisual(Visual):
         self, header: list[Content], rows: list[list[Content]], aligns: list[str]
     ) -> None:
         columns = max([len(header), *(len(row) for row in rows)] or [0])
-        self.header = header + [Content("")] * (columns - len(header))
-        self.rows = [row + [Content("")] * (columns - len(row)) for row in rows]
+        self.header = _padded(header, columns)
+        self.rows = [_padded(row, columns) for row in rows]
         self.aligns = aligns + ["left"] * (columns - len(aligns))
         self.columns = columns
         self._cache: tuple[int, list[tuple[Content, Row]]] | None = None
@@ -176,14 +221,19 @@ class TableVisual(Visual):
         self, width: int, style: Style, options: RenderOptions
     ) -> tuple[list[Strip], list[Row]]:
         lines = self._lines(width)
-        strips = [content_strip(line, style, options).crop(0, width) for line, _ in lines]
-        return strips, [row for _, row in lines]
+        return _line_strips(lines, width, style, options), [row for _, row in lines]
 
     def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
         return container_width
 
     def get_height(self, rules: RulesMap, width: int) -> int:
         return len(self._lines(width))
+
+
+def _padded(cells: list[Content], columns: int) -> list[Content]:
+    """``cells`` made ``columns`` long; the same list when it is (its cells' drawing is
+    cached by the cells themselves)."""
+    return cells if len(cells) == columns else cells + [EMPTY_CELL] * (columns - len(cells))
 
 
 def _alignment(token: Token) -> str:
