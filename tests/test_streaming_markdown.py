@@ -558,3 +558,29 @@ async def test_giving_up_on_painted_leaves_the_hold_running() -> None:
         await pilot.pause()
         assert app._batch_count == 0
 
+
+
+def test_cached_table_strips_follow_the_theme() -> None:
+    """The strips of a table's lines are cached across updates, but not across themes."""
+    from textual.color import Color
+    from textual.visual import RenderOptions
+
+    from tui.ui.widgets.markdown_table import _line_strips
+
+    splitter = MarkdownSplitter()
+    splitter.feed("| x | y |\n|---|---|\n| a | b |\n")
+    (table,) = splitter.update(final=True)
+    lines = table.visual._lines(30)
+
+    def theme(color: str) -> RenderOptions:
+        def get_style(text: str | Style) -> Style:
+            if isinstance(text, Style):
+                return text
+            return Style(foreground=Color.parse(color)) if "$" in text else Style.parse(text)
+        return RenderOptions(get_style, {})
+
+    red = _line_strips(lines, 30, Style(), theme("red"))
+    blue = _line_strips(lines, 30, Style(), theme("blue"))
+    assert [strip.text for strip in red] == [strip.text for strip in blue]
+    assert red[0] != blue[0], "a strip drawn for the old theme was reused"
+    assert _line_strips(lines, 30, Style(), theme("red"))[0] is red[0]
