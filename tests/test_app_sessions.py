@@ -274,3 +274,32 @@ async def test_an_idle_app_asks_sqlite_only_when_the_files_changed(services, mon
         assert checks == 2
         await wait_until(pilot, lambda: "from the other window" in texts(app),
                          what="the other window's message")
+
+
+async def test_a_draft_replaced_before_it_was_saved_does_not_come_back(tmp_path, fake_openai):
+    """Typed and paused on (saved), then cleared and replaced by the message sent, all
+    within the save's debounce: the saved draft stayed in the store, came back in the next
+    new chat and joined what was typed there ("warm upTell me everything.")."""
+    services = make_services(tmp_path, fake_openai.base_url)
+    app = make_app(services)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(pilot, lambda: app.main.new_chat is not None)
+            app.main.composer.insert("warm up")
+            await pilot.pause()
+            await app.main.drafts.flush()  # the pause saved it
+            assert services.store.get_draft(None) == "warm up"
+            app.main.composer.clear()
+            app.main.composer.insert("the real question")
+            fake_openai.script(Script.reply("an answer"))
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: "an answer" in texts(app), what="the reply")
+            await app.workers.wait_for_complete()
+            assert services.store.get_draft(None) == ""
+            await pilot.press("ctrl+n")
+            await wait_until(pilot, lambda: app.main.new_chat is not None)
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert app.main.composer.text == ""
+    finally:
+        await services.aclose()

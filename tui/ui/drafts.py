@@ -37,6 +37,8 @@ class DraftKeeper:
         self._stored_images: dict[str | None, frozenset[str]] = {}
         # The draft last loaded or saved: the composer's change event for it saves nothing.
         self._known: tuple[str | None, str] | None = None
+        # What this session last saved per chat: older than a message sent from there.
+        self._saved: dict[str | None, str] = {}
 
     async def _call(self, method, *args):  # type: ignore[no-untyped-def]
         try:
@@ -67,6 +69,7 @@ class DraftKeeper:
         if pending is not None:
             key, text, images = pending
             self._known = (key, text)
+            self._saved[key] = text
             await self._call(self.store.set_draft, key, text)
             if not text.strip():  # the store dropped the draft and its images
                 self._stored_images[key] = frozenset()
@@ -112,6 +115,11 @@ class DraftKeeper:
                 return
             self._pending = None
         stored = await self._call(self.store.get_draft, key)
-        if stored == text:
+        # The stored draft is spent when it is the text sent, or one this session saved
+        # before it: typed, paused on (saved), cleared and replaced within the debounce, it
+        # came back in the next new chat and joined what was typed there. One another
+        # window saved stays.
+        if stored and (stored == text or stored == self._saved.get(key)):
             await self._call(self.store.clear_draft, key)  # its images go with it
             self._stored_images[key] = frozenset()
+            self._saved.pop(key, None)
