@@ -34,6 +34,10 @@ from tui.ui.widgets.chat_pane import ChatPane
 from tui.ui.widgets.chat_view_loading import EMPTY_PANE, ChatLoading
 from tui.ui.widgets.message_blocks import AssistantBlock
 
+SETTLE_CHECKS = (0.3, 1.0)
+"""Seconds after a reply's end at which its block checks that the pane gave it all the room
+its text needs (``AssistantBlock.settle_layout``)."""
+
 __all__ = ["EMPTY_PANE", "ChatView"]
 
 log = logging.getLogger(__name__)
@@ -224,6 +228,9 @@ class ChatView(ChatLoading, Vertical):
             block = self.pane.block(message.message.id)
             if message.note and isinstance(block, AssistantBlock):
                 block.set_note(message.note)
+            if isinstance(block, AssistantBlock):
+                for delay in SETTLE_CHECKS:
+                    self.set_timer(delay, block.settle_layout)
 
     @on(fm.ContextNoted)
     async def _noted(self, message: fm.ContextNoted) -> None:
