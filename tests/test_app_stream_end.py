@@ -15,6 +15,13 @@ from tui.ui.widgets.streaming_markdown import StreamingMarkdown
 REPLY = "First paragraph of the answer.\n\nAnd its very last words."
 
 
+async def ask_and_wait(pilot, app) -> None:
+    """Send a message and wait until its reply's stream is over."""
+    app.main.composer.insert("tell me")
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: not app.main.streams, what="the reply")
+
+
 @pytest.fixture
 async def services(tmp_path, fake_openai):
     services = make_services(tmp_path, fake_openai.base_url)
@@ -45,9 +52,7 @@ async def test_the_whole_reply_is_on_screen_before_it_is_stored(services, fake_o
     fake_openai.script(Script.reply(REPLY))
     app = make_app(services)
     async with app.run_test(size=SIZE) as pilot:
-        app.main.composer.insert("tell me")
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: not app.main.streams, what="the reply")
+        await ask_and_wait(pilot, app)
     assert len(seen_at_store) == 1
     assert "And its very last words." in seen_at_store[0]
 
@@ -57,9 +62,7 @@ async def test_nothing_runs_once_a_reply_is_done(services, fake_openai):
     fake_openai.script(Script.reply(REPLY))
     app = make_app(services)
     async with app.run_test(size=SIZE) as pilot:
-        app.main.composer.insert("tell me")
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: not app.main.streams, what="the reply")
+        await ask_and_wait(pilot, app)
         await app.workers.wait_for_complete()
         await pilot.pause()
         block = app.main.pane.query(AssistantBlock).last()
@@ -83,9 +86,7 @@ async def test_a_finished_reply_given_too_little_room_is_laid_out_again(services
     fake_openai.script(Script.reply(REPLY))
     app = make_app(services)
     async with app.run_test(size=SIZE) as pilot:
-        app.main.composer.insert("tell me")
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: not app.main.streams, what="the reply")
+        await ask_and_wait(pilot, app)
         await pilot.pause()
         block = app.main.query(AssistantBlock).last()
         width, height = block.size

@@ -133,10 +133,7 @@ async def stream_and_load(text: str, pieces: list[str], refresh: list[bool]) -> 
 def test_streamed_screen_equals_loaded_screen(
     document: tuple[list[str], bool], sizes: list[int], refresh: list[bool]
 ) -> None:
-    text = build(*document)
-    pieces = cuts(text, sizes)
-    looks = [refresh[n % len(refresh)] for n in range(len(pieces))]
-    asyncio.run(stream_and_load(text, pieces, looks))
+    streamed_and_loaded(document, sizes, refresh)
 
 
 @settings(max_examples=10 * EXAMPLES, deadline=timedelta(seconds=20), derandomize=True, database=None,
@@ -150,6 +147,13 @@ def test_streamed_tables_on_screen_equal_loaded_ones(
     document: tuple[list[str], bool], sizes: list[int], refresh: list[bool]
 ) -> None:
     """Mid-stream too: an open table's rows come in source order, none twice."""
+    streamed_and_loaded(document, sizes, refresh)
+
+
+def streamed_and_loaded(document: tuple[list[str], bool], sizes: list[int],
+                        refresh: list[bool]) -> None:
+    """``document`` streamed in pieces of ``sizes`` (the screen looked at where ``refresh``
+    says), then loaded whole: see ``stream_and_load``."""
     text = build(*document)
     pieces = cuts(text, sizes)
     looks = [refresh[n % len(refresh)] for n in range(len(pieces))]
