@@ -584,3 +584,22 @@ def test_cached_table_strips_follow_the_theme() -> None:
     assert [strip.text for strip in red] == [strip.text for strip in blue]
     assert red[0] != blue[0], "a strip drawn for the old theme was reused"
     assert _line_strips(lines, 30, Style(), theme("red"))[0] is red[0]
+
+
+def test_a_table_that_could_reach_the_parsers_cell_cap_is_parsed_whole(monkeypatch) -> None:
+    """markdown-it stops a table once it has filled in 65,536 missing cells, counted over the
+    whole table: parsed a row at a time it could not know, so such a table is parsed whole."""
+    from tui.ui.widgets import markdown_open_blocks
+
+    monkeypatch.setattr(markdown_open_blocks, "MAX_AUTOCOMPLETED_CELLS", 12)
+    source = "| a | b | c |\n|---|---|---|\n" + "".join(f"| {n} |\n" for n in range(8)) + "\nafter\n"
+    splitter = MarkdownSplitter()
+    blocks = []
+    for start in range(0, len(source), 5):
+        splitter.feed(source[start : start + 5])
+        blocks.extend(splitter.update())
+    blocks.extend(splitter.update(final=True))
+    assert splitter.table is None and splitter._whole_tables
+    whole = MarkdownSplitter()
+    whole.feed(source)
+    assert [plain(b) for b in blocks] == [plain(b) for b in whole.update(final=True)]

@@ -49,6 +49,7 @@ from tui.ui.widgets.markdown_references import ReferenceBook
 
 __all__ = ["MarkdownSplitter", "OpenFence", "OpenTable"]
 
+
 class MarkdownSplitter:
     """Feed text in pieces; ``update()`` returns newly finished blocks.
 
