@@ -1,5 +1,5 @@
 """`python -m tui` does exactly what the `gpt-tui` console script does."""
 
-from tui.cli import main
+from tui.cli import entry
 
-raise SystemExit(main())
+entry()

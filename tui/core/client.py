@@ -86,6 +86,8 @@ if TYPE_CHECKING:
     import httpx2
     import openai
 
+    from tui.core.tls_trust import DeferredTrust
+
 
 def import_sdk() -> None:
     """Import the openai SDK and its HTTP layer as this module's ``openai``/``httpx2``.
@@ -101,12 +103,14 @@ def import_sdk() -> None:
     import openai
 
 
-def _http_client() -> Any:
+def _http_client(trust: DeferredTrust) -> Any:
     """The SDK's own default HTTP client, its connections read by the asyncio backend
-    (``net_backend``: half the cost of reading each streamed token)."""
+    (``net_backend``: half the cost of reading each streamed token), its TLS context
+    httpx2's default built when first needed (``tls_trust``: never, over plain http)."""
     from tui.core import net_backend
 
-    transport = httpx2.AsyncHTTPTransport(limits=openai.DEFAULT_CONNECTION_LIMITS)
+    transport = httpx2.AsyncHTTPTransport(verify=trust,
+                                          limits=openai.DEFAULT_CONNECTION_LIMITS)
     if not net_backend.install(transport):
         log.warning("httpx2's connection pool changed: reading through anyio as before")
     return openai.DefaultAsyncHttpxClient(transport=transport)
@@ -188,10 +192,16 @@ class ChatClient(ModelQueries, FailurePolicy):
             if self._sdk is None:
                 with collector_paused():
                     import_sdk()
-                    sdk = openai.AsyncOpenAI(**self._sdk_options, http_client=_http_client())
+                    from tui.core.tls_trust import DeferredTrust
+
+                    trust = DeferredTrust(httpx2.create_ssl_context)
+                    sdk = openai.AsyncOpenAI(**self._sdk_options,
+                                             http_client=_http_client(trust))
                     # The SDK imports each resource's modules on first access (~80 ms for
                     # chat): here, in the thread, not on the event loop at the first send.
                     sdk.chat.completions, sdk.models  # noqa: B018
+                if self.base_url.lower().startswith("https:"):
+                    trust.prepare()  # it will be needed: here, not on the event loop
                 self._sdk = sdk
 
     async def _client(self) -> openai.AsyncOpenAI:
