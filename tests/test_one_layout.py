@@ -85,3 +85,38 @@ async def test_the_mixin_keeps_the_css_of_the_class_it_is_mixed_into() -> None:
         await pilot.pause()
         assert app.pane.styles.overflow_y == "auto"
         assert app.pane.show_vertical_scrollbar
+
+
+class ReplyHost(App[None]):
+    def __init__(self, reply: Any) -> None:
+        super().__init__()
+        self.reply = reply
+
+    def compose(self) -> ComposeResult:
+        yield self.reply
+
+
+async def test_a_streaming_code_block_is_laid_out_once_per_update() -> None:
+    """Its container grows with each update: no second layout on the next frame."""
+    from tui.ui.widgets.markdown_views import FenceColumn
+    from tui.ui.widgets.streaming_markdown import StreamingMarkdown
+
+    reply = StreamingMarkdown()
+    reply.FLUSH_INTERVAL = 0  # an update per pause: no timers
+    app = ReplyHost(reply)
+    async with app.run_test(size=(60, 40)) as pilot:
+        reply.append("Some code:\n\n```python\nx = 0\n")
+        await pilot.pause()
+        await pilot.pause()
+        assert reply.query(FenceColumn), "the open block is in its own container"
+        layouts = LayoutCounter(app.screen)
+        counts = []
+        for n in range(5):
+            layouts.reset()
+            reply.append(f"x = {n + 1}\n")
+            await pilot.pause()
+            await pilot.pause()
+            counts.append(layouts.calls)
+        assert "x = 5" in "\n".join(strip.text for strip in
+                                     app.screen._compositor.render_strips())
+    assert counts == [1] * 5

@@ -27,7 +27,6 @@ from functools import lru_cache
 from typing import Any
 
 from textual.app import ComposeResult, RenderResult
-from textual.containers import Vertical
 from textual.content import Content
 from textual.selection import Selection
 from textual.timer import Timer
@@ -40,6 +39,7 @@ from tui.ui.widgets.markdown_splitter import MarkdownSplitter, OpenFence
 from tui.ui.widgets.markdown_selection import Selectable
 from tui.ui.widgets.markdown_views import (
     BlockPage,
+    FenceColumn,
     MarkdownBlockView,
     RowOffsets,
     selected_text,
@@ -128,7 +128,7 @@ class StreamingMarkdown(RowOffsets):
         self._splitter = MarkdownSplitter()
         self._static_visual: Selectable | None = None
         self._live: MarkdownBlockView | None = None
-        self._fence_view: Vertical | None = None
+        self._fence_view: FenceColumn | None = None
         self._fence_live: MarkdownBlockView | None = None
         self._page: BlockPage | None = None
         self._fence_chunks_shown = 0
@@ -417,7 +417,7 @@ class StreamingMarkdown(RowOffsets):
             if fence is None:
                 return
         if self._fence_view is None:
-            self._fence_view = Vertical(classes="-fence")
+            self._fence_view = FenceColumn(classes="-fence")
             self._fence_view.set_class(self._block_views == 0, "-first")
             live = self._fence_live = MarkdownBlockView(classes="-fence-live")
             if self._live is not None:
