@@ -9,9 +9,9 @@ from textual.content import Content
 from textual.css.styles import RulesMap
 from textual.geometry import Region
 from textual.selection import Selection
-from textual.visual import RenderOptions, Visual
 from textual.strip import Strip
 from textual.style import Style
+from textual.visual import RenderOptions, Visual
 from textual.widget import Widget
 from textual.widgets import Static
 

@@ -35,8 +35,8 @@ from textual.widgets import Static
 
 from tui.ui.widgets.markdown_blocks import Block, Stack, sanitize
 from tui.ui.widgets.markdown_code import number_code_blocks
-from tui.ui.widgets.markdown_splitter import MarkdownSplitter, OpenFence
 from tui.ui.widgets.markdown_selection import Selectable
+from tui.ui.widgets.markdown_splitter import MarkdownSplitter, OpenFence
 from tui.ui.widgets.markdown_views import (
     BlockPage,
     FenceColumn,
