@@ -124,3 +124,22 @@ def test_short_ids_are_the_shortest_unique_prefixes() -> None:
             len(short[cid]) == len(cid)
         if length > listing_commands.SHORT_ID:
             assert len([o for o in ids if o.startswith(cid[:length - 1])]) > 1
+
+
+def test_a_reader_that_leaves_early_ends_the_real_process_quietly(tmp_path: Path) -> None:
+    """``gpt-tui list | head -1`` as a shell runs it: the process (console script's quick
+    exit included) gets EPIPE, says nothing and exits 0."""
+    db = tmp_path / "chats.db"
+    fill(db, 3000)  # more than a pipe holds
+    env = {**os.environ, "GPT_TUI_DB": str(db), "PYTHONPATH": str(ROOT)}
+    with subprocess.Popen([sys.executable, "-m", "tui", "list"], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env,
+                          cwd=ROOT) as process:
+        assert process.stdout is not None and process.stderr is not None
+        first = process.stdout.readline()
+        process.stdout.close()
+        errors = process.stderr.read()
+        status = process.wait(timeout=60)
+    assert first.strip()
+    assert status == 0
+    assert errors == b""
