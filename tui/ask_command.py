@@ -327,7 +327,7 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO
     try:
         # One short process whose imports are most of its work: ~30 ms of cycle collection
         # for ~1,100 objects of cyclic garbage, a 20k-token reply included (gc.get_stats).
-        with collector_paused():
+        with collector_paused(freeze=True):
             return _ask(args, sys.stdin if stdin is None else stdin,
                         sys.stdout if stdout is None else stdout, err)
     except (UsageError, ConfigError) as error:

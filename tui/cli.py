@@ -186,7 +186,7 @@ def _importing() -> AbstractContextManager[None]:
     bench/bench_terminal.py: about a tenth of the start-up's import time."""
     from tui.core.gc_pause import collector_paused
 
-    return collector_paused()
+    return collector_paused(freeze=True)
 
 
 def check_config(args: argparse.Namespace) -> None:

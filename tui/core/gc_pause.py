@@ -13,18 +13,22 @@ from contextlib import contextmanager
 
 
 @contextmanager
-def collector_paused() -> Iterator[None]:
-    """No cycle collection inside; the collector is left as it was found, and what exists
-    when it comes back on is frozen (``gc.freeze``: never scanned again, still freed by
-    reference counting). Process-wide: another thread's garbage waits too, and a cycle of
-    garbage made meanwhile is kept (reference counting frees almost all of it)."""
+def collector_paused(*, freeze: bool = False) -> Iterator[None]:
+    """No cycle collection inside; the collector is left as it was found. Process-wide:
+    another thread's garbage waits too (reference counting still frees almost all of it).
+
+    ``freeze``: what exists when the collector comes back on is frozen (``gc.freeze``:
+    never scanned again, still freed by reference counting; a cycle of garbage made
+    meanwhile is kept). For start-up imports followed by more work: without it the first
+    collection after the pause walks everything the pause imported (~1 ms a collection in
+    ``ask``). Not for the SDK's import in the running app: frozen, its ~100k objects no
+    longer count toward the size that spaces out the app's full collections."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if enabled:
-            # What the pause allocated is long-lived (modules, classes): frozen, the first
-            # collection after it does not walk it all (~1 ms a collection in `ask`).
-            gc.freeze()
+            if freeze:
+                gc.freeze()
             gc.enable()
