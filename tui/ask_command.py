@@ -319,9 +319,8 @@ def json_problem(text: str) -> str | None:
 def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO | None = None,
         stderr: TextIO | None = None) -> int:
     from tui.core.config import ConfigError
-    from tui.core.store_errors import StoreError
-
     from tui.core.gc_pause import collector_paused
+    from tui.core.store_errors import StoreError
 
     err = sys.stderr if stderr is None else stderr
     try:
