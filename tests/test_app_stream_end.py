@@ -97,3 +97,41 @@ async def test_a_finished_reply_given_too_little_room_is_laid_out_again(services
         block.settle_layout()
         await wait_until(pilot, lambda: block.virtual_size.height <= block.size.height,
                          what="the block laid out again")
+
+
+async def test_the_check_drops_the_replys_cached_arrangements(services, fake_openai):
+    """The stall seen again at 5,000 tok/s (1 reply in 88): the check after the reply's end
+    found too little room and laid the block and its Markdown out again, twice, and the
+    pane still ended short. Textual measures a container from its arrangement cache, and a
+    widget's ``refresh(layout=True)`` clears its ancestors' caches, not its own: the
+    Markdown's stale arrangement outlived the check. Now the check leaves none of the
+    arrangements cached before it (here: swapped for ones without the reply's last view,
+    as if measured before its last update)."""
+    from textual._arrange import arrange
+    from textual.geometry import Size
+    from textual.widget import Widget
+
+    reply = "\n\n".join(f"Paragraph {n} of the answer." for n in range(40))
+    fake_openai.script(Script.reply(reply + "\n\nAnd its very last words."))
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await ask_and_wait(pilot, app)
+        await pilot.pause()
+        block = app.main.query(AssistantBlock).last()
+        markdown = block.markdown
+        assert len(markdown.children) > 1
+        cache = markdown._arrangement_cache._cache
+        assert cache, "Textual measured the Markdown from its arrangement cache"
+        before_last = list(markdown._nodes)[:-1]
+        stale = {key: arrange(markdown, before_last, key[0], app.screen.size,
+                              optimal=key[2]) for key in cache}
+        cache.update(stale)
+        width, height = block.size
+        block.set_reactive(Widget.virtual_size, Size(width, height + 9))  # the check fires
+        block.settle_layout()
+        await pilot.pause()
+        await pilot.pause()
+        kept = [key for key, value in markdown._arrangement_cache._cache.items()
+                if stale.get(key) is value]
+        assert kept == [], "an arrangement from before the check is still used"
+        assert "And its very last words." in screen_text(app)

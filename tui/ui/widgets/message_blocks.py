@@ -211,6 +211,14 @@ class AssistantBlock(MessageBlock):
         if (self.size.height < self.virtual_size.height
                 or markdown.size.height < markdown.virtual_size.height):
             log.info("a finished reply had less room than its text: laid out again")
+            # Textual measures a container from its arrangement cache, and a widget's
+            # refresh(layout=True) clears its ancestors' caches, not its own: refreshing
+            # only this block and its Markdown (as before) left the Markdown's stale
+            # arrangement in place, and a stall seen at 5,000 tok/s stayed after two
+            # checks. Each view under the reply is refreshed, so every level is measured
+            # again.
+            for view in markdown.walk_children():
+                view.refresh(layout=True)
             self.refresh(layout=True)
             markdown.refresh(layout=True)
 
