@@ -85,7 +85,8 @@ async def test_a_body_larger_than_the_buffer_arrives_whole() -> None:
     assert got == body
 
 
-async def test_tls() -> None:
+async def tls_server() -> asyncio.Server:
+    """Answers "hello" over TLS with the test certificate, one request a connection."""
     server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_tls.load_cert_chain(CERT, KEY)
 
@@ -95,7 +96,11 @@ async def test_tls() -> None:
         await writer.drain()
         writer.close()
 
-    server = await serve(handler, tls=server_tls)
+    return await serve(handler, tls=server_tls)
+
+
+async def test_tls() -> None:
+    server = await tls_server()
     async with server:
         async with client(verify=ssl.create_default_context(cafile=str(CERT))) as http:
             response = await http.get(f"https://127.0.0.1:{port_of(server)}/")

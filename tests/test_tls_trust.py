@@ -3,14 +3,13 @@ through the SDK client's own transport (httpx2 + the asyncio backend)."""
 
 from __future__ import annotations
 
-import asyncio
 import ssl
 
 import httpx2
 import pytest
 
 from tests.fake_openai.server import FakeOpenAI
-from tests.test_net_backend import CERT, KEY, client, port_of, read_request, serve
+from tests.test_net_backend import CERT, client, port_of, tls_server
 from tui.core.client import ChatClient
 from tui.core.tls_trust import DeferredTrust
 
@@ -25,19 +24,6 @@ class Counted:
     def __call__(self) -> ssl.SSLContext:
         self.calls += 1
         return self.build()
-
-
-async def tls_server() -> asyncio.Server:
-    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    server_tls.load_cert_chain(CERT, KEY)
-
-    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await read_request(reader)
-        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
-        await writer.drain()
-        writer.close()
-
-    return await serve(handler, tls=server_tls)
 
 
 async def test_the_context_is_built_once_by_the_first_tls_connection() -> None:
