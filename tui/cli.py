@@ -182,7 +182,8 @@ def run_app(args: argparse.Namespace) -> int:
 # -- entry point ----------------------------------------------------------------------------
 
 def _importing() -> AbstractContextManager[None]:
-    """No cycle collection while the big imports run (see tui.core.gc_pause); measured with
+    """No cycle collection while the big imports run (see tui.core.gc_pause), and what they
+    made frozen after, so later collections do not walk it; measured with
     bench/bench_terminal.py: about a tenth of the start-up's import time."""
     from tui.core.gc_pause import collector_paused
 
