@@ -12,7 +12,8 @@ import), against the test server (tests/fake_openai) on 127.0.0.1:
                  in), at the first frame, and after one key typed and settled again (the
                  token encoding loads once typing pauses);
 * ``--version``, ``list``, ``ask``   the whole process, spawn to exit (``ask`` includes the
-                 test server's immediate reply and the title request);
+                 five requests to the test server: the model list, its window and tokenizer
+                 probes, and the chat, answered at once; the title is made locally);
 * ``list | head -1`` on a store of ``--big`` conversations: until ``list`` has exited.
 
 ``--bytecode cached`` (the default) lets the children write and reuse ``.pyc`` files, as an
@@ -175,7 +176,7 @@ def command_runs(binary: Path, home: Path, db: Path, big: Path,
                  server: FakeOpenAI) -> dict[str, float]:
     env = child_env(home, server.base_url)
     env["GPT_TUI_DB"] = str(db)
-    server.script(Script.reply("A short answer."), Script.reply("Title"))
+    server.script(Script.reply("A short answer."))
     commands = {
         "--version": timed([str(binary), "--version"], env, home),
         "list": timed([str(binary), "list"], env, home),
