@@ -87,17 +87,9 @@ async def test_the_mixin_keeps_the_css_of_the_class_it_is_mixed_into() -> None:
         assert app.pane.show_vertical_scrollbar
 
 
-class ReplyHost(App[None]):
-    def __init__(self, reply: Any) -> None:
-        super().__init__()
-        self.reply = reply
-
-    def compose(self) -> ComposeResult:
-        yield self.reply
-
-
 async def test_a_streaming_code_block_is_laid_out_once_per_update() -> None:
     """Its container grows with each update: no second layout on the next frame."""
+    from tests.test_streaming_markdown import Host as ReplyHost
     from tui.ui.widgets.markdown_views import FenceColumn
     from tui.ui.widgets.streaming_markdown import StreamingMarkdown
 
