@@ -64,9 +64,28 @@ async def test_a_send_before_the_sdk_is_ready_waits_for_it(services, fake_openai
 
 # A fresh interpreter: records whether the SDK was imported when the first frame was up.
 FIRST_FRAME = """
-import asyncio, json, sys
+import asyncio, json, sys, threading
+from tests.test_app_chat import assistant_blocks, type_and_send
+from tests.test_app_support import wait_until
 from tui.core.services import open_services
 from tui.ui.app import GptTuiApp
+
+SDK_STACK = {"openai", "httpx2", "httpcore2", "h11", "anyio", "sniffio", "pydantic"}
+
+
+class OnTheLoop:  # records the SDK's stack imported by the event loop's thread
+    watching = False
+    names = set()
+
+    @classmethod
+    def find_spec(cls, name, path=None, target=None):
+        if (cls.watching and threading.current_thread() is threading.main_thread()
+                and name.split(".")[0] in SDK_STACK):
+            cls.names.add(name)
+        return None  # the usual finders import it
+
+
+sys.meta_path.insert(0, OnTheLoop)
 
 seen = {"after import": "openai" in sys.modules}
 services = open_services(db_path=sys.argv[1], flags={"base_url": sys.argv[2]},
@@ -81,14 +100,20 @@ async def main():
     def probe():
         seen["at first frame"] = "openai" in sys.modules
         seen["tiktoken at first frame"] = "tiktoken" in sys.modules  # waits for typing
+        OnTheLoop.watching = True
         after_first_frame()
 
     app._after_first_frame = probe
     async with app.run_test() as pilot:
         while not services.client.ready:
             await pilot.pause(0.05)
-        # The chat resource too: not imported on the event loop at the first send.
-        seen["after warm-up"] = "openai.resources.chat.completions.completions" in sys.modules
+        # The warm-up imported what requests need: neither the app's first probes of the
+        # server nor the first send import any of the SDK's stack on the event loop.
+        await type_and_send(pilot, "hello")
+        await wait_until(pilot, lambda: assistant_blocks(app)
+                         and assistant_blocks(app)[-1].text == "warm", what="the reply")
+        await wait_until(pilot, lambda: not len(app.main.streams), what="the reply stored")
+        seen["imported on the event loop"] = sorted(OnTheLoop.names)
 
 asyncio.run(main())
 print(json.dumps(seen))
@@ -96,13 +121,14 @@ print(json.dumps(seen))
 
 
 def test_the_first_frame_comes_before_the_sdk_import(tmp_path, fake_openai):
+    fake_openai.script(Script.reply("warm"))
     result = subprocess.run(
         [sys.executable, "-c", FIRST_FRAME, str(tmp_path / "chats.db"), fake_openai.base_url],
         capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert result.returncode == 0, result.stderr
     seen = json.loads(result.stdout.splitlines()[-1])
     assert seen == {"after import": False, "after services": False, "at first frame": False,
-                    "tiktoken at first frame": False, "after warm-up": True}
+                    "tiktoken at first frame": False, "imported on the event loop": []}
 
 
 async def test_a_deferred_encoding_loads_when_typing_pauses(tmp_path, fake_openai):

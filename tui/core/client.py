@@ -51,6 +51,7 @@ from tui.core.client_params import (
     MAX_PARAM_FIXES,
     RefusedParams,
     is_reasoning_model,
+    request_body,
     request_kwargs,
 )
 from tui.core.client_records import (
@@ -79,6 +80,7 @@ OPENAI_BASE_URL = "https://api.openai.com/v1"
 NO_KEY = "not-needed"
 # After [DONE], how long to wait for the end of the body (for connection reuse) before closing.
 DRAIN_TIMEOUT = 0.1
+CHAT_PATH = "/chat/completions"
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +103,21 @@ def import_sdk() -> None:
     defer_types_package()  # ~200 ms less: see sdk_import
     import httpx2
     import openai
+
+    _import_anyio_backend()
+
+
+def _import_anyio_backend() -> None:
+    """anyio's asyncio backend (~10 ms), which httpcore2's connection pool imports for its
+    locks at the first request: here, in the importing thread, not then on the event loop.
+    A later anyio that moves it only makes the first request pay for it again."""
+    import importlib
+
+    import anyio
+
+    anyio.Lock  # noqa: B018 (a lazy name: this imports its module)
+    with contextlib.suppress(ImportError):
+        importlib.import_module("anyio._backends._asyncio")
 
 
 def _http_client(trust: DeferredTrust) -> Any:
@@ -131,6 +148,25 @@ def key_for_host(base_url: str | None, api_key: str | None, *,
     if is_openai_host(base_url or OPENAI_BASE_URL):
         return api_key
     return NO_KEY
+
+
+def completion(data: Any, shown_url: str) -> Completion:
+    """A whole chat completion's JSON as a :class:`Completion`; what is not one is an error."""
+    if not isinstance(data, dict) or "choices" not in data:
+        raise ClientError(f"{shown_url} did not answer with a chat completion")
+    usage = data.get("usage")
+    report = None
+    if isinstance(usage, dict) and token_count(usage.get("prompt_tokens")):
+        report = usage_report(usage)
+    choices = data.get("choices")
+    choice = choices[0] if isinstance(choices, list) and choices else None
+    if not isinstance(choice, dict):
+        return Completion("", None, report)
+    message = choice.get("message")
+    content = message.get("content") if isinstance(message, dict) else None
+    reason = choice.get("finish_reason")
+    return Completion(content if isinstance(content, str) else "",
+                      reason if isinstance(reason, str) else None, report)
 
 
 @dataclass
@@ -197,9 +233,6 @@ class ChatClient(ModelQueries, FailurePolicy):
                     trust = DeferredTrust(httpx2.create_ssl_context)
                     sdk = openai.AsyncOpenAI(**self._sdk_options,
                                              http_client=_http_client(trust))
-                    # The SDK imports each resource's modules on first access (~80 ms for
-                    # chat): here, in the thread, not on the event loop at the first send.
-                    sdk.chat.completions, sdk.models  # noqa: B018
                 if self.base_url.lower().startswith("https:"):
                     trust.prepare()  # it will be needed: here, not on the event loop
                 self._sdk = sdk
@@ -244,7 +277,7 @@ class ChatClient(ModelQueries, FailurePolicy):
         done = False
         decoder = SSEDecoder()
         try:
-            async with aclosing(response.http_response.aiter_bytes()) as body:
+            async with aclosing(response.response.aiter_bytes()) as body:
                 async for raw in body:
                     for name, data in decoder.feed(raw):
                         if data.startswith(b"[DONE]"):
@@ -304,15 +337,7 @@ class ChatClient(ModelQueries, FailurePolicy):
                     if on_retry is not None:
                         on_retry(item)
                     continue
-                choices = item.value.choices
-                usage = getattr(item.value, "usage", None)
-                report = None
-                if usage is not None and token_count(getattr(usage, "prompt_tokens", None)):
-                    report = usage_report(usage.model_dump())
-                if not choices:
-                    return Completion("", None, report)
-                return Completion(choices[0].message.content or "",
-                                  choices[0].finish_reason, report)
+                return completion(item.value, self.shown_url)
         raise AssertionError("unreachable: _attempts returns or raises")
 
     async def _attempts(self, model: str, messages: list[dict[str, str]],
@@ -327,14 +352,18 @@ class ChatClient(ModelQueries, FailurePolicy):
             kwargs = self._refused.apply(
                 model, request_kwargs(model, messages, params, stream=stream))
             try:
+                # The SDK's own request (auth, base URL, timeout, status errors) without its
+                # chat resource: importing that and checking its arguments was ~20 ms of every
+                # `ask`, for a body that is plain JSON already.
                 if stream:
-                    # The raw response, body unread; the status was checked (non-2xx raised
-                    # APIStatusError). Entering the manager by hand: stream_chat closes the
-                    # response (all its __aexit__ does) in its own finally.
-                    result = await sdk.chat.completions.with_streaming_response.create(
-                        **kwargs).__aenter__()
+                    # Body unread (non-2xx raised APIStatusError): the stream object only holds
+                    # the response; stream_chat reads its bytes and closes it.
+                    result = await sdk.post(CHAT_PATH, body=request_body(kwargs),
+                                            cast_to=object, stream=True,
+                                            stream_cls=openai.AsyncStream[object])
                 else:
-                    result = await sdk.chat.completions.create(**kwargs)
+                    result = await sdk.post(CHAT_PATH, body=request_body(kwargs),
+                                            cast_to=object)
             except openai.APIStatusError as exc:
                 param = errors.unsupported_param(exc)
                 if (param and param in kwargs and param not in fixed

@@ -56,6 +56,14 @@ def request_kwargs(model: str, messages: list[dict[str, str]], params: RequestPa
     return kwargs
 
 
+def request_body(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The JSON body ``kwargs`` stand for: the extra parameters merged in over the named
+    ones, as the SDK merges ``extra_body``."""
+    body = {name: value for name, value in kwargs.items() if name != "extra_body"}
+    body.update(kwargs.get("extra_body") or {})
+    return body
+
+
 class RefusedParams:
     """What one server refused, per model: learned once, applied to every later request."""
 
