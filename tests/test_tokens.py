@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import os
-
 import hashlib
 import inspect
+import os
+import re
 import textwrap
 import threading
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 import tiktoken
 import tiktoken.load
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tui.core.tokens as tokens_module
 from tui.core.tokens import (
@@ -258,3 +258,12 @@ def test_draft_chunks_cover_the_text(text: str) -> None:
     draft = DraftCounter(TokenCounter("gpt-4o"))
     draft.LONG_LINE = 50  # exercise the long-line split on short inputs
     assert "".join(draft._chunks(text)) == text
+
+
+def test_the_estimators_punctuation_class_is_ascii_that_is_not_space_letter_or_digit() -> None:
+    """Spelled out as ranges (it compiles 2.5 ms faster): the same set as the plain rule."""
+    from tui.core.tokens import _ESTIMATE_PIECES
+
+    punct = re.compile(_ESTIMATE_PIECES.pattern.rsplit("(?P<punct>", 1)[1][:-2])
+    expected = {chr(c) for c in range(0x80) if not chr(c).isspace() and not chr(c).isalnum()}
+    assert {chr(c) for c in range(0x3000) if punct.fullmatch(chr(c))} == expected

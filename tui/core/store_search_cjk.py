@@ -12,6 +12,7 @@ first match.
 
 from __future__ import annotations
 
+import functools
 import re
 import sqlite3
 import time
@@ -20,10 +21,6 @@ from tui.core.models import HIGHLIGHT_END, HIGHLIGHT_START
 
 Found = tuple[str, str | None, str]  # conversation id, message id (None: title), snippet
 
-# Han (with radicals, extensions, compatibility forms), kana, Hangul, CJK punctuation.
-_CJK = re.compile("[\u2e80-\u2fdf\u3000-\u30ff\u3130-\u318f\u31f0-\u31ff\u3400-\u4dbf"
-                  "\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f"
-                  "\U00020000-\U0003134f]")
 _WORD = re.compile(r"\w")
 TRIGRAM = 3
 # Time allowed for a scan of the text (terms shorter than a trigram), seconds.
@@ -32,8 +29,18 @@ PROGRESS_STEPS = 1000
 SNIPPET_CONTEXT = 24
 
 
+@functools.cache
+def _cjk() -> re.Pattern[str]:
+    """Han (with radicals, extensions, compatibility forms), kana, Hangul, CJK punctuation.
+
+    Compiled at the first search, not at every start: its ranges make it ~3 ms."""
+    return re.compile("[\u2e80-\u2fdf\u3000-\u30ff\u3130-\u318f\u31f0-\u31ff"
+                      "\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f"
+                      "\U00020000-\U0003134f]")
+
+
 def has_cjk(text: str) -> bool:
-    return bool(_CJK.search(text))
+    return bool(_cjk().search(text))
 
 
 def _like(term: str) -> str:

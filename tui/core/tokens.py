@@ -116,7 +116,9 @@ _ESTIMATE_PIECES = re.compile(
     r"|(?P<digits> ?[0-9]+)"
     r"|(?P<space>[ \t]*\n\s*|[ \t]{2,})"
     r"|(?P<symbol>[^\w\s\x00-\x7f]+)"
-    r"|(?P<punct>[^\sA-Za-z0-9\u0080-\U0010ffff]+)"
+    # ASCII but not a space, letter or digit; spelled out: as "[^\sA-Za-z0-9\u0080-
+    # \U0010ffff]" the class took 2.5 ms of every start to compile (the same set: a test).
+    r"|(?P<punct>[\x00-\x08\x0e-\x1b!-/:-@\[-`{-\x7f]+)"
 )
 
 
