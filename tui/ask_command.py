@@ -24,8 +24,9 @@ import logging
 import os
 import stat
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from tui.core.attachments import (
     AttachmentError,
@@ -59,10 +60,9 @@ class UsageError(Exception):
     """Bad usage: reported as one line, exit status 2."""
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+def register(commands: Any, add_common: Callable[[argparse.ArgumentParser], None]) -> None:
+    parser = commands.add_parser(
         "ask",
-        help="ask one question headless, streaming the reply to stdout",
         description="Send PROMPT (or standard input) and stream the reply to stdout. "
                     "Both messages are stored like in the app; the conversation id is "
                     "printed on stderr at the end.",
@@ -102,6 +102,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--persona", metavar="NAME",
                         help="start from a saved persona (gpt-tui personas): its model, "
                              "system prompt and parameters; other flags win over it")
+    add_common(parser)
     parser.set_defaults(handler=run)
 
 

@@ -6,13 +6,14 @@ to show. Every failure is one ``gpt-tui: error: ...`` line on stderr, never a tr
 (that goes to the log file, see :mod:`tui.core.logs`): exit 2 for bad usage (including an
 unknown or ambiguous id) and for a bad config file, whichever the command, 1 when the
 database cannot be used. ``search`` exits 1 when nothing matches, as grep does, and an empty
-``list`` says so on stderr. ``ask`` lives in :mod:`tui.ask_command` and plugs in here when present.
+``list`` says so on stderr. The parser is :mod:`tui.cli_parser`; ``ask`` and the other
+commands live in their own modules.
 
-Start-up cost: this module and the modules that register subcommands import only what
-building the parser needs (argparse and small tables). Each command imports its own
-machinery when it runs: ``--version`` loads nothing else, ``list``/``search``/``export``
-never load the openai SDK or Textual, ``ask`` never loads Textual
-(tests/test_cli_imports.py checks it in a fresh interpreter).
+Start-up cost: only the command given is built (``tui.cli_parser``), and its module imports
+only what its arguments need. Each command imports its own machinery when it runs:
+``--version`` loads nothing else, ``list``/``search``/``export`` never load the openai SDK
+or Textual, ``ask`` never loads Textual (tests/test_cli_imports.py checks it in a fresh
+interpreter).
 
 ``gpt-tui list | head`` stops at the first write that finds the reader gone: no traceback
 and exit status 0, as ``git log | head`` does in practice (the partial output is what the
@@ -28,144 +29,22 @@ import os
 import sys
 import threading
 from contextlib import AbstractContextManager
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from tui import __version__
-from tui.cli_support import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError
-from tui.listing_commands import PLAIN_MARK, run_list, run_search
+from tui.cli_parser import build_parser
+from tui.cli_support import (
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    UsageError,
+)
 
 log = logging.getLogger(__name__)
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        # One line, not the usage block: "gpt-tui list: error: ..." plus where to look.
-        self.exit(EXIT_USAGE, f"gpt-tui: error: {message} (see {self.prog} --help)\n")
-
-
-def add_common_options(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
-    """``--db``, ``--debug``, ``--model`` and ``--base-url``, before or after a subcommand."""
-    default: Any = None if top else argparse.SUPPRESS
-    parser.add_argument("--db", metavar="PATH", default=default,
-                        help="database file (default: $GPT_TUI_DB, else gpt-tui.db in the "
-                             "user data folder)")
-    parser.add_argument("--debug", action="store_true",
-                        default=False if top else argparse.SUPPRESS,
-                        help="write debug detail (and HTTP requests) to the log file")
-    if top:
-        parser.add_argument("--model", default=default, help="model to use")
-        parser.add_argument("--base-url", dest="base_url", default=default,
-                            help="OpenAI-compatible server, e.g. http://localhost:11434/v1")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="gpt-tui",
-        description="A full-screen terminal chat client for OpenAI-compatible servers. "
-                    "Without a command, opens the app.")
-    parser.add_argument("--version", action="version", version=f"gpt-tui {__version__}")
-    add_common_options(parser, top=True)
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-
-    listing = commands.add_parser(
-        "list", help="list conversations, most recent first",
-        description="List conversations in the app's order: pinned first (marked *), then "
-                    "most recently updated. Archived ones (marked a) only with --all.")
-    listing.add_argument("--json", action="store_true", help="print a JSON array")
-    listing.add_argument("--all", action="store_true", help="include archived conversations")
-    listing.add_argument("--limit", type=_at_least_one, metavar="N",
-                         help="only the first N conversations")
-    add_common_options(listing)
-    listing.set_defaults(handler=run_list)
-
-    export = commands.add_parser(
-        "export", help="export a conversation as Markdown or JSON",
-        description="Print (or write with -o) one conversation as Markdown (the branch "
-                    "shown) or JSON (the whole tree, which 'gpt-tui import' reads back). ID "
-                    "may be any unique prefix of the id shown by 'gpt-tui list'. --all -o "
-                    "DIR writes every conversation, one file each. An existing file is never "
-                    "replaced without --force.")
-    which = export.add_mutually_exclusive_group(required=True)
-    which.add_argument("id", nargs="?", metavar="ID", help="conversation id or unique prefix")
-    which.add_argument("--last", action="store_true",
-                       help="export the most recently updated conversation")
-    which.add_argument("--all", action="store_true",
-                       help="export every conversation (archived too) into the folder -o DIR")
-    export.add_argument("-o", "--output", metavar="FILE",
-                        help="write to FILE, not stdout (with --all: the folder)")
-    export.add_argument("--force", action="store_true", help="replace existing files")
-    export.add_argument("--format", choices=("markdown", "json"),
-                        help="default: json if FILE ends in .json, else markdown")
-    add_common_options(export)
-    export.set_defaults(handler=run_export)
-
-    search = commands.add_parser(
-        "search", help="full-text search of titles and messages",
-        description="Search conversation titles and message text. Words are matched "
-                    "literally (quotes, AND, *, - are ordinary text) and the last word also "
-                    "as a prefix unless QUERY ends with a space. Matches are shown in bold "
-                    f"on a terminal, and wrapped in {PLAIN_MARK}...{PLAIN_MARK} otherwise "
-                    "(and in --json).")
-    search.add_argument("query", metavar="QUERY", nargs="+", help="words to look for")
-    search.add_argument("--json", action="store_true", help="print a JSON array of hits")
-    search.add_argument("--limit", type=int, default=50, help="at most this many hits (50)")
-    search.add_argument("--active", action="store_true", help="leave out archived ones")
-    add_common_options(search)
-    search.set_defaults(handler=run_search)
-
-    # --- the `ask` subcommand (tui/ask_command.py) plugs in here --------------------------
-    try:
-        from tui import ask_command
-    except ImportError as error:
-        if getattr(error, "name", None) != "tui.ask_command":
-            _register_broken("ask", error, commands)
-    else:
-        ask_command.register(commands)
-        ask = commands.choices.get("ask")
-        if ask is not None and "--db" not in ask._option_string_actions:
-            add_common_options(ask)
-    from tui import context_commands
-
-    context_commands.register(commands, add_common_options)
-    from tui import personas_command, usage_command
-
-    personas_command.register(commands, add_common_options)
-    usage_command.register(commands, add_common_options)
-    from tui import import_command
-
-    import_command.register(commands, add_common_options)
-    return parser
-
-
-def _at_least_one(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
-
-
-def _register_broken(name: str, error: ImportError, commands: Any) -> None:
-    """Keep the other commands working when a plug-in command cannot be imported."""
-    broken = commands.add_parser(name, help=f"(unavailable: {error})", add_help=True)
-    broken.add_argument("rest", nargs=argparse.REMAINDER)
-
-    def fail(args: argparse.Namespace) -> int:
-        print(f"gpt-tui: error: '{name}' is unavailable: {error}", file=sys.stderr)
-        return EXIT_FAILURE
-
-    broken.set_defaults(handler=fail)
-
-
 # -- helpers --------------------------------------------------------------------------------
-
-def run_export(args: argparse.Namespace) -> int:
-    from tui.export_command import run_export as export
-
-    return export(args)
-
 
 def run_app(args: argparse.Namespace) -> int:
     try:
@@ -201,12 +80,12 @@ def check_config(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status (never raises, never a traceback)."""
     try:
-        with _importing():  # the modules that register commands (their big imports wait)
-            parser = build_parser()
-        try:
-            args = parser.parse_args(argv)
-        except SystemExit as exit_:  # --help, --version, usage errors
-            return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
+        # Parsing imports the command's module (see tui.cli_parser); its big imports wait.
+        with _importing():
+            try:
+                args = build_parser().parse_args(argv)
+            except SystemExit as exit_:  # --help, --version, usage errors
+                return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
         return _run(args)
     except KeyboardInterrupt:
         print("gpt-tui: interrupted", file=sys.stderr)
@@ -260,7 +139,6 @@ def finish_quickly(code: int) -> NoReturn:
 def _run(args: argparse.Namespace) -> int:
     """The parsed command; its expected failures become one line and an exit status."""
     with _importing():
-        from tui.context_commands import UsageError as ContextUsageError
         from tui.core.config import ConfigError
         from tui.core.logs import setup_logging
         from tui.core.store_errors import AmbiguousId, NotFound, StoreError
@@ -274,7 +152,7 @@ def _run(args: argparse.Namespace) -> int:
         if handler is None:
             return run_app(args)
         return int(handler(args) or 0)
-    except (UsageError, ContextUsageError, ConfigError, NotFound, AmbiguousId) as error:
+    except (UsageError, ConfigError, NotFound, AmbiguousId) as error:
         log.info("stopped: %s", error)
         print(f"gpt-tui: error: {error}", file=sys.stderr)
         return EXIT_USAGE

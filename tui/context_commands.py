@@ -13,19 +13,16 @@ import json
 import sys
 from typing import Any
 
+from tui.cli_support import UsageError
 from tui.core.literal import printable
 from tui.core.models import Strategy
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 
-class UsageError(Exception):
-    """Reported by cli.main as one line with exit status 2."""
-
-
 def register(commands: Any, add_common: Any) -> None:
     windows = commands.add_parser(
-        "windows", help="list learned context windows (per server), or forget one",
+        "windows",
         description="List the context windows gpt-tui learned from servers (/props, "
                     "max_model_len, an overflow error), per server, with their source. "
                     "--forget MODEL forgets what was learned for MODEL (on every server, or "
@@ -37,7 +34,7 @@ def register(commands: Any, add_common: Any) -> None:
     windows.set_defaults(handler=run_windows)
 
     strategy = commands.add_parser(
-        "strategy", help="show or set a conversation's context strategy",
+        "strategy",
         description="Show (without NAME) or set a conversation's context strategy: summarize, "
                     "truncate or off. The config file's 'strategy' only applies to new chats.")
     strategy.add_argument("id", metavar="ID", help="conversation id or unique prefix")
@@ -47,7 +44,7 @@ def register(commands: Any, add_common: Any) -> None:
     strategy.set_defaults(handler=run_strategy)
 
     context = commands.add_parser(
-        "context", help="show the next request: each message's tokens and fate",
+        "context",
         description="Print what the next message in conversation ID would send: each stored "
                     "message with its tokens and fate (sent, pinned, summarized, dropped, "
                     "skipped), the summary, the reply reserve and the window with its source. "
@@ -61,7 +58,7 @@ def register(commands: Any, add_common: Any) -> None:
     context.set_defaults(handler=run_context)
 
     pin = commands.add_parser(
-        "pin", help="pin a message so it is always sent (never summarized or dropped)",
+        "pin",
         description="Pin message MESSAGE_ID (or a unique prefix of it) of conversation ID, so "
                     "every request sends it; --unpin undoes it.")
     pin.add_argument("id", metavar="ID", help="conversation id or unique prefix")

@@ -21,7 +21,7 @@ EXIT_OK, EXIT_SKIPPED, EXIT_USAGE = 0, 1, 2
 
 def register(commands: Any, add_common: Any) -> None:
     parser = commands.add_parser(
-        "import", help="import ChatGPT's data export or a gpt-tui JSON export",
+        "import",
         description="Import conversations from FILE: ChatGPT's data export "
                     "(conversations.json, or the .zip that holds it; every branch is kept, "
                     "the one ChatGPT showed is the active one) or a JSON file written by "

@@ -56,7 +56,7 @@ def _add_settings(parser: argparse.ArgumentParser) -> None:
 
 def register(commands: Any, add_common: Callable[[argparse.ArgumentParser], None]) -> None:
     parser = commands.add_parser(
-        "personas", help="list saved personas (named system prompt + parameters + model)",
+        "personas",
         description="Without a subcommand, list the saved personas. A persona starts a chat "
                     "with its settings: gpt-tui ask --persona NAME, or F11 in the app.")
     parser.add_argument("--json", action="store_true", help="print a JSON array")

@@ -24,7 +24,7 @@ EXIT_OK, EXIT_USAGE = 0, 2
 
 def register(commands: Any, add_common: Callable[[argparse.ArgumentParser], None]) -> None:
     parser = commands.add_parser(
-        "usage", help="tokens and estimated cost per conversation, day or month",
+        "usage",
         description="Sum the usage servers reported for each reply (prompt, cached and "
                     "completion tokens) per conversation (default), day or month (UTC), with "
                     "the estimated cost from the price table ([prices] in the config; "
