@@ -114,11 +114,11 @@ def build_parser() -> argparse.ArgumentParser:
                                      parser_class=CommandParser)
     parsers = {name: commands.add_parser(name, help=line)
                for name, (line, _) in COMMANDS.items()}
-    for name, parser_ in parsers.items():
+    for name, command in parsers.items():
         module = COMMANDS[name][1]
         siblings = {other: parsers[other] for other, (_, owner) in COMMANDS.items()
                     if owner == module}
-        parser_.fill = _filler(module, siblings)
+        command.fill = _filler(module, siblings)
     return parser
 
 

@@ -34,7 +34,9 @@ def is_reasoning_model(model: str) -> bool:
 
 def request_kwargs(model: str, messages: list[dict[str, str]], params: RequestParams, *,
                    stream: bool) -> dict[str, Any]:
-    """The SDK's ``create`` arguments for ``params``, before any learned refusal applies."""
+    """The request's arguments for ``params`` (the SDK's ``create`` names, the server's own
+    parameters in ``extra_body``), before any learned refusal applies; sent as
+    :func:`request_body`."""
     kwargs: dict[str, Any] = {"model": model, "messages": messages}
     reasoning = is_reasoning_model(model)
     if not reasoning:
