@@ -13,7 +13,8 @@ State lives in one place each:
 The screen's own handlers only route: a flow message the chat view rendered bubbles up here
 and :class:`FlowEffects` refreshes the list, the meter and the composer. Sending and the
 conversation actions (regenerate, rename, delete...) are in :class:`ConversationActions`, the
-meter in :class:`ContextTracker`, opening a chat (or a new one) in :class:`ChatOpener`.
+meter in :class:`ContextTracker`, opening a chat (or a new one) in :class:`ChatOpener`; what
+each key does is in :class:`MainScreenKeys` (``main_keys``).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Input, TextArea
+from textual.widgets import TextArea
 
 from tui.core.flow_events import Seen
 from tui.core.meter import ContextMeter
@@ -37,7 +38,7 @@ from tui.core.services import Services, needs_setup
 from tui.core.session import NewConversation, conversation_to_open, new_conversation_spec
 from tui.core.store import StoreError
 from tui.ui import flow_messages as fm
-from tui.ui import copy_actions, keys
+from tui.ui import keys
 from tui.ui.branch_actions import BranchActions
 from tui.ui.chat_opener import ChatOpener
 from tui.ui.compose_tools import ComposeTools
@@ -46,6 +47,7 @@ from tui.ui.drafts import DraftKeeper
 from tui.ui.flow_effects import FlowEffects
 from tui.ui.reply_streams import ReplyState, ReplyStreams
 from tui.ui.screens.conversation_actions import ConversationActions
+from tui.ui.screens.main_keys import MainScreenKeys
 from tui.ui.screens.sending import Sender
 from tui.ui.setup_save import save_setup
 from tui.ui.store_watch import StoreWatch
@@ -70,7 +72,8 @@ def context_settings(conversation: Conversation) -> tuple[object, ...]:
             conversation.context_window, conversation.max_output_tokens)
 
 
-class MainScreen(Screen):
+# The mixin is a plain class placed before Screen: Screen's default CSS stays found.
+class MainScreen(MainScreenKeys, Screen):
     BINDINGS = keys.SCREEN
 
     conversation: reactive[Conversation | None] = reactive(None, init=False)
@@ -256,9 +259,6 @@ class MainScreen(Screen):
     async def _send(self, event: Composer.Submitted) -> None:
         await self.sender.send(event.text, event.images)
 
-    async def action_regenerate(self) -> None:
-        await self.sender.regenerate()
-
     def seen(self) -> Seen:
         """What the open chat shows: a request never carries messages not shown yet."""
         return Seen(self.chat_view.newest_message_id())
@@ -311,79 +311,13 @@ class MainScreen(Screen):
     async def _delete_message(self, event: ChatPane.DeleteRequested) -> None:
         await self.branches.delete(event.message_id, event.text)
 
-    def action_edit_message(self) -> None:
-        self.branches.edit_target()
-
-    async def action_branch(self, step: int) -> None:
-        await self.branches.switch_target(step)
-
-    async def action_fork_chat(self) -> None:
-        await self.branches.fork_target()
-
-    async def action_delete_message(self) -> None:
-        await self.branches.delete_target()
-
     # -- set-up (see setup_save) -------------------------------------------------------------
 
     @on(SetupPanel.Saved)
     def _save_setup(self, event: SetupPanel.Saved) -> None:
         save_setup(self, event)
 
-    # -- keys: focus (set at once, so keys typed right after land in the new place) ----------
-
-    def action_toggle_sidebar(self) -> None:
-        self.sidebar_visible = not self.sidebar_visible
-
-    def action_focus_search(self, key: str = "") -> None:
-        self.sidebar_visible = True
-        self.set_focus(self.sidebar.search_box)
-
-    def action_focus_list(self) -> None:
-        self.sidebar_visible = True
-        self.set_focus(self.sidebar.conversation_list)
-
-    def action_focus_composer(self) -> None:
-        self.set_focus(self.composer)
-
-    def action_focus_messages(self) -> None:
-        blocks = self.pane.blocks
-        self.set_focus(blocks[-1] if blocks else self.pane)
-
-    # -- keys: chats -------------------------------------------------------------------------
-
-    async def action_new_chat(self) -> None:
-        await self.opener.new_chat()
-
-    async def action_next_chat(self) -> None:
-        await self.opener.step(1)
-
-    async def action_previous_chat(self) -> None:
-        await self.opener.step(-1)
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "focus_search" and parameters == ("slash",):
-            return not isinstance(self.focused, (Input, TextArea))  # there "/" is text
-        if action == "cancel_stream":
-            # Only claim Escape (and show "Stop reply") while a reply streams here.
-            return self.streaming_here
-        return True
-
-    def action_cancel_stream(self) -> None:
-        if self.streams.cancel(self.conversation.id if self.conversation else None):
-            self.notify("Reply stopped; what arrived is kept.")
-
-    # -- keys: copy, open and the conversation actions ---------------------------------------------
-
-    def action_copy(self) -> None:
-        """A mouse selection, when there is one; else the focused message or the last reply."""
-        copy_actions.copy_for_screen(self)
-
-    def action_copy_plain(self) -> None:
-        self.chat_view.copy(self.focused, plain=True)
-
-    def action_pick_code(self) -> None:
-        """A picker of the focused message's (else the last reply's) code blocks."""
-        copy_actions.pick_code(self)
+    # -- opening a chat from the list, re-metering a pinned message --------------------------
 
     @on(ConversationList.Open)
     async def _open_from_list(self, event: ConversationList.Open) -> None:
@@ -392,50 +326,6 @@ class MainScreen(Screen):
             self.sidebar_visible = False  # the overlay would hide the chat just opened
         if event.message_id is None or self.narrow:
             self.set_focus(self.composer)
-
-    async def action_rename(self) -> None:
-        await self.actions.rename()
-
-    async def action_delete(self) -> None:
-        await self.actions.delete()
-
-    async def action_pin(self) -> None:
-        await self.actions.pin()
-
-    async def action_archive(self) -> None:
-        await self.actions.archive()
-
-    async def action_export(self) -> None:
-        await self.actions.export()
-
-    def action_pick_model(self) -> None:
-        self.actions.pick_model()
-
-    async def action_edit_system_prompt(self) -> None:
-        await self.actions.edit_system_prompt()
-
-    async def action_cycle_strategy(self) -> None:
-        await self.actions.cycle_strategy()
-
-    async def action_chat_settings(self) -> None:
-        await self.actions.edit_settings()
-
-    def action_personas(self) -> None:
-        self.actions.personas()
-
-    def action_usage_panel(self) -> None:
-        self.actions.usage_panel()
-
-    def action_toggle_usage(self) -> None:
-        self.pane.show_usage = not self.pane.show_usage
-
-    # -- keys: context (the preview, a learned window, pinned messages) ----------------------
-
-    def action_context_preview(self) -> None:
-        self.context.open_preview()
-
-    async def action_forget_window(self) -> None:
-        await self.context.forget_window()
 
     @on(ChatView.MessagePinned)
     def _message_pinned(self, message: ChatView.MessagePinned) -> None:
