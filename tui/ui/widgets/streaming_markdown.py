@@ -7,11 +7,13 @@ Design (see ``markdown_splitter`` for the parsing side):
   blocks once (per width): a long reply is a few dozen widgets, not hundreds;
 * the unfinished tail is one more ``Static`` whose visual is replaced on a
   throttle (at most every :attr:`StreamingMarkdown.FLUSH_INTERVAL` seconds, and only as
-  often as the streamed text pays for: ``stream_pace.FramePacer``); a tail that keeps its
-  height is repainted without a re-layout; the final update (:meth:`finish`) is never paced
-  and shows the last block in the tail's own view, so no frame lacks it;
+  often as the streamed text pays for: ``stream_pace.FramePacer``, driven from
+  ``streaming_flush``); a tail that keeps its height is repainted without a re-layout; the
+  final update (:meth:`finish`) is never paced and shows the last block in the tail's own
+  view, so no frame lacks it;
 * an open code fence is shown as frozen, already-highlighted chunks plus a
-  small live remainder, so long code costs the same per update as short code;
+  small live remainder, so long code costs the same per update as short code
+  (``streaming_fence``);
 * a complete message (:meth:`StreamingMarkdown.set_text`) has no children at
   all: the widget renders all its blocks itself, which makes a long
   conversation cost one widget per message.
@@ -27,31 +29,26 @@ from functools import lru_cache
 from typing import Any
 
 from textual.app import ComposeResult, RenderResult
-from textual.content import Content
 from textual.selection import Selection
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Static
 
-from tui.ui.widgets.markdown_blocks import Block, Stack, sanitize
+from tui.ui.widgets.literal_text import LiteralText, literal
+from tui.ui.widgets.markdown_blocks import Block, Stack
 from tui.ui.widgets.markdown_code import number_code_blocks
 from tui.ui.widgets.markdown_selection import Selectable
-from tui.ui.widgets.markdown_splitter import MarkdownSplitter, OpenFence
+from tui.ui.widgets.markdown_splitter import MarkdownSplitter
 from tui.ui.widgets.markdown_views import (
     BlockPage,
-    FenceColumn,
     MarkdownBlockView,
     RowOffsets,
     selected_text,
 )
 from tui.ui.widgets.stream_pace import FramePacer, MountHolds, height_changes
+from tui.ui.widgets.streaming_fence import OpenFenceView
+from tui.ui.widgets.streaming_flush import FlushSchedule
 
 __all__ = ["BlockPage", "LiteralText", "MarkdownBlockView", "StreamingMarkdown", "literal"]
-
-
-def literal(text: str) -> Content:
-    """Content that shows ``text`` exactly: no markup, no escape sequences."""
-    return Content(sanitize(text.replace("\r\n", "\n").replace("\r", "\n")))
 
 
 _NOTHING = Stack([])
@@ -69,32 +66,8 @@ def _complete_blocks(text: str) -> tuple[Block, ...]:
     return blocks
 
 
-class LiteralText(Static):
-    """A user message (or any untrusted text) shown verbatim.
-
-    ``Static("...")`` would parse ``[bold]`` as markup; this never does.
-    """
-
-    DEFAULT_CSS = """
-    LiteralText {
-        height: auto;
-    }
-    """
-
-    def __init__(self, text: str = "", **kwargs: Any) -> None:
-        self._text = text
-        super().__init__(literal(text), **kwargs)
-
-    @property
-    def text(self) -> str:
-        return self._text
-
-    def set_text(self, text: str) -> None:
-        self._text = text
-        self.update(literal(text))
-
-
-class StreamingMarkdown(RowOffsets):
+# The mixins are plain classes placed before RowOffsets: its default CSS stays found.
+class StreamingMarkdown(FlushSchedule, OpenFenceView, RowOffsets):
     """Markdown for one assistant reply, streamed or loaded whole.
 
     Call :meth:`append` per delta (cheap: it only queues text), :meth:`finish`
@@ -128,11 +101,8 @@ class StreamingMarkdown(RowOffsets):
         self._splitter = MarkdownSplitter()
         self._static_visual: Selectable | None = None
         self._live: MarkdownBlockView | None = None
-        self._fence_view: FenceColumn | None = None
-        self._fence_live: MarkdownBlockView | None = None
+        self._forget_fence()
         self._page: BlockPage | None = None
-        self._fence_chunks_shown = 0
-        self._fence_shown: OpenFence | None = None
         self._views: list[tuple[BlockPage, int] | MarkdownBlockView] = []
         """Where each finished block is shown (a page and its place there, or the tail's view
         that became the last block's), in the splitter's numbering (for revised blocks)."""
@@ -201,11 +171,8 @@ class StreamingMarkdown(RowOffsets):
         blocks = _complete_blocks(text)
         self._finished = True
         self._live = None
-        self._fence_view = None
-        self._fence_live = None
+        self._forget_fence()
         self._page = None
-        self._fence_chunks_shown = 0
-        self._fence_shown = None
         self._views = []
         self._block_views = 0
         self._static_visual = Selectable(Stack([block.visual for block in blocks]))
@@ -277,32 +244,6 @@ class StreamingMarkdown(RowOffsets):
         if self.is_attached:
             self._flush()
 
-    def _schedule_flush(self) -> None:
-        """One timer at most, and only while text waits to be shown."""
-        if self._flush_scheduled or not self.is_attached:
-            return
-        if self._timer is not None and not (self._timer_in_debt and self.pacer.credit >= 0):
-            return  # per delta: only the credit coming back can bring the update forward
-        now = time.monotonic()
-        due = self.pacer.due(now, self.FLUSH_INTERVAL)
-        if self._timer is not None:
-            if due >= self._timer_due - 0.002:
-                return
-            self._timer.stop()  # the credit came back before the stale deadline
-            self._timer = None
-        if due <= now:
-            self._flush_scheduled = True
-            self.call_later(self._flush)
-        else:
-            self._timer_due, self._timer_in_debt = due, self.pacer.credit < 0
-            self._timer = self.set_timer(due - now, self._flush)
-
-    def _cancel_flush(self) -> None:
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
-        self._flush_scheduled = False
-
     def _flush(self, final: bool = False) -> None:
         """Move finished blocks into their own widgets; redraw the tail."""
         self._timer = None
@@ -348,20 +289,6 @@ class StreamingMarkdown(RowOffsets):
         return (self._finished and not splitter.tail_size and splitter.live is None
                 and splitter.fence is None)
 
-    def _note_frame(self, started: float, cpu_started: float, refreshes: int = 2) -> None:
-        """Pace the next updates by what this one cost (flush, layout and paint): its wall
-        time spaces them out (a backlog of updates would show up as lag after the last
-        token), its CPU time is spent from the credit the deltas earn.
-
-        An update that mounted views paints twice (its views mount after the first frame
-        and lay the screen out again): the cost is taken after a second refresh, which
-        comes at once when nothing is left to paint."""
-        if refreshes > 1:
-            self.call_after_refresh(self._note_frame, started, cpu_started, refreshes - 1)
-            return
-        self.pacer.spent(time.monotonic() - started, time.thread_time() - cpu_started,
-                         self.FLUSH_INTERVAL)
-
     def _can_adopt_live(self) -> bool:
         return self._live is not None and self._fence_view is None
 
@@ -402,42 +329,6 @@ class StreamingMarkdown(RowOffsets):
 
     def _first_live(self) -> Widget | None:
         return self._fence_view or self._live
-
-    def _show_fence(self) -> None:
-        fence = self._splitter.fence
-        if fence is None or fence is not self._fence_shown:
-            # No open fence, or another one than shown (one closed and the next
-            # opened within one update): the old fence's view goes.
-            if self._fence_view is not None:
-                self._fence_view.remove()
-                self._fence_view = None
-                self._fence_live = None
-                self._fence_chunks_shown = 0
-            self._fence_shown = fence
-            if fence is None:
-                return
-        if self._fence_view is None:
-            self._fence_view = FenceColumn(classes="-fence")
-            self._fence_view.set_class(self._block_views == 0, "-first")
-            live = self._fence_live = MarkdownBlockView(classes="-fence-live")
-            if self._live is not None:
-                self.mount(self._fence_view, before=self._live)
-            else:
-                self.mount(self._fence_view)
-            self._fence_view.mount(live)
-        view = self._fence_view
-        for piece in (*fence.chunks[self._fence_chunks_shown:], fence.live):
-            if piece is not None and piece.top:
-                piece.number = self._code_blocks + 1  # the open fence: the next number
-        if len(fence.chunks) > self._fence_chunks_shown:
-            new = [
-                MarkdownBlockView(Block("code", chunk))
-                for chunk in fence.chunks[self._fence_chunks_shown :]
-            ]
-            view.mount_all(new, before=self._fence_live)
-            self._fence_chunks_shown = len(fence.chunks)
-        if fence.live is not None and self._fence_live is not None:
-            self._fence_live.update(fence.live)
 
     def _show_live(self) -> None:
         block = self._splitter.live
