@@ -5,13 +5,13 @@ request with the body a test gives it."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
+from tests.test_client_sse import raw_client, serving
 from tui.core.client import ChatClient, ClientError, Completion, ModelInfo, UsageReport
 from tui.core.client_params import request_body
 
@@ -62,21 +62,14 @@ class RawJSON:
 @pytest.fixture
 def raw_json() -> Iterator[RawJSON]:
     server = RawJSON()
-    thread = threading.Thread(target=server.httpd.serve_forever,
-                              kwargs={"poll_interval": 0.01}, daemon=True)
-    thread.start()
-    try:
+    with serving(server.httpd):
         yield server
-    finally:
-        server.httpd.shutdown()
-        server.httpd.server_close()
 
 
 @pytest.fixture
 async def client(raw_json: RawJSON) -> AsyncIterator[ChatClient]:
-    chat_client = ChatClient(base_url=raw_json.base_url, api_key=None, timeout=5, max_retries=0)
-    yield chat_client
-    await chat_client.aclose()
+    async with raw_client(raw_json.base_url) as chat_client:
+        yield chat_client
 
 
 async def test_model_entries_without_an_id_are_skipped_and_odd_fields_ignored(

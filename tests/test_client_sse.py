@@ -9,6 +9,7 @@ body, since where a read boundary falls is up to the network.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -22,10 +23,10 @@ from tui.core.client import (
     ClientError,
     ContextLengthExceeded,
     Finished,
+    SSEDecoder,
     StreamCut,
     TextDelta,
     UsageReport,
-    SSEDecoder,
 )
 
 HELLO = [{"role": "user", "content": "hello"}]
@@ -85,30 +86,46 @@ class RawSSE:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever,
-                                       kwargs={"poll_interval": 0.01}, daemon=True)
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
 
 
+@contextlib.contextmanager
+def serving(httpd: ThreadingHTTPServer) -> Iterator[None]:
+    """``httpd`` answering in a thread until the block ends (the raw servers of these tests)."""
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.01},
+                              daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@contextlib.asynccontextmanager
+async def raw_client(base_url: str) -> AsyncIterator[ChatClient]:
+    """A client of a raw server: no retries, a short timeout."""
+    chat_client = ChatClient(base_url=base_url, api_key=None, timeout=5, max_retries=0)
+    try:
+        yield chat_client
+    finally:
+        await chat_client.aclose()
+
+
 @pytest.fixture
 def raw_sse() -> Iterator[RawSSE]:
     server = RawSSE()
-    server.thread.start()
-    try:
+    with serving(server.httpd):
         yield server
-    finally:
-        server.httpd.shutdown()
-        server.httpd.server_close()
 
 
 @pytest.fixture
 async def client(raw_sse: RawSSE) -> AsyncIterator[ChatClient]:
-    chat_client = ChatClient(base_url=raw_sse.base_url, api_key=None, timeout=5, max_retries=0)
-    yield chat_client
-    await chat_client.aclose()
+    async with raw_client(raw_sse.base_url) as chat_client:
+        yield chat_client
 
 
 async def run(client: ChatClient) -> tuple[list[Any], ClientError | None]:
