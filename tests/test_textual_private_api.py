@@ -108,3 +108,17 @@ def test_widget_layout_cache_holds_the_measured_visual() -> None:
         "Textual moved Widget._layout_cache (RowOffsets.refresh clears it)"
     assert "_layout_cache" in inspect.getsource(Widget._render), \
         "Widget._render no longer caches its visual in _layout_cache"
+
+
+def test_screen_update_tick() -> None:
+    # tui/ui/widgets/stream_pace.py: paint_now runs the update timer's tick at once for a
+    # reply's last words, and checks App._batch_count as the tick does.
+    from textual.app import App
+    from textual.screen import Screen
+
+    tick = getattr(Screen, "_on_timer_update", None)
+    assert callable(tick) and not inspect.iscoroutinefunction(tick), \
+        "Textual moved Screen._on_timer_update (stream_pace.paint_now calls it)"
+    assert list(inspect.signature(tick).parameters) == ["self"]
+    assert getattr(App(), "_batch_count", None) == 0, \
+        "Textual moved App._batch_count (stream_pace.paint_now reads it)"

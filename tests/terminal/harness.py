@@ -75,6 +75,11 @@ class Terminal:
         # Monotonic times: before the spawn, and when the app first wrote anything.
         self.started = time.monotonic()
         self.first_output: float | None = None
+        # When the output that completed the frame now on pyte's screen was read off the pty,
+        # and, once wait_until's condition held, that time for the screen it held on: when a
+        # terminal had the frame, before pyte (pure Python) took its ~10-30 ms to parse it.
+        self.frame_arrived: float | None = None
+        self.matched_frame_arrived: float | None = None
         self._held = b""  # output not shown yet: an unfinished frame
         self._in_frame = False
         self._query_tail = b""
@@ -101,6 +106,7 @@ class Terminal:
                 data = os.read(self._master, 65536)
             except OSError:  # EIO: the child closed its side
                 data = b""
+            arrived = time.monotonic()
             if data:
                 self._answer_queries(data)
             with self._changed:
@@ -111,6 +117,7 @@ class Terminal:
                     shown = self._whole_frames(data)
                     if shown:
                         self._stream.feed(shown)
+                        self.frame_arrived = arrived
                 else:
                     if self._held:  # the app ended mid-frame: show what it wrote
                         self._stream.feed(self._held)
@@ -162,6 +169,7 @@ class Terminal:
             while True:
                 text = "\n".join(row.rstrip() for row in self.screen.display)
                 if predicate(text):
+                    self.matched_frame_arrived = self.frame_arrived
                     return text
                 left = deadline - time.monotonic()
                 if left <= 0 or self._eof:

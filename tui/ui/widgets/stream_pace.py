@@ -23,7 +23,7 @@ from textual.widget import AwaitMount, Widget
 
 from tui.ui.widgets.markdown_layout import Stack
 
-__all__ = ["FrameHold", "FramePacer", "MountHolds", "height_changes", "mounted"]
+__all__ = ["FrameHold", "FramePacer", "MountHolds", "height_changes", "mounted", "paint_now"]
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +100,18 @@ def height_changes(view: Widget, visual: Any) -> bool:
         return True
 
 
+def paint_now(screen: Any) -> None:
+    """Lay out and paint ``screen``'s pending updates now, for a reply's last words.
+
+    Textual paints on a timer that ticks on a fixed 1/60 s grid: an update asked for just
+    after a tick waits for the next one, up to ~17 ms of lag after the last byte for nothing.
+    This is what the timer's tick runs (``Screen._on_timer_update``, private: pinned in
+    pyproject.toml, checked by tests/test_textual_private_api.py); a tick after it finds
+    nothing left to do. While a batch update holds the screen, the timer paints later."""
+    if screen.is_current and not screen.app._batch_count:
+        screen._on_timer_update()
+
+
 async def mounted(parent: Widget, widgets: Sequence[Widget]) -> None:
     """Until every one of ``widgets`` (added under ``parent``) has mounted."""
     await AwaitMount(parent, widgets)
@@ -112,16 +124,20 @@ class FrameHold:
     idle; ended outside the screen's own message loop (from a task), the batch must prompt
     the screen, or it stays frozen until some other message happens to reach it."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, paint: bool = False) -> None:
         self._screen = app.screen
         self._batch = app.batch_update()
         self._batch.__enter__()
         self._open = True
+        self._paint = paint
+        """Paint at once when the hold ends (:func:`paint_now`), not at the timer's tick."""
 
     def end(self) -> None:
         if self._open:
             self._open = False
             self._batch.__exit__(None, None, None)
+            if self._paint:
+                paint_now(self._screen)
             self._screen.check_idle()
 
 
@@ -141,11 +157,12 @@ class MountHolds:
     def __len__(self) -> int:
         return len(self._tasks)
 
-    def hold(self, parent: Widget, pending: Sequence[Widget]) -> None:
-        """Hold painting until ``pending`` (added under ``parent``) have mounted."""
+    def hold(self, parent: Widget, pending: Sequence[Widget], paint: bool = False) -> None:
+        """Hold painting until ``pending`` (added under ``parent``) have mounted; with
+        ``paint``, paint then at once (a reply's last words: :func:`paint_now`)."""
         if not pending:
             return
-        hold = FrameHold(parent.app)
+        hold = FrameHold(parent.app, paint)
 
         async def release() -> None:
             try:
