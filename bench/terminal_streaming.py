@@ -205,6 +205,9 @@ def spread(values: list[float], fmt: str = "{:.0f}") -> str:
 def run_rows(binary: Path, rows: set[str], runs: int, size: tuple[int, int], keys: int,
              long: bool, env_for: Callable[[Path, str], dict[str, str]], *,
              lag_rates: list[int] | None = None, lag_cases: list[str] | None = None) -> None:
+    # The pty's reader thread waits for the GIL while pyte parses a frame in another: at
+    # most this long (Python's default is 5 ms) before a frame's arrival is timed.
+    sys.setswitchinterval(0.0005)
     with tempfile.TemporaryDirectory(prefix="bench-stream-") as tmp:
         home = Path(tmp)
 

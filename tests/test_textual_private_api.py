@@ -122,3 +122,12 @@ def test_screen_update_tick() -> None:
     assert list(inspect.signature(tick).parameters) == ["self"]
     assert getattr(App(), "_batch_count", None) == 0, \
         "Textual moved App._batch_count (stream_pace.paint_now reads it)"
+
+
+def test_widget_refresh_check() -> None:
+    # tui/ui/widgets/stream_pace.py: paint_soon tells the screen of a widget's changes at
+    # once, as the widget's idle handler would.
+    check = getattr(Widget, "_check_refresh", None)
+    assert callable(check) and not inspect.iscoroutinefunction(check), \
+        "Textual moved Widget._check_refresh (stream_pace.paint_soon calls it)"
+    assert list(inspect.signature(check).parameters) == ["self"]

@@ -94,13 +94,21 @@ class Terminal:
                 close_fds=True)
         finally:
             os.close(slave)
+        self._arrivals: list[tuple[float, bytes]] = []  # read, not parsed yet (b"": EOF)
+        self._arrivals_ready = threading.Condition()
         self._reader = threading.Thread(target=self._read_loop, daemon=True,
                                         name=f"pty-reader:{self.process.pid}")
+        self._parser = threading.Thread(target=self._parse_loop, daemon=True,
+                                        name=f"pty-parser:{self.process.pid}")
         self._reader.start()
+        self._parser.start()
 
     # --- output ----------------------------------------------------------------------------
 
     def _read_loop(self) -> None:
+        """Read the pty and answer queries; nothing slower. pyte (pure Python, ~10-30 ms a
+        full frame) parses in its own thread, so a frame is timed when it arrives, not when
+        the parse of the one before has finished."""
         while True:
             try:
                 data = os.read(self._master, 65536)
@@ -109,22 +117,36 @@ class Terminal:
             arrived = time.monotonic()
             if data:
                 self._answer_queries(data)
-            with self._changed:
-                if data:
-                    self._output += data
-                    if self.first_output is None:
-                        self.first_output = time.monotonic()
-                    shown = self._whole_frames(data)
-                    if shown:
-                        self._stream.feed(shown)
-                        self.frame_arrived = arrived
-                else:
-                    if self._held:  # the app ended mid-frame: show what it wrote
-                        self._stream.feed(self._held)
-                    self._eof = True
-                self._changed.notify_all()
+            with self._arrivals_ready:
+                self._arrivals.append((arrived, data))
+                self._arrivals_ready.notify()
             if not data:
                 return
+
+    def _parse_loop(self) -> None:
+        while True:
+            with self._arrivals_ready:
+                while not self._arrivals:
+                    self._arrivals_ready.wait()
+                chunks = list(self._arrivals)
+                self._arrivals.clear()
+            for arrived, data in chunks:
+                with self._changed:
+                    if data:
+                        self._output += data
+                        if self.first_output is None:
+                            self.first_output = arrived
+                        shown = self._whole_frames(data)
+                        if shown:
+                            self._stream.feed(shown)
+                            self.frame_arrived = arrived
+                    else:
+                        if self._held:  # the app ended mid-frame: show what it wrote
+                            self._stream.feed(self._held)
+                        self._eof = True
+                    self._changed.notify_all()
+                if not data:
+                    return
 
     def _answer_queries(self, data: bytes) -> None:
         window = self._query_tail + data
@@ -250,6 +272,7 @@ class Terminal:
                 pass
             self.process.wait(5)
         self._reader.join(5)
+        self._parser.join(5)
         try:
             os.close(self._master)
         except OSError:

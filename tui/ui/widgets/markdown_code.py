@@ -24,7 +24,11 @@ from tui.ui.widgets.markdown_layout import Prefixed, Stack, content_strip
 from tui.ui.widgets.markdown_selection import SKIPPED, Row, Run
 from tui.ui.widgets.markdown_styles import STYLES
 
-__all__ = ["CodeVisual", "build_code_block", "highlight_code", "number_code_blocks"]
+__all__ = ["CodeVisual", "build_code_block", "highlight_code", "number_code_blocks",
+           "warm_lexers"]
+
+WARM_LANGUAGES = ("python", "bash")
+"""Fence languages whose lexers load before the first reply (see :func:`warm_lexers`)."""
 
 
 @lru_cache(maxsize=128)
@@ -36,6 +40,17 @@ def _lexer(language: str) -> Lexer | None:
         return get_lexer_by_name(language, stripnl=False, ensurenl=True, tabsize=4)
     except ClassNotFound:
         return None
+
+
+def warm_lexers(languages: tuple[str, ...] = WARM_LANGUAGES) -> None:
+    """Load the lexers of the commonest fence languages ahead of need (from a thread).
+
+    A lexer compiles its rules the first time one is made: Python's takes ~28 ms, which
+    landed on the event loop in the middle of a session's first reply with Python code
+    (a pty, first 1k-token reply at 2,000 tok/s: 40 ms frames, the last words ~70 ms
+    late). Python and Bash cost ~1.7 MB of memory; other languages load when used."""
+    for language in languages:
+        _lexer(language)
 
 
 def highlight_code(code: str, language: str) -> Content:

@@ -23,7 +23,8 @@ from textual.widget import AwaitMount, Widget
 
 from tui.ui.widgets.markdown_layout import Stack
 
-__all__ = ["FrameHold", "FramePacer", "MountHolds", "height_changes", "mounted", "paint_now"]
+__all__ = ["FrameHold", "FramePacer", "MountHolds", "height_changes", "mounted", "paint_now",
+           "paint_soon"]
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +111,20 @@ def paint_now(screen: Any) -> None:
     nothing left to do. While a batch update holds the screen, the timer paints later."""
     if screen.is_current and not screen.app._batch_count:
         screen._on_timer_update()
+
+
+def paint_soon(widget: Widget) -> None:
+    """Paint ``widget``'s changes (to it and its children) as soon as the screen has heard
+    of them, not at the update timer's next tick (see :func:`paint_now`).
+
+    A widget tells the screen what changed when its own message queue next goes idle
+    (``Widget._check_refresh``, private, like ``paint_now``'s tick): a paint right away
+    would find nothing to do. Telling it now puts those notes on the screen's queue ahead
+    of the paint."""
+    for node in (widget, *widget.walk_children(Widget)):
+        node._check_refresh()
+    screen = widget.screen
+    screen.call_later(paint_now, screen)
 
 
 async def mounted(parent: Widget, widgets: Sequence[Widget]) -> None:

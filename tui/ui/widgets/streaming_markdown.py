@@ -44,7 +44,7 @@ from tui.ui.widgets.markdown_views import (
     RowOffsets,
     selected_text,
 )
-from tui.ui.widgets.stream_pace import FramePacer, MountHolds, height_changes, paint_now
+from tui.ui.widgets.stream_pace import FramePacer, MountHolds, height_changes, paint_soon
 from tui.ui.widgets.streaming_fence import OpenFenceView
 from tui.ui.widgets.streaming_flush import FlushSchedule
 
@@ -280,7 +280,7 @@ class StreamingMarkdown(FlushSchedule, OpenFenceView, RowOffsets):
             if pending:
                 self._holds.hold(self, pending, paint=True)
             else:
-                self.call_later(paint_now, self.screen)
+                paint_soon(self)
 
     def _pending_views(self) -> list[Widget]:
         """Widgets this update added that have not mounted yet."""
