@@ -150,6 +150,30 @@ async def test_a_deferred_encoding_loads_when_typing_pauses(tmp_path, fake_opena
         await services.aclose()
 
 
+async def test_a_deferred_encoding_waits_for_the_streaming_reply(tmp_path, fake_openai):
+    """A send changes the draft too: the load it asked for came during the first reply,
+    and its ~0.35 s of Python put the event loop behind the stream."""
+    from tui.ui.context_tracker import ENCODING_IDLE
+
+    fake_openai.script(Script.reply(" ".join(["word"] * 40), tps=20))  # ~2 s of stream
+    services = make_services(tmp_path, fake_openai.base_url)
+    services.counter.defer_loading()
+    app = make_app(services)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(pilot, lambda: services.client.ready, what="the warm-up")
+            await type_and_send(pilot, "hello")
+            await wait_until(pilot, lambda: bool(app.main.replies), what="the reply")
+            await pilot.pause(ENCODING_IDLE + 0.3)  # the idle delay runs out mid-reply
+            assert app.main.replies, "the reply is still streaming (else this proves nothing)"
+            assert services.counter.deferred
+            await wait_until(pilot, lambda: services.counter.exact, timeout=15,
+                             what="the encoding, once the reply ended")
+            assert not app.main.replies
+    finally:
+        await services.aclose()
+
+
 def test_the_sdk_import_runs_without_the_cycle_collector(tmp_path):
     """~0.1 s of CPU: the SDK's import makes no garbage for the collector to find."""
     code = """

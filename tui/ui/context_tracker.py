@@ -47,6 +47,7 @@ class ContextTracker:
         self.meter: ContextMeter | None = None
         self._timer: Timer | None = None
         self._encoding_timer: Timer | None = None
+        self._load_after_replies = False
 
     def refresh(self) -> None:
         """Recompute for the open conversation (the newest call wins)."""
@@ -158,10 +159,29 @@ class ContextTracker:
         if counter.deferred:  # run_app defers it: counts are needed once the user types
             if self._encoding_timer is not None:
                 self._encoding_timer.stop()
-            self._encoding_timer = self.screen.set_timer(ENCODING_IDLE, counter.request_load)
+            self._encoding_timer = self.screen.set_timer(ENCODING_IDLE, self._request_encoding)
         # Throttled: a paste or fast typing costs one reading per interval, not per key.
         if self._timer is None and self.meter is not None:
             self._timer = self.screen.set_timer(METER_THROTTLE, self.show_reading)
+
+    def _request_encoding(self) -> None:
+        """Load the deferred encoding now, or once no reply streams.
+
+        The load (~0.35 s of CPU in Python, holding the GIL in turns with the event loop)
+        was asked for 0.5 s after the draft last changed, which a send is: it ran during
+        the session's first reply and put the loop behind the stream (a pty, 1k tokens at
+        2,000 tok/s: the last words 56-430 ms after the last byte instead of ~25). Counts
+        are estimates until it is in, as they were for that reply anyway."""
+        if self.screen.replies:
+            self._load_after_replies = True
+        else:
+            self.services.counter.request_load()
+
+    def replies_changed(self) -> None:
+        """The set of streaming replies changed: a load held back for them may start."""
+        if self._load_after_replies and not self.screen.replies:
+            self._load_after_replies = False
+            self.services.counter.request_load()
 
     def append(self, message: Message) -> None:
         """A message of the open chat was stored: count it without a reload."""

@@ -219,6 +219,7 @@ class MainScreen(MainScreenKeys, Screen):
 
     def watch_replies(self) -> None:
         self._derive_streaming_here()
+        self.context.replies_changed()
 
     def _derive_streaming_here(self) -> None:
         self.streaming_here = (self.conversation is not None
