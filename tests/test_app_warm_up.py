@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 import threading
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -131,23 +132,30 @@ def test_the_first_frame_comes_before_the_sdk_import(tmp_path, fake_openai):
                     "tiktoken at first frame": False, "imported on the event loop": []}
 
 
-async def test_a_deferred_encoding_loads_when_typing_pauses(tmp_path, fake_openai):
-    """run_app defers the encoding (~45 MB): a session that only reads never loads it."""
+@asynccontextmanager
+async def deferred_encoding_app(tmp_path, fake_openai):
+    """The app as run_app starts it: the encoding waits; (pilot, services) once warmed up."""
     services = make_services(tmp_path, fake_openai.base_url)
     services.counter.defer_loading()
     app = make_app(services)
     try:
         async with app.run_test(size=SIZE) as pilot:
             await wait_until(pilot, lambda: services.client.ready, what="the warm-up")
-            await pilot.pause(0.2)
-            assert not services.counter.exact and services.counter._thread is None
-            app.main.composer.focus()
-            await pilot.press("h", "i")
-            assert services.counter.deferred  # not while the keys come (a stall mid-word)
-            await wait_until(pilot, lambda: services.counter.exact, timeout=10,
-                             what="the encoding, once typing paused")
+            yield pilot, services
     finally:
         await services.aclose()
+
+
+async def test_a_deferred_encoding_loads_when_typing_pauses(tmp_path, fake_openai):
+    """run_app defers the encoding (~45 MB): a session that only reads never loads it."""
+    async with deferred_encoding_app(tmp_path, fake_openai) as (pilot, services):
+        await pilot.pause(0.2)
+        assert not services.counter.exact and services.counter._thread is None
+        pilot.app.main.composer.focus()
+        await pilot.press("h", "i")
+        assert services.counter.deferred  # not while the keys come (a stall mid-word)
+        await wait_until(pilot, lambda: services.counter.exact, timeout=10,
+                         what="the encoding, once typing paused")
 
 
 async def test_a_deferred_encoding_waits_for_the_streaming_reply(tmp_path, fake_openai):
@@ -156,22 +164,16 @@ async def test_a_deferred_encoding_waits_for_the_streaming_reply(tmp_path, fake_
     from tui.ui.context_tracker import ENCODING_IDLE
 
     fake_openai.script(Script.reply(" ".join(["word"] * 40), tps=20))  # ~2 s of stream
-    services = make_services(tmp_path, fake_openai.base_url)
-    services.counter.defer_loading()
-    app = make_app(services)
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            await wait_until(pilot, lambda: services.client.ready, what="the warm-up")
-            await type_and_send(pilot, "hello")
-            await wait_until(pilot, lambda: bool(app.main.replies), what="the reply")
-            await pilot.pause(ENCODING_IDLE + 0.3)  # the idle delay runs out mid-reply
-            assert app.main.replies, "the reply is still streaming (else this proves nothing)"
-            assert services.counter.deferred
-            await wait_until(pilot, lambda: services.counter.exact, timeout=15,
-                             what="the encoding, once the reply ended")
-            assert not app.main.replies
-    finally:
-        await services.aclose()
+    async with deferred_encoding_app(tmp_path, fake_openai) as (pilot, services):
+        main = pilot.app.main
+        await type_and_send(pilot, "hello")
+        await wait_until(pilot, lambda: bool(main.replies), what="the reply")
+        await pilot.pause(ENCODING_IDLE + 0.3)  # the idle delay runs out mid-reply
+        assert main.replies, "the reply is still streaming (else this proves nothing)"
+        assert services.counter.deferred
+        await wait_until(pilot, lambda: services.counter.exact, timeout=15,
+                         what="the encoding, once the reply ended")
+        assert not main.replies
 
 
 def test_the_sdk_import_runs_without_the_cycle_collector(tmp_path):

@@ -139,20 +139,21 @@ class FrameHold:
     idle; ended outside the screen's own message loop (from a task), the batch must prompt
     the screen, or it stays frozen until some other message happens to reach it."""
 
-    def __init__(self, app: Any, paint: bool = False) -> None:
+    def __init__(self, app: Any, paint: Widget | None = None) -> None:
         self._screen = app.screen
         self._batch = app.batch_update()
         self._batch.__enter__()
         self._open = True
         self._paint = paint
-        """Paint at once when the hold ends (:func:`paint_now`), not at the timer's tick."""
+        """A widget whose changes paint as soon as the hold ends (:func:`paint_soon`), not
+        at the update timer's next tick."""
 
     def end(self) -> None:
         if self._open:
             self._open = False
             self._batch.__exit__(None, None, None)
-            if self._paint:
-                paint_now(self._screen)
+            if self._paint is not None and self._paint.is_attached:
+                paint_soon(self._paint)
             self._screen.check_idle()
 
 
@@ -174,10 +175,10 @@ class MountHolds:
 
     def hold(self, parent: Widget, pending: Sequence[Widget], paint: bool = False) -> None:
         """Hold painting until ``pending`` (added under ``parent``) have mounted; with
-        ``paint``, paint then at once (a reply's last words: :func:`paint_now`)."""
+        ``paint``, paint ``parent`` then at once (a reply's last words: :func:`paint_soon`)."""
         if not pending:
             return
-        hold = FrameHold(parent.app, paint)
+        hold = FrameHold(parent.app, parent if paint else None)
 
         async def release() -> None:
             try:
