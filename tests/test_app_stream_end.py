@@ -99,6 +99,31 @@ async def test_a_finished_reply_given_too_little_room_is_laid_out_again(services
                          what="the block laid out again")
 
 
+async def test_the_check_leaves_a_removed_reply_alone(services, fake_openai, caplog):
+    """The check runs 0.3 s and 1 s after a reply's end; a new chat opened sooner removes
+    the block, which then has no room at all: it was "laid out again", twice a reply (a pty,
+    replies back to back), layouts of a block that is going away."""
+    import asyncio
+    import logging
+
+    fake_openai.script(Script.reply(REPLY))
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await ask_and_wait(pilot, app)
+        await pilot.pause()
+        block = app.main.query(AssistantBlock).last()
+        removing = block.remove()  # as the pane does when another chat opens
+        for _ in range(1000):  # detached a few loop turns later, still mounted
+            if not block.is_attached:
+                break
+            await asyncio.sleep(0)
+        assert block.is_mounted and not block.is_attached, "the state the timers found"
+        with caplog.at_level(logging.INFO, logger="tui.ui.widgets.message_blocks"):
+            block.settle_layout()
+        await removing
+        assert not [r for r in caplog.records if "less room" in r.getMessage()]
+
+
 async def test_the_check_drops_the_replys_cached_arrangements(services, fake_openai):
     """The stall seen again at 5,000 tok/s (1 reply in 88): the check after the reply's end
     found too little room and laid the block and its Markdown out again, twice, and the

@@ -204,8 +204,11 @@ class AssistantBlock(MessageBlock):
         block or table opened) the pane sometimes kept an arrangement from before the last
         update: the block's content was 588 rows, the room it had 579, and the pane ended
         short of the reply's last words for good. The cause is in how layouts requested
-        while the update's views mount are taken up; this check is the safety net."""
-        if not self.is_mounted:
+        while the update's views mount are taken up; this check is the safety net.
+
+        A block removed meanwhile (another chat opened within the delay) is still mounted
+        for a moment but no longer attached, with no room at all: nothing to mend."""
+        if not self.is_mounted or not self.is_attached:
             return
         markdown = self.markdown
         if (self.size.height < self.virtual_size.height
