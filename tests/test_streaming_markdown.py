@@ -603,36 +603,3 @@ def test_a_table_that_could_reach_the_parsers_cell_cap_is_parsed_whole(monkeypat
     whole = MarkdownSplitter()
     whole.feed(source)
     assert [plain(b) for b in blocks] == [plain(b) for b in whole.update(final=True)]
-
-
-@pytest.mark.parametrize("last", [
-    "graph, last words.",  # the tail's view becomes the last block: nothing to mount
-    "graph.\n\n" + "\n\n".join(f"Block {n}." for n in range(20)) + "\n\nlast words.",
-], ids=["adopted", "mounted"])
-async def test_the_last_words_paint_without_waiting_for_the_update_timer(last: str) -> None:
-    """Textual paints on a 60 fps timer; a reply's final update paints at once (after its
-    new views mount), not at the next tick: up to ~17 ms of lag after the last byte."""
-    import asyncio
-
-    widget = StreamingMarkdown()
-    app = Host(widget)
-    async with app.run_test(size=(60, 50)) as pilot:
-        widget.append("First paragraph.\n\nSecond para")
-        await pilot.pause()
-        screen = app.screen
-        tick = screen._on_timer_update  # what the timer calls (it holds its own reference)
-        painted_at_once: list[bool] = []
-
-        def at_once() -> None:  # only a call outside the timer finds this attribute
-            tick()
-            painted_at_once.append(any("last words." in line for line in screen_lines(app)))
-
-        screen._on_timer_update = at_once
-        widget.append(last)
-        widget.finish()
-        await widget.painted()
-        done = asyncio.Event()
-        widget.call_later(done.set)  # after the final update's own callbacks
-        await done.wait()
-        assert painted_at_once and painted_at_once[0], "the final update painted at once"
-        assert any("last words." in line for line in screen_lines(app))

@@ -108,26 +108,3 @@ def test_widget_layout_cache_holds_the_measured_visual() -> None:
         "Textual moved Widget._layout_cache (RowOffsets.refresh clears it)"
     assert "_layout_cache" in inspect.getsource(Widget._render), \
         "Widget._render no longer caches its visual in _layout_cache"
-
-
-def test_screen_update_tick() -> None:
-    # tui/ui/widgets/stream_pace.py: paint_now runs the update timer's tick at once for a
-    # reply's last words, and checks App._batch_count as the tick does.
-    from textual.app import App
-    from textual.screen import Screen
-
-    tick = getattr(Screen, "_on_timer_update", None)
-    assert callable(tick) and not inspect.iscoroutinefunction(tick), \
-        "Textual moved Screen._on_timer_update (stream_pace.paint_now calls it)"
-    assert list(inspect.signature(tick).parameters) == ["self"]
-    assert getattr(App(), "_batch_count", None) == 0, \
-        "Textual moved App._batch_count (stream_pace.paint_now reads it)"
-
-
-def test_widget_refresh_check() -> None:
-    # tui/ui/widgets/stream_pace.py: paint_soon tells the screen of a widget's changes at
-    # once, as the widget's idle handler would.
-    check = getattr(Widget, "_check_refresh", None)
-    assert callable(check) and not inspect.iscoroutinefunction(check), \
-        "Textual moved Widget._check_refresh (stream_pace.paint_soon calls it)"
-    assert list(inspect.signature(check).parameters) == ["self"]

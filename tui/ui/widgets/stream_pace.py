@@ -23,8 +23,7 @@ from textual.widget import AwaitMount, Widget
 
 from tui.ui.widgets.markdown_layout import Stack
 
-__all__ = ["FrameHold", "FramePacer", "MountHolds", "height_changes", "mounted", "paint_now",
-           "paint_soon"]
+__all__ = ["FrameHold", "FramePacer", "MountHolds", "height_changes", "mounted"]
 
 log = logging.getLogger(__name__)
 
@@ -101,32 +100,6 @@ def height_changes(view: Widget, visual: Any) -> bool:
         return True
 
 
-def paint_now(screen: Any) -> None:
-    """Lay out and paint ``screen``'s pending updates now, for a reply's last words.
-
-    Textual paints on a timer that ticks on a fixed 1/60 s grid: an update asked for just
-    after a tick waits for the next one, up to ~17 ms of lag after the last byte for nothing.
-    This is what the timer's tick runs (``Screen._on_timer_update``, private: pinned in
-    pyproject.toml, checked by tests/test_textual_private_api.py); a tick after it finds
-    nothing left to do. While a batch update holds the screen, the timer paints later."""
-    if screen.is_current and not screen.app._batch_count:
-        screen._on_timer_update()
-
-
-def paint_soon(widget: Widget) -> None:
-    """Paint ``widget``'s changes (to it and its children) as soon as the screen has heard
-    of them, not at the update timer's next tick (see :func:`paint_now`).
-
-    A widget tells the screen what changed when its own message queue next goes idle
-    (``Widget._check_refresh``, private, like ``paint_now``'s tick): a paint right away
-    would find nothing to do. Telling it now puts those notes on the screen's queue ahead
-    of the paint."""
-    for node in (widget, *widget.walk_children(Widget)):
-        node._check_refresh()
-    screen = widget.screen
-    screen.call_later(paint_now, screen)
-
-
 async def mounted(parent: Widget, widgets: Sequence[Widget]) -> None:
     """Until every one of ``widgets`` (added under ``parent``) has mounted."""
     await AwaitMount(parent, widgets)
@@ -139,21 +112,16 @@ class FrameHold:
     idle; ended outside the screen's own message loop (from a task), the batch must prompt
     the screen, or it stays frozen until some other message happens to reach it."""
 
-    def __init__(self, app: Any, paint: Widget | None = None) -> None:
+    def __init__(self, app: Any) -> None:
         self._screen = app.screen
         self._batch = app.batch_update()
         self._batch.__enter__()
         self._open = True
-        self._paint = paint
-        """A widget whose changes paint as soon as the hold ends (:func:`paint_soon`), not
-        at the update timer's next tick."""
 
     def end(self) -> None:
         if self._open:
             self._open = False
             self._batch.__exit__(None, None, None)
-            if self._paint is not None and self._paint.is_attached:
-                paint_soon(self._paint)
             self._screen.check_idle()
 
 
@@ -173,12 +141,11 @@ class MountHolds:
     def __len__(self) -> int:
         return len(self._tasks)
 
-    def hold(self, parent: Widget, pending: Sequence[Widget], paint: bool = False) -> None:
-        """Hold painting until ``pending`` (added under ``parent``) have mounted; with
-        ``paint``, paint ``parent`` then at once (a reply's last words: :func:`paint_soon`)."""
+    def hold(self, parent: Widget, pending: Sequence[Widget]) -> None:
+        """Hold painting until ``pending`` (added under ``parent``) have mounted."""
         if not pending:
             return
-        hold = FrameHold(parent.app, parent if paint else None)
+        hold = FrameHold(parent.app)
 
         async def release() -> None:
             try:

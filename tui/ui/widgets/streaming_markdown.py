@@ -44,7 +44,7 @@ from tui.ui.widgets.markdown_views import (
     RowOffsets,
     selected_text,
 )
-from tui.ui.widgets.stream_pace import FramePacer, MountHolds, height_changes, paint_soon
+from tui.ui.widgets.stream_pace import FramePacer, MountHolds, height_changes
 from tui.ui.widgets.streaming_fence import OpenFenceView
 from tui.ui.widgets.streaming_flush import FlushSchedule
 
@@ -275,12 +275,7 @@ class StreamingMarkdown(FlushSchedule, OpenFenceView, RowOffsets):
         if final:
             # Only at the end: held on every update, the screen could not show keys typed
             # meanwhile (keystroke to echo at 2,000 tok/s: ~45 -> ~220 ms in a pty).
-            # And painted at once, not at the next tick of Textual's 60 fps update timer.
-            pending = self._pending_views()
-            if pending:
-                self._holds.hold(self, pending, paint=True)
-            else:
-                paint_soon(self)
+            self._holds.hold(self, self._pending_views())
 
     def _pending_views(self) -> list[Widget]:
         """Widgets this update added that have not mounted yet."""
