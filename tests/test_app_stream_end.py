@@ -3,6 +3,8 @@ nothing keeps running once it is done (issue 14: lag after the last byte, idle i
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+
 import pytest
 
 from tests.fake_openai.scripts import Script
@@ -75,6 +77,17 @@ async def test_nothing_runs_once_a_reply_is_done(services, fake_openai):
         assert running == []
 
 
+@asynccontextmanager
+async def finished_reply(services, fake_openai):
+    """The app with REPLY asked for and shown: (pilot, its AssistantBlock)."""
+    fake_openai.script(Script.reply(REPLY))
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await ask_and_wait(pilot, app)
+        await pilot.pause()
+        yield pilot, app.main.query(AssistantBlock).last()
+
+
 async def test_a_finished_reply_given_too_little_room_is_laid_out_again(services, fake_openai):
     """Seen in a pty at 5,000 tok/s (about 1 reply in 40): the pane kept an arrangement from
     before a reply's last update, its block 579 rows high for 588 rows of content, and the
@@ -83,12 +96,7 @@ async def test_a_finished_reply_given_too_little_room_is_laid_out_again(services
     from textual.geometry import Size
     from textual.widget import Widget
 
-    fake_openai.script(Script.reply(REPLY))
-    app = make_app(services)
-    async with app.run_test(size=SIZE) as pilot:
-        await ask_and_wait(pilot, app)
-        await pilot.pause()
-        block = app.main.query(AssistantBlock).last()
+    async with finished_reply(services, fake_openai) as (pilot, block):
         width, height = block.size
         assert block.virtual_size.height == height, "a reply's block fits its content"
         block.set_reactive(Widget.virtual_size, Size(width, height + 9))  # the stale state
@@ -106,12 +114,7 @@ async def test_the_check_leaves_a_removed_reply_alone(services, fake_openai, cap
     import asyncio
     import logging
 
-    fake_openai.script(Script.reply(REPLY))
-    app = make_app(services)
-    async with app.run_test(size=SIZE) as pilot:
-        await ask_and_wait(pilot, app)
-        await pilot.pause()
-        block = app.main.query(AssistantBlock).last()
+    async with finished_reply(services, fake_openai) as (_pilot, block):
         removing = block.remove()  # as the pane does when another chat opens
         for _ in range(1000):  # detached a few loop turns later, still mounted
             if not block.is_attached:
