@@ -58,3 +58,14 @@ async def test_the_same_draft_keeps_the_text_and_starts_a_new_undo_history() -> 
         assert composer.text == "typed"  # the history of the chat left is gone
         composer.set_draft("other")
         assert composer.text == "other"
+
+
+def test_a_delta_before_the_block_composed_is_kept() -> None:
+    """A retry's first words can reach a reply's block before it has composed (seen under
+    the suite's load): it raised AttributeError there and the stream broke off."""
+    message = Message(id="01B", conversation_id="c", role=Role.ASSISTANT, content="",
+                      status=MessageStatus.STREAMING)
+    block = AssistantBlock(message, live_text="")
+    block.append("first ")
+    block.append("words")
+    assert block.text == "first words"

@@ -187,7 +187,13 @@ class AssistantBlock(MessageBlock):
         return self.text
 
     def append(self, text: str) -> None:
-        markdown = self.markdown
+        markdown = getattr(self, "_markdown", None)
+        if markdown is None:
+            # Not composed yet: a delta can come before the block has mounted (a retry's
+            # first words, on a loaded machine). The Markdown starts with it.
+            if self.live:
+                self._initial += text
+            return
         if not markdown.finished:
             markdown.append(text)
 
