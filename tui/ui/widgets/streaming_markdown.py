@@ -24,6 +24,7 @@ markup parsing) and control characters are replaced by visible symbols.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from functools import lru_cache
 from typing import Any
@@ -46,6 +47,7 @@ from tui.ui.widgets.markdown_views import (
 )
 from tui.ui.widgets.stream_pace import FramePacer, MountHolds, height_changes
 from tui.ui.widgets.streaming_fence import OpenFenceView
+from tui.ui.widgets.stream_runway import StreamRunway
 from tui.ui.widgets.streaming_flush import FlushSchedule
 
 __all__ = ["BlockPage", "LiteralText", "MarkdownBlockView", "StreamingMarkdown", "literal"]
@@ -67,7 +69,7 @@ def _complete_blocks(text: str) -> tuple[Block, ...]:
 
 
 # The mixins are plain classes placed before RowOffsets: its default CSS stays found.
-class StreamingMarkdown(FlushSchedule, OpenFenceView, RowOffsets):
+class StreamingMarkdown(FlushSchedule, StreamRunway, OpenFenceView, RowOffsets):
     """Markdown for one assistant reply, streamed or loaded whole.
 
     Call :meth:`append` per delta (cheap: it only queues text), :meth:`finish`
@@ -115,6 +117,7 @@ class StreamingMarkdown(FlushSchedule, OpenFenceView, RowOffsets):
         self.pacer = FramePacer()
         self._finished = False
         self._holds = MountHolds(self.MOUNT_HOLD)
+        self._runway_closer: asyncio.Task[None] | None = None
         self.flush_count = 0
         """How many times the tail was re-rendered (debug / tests)."""
         if initial:
@@ -132,6 +135,12 @@ class StreamingMarkdown(FlushSchedule, OpenFenceView, RowOffsets):
     @property
     def finished(self) -> bool:
         return self._finished
+
+    @property
+    def streams(self) -> bool:
+        """Shows streamed text (not a stored message rendered whole): while it grows, blank
+        rows are kept below it (``stream_runway``)."""
+        return self._static_visual is None
 
     @property
     def splitter(self) -> MarkdownSplitter:
@@ -161,6 +170,9 @@ class StreamingMarkdown(FlushSchedule, OpenFenceView, RowOffsets):
         self._finished = True
         if self.is_attached:
             self._flush(final=True)
+            self._runway_closer = asyncio.get_running_loop().create_task(self._close_when_painted())
+        else:
+            self.close_runway()
 
     def set_text(self, text: str) -> None:
         """Replace everything with a complete message, rendered in one pass."""
@@ -205,6 +217,10 @@ class StreamingMarkdown(FlushSchedule, OpenFenceView, RowOffsets):
         self._cancel_flush()
         self._holds.release()
 
+    async def _close_when_painted(self) -> None:
+        await self.painted()
+        self.close_runway()
+
     async def painted(self) -> None:
         """Until the screen has painted this widget's last update (the whole text, after
         :meth:`finish`), its new block views included."""
@@ -238,6 +254,7 @@ class StreamingMarkdown(FlushSchedule, OpenFenceView, RowOffsets):
         source = self.text
         self._static_visual = None
         self._finished = False
+        self.open_runway()
         self._splitter = MarkdownSplitter()
         self._splitter.feed(source)
         self._code_blocks = 0

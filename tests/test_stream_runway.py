@@ -1,0 +1,86 @@
+"""Blank rows below a streaming reply (``stream_runway``): growing into them moves nothing on
+screen, using them up takes a step more at once, and the reply's end gives them back."""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from tests.test_streaming_markdown import screen_text
+from tui.ui.widgets.streaming_markdown import StreamingMarkdown
+
+SIZE = (40, 20)  # 20 rows: the minimum of 3 blank rows
+
+
+class Pane(App[None]):
+    """A scrolling pane kept at its end, with more above the reply than fits."""
+
+    CSS = "#above { height: 30; }"
+
+    def __init__(self, widget: StreamingMarkdown) -> None:
+        super().__init__()
+        self.widget = widget
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static("earlier messages", id="above")
+            yield self.widget
+
+    def on_mount(self) -> None:
+        self.query_one(VerticalScroll).anchor()
+
+
+async def shown(pilot, widget: StreamingMarkdown, text: str) -> None:
+    widget.append(text)
+    await pilot.pause()
+    await pilot.pause()
+
+
+async def test_the_text_grows_into_blank_rows_and_the_pane_stays_put() -> None:
+    widget = StreamingMarkdown()
+    widget.FLUSH_INTERVAL = 0
+    app = Pane(widget)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.query_one(VerticalScroll)
+        rows = widget.runway_rows(app.size)
+        assert rows == 3
+        await shown(pilot, widget, "one")
+        assert widget.size.height == rows  # the reply starts with its blank rows
+        scrolled = pane.scroll_y
+        await shown(pilot, widget, " two" * 12)  # wraps onto a second row
+        assert widget._live is not None and 1 < widget._live.size.height <= rows
+        assert widget.size.height == rows and pane.scroll_y == scrolled
+        await shown(pilot, widget, " three" * 12)  # past the blank rows: a few more at once
+        text_rows = widget._live.size.height
+        assert text_rows > rows
+        height = (text_rows // rows + 1) * rows  # the next step of 3 rows above the text
+        assert widget.size.height == height
+        assert pane.scroll_y == scrolled + height - rows  # moved once, by whole steps
+
+
+async def test_the_end_gives_the_blank_rows_back_and_shows_the_last_words() -> None:
+    widget = StreamingMarkdown()
+    widget.FLUSH_INTERVAL = 0
+    app = Pane(widget)
+    async with app.run_test(size=SIZE) as pilot:
+        await shown(pilot, widget, "The very last words.")
+        assert widget.size.height == widget.runway_rows(app.size)
+        widget.finish()
+        for _ in range(20):
+            if not widget.runway_open:
+                break
+            await pilot.pause()
+        await pilot.pause()
+        assert not widget.runway_open
+        assert widget.display and widget.size.height == 1  # the text's own height
+        assert "The very last words." in screen_text(app)
+
+
+async def test_a_stored_message_keeps_no_blank_rows() -> None:
+    widget = StreamingMarkdown()
+    widget.set_text("A stored answer.")
+    app = Pane(widget)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert not widget.runway_open and widget.size.height == 1

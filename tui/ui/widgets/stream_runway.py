@@ -1,0 +1,66 @@
+"""Blank rows kept below a streaming reply's text, so that its growth does not move the screen.
+
+The message pane keeps its newest line in view, so a reply that grows by one line moves
+everything above it up a line, and Textual repaints the whole conversation for that one new
+line (each widget overlapping the change is drawn again, whole). In a 120x40 pty at 20 tok/s
+most of the app's CPU went to such frames.
+
+While a reply streams, its widget says it is a few rows taller than its text: the text grows
+into those blank rows and only the view that grew is painted again. When they are used up,
+it takes a few more at once, so the conversation moves once every few lines, by a few lines.
+The reply's end gives the unused rows back, in the frame after the one that shows its last
+words: closing them moves the conversation (down, by the rows left), and that repaint would
+otherwise come between the server's last byte and the last words on screen.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.geometry import Size
+
+__all__ = ["StreamRunway"]
+
+
+class StreamRunway:
+    """Mixed into StreamingMarkdown before its Textual base (a plain class: see
+    ``OneLayoutPass``). Open from the start; the host closes it once its final text has
+    painted (:meth:`close_runway`) and says whether it streams at all (``streams``)."""
+
+    RUNWAY_SHARE = 10
+    """Rows are kept in steps of one for every this many rows of the screen (4 in a 40-row
+    terminal)."""
+    MIN_RUNWAY = 3
+
+    _runway_closed = False
+
+    @property
+    def streams(self) -> bool:
+        raise NotImplementedError
+
+    @property
+    def runway_open(self) -> bool:
+        return self.streams and not self._runway_closed
+
+    def open_runway(self) -> None:
+        """Streaming again (a stored reply continued)."""
+        self._runway_closed = False
+
+    def runway_rows(self, viewport: Size) -> int:
+        return max(self.MIN_RUNWAY, viewport.height // self.RUNWAY_SHARE)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        height: int = super().get_content_height(container, viewport, width)  # type: ignore[misc]
+        if not self.runway_open:
+            return height
+        # The next whole step above the text: 1 to ``step`` blank rows, and a height that
+        # depends on the text's alone (not on which frames showed it: snapshots stay put).
+        step = self.runway_rows(viewport)
+        return (height // step + 1) * step
+
+    def close_runway(self: Any) -> None:
+        """The reply ended: lay out at the text's own height."""
+        if not self._runway_closed:
+            self._runway_closed = True
+            if self.is_attached:
+                self.refresh(layout=True)
