@@ -84,3 +84,19 @@ async def test_a_stored_message_keeps_no_blank_rows() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert not widget.runway_open and widget.size.height == 1
+
+
+async def test_a_reply_removed_before_its_end_painted_leaves_nothing_waiting() -> None:
+    """Another chat opened right as a reply ended: the wait for its final frame ends too (a
+    guard: a task left waiting would hold the reply's widgets until the app exits)."""
+    widget = StreamingMarkdown()
+    widget.FLUSH_INTERVAL = 0
+    app = Pane(widget)
+    async with app.run_test(size=SIZE) as pilot:
+        await shown(pilot, widget, "Some words.")
+        widget.finish()
+        closer = widget._runway_closer
+        assert closer is not None and not closer.done()
+        await widget.remove()
+        await pilot.pause()
+        assert closer.done()

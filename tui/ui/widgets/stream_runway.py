@@ -2,12 +2,14 @@
 
 The message pane keeps its newest line in view, so a reply that grows by one line moves
 everything above it up a line, and Textual repaints the whole conversation for that one new
-line (each widget overlapping the change is drawn again, whole). In a 120x40 pty at 20 tok/s
-most of the app's CPU went to such frames.
+line: every widget overlapping the change is drawn again, whole, and each container that
+changed size draws all its visible lines anew. At 20 tok/s (a frame or two a second, most of
+them one line more) those frames were most of the app's CPU.
 
 While a reply streams, its widget says it is a few rows taller than its text: the text grows
 into those blank rows and only the view that grew is painted again. When they are used up,
-it takes a few more at once, so the conversation moves once every few lines, by a few lines.
+it takes a step more at once, so the conversation moves once every few lines, by a few
+lines. (At 200 tok/s and faster a frame adds several lines, so most frames still move it.)
 The reply's end gives the unused rows back, in the frame after the one that shows its last
 words: closing them moves the conversation (down, by the rows left), and that repaint would
 otherwise come between the server's last byte and the last words on screen.

@@ -11,6 +11,8 @@ Design (see ``markdown_splitter`` for the parsing side):
   ``streaming_flush``); a tail that keeps its height is repainted without a re-layout; the
   final update (:meth:`finish`) is never paced and shows the last block in the tail's own
   view, so no frame lacks it;
+* while it streams, the widget keeps a few blank rows below its text (``stream_runway``),
+  so a new line does not move the conversation above it;
 * an open code fence is shown as frozen, already-highlighted chunks plus a
   small live remainder, so long code costs the same per update as short code
   (``streaming_fence``);
@@ -118,6 +120,8 @@ class StreamingMarkdown(FlushSchedule, StreamRunway, OpenFenceView, RowOffsets):
         self._finished = False
         self._holds = MountHolds(self.MOUNT_HOLD)
         self._runway_closer: asyncio.Task[None] | None = None
+        """Closes the blank rows once the final text has painted (held: a task only the
+        loop refers to can be collected before it runs)."""
         self.flush_count = 0
         """How many times the tail was re-rendered (debug / tests)."""
         if initial:
