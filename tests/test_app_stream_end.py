@@ -70,6 +70,9 @@ async def test_nothing_runs_once_a_reply_is_done(services, fake_openai):
         block = app.main.pane.query(AssistantBlock).last()
         markdown = block.markdown
         assert markdown.finished and "And its very last words." in screen_text(app)
+        # The blank rows kept below the text while it streamed are gone once it is stored.
+        assert not markdown.runway_open
+        assert markdown.size.height == markdown.virtual_size.height == 3
         assert markdown._timer is None and not markdown._flush_scheduled
         assert len(markdown._holds) == 0 and app._batch_count == 0
         running = [timer for node in (block, *block.walk_children()) for timer in node._timers

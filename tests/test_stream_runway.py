@@ -59,18 +59,20 @@ async def test_the_text_grows_into_blank_rows_and_the_pane_stays_put() -> None:
         assert pane.scroll_y == scrolled + height - rows  # moved once, by whole steps
 
 
-async def test_the_end_gives_the_blank_rows_back_and_shows_the_last_words() -> None:
+async def test_the_last_words_show_first_and_closing_gives_the_rows_back() -> None:
     widget = StreamingMarkdown()
     widget.FLUSH_INTERVAL = 0
     app = Pane(widget)
     async with app.run_test(size=SIZE) as pilot:
-        await shown(pilot, widget, "The very last words.")
-        assert widget.size.height == widget.runway_rows(app.size)
-        widget.finish()
-        for _ in range(20):
-            if not widget.runway_open:
-                break
-            await pilot.pause()
+        await shown(pilot, widget, "The very last")
+        widget.append(" words.")
+        widget.finish(keep_runway=True)
+        await pilot.pause()
+        # The last words come in a frame of their own: the rows stay until the owner closes
+        # them (a reply's block does once the reply is stored).
+        assert "The very last words." in screen_text(app)
+        assert widget.runway_open and widget.size.height == widget.runway_rows(app.size)
+        widget.close_runway()
         await pilot.pause()
         assert not widget.runway_open
         assert widget.display and widget.size.height == 1  # the text's own height
@@ -85,18 +87,3 @@ async def test_a_stored_message_keeps_no_blank_rows() -> None:
         await pilot.pause()
         assert not widget.runway_open and widget.size.height == 1
 
-
-async def test_a_reply_removed_before_its_end_painted_leaves_nothing_waiting() -> None:
-    """Another chat opened right as a reply ended: the wait for its final frame ends too (a
-    guard: a task left waiting would hold the reply's widgets until the app exits)."""
-    widget = StreamingMarkdown()
-    widget.FLUSH_INTERVAL = 0
-    app = Pane(widget)
-    async with app.run_test(size=SIZE) as pilot:
-        await shown(pilot, widget, "Some words.")
-        widget.finish()
-        closer = widget._runway_closer
-        assert closer is not None and not closer.done()
-        await widget.remove()
-        await pilot.pause()
-        assert closer.done()

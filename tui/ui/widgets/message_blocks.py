@@ -201,7 +201,7 @@ class AssistantBlock(MessageBlock):
         """All of the reply's text has arrived: show it whole now (it is stored next)."""
         markdown = getattr(self, "_markdown", None)  # none before compose
         if markdown is not None and not markdown.finished:
-            markdown.finish()
+            markdown.finish(keep_runway=True)
 
     def settle_layout(self) -> None:
         """Lay the reply out again if the pane gave it less height than its text needs.
@@ -242,6 +242,7 @@ class AssistantBlock(MessageBlock):
             markdown.finish()
         elif markdown.text != message.content:
             markdown.set_text(message.content)
+        markdown.close_runway()  # stored: the blank rows kept below the text go
         header.update(literal(self.header_text()))
 
 

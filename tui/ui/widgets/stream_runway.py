@@ -10,9 +10,10 @@ While a reply streams, its widget says it is a few rows taller than its text: th
 into those blank rows and only the view that grew is painted again. When they are used up,
 it takes a step more at once, so the conversation moves once every few lines, by a few
 lines. (At 200 tok/s and faster a frame adds several lines, so most frames still move it.)
-The reply's end gives the unused rows back, in the frame after the one that shows its last
-words: closing them moves the conversation (down, by the rows left), and that repaint would
-otherwise come between the server's last byte and the last words on screen.
+The rows left go once the reply is stored (the block's ``finish``), not with its last words:
+closing them moves the conversation (down, by the rows left), a repaint of everything shown
+that would otherwise come between the server's last byte and the last words on screen, or
+right after them, while the terminal is still being sent that frame.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ __all__ = ["StreamRunway"]
 
 class StreamRunway:
     """Mixed into StreamingMarkdown before its Textual base (a plain class: see
-    ``OneLayoutPass``). Open from the start; the host closes it once its final text has
-    painted (:meth:`close_runway`) and says whether it streams at all (``streams``)."""
+    ``OneLayoutPass``). Open from the start, until :meth:`close_runway`; the host says whether
+    it streams at all (``streams``)."""
 
     RUNWAY_SHARE = 10
     """Rows are kept in steps of one for every this many rows of the screen (4 in a 40-row

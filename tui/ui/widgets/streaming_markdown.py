@@ -12,7 +12,8 @@ Design (see ``markdown_splitter`` for the parsing side):
   final update (:meth:`finish`) is never paced and shows the last block in the tail's own
   view, so no frame lacks it;
 * while it streams, the widget keeps a few blank rows below its text (``stream_runway``),
-  so a new line does not move the conversation above it;
+  so a new line does not move the conversation above it; its owner gives them back
+  (:meth:`close_runway`) once the reply is over;
 * an open code fence is shown as frozen, already-highlighted chunks plus a
   small live remainder, so long code costs the same per update as short code
   (``streaming_fence``);
@@ -26,7 +27,6 @@ markup parsing) and control characters are replaced by visible symbols.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from functools import lru_cache
 from typing import Any
@@ -119,9 +119,6 @@ class StreamingMarkdown(FlushSchedule, StreamRunway, OpenFenceView, RowOffsets):
         self.pacer = FramePacer()
         self._finished = False
         self._holds = MountHolds(self.MOUNT_HOLD)
-        self._runway_closer: asyncio.Task[None] | None = None
-        """Closes the blank rows once the final text has painted (held: a task only the
-        loop refers to can be collected before it runs)."""
         self.flush_count = 0
         """How many times the tail was re-rendered (debug / tests)."""
         if initial:
@@ -168,15 +165,16 @@ class StreamingMarkdown(FlushSchedule, StreamRunway, OpenFenceView, RowOffsets):
         self.pacer.earn(time.monotonic())
         self._schedule_flush()
 
-    def finish(self) -> None:
-        """The reply is complete: show the final text now, exactly."""
+    def finish(self, *, keep_runway: bool = False) -> None:
+        """The reply is complete: show the final text now, exactly. ``keep_runway``: the
+        blank rows below it stay until :meth:`close_runway` (a reply's block closes them once
+        the reply is stored, so the last words get a frame of their own)."""
         self._cancel_flush()
         self._finished = True
+        if not keep_runway:
+            self.close_runway()
         if self.is_attached:
             self._flush(final=True)
-            self._runway_closer = asyncio.get_running_loop().create_task(self._close_when_painted())
-        else:
-            self.close_runway()
 
     def set_text(self, text: str) -> None:
         """Replace everything with a complete message, rendered in one pass."""
@@ -220,10 +218,6 @@ class StreamingMarkdown(FlushSchedule, StreamRunway, OpenFenceView, RowOffsets):
     def on_unmount(self) -> None:
         self._cancel_flush()
         self._holds.release()
-
-    async def _close_when_painted(self) -> None:
-        await self.painted()
-        self.close_runway()
 
     async def painted(self) -> None:
         """Until the screen has painted this widget's last update (the whole text, after
