@@ -166,3 +166,32 @@ async def test_the_check_drops_the_replys_cached_arrangements(services, fake_ope
                 if stale.get(key) is value]
         assert kept == [], "an arrangement from before the check is still used"
         assert "And its very last words." in screen_text(app)
+
+
+async def test_a_reply_whose_stream_crashed_is_closed_with_its_text(services, fake_openai,
+                                                                    monkeypatch):
+    """A store error once the text has ended (the worker crashes) used to leave the reply
+    streaming on screen for good: its blank rows below the text, no end marker."""
+    store = services.store
+    update = store.update_message
+
+    def update_message(message_id, **fields):
+        if fields.get("status") == MessageStatus.COMPLETE:
+            raise RuntimeError("disk I/O error")
+        return update(message_id, **fields)
+
+    monkeypatch.setattr(store, "update_message", update_message)
+    fake_openai.script(Script.reply(REPLY))
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await ask_and_wait(pilot, app)
+        await app.workers.wait_for_complete()
+        await wait_until(pilot, lambda: "disk I/O error" in screen_text(app),
+                         what="the error")
+        block = app.main.pane.query(AssistantBlock).last()
+        markdown = block.markdown
+        assert not block.live and markdown.finished
+        assert block.message.status == MessageStatus.INTERRUPTED
+        assert not markdown.runway_open
+        assert markdown.size.height == markdown.virtual_size.height == 3
+        assert "And its very last words." in screen_text(app)

@@ -120,13 +120,14 @@ class ContextNoted(FlowMessage):
 
 class FlowEnded(FlowMessage):
     """The worker stopped iterating: finished, failed, cancelled or crashed (``crash`` holds
-    the error text). A cancelled reply was stored as interrupted with ``partial_text``."""
+    the error text). A reply cancelled or crashed before it was stored as finished is
+    ``cancelled_reply``: the view shows it as interrupted, with the text that arrived."""
 
     def __init__(self, conversation_id: str, *, crash: str | None = None,
                  cancelled_reply: tuple[str, str] | None = None) -> None:
         super().__init__(conversation_id)
         self.crash = crash
-        # (message id, the text that arrived) of the reply the user stopped.
+        # (message id, the text that arrived) of the reply left unfinished.
         self.cancelled_reply = cancelled_reply
 
 

@@ -236,6 +236,13 @@ class ReplyStreams:
         except asyncio.TimeoutError:
             log.debug("no refresh within %s s of a reply's end", FINAL_FRAME_WAIT)
 
+    @staticmethod
+    def _unfinished(live: LiveStream) -> tuple[str, str] | None:
+        """(message id, text so far) of a reply the stream leaves before it was stored."""
+        if live.message_id is None or live.finished:
+            return None
+        return live.message_id, live.text
+
     async def _run(self, live: LiveStream, events: AsyncIterator[object]) -> None:
         cid = live.conversation_id
         ended = fm.FlowEnded(cid)
@@ -250,12 +257,14 @@ class ReplyStreams:
                 if isinstance(message, fm.ReplyTextEnded):
                     await self._painted(message)
         except asyncio.CancelledError:
-            stopped = (live.message_id, live.text) if live.message_id else None
-            ended = fm.FlowEnded(cid, cancelled_reply=stopped)
+            ended = fm.FlowEnded(cid, cancelled_reply=self._unfinished(live))
             raise
         except Exception as error:  # a store or programming error: show it, keep going
             log.exception("reply stream of %s failed", cid)
-            ended = fm.FlowEnded(cid, crash=str(error) or type(error).__name__)
+            # The reply on screen is closed too: left streaming, it kept its blank rows
+            # below the text (stream_runway) and its streaming look for good.
+            ended = fm.FlowEnded(cid, crash=str(error) or type(error).__name__,
+                                 cancelled_reply=self._unfinished(live))
         finally:
             if self._live.get(cid) is live:
                 del self._live[cid]

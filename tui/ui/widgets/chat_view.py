@@ -273,10 +273,10 @@ class ChatView(ChatLoading, Vertical):
 
     @on(fm.FlowEnded)
     def _ended(self, message: fm.FlowEnded) -> None:
+        if message.cancelled_reply is not None and self._shown(message):
+            self._show_interrupted(*message.cancelled_reply)
         if message.crash is not None:
             self._show_failure(message.conversation_id, message.crash, "error")
-        elif message.cancelled_reply is not None and self._shown(message):
-            self._show_interrupted(*message.cancelled_reply)
 
     def _show_failure(self, cid: str, error: str, kind: str) -> None:
         if cid != self.conversation_id:
