@@ -15,6 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.test_app_support import SIZE
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,6 +38,7 @@ PROBE = """
 import asyncio, json, sys
 from textual import events
 from tui.core.services import open_services
+from tui.ui import app as app_module
 from tui.ui.app import GptTuiApp
 
 async def main():
@@ -43,8 +46,10 @@ async def main():
                              load_encoding=False)
     ready = asyncio.Event()
     # The SDK is imported in a thread started after the first frame (by design); it imports
-    # zipfile (importlib.metadata) and would race the snapshot of sys.modules below.
+    # zipfile (importlib.metadata) and would race the snapshot of sys.modules below. So
+    # would the thread that loads markdown-it and Pygments then.
     services.client.start_warming = lambda: None
+    app_module.warm_rendering = lambda: None
     app = GptTuiApp(services)
     hook = lambda message: isinstance(message, events.Ready) and ready.set()
     async with app.run_test(size=(%d, %d), message_hook=hook):
@@ -57,13 +62,28 @@ asyncio.run(main())
 """ % SIZE
 
 
-def test_the_first_frame_imports_no_dialog_picker_or_panel(tmp_path: Path):
-    result = subprocess.run([sys.executable, "-c", PROBE, str(tmp_path / "chats.db")],
-                            env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=tmp_path,
+@pytest.fixture(scope="module")
+def first_frame_modules(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
+    """The modules loaded once the app has drawn its first frame (a fresh interpreter)."""
+    folder = tmp_path_factory.mktemp("first-frame")
+    result = subprocess.run([sys.executable, "-c", PROBE, str(folder / "chats.db")],
+                            env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=folder,
                             capture_output=True, text=True, timeout=120,
                             stdin=subprocess.DEVNULL)
     assert result.returncode == 0, result.stderr
     loaded = set(json.loads(result.stdout.splitlines()[-1]))
     assert "tui.ui.screens.main" in loaded  # the probe did start the app
-    assert loaded & ON_DEMAND == set()
-    assert "zipfile" not in loaded
+    return loaded
+
+
+def test_the_first_frame_imports_no_dialog_picker_or_panel(first_frame_modules: set[str]):
+    assert first_frame_modules & ON_DEMAND == set()
+    assert "zipfile" not in first_frame_modules
+
+
+def test_the_first_frame_draws_no_markdown(first_frame_modules: set[str]):
+    """A new chat shows no reply: markdown-it and Pygments (~40 ms of imports) load in a
+    thread once the screen is up (markdown_blocks.warm_rendering), or when a reply is drawn
+    first, whichever comes first."""
+    packages = {name.split(".")[0] for name in first_frame_modules}
+    assert packages & {"markdown_it", "pygments", "linkify_it", "mdurl"} == set()

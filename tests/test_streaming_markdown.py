@@ -591,7 +591,7 @@ def test_a_table_that_could_reach_the_parsers_cell_cap_is_parsed_whole(monkeypat
     whole table: parsed a row at a time it could not know, so such a table is parsed whole."""
     from tui.ui.widgets import markdown_open_blocks
 
-    monkeypatch.setattr(markdown_open_blocks, "MAX_AUTOCOMPLETED_CELLS", 12)
+    monkeypatch.setattr(markdown_open_blocks, "cell_cap", lambda: 12)
     source = "| a | b | c |\n|---|---|---|\n" + "".join(f"| {n} |\n" for n in range(8)) + "\nafter\n"
     splitter = MarkdownSplitter()
     blocks = []

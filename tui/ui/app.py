@@ -32,7 +32,7 @@ from tui.ui import keys
 from tui.ui.screens.main import MainScreen
 from tui.ui.theme_files import load_themes
 from tui.ui.widgets.composer import Composer
-from tui.ui.widgets.markdown_code import warm_lexers
+from tui.ui.widgets.markdown_blocks import warm_rendering
 
 
 class GptTuiApp(App[int]):
@@ -97,12 +97,13 @@ class GptTuiApp(App[int]):
         The openai SDK is imported (and its client built) in a thread: ~0.7 s that used to
         come before the first frame. A send made before it is ready waits for it (see
         ChatClient._client). The commonest code lexers load in a thread too
-        (markdown_code.warm_lexers).
+        (markdown_code.warm_lexers), and markdown-it, which the first frame does without
+        (markdown_blocks.warm_rendering).
         """
         if self._tune_gc:
             freeze_startup_objects()
         self.services.client.start_warming()
-        threading.Thread(target=warm_lexers, name="warm-lexers", daemon=True).start()
+        threading.Thread(target=warm_rendering, name="warm-rendering", daemon=True).start()
 
     def watch_theme(self, name: str) -> None:
         """Save a theme the user picked, so the next launch starts with it."""

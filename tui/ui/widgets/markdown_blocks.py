@@ -21,19 +21,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
 from textual.content import Content
 from textual.visual import Visual
 
 from tui.core.literal import printable
-from tui.ui.widgets.markdown_code import CodeVisual, build_code_block, highlight_code
+from tui.ui.widgets.markdown_code import (
+    CodeVisual,
+    build_code_block,
+    highlight_code,
+    warm_lexers,
+)
 from tui.ui.widgets.markdown_inline import inline_content
 from tui.ui.widgets.markdown_layout import Prefixed, Rule, Stack
 from tui.ui.widgets.markdown_styles import STYLES
 from tui.ui.widgets.markdown_table import TableVisual, build_table
+
+if TYPE_CHECKING:  # markdown-it loads when a reply is first drawn (see tui.ui.app)
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 __all__ = [
     "Block",
@@ -51,6 +58,7 @@ __all__ = [
     "make_parser",
     "sanitize",
     "split_top_level",
+    "warm_rendering",
 ]
 
 BULLETS = ("•", "◦", "▪", "‣")
@@ -75,7 +83,17 @@ def make_parser() -> MarkdownIt:
     Shared: building a MarkdownIt costs about as much as parsing a short
     message, and ``parse()`` keeps no state between calls.
     """
+    from markdown_it import MarkdownIt
+
     return MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+
+
+def warm_rendering() -> None:
+    """Load what drawing a reply needs, ahead of the first one (from a thread, after the
+    first frame): markdown-it and its parser (~35 ms of imports that start-up no longer
+    pays) and the commonest code lexers (:func:`warm_lexers`)."""
+    make_parser()
+    warm_lexers()
 
 
 @dataclass(eq=False)

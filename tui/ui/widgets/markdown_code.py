@@ -7,15 +7,12 @@ language, because guessing runs every lexer Pygments has.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from pygments.lexer import Lexer
-from pygments.lexers import get_lexer_by_name
-from pygments.util import ClassNotFound
 from rich.cells import cell_len
 from rich.segment import Segment
 from textual.content import Content, Span
 from textual.css.styles import RulesMap
-from textual.highlight import HighlightTheme
 from textual.strip import Strip
 from textual.style import Style
 from textual.visual import RenderOptions, Visual
@@ -23,6 +20,9 @@ from textual.visual import RenderOptions, Visual
 from tui.ui.widgets.markdown_layout import Prefixed, Stack, content_strip
 from tui.ui.widgets.markdown_selection import SKIPPED, Row, Run
 from tui.ui.widgets.markdown_styles import STYLES
+
+if TYPE_CHECKING:  # Pygments loads after the first frame (warm_lexers) or when first used
+    from pygments.lexer import Lexer
 
 __all__ = ["CodeVisual", "build_code_block", "highlight_code", "number_code_blocks",
            "warm_lexers"]
@@ -36,6 +36,9 @@ def _lexer(language: str) -> Lexer | None:
     """Lexer by fence info word; never guess (guessing runs every lexer)."""
     if not language:
         return None
+    from pygments.lexers import get_lexer_by_name
+    from pygments.util import ClassNotFound
+
     try:
         return get_lexer_by_name(language, stripnl=False, ensurenl=True, tabsize=4)
     except ClassNotFound:
@@ -58,6 +61,8 @@ def highlight_code(code: str, language: str) -> Content:
     lexer = _lexer(language.strip().lower())
     if lexer is None:
         return Content(code)
+    from textual.highlight import HighlightTheme
+
     styles = HighlightTheme.STYLES
     spans: list[Span] = []
     limit = len(code)

@@ -7,12 +7,15 @@ not be able to run arbitrary app actions.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from markdown_it.token import Token
 from textual.content import Content, Span
 from textual.style import Style
 
 from tui.ui.widgets.markdown_styles import STYLES
+
+if TYPE_CHECKING:  # markdown-it loads when a reply is first drawn (see tui.ui.app)
+    from markdown_it.token import Token
 
 __all__ = ["inline_content"]
 

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from markdown_it import MarkdownIt
-from markdown_it.rules_block.table import MAX_AUTOCOMPLETED_CELLS
 from textual.content import Content
 
 from tui.ui.widgets.markdown_blocks import Block, CodeVisual, Stack, build_block, split_top_level
 from tui.ui.widgets.markdown_table import TableVisual, build_table
+
+if TYPE_CHECKING:  # markdown-it loads when a reply is first drawn (see tui.ui.app)
+    from markdown_it import MarkdownIt
 
 __all__ = [
     "FENCE_CLOSE", "FENCE_OPEN", "OpenFence", "OpenTable", "TableTooLarge", "line_offset",
@@ -28,6 +29,14 @@ __all__ = [
 
 FENCE_OPEN = re.compile(r"^( {0,3})(`{3,}|~{3,})(.*)$")
 FENCE_CLOSE = re.compile(r"^ {0,3}(`+|~+)[ \t]*$")
+
+
+def cell_cap() -> int:
+    """How many missing cells markdown-it fills in a table before it stops the table (read
+    from markdown-it, imported when a table first streams, not at start-up)."""
+    from markdown_it.rules_block.table import MAX_AUTOCOMPLETED_CELLS
+
+    return MAX_AUTOCOMPLETED_CELLS
 
 
 @dataclass(eq=False)
@@ -122,7 +131,7 @@ class OpenTable:
         """Parse ``lines`` (complete ones, or the last of the source): how many of them are
         rows of this table, and whether a line among them ended it."""
         count = _lines_in(lines)
-        if (len(self.rows) + count) * self.columns > MAX_AUTOCOMPLETED_CELLS:
+        if (len(self.rows) + count) * self.columns > cell_cap():
             raise TableTooLarge  # markdown-it's cap on missing cells counts the whole table
         tokens = parser.parse(self.head + lines, _fresh(env))
         taken = self._rows_in(tokens)

@@ -8,12 +8,13 @@ before it (whose source might use it) can be built again.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from markdown_it import MarkdownIt
-from markdown_it.common.utils import normalizeReference
 
 from tui.ui.widgets.markdown_blocks import Block, Stack, build_top_level_blocks
+
+if TYPE_CHECKING:  # markdown-it loads when a reply is first drawn (see tui.ui.app)
+    from markdown_it import MarkdownIt
 
 __all__ = ["ReferenceBook"]
 
@@ -67,6 +68,8 @@ class ReferenceBook:
     def note(self, number: int, source: str) -> None:
         """Remember block ``number``'s source if it may use a definition yet to come."""
         if "]" in source:
+            from markdown_it.common.utils import normalizeReference
+
             self._users.append((number, source, normalizeReference(source)))
 
     def revise(self, labels: dict[str, Any], parser: MarkdownIt) -> tuple[list[tuple[int, Block]], int]:

@@ -22,9 +22,8 @@ built again and reported in :attr:`MarkdownSplitter.revised`.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
-from markdown_it.token import Token
 
 from tui.ui.widgets.markdown_blocks import (
     Block,
@@ -46,6 +45,9 @@ from tui.ui.widgets.markdown_open_blocks import (
     line_offsets,
 )
 from tui.ui.widgets.markdown_references import ReferenceBook
+
+if TYPE_CHECKING:  # markdown-it loads when a reply is first drawn (see tui.ui.app)
+    from markdown_it.token import Token
 
 __all__ = ["MarkdownSplitter", "OpenFence", "OpenTable"]
 

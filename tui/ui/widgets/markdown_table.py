@@ -9,9 +9,8 @@ two cells leaves a column of single letters nobody can read.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
-from markdown_it.token import Token
 from textual.content import Content
 from textual.css.styles import RulesMap
 from textual.strip import Strip
@@ -22,6 +21,9 @@ from tui.ui.widgets.markdown_inline import inline_content
 from tui.ui.widgets.markdown_layout import content_strip
 from tui.ui.widgets.markdown_selection import BLANK, SKIPPED, Row, Run
 from tui.ui.widgets.markdown_styles import STYLES
+
+if TYPE_CHECKING:  # markdown-it loads when a reply is first drawn (see tui.ui.app)
+    from markdown_it.token import Token
 
 __all__ = ["TableVisual", "build_table"]
 
