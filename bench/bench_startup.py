@@ -28,7 +28,12 @@ adds ``python -X importtime`` per command: the modules with the largest cumulati
 ``--bin`` measures another build (e.g. a worktree of an older commit with its own venv), so
 "before" and "after" can be taken back to back on the same machine:
 
-    python bench/bench_startup.py [--runs 5] [--imports] [--bin /tmp/old/.venv/bin/gpt-tui]
+    python bench/bench_startup.py [--runs 5] [--imports] [--instructions]
+                                  [--bin /tmp/old/.venv/bin/gpt-tui]
+
+``--instructions`` counts each command's instructions under ``valgrind --tool=callgrind``
+(a minute or two): the same count on a quiet or a busy machine, for an A/B of start-up work
+where wall and CPU times move by ±20% from run to run.
 """
 
 from __future__ import annotations
@@ -57,6 +62,51 @@ PLACEHOLDER = "Message…"
 SETTLE = 0.5  # seconds without CPU growth that count as "start-up is over"
 SETTLE_LIMIT = 15.0
 TARGETS = {"launch": 0.5, "rss": 80.0, "--version": 0.15, "list": 0.2, "ask": 0.3}
+
+
+def script_python(binary: Path) -> str:
+    """The interpreter a console script (or a wrapper like it) names on its first line."""
+    first = binary.read_text(encoding="utf-8").splitlines()[0]
+    return first[2:].strip() if first.startswith("#!") else sys.executable
+
+
+# Imports the app as the script would, then what the app draws its first frame with: the
+# script's own imports run (a wrapper's sys.path set-up too), its main does not.
+APP_IMPORT = ("import sys; path = sys.argv.pop(1); "
+              "exec(compile(open(path).read(), path, 'exec'), {'__name__': 'bench'}); "
+              "import tui.ui.app")
+
+
+def instruction_report(binary: Path, home: Path, db: Path, base_url: str) -> None:
+    """Instructions each command executes, counted by ``valgrind --tool=callgrind``: the
+    same total for the same build and inputs however busy the machine is, so an A/B of
+    start-up work (``--bin``) needs no quiet machine. Whole processes, interpreter
+    included; ``ask`` includes its requests to the test server (answered at once)."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        print("\n--instructions: valgrind is not installed", file=sys.stderr)
+        return
+    python = script_python(binary)
+    env = child_env(home, base_url)
+    env["GPT_TUI_DB"] = str(db)
+    commands = {
+        "--version": [str(binary), "--version"],
+        "list": [str(binary), "list"],
+        "ask": [str(binary), "ask", "--model", MODEL, "a short question"],
+        "app, imports before its first frame": ["-c", APP_IMPORT, str(binary)],
+    }
+    print(f"\ninstructions (valgrind --tool=callgrind), {binary}")
+    for name, args in commands.items():
+        result = subprocess.run(
+            [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", python, *args],
+            env=env, cwd=home, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+            timeout=600)
+        counted = [line.rsplit(":", 1)[1].strip() for line in result.stderr.splitlines()
+                   if "Collected :" in line]
+        if result.returncode != 0 or not counted:
+            print(f"  {name:<38} failed (exit {result.returncode})")
+            continue
+        print(f"  {name:<38} {int(counted[-1]) / 1e9:.3f} G")
 
 
 # How the children treat bytecode (--bytecode): {} leaves the environment as it is.
@@ -248,6 +298,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=12, help="modules shown per command")
     parser.add_argument("--import-runs", type=int, default=3,
                         help="--imports: best of this many runs per command")
+    parser.add_argument("--instructions", action="store_true",
+                        help="also count each command's instructions (valgrind): an A/B "
+                             "that machine noise does not move")
     args = parser.parse_args(argv)
     binary = (args.bin or installed_gpt_tui()).absolute()
     if not binary.exists():
@@ -262,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.bytecode == "cached":
             BYTECODE_ENV.update(PYTHONDONTWRITEBYTECODE=None,
                                 PYTHONPYCACHEPREFIX=str(home / "pycache"))
-            if args.runs:  # fills the cache: every module the measured commands import
+            if args.runs or args.instructions:  # fills the cache: every module measured
                 launch_run(binary, home, db, server.base_url)
                 command_runs(binary, home, db, big, server)
         for i in range(args.runs):
@@ -280,6 +333,8 @@ def main(argv: list[str] | None = None) -> int:
             target = TARGETS.get(name)
             goal = f"  (target ≤ {target:g} {unit})" if target else ""
             print(f"  {name:<28} {spread(values, fmt)} {unit}{goal}")
+        if args.instructions:
+            instruction_report(binary, home, db, server.base_url)
         if args.imports:
             import_report(binary.parent / "python", home, db, server.base_url, args.top,
                           args.import_runs)
