@@ -31,7 +31,11 @@ class CodeBlock:
 
 
 @lru_cache(maxsize=1)
-def _parser() -> MarkdownIt:
+def markdown_parser() -> MarkdownIt:
+    """CommonMark + tables + strikethrough; raw HTML is text. The one parser both the chat
+    pane's drawing and this module's walk use, so they find the same code blocks. Shared:
+    building one costs about as much as parsing a short message, and ``parse()`` keeps no
+    state between calls."""
     from markdown_it import MarkdownIt
 
     return MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
@@ -47,7 +51,7 @@ def _language(token: Token) -> str:
 
 def code_blocks(markdown: str) -> list[CodeBlock]:
     """Every code block of ``markdown``, numbered from 1."""
-    found = [token for token in _parser().parse(markdown)
+    found = [token for token in markdown_parser().parse(markdown)
              if token.type in ("fence", "code_block")]
     return [CodeBlock(number, _language(token), _code(token))
             for number, token in enumerate(found, start=1)]
@@ -74,7 +78,7 @@ def plain_text(markdown: str) -> str:
     row: list[str] = []
     in_table = False
     item_marker = ""
-    for token in _parser().parse(markdown):
+    for token in markdown_parser().parse(markdown):
         kind = token.type
         if kind == "bullet_list_open":
             prefixes.append("-")

@@ -20,12 +20,12 @@ Their public names are re-exported here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING, Sequence
 
 from textual.content import Content
 from textual.visual import Visual
 
+from tui.core.code_blocks import markdown_parser
 from tui.core.literal import printable
 from tui.ui.widgets.markdown_code import (
     CodeVisual,
@@ -76,16 +76,10 @@ def sanitize(text: str) -> str:
     return printable(text)
 
 
-@lru_cache(maxsize=1)
 def make_parser() -> MarkdownIt:
-    """CommonMark + tables + strikethrough; raw HTML is shown as text.
-
-    Shared: building a MarkdownIt costs about as much as parsing a short
-    message, and ``parse()`` keeps no state between calls.
-    """
-    from markdown_it import MarkdownIt
-
-    return MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+    """The shared parser (``tui.core.code_blocks.markdown_parser``): code blocks are
+    numbered on screen as the copy commands count them."""
+    return markdown_parser()
 
 
 def warm_rendering() -> None:
