@@ -24,6 +24,18 @@ async def ask_and_wait(pilot, app) -> None:
     await wait_until(pilot, lambda: not app.main.streams, what="the reply")
 
 
+def when_stored_complete(monkeypatch, store, action) -> None:
+    """Call ``action`` as the core stores a reply as complete, before the store does."""
+    update = store.update_message
+
+    def update_message(message_id, **fields):
+        if fields.get("status") == MessageStatus.COMPLETE:
+            action()
+        return update(message_id, **fields)
+
+    monkeypatch.setattr(store, "update_message", update_message)
+
+
 @pytest.fixture
 async def services(tmp_path, fake_openai):
     services = make_services(tmp_path, fake_openai.base_url)
@@ -42,15 +54,8 @@ async def test_the_whole_reply_is_on_screen_before_it_is_stored(services, fake_o
     # this test is about: the order is.
     monkeypatch.setattr(reply_streams, "FINAL_FRAME_WAIT", 10.0)
     seen_at_store: list[str] = []
-    store = services.store
-    update = store.update_message
-
-    def update_message(message_id, **fields):
-        if fields.get("status") == MessageStatus.COMPLETE:
-            seen_at_store.append(screen_text(app))
-        return update(message_id, **fields)
-
-    monkeypatch.setattr(store, "update_message", update_message)
+    when_stored_complete(monkeypatch, services.store,
+                         lambda: seen_at_store.append(screen_text(app)))
     fake_openai.script(Script.reply(REPLY))
     app = make_app(services)
     async with app.run_test(size=SIZE) as pilot:
@@ -172,15 +177,10 @@ async def test_a_reply_whose_stream_crashed_is_closed_with_its_text(services, fa
                                                                     monkeypatch):
     """A store error once the text has ended (the worker crashes) used to leave the reply
     streaming on screen for good: its blank rows below the text, no end marker."""
-    store = services.store
-    update = store.update_message
+    def fail() -> None:
+        raise RuntimeError("disk I/O error")
 
-    def update_message(message_id, **fields):
-        if fields.get("status") == MessageStatus.COMPLETE:
-            raise RuntimeError("disk I/O error")
-        return update(message_id, **fields)
-
-    monkeypatch.setattr(store, "update_message", update_message)
+    when_stored_complete(monkeypatch, services.store, fail)
     fake_openai.script(Script.reply(REPLY))
     app = make_app(services)
     async with app.run_test(size=SIZE) as pilot:

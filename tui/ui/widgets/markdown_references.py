@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-
 from tui.ui.widgets.markdown_blocks import Block, Stack, build_top_level_blocks
 
 if TYPE_CHECKING:  # markdown-it loads when a reply is first drawn (see tui.ui.app)

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Sequence
 
-
 from tui.ui.widgets.markdown_blocks import (
     Block,
     CodeVisual,
