@@ -17,7 +17,9 @@ Rows, each over ``runs`` replies (a new chat each, Ctrl+N, in one app process pe
               second of streaming, at 20 / 200 / 2,000 / 5,000 tok/s; the app has loaded its
               tokenizer first (once a session, when typing first pauses: ~0.35 s that would
               otherwise land in the first reply measured);
-* ``typing``  keystroke to echo in the composer while a reply streams at 2,000 tok/s;
+* ``typing``  keystroke to echo in the composer while a reply streams at 2,000 tok/s: until
+              the frame showing it was read off the pty, as for ``lag`` (pyte's parse, behind
+              the stream's big frames, is printed too);
 * ``idle``    the app's CPU over 10 s, from 5 s after a reply (the cursor has stopped
               blinking: the screen is still).
 """
@@ -159,9 +161,11 @@ def load_tokenizer(app: App) -> None:
     term.wait_for(PLACEHOLDER, timeout=30)
 
 
-def typing_while_streaming(app: App, keys: int, timeout: float) -> list[float]:
-    """Keystroke to echo (seconds) in the composer while the reply streams."""
-    from tests.terminal.harness import clear_field, timed_echo
+def typing_while_streaming(app: App, keys: int,
+                           timeout: float) -> list[tuple[float, float]]:
+    """Keystroke to echo in the composer while the reply streams: (seconds until the frame
+    showing it arrived, until pyte had parsed it) per key."""
+    from tests.terminal.harness import clear_field, timed_echo_parsed
 
     term = app.term
     term.send(b"\x0e")
@@ -178,7 +182,7 @@ def typing_while_streaming(app: App, keys: int, timeout: float) -> list[float]:
             break  # the reply ended: only keys typed while it streamed count
         char = "abcdefghijklmnopqrstuvwxyz"[i % 26]
         typed += char
-        echoes.append(timed_echo(term, y, x, char, typed))
+        echoes.append(timed_echo_parsed(term, y, x, char, typed))
         if len(typed) >= 20:
             typed = ""
             clear_field(term, y, x, PLACEHOLDER)
@@ -257,14 +261,19 @@ def run_rows(binary: Path, rows: set[str], runs: int, size: tuple[int, int], key
                       f"{results[0].seconds:.0f} s): {spread(per_token, '{:.2f}')} ms per token, "
                       f"{spread(cores, '{:.2f}')} cores", flush=True)
         if "typing" in rows:
-            echoes: list[float] = []
+            echoes: list[tuple[float, float]] = []
             with_app(markdown_text(20000), 2000, lambda app: [
                 echoes.extend(typing_while_streaming(app, keys, timeout=120))
                 for _ in range(runs)])
-            ms = [e * 1000 for e in echoes]
-            p90 = statistics.quantiles(ms, n=10)[-1] if len(ms) > 1 else ms[0]
+            ms = [arrived * 1000 for arrived, _ in echoes]
+            parsed = [parsed * 1000 for _, parsed in echoes]
+
+            def p90(values: list[float]) -> float:
+                return statistics.quantiles(values, n=10)[-1] if len(values) > 1 else values[0]
+
             print(f"  keystroke to screen while streaming at 2000 tok/s: {spread(ms)} ms, "
-                  f"p90 {p90:.0f} ms ({len(ms)} keys)", flush=True)
+                  f"p90 {p90(ms):.0f} ms ({len(ms)} keys); parsed by pyte {spread(parsed)} "
+                  f"ms, p90 {p90(parsed):.0f} ms", flush=True)
         if "idle" in rows:
             idle: list[float] = []
             with_app(markdown_text(1000), 2000, lambda app: idle.extend(
