@@ -39,7 +39,6 @@ from tui.ui.widgets.markdown_styles import STYLES
 from tui.ui.widgets.markdown_table import TableVisual, build_table
 
 if TYPE_CHECKING:  # markdown-it loads when a reply is first drawn (see tui.ui.app)
-    from markdown_it import MarkdownIt
     from markdown_it.token import Token
 
 __all__ = [
@@ -55,7 +54,6 @@ __all__ = [
     "build_top_level_blocks",
     "highlight_code",
     "inline_content",
-    "make_parser",
     "sanitize",
     "split_top_level",
     "warm_rendering",
@@ -76,17 +74,11 @@ def sanitize(text: str) -> str:
     return printable(text)
 
 
-def make_parser() -> MarkdownIt:
-    """The shared parser (``tui.core.code_blocks.markdown_parser``): code blocks are
-    numbered on screen as the copy commands count them."""
-    return markdown_parser()
-
-
 def warm_rendering() -> None:
     """Load what drawing a reply needs, ahead of the first one (from a thread, after the
     first frame): markdown-it and its parser (~35 ms of imports that start-up no longer
     pays) and the commonest code lexers (:func:`warm_lexers`)."""
-    make_parser()
+    markdown_parser()
     warm_lexers()
 
 

@@ -24,13 +24,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Sequence
 
+from tui.core.code_blocks import markdown_parser
 from tui.ui.widgets.markdown_blocks import (
     Block,
     CodeVisual,
     Stack,
     build_block,
     build_code_block,
-    make_parser,
     sanitize,
     split_top_level,
 )
@@ -63,7 +63,7 @@ class MarkdownSplitter:
     """Lines of an open code fence highlighted together and then frozen."""
 
     def __init__(self) -> None:
-        self._parser = make_parser()
+        self._parser = markdown_parser()
         self._tail = ""
         self._pending: list[str] = []
         self._pending_cr = False
