@@ -603,3 +603,25 @@ def test_a_table_that_could_reach_the_parsers_cell_cap_is_parsed_whole(monkeypat
     whole = MarkdownSplitter()
     whole.feed(source)
     assert [plain(b) for b in blocks] == [plain(b) for b in whole.update(final=True)]
+
+
+async def test_a_streaming_reply_draws_no_lines_of_its_own() -> None:
+    """Its views draw the text; Textual repeats one blank line for the widget itself
+    (``BLANK``) while it streams, and styles the rows of a complete message it draws."""
+    reply = StreamingMarkdown()
+    reply.FLUSH_INTERVAL = 0
+    app = Host(reply)
+    async with app.run_test(size=(60, 20)) as pilot:
+        reply.append("Streaming *now*.\n\nMore")
+        await pilot.pause()
+        assert reply.BLANK
+        assert "Streaming now." in screen_text(app)
+        reply.set_text("Stored **whole**.")
+        await pilot.pause()
+        assert not reply.BLANK
+        assert "Stored whole." in screen_text(app)
+        reply.append(" And continued.")
+        await pilot.pause()
+        await pilot.pause()
+        assert reply.BLANK
+        assert "Stored whole. And continued." in screen_text(app)

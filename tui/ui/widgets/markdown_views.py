@@ -18,6 +18,7 @@ from textual.widgets import Static
 from tui.ui.widgets.markdown_blocks import Block
 from tui.ui.widgets.markdown_layout import Stack
 from tui.ui.widgets.markdown_selection import Row, Selectable, extract, render_rows
+from tui.ui.widgets.moved_only import RepaintWhatMoved
 from tui.ui.widgets.one_layout import OneLayoutPass
 
 __all__ = [
@@ -255,7 +256,7 @@ class BlockPage(RowOffsets):
         return text, "\n" if text.endswith("\n") else "\n\n"
 
 
-class FenceColumn(OneLayoutPass, Vertical):
+class FenceColumn(RepaintWhatMoved, OneLayoutPass, Vertical):
     """The views of a code block still streaming: its finished chunks and its last lines.
 
     It grows with every update inside the block; as a plain ``Vertical`` each growth asked

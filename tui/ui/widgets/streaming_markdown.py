@@ -47,6 +47,7 @@ from tui.ui.widgets.markdown_views import (
     RowOffsets,
     selected_text,
 )
+from tui.ui.widgets.moved_only import RepaintWhatMoved
 from tui.ui.widgets.stream_pace import FramePacer, MountHolds, height_changes
 from tui.ui.widgets.streaming_fence import OpenFenceView
 from tui.ui.widgets.stream_runway import StreamRunway
@@ -71,7 +72,7 @@ def _complete_blocks(text: str) -> tuple[Block, ...]:
 
 
 # The mixins are plain classes placed before RowOffsets: its default CSS stays found.
-class StreamingMarkdown(FlushSchedule, StreamRunway, OpenFenceView, RowOffsets):
+class StreamingMarkdown(RepaintWhatMoved, FlushSchedule, StreamRunway, OpenFenceView, RowOffsets):
     """Markdown for one assistant reply, streamed or loaded whole.
 
     Call :meth:`append` per delta (cheap: it only queues text), :meth:`finish`
@@ -205,6 +206,16 @@ class StreamingMarkdown(FlushSchedule, StreamRunway, OpenFenceView, RowOffsets):
                 yield page
             if self._splitter.live is not None or self._splitter.fence is not None:
                 self.call_later(self._flush)
+
+    def draws_own_content(self) -> bool:
+        """A complete message draws its blocks itself; a streaming one has views for them."""
+        return self._static_visual is not None
+
+    @property  # type: ignore[override]
+    def BLANK(self) -> bool:  # noqa: N802 (Textual's name)
+        """While it streams, its own lines are blank (its views draw the text): Textual then
+        repeats one blank line instead of styling each row, every time the reply grows."""
+        return self._static_visual is None
 
     def render(self) -> RenderResult:
         """Only used for a complete message (no children); nothing is 0 rows tall."""
