@@ -13,8 +13,11 @@ Rows, each over ``runs`` replies (a new chat each, Ctrl+N, in one app process pe
               then takes another ~10-30 ms (pure Python, 10-15 KB a full frame) to parse it,
               which a terminal written in C does in well under a millisecond; that figure is
               printed too ("parsed by pyte");
-* ``cpu``     the app's CPU (/proc: user + system) from Enter to the marker, per token and per
-              second of streaming, at 20 / 200 / 2,000 / 5,000 tok/s; the app has loaded its
+* ``cpu``     the app's CPU (/proc: user + system) from Enter to the marker (the message is
+              typed before), per token and per second, at 20 / 200 / 2,000 / 5,000 tok/s; and
+              per second while the reply streams: from its block on screen (its header says
+              "streaming…") to the marker, without sending the message (storing it, counting
+              the context, laying out the new blocks: ~0.1 s a reply). The app has loaded its
               tokenizer first (once a session, when typing first pauses: ~0.35 s that would
               otherwise land in the first reply measured);
 * ``typing``  keystroke to echo in the composer while a reply streams at 2,000 tok/s: until
@@ -43,6 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MARKER = "zq-end-of-reply"
 PLACEHOLDER = "Message…"
 EMPTY_PANE = "No messages yet"
+STREAMING = "streaming…"
 
 
 def markdown_text(tokens: int) -> str:
@@ -133,6 +137,10 @@ class Reply:
     """The app's CPU seconds from Enter to the last words."""
     seconds: float
     """From Enter to the last words."""
+    streaming_cpu: float
+    """The app's CPU seconds while the reply streamed: from its block on screen (the header
+    saying "streaming…") to its last words, without the sending before."""
+    streaming_seconds: float
 
 
 def one_reply(app: App, timeout: float) -> Reply:
@@ -140,14 +148,20 @@ def one_reply(app: App, timeout: float) -> Reply:
     term = app.term
     term.send(b"\x0e")  # Ctrl+N: a new, empty chat
     term.wait_for(EMPTY_PANE, timeout=30)
+    term.send("Tell me everything.")
+    term.wait_for("Tell me everything.", timeout=30)
     cpu0, sent = process_cpu(app.pid), time.monotonic()
-    term.send("Tell me everything.\r")
+    term.send("\r")
+    term.wait_until(lambda text: STREAMING in text or MARKER in text,
+                    what="the reply's block", timeout=timeout)
+    cpu1, started = process_cpu(app.pid), time.monotonic()
     term.wait_until(lambda text: MARKER in text, what="the reply's last words", timeout=timeout)
     parsed = time.monotonic()
     arrived = term.matched_frame_arrived or parsed  # type: ignore[attr-defined]
     cpu = process_cpu(app.pid) - cpu0
     last = app.server.last_byte(timeout=30)
-    return Reply((arrived - last) * 1000, (parsed - last) * 1000, cpu, parsed - sent)
+    return Reply((arrived - last) * 1000, (parsed - last) * 1000, cpu, parsed - sent,
+                 cpu - (cpu1 - cpu0), parsed - started)
 
 
 def load_tokenizer(app: App) -> None:
@@ -257,9 +271,11 @@ def run_rows(binary: Path, rows: set[str], runs: int, size: tuple[int, int], key
                 with_app(markdown_text(tokens), tps, measure)
                 per_token = [r.cpu / tokens * 1000 for r in results]
                 cores = [r.cpu / r.seconds for r in results]
+                streaming = [r.streaming_cpu / r.streaming_seconds for r in results]
                 print(f"  app CPU at {tps:>4} tok/s ({tokens} tokens, "
                       f"{results[0].seconds:.0f} s): {spread(per_token, '{:.2f}')} ms per token, "
-                      f"{spread(cores, '{:.2f}')} cores", flush=True)
+                      f"{spread(cores, '{:.2f}')} cores from Enter; while streaming "
+                      f"{spread(streaming, '{:.3f}')} cores", flush=True)
         if "typing" in rows:
             echoes: list[tuple[float, float]] = []
             with_app(markdown_text(20000), 2000, lambda app: [
