@@ -303,3 +303,51 @@ async def test_a_draft_replaced_before_it_was_saved_does_not_come_back(tmp_path,
             assert app.main.composer.text == ""
     finally:
         await services.aclose()
+
+
+async def test_a_reply_whose_window_was_killed_stops_streaming_here(services, monkeypatch):
+    """Another window was streaming a reply into the open chat when its program was killed
+    (no status stored after): this window shows it interrupted, with its text, within a
+    full check of the watcher, not "streaming…" until it restarts."""
+    import subprocess
+    import sys
+
+    from tui.core.models import MessageStatus
+
+    monkeypatch.setattr(store_watch, "POLL_INTERVAL", 3600)  # ticks by hand below
+    chat = seed_conversation(services.store, "Shared", updated="2026-03-01T09:00:00.000Z")
+    writer = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; sys.stdin.readline()"],
+        stdin=subprocess.PIPE)
+    reply = services.store.append_message(chat.id, Role.ASSISTANT, "half a story",
+                                          status=MessageStatus.STREAMING)
+    # Recorded as the other program's: this process is alive, as the test runs.
+    services.store.write(lambda conn: conn.execute(
+        "UPDATE reply_writers SET pid = ?, started = NULL", (writer.pid,)))
+    app = make_app(services)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(pilot, lambda: "half a story" in texts(app), what="the chat")
+            assert "streaming…" in screen_text(app)
+            watcher = app.main.watcher
+
+            async def tick() -> None:
+                watcher._tick()
+                if watcher._task is not None:
+                    await watcher._task
+
+            for _ in range(store_watch.FULL_CHECK_EVERY + 1):
+                await tick()
+            assert services.store.get_message(reply.id).status is MessageStatus.STREAMING
+            writer.kill()
+            writer.wait()
+            for _ in range(store_watch.FULL_CHECK_EVERY + 1):
+                await tick()
+            assert services.store.get_message(reply.id).status is MessageStatus.INTERRUPTED
+            await wait_until(pilot, lambda: "interrupted" in screen_text(app),
+                             what="the reply shown interrupted")
+            assert "streaming…" not in screen_text(app)
+            assert "half a story" in texts(app)
+    finally:
+        writer.kill()
+        writer.wait()

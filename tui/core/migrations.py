@@ -126,9 +126,26 @@ _DRAFT_IMAGES = (
     """,
 )
 
+# The process writing each streaming reply (tui.core.reply_writers), so a reply left
+# ``streaming`` by a process that was killed is closed as ``interrupted`` the next time the
+# store opens. Replies streaming when this step runs have no writer recorded: they were left
+# by a process that ended (a program still writing one stores its end over this).
+_REPLY_WRITERS = (
+    """
+    CREATE TABLE reply_writers (
+        message_id TEXT PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE,
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        started INTEGER
+    )
+    """,
+    "UPDATE messages SET status = 'interrupted' WHERE status = 'streaming'",
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _V1, _V2, _V3, _V4_DRAFTS, _V5_SERVERS, _V6_TREE, _V7_CJK_SEARCH, _CHAT_PARAMS, _PERSONAS,
-    _REPLY_USAGE, _ATTACHMENTS, _SIDE_REQUEST_USAGE, _IMPORT_UPDATES, _DRAFT_IMAGES)
+    _REPLY_USAGE, _ATTACHMENTS, _SIDE_REQUEST_USAGE, _IMPORT_UPDATES, _DRAFT_IMAGES,
+    _REPLY_WRITERS)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import os
 import sqlite3
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tui.core import ids, tree
+from tui.core import ids, reply_writers, tree
 from tui.core.migrations import SCHEMA_VERSION, migrate, user_version
 from tui.core.paths import ensure_private_folder
 from tui.core.models import Conversation, SearchHit, Strategy, utc_now
@@ -70,6 +71,8 @@ __all__ = [
     "AmbiguousId", "DatabaseCorrupt", "DatabaseLocked", "DatabaseTooNew", "NoDatabase",
     "NEW_CHAT_DRAFT", "NotFound", "SCHEMA_VERSION", "Store", "StoreError",
 ]
+
+log = logging.getLogger(__name__)
 
 
 _CONV_SELECT = f"SELECT {select_list(CONVERSATION_COLUMNS)} FROM conversations"
@@ -155,6 +158,11 @@ class Store(MessageStore, SummaryStore, DraftStore, KnowledgeStore):
         conn.execute("PRAGMA synchronous = NORMAL")
         migrate(conn)
         self.schema_version = user_version(conn)
+        try:
+            reply_writers.close_orphaned_replies(conn)
+        except sqlite3.OperationalError:  # locked by another program: the next opening will
+            log.warning("could not close replies left streaming in %s", self.path,
+                        exc_info=True)
 
     # -- plumbing (the rest is tui.core.store_base.StoreBase) ------------------------------
 

@@ -10,6 +10,7 @@ from typing import Any
 from tui.core import ids, tree
 from tui.core.attachments import ImageFile
 from tui.core.models import Message, MessageStatus, Role
+from tui.core.reply_writers import close_orphaned_replies, forget_writer, note_writer
 from tui.core.store_attachments import add_images, images_for
 from tui.core.store_base import StoreBase, _guarded
 from tui.core.store_errors import NotFound
@@ -57,6 +58,8 @@ class MessageStore(StoreBase):
             conn.execute("UPDATE conversations SET updated = ?, active_leaf_id = ? "
                          "WHERE id = ?", (message.created, message.id, conversation_id))
             tree.insert_message_sql(conn, message)
+            if message.status is MessageStatus.STREAMING:
+                note_writer(conn, message.id)
         return message
 
     @_guarded
@@ -69,10 +72,21 @@ class MessageStore(StoreBase):
             return
         assignments = ", ".join(f"{name} = ?" for name in fields)
         values = [to_db_value(value) for value in fields.values()]
-        cursor = self.conn.execute(
-            f"UPDATE messages SET {assignments} WHERE id = ?", (*values, message_id))
+        statement = f"UPDATE messages SET {assignments} WHERE id = ?"
+        if fields.get("status", MessageStatus.STREAMING) is MessageStatus.STREAMING:
+            cursor = self.conn.execute(statement, (*values, message_id))
+        else:  # no longer streaming: its writer goes with it (tui.core.reply_writers)
+            with self._write() as conn:
+                cursor = conn.execute(statement, (*values, message_id))
+                forget_writer(conn, message_id)
         if cursor.rowcount == 0:
             raise NotFound(f"no message with id {message_id}")
+
+    @_guarded
+    def close_orphaned_replies(self) -> list[str]:
+        """Mark replies left streaming by a process that ended ``interrupted``; their ids
+        (opening the store does it too; a window that stays open asks again)."""
+        return close_orphaned_replies(self.conn)
 
     @_guarded
     def get_message(self, message_id: str) -> Message:

@@ -4,7 +4,10 @@ A plain helper of the main screen: about once a second it looks at the database 
 times and sizes (``Store.files_stamp``, two ``stat`` calls); only when they changed, or
 every ``FULL_CHECK_EVERY`` ticks, a thread asks the store whether another connection
 committed (``Store.changed_elsewhere``: SQLite's ``data_version``). When it did, the
-sidebar's rows and the open chat are reloaded. Handing the check to a thread every second
+sidebar's rows and the open chat are reloaded. While the open chat shows a reply another
+window is streaming, each check also asks whether that window's program still runs
+(``Store.close_orphaned_replies``): killed, it left the reply ``streaming``, and this window
+would have shown it so until it restarted. Handing the check to a thread every second
 was the periodic work of an idle app (bench/bench_terminal.py --rows idle: 0.002 cores
 before, 0.001-0.002 after, at the resolution of /proc over 10 s).
 """
@@ -58,13 +61,21 @@ class StoreWatch:
 
     async def _check(self) -> None:
         try:
-            changed = await asyncio.to_thread(self.screen.store.changed_elsewhere)
+            # A reply shown as streaming in another window whose program was killed would
+            # show "streaming…" until this window restarts: its writer is asked after.
+            orphans = self.screen.chat_view.shows_a_stream_from_elsewhere()
+            changed = await asyncio.to_thread(self._changed, orphans)
             if changed:
                 await self.follow()
         except Exception:  # a failed check must not end the app; the next tick tries again
             log.exception("following the database's changes failed")
         finally:
             self._busy = False
+
+    def _changed(self, orphans: bool) -> bool:
+        store = self.screen.store
+        closed = store.close_orphaned_replies() if orphans else []
+        return store.changed_elsewhere() or bool(closed)
 
     async def follow(self) -> None:
         """Show what another window wrote: the list, and the open chat if it changed."""
