@@ -174,6 +174,11 @@ class Terminal:
         self._held = b""
         return bytes(ready)
 
+    def output(self) -> bytes:
+        """Every byte the app has written so far, escape sequences included."""
+        with self._changed:
+            return bytes(self._output)
+
     def text(self) -> str:
         """The screen as text, one row per line, trailing blanks kept off."""
         with self._changed:
@@ -264,6 +269,12 @@ class Terminal:
         self.send(CTRL_Q)
         return self.wait_exit(timeout)
 
+    def hang_up(self) -> None:
+        """Close the terminal, as closing its window does: the kernel sends the app SIGHUP,
+        and the app's reads and writes on the tty fail from then on."""
+        master, self._master = self._master, -1
+        os.close(master)
+
     def close(self) -> None:
         if self.process.poll() is None:
             try:
@@ -273,10 +284,11 @@ class Terminal:
             self.process.wait(5)
         self._reader.join(5)
         self._parser.join(5)
-        try:
-            os.close(self._master)
-        except OSError:
-            pass
+        if self._master >= 0:
+            try:
+                os.close(self._master)
+            except OSError:
+                pass
 
 
 def _partial_suffix(data: bytes, marker: bytes) -> int:

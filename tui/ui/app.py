@@ -12,7 +12,9 @@ picked later (command palette, "Change theme") is saved to the config file so it
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import signal
 import sys
 import threading
 from datetime import datetime
@@ -34,6 +36,14 @@ from tui.ui.theme_files import load_themes
 from tui.ui.widgets.composer import Composer
 from tui.ui.widgets.markdown_blocks import warm_rendering
 
+log = logging.getLogger(__name__)
+
+ENDING_SIGNALS = ("SIGTERM", "SIGHUP")
+"""``kill`` and a closed terminal window: the app ends as on ctrl+q (the draft kept, a
+streaming reply stored as interrupted with all its text, the terminal given back), where it
+used to die at once, the reply left "streaming" and, after ``kill``, the terminal in the app's
+modes (mouse reports, the alternate screen)."""
+
 
 class GptTuiApp(App[int]):
     CSS_PATH = "app.tcss"
@@ -41,6 +51,7 @@ class GptTuiApp(App[int]):
     BINDINGS = keys.APP
     # False until mounted: the start-up theme is applied, not picked, so it is not saved.
     _theme_ready = False
+    _exiting_on_signal = False
 
     def __init__(self, services: Services, *, now: Callable[[], datetime] | None = None,
                  conversation_page: int = 50, owns_services: bool = False,
@@ -89,7 +100,27 @@ class GptTuiApp(App[int]):
         for problem in self._keymap_problems:
             self.notify(problem, title="Keymap", severity="warning", timeout=15)
         self._theme_ready = True
+        self._end_on_signals()
         self.call_after_refresh(self._after_first_frame)
+
+    def _end_on_signals(self) -> None:
+        if self.is_headless or os.name != "posix":  # tests run in-process; no such signals
+            return
+        loop = asyncio.get_running_loop()
+        for name in ENDING_SIGNALS:
+            number = getattr(signal, name)
+            loop.add_signal_handler(number, self._signalled, number)
+
+    def _signalled(self, number: int) -> None:
+        """Exit with 128 + the signal's number, as a shell reports a process it ended; a
+        second signal while exiting ends the process at once, as before."""
+        if self._exiting_on_signal:
+            signal.signal(number, signal.SIG_DFL)
+            os.kill(os.getpid(), number)
+            return
+        self._exiting_on_signal = True
+        log.info("%s: exiting", signal.Signals(number).name)
+        self.exit(128 + number)
 
     def _after_first_frame(self) -> None:
         """Start-up work that can wait until the screen is up.
