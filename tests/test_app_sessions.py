@@ -351,3 +351,26 @@ async def test_a_reply_whose_window_was_killed_stops_streaming_here(services, mo
     finally:
         writer.kill()
         writer.wait()
+
+
+async def test_text_typed_while_the_app_starts_joins_the_opened_chat_s_draft(services):
+    """Until the first chat is open the composer stands for no chat: what is typed then is
+    not saved as the new chat's draft, and it is kept after the opened chat's own draft."""
+    chat = seed_conversation(services.store, "Drafted", updated="2026-03-01T09:00:00.000Z")
+    services.store.set_draft(chat.id, "the saved draft")
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.main.composer.text == "the saved draft",
+                         what="the chat's draft")
+        drafts = app.main.drafts
+        drafts.starting = True  # as before the first chat opened
+        app.main.composer.load_text("typed early")
+        drafts.changed(None, "typed early")
+        assert drafts._pending is None, "nothing saved for the new chat meanwhile"
+        drafts.show(chat.id, ("the saved draft", {}))
+        drafts.starting = False
+        assert app.main.composer.text == "the saved draft\ntyped early"
+        await pilot.pause()
+        await drafts.flush()
+        assert services.store.get_draft(chat.id) == "the saved draft\ntyped early"
+        assert services.store.get_draft(None) in ("", None)

@@ -47,8 +47,14 @@ class DraftKeeper:
             log.exception("draft store call failed")
             return None
 
+    starting = True
+    """Until the screen has opened its first chat: what is typed meanwhile belongs to that
+    chat (see :meth:`show`), not to the new chat's draft the composer stands for then."""
+
     def changed(self, key: str | None, text: str) -> None:
         """The composer's text changed: save it once typing pauses."""
+        if self.starting:
+            return
         if (key, text) == self._known and self._pending is None:
             return
         self._pending = (key, text, self.screen.composer.image_chips)
@@ -100,6 +106,9 @@ class DraftKeeper:
         self._stored_images[opening] = frozenset(images)
         self._known = (opening, draft)
         composer = self.screen.composer
+        typed = composer.full_text if self.starting else ""
+        if typed.strip():  # typed while the app started: kept, after the chat's own draft
+            draft = f"{draft}\n{typed}" if draft.strip() else typed
         composer.set_draft(draft, images)
         orphans = composer.orphan_images()
         if orphans:  # an image the store does not have: say so now, not only on Enter

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import datetime
 from typing import Callable
 
@@ -156,6 +157,11 @@ class MainScreen(MainScreenKeys, Screen):
         return self.sidebar.conversation_list
 
     async def on_mount(self) -> None:
+        # The composer takes keys at once: what is typed while the first chat loads is kept
+        # for it (DraftKeeper.starting), where it used to go nowhere.
+        if not self.query(SetupPanel):
+            self.set_focus(self.composer)
+            self._composer_focused_at = time.monotonic()
         try:
             start = await asyncio.to_thread(self._starting_point)
         except StoreError:
@@ -165,11 +171,29 @@ class MainScreen(MainScreenKeys, Screen):
             await self.show_new_chat(start)
         else:
             await self.open_conversation(start.id)
+        self.drafts.starting = False
         self.watcher.start()
         if self.query(SetupPanel):
             self.set_focus(self.query_one("#setup-key"))
         else:
             self.set_focus(self.composer)
+
+    _composer_focused_at = float("inf")
+
+    def on_key(self, event: events.Key) -> None:
+        """Keys typed before the composer had focus (while the app started, as a user who
+        types right after launching does) reach the screen itself, not a widget: they are
+        given to the composer, in order, so nothing typed is lost. A newline among them is
+        Enter: typed before the app took the terminal over, the terminal turned it into one
+        (ICRNL)."""
+        if event.time >= self._composer_focused_at or self.focused is not self.composer:
+            return
+        if event.key in ("enter", "ctrl+j"):
+            event.stop()
+            self.composer.post_message(events.Key("enter", "\r"))
+        elif event.is_printable:
+            event.stop()
+            self.composer.post_message(events.Key(event.key, event.character))
 
     def _starting_point(self) -> Conversation | NewConversation:
         """(In a thread.) What to open, after marking where another copy's writes start."""
