@@ -197,3 +197,21 @@ def test_a_short_question_does_not_wait_for_the_encoding_and_a_long_one_does(env
     stored = rows(env["GPT_TUI_DB"], "select content, token_encoding from messages "
                                      "where role = 'user' order by id")
     assert stored == [("a short question", "estimate"), (long_prompt, "o200k_base")]
+
+
+def test_sigterm_exits_143_and_keeps_partial_reply_as_interrupted(env, fake_openai):
+    """``kill`` or ``timeout``: ended as Ctrl-C ends it, with SIGTERM's own exit code."""
+    process = _start_stream(env, fake_openai)
+    try:
+        _wait_for_partial(env["GPT_TUI_DB"], time.monotonic() + 30)
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 143, err
+    assert "Traceback" not in err and "terminated; the partial reply is kept" in err
+    stored = rows(env["GPT_TUI_DB"], "select role, content, status from messages order by id")
+    assert stored[1][2] == "interrupted"
+    assert stored[1][1] and out.startswith(stored[1][1][:20])
+    assert rows(env["GPT_TUI_DB"], "select count(*) from reply_writers") == [(0,)]

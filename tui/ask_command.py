@@ -4,7 +4,7 @@ The reply streams to stdout as it arrives; everything else (notices, retries, er
 conversation id) goes to stderr, so ``gpt-tui ask "..." > answer.md`` captures only the
 answer. Exit codes: 0 success, 1 model/server error, 2 bad usage (a file that cannot be
 attached included), 130 Ctrl-C (the partial reply is kept in the database as interrupted),
-3 the reply to a request for JSON (``--json``, or a chat or persona set to JSON output) does
+143 ``kill`` or ``timeout`` (SIGTERM: the same as Ctrl-C, with the signal's own code), 3 the reply to a request for JSON (``--json``, or a chat or persona set to JSON output) does
 not parse as JSON (the reply is still printed and stored).
 
 ``--temperature``, ``--top-p``, ``--max-tokens``, ``--json`` and ``--param`` set the
@@ -20,11 +20,14 @@ names, images as image parts. Standard input piped in next to a prompt
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
+import signal
 import stat
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -50,6 +53,19 @@ if TYPE_CHECKING:  # the flow pulls in the openai SDK: imported when `ask` runs,
     from tui.core.session import NewConversation
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_TERMINATED = 128 + 15
+
+
+class Terminated(BaseException):
+    """SIGTERM (``kill``, ``timeout 60 gpt-tui ask ...``) while a reply streams: it ends the
+    way Ctrl-C does (the partial reply stored as interrupted), where the process used to die
+    at once, the reply left "streaming" and its last half second of text lost."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 # The reply to a request for a JSON object is not valid JSON.
 EXIT_NOT_JSON = 3
 
@@ -362,11 +378,15 @@ def _ask(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> i
             # Near enough to a window for the counts to matter: count this exchange exactly.
             services.counter.start_loading()
             services.counter.wait_loaded()
-        code = asyncio.run(_run_and_close(services, conversation, prompt, out, err, stored,
-                                          images=images))
+        with _sigterm_ends_the_reply():
+            code = asyncio.run(_run_and_close(services, conversation, prompt, out, err,
+                                              stored, images=images))
     except KeyboardInterrupt:
         print("\ngpt-tui: interrupted; the partial reply is kept", file=err)
         code = EXIT_INTERRUPTED
+    except Terminated:
+        print("\ngpt-tui: terminated; the partial reply is kept", file=err)
+        code = EXIT_TERMINATED
     except BrokenPipeError:
         log.info("ask: the reader of stdout went away")
         code = EXIT_FAILURE
@@ -375,6 +395,20 @@ def _ask(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> i
     if stored:
         print(f"conversation: {stored[0]}", file=err)
     return code
+
+
+@contextlib.contextmanager
+def _sigterm_ends_the_reply() -> Iterator[None]:
+    """SIGTERM raises :class:`Terminated` (asyncio then cancels the reply's task, whose
+    cleanup stores it) while the block runs; the main thread only, where handlers run."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 async def _run_and_close(services: Services, conversation: Conversation | NewConversation,
