@@ -382,10 +382,10 @@ def _ask(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> i
             code = asyncio.run(_run_and_close(services, conversation, prompt, out, err,
                                               stored, images=images))
     except KeyboardInterrupt:
-        print("\ngpt-tui: interrupted; the partial reply is kept", file=err)
+        print(f"\ngpt-tui: interrupted{_kept(stored)}", file=err)
         code = EXIT_INTERRUPTED
     except Terminated:
-        print("\ngpt-tui: terminated; the partial reply is kept", file=err)
+        print(f"\ngpt-tui: terminated{_kept(stored)}", file=err)
         code = EXIT_TERMINATED
     except BrokenPipeError:
         log.info("ask: the reader of stdout went away")
@@ -395,6 +395,11 @@ def _ask(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> i
     if stored:
         print(f"conversation: {stored[0]}", file=err)
     return code
+
+
+def _kept(stored: list[str]) -> str:
+    """What an interruption kept: nothing was stored before the conversation was."""
+    return "; the partial reply is kept" if stored else " before anything was stored"
 
 
 @contextlib.contextmanager
