@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from datetime import datetime
 from typing import Callable
 
@@ -161,7 +160,8 @@ class MainScreen(MainScreenKeys, Screen):
         # for it (DraftKeeper.starting), where it used to go nowhere.
         if not self.query(SetupPanel):
             self.set_focus(self.composer)
-            self._composer_focused_at = time.monotonic()
+            # By the clock Textual stamps events with (Message.time; not monotonic on Windows).
+            self._composer_focused_at = events.Idle().time
         try:
             start = await asyncio.to_thread(self._starting_point)
         except StoreError:
