@@ -133,20 +133,26 @@ def test_kill_9_mid_stream_leaves_user_message_and_partial_reply(env, fake_opena
     assert stored[1][2] == "streaming"
 
 
-def test_ctrl_c_exits_130_and_keeps_partial_reply_as_interrupted(env, fake_openai):
+@pytest.mark.parametrize("signum, code, said", [
+    (signal.SIGINT, 130, "interrupted"),  # Ctrl-C
+    (signal.SIGTERM, 143, "terminated"),  # kill, timeout
+])
+def test_a_signal_mid_stream_exits_with_its_code_and_keeps_partial_reply_as_interrupted(
+        env, fake_openai, signum, code, said):
     process = _start_stream(env, fake_openai)
     try:
         _wait_for_partial(env["GPT_TUI_DB"], time.monotonic() + 30)
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signum)
         out, err = process.communicate(timeout=10)
     finally:
         if process.poll() is None:
             process.kill()
-    assert process.returncode == 130, err
-    assert "Traceback" not in err
+    assert process.returncode == code, err
+    assert "Traceback" not in err and f"{said}; the partial reply is kept" in err
     stored = rows(env["GPT_TUI_DB"], "select role, content, status from messages order by id")
     assert stored[1][2] == "interrupted"
     assert stored[1][1] and out.startswith(stored[1][1][:20])
+    assert rows(env["GPT_TUI_DB"], "select count(*) from reply_writers") == [(0,)]
 
 
 def test_list_shows_what_ask_stored(env, fake_openai):
@@ -198,20 +204,3 @@ def test_a_short_question_does_not_wait_for_the_encoding_and_a_long_one_does(env
                                      "where role = 'user' order by id")
     assert stored == [("a short question", "estimate"), (long_prompt, "o200k_base")]
 
-
-def test_sigterm_exits_143_and_keeps_partial_reply_as_interrupted(env, fake_openai):
-    """``kill`` or ``timeout``: ended as Ctrl-C ends it, with SIGTERM's own exit code."""
-    process = _start_stream(env, fake_openai)
-    try:
-        _wait_for_partial(env["GPT_TUI_DB"], time.monotonic() + 30)
-        process.send_signal(signal.SIGTERM)
-        out, err = process.communicate(timeout=10)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == 143, err
-    assert "Traceback" not in err and "terminated; the partial reply is kept" in err
-    stored = rows(env["GPT_TUI_DB"], "select role, content, status from messages order by id")
-    assert stored[1][2] == "interrupted"
-    assert stored[1][1] and out.startswith(stored[1][1][:20])
-    assert rows(env["GPT_TUI_DB"], "select count(*) from reply_writers") == [(0,)]

@@ -12,13 +12,13 @@ import textwrap
 from pathlib import Path
 
 from tests.test_migrations import _old_file
-from tui.core.models import MessageStatus, Role
+from tui.core.models import Message, MessageStatus, Role
 from tui.core.reply_writers import Writer, host, is_running, process_start, this_process
 from tui.core.store import Store
 
 KILLED_MID_REPLY = textwrap.dedent("""
     import os, signal, sys
-    from tui.core.models import MessageStatus, Role
+    from tui.core.models import Message, MessageStatus, Role
     from tui.core.store import Store
     store = Store(sys.argv[1])
     chat = store.create_conversation(model="m", title="Cut")
@@ -28,6 +28,12 @@ KILLED_MID_REPLY = textwrap.dedent("""
     print(reply.id, flush=True)
     os.kill(os.getpid(), signal.SIGKILL)  # as a closed terminal or kill -9 would end it
 """)
+
+
+def streaming_reply(store: Store) -> Message:
+    """A new chat's reply, stored as streaming by this process."""
+    chat = store.create_conversation(model="m")
+    return store.append_message(chat.id, Role.ASSISTANT, "", status=MessageStatus.STREAMING)
 
 
 def writers(store: Store) -> list[tuple[str, str, int]]:
@@ -53,9 +59,7 @@ def test_a_reply_whose_process_was_killed_is_interrupted_with_its_text(tmp_path:
 def test_a_reply_another_program_is_writing_stays_streaming(tmp_path: Path) -> None:
     path = tmp_path / "chats.db"
     with Store(path) as writing:
-        chat = writing.create_conversation(model="m")
-        reply = writing.append_message(chat.id, Role.ASSISTANT, "",
-                                       status=MessageStatus.STREAMING)
+        reply = streaming_reply(writing)
         assert writers(writing) == [(reply.id, host(), os.getpid())]
         with Store(path) as other:  # another window opening the same file meanwhile
             assert other.get_message(reply.id).status is MessageStatus.STREAMING
@@ -67,9 +71,7 @@ def test_a_reply_another_program_is_writing_stays_streaming(tmp_path: Path) -> N
 def test_writers_on_other_hosts_are_left_alone(tmp_path: Path) -> None:
     path = tmp_path / "chats.db"
     with Store(path) as store:
-        chat = store.create_conversation(model="m")
-        reply = store.append_message(chat.id, Role.ASSISTANT, "",
-                                     status=MessageStatus.STREAMING)
+        reply = streaming_reply(store)
         store.write(lambda conn: conn.execute(
             "UPDATE reply_writers SET host = 'elsewhere', pid = 999999999"))
     with Store(path) as store:
@@ -92,9 +94,7 @@ def test_a_pid_given_to_another_process_is_not_the_writer(tmp_path: Path) -> Non
 
 def test_deleting_a_streaming_reply_deletes_its_writer(tmp_path: Path) -> None:
     with Store(tmp_path / "chats.db") as store:
-        chat = store.create_conversation(model="m")
-        reply = store.append_message(chat.id, Role.ASSISTANT, "",
-                                     status=MessageStatus.STREAMING)
+        reply = streaming_reply(store)
         store.delete_message(reply.id)
         assert writers(store) == []
 
