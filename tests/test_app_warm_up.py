@@ -192,3 +192,29 @@ print(len(runs), gc.isenabled(), "openai" in sys.modules)
     collections, enabled, imported = result.stdout.split()
     assert imported == "True" and enabled == "True", result.stderr
     assert int(collections) <= 3, result.stdout  # ~150 before
+
+
+async def test_a_load_held_back_for_a_reply_waits_for_typing_to_pause(tmp_path, fake_openai):
+    """Typed during a reply, the load waits for its end; it then waits for typing to pause
+    as well: tiktoken holds the GIL ~0.3 s building the encoding, which keys typed then
+    would wait for."""
+    from tui.ui.context_tracker import ENCODING_IDLE
+
+    fake_openai.script(Script.reply(" ".join(["word"] * 30), tps=30))  # ~1 s of stream
+    async with deferred_encoding_app(tmp_path, fake_openai) as (pilot, services):
+        main = pilot.app.main
+        await type_and_send(pilot, "hello")
+        await wait_until(pilot, lambda: bool(main.replies), what="the reply")
+        main.composer.focus()
+        await pilot.press("a")
+        await pilot.pause(ENCODING_IDLE + 0.1)  # typing paused, but the reply streams
+        assert main.replies and services.counter.deferred
+        while main.replies:  # keep typing until the reply ends, and on after it
+            await pilot.press("b")
+            await pilot.pause(ENCODING_IDLE / 3)
+        for _ in range(4):
+            await pilot.press("c")
+            await pilot.pause(ENCODING_IDLE / 3)
+            assert services.counter.deferred, "not while the keys come"
+        await wait_until(pilot, lambda: services.counter.exact, timeout=15,
+                         what="the encoding, once typing paused after the reply")

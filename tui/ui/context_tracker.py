@@ -155,14 +155,17 @@ class ContextTracker:
         return f"send ≈{format_cost(price.cost(reading.tokens, 0))}"
 
     def draft_changed(self) -> None:
-        counter = self.services.counter
-        if counter.deferred:  # run_app defers it: counts are needed once the user types
-            if self._encoding_timer is not None:
-                self._encoding_timer.stop()
-            self._encoding_timer = self.screen.set_timer(ENCODING_IDLE, self._request_encoding)
+        if self.services.counter.deferred:  # run_app defers it: counts are needed once
+            self._load_when_idle()             # the user types
         # Throttled: a paste or fast typing costs one reading per interval, not per key.
         if self._timer is None and self.meter is not None:
             self._timer = self.screen.set_timer(METER_THROTTLE, self.show_reading)
+
+    def _load_when_idle(self) -> None:
+        """Ask for the encoding once ENCODING_IDLE has passed without a change of the draft."""
+        if self._encoding_timer is not None:
+            self._encoding_timer.stop()
+        self._encoding_timer = self.screen.set_timer(ENCODING_IDLE, self._request_encoding)
 
     def _request_encoding(self) -> None:
         """Load the deferred encoding now, or once no reply streams.
@@ -178,10 +181,14 @@ class ContextTracker:
             self.services.counter.request_load()
 
     def replies_changed(self) -> None:
-        """The set of streaming replies changed: a load held back for them may start."""
+        """The set of streaming replies changed: a load held back for them may start, once
+        typing pauses too. Started as the reply ended, it came while the user, who had typed
+        during the reply, typed on: tiktoken holds the GIL for ~0.3 s building the encoding,
+        and the keys (and the next reply's first words) waited that long (py-spy during a
+        pty run: the main thread stalled 276-368 ms with "tiktoken-load" active)."""
         if self._load_after_replies and not self.screen.replies:
             self._load_after_replies = False
-            self.services.counter.request_load()
+            self._load_when_idle()
 
     def append(self, message: Message) -> None:
         """A message of the open chat was stored: count it without a reload."""
