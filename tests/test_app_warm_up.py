@@ -200,7 +200,7 @@ async def test_a_load_held_back_for_a_reply_waits_for_typing_to_pause(tmp_path, 
     would wait for."""
     from tui.ui.context_tracker import ENCODING_IDLE
 
-    fake_openai.script(Script.reply(" ".join(["word"] * 30), tps=30))  # ~1 s of stream
+    fake_openai.script(Script.reply(" ".join(["word"] * 120), tps=40))  # ~3 s of stream
     async with deferred_encoding_app(tmp_path, fake_openai) as (pilot, services):
         main = pilot.app.main
         await type_and_send(pilot, "hello")
@@ -208,7 +208,8 @@ async def test_a_load_held_back_for_a_reply_waits_for_typing_to_pause(tmp_path, 
         main.composer.focus()
         await pilot.press("a")
         await pilot.pause(ENCODING_IDLE + 0.1)  # typing paused, but the reply streams
-        assert main.replies and services.counter.deferred
+        assert main.replies, "the reply is still streaming (else this proves nothing)"
+        assert services.counter.deferred
         while main.replies:  # keep typing until the reply ends, and on after it
             await pilot.press("b")
             await pilot.pause(ENCODING_IDLE / 3)
