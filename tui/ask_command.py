@@ -4,8 +4,9 @@ The reply streams to stdout as it arrives; everything else (notices, retries, er
 conversation id) goes to stderr, so ``gpt-tui ask "..." > answer.md`` captures only the
 answer. Exit codes: 0 success, 1 model/server error, 2 bad usage (a file that cannot be
 attached included), 130 Ctrl-C (the partial reply is kept in the database as interrupted),
-143 ``kill`` or ``timeout`` (SIGTERM: the same as Ctrl-C, with the signal's own code), 3 the reply to a request for JSON (``--json``, or a chat or persona set to JSON output) does
-not parse as JSON (the reply is still printed and stored).
+143 ``kill`` or ``timeout`` (SIGTERM: the same as Ctrl-C, with the signal's own code), 3 the
+reply to a request for JSON (``--json``, or a chat or persona set to JSON output) does not
+parse as JSON (the reply is still printed and stored).
 
 ``--temperature``, ``--top-p``, ``--max-tokens``, ``--json`` and ``--param`` set the
 conversation's own settings, kept for later turns like ``--system`` and ``--strategy``;

@@ -7,24 +7,19 @@ A reply is stored as ``streaming`` before its first token and its text flushed a
 "streaming…" for good: in the chat's header, in exports, in every other window. Each streaming
 reply therefore has a row here naming its writer (host, pid and the process's start time, which
 tells a pid the system has given to another process since). Opening the store closes the
-replies whose writer on this host is gone: ``interrupted``, their text as it was last flushed.
+replies whose writer on this host is gone (``Store.close_orphaned_replies``): ``interrupted``, their text as it was last flushed.
 Writers on other hosts (a database on a shared folder) are left alone: nothing here can see
 whether they run.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import sqlite3
 from dataclasses import dataclass
 from functools import lru_cache
 
-log = logging.getLogger(__name__)
-
-__all__ = [
-    "Writer", "close_orphaned_replies", "forget_writer", "host", "is_running", "note_writer",
-]
+__all__ = ["Writer", "forget_writer", "host", "is_running", "note_writer", "orphaned"]
 
 
 @dataclass(frozen=True)
@@ -99,26 +94,3 @@ def orphaned(conn: sqlite3.Connection) -> list[str]:
     rows = conn.execute("SELECT message_id, host, pid, started FROM reply_writers").fetchall()
     return [message_id for message_id, row_host, pid, started in rows
             if row_host == here and not is_running(Writer(row_host, pid, started))]
-
-
-def close_orphaned_replies(conn: sqlite3.Connection) -> list[str]:
-    """Mark the replies of dead writers ``interrupted`` (their text kept); their ids.
-
-    ``conn`` in autocommit mode; reads first and writes only when there is something to
-    close, so opening a store another program holds locked still works."""
-    dead = orphaned(conn)
-    if not dead:
-        return []
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        for message_id in dead:
-            conn.execute("UPDATE messages SET status = 'interrupted' "
-                         "WHERE id = ? AND status = 'streaming'", (message_id,))
-            forget_writer(conn, message_id)
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-    log.info("closed %d reply(s) left streaming by a process that ended", len(dead))
-    return dead

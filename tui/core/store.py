@@ -32,7 +32,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tui.core import ids, reply_writers, tree
+from tui.core import ids, tree
 from tui.core.migrations import SCHEMA_VERSION, migrate, user_version
 from tui.core.paths import ensure_private_folder
 from tui.core.models import Conversation, SearchHit, Strategy, utc_now
@@ -134,6 +134,11 @@ class Store(MessageStore, SummaryStore, DraftStore, KnowledgeStore):
                 raise translate_error(error, self.path) from None
             raise
         self._conn = conn
+        try:
+            self.close_orphaned_replies()
+        except StoreError:  # locked by another program, say: the next opening will
+            log.warning("could not close replies left streaming in %s", self.path,
+                        exc_info=True)
 
     @functools.cached_property
     def _db(self) -> sqlite_utils.Database:
@@ -158,11 +163,6 @@ class Store(MessageStore, SummaryStore, DraftStore, KnowledgeStore):
         conn.execute("PRAGMA synchronous = NORMAL")
         migrate(conn)
         self.schema_version = user_version(conn)
-        try:
-            reply_writers.close_orphaned_replies(conn)
-        except sqlite3.OperationalError:  # locked by another program: the next opening will
-            log.warning("could not close replies left streaming in %s", self.path,
-                        exc_info=True)
 
     # -- plumbing (the rest is tui.core.store_base.StoreBase) ------------------------------
 

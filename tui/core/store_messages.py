@@ -5,12 +5,13 @@ active path, pinned, and given images.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from tui.core import ids, tree
 from tui.core.attachments import ImageFile
 from tui.core.models import Message, MessageStatus, Role
-from tui.core.reply_writers import close_orphaned_replies, forget_writer, note_writer
+from tui.core.reply_writers import forget_writer, note_writer, orphaned
 from tui.core.store_attachments import add_images, images_for
 from tui.core.store_base import StoreBase, _guarded
 from tui.core.store_errors import NotFound
@@ -22,6 +23,8 @@ from tui.core.store_rows import (
     select_list,
     to_db_value,
 )
+
+log = logging.getLogger(__name__)
 
 _MSG_SELECT = f"SELECT {select_list(MESSAGE_COLUMNS)} FROM messages"
 
@@ -84,9 +87,20 @@ class MessageStore(StoreBase):
 
     @_guarded
     def close_orphaned_replies(self) -> list[str]:
-        """Mark replies left streaming by a process that ended ``interrupted``; their ids
-        (opening the store does it too; a window that stays open asks again)."""
-        return close_orphaned_replies(self.conn)
+        """Mark replies left streaming by a process that ended ``interrupted`` (their text
+        kept); their ids. Opening the store does it, and a window that stays open asks again
+        (tui.core.reply_writers). Reads first, and writes only when there is something to
+        close, so opening a store another program holds locked still works."""
+        dead = orphaned(self.conn)
+        if not dead:
+            return []
+        with self._write() as conn:
+            for message_id in dead:
+                conn.execute("UPDATE messages SET status = 'interrupted' "
+                             "WHERE id = ? AND status = 'streaming'", (message_id,))
+                forget_writer(conn, message_id)
+        log.info("closed %d reply(s) left streaming by a process that ended", len(dead))
+        return dead
 
     @_guarded
     def get_message(self, message_id: str) -> Message:
