@@ -14,6 +14,7 @@ screen only ever shows whole frames: a half-written frame is never read back.
 
 from __future__ import annotations
 
+import base64
 import fcntl
 import os
 import signal
@@ -178,6 +179,15 @@ class Terminal:
         """Every byte the app has written so far, escape sequences included."""
         with self._changed:
             return bytes(self._output)
+
+    def osc52_copies(self) -> list[str]:
+        """The texts the app has sent to the clipboard as plain OSC 52, in order (what a
+        failed copy test shows: another selection, or none)."""
+        texts = []
+        for part in self.output().split(b"\x1b]52;c;")[1:]:
+            payload = part.split(b"\a", 1)[0]
+            texts.append(base64.b64decode(payload).decode("utf-8", "replace"))
+        return texts
 
     def text(self) -> str:
         """The screen as text, one row per line, trailing blanks kept off."""

@@ -9,6 +9,7 @@ wrote: the code without its label, the table without its box drawing.
 from __future__ import annotations
 
 from tests.fake_openai.scripts import Script
+from tests.terminal.harness import TerminalTimeout
 from tui.core.clipboard import osc52
 
 SIZE = (80, 30)
@@ -46,5 +47,9 @@ def test_a_drag_then_ctrl_c_writes_the_selection_as_osc_52(launch, fake_openai):
     # widget under the pointer (here the page holding the whole reply).
     term.drag((top, left), (bottom, end + len("a    │ 1")))
     term.send(CTRL_C)
-    term.wait_output(osc52(COPIED).encode())
+    try:
+        term.wait_output(osc52(COPIED).encode())
+    except TerminalTimeout as timeout:
+        raise AssertionError(f"copied {term.osc52_copies()!r}, dragged from "
+                             f"{(top, left)} to {(bottom, end)}; {timeout}") from None
     term.wait_for("OSC 52")
