@@ -108,3 +108,31 @@ def test_widget_layout_cache_holds_the_measured_visual() -> None:
         "Textual moved Widget._layout_cache (RowOffsets.refresh clears it)"
     assert "_layout_cache" in inspect.getsource(Widget._render), \
         "Widget._render no longer caches its visual in _layout_cache"
+
+
+def test_linux_driver_input_thread_parts() -> None:
+    # tui/ui/quiet_driver.py: QuietLinuxDriver replaces the input thread's loop, wakes it
+    # through exit_event (which disable_input sets, then joins the thread) and waits for a
+    # lone Esc until the parser's own deadline.
+    import sys
+
+    if sys.platform == "win32":
+        return
+    from textual import _loop, _parser, _time
+    from textual._xterm_parser import XTermParser
+    from textual.drivers.linux_driver import LinuxDriver
+
+    assert callable(getattr(LinuxDriver, "run_input_thread", None))
+    disable = inspect.getsource(LinuxDriver.disable_input)
+    assert "self.exit_event.set()" in disable and "_key_thread.join()" in disable, \
+        "LinuxDriver.disable_input no longer stops the input thread through exit_event"
+    from textual.driver import Driver
+
+    init = inspect.getsource(LinuxDriver.__init__)
+    assert "self.exit_event = " in init and "self.fileno = " in init
+    assert "self._debug = " in inspect.getsource(Driver.__init__)
+    assert "_timeout_time" in inspect.getsource(XTermParser.__mro__[1].tick), \
+        "Textual's parser moved _timeout_time (QuietLinuxDriver waits until it)"
+    assert XTermParser()._timeout_time is None
+    assert callable(_loop.loop_last) and callable(_time.get_time)
+    assert issubclass(_parser.ParseError, Exception)

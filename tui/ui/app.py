@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any, Callable, Iterable
 
 from textual.app import App, SystemCommand
+from textual.driver import Driver
 from textual.screen import Screen
 
 from tui.core.clipboard import CopyResult, copy_text
@@ -52,6 +53,18 @@ class GptTuiApp(App[int]):
     # False until mounted: the start-up theme is applied, not picked, so it is not saved.
     _theme_ready = False
     _exiting_on_signal = False
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's terminal driver on Linux and macOS, with an input thread that sleeps
+        until there is input (``quiet_driver``): Textual's polls ten times a second."""
+        driver_class = super().get_driver_class()
+        # By name: importing the Linux driver on Windows would fail (termios).
+        if (driver_class.__module__, driver_class.__name__) == (
+                "textual.drivers.linux_driver", "LinuxDriver"):
+            from tui.ui.quiet_driver import QuietLinuxDriver
+
+            return QuietLinuxDriver
+        return driver_class
 
     def __init__(self, services: Services, *, now: Callable[[], datetime] | None = None,
                  conversation_page: int = 50, owns_services: bool = False,
