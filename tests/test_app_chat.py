@@ -268,6 +268,59 @@ async def test_messages_left_out_of_the_next_request_are_marked(tmp_path, fake_o
         await services.aclose()
 
 
+async def test_a_notice_wider_than_the_pane_wraps(tmp_path, fake_openai):
+    """A context notice longer than the pane is wide wraps onto more rows: it was a Label
+    as wide as its text, cut at the pane's edge (seen against llama.cpp at 100 columns:
+    "could not summarize earlier messages (the summary was cut a")."""
+    services = make_services(tmp_path, fake_openai.base_url)
+    store = services.store
+    conversation = store.create_conversation(model="gpt-4o-mini", title="long one",
+                                             strategy="truncate", context_window=1024,
+                                             max_output_tokens=128)
+    for i in range(30):
+        store.append_message(conversation.id, Role.USER, f"question {i} " + "word " * 40)
+        store.append_message(conversation.id, Role.ASSISTANT, f"answer {i} " + "word " * 40)
+    app = make_app(services)
+    try:
+        async with app.run_test(size=(70, 30)) as pilot:
+            await app.main.open_conversation(conversation.id)
+            await wait_until(pilot, lambda: any(
+                "not sent" in b.copy_text() for b in app.main.pane.blocks),
+                what="unsent marker")
+
+            def shown_text():
+                return [label for b in app.main.pane.blocks if "not sent" in b.copy_text()
+                        for label in b.query(".notice-text")]
+
+            await wait_until(pilot, shown_text, what="its text")
+            await pilot.pause()
+            label = shown_text()[0]
+            marker = label.parent
+            assert len(marker.text) > marker.content_size.width  # the case at hand
+            assert label.outer_size.width <= marker.content_size.width, \
+                (label.outer_size, marker.content_size)
+            assert label.size.height >= 2
+    finally:
+        await services.aclose()
+
+
+async def test_an_error_hint_wider_than_the_pane_wraps(services, fake_openai):
+    fake_openai.script(Script.server_error(401))
+    services.client.max_retries = 0
+    app = make_app(services)
+    async with app.run_test(size=(60, 24)) as pilot:
+        await type_and_send(pilot, "please answer")
+        await wait_until(pilot, lambda: app.main.pane.query(".error-hint"), timeout=15,
+                         what="error hint")
+        await pilot.pause()
+        hint = app.main.pane.query_one(".error-hint")
+        block = hint.parent
+        assert len(str(hint.render())) > block.content_size.width  # the case at hand
+        assert hint.outer_size.width <= block.content_size.width, \
+            (hint.outer_size, block.content_size)
+        assert "retry" in screen_text(app)
+
+
 async def test_rate_limit_wait_counts_down_in_the_status_line(services, fake_openai):
     fake_openai.script(Script.rate_limited(retry_after=2), Script.reply("finally"))
     app = make_app(services)
