@@ -231,6 +231,18 @@ async def test_help_lists_every_binding(services):
         await wait_until(pilot, lambda: not isinstance(app.screen, HelpScreen))
 
 
+async def test_the_help_title_wraps_in_a_small_terminal(services):
+    # At 60x20 the title ("... opens the command palette)") was cut at the dialog's edge.
+    app = make_app(services)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await pilot.pause()
+        title = app.screen.query_one(".dialog-title")
+        assert title.outer_size.width <= title.parent.content_size.width
+        assert "palette)" in screen_text(app)  # the end of the title is on screen
+
+
 async def test_meter_shows_the_draft(services):
     chat(services.store)
     app = make_app(services)
