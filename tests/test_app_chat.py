@@ -321,6 +321,29 @@ async def test_an_error_hint_wider_than_the_pane_wraps(services, fake_openai):
         assert "retry" in screen_text(app)
 
 
+async def test_a_narrow_status_line_drops_the_strategy_and_keeps_the_state(services,
+                                                                            fake_openai):
+    # At 60 columns the row's facts were cut at its edge: "strategy: summa", and the state
+    # at the right end ("streaming…", a retry's countdown) had no room at all.
+    fake_openai.script(Script.reply("word " * 400, tps=50))
+    app = make_app(services)
+    async with app.run_test(size=(60, 20)) as pilot:
+        status = app.main.status
+
+        def status_row() -> str:
+            return screen_text(app).splitlines()[-2]
+
+        await type_and_send(pilot, "please answer")
+        await wait_until(pilot, lambda: "streaming…" in status_row(),
+                         what=f"the state in the status row: {status_row()!r}")
+        assert status.has_class("-tight")
+        assert "strategy" not in status_row()
+        await pilot.resize_terminal(120, 30)
+        await wait_until(pilot, lambda: "strategy" in status_row(), what="room again")
+        assert not status.has_class("-tight")
+        assert "streaming…" in status_row()
+
+
 async def test_rate_limit_wait_counts_down_in_the_status_line(services, fake_openai):
     fake_openai.script(Script.rate_limited(retry_after=2), Script.reply("finally"))
     app = make_app(services)

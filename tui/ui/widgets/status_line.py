@@ -137,11 +137,31 @@ class StatusLine(Vertical):
         for name in ("streaming", "retrying", "error"):
             label.set_class(kind == name, f"-{name}")
         self.set_class(kind == "error", "-error")
+        self._fit()
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        """``-tight`` (the strategy hidden) when the row's facts are wider than the row: the
+        row is cut at its edge, and the state at its right end ("streaming…", a retry's
+        countdown) went first. The strategy is the one fact the chat's settings also show."""
+        row = self.query_one("#status-row", Horizontal)
+        width = row.content_size.width
+        if not width:
+            return
+        needed = 0
+        for label in row.query(Label):
+            if label.display or label.id == "status-strategy":
+                needed += (label.get_content_width(row.content_size, self.app.size)
+                           + label.styles.margin.right)
+        self.set_class(needed > width, "-tight")
 
     def watch_next_cost(self, text: str) -> None:
         label = self.query_one("#status-cost", Label)
         label.update(Content(text))
         label.display = bool(text)  # no empty gap when the model has no price
+        self._fit()
 
     def watch_reading(self, reading: MeterReading | None) -> None:
         """Show a MeterReading (tokens, window, estimated, action), or nothing."""
@@ -150,6 +170,7 @@ class StatusLine(Vertical):
             label.update("")
             label.set_class(False, "-warn")
             label.set_class(False, "-over")
+            self._fit()
             return
         # "≈" unless the server's own tokenizer counted (exact) or the local encoding is the
         # model's (not estimated, and the window is OpenAI's table figure for that model).
@@ -166,3 +187,4 @@ class StatusLine(Vertical):
         label.set_class(over, "-over")
         label.set_class(not over and (reading.action != "none" or fraction >= WARN_FRACTION),
                         "-warn")
+        self._fit()
