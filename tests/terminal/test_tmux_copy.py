@@ -52,7 +52,11 @@ class Tmux:
             time.sleep(0.05)  # polling tmux, a separate process: no event to wait on
 
     def close(self) -> None:
+        # tmux leaves its socket file behind on kill-server: one in /tmp/tmux-UID per run.
+        socket_path = self.run("display-message", "-p", "#{socket_path}").strip()
         self.run("kill-server")
+        if socket_path:
+            Path(socket_path).unlink(missing_ok=True)
 
 
 @pytest.fixture
