@@ -101,3 +101,20 @@ async def test_the_status_line_shows_the_next_sends_cost_only_with_a_price(servi
         services.settings.prices = {"gpt-4o-mini": FREE}
         app.main.composer.insert(" more")
         await wait_until(pilot, lambda: str(cost.render()) == "send ≈$0")
+
+
+async def test_the_usage_total_wraps_in_a_small_terminal(services, fake_openai):
+    # At 60x20 the total line ("Total: 2 replies · 10 prompt (0 cached) · 1,501 …") was cut.
+    services.settings.prices = {"gpt-4o-mini": Price(input=1.0, output=2.0)}
+    app = make_app(services)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await send(pilot, "first chat")
+        await pilot.press("f12")
+        await wait_until(pilot, lambda: isinstance(app.screen, UsagePanelScreen)
+                         and "prompt" in str(app.screen.query_one("#usage-total").render()),
+                         what="the panel's total")
+        await pilot.pause()
+        total = app.screen.query_one("#usage-total", Label)
+        assert len(str(total.render())) > total.parent.content_size.width  # the case at hand
+        assert total.outer_size.width <= total.parent.content_size.width
+        assert total.size.height >= 2
