@@ -39,8 +39,9 @@ from tui.ui.widgets.markdown_blocks import warm_rendering
 
 log = logging.getLogger(__name__)
 
-ENDING_SIGNALS = ("SIGTERM", "SIGHUP")
-"""``kill`` and a closed terminal window: the app ends as on ctrl+q (the draft kept, a
+ENDING_SIGNALS = ("SIGTERM", "SIGHUP", "SIGINT")
+"""``kill``, a closed terminal window and ``kill -INT`` (Ctrl+C typed in the app is a key,
+not a signal: the terminal is in raw mode): the app ends as on ctrl+q (the draft kept, a
 streaming reply stored as interrupted with all its text, the terminal given back), where it
 used to die at once, the reply left "streaming" and, after ``kill``, the terminal in the app's
 modes (mouse reports, the alternate screen)."""
