@@ -238,16 +238,23 @@ async def test_summary_block_appears_when_the_window_fills(services, fake_openai
         assert keys[index - 1] == summary.last_message_id
 
 
-async def test_messages_left_out_of_the_next_request_are_marked(tmp_path, fake_openai):
-    """A truncating chat that outgrew its window shows where the next request starts."""
-    services = make_services(tmp_path, fake_openai.base_url)
-    store = services.store
+def outgrown_truncating_chat(store):
+    """A truncating chat of 60 messages in a 1,024-token window: its next request leaves
+    the older ones out, and the pane marks where it starts."""
     conversation = store.create_conversation(model="gpt-4o-mini", title="long one",
                                              strategy="truncate", context_window=1024,
                                              max_output_tokens=128)
     for i in range(30):
         store.append_message(conversation.id, Role.USER, f"question {i} " + "word " * 40)
         store.append_message(conversation.id, Role.ASSISTANT, f"answer {i} " + "word " * 40)
+    return conversation
+
+
+async def test_messages_left_out_of_the_next_request_are_marked(tmp_path, fake_openai):
+    """A truncating chat that outgrew its window shows where the next request starts."""
+    services = make_services(tmp_path, fake_openai.base_url)
+    store = services.store
+    conversation = outgrown_truncating_chat(store)
     app = make_app(services)
     try:
         async with app.run_test(size=SIZE) as pilot:
@@ -274,12 +281,7 @@ async def test_a_notice_wider_than_the_pane_wraps(tmp_path, fake_openai):
     "could not summarize earlier messages (the summary was cut a")."""
     services = make_services(tmp_path, fake_openai.base_url)
     store = services.store
-    conversation = store.create_conversation(model="gpt-4o-mini", title="long one",
-                                             strategy="truncate", context_window=1024,
-                                             max_output_tokens=128)
-    for i in range(30):
-        store.append_message(conversation.id, Role.USER, f"question {i} " + "word " * 40)
-        store.append_message(conversation.id, Role.ASSISTANT, f"answer {i} " + "word " * 40)
+    conversation = outgrown_truncating_chat(store)
     app = make_app(services)
     try:
         async with app.run_test(size=(70, 30)) as pilot:
