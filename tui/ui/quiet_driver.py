@@ -32,7 +32,7 @@ __all__ = ["QuietLinuxDriver", "WakingEvent"]
 READ_SIZE = 4096
 """Bytes read from the terminal at a time (Textual's own figure)."""
 FINAL_WAIT = 0.1
-"""How long the stopping thread waits for the rest of a pending sequence (Textual's 0.1 s)."""
+"""Longest the stopping thread waits for a pending sequence's deadline (Textual's 0.1 s)."""
 
 
 class WakingEvent(threading.Event):
@@ -116,7 +116,11 @@ class QuietLinuxDriver(LinuxDriver):
                 dispatch(selector.select(timeout()))
             selector.unregister(fileno)
             selector.unregister(wake_fd)
-            dispatch(selector.select(FINAL_WAIT), final=True)
+            # Textual sleeps FINAL_WAIT here whatever is pending (a select on no files), on
+            # every quit and suspend; only a sequence cut short needs its deadline.
+            pending = timeout()
+            dispatch(selector.select(min(FINAL_WAIT, pending)) if pending is not None else [],
+                     final=True)
         finally:
             selector.close()
             exit_event.close()
