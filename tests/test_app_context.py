@@ -7,7 +7,7 @@ from __future__ import annotations
 from textual.widgets import DataTable
 
 from tests.fake_openai.server import FakeOpenAI
-from tests.test_app_support import SIZE, make_app, make_services, wait_until
+from tests.test_app_support import SIZE, make_app, make_services, screen_text, wait_until
 from tui.core.models import Message, Role, Strategy
 from tui.ui import keys
 from tui.ui.screens.context_preview import ContextPreviewScreen
@@ -341,3 +341,36 @@ async def test_a_meter_reading_due_after_the_status_line_went_is_dropped(tmp_pat
         screen.context.show_reading()
         assert app.is_running
     await services.aclose()
+
+
+async def test_preview_shows_markup_literally_and_each_fate_whole(tmp_path):
+    """A message or title with Rich markup in it ("[/]" ended the app: a DataTable reads a
+    str cell as markup), and fate words cut to the header's width ("summ", "drop")."""
+    with llama_server() as server:
+        services = make_services(tmp_path, server.base_url, model=LLAMA)
+        store = services.store
+        conversation = store.create_conversation(model=LLAMA, title="close [/] now",
+                                                 strategy=Strategy.TRUNCATE)
+        for i in range(20):
+            store.append_message(conversation.id, Role.USER,
+                                 f"[red]q{i}[/red] close [/] " + "tell me about rivers " * 3)
+            store.append_message(conversation.id, Role.ASSISTANT,
+                                 f"[bold]a{i}[/bold] " + "rivers flow to the sea " * 3,
+                                 model=LLAMA)
+        app = make_app(services)
+        try:
+            async with app.run_test(size=(130, 40)) as pilot:
+                await chat_open(app, pilot)
+                screen = await open_preview(app, pilot)
+                await wait_until(pilot, lambda: screen.preview is not None)
+                await pilot.pause()
+                text = screen_text(app)
+                assert "Next request · close [/] now" in text
+                assert "[red]q19[/red] close [/]" in text
+                assert "[bold]a19[/bold]" in text
+                fates = {item.fate for item in screen.preview.items}
+                assert "dropped" in fates and "sent" in fates
+                rows = [line for line in text.splitlines() if " assistant " in line]
+                assert rows and all(" sent " in row or " dropped " in row for row in rows)
+        finally:
+            await services.aclose()

@@ -6,6 +6,10 @@ with its tokens and fate, and above it the window and where that figure came fro
 budget, the reply reserve and whether the counts are the server's. A DataTable holds the
 rows, so a 1,000-message chat costs one widget, not a thousand. The preview is computed in a
 worker; the screen shows "Computing…" meanwhile and stays live.
+
+Every cell is literal ``Content``: a DataTable reads a plain ``str`` cell as Rich markup, so a
+message saying ``[/]`` ended the app and ``[red]`` recoloured the row. A DataTable measures a
+``Content`` cell as one cell wide, so the columns get their widths here.
 """
 
 from __future__ import annotations
@@ -18,11 +22,12 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
+from rich.cells import cell_len
 from textual.widgets import DataTable, Label, Static
 
 from tui.core.preview import ContextPreview
 from tui.ui import keys
-from tui.ui.widgets.literal import one_line
+from tui.ui.widgets.literal import literal, one_line
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +48,7 @@ FATE_STYLES = {
     "skipped": "$foreground 50%",
 }
 SNIPPET = 60  # characters of each message shown in its row
+COLUMNS = ("#", "role", "tokens", "fate", "message")
 
 
 def describe_source(source: str) -> str:
@@ -79,12 +85,12 @@ class ContextPreviewScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog dialog-wide", id="preview-dialog"):
-            yield Label(f"Next request · {one_line(self._title)}  (Esc closes)",
+            yield Label(literal(f"Next request · {one_line(self._title)}  (Esc closes)"),
                         classes="dialog-title")
             yield Static("Computing…", id="preview-facts")
             table: DataTable[Content | str] = DataTable(id="preview-table", cursor_type="row",
                                                         zebra_stripes=True)
-            table.add_columns("#", "role", "tokens", "fate", "message")
+            table.add_columns(*COLUMNS)
             yield table
             yield Static("", id="preview-summary")
 
@@ -106,12 +112,16 @@ class ContextPreviewScreen(ModalScreen[None]):
         self.preview = preview
         self.query_one("#preview-facts", Static).update(Content("\n".join(summary_lines(preview))))
         table = self.query_one("#preview-table", DataTable)
-        table.clear()
+        rows = [(str(number), item.role, f"{item.tokens:,}", item.fate,
+                 one_line(item.content)[:SNIPPET])
+                for number, item in enumerate(preview.items, 1)]
+        table.clear(columns=True)
+        for index, name in enumerate(COLUMNS):
+            table.add_column(name, width=max(cell_len(row[index]) for row in [COLUMNS, *rows]))
         table.add_rows(
-            (str(number), item.role, f"{item.tokens:,}",
-             Content.styled(item.fate, FATE_STYLES.get(item.fate, "")),
-             one_line(item.content)[:SNIPPET])
-            for number, item in enumerate(preview.items, 1))
+            [literal(number), literal(role), literal(tokens),
+             literal(fate, FATE_STYLES.get(fate, "")), literal(snippet)]
+            for number, role, tokens, fate, snippet in rows)
         if preview.items:
             table.move_cursor(row=len(preview.items) - 1)
         summary = self.query_one("#preview-summary", Static)
