@@ -10,6 +10,7 @@ import pytest
 from tests.fake_openai.scripts import Script
 from tests.test_app_support import SIZE, make_app, make_services, wait_until
 from tui.core.logs import log_file_path, protect, redact, reset_logging, setup_logging
+from tui.ui.app import exit_status
 
 KEY = "sk-test-0123456789abcdef"
 
@@ -82,3 +83,37 @@ async def test_a_survived_store_error_is_logged_with_its_traceback(tmp_path, log
     finally:
         await services.aclose()
     assert KEY not in log_file.read_text()
+
+
+class Boom(Exception):
+    pass
+
+
+async def test_an_error_that_ends_the_app_is_logged_and_exits_1(tmp_path, log_file,
+                                                                 fake_openai):
+    """Textual prints such an error on the terminal as the app ends, where it scrolls away;
+    the process exited 0. The log keeps the traceback; the exit status is 1."""
+    services = make_services(tmp_path, fake_openai.base_url)
+    setup_logging(path=log_file)
+    app = make_app(services)
+
+    def fail() -> None:
+        raise Boom("an error nothing caught")
+
+    try:
+        with pytest.raises(Boom):
+            async with app.run_test(size=SIZE) as pilot:
+                await pilot.pause()
+                app.call_later(fail)
+                await pilot.pause()
+    finally:
+        await services.aclose()
+    text = log_file.read_text()
+    assert "the app stopped on an unexpected error" in text
+    assert "Traceback" in text and "an error nothing caught" in text
+    assert exit_status(None, app.return_code) == 1
+
+
+def test_exit_status_keeps_the_apps_own_and_is_0_otherwise():
+    assert exit_status(130, 0) == 130 and exit_status(143, None) == 143
+    assert exit_status(None, 0) == 0 and exit_status(None, None) == 0

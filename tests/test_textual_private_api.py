@@ -61,6 +61,19 @@ def test_app_driver_for_raw_terminal_writes() -> None:
     assert callable(getattr(Driver, "write", None)), "Textual's Driver lost write()"
 
 
+def test_app_exception_hook() -> None:
+    # tui/ui/app.py: GptTuiApp._handle_exception logs the error that ends the app, then
+    # lets Textual end it (return code 1, the traceback printed on exit).
+    from textual.app import App
+
+    hook = getattr(App, "_handle_exception", None)
+    assert callable(hook), "Textual moved App._handle_exception (GptTuiApp overrides it)"
+    assert list(inspect.signature(hook).parameters) == ["self", "error"], \
+        "App._handle_exception changed its signature (GptTuiApp overrides it)"
+    assert "_return_code = 1" in inspect.getsource(hook), \
+        "App._handle_exception no longer sets the return code run_app reports"
+
+
 def test_key_list_normalizer() -> None:
     # tui/ui/keymap.py: keys from the [keymap] table are compared in Textual's own spelling.
     from textual.keys import _normalize_key_list

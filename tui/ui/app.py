@@ -67,6 +67,13 @@ class GptTuiApp(App[int]):
             return QuietLinuxDriver
         return driver_class
 
+    def _handle_exception(self, error: Exception) -> None:
+        """An error nothing caught ends the app (Textual prints it on the way out): its
+        traceback goes to the log file too, where a report can quote it once the terminal
+        has scrolled it away. A private hook: tests/test_textual_private_api.py checks it."""
+        log.error("the app stopped on an unexpected error", exc_info=error)
+        super()._handle_exception(error)
+
     def __init__(self, services: Services, *, now: Callable[[], datetime] | None = None,
                  conversation_page: int = 50, owns_services: bool = False,
                  tune_gc: bool = False) -> None:
@@ -289,5 +296,11 @@ def run_app(args: Any) -> int:
         print(f"gpt-tui: warning: {warning}", file=sys.stderr)
     raise_gen0_threshold()
     app = GptTuiApp(services, owns_services=True, tune_gc=True)
-    result = app.run()
-    return result if isinstance(result, int) else 0
+    return exit_status(app.run(), app.return_code)
+
+
+def exit_status(result: int | None, return_code: int | None) -> int:
+    """The process's exit status: the app's own (130, 143 on a signal), else Textual's
+    return code, which is 1 after an error that ended the app (it exited 0, telling a
+    script all was well)."""
+    return result if isinstance(result, int) else (return_code or 0)
