@@ -6,7 +6,7 @@ import pytest
 from textual.widgets import DataTable, Label
 
 from tests.fake_openai.scripts import Script
-from tests.test_app_support import SIZE, make_app, make_services, wait_until
+from tests.test_app_support import SIZE, make_app, make_services, screen_text, wait_until
 from tui.core.pricing import FREE, Price, format_cost
 from tui.ui.screens.usage_panel import UsagePanelScreen
 from tui.ui.widgets.message_blocks import AssistantBlock
@@ -118,3 +118,27 @@ async def test_the_usage_total_wraps_in_a_small_terminal(services, fake_openai):
         assert len(str(total.render())) > total.parent.content_size.width  # the case at hand
         assert total.outer_size.width <= total.parent.content_size.width
         assert total.size.height >= 2
+
+
+async def test_the_usage_panel_sizes_wide_titles_in_cells(services, fake_openai):
+    """A title in CJK (two cells a character) was given a column as wide as its characters:
+    half of it showed."""
+    app = make_app(services)
+    async with app.run_test(size=(130, 40)) as pilot:
+        await send(pilot, "川の流れについて教えてください")
+        title = app.main.conversation.title
+        await pilot.press("ctrl+n")
+        await send(pilot, "東京から大阪までの距離はどれくらいですか、詳しく説明してください")
+        long_title = app.main.conversation.title
+        await pilot.press("f12")
+        await wait_until(pilot, lambda: isinstance(app.screen, UsagePanelScreen)
+                         and app.screen.query_one(DataTable).row_count == 2)
+        await pilot.pause()
+        text = screen_text(app)
+        assert title in text
+        shown = [line for line in text.splitlines() if long_title[:8] in line]
+        assert shown, text
+        if len(long_title) * 2 > 40:  # cut to the column: 39 cells and an ellipsis
+            assert "…" in shown[0]
+        else:
+            assert long_title in shown[0]

@@ -11,6 +11,7 @@ import asyncio
 import logging
 from typing import Callable
 
+from rich.cells import cell_len, set_cell_size
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -76,11 +77,12 @@ class UsagePanelScreen(ModalScreen[None]):
         table = self.query_one(DataTable)
         table.clear(columns=True)
         labels = [one_line(total.label) for total in totals]
-        labels = [label[:TITLE_WIDTH - 1] + "…" if len(label) > TITLE_WIDTH else label
-                  for label in labels]
+        # In cells, not characters: a title in CJK was cut to half of the column it sized.
+        labels = [set_cell_size(label, TITLE_WIDTH - 1).rstrip() + "…"
+                  if cell_len(label) > TITLE_WIDTH else label for label in labels]
         heading = HEADINGS[grouping]
         table.add_column(heading, key="what",
-                         width=max(len(heading), *(len(label) for label in labels), 0))
+                         width=max(len(heading), *(cell_len(label) for label in labels), 0))
         for name in ("Replies", "Prompt", "Cached", "Completion", "Cost"):
             table.add_column(name, key=name.lower())
         for label, total in zip(labels, totals):
