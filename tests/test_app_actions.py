@@ -243,6 +243,21 @@ async def test_the_help_title_wraps_in_a_small_terminal(services):
         assert "palette)" in screen_text(app)  # the end of the title is on screen
 
 
+async def test_a_long_help_description_wraps_under_itself(services):
+    # It wrapped to the dialog's left edge, under the keys ("    source)" below "Ctrl+y").
+    app = make_app(services)
+    async with app.run_test(size=(80, 40)) as pilot:
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await pilot.pause()
+        lines = screen_text(app).splitlines()
+        first = next(i for i, line in enumerate(lines) if "Copy reply:" in line)
+        column = lines[first].index("Copy reply:")
+        rest = lines[first + 1][column:]
+        assert lines[first + 1][:column].strip(" █│") == "", lines[first + 1]
+        assert rest.strip(" █") and "(Markdown source)" in lines[first] + rest
+
+
 async def test_meter_shows_the_draft(services):
     chat(services.store)
     app = make_app(services)

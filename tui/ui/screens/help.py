@@ -1,19 +1,20 @@
 """The help screen: every key binding, grouped by where it applies.
 
 It is built from the key registry (``tui.ui.keys``) the widgets take their BINDINGS from,
-so it cannot drift from what the keys do.
+so it cannot drift from what the keys do. Each section is a two-column grid (keys, then what
+they do), so a description too long for the dialog wraps under itself, not under the keys.
 """
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
-from textual.content import Content
+from textual.containers import Grid, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Label, Static
+from textual.widgets import Label
 
 from tui.ui import keys
+from tui.ui.widgets.literal import literal
 
 KEY_NAMES = {
     "ctrl": "Ctrl", "alt": "Alt", "shift": "Shift", "pageup": "PgUp", "pagedown": "PgDn",
@@ -55,11 +56,10 @@ class HelpScreen(ModalScreen[None]):
             with VerticalScroll(id="help-body"):
                 for title, bindings in self._sections:
                     yield Label(title, classes="help-section")
-                    rows = binding_rows(bindings)
-                    width = max((len(keys) for keys, _ in rows), default=0) + 2
-                    lines = [Content.assemble((keys.ljust(width), "bold $accent"), description)
-                             for keys, description in rows]
-                    yield Static(Content("\n").join(lines), classes="help-table")
+                    with Grid(classes="help-table"):
+                        for keys_text, description in binding_rows(bindings):
+                            yield Label(literal(keys_text), classes="help-keys")
+                            yield Label(literal(description), classes="help-description")
 
     def action_close(self) -> None:
         self.dismiss(None)
