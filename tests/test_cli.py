@@ -23,10 +23,10 @@ from tui.core.store import Store
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def gpt(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def gpt(db: Path, *args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "GPT_TUI_DB": str(db), "PYTHONPATH": str(ROOT)}
     return subprocess.run([sys.executable, "-m", "tui", *args], capture_output=True,
-                          text=True, env=env, cwd=ROOT, timeout=60, stdin=subprocess.DEVNULL)
+                          text=True, env=env, cwd=cwd, timeout=60, stdin=subprocess.DEVNULL)
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess[str], code: int,
@@ -106,6 +106,20 @@ def test_export_by_prefix_to_stdout_and_file(db: Path, tmp_path: Path) -> None:
     assert [m["content"] for m in document["messages"]] == ["pasta tonight?"]
     last = gpt(db, "export", "--last", "--format", "json")
     assert json.loads(last.stdout)["conversation"]["title"] == "Python tips"
+
+
+def test_export_to_dash_is_stdout(db: Path, tmp_path: Path) -> None:
+    # "-o -" wrote a file named "-" in the current folder.
+    ids = ids_by_title(db)
+    here = tmp_path / "here"
+    here.mkdir()
+    result = gpt(db, "export", ids["Python tips"], "-o", "-", cwd=here)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("# Python tips\n")
+    assert list(here.iterdir()) == []
+    assert_one_line_error(gpt(db, "export", "--all", "-o", "-", cwd=here), 2,
+                          "name a folder")
+    assert list(here.iterdir()) == []
 
 
 def test_export_errors(db: Path) -> None:

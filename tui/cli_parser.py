@@ -176,7 +176,7 @@ def register(commands: Any, add_common: Callable[[argparse.ArgumentParser], None
     which.add_argument("--all", action="store_true",
                        help="export every conversation (archived too) into the folder -o DIR")
     export.add_argument("-o", "--output", metavar="FILE",
-                        help="write to FILE, not stdout (with --all: the folder)")
+                        help="write to FILE, not stdout ('-': stdout; with --all: the folder)")
     export.add_argument("--force", action="store_true", help="replace existing files")
     export.add_argument("--format", choices=("markdown", "json"),
                         help="default: json if FILE ends in .json, else markdown")

@@ -88,6 +88,10 @@ def write(path: Path, text: str, *, force: bool) -> None:
         raise ExportRefused(f"cannot write {path}: {error.strerror}") from None
 
 
+STDOUT = "-"
+"""The ``-o`` name that means standard output."""
+
+
 def _format(args: argparse.Namespace, target: str | None) -> str:
     fmt = args.format
     if fmt is None:
@@ -116,8 +120,10 @@ def run_export(args: argparse.Namespace) -> int:
                     raise UsageError("no conversation to export: the database is empty")
             else:
                 conversation = store.resolve_conversation(args.id)
-            output = Path(args.output).expanduser() if args.output else None
-            rendered = render(store, conversation, _format(args, args.output), output)
+            # "-o -" is stdout, as for most tools (it wrote a file named "-").
+            named = args.output if args.output != STDOUT else None
+            output = Path(named).expanduser() if named else None
+            rendered = render(store, conversation, _format(args, named), output)
         if output is not None:
             write(output, rendered.text, force=args.force)
             rendered.write_files(output)
@@ -132,7 +138,7 @@ def run_export(args: argparse.Namespace) -> int:
 def _export_all(store: Store, args: argparse.Namespace) -> int:
     from tui.cli_support import UsageError
 
-    if not args.output:
+    if not args.output or args.output == STDOUT:
         raise UsageError("--all writes one file per conversation: name a folder with -o DIR")
     folder = Path(args.output).expanduser()
     if folder.exists() and not folder.is_dir():
