@@ -8,6 +8,7 @@ import stat
 
 import pytest
 
+from tests.fake_openai.server import FakeOpenAI
 from tests.test_app_support import SIZE, make_app, make_services, screen_text, wait_until
 from tui.core.config import load_settings
 from tui.core.models import Role, Strategy
@@ -85,6 +86,21 @@ async def test_model_picker_lists_filters_and_sets(services, fake_openai):
         assert services.store.get_conversation(conversation.id).model == "gpt-4.1"
         await pilot.pause()
         assert "gpt-4.1" in screen_text(app)
+
+
+async def test_model_picker_counts_one_model_in_the_singular(tmp_path):
+    # A llama.cpp server lists its one model: the picker said "1 models".
+    with FakeOpenAI(models=["tiny-llama"]) as server:
+        services = make_services(tmp_path, server.base_url)
+        app = make_app(services)
+        try:
+            async with app.run_test(size=SIZE) as pilot:
+                await pilot.press("f3")
+                await wait_until(pilot, lambda: isinstance(app.screen, ModelPickerScreen))
+                status = app.screen.query_one("#model-status")
+                await wait_until(pilot, lambda: "1 model —" in str(status.render()))
+        finally:
+            await services.aclose()
 
 
 async def test_model_picker_falls_back_to_free_text(tmp_path):

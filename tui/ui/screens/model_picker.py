@@ -69,7 +69,8 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
                                   "Type a model name and press Enter."))
             return
         self._models = sorted(models)
-        status.update(f"{len(models)} models — Enter picks the highlighted one" if models else
+        count = f"{len(models)} model{'' if len(models) == 1 else 's'}"
+        status.update(f"{count} — Enter picks the highlighted one" if models else
                       "The server listed no models. Type a model name and press Enter.")
         self._refilter(self.query_one(Input).value)
 
