@@ -59,3 +59,28 @@ async def test_shift_arrows_select_too_and_escape_leaves(services):
         await enter_copy_mode(pilot)
         await pilot.press("escape")
         assert not isinstance(app.screen, CopyModeScreen)
+
+
+async def test_control_characters_show_as_symbols_and_copy_as_stored(tmp_path):
+    # A TextArea writes what it holds to the terminal: a reply's ESC [31m recoloured the
+    # terminal and a right-to-left override reordered what copy mode showed.
+    services = make_services(tmp_path, "http://127.0.0.1:9/v1")
+    chat = services.store.create_conversation(model="gpt-4o-mini", title="Escapes")
+    services.store.append_message(chat.id, Role.USER, "a question")
+    services.store.append_message(chat.id, Role.ASSISTANT,
+                                  "red \x1b[31mtext\x1b[0m here\nflip \u202eabc\u202c end\rok")
+    app = make_app(services)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            area = await enter_copy_mode(pilot)
+            assert "\x1b" not in area.text and "\u202e" not in area.text
+            assert "red ␛[31mtext␛[0m here" in area.text
+            lines = [strip.text for strip in area.render_lines(area.region.reset_offset)]
+            assert not any(ch in line for line in lines for ch in "\x1b\u202e\r")
+            await pilot.press("j", "v", "$", "y")
+            assert app.clipboard == "red \x1b[31mtext\x1b[0m here"
+            await enter_copy_mode(pilot)
+            await pilot.press("j", "j", "l", "l", "l", "l", "l", "v", "$", "y")
+            assert app.clipboard == "\u202eabc\u202c end\rok"
+    finally:
+        await services.aclose()

@@ -5,6 +5,12 @@ source under a "You" / "Assistant" line, in a read-only TextArea, so every motio
 selection TextArea knows works (arrows, Shift+arrows, Home/End, PgUp/PgDn, the mouse), plus
 vi's: h/j/k/l, w/b, 0/$, g/G, and v to start or drop a selection that the motions then
 extend. y (or Enter) copies the selection, or the cursor's line if nothing is selected.
+
+The TextArea shows the text with its control characters made visible (``printable``: ESC as
+``␛``; a TextArea writes what it holds to the terminal as is, so a reply's ``\x1b[31m``
+recoloured it and a bidi override reordered the screen), and a copy takes the same span of
+the text as stored: ``printable`` swaps one character for one and keeps every newline, so a
+line and column of one are the line and column of the other.
 """
 
 from __future__ import annotations
@@ -14,7 +20,10 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, TextArea
 
+from tui.core.literal import printable
 from tui.ui import keys
+
+Location = tuple[int, int]
 
 HINT = ("Copy mode: h/j/k/l w/b 0/$ g/G or arrows move · v or Shift+arrows select · "
         "y copies · Esc leaves")
@@ -26,6 +35,10 @@ class CopyArea(TextArea):
     BINDINGS = keys.COPY_MODE_MOTIONS
 
     selecting = False
+
+    def __init__(self, source: str, **kwargs: object) -> None:
+        super().__init__(printable(source), **kwargs)  # type: ignore[arg-type]
+        self.source_lines = source.split("\n")
 
     def action_vi(self, motion: str) -> None:
         getattr(self, f"action_cursor_{motion}")(select=self.selecting)
@@ -40,9 +53,20 @@ class CopyArea(TextArea):
             self.move_cursor(self.cursor_location)  # drop the selection
 
     def text_to_copy(self) -> str:
-        if self.selected_text:
-            return self.selected_text
-        return self.document.get_line(self.cursor_location[0])
+        """The stored text under the selection, or the cursor's line if nothing is selected."""
+        start, end = self.selection
+        if start == end:
+            return self.source_lines[self.cursor_location[0]]
+        return source_range(self.source_lines, start, end)
+
+
+def source_range(lines: list[str], start: Location, end: Location) -> str:
+    """The text from ``start`` to ``end`` (either order) in ``lines``, joined by newlines."""
+    (first_row, first_column), (last_row, last_column) = sorted((start, end))
+    if first_row == last_row:
+        return lines[first_row][first_column:last_column]
+    return "\n".join([lines[first_row][first_column:], *lines[first_row + 1:last_row],
+                      lines[last_row][:last_column]])
 
 
 class CopyModeScreen(ModalScreen[None]):
