@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterable
 
 from textual.app import App, SystemCommand
 from textual.driver import Driver
+from textual.markup import escape as escape_markup
 from textual.screen import Screen
 
 from tui.core.clipboard import CopyResult, copy_text
@@ -35,6 +36,7 @@ from tui.ui import keys
 from tui.ui.screens.main import MainScreen
 from tui.ui.theme_files import load_themes
 from tui.ui.widgets.composer import Composer
+from tui.ui.widgets.literal import one_line, visible
 from tui.ui.widgets.markdown_blocks import warm_rendering
 
 log = logging.getLogger(__name__)
@@ -172,8 +174,10 @@ class GptTuiApp(App[int]):
                timeout: float | None = None, markup: bool = True) -> None:
         """Every notification is literal: they carry model names, titles and server errors,
         which must never be read as markup (widgets and screens pass ``markup=True``
-        by default, so the app decides here, once)."""
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+        by default, so the app decides here, once), and their control characters are shown
+        as symbols (a toast writes ESC and bidi overrides to the terminal as they are)."""
+        super().notify(visible(message), title=visible(title), severity=severity,
+                       timeout=timeout, markup=False)
 
     # -- the clipboard -------------------------------------------------------------------------
 
@@ -252,10 +256,14 @@ class GptTuiApp(App[int]):
         yield from self._code_block_commands(screen)
 
     def _code_block_commands(self, screen: MainScreen) -> Iterable[SystemCommand]:
-        """One palette entry per code block of the focused message (else the last reply)."""
+        """One palette entry per code block of the focused message (else the last reply).
+
+        The palette reads a command's title as markup, and a block's title is the reply's
+        (its language and first line): a first line ``[/]`` ended the app, ``[@click=…]``
+        made a link. Escaped, and its control characters made visible."""
         focused = screen.focused
         for block in screen.chat_view.code_blocks(focused):
-            yield SystemCommand(f"Copy code block {block.title}",
+            yield SystemCommand(escape_markup(f"Copy code block {one_line(block.title)}"),
                                 f"{block.code.count(chr(10)) + 1} lines",
                                 lambda number=block.number: screen.chat_view.copy_code(
                                     focused, number))

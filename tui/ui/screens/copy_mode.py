@@ -18,10 +18,11 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Label, TextArea
+from textual.widgets import Label
 
 from tui.core.literal import printable
 from tui.ui import keys
+from tui.ui.widgets.safe_fields import SafeTextArea
 
 Location = tuple[int, int]
 
@@ -29,7 +30,7 @@ HINT = ("Copy mode: h/j/k/l w/b 0/$ g/G or arrows move · v or Shift+arrows sele
         "y copies · Esc leaves")
 
 
-class CopyArea(TextArea):
+class CopyArea(SafeTextArea):
     """A read-only TextArea with vi motions; ``v`` toggles a selection the motions extend."""
 
     BINDINGS = keys.COPY_MODE_MOTIONS

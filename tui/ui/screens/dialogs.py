@@ -9,6 +9,7 @@ from textual.widgets import Button, Input, Label
 
 from tui.ui import keys
 from tui.ui.widgets.literal import literal
+from tui.ui.widgets.safe_fields import SafeInput
 
 
 class RenameScreen(ModalScreen[str | None]):
@@ -24,7 +25,7 @@ class RenameScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(literal(self._heading), classes="dialog-title")
-            yield Input(self._title, placeholder="Title", id="rename-input")
+            yield SafeInput(self._title, placeholder="Title", id="rename-input")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Rename", variant="primary", id="rename-ok")
                 yield Button("Cancel", id="rename-cancel")

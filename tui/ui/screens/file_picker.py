@@ -15,6 +15,7 @@ from tui.core.attachments import fuzzy_rank, list_files
 from tui.ui import keys
 from tui.ui.screens.filter_picker import SHOWN, FilterPicker
 from tui.ui.widgets.literal import literal
+from tui.ui.widgets.safe_fields import SafeInput
 
 
 class FilePickerScreen(FilterPicker):
@@ -30,7 +31,7 @@ class FilePickerScreen(FilterPicker):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog dialog-wide", id="file-picker"):
             yield Label(literal(f"Attach a file from {self._root}"), classes="dialog-title")
-            yield Input(placeholder="Type to filter (fuzzy)", id="file-filter")
+            yield SafeInput(placeholder="Type to filter (fuzzy)", id="file-filter")
             yield Label("Listing files…", id="file-status")
             yield OptionList(id="file-list")
 

@@ -10,6 +10,7 @@ from textual.widgets import Input, Label, OptionList
 from tui.ui import keys
 from tui.ui.screens.filter_picker import FilterPicker
 from tui.ui.widgets.literal import one_line
+from tui.ui.widgets.safe_fields import SafeInput
 
 
 class HistoryPickerScreen(FilterPicker):
@@ -24,7 +25,7 @@ class HistoryPickerScreen(FilterPicker):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog dialog-wide", id="history-picker"):
             yield Label("Earlier prompts (newest first)", classes="dialog-title")
-            yield Input(placeholder="Filter", id="history-filter")
+            yield SafeInput(placeholder="Filter", id="history-filter")
             yield OptionList(id="history-list")
 
     def on_mount(self) -> None:

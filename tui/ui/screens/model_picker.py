@@ -21,6 +21,7 @@ from textual.widgets.option_list import Option
 
 from tui.ui import keys
 from tui.ui.widgets.literal import literal, one_line
+from tui.ui.widgets.safe_fields import SafeInput
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
         with Vertical(classes="dialog dialog-wide"):
             yield Label(Content.assemble("Model (now ", (one_line(self._current), "bold"), ")"),
                         classes="dialog-title")
-            yield Input(placeholder="Filter, or type a model name and press Enter",
+            yield SafeInput(placeholder="Filter, or type a model name and press Enter",
                         id="model-filter")
             yield Label("Loading models…", id="model-status")
             yield OptionList(id="model-list")

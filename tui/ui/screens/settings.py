@@ -36,6 +36,7 @@ from tui.core.params import (
 from tui.core.windows import parse_window_size
 from tui.ui import keys
 from tui.ui.widgets.literal import literal
+from tui.ui.widgets.safe_fields import SafeInput, SafeTextArea
 
 # Empty rows offered for new extra parameters (more with "Add parameter").
 SPARE_ROWS = 1
@@ -66,10 +67,10 @@ class ParamRow(Horizontal):
 
     def compose(self) -> ComposeResult:
         # Ids, so a refusal can point at the very field.
-        yield Input(self._name, placeholder="name (e.g. top_k)", classes="param-name",
-                    id=f"param-name-{self._index}", compact=True)
-        yield Input(self._value, placeholder="value (40, 0.05, true, text)",
-                    classes="param-value", id=f"param-value-{self._index}", compact=True)
+        yield SafeInput(self._name, placeholder="name (e.g. top_k)", classes="param-name",
+                        id=f"param-name-{self._index}", compact=True)
+        yield SafeInput(self._value, placeholder="value (40, 0.05, true, text)",
+                        classes="param-value", id=f"param-value-{self._index}", compact=True)
 
 
 def _number_text(value: float | int | None) -> str:
@@ -100,12 +101,12 @@ class SettingsScreen(ModalScreen[SettingsResult | None]):
             yield Label(literal(self._title), classes="dialog-title")
             with VerticalScroll(id="settings-form"):
                 if self._name is not None:
-                    yield from self._row("Name", Input(self._name, id="set-name",
-                                                       compact=True))
-                yield from self._row("Model", Input(
+                    yield from self._row("Name", SafeInput(self._name, id="set-name",
+                                                           compact=True))
+                yield from self._row("Model", SafeInput(
                     v.get("model") or "", id="set-model", compact=True,
                     placeholder="the session's model" if self._model_optional else ""))
-                yield from self._row("System prompt", TextArea(
+                yield from self._row("System prompt", SafeTextArea(
                     v.get("system_prompt") or "", id="set-system", soft_wrap=True,
                     tab_behavior="focus", compact=True))
                 yield from self._row("Temperature", Input(

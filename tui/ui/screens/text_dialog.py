@@ -8,6 +8,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, TextArea
 
+from tui.ui.widgets.safe_fields import SafeTextArea
+
 
 class TextDialog(ModalScreen[str | None]):
     """Dismisses with :meth:`result` of the text when confirmed, None when cancelled.
@@ -26,7 +28,8 @@ class TextDialog(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog dialog-wide"):
             yield Label(self.HEADING, classes="dialog-title")
-            yield TextArea(self._text, id=self.AREA_ID, soft_wrap=True, tab_behavior="focus")
+            yield SafeTextArea(self._text, id=self.AREA_ID, soft_wrap=True,
+                               tab_behavior="focus")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.CONFIRM_LABEL, variant="primary", id=self.CONFIRM_ID)
                 yield Button("Cancel", id=self.CANCEL_ID)

@@ -42,6 +42,7 @@ from textual.widgets import TextArea
 from textual.widgets.text_area import EditResult
 
 from tui.core.attachments import Attachment, ImageFile, TextFile, fenced, human_size
+from tui.ui.widgets.safe_fields import SafeTextArea
 
 NEWLINE_KEYS = frozenset({"ctrl+j", "shift+enter", "alt+enter"})
 # A paste longer than either collapses to a chip (20 lines fill a composer several times).
@@ -95,7 +96,7 @@ class _ChipLine(Text):
             super().stylize(style, start, end)
 
 
-class Composer(TextArea):
+class Composer(SafeTextArea):
     """Drafts a message; posts ``Composer.Submitted`` on Enter (the text stays until sent)."""
 
     BINDINGS = [
