@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from tui.ask_flags import add_ask_parser, requested_settings, with_params
 from tui.core.attachments import (
     AttachmentError,
     ImageFile,
@@ -41,13 +42,7 @@ from tui.core.attachments import (
     with_files,
 )
 from tui.core.literal import printable
-from tui.core.models import Conversation, Strategy
-from tui.core.params import (
-    check_max_tokens,
-    check_temperature,
-    check_top_p,
-)
-from tui.param_flags import removable_pair, typed
+from tui.core.models import Conversation
 
 if TYPE_CHECKING:  # the flow pulls in the openai SDK: imported when `ask` runs, not before
     from tui.core.services import Services
@@ -78,75 +73,7 @@ class UsageError(Exception):
 
 
 def register(commands: Any, add_common: Callable[[argparse.ArgumentParser], None]) -> None:
-    parser = commands.add_parser(
-        "ask",
-        description="Send PROMPT (or standard input) and stream the reply to stdout. "
-                    "Both messages are stored like in the app; the conversation id is "
-                    "printed on stderr at the end.",
-    )
-    parser.add_argument("prompt", nargs="?", help="the message; read from stdin when omitted")
-    which = parser.add_mutually_exclusive_group()
-    which.add_argument("-c", dest="conversation", metavar="ID",
-                       help="continue conversation ID (a unique prefix is enough)")
-    which.add_argument("--continue", dest="continue_last", action="store_true",
-                       help="continue the most recent conversation")
-    # SUPPRESS: don't clobber the global --model/--base-url given before "ask".
-    parser.add_argument("--model", default=argparse.SUPPRESS, help="model to use")
-    parser.add_argument("--base-url", dest="base_url", default=argparse.SUPPRESS,
-                        help="OpenAI-compatible server, e.g. http://localhost:11434/v1")
-    parser.add_argument("--system", help="system prompt (new conversation, or replace it)")
-    parser.add_argument("--strategy", choices=[s.value for s in Strategy],
-                        help="context strategy for this conversation (kept for later turns): "
-                             "summarize, truncate or off")
-    parser.add_argument("-f", "--file", dest="files", action="append", metavar="FILE",
-                        default=[], help="attach FILE (repeat for more): text files as "
-                                         "fenced blocks, png/jpeg/gif/webp as images")
-    parser.add_argument("--temperature", type=typed(check_temperature, "temperature"),
-                        metavar="T", help="sampling temperature, 0 to 2 (kept for the chat)")
-    parser.add_argument("--top-p", dest="top_p", type=typed(check_top_p, "top_p"),
-                        metavar="P", help="nucleus sampling, 0 to 1 (kept for the chat)")
-    parser.add_argument("--max-tokens", dest="max_tokens", metavar="N",
-                        type=typed(check_max_tokens, "max tokens"),
-                        help="most tokens the reply may have (kept for the chat)")
-    parser.add_argument("--json", dest="json_output", action=argparse.BooleanOptionalAction,
-                        default=None,
-                        help="ask for a JSON object (response_format); the reply is checked "
-                             "to parse, exit status 3 if it does not (kept for the chat)")
-    parser.add_argument("--param", dest="params", action="append", metavar="NAME=VALUE",
-                        type=removable_pair, default=None,
-                        help="a server's own request parameter, e.g. top_k=40 or min_p=0.05 "
-                             "(repeatable; NAME= with no value removes it; kept for the chat)")
-    parser.add_argument("--persona", metavar="NAME",
-                        help="start from a saved persona (gpt-tui personas): its model, "
-                             "system prompt and parameters; other flags win over it")
-    add_common(parser)
-    parser.set_defaults(handler=run)
-
-
-def requested_settings(args: argparse.Namespace) -> dict[str, object]:
-    """The chat settings the flags set (only those given)."""
-    wanted: dict[str, object] = {}
-    for flag, field in (("temperature", "temperature"), ("top_p", "top_p"),
-                        ("max_tokens", "max_output_tokens"), ("json_output", "json_output")):
-        value = getattr(args, flag, None)
-        if value is not None:
-            wanted[field] = value
-    if getattr(args, "strategy", None):
-        wanted["strategy"] = Strategy(args.strategy)
-    if getattr(args, "system", None) is not None:
-        wanted["system_prompt"] = args.system
-    return wanted
-
-
-def _with_params(base: dict[str, object], args: argparse.Namespace) -> dict[str, object]:
-    """``base`` extra parameters with --param's additions and removals."""
-    extra = dict(base)
-    for name, value in getattr(args, "params", None) or []:
-        if value is None:
-            extra.pop(name, None)
-        else:
-            extra[name] = value
-    return extra
+    add_ask_parser(commands, add_common).set_defaults(handler=run)
 
 
 def _read_prompt(args: argparse.Namespace, stdin: TextIO) -> str:
@@ -247,10 +174,10 @@ def _pick_conversation(services: Services, args: argparse.Namespace, model: str 
         # Stored by the flow together with the prompt: a failure before leaves nothing.
         spec = replace(new_conversation_spec(services.settings), **wanted)
         if getattr(args, "params", None):
-            spec = replace(spec, extra_params=_with_params(spec.extra_params, args))
+            spec = replace(spec, extra_params=with_params(spec.extra_params, args))
         return spec
     if getattr(args, "params", None):
-        wanted["extra_params"] = _with_params(
+        wanted["extra_params"] = with_params(
             wanted.get("extra_params", conversation.extra_params), args)  # type: ignore[arg-type]
     changes = {name: value for name, value in wanted.items()
                if getattr(conversation, name) != value}
