@@ -17,12 +17,12 @@ from __future__ import annotations
 import logging
 from typing import Awaitable, Callable
 
+from rich.cells import cell_len
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from rich.cells import cell_len
 from textual.widgets import DataTable, Label, Static
 
 from tui.core.preview import ContextPreview
