@@ -6,6 +6,7 @@ import pytest
 
 from tests.test_app_support import SIZE, make_app, make_services, screen_text, wait_until
 from tui.core.models import Role
+from tui.ui.app import GptTuiApp
 from tui.ui.screens.dialogs import ConfirmScreen, RenameScreen
 from tui.ui.widgets.message_blocks import UserBlock
 
@@ -243,3 +244,26 @@ async def test_rows_read_while_the_app_closes_are_dropped(services):
         await sidebar.conversation_list.remove()
         sidebar._show_rows(rows, 5, False)  # what the worker's callback does: no error
         await pilot.pause()
+
+
+async def test_the_rows_times_move_on_while_the_app_stays_open(services):
+    # "just now" stayed "just now" for as long as the app was open.
+    import time
+    from datetime import datetime, timedelta, timezone
+
+    updated = datetime(2026, 3, 2, 11, 0, 0, tzinfo=timezone.utc)
+    services.store.create_conversation(model="gpt-4o-mini", title="Fresh one")
+    [conversation] = services.store.list_conversations()
+    services.store.update_conversation(conversation.id, updated="2026-03-02T11:00:00.000Z")
+    started = time.monotonic()
+
+    def clock() -> datetime:  # 59.2 s after the chat changed, then running
+        return updated + timedelta(seconds=59.2 + time.monotonic() - started)
+
+    app = GptTuiApp(services, now=clock)
+    async with app.run_test(size=SIZE) as pilot:
+        listing = app.main.conversation_list
+        await wait_until(pilot, lambda: "just now" in screen_text(app))
+        await wait_until(pilot, lambda: "1m ago" in screen_text(app), timeout=4,
+                         what="the row's time to move on")
+        assert listing._retime_timer is not None  # and the next minute is scheduled

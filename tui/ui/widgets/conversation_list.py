@@ -4,6 +4,11 @@
 ``page_loader`` the app provides (backed by Store.list_conversations), in a thread, whenever
 the highlight comes near the end of what is loaded. The same list shows search hits while a
 search is on.
+
+Each row says how long ago its chat changed ("5m ago"): one timer, set for when the first of
+the loaded rows would read differently, writes the rows anew then (they said "just now" for
+as long as the app stayed open). It fires once a minute at most, only while a chat younger
+than an hour is listed; hourly or daily otherwise.
 """
 
 from __future__ import annotations
@@ -14,13 +19,14 @@ from typing import Callable
 
 from textual.content import Content
 from textual.message import Message as TextualMessage
+from textual.timer import Timer
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from tui.core.models import Conversation, SearchHit
 from tui.ui import keys
 from tui.ui.widgets.literal import highlighted_snippet, one_line
-from tui.ui.widgets.relative_time import relative_time
+from tui.ui.widgets.relative_time import relative_time, seconds_until_change
 
 PAGE_SIZE = 50
 # Fetch the next page when the highlight is this close to the last loaded row.
@@ -28,6 +34,8 @@ PREFETCH_MARGIN = 10
 # Looking for a chat that is not among the loaded rows (the next / previous chat of one
 # opened from a search hit) reads at most this many more pages.
 MAX_FIND_PAGES = 10
+# After the moment a row's time reads differently, so the clock has passed it for sure.
+RETIME_SLACK = 0.5
 
 PageLoader = Callable[[int, int], list[Conversation]]
 
@@ -64,6 +72,7 @@ class ConversationList(OptionList):
         # Bumped when the rows are replaced: a page read for the old rows is dropped.
         self._generation = 0
         self._paging: asyncio.Task[bool] | None = None
+        self._retime_timer: Timer | None = None
 
     # -- rows --------------------------------------------------------------------------------
 
@@ -106,6 +115,33 @@ class ConversationList(OptionList):
             # Unchanged rows (a reply's end, another window's poll) cost no re-layout.
             self.set_options(options)
         self._restore_highlight(highlighted)
+        self._schedule_retime()
+
+    def _schedule_retime(self) -> None:
+        """One timer, for when the first loaded row's time would read differently."""
+        if self._retime_timer is not None:
+            self._retime_timer.stop()
+            self._retime_timer = None
+        if self.searching or not self._conversations:
+            return
+        now = self.now()
+        waits = [wait for c in self._conversations
+                 if (wait := seconds_until_change(c.updated, now)) is not None]
+        if waits:
+            self._retime_timer = self.set_timer(min(waits) + RETIME_SLACK, self._retime)
+
+    def _retime(self) -> None:
+        """Write anew the rows whose time reads differently now."""
+        self._retime_timer = None
+        if self.searching:
+            return
+        now = self.now()
+        for index, conversation in enumerate(self._conversations):
+            shown = self.get_option_at_index(index).prompt
+            when = relative_time(conversation.updated, now)
+            if not isinstance(shown, Content) or not shown.plain.endswith("\n" + when):
+                self.replace_option_prompt_at_index(index, self._row(conversation))
+        self._schedule_retime()
 
     def _showing(self, options: list[Option]) -> bool:
         """Whether the list shows exactly these rows already (ids, text and styles)."""
@@ -148,6 +184,7 @@ class ConversationList(OptionList):
         self._exhausted = len(page) < self.page_size
         self._conversations.extend(fresh)
         self.add_options(Option(self._row(c), id=c.id) for c in fresh)
+        self._schedule_retime()
         return bool(fresh)
 
     def _prefetch(self) -> None:
@@ -210,6 +247,7 @@ class ConversationList(OptionList):
     def show_hits(self, hits: list[SearchHit]) -> None:
         self.searching = True
         self._generation += 1
+        self._schedule_retime()  # stops it: hits say no time
         self._hits = list(hits)
         if hits:
             self.set_options(Option(self._hit_row(h)) for h in hits)

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 
 def parse_timestamp(stamp: str) -> datetime:
@@ -35,3 +35,24 @@ def relative_time(stamp: str, now: datetime) -> str:
     if then.year == now.year:
         return then.strftime("%b %-d")
     return then.strftime("%Y-%m-%d")
+
+
+def seconds_until_change(stamp: str, now: datetime) -> float | None:
+    """How long ``relative_time(stamp, now)`` stays what it is (None: unreadable stamp).
+
+    "just now" turns into "1m ago" a minute after, minutes move each minute, hours each hour,
+    days (and the dates past a week, for a new year) at midnight of ``now``'s day."""
+    try:
+        then = parse_timestamp(stamp)
+    except ValueError:
+        return None
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=timezone.utc)
+    seconds = max(0.0, (now - then).total_seconds())
+    if seconds < 3600:
+        return 60 - seconds % 60
+    if seconds < 86400:
+        return 3600 - seconds % 3600
+    midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(),
+                                tzinfo=now.tzinfo)
+    return (midnight - now).total_seconds()
