@@ -68,6 +68,27 @@ async def test_escape_cancels_and_keeps_the_partial_reply(services, fake_openai)
         assert fake_openai.client_disconnected.wait(5)
 
 
+async def test_the_meter_counts_a_stopped_reply(services, fake_openai):
+    # After Esc the meter kept the count from before the reply, where the preview (F6) and
+    # the next request carry the partial reply too.
+    words = " ".join(f"word{i}" for i in range(400))
+    fake_openai.script(Script.reply(words, hold_after=300))
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "count")
+        await wait_until(pilot, lambda: fake_openai.holding.is_set()
+                         and assistant_blocks(app) and assistant_blocks(app)[-1].text)
+        before = app.main.status.reading.tokens
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not app.main.streams, what="cancel")
+        conversation = services.store.get_conversation(app.main.conversation.id)
+        expected = services.context_for(conversation).meter.reading("").tokens
+        assert expected > before + 200
+        await wait_until(pilot, lambda: app.main.status.reading.tokens == expected,
+                         what=f"the meter at {expected} (it reads "
+                              f"{app.main.status.reading.tokens})")
+
+
 async def test_regenerate_replaces_the_last_reply(services, fake_openai):
     fake_openai.script(Script.reply("first answer"), Script.reply("second answer"))
     app = make_app(services)

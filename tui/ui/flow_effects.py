@@ -59,6 +59,17 @@ class FlowEffects:
         if message.kind not in ("empty", "unseen"):
             screen.failures = {**screen.failures, message.conversation_id: message.error}
             screen.sidebar.refresh_rows()
+        if message.message is not None and screen.is_open(message.conversation_id):
+            screen.context.refresh()  # the reply was stored with what arrived
+
+    def flow_ended(self, message: fm.FlowEnded) -> None:
+        """A reply stopped (Esc, a crash) is stored with what arrived, as interrupted: the
+        next request carries it, so the meter reads the chat again. It kept the count from
+        before the reply (the preview, F6, said ~300 tokens more)."""
+        screen = self.screen
+        if ((message.cancelled_reply is not None or message.crash is not None)
+                and screen.is_open(message.conversation_id)):
+            screen.context.refresh()
 
     async def title_changed(self, message: fm.TitleChanged) -> None:
         screen = self.screen

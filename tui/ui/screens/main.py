@@ -310,6 +310,10 @@ class MainScreen(MainScreenKeys, Screen):
     def _reply_failed(self, message: fm.ReplyFailed) -> None:
         self.flow_effects.reply_failed(message)
 
+    @on(fm.FlowEnded)
+    def _flow_ended(self, message: fm.FlowEnded) -> None:
+        self.flow_effects.flow_ended(message)
+
     @on(fm.TitleChanged)
     async def _title_changed(self, message: fm.TitleChanged) -> None:
         await self.flow_effects.title_changed(message)
