@@ -65,7 +65,7 @@ from tui.core.client_records import (
     UsageReport,
 )
 from tui.core.gc_pause import collector_paused
-from tui.core.hosts import is_openai_host, redact_url, scrub, url_secrets
+from tui.core.hosts import is_openai_host, redact_url, scrub, split_query, url_secrets
 from tui.core.sse import SSEDecoder, event_json, token_count, usage_report
 
 __all__ = [
@@ -199,8 +199,12 @@ class ChatClient(ModelQueries, FailurePolicy):
         self._rng = rng or random.Random()
         key = key_for_host(self.base_url, api_key, send_key_to_any_host=send_key_to_any_host)
         self._key_withheld = bool(api_key) and key == NO_KEY
-        self._sdk_options = dict(base_url=self.base_url, api_key=key, timeout=timeout,
-                                 max_retries=0)
+        # A query in the base URL (``?api_key=...``, ``?api-version=...``) goes with every
+        # request as the SDK's default query: left in the URL, the SDK appended each path
+        # after it ("/v1?api_key=kchat/completions") and no request could work.
+        self.endpoint_url, query = split_query(self.base_url)
+        self._sdk_options = dict(base_url=self.endpoint_url, api_key=key, timeout=timeout,
+                                 max_retries=0, default_query=query or None)
         self._sdk: openai.AsyncOpenAI | None = None
         self._sdk_lock = threading.Lock()
         # What this server refused, per model (learned from its 400s).

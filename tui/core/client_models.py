@@ -27,6 +27,7 @@ class ModelQueries:
 
     # Set by ChatClient.__init__.
     base_url: str
+    endpoint_url: str
     shown_url: str
     _key_withheld: bool
 
@@ -104,7 +105,7 @@ class ModelQueries:
 
     def _root_url(self) -> str:
         """The server root (llama.cpp serves /props there, beside /v1)."""
-        return re.sub(r"/v1$", "", self.base_url)
+        return re.sub(r"/v1$", "", self.endpoint_url)
 
 
 def _positive_int(value: Any) -> int | None:

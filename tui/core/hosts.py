@@ -8,7 +8,7 @@ the database, exports, the log) goes through :func:`redact_url` or :func:`redact
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 OPENAI_HOST = "api.openai.com"
 HIDDEN = "***"
@@ -92,6 +92,15 @@ def scrub(text: str, secrets: tuple[str, ...]) -> str:
     for secret in secrets:
         text = text.replace(secret, HIDDEN)
     return text
+
+
+def split_query(url: str) -> tuple[str, dict[str, str]]:
+    """``url`` without its query (and fragment), and the query's parameters."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url, {}
+    bare = urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")).rstrip("/")
+    return bare, dict(parse_qsl(parts.query, keep_blank_values=True))
 
 
 def sanitize_url(url: str) -> str:
