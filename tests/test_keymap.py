@@ -116,6 +116,8 @@ async def test_send_and_newline_can_trade_keys(tmp_path, fake_openai):
     try:
         async with app.run_test(size=SIZE) as pilot:
             composer = app.main.composer
+            # The placeholder said "Enter to send" after Enter had become the new-line key.
+            assert composer.placeholder == "Message… (Ctrl+S to send, Enter for a new line)"
             composer.focus()
             await pilot.press("a", "enter", "b")
             assert composer.text == "a\nb"

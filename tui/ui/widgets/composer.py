@@ -96,6 +96,21 @@ class _ChipLine(Text):
             super().stylize(style, start, end)
 
 
+def placeholder_text(send: str, newline: str) -> str:
+    """"Message… (Enter to send, Ctrl+J or Alt+Enter for a new line)" for these keys."""
+    from tui.ui.screens.help import key_label
+
+    def label(key: str) -> str:
+        text = key_label(key)
+        head, plus, last = text.rpartition("+")
+        return f"{head}+{last.upper()}" if plus and len(last) == 1 else text  # Ctrl+J
+
+    def keys(spec: str) -> str:
+        return " or ".join(label(key.strip()) for key in spec.split(",") if key.strip())
+
+    return f"Message… ({keys(send)} to send, {keys(newline)} for a new line)"
+
+
 class Composer(SafeTextArea):
     """Drafts a message; posts ``Composer.Submitted`` on Enter (the text stays until sent)."""
 
@@ -159,8 +174,7 @@ class Composer(SafeTextArea):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, soft_wrap=True, show_line_numbers=False, tab_behavior="focus",
-                         placeholder="Message… (Enter to send, Ctrl+J or Alt+Enter for a new "
-                                     "line)")
+                         placeholder=placeholder_text("enter", "ctrl+j,alt+enter"))
         # Earlier prompts, newest first (set by the screen), and which one is shown.
         self.prompts: list[str] = []
         self._recalled: int | None = None
@@ -337,6 +351,13 @@ class Composer(SafeTextArea):
             event.stop()
             event.prevent_default()
             self.action_newline()
+
+    def on_mount(self) -> None:
+        """The placeholder names the keys the [keymap] table gave sending and new lines (it
+        said Enter to send after Enter had become the new-line key)."""
+        keymap = getattr(self.app, "user_keymap", {})
+        self.placeholder = placeholder_text(keymap.get("composer.send", "enter"),
+                                            keymap.get("composer.newline", "ctrl+j,alt+enter"))
 
     def _keys(self, binding_id: str, default: frozenset[str] | set[str]) -> set[str]:
         """The keys the user gave ``binding_id`` in the [keymap] table, else ``default``
