@@ -83,6 +83,31 @@ async def test_regenerate_adds_a_sibling_and_the_old_answer_is_one_key_away(serv
         assert "‹ 1/2 ›" in screen_text(app)
 
 
+async def test_version_keys_work_on_a_regenerated_reply_without_refocusing(services,
+                                                                          fake_openai):
+    # Ctrl+R on the focused reply replaced its block and left the focus to the pane: h
+    # said "Focus a message first" though the footer still offered it.
+    fake_openai.script(Script.reply("first answer"), Script.reply("second answer"))
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        app.main.composer.focus()
+        app.main.composer.insert("question")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: replies(app) == ["first answer"]
+                         and not app.main.streams, what="the first answer")
+        await pilot.press("ctrl+o")
+        assert isinstance(app.focused, AssistantBlock)
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: replies(app) == ["second answer"]
+                         and not app.main.streams, what="the regenerated answer")
+        await pilot.pause()
+        await pilot.press("h")
+        await wait_until(pilot, lambda: replies(app) == ["first answer"], what="switched")
+        assert isinstance(app.focused, AssistantBlock)
+        await pilot.press("l")  # and back, with the focus kept on the version shown
+        await wait_until(pilot, lambda: replies(app) == ["second answer"], what="back")
+
+
 async def test_switching_versions_moves_the_pane_the_store_and_the_meter(services):
     conversation, _, made = branched_chat(services.store)
     app = make_app(services)

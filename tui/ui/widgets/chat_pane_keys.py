@@ -24,13 +24,32 @@ class PaneKeys:
 
     # -- moving between blocks -------------------------------------------------------------
 
+    _focus_memory: tuple[str, int] | None = None
+    """(sort key, index) of the block that last had the focus."""
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        for index, block in enumerate(self.blocks):
+            if block is event.widget:
+                self._focus_memory = (block.sort_key, index)
+                return
+
     def _focused_index(self) -> int | None:
+        """The focused block's index. When the pane itself has the focus because the block
+        that had it was replaced (a regenerated reply, another version of a message), the
+        block now in its place: the keys said "Focus a message first" though the footer
+        still offered them. It takes the focus too."""
         focused = self.screen.focused
         blocks = self.blocks
         for index, block in enumerate(blocks):
             if block is focused:
                 return index
-        return None
+        if focused is not self or self._focus_memory is None or not blocks:
+            return None
+        key, index = self._focus_memory
+        index = next((i for i, block in enumerate(blocks) if block.sort_key == key),
+                     min(index, len(blocks) - 1))
+        blocks[index].focus(scroll_visible=False)
+        return index
 
     def _focus_block(self, index: int) -> None:
         blocks = self.blocks
