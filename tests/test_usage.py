@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from rich.cells import cell_len
 
 from tests.fake_openai.scripts import Script
 from tui import cli
@@ -263,3 +264,18 @@ async def test_the_usage_command_prints_a_table_and_json(store, fake_openai, cap
     assert "no conversation" in capsys.readouterr().err
     assert cli.main(["--db", str(tmp_path / "none.db"), "usage"]) == 0
     assert "no replies yet" in capsys.readouterr().err
+
+
+async def test_the_usage_table_lines_up_wide_titles_and_side_requests(store, fake_openai,
+                                                                     capsys):
+    # A CJK title (two cells a character) pushed every column after it out of line, and
+    # "1 + 1 summary/title" in REPLIES was wider than the column.
+    cids = await chat(store, fake_openai, (None, "hello"), (None, "again"), auto_title=True)
+    store.update_conversation(cids[0], title="東京から大阪までの距離はどれくらいですか詳しく説明して")
+    store.update_conversation(cids[1], title="plain title")
+    assert cli.main(["--db", str(store.path), "usage"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert any("東京" in line for line in lines) and any("summary/title" in line for line in lines)
+    # Where the last column (COST) starts, in terminal cells: the same on every line.
+    starts = {cell_len(line.rstrip()[: -len(line.split()[-1])]) for line in lines}
+    assert len(starts) == 1, "\n".join(lines)

@@ -75,15 +75,34 @@ def run_usage(args: argparse.Namespace) -> int:
 
 
 def print_table(totals: list[UsageTotal], total: UsageTotal, by: str) -> None:
+    """Columns measured in terminal cells (a CJK title is two a character: it pushed every
+    column after it out of line), REPLIES as wide as its widest entry ("3 + 6
+    summary/title")."""
+    from rich.cells import cell_len
+
     heading = {"conversation": "CONVERSATION", "day": "DAY (UTC)", "month": "MONTH"}[by]
     labels = [(printable(" ".join(t.label.split())) if by == "conversation" else t.label)
               for t in totals]
     if by == "conversation":
-        labels = [f"{t.key[:10]}  {label[:40]}" for t, label in zip(totals, labels)]
-    width = max(len(heading), 5, *(len(label) for label in labels))
-    print(f"{heading:<{width}}  {'REPLIES':>7}  {'PROMPT':>10}  {'CACHED':>9}  "
+        labels = [f"{t.key[:10]}  {fit(label, 40)}"
+                  for t, label in zip(totals, labels)]
+    rows = [*zip(labels, totals), ("total", total)]
+    width = max(len(heading), 5, *(cell_len(label) for label in labels))
+    replies_width = max(7, *(len(t.requests_text()) for _, t in rows))
+
+    def pad(text: str) -> str:
+        return text + " " * (width - cell_len(text))
+
+    print(f"{pad(heading)}  {'REPLIES':>{replies_width}}  {'PROMPT':>10}  {'CACHED':>9}  "
           f"{'COMPLETION':>10}  COST")
-    for label, t in [*zip(labels, totals), ("total", total)]:
+    for label, t in rows:
         replies = t.requests_text()
-        print(f"{label:<{width}}  {replies:>7}  {t.prompt_tokens:>10,}  "
+        print(f"{pad(label)}  {replies:>{replies_width}}  {t.prompt_tokens:>10,}  "
               f"{t.cached_tokens:>9,}  {t.completion_tokens:>10,}  {t.cost_text()}")
+
+
+def fit(text: str, cells: int) -> str:
+    """``text`` cut to ``cells`` terminal cells (a wide character is never split)."""
+    from rich.cells import cell_len, set_cell_size
+
+    return text if cell_len(text) <= cells else set_cell_size(text, cells).rstrip()
