@@ -40,6 +40,7 @@ def test_create_show_rename_delete(db, capsys):
                  "param repeat_penalty: 1.1", "  Fix grammar only.", "  Keep the tone."):
         assert line in shown.splitlines(), line
     assert run(db, "rename", "EDITOR", "Copy editor") == 0
+    assert "renamed persona 'EDITOR' to 'Copy editor'" in capsys.readouterr().err
     assert run(db, "--json") == 0
     [record] = json.loads(capsys.readouterr().out)
     assert (record["name"], record["temperature"], record["extra_params"]) == \

@@ -225,6 +225,9 @@ def run_rename(args: argparse.Namespace) -> int:
             Personas(store).rename(args.name, args.new_name)
         except PersonaError as error:
             return _fail(error)
+    # As create and delete say what they did (rename printed nothing).
+    print(f"gpt-tui: renamed persona {printable(args.name)!r} to "
+          f"{printable(args.new_name)!r}", file=sys.stderr)
     return EXIT_OK
 
 
