@@ -81,6 +81,8 @@ def test_context_prints_the_next_request_without_sending(env, fake_openai, capsy
     out = capsys.readouterr().out
     assert "window 4k" in out and "conversation" in out and "reply reserve" in out
     assert out.count("sent ") == 6
+    # Worded as the app's preview: "estimated" alone contradicted the app's meter (no ≈).
+    assert "(counted locally: exact on OpenAI's own models, else an estimate)" in out
     assert fake_openai.chat_requests() == [], "nothing is sent to the model"
     assert main(["context", cid, "--json"]) == 0
     data = json.loads(capsys.readouterr().out)

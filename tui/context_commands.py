@@ -188,7 +188,10 @@ def render_preview(preview: Any) -> str:
     """The preview as text: a header, one line per message, the summary."""
     from tui.core.windows import format_window
 
-    counted = "the server's count" if preview.exact else "estimated"
+    # As the app's preview (F6) says it: the local count is the model's own on OpenAI's
+    # models (the meter shows no ≈ there); "estimated" alone contradicted the app.
+    counted = ("the server's count" if preview.exact
+               else "counted locally: exact on OpenAI's own models, else an estimate")
     lines = [
         f"conversation {preview.conversation_id} · {preview.model} · strategy {preview.strategy}",
         f"window {format_window(preview.window)} ({preview.window:,} tokens, from "
