@@ -229,7 +229,7 @@ class GptTuiApp(App[int]):
         Textual's own "Keys" entry opens its key panel; ours opens the app's help instead.
         An action that does not apply now (Stop reply with nothing streaming) is left out.
         """
-        from tui.ui.screens.help import key_label
+        from tui.ui.keys import key_label
 
         own = {"Keys", "Quit"}
         for command in super().get_system_commands(screen):

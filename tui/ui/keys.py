@@ -269,3 +269,18 @@ def palette_bindings() -> list[Binding]:
             seen.add(name)
             unique.append(binding)
     return unique
+
+
+# How keys are named to people (the help, the palette, the composer's placeholder).
+KEY_NAMES = {
+    "ctrl": "Ctrl", "alt": "Alt", "shift": "Shift", "pageup": "PgUp", "pagedown": "PgDn",
+    "escape": "Esc", "enter": "Enter", "delete": "Del", "up": "↑", "down": "↓",
+    "question_mark": "?", "slash": "/", "home": "Home", "end": "End",
+}
+
+
+def key_label(key: str) -> str:
+    """"ctrl+pageup" -> "Ctrl+PgUp"; single letters stay as typed (case matters)."""
+    parts = key.split("+")
+    return "+".join(KEY_NAMES.get(p, p.upper() if len(p) > 1 and p[0] == "f" else p)
+                    for p in parts)

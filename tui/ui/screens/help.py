@@ -21,20 +21,7 @@ from textual.widget import Widget
 from textual.widgets import Label
 
 from tui.ui import keys
-
-KEY_NAMES = {
-    "ctrl": "Ctrl", "alt": "Alt", "shift": "Shift", "pageup": "PgUp", "pagedown": "PgDn",
-    "escape": "Esc", "enter": "Enter", "delete": "Del", "up": "↑", "down": "↓",
-    "question_mark": "?", "slash": "/", "home": "Home", "end": "End",
-}
-
-
-def key_label(key: str) -> str:
-    """"ctrl+pageup" -> "Ctrl+PgUp"; single letters stay as typed (case matters)."""
-    parts = key.split("+")
-    return "+".join(KEY_NAMES.get(p, p.upper() if len(p) > 1 and p[0] == "f" else p)
-                    for p in parts)
-
+from tui.ui.keys import key_label
 
 def binding_rows(bindings: list[Binding]) -> list[tuple[str, str]]:
     rows: dict[str, list[str]] = {}

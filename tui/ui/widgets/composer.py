@@ -42,6 +42,7 @@ from textual.widgets import TextArea
 from textual.widgets.text_area import EditResult
 
 from tui.core.attachments import Attachment, ImageFile, TextFile, fenced, human_size
+from tui.ui.keys import key_label
 from tui.ui.widgets.safe_fields import SafeTextArea
 
 NEWLINE_KEYS = frozenset({"ctrl+j", "shift+enter", "alt+enter"})
@@ -98,8 +99,6 @@ class _ChipLine(Text):
 
 def placeholder_text(send: str, newline: str) -> str:
     """"Message… (Enter to send, Ctrl+J or Alt+Enter for a new line)" for these keys."""
-    from tui.ui.screens.help import key_label
-
     def label(key: str) -> str:
         text = key_label(key)
         head, plus, last = text.rpartition("+")
