@@ -13,6 +13,8 @@ uses this one table.
 
 from __future__ import annotations
 
+import re
+
 _VISIBLE: dict[int, int] = {code: 0x2400 + code for code in range(0x20)
                             if code not in (0x09, 0x0A)}
 _VISIBLE[0x7F] = 0x2421
@@ -24,3 +26,9 @@ _VISIBLE.update({0x2028: 0x2424, 0x2029: 0x2424})
 def printable(text: str) -> str:
     """``text`` with every control character except newline and tab made visible."""
     return text.translate(_VISIBLE)
+
+
+CONTROL_CHARACTERS = re.compile("[" + "".join(re.escape(chr(code)) for code in sorted(_VISIBLE))
+                                + "]")
+"""Every character :func:`printable` replaces: where a text field must keep the text as it
+is, what it draws leaves these out (they are zero cells wide to Textual)."""

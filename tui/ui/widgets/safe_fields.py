@@ -12,25 +12,22 @@ it). What they introduced (``[31m``) stays visible as plain text.
 
 from __future__ import annotations
 
-import re
-
 from rich.segment import Segment
 from textual.strip import Strip
 from textual.widgets import Input, TextArea
 
-__all__ = ["SafeInput", "SafeTextArea", "without_controls"]
+from tui.core.literal import CONTROL_CHARACTERS
 
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-"""What a terminal would act on or reorder by: C0 (but tab and newline), DEL, C1, bidi."""
+__all__ = ["SafeInput", "SafeTextArea", "without_controls"]
 
 
 def without_controls(strip: Strip) -> Strip:
     """``strip`` without control characters in its text (itself when it has none)."""
-    search = _CONTROLS.search
+    search = CONTROL_CHARACTERS.search
     if not any(search(segment.text) for segment in strip if not segment.control):
         return strip
     return Strip([segment if segment.control
-                  else Segment(_CONTROLS.sub("", segment.text), segment.style)
+                  else Segment(CONTROL_CHARACTERS.sub("", segment.text), segment.style)
                   for segment in strip])
 
 
