@@ -57,13 +57,13 @@ def describe_source(source: str) -> str:
 
 def summary_lines(preview: ContextPreview) -> list[str]:
     """The facts above the table, one per line."""
-    counted = ("exact (the server's tokenizer)" if preview.exact
+    counted = ("counts exact (the server's tokenizer)" if preview.exact
                else "counted locally (≈ except on OpenAI's own models)")
     lines = [
         f"Window: {preview.window:,} tokens, {describe_source(preview.window_source)}",
         f"Prompt budget: {preview.available:,} · reply reserve: {preview.reply_reserve:,}",
         f"Next request: {preview.tokens:,} tokens of {preview.full_tokens:,} in the whole "
-        f"chat · counts {counted}",
+        f"chat · {counted}",
         f"Strategy: {preview.strategy}"
         + (" · this send summarizes first" if preview.will_summarize else ""),
     ]
