@@ -8,6 +8,7 @@ rendering bug. pyproject.toml pins the minor range these were checked against.
 from __future__ import annotations
 
 import inspect
+import io
 import re
 import tomllib
 from pathlib import Path
@@ -72,6 +73,21 @@ def test_app_exception_hook() -> None:
         "App._handle_exception changed its signature (GptTuiApp overrides it)"
     assert "_return_code = 1" in inspect.getsource(hook), \
         "App._handle_exception no longer sets the return code run_app reports"
+
+
+def test_linux_driver_writer_thread_name() -> None:
+    # tui/ui/safe_writer.py: QuietLinuxDriver.start_application_mode has LinuxDriver build a
+    # SafeWriterThread through the name linux_driver imported, and that thread uses
+    # WriterThread's queue and file.
+    from textual.drivers import linux_driver
+    from textual.drivers._writer_thread import WriterThread
+
+    assert linux_driver.WriterThread is WriterThread, \
+        "linux_driver no longer makes its writer thread through WriterThread"
+    assert "WriterThread(self._file)" in inspect.getsource(
+        linux_driver.LinuxDriver.start_application_mode)
+    thread = WriterThread(io.StringIO())
+    assert hasattr(thread, "_queue") and hasattr(thread, "_file")
 
 
 def test_key_list_normalizer() -> None:

@@ -44,3 +44,20 @@ def test_a_signal_mid_reply_stores_it_interrupted_and_exits(launch, db_path, fak
     last_shown = max(int(word[4:]) for word in shown.split() if word.startswith("word")
                      and word[4:].isdigit())
     assert f"word{last_shown}" in reply.content, "everything shown was stored"
+
+
+def test_a_closed_window_ends_the_app_while_frames_pour_out(launch, fake_openai):
+    """The window closed in the middle of a fast reply, every write failing from then on
+    (EIO): the app ends, 129, within seconds. (Textual's writer thread died of such a write
+    and, once 30 more were queued, the app hung at exit: two from killed tmux sessions were
+    found hours later. tests/test_safe_writer.py shows that hang; here the app writes too
+    little after the hang-up to reach it.)"""
+    fake_openai.script(Script.reply(" ".join(f"word{n}" for n in range(6000)), tps=2000))
+    term = launch(size=(100, 30))
+    term.wait_for("Message…")
+    term.send("Tell me a lot.")
+    term.wait_for("Tell me a lot.")
+    term.send(ENTER)
+    term.wait_for("word50")
+    term.hang_up()
+    assert term.process.wait(15) == 129

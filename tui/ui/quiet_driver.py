@@ -10,7 +10,8 @@ This driver's input thread waits without a timeout unless the key parser is wait
 rest of a sequence (then exactly until the parser's own deadline), and is woken to stop by a
 pipe that the driver's ``exit_event`` writes to when it is set. Everything else, reading,
 parsing and dispatching, is Textual's. It leans on private names of Textual's driver and
-parser (``tests/test_textual_private_api.py`` checks them for the pinned range).
+parser (``tests/test_textual_private_api.py`` checks them for the pinned range). Its writer
+thread outlives the terminal (``safe_writer``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from textual._parser import ParseError
 from textual._time import get_time
 from textual._xterm_parser import XTermParser
 from textual.drivers.linux_driver import LinuxDriver
+
+from tui.ui.safe_writer import SafeWriterThread, writer_threads_of
 
 __all__ = ["QuietLinuxDriver", "WakingEvent"]
 
@@ -80,6 +83,10 @@ class QuietLinuxDriver(LinuxDriver):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.exit_event = WakingEvent()
+
+    def start_application_mode(self) -> None:
+        with writer_threads_of(SafeWriterThread):
+            super().start_application_mode()
 
     def run_input_thread(self) -> None:
         """Wait for input and dispatch events, as Textual's own loop does, without polling."""
