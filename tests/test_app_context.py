@@ -325,6 +325,24 @@ async def test_a_meter_reading_due_while_the_app_quits_is_dropped(tmp_path):
     await services.aclose()
 
 
+async def test_a_prompt_history_read_while_the_app_quits_is_dropped(tmp_path):
+    """The same for the composer's earlier prompts, read in a worker (a full run failed once
+    at a test's exit: NoMatches 'Composer')."""
+    services = make_services(tmp_path, "http://127.0.0.1:9/v1")
+    chat = services.store.create_conversation(model="gpt-4o-mini", title="open")
+    services.store.append_message(chat.id, Role.USER, "hello")
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.main
+        await pilot.pause()
+        await screen.composer.remove()
+        screen.compose_tools.load_history(chat.id)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.is_running
+    await services.aclose()
+
+
 async def test_a_meter_reading_due_after_the_status_line_went_is_dropped(tmp_path):
     """The same at exit with the status line's labels gone first (it failed a full test run
     once, in a worker: NoMatches '#status-meter')."""

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual.app import SuspendNotSupported
-
-from pathlib import Path
+from textual.css.query import NoMatches
 
 from tui.core.attachments import AttachmentError, fuzzy_rank, list_files, read_attachment
 from tui.core.external_editor import edit_text
@@ -43,8 +43,12 @@ class ComposeTools:
         except StoreError:
             log.exception("reading the prompt history failed")
             return
-        if self._loaded_for == conversation_id:
+        if self._loaded_for != conversation_id:
+            return
+        try:
             self.screen.composer.prompts = prompts
+        except NoMatches:  # the app is quitting: the composer went while the list was read
+            log.debug("no composer for the prompt history: the screen is being taken down")
 
     def sent(self, text: str) -> None:
         """A prompt was sent: it is the newest earlier prompt now."""
