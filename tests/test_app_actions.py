@@ -228,13 +228,17 @@ async def test_setup_never_saves_a_url_as_the_key(tmp_path, isolated_env, fake_o
         await services.aclose()
 
 
+async def open_help(pilot) -> None:
+    await pilot.press("f1")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))
+    await pilot.pause()
+
+
 async def test_help_lists_every_binding(services):
     app = make_app(services)
     # Tall enough for the whole list (the help scrolls on smaller screens).
     async with app.run_test(size=(110, 80)) as pilot:
-        await pilot.press("f1")
-        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
-        await pilot.pause()
+        await open_help(pilot)
         text = screen_text(app)
         for description in ("New chat", "Previous chat", "Next chat", "Search", "Rename",
                             "Delete chat", "Pin / unpin", "Archive / unarchive",
@@ -251,9 +255,7 @@ async def test_the_help_title_wraps_in_a_small_terminal(services):
     # At 60x20 the title ("... opens the command palette)") was cut at the dialog's edge.
     app = make_app(services)
     async with app.run_test(size=(60, 20)) as pilot:
-        await pilot.press("f1")
-        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
-        await pilot.pause()
+        await open_help(pilot)
         title = app.screen.query_one(".dialog-title")
         assert title.outer_size.width <= title.parent.content_size.width
         assert "palette)" in screen_text(app)  # the end of the title is on screen
@@ -263,9 +265,7 @@ async def test_a_long_help_description_wraps_under_itself(services):
     # It wrapped to the dialog's left edge, under the keys ("    source)" below "Ctrl+y").
     app = make_app(services)
     async with app.run_test(size=(80, 40)) as pilot:
-        await pilot.press("f1")
-        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
-        await pilot.pause()
+        await open_help(pilot)
         lines = screen_text(app).splitlines()
         first = next(i for i, line in enumerate(lines) if "Copy reply:" in line)
         column = lines[first].index("Copy reply:")

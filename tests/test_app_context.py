@@ -309,12 +309,18 @@ def test_a_plain_length_finish_is_not_called_the_output_limit():
         message, "the reply was cut at the output token limit")
 
 
-async def test_a_meter_reading_due_while_the_app_quits_is_dropped(tmp_path):
-    """The meter's reading arrived after the screen's widgets were gone (quitting right after
-    a send): it used to raise NoMatches in a worker and fail the app's exit."""
+def services_with_a_chat(tmp_path):
+    """Services (no server listening) and a stored chat with one message."""
     services = make_services(tmp_path, "http://127.0.0.1:9/v1")
     chat = services.store.create_conversation(model="gpt-4o-mini", title="open")
     services.store.append_message(chat.id, Role.USER, "hello")
+    return services, chat
+
+
+async def test_a_meter_reading_due_while_the_app_quits_is_dropped(tmp_path):
+    """The meter's reading arrived after the screen's widgets were gone (quitting right after
+    a send): it used to raise NoMatches in a worker and fail the app's exit."""
+    services, chat = services_with_a_chat(tmp_path)
     app = make_app(services)
     async with app.run_test(size=SIZE) as pilot:
         screen = app.main
@@ -328,9 +334,7 @@ async def test_a_meter_reading_due_while_the_app_quits_is_dropped(tmp_path):
 async def test_a_prompt_history_read_while_the_app_quits_is_dropped(tmp_path):
     """The same for the composer's earlier prompts, read in a worker (a full run failed once
     at a test's exit: NoMatches 'Composer')."""
-    services = make_services(tmp_path, "http://127.0.0.1:9/v1")
-    chat = services.store.create_conversation(model="gpt-4o-mini", title="open")
-    services.store.append_message(chat.id, Role.USER, "hello")
+    services, chat = services_with_a_chat(tmp_path)
     app = make_app(services)
     async with app.run_test(size=SIZE) as pilot:
         screen = app.main
@@ -346,9 +350,7 @@ async def test_a_prompt_history_read_while_the_app_quits_is_dropped(tmp_path):
 async def test_a_meter_reading_due_after_the_status_line_went_is_dropped(tmp_path):
     """The same at exit with the status line's labels gone first (it failed a full test run
     once, in a worker: NoMatches '#status-meter')."""
-    services = make_services(tmp_path, "http://127.0.0.1:9/v1")
-    chat = services.store.create_conversation(model="gpt-4o-mini", title="open")
-    services.store.append_message(chat.id, Role.USER, "hello")
+    services, chat = services_with_a_chat(tmp_path)
     app = make_app(services)
     async with app.run_test(size=SIZE) as pilot:
         screen = app.main
