@@ -88,6 +88,13 @@ async def test_model_picker_lists_filters_and_sets(services, fake_openai):
         assert "gpt-4.1" in screen_text(app)
 
 
+async def open_model_picker(pilot):
+    """F3; the picker's status line."""
+    await pilot.press("f3")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ModelPickerScreen))
+    return pilot.app.screen.query_one("#model-status")
+
+
 async def test_model_picker_counts_one_model_in_the_singular(tmp_path):
     # A llama.cpp server lists its one model: the picker said "1 models".
     with FakeOpenAI(models=["tiny-llama"]) as server:
@@ -95,9 +102,7 @@ async def test_model_picker_counts_one_model_in_the_singular(tmp_path):
         app = make_app(services)
         try:
             async with app.run_test(size=SIZE) as pilot:
-                await pilot.press("f3")
-                await wait_until(pilot, lambda: isinstance(app.screen, ModelPickerScreen))
-                status = app.screen.query_one("#model-status")
+                status = await open_model_picker(pilot)
                 await wait_until(pilot, lambda: "1 model —" in str(status.render()))
         finally:
             await services.aclose()
@@ -109,9 +114,7 @@ async def test_model_picker_falls_back_to_free_text(tmp_path):
     app = make_app(services)
     try:
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.press("f3")
-            await wait_until(pilot, lambda: isinstance(app.screen, ModelPickerScreen))
-            status = app.screen.query_one("#model-status")
+            status = await open_model_picker(pilot)
             await wait_until(pilot, lambda: "Couldn't list" in str(status.render()),
                              timeout=10)
             await pilot.press(*"llama3.2:3b", "enter")
