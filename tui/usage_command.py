@@ -14,6 +14,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any, Callable
 
+from tui.cells import clip_cells
 from tui.core.literal import printable
 
 if TYPE_CHECKING:  # loaded when the command runs (--version stays light)
@@ -84,7 +85,7 @@ def print_table(totals: list[UsageTotal], total: UsageTotal, by: str) -> None:
     labels = [(printable(" ".join(t.label.split())) if by == "conversation" else t.label)
               for t in totals]
     if by == "conversation":
-        labels = [f"{t.key[:10]}  {fit(label, 40)}"
+        labels = [f"{t.key[:10]}  {clip_cells(label, 40)}"
                   for t, label in zip(totals, labels)]
     rows = [*zip(labels, totals), ("total", total)]
     width = max(len(heading), 5, *(cell_len(label) for label in labels))
@@ -99,10 +100,3 @@ def print_table(totals: list[UsageTotal], total: UsageTotal, by: str) -> None:
         replies = t.requests_text()
         print(f"{pad(label)}  {replies:>{replies_width}}  {t.prompt_tokens:>10,}  "
               f"{t.cached_tokens:>9,}  {t.completion_tokens:>10,}  {t.cost_text()}")
-
-
-def fit(text: str, cells: int) -> str:
-    """``text`` cut to ``cells`` terminal cells (a wide character is never split)."""
-    from rich.cells import cell_len, set_cell_size
-
-    return text if cell_len(text) <= cells else set_cell_size(text, cells).rstrip()

@@ -11,7 +11,7 @@ import asyncio
 import logging
 from typing import Callable
 
-from rich.cells import cell_len, set_cell_size
+from rich.cells import cell_len
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -19,6 +19,7 @@ from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label
 
+from tui.cells import clip_cells
 from tui.core.store import StoreError
 from tui.core.usage import Grouping, UsageTotal, grand_total
 from tui.ui import keys
@@ -78,8 +79,8 @@ class UsagePanelScreen(ModalScreen[None]):
         table.clear(columns=True)
         labels = [one_line(total.label) for total in totals]
         # In cells, not characters: a title in CJK was cut to half of the column it sized.
-        labels = [set_cell_size(label, TITLE_WIDTH - 1).rstrip() + "…"
-                  if cell_len(label) > TITLE_WIDTH else label for label in labels]
+        labels = [clip_cells(label, TITLE_WIDTH - 1) + "…" if cell_len(label) > TITLE_WIDTH
+                  else label for label in labels]
         heading = HEADINGS[grouping]
         table.add_column(heading, key="what",
                          width=max(len(heading), *(cell_len(label) for label in labels), 0))
