@@ -46,6 +46,9 @@ from tui.ui.keys import key_label
 from tui.ui.widgets.safe_fields import SafeTextArea
 
 NEWLINE_KEYS = frozenset({"ctrl+j", "shift+enter", "alt+enter"})
+# The keys the placeholder names when the [keymap] table gives none (Shift+Enter left out:
+# few terminals send it).
+SHOWN_SEND_KEYS, SHOWN_NEWLINE_KEYS = "enter", "ctrl+j,alt+enter"
 # A paste longer than either collapses to a chip (20 lines fill a composer several times).
 PASTE_LINES = 20
 PASTE_CHARS = 2000
@@ -173,7 +176,7 @@ class Composer(SafeTextArea):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, soft_wrap=True, show_line_numbers=False, tab_behavior="focus",
-                         placeholder=placeholder_text("enter", "ctrl+j,alt+enter"))
+                         placeholder=placeholder_text(SHOWN_SEND_KEYS, SHOWN_NEWLINE_KEYS))
         # Earlier prompts, newest first (set by the screen), and which one is shown.
         self.prompts: list[str] = []
         self._recalled: int | None = None
@@ -355,8 +358,8 @@ class Composer(SafeTextArea):
         """The placeholder names the keys the [keymap] table gave sending and new lines (it
         said Enter to send after Enter had become the new-line key)."""
         keymap = getattr(self.app, "user_keymap", {})
-        self.placeholder = placeholder_text(keymap.get("composer.send", "enter"),
-                                            keymap.get("composer.newline", "ctrl+j,alt+enter"))
+        self.placeholder = placeholder_text(keymap.get("composer.send", SHOWN_SEND_KEYS),
+                                            keymap.get("composer.newline", SHOWN_NEWLINE_KEYS))
 
     def _keys(self, binding_id: str, default: frozenset[str] | set[str]) -> set[str]:
         """The keys the user gave ``binding_id`` in the [keymap] table, else ``default``

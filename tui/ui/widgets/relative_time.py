@@ -13,13 +13,20 @@ def parse_timestamp(stamp: str) -> datetime:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
-def relative_time(stamp: str, now: datetime) -> str:
+def _moments(stamp: str, now: datetime) -> tuple[datetime, datetime] | None:
+    """(then, now), both aware; None for an unreadable stamp."""
     try:
         then = parse_timestamp(stamp)
     except ValueError:
+        return None
+    return then, now if now.tzinfo is not None else now.replace(tzinfo=timezone.utc)
+
+
+def relative_time(stamp: str, now: datetime) -> str:
+    moments = _moments(stamp, now)
+    if moments is None:
         return ""
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=timezone.utc)
+    then, now = moments
     seconds = (now - then).total_seconds()
     if seconds < 60:
         return "just now"
@@ -42,12 +49,10 @@ def seconds_until_change(stamp: str, now: datetime) -> float | None:
 
     "just now" turns into "1m ago" a minute after, minutes move each minute, hours each hour,
     days (and the dates past a week, for a new year) at midnight of ``now``'s day."""
-    try:
-        then = parse_timestamp(stamp)
-    except ValueError:
+    moments = _moments(stamp, now)
+    if moments is None:
         return None
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=timezone.utc)
+    then, now = moments
     seconds = max(0.0, (now - then).total_seconds())
     if seconds < 3600:
         return 60 - seconds % 60
