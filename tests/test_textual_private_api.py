@@ -165,3 +165,20 @@ def test_linux_driver_input_thread_parts() -> None:
     assert XTermParser()._timeout_time is None
     assert callable(_loop.loop_last) and callable(_time.get_time)
     assert issubclass(_parser.ParseError, Exception)
+
+
+def test_compositor_render_chops_parts() -> None:
+    # tui/ui/covered_compositor.py: CoveredCompositor overrides Compositor._render_chops
+    # (screens set it as Screen._compositor) and reads its cuts and visible_widgets.
+    from textual._compositor import Compositor
+    from textual.screen import Screen
+
+    assert list(inspect.signature(Compositor._render_chops).parameters) == \
+        ["self", "crop", "is_rendered_line"]
+    chops = inspect.getsource(Compositor._render_chops)
+    assert "strip.divide(" in chops and "get_chops_line(cut) is None" in chops, \
+        "Compositor._render_chops fills its pieces another way: check CoveredCompositor"
+    assert "reverse=True" in inspect.getsource(Compositor.visible_widgets.fget), \
+        "visible_widgets is no longer front to back"
+    assert isinstance(Compositor.cuts, property)
+    assert "self._compositor = Compositor()" in inspect.getsource(Screen.__init__)

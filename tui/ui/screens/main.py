@@ -40,6 +40,7 @@ from tui.core.store import StoreError
 from tui.ui import flow_messages as fm
 from tui.ui import keys
 from tui.ui.branch_actions import BranchActions
+from tui.ui.covered_compositor import CoveredCompositor
 from tui.ui.chat_opener import ChatOpener
 from tui.ui.compose_tools import ComposeTools
 from tui.ui.context_tracker import ContextTracker
@@ -90,6 +91,8 @@ class MainScreen(MainScreenKeys, Screen):
     def __init__(self, services: Services, *, now: Callable[[], datetime] | None = None,
                  conversation_page: int = 50) -> None:
         super().__init__()
+        # Skips drawing what other widgets cover (tui.ui.covered_compositor).
+        self._compositor = CoveredCompositor()
         self.services = services
         self._now = now
         self._conversation_page = conversation_page

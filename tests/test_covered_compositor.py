@@ -1,0 +1,104 @@
+"""The compositor that skips covered lines paints exactly what Textual's own paints
+(tui/ui/covered_compositor.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from textual._compositor import Compositor
+from textual.app import App, ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.geometry import Region
+from textual.screen import Screen
+from textual.widgets import Static
+
+from tui.ui.covered_compositor import CoveredCompositor
+
+
+class Layered(Screen[None]):
+    """Borders, padding, a scrolled pane whose children are clipped, a docked bar and a
+    widget on a layer above the others: each way one widget covers another."""
+
+    DEFAULT_CSS = """
+    Layered { layers: base above; }
+    #side { width: 16; border-right: solid red; padding: 1; }
+    #pane { padding: 0 1; }
+    #pane > Static { border: round blue; margin-bottom: 1; background: $panel; }
+    #bar { dock: bottom; height: 1; background: green; }
+    #float { layer: above; offset: 20 5; width: 30; height: 4; border: heavy yellow; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._compositor = CoveredCompositor()
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            with Vertical(id="side"):
+                yield Static("[b]side[/b] one")
+                yield Static("two")
+            with VerticalScroll(id="pane"):
+                for n in range(30):
+                    yield Static(f"message {n}\n" + "word " * (n % 7 + 1) * 5)
+        yield Static("the bar", id="bar")
+        yield Static("floating over the pane", id="float")
+
+
+class LayeredApp(App[None]):
+    def on_mount(self) -> None:
+        self.push_screen(Layered())
+
+
+def chops_of(compositor: Compositor, crop: Region, rows: set[int]) -> list[list[Any]]:
+    chops = compositor._render_chops(crop, rows.__contains__)
+    return [[(cut, None if strip is None else list(strip)) for cut, strip in line.items()]
+            for line in chops]
+
+
+@pytest.mark.parametrize("scroll_to", [0, 17, 1000])
+async def test_the_same_pieces_as_textuals_compositor(scroll_to: int) -> None:
+    app = LayeredApp()
+    async with app.run_test(size=(70, 24)) as pilot:
+        await pilot.pause()
+        pane = app.screen.query_one("#pane")
+        pane.scroll_to(y=scroll_to, animate=False)
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen._compositor, CoveredCompositor)
+        plain, covered = Compositor(), CoveredCompositor()
+        for compositor in (plain, covered):
+            compositor.reflow(screen, screen.size)
+        everything = set(range(screen.size.height))
+        cases = [
+            (screen.size.region, everything),
+            (pane.region, set(pane.region.line_range)),
+            (Region(10, 3, 40, 6), {3, 5, 8}),
+            (Region(0, 23, 70, 1), {23}),
+        ]
+        for crop, rows in cases:
+            assert chops_of(covered, crop, rows) == chops_of(plain, crop, rows), crop
+        screen_lines = [strip.text for strip in covered.render_strips()]
+        assert screen_lines == [strip.text for strip in plain.render_strips()]
+        assert "floating over the pane" in "\n".join(screen_lines)
+
+
+async def test_a_covered_widget_is_not_drawn() -> None:
+    """The screen and the columns behind the pane and the sidebar are not asked for a line."""
+    app = LayeredApp()
+    async with app.run_test(size=(70, 24)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        compositor = CoveredCompositor()
+        compositor.reflow(screen, screen.size)
+        drawn: list[str] = []
+        horizontal = screen.query_one(Horizontal)
+        original = horizontal.render_lines
+
+        def render_lines(crop: Region) -> Any:
+            drawn.append("horizontal")
+            return original(crop)
+
+        horizontal.render_lines = render_lines  # type: ignore[method-assign]
+        compositor.render_strips()
+    assert drawn == []

@@ -1,0 +1,71 @@
+"""A compositor that does not draw what is hidden behind other widgets.
+
+To paint a change, Textual's compositor asks every widget overlapping it for all its lines
+and cuts each line at the screen's cuts, front to back, keeping the first piece for each
+cut: the containers behind the message pane (the screen, its columns, the pane itself, a
+reply's block) are drawn and cut line by line only for every piece to be thrown away. While
+a reply streams the pane moves on every update, so each update paid that for the whole
+pane. This one skips a widget's line when every piece of it is already taken, and the
+widget when all its lines are: the screen it paints is the same, piece for piece.
+
+``Compositor._render_chops`` and ``_get_renders`` are private (tests/test_textual_private_api.py
+checks their shape in the pinned Textual range); ``tests/test_covered_compositor.py``
+compares this one's output with Textual's own on real screens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+from textual._compositor import Compositor
+from textual.geometry import Region
+from textual.strip import Strip
+
+__all__ = ["CoveredCompositor"]
+
+
+class CoveredCompositor(Compositor):
+    """Textual's compositor, minus the drawing of covered lines (see the module)."""
+
+    def _render_chops(
+        self,
+        crop: Region,
+        is_rendered_line: Callable[[int], bool],
+    ) -> Sequence[Mapping[int, Strip]]:
+        cuts = self.cuts
+        chops: list[dict[int, Strip | None]] = [dict.fromkeys(cut_set[:-1]) for cut_set in cuts]
+        crop_overlaps = crop.overlaps
+        intersection = Region.intersection
+        # Front to back, as Textual's (visible_widgets is in reverse render order).
+        for widget, (region, clip) in self.visible_widgets.items():
+            if not crop_overlaps(clip):
+                continue
+            render_region = intersection(region, clip)
+            x, top, width, height = render_region
+            if not (width and height):
+                continue
+            first_cut, last_cut = render_region.column_span
+            open_lines: list[tuple[int, list[int]]] = []
+            for y in render_region.line_range:
+                if not is_rendered_line(y):
+                    continue
+                get = chops[y].get
+                final_cuts = [cut for cut in cuts[y] if last_cut >= cut >= first_cut]
+                # A piece goes where its cut has none yet, one piece per cut but the last
+                # (the widget's right edge, where the next piece would start).
+                if any(get(cut) is None for cut in final_cuts[:-1]):
+                    open_lines.append((y, final_cuts))
+            if not open_lines:
+                continue
+            strips = widget.render_lines(Region(x - region.x, top - region.y, width, height))
+            for y, final_cuts in open_lines:
+                index = y - top
+                if index >= len(strips):
+                    break
+                chops_line = chops[y]
+                get = chops_line.get
+                pieces = strips[index].divide([cut - x for cut in final_cuts[1:]])
+                for cut, piece in zip(final_cuts, pieces):
+                    if get(cut) is None:
+                        chops_line[cut] = piece
+        return chops  # type: ignore[return-value]
