@@ -625,3 +625,87 @@ async def test_a_streaming_reply_draws_no_lines_of_its_own() -> None:
         await pilot.pause()
         assert reply.BLANK
         assert "Stored whole. And continued." in screen_text(app)
+
+
+async def test_an_update_that_mounts_views_is_laid_out_once_they_have_mounted() -> None:
+    """An update that opens a code block mounts views for it, which Textual lays out again
+    once they have mounted. The screen waits for them, so the update costs one layout and
+    paint, not two (the first without the new views), and the pacer is charged for it after
+    that frame. Before, a third of the redraw CPU at 200 tok/s was that second frame, and
+    the pacer, charged after the first, allowed more updates than its budget."""
+    widget = StreamingMarkdown()
+    app = Host(widget)
+    async with app.run_test(size=(60, 30)) as pilot:
+        await shown_in_the_tail(pilot, widget, "A paragraph")
+        widget.HOLD_SPACING = 0  # however soon after the update before
+        compositor = app.screen._compositor
+        original = compositor.reflow
+        laid_out: list[bool] = []  # at each layout: had every view of the reply mounted?
+
+        def reflow(*args, **kwargs):
+            laid_out.append(all(node.is_mounted for node in widget.walk_children()))
+            return original(*args, **kwargs)
+
+        compositor.reflow = reflow  # type: ignore[method-assign]
+        charged: list[bool] = []
+        widget.pacer.spent = lambda *_: charged.append(bool(laid_out))  # type: ignore[method-assign]
+        widget.append(".\n\n```python\nx = 1\n")
+        for _ in range(6):
+            await pilot.pause()
+        assert widget._fence_view is not None and widget._fence_view.is_mounted
+        assert "x = 1" in screen_text(app)
+    assert laid_out and all(laid_out), "the screen was laid out before the views mounted"
+    assert charged == [True], "charged once, after the update's frame"
+
+
+async def test_an_update_that_removes_a_view_is_laid_out_once_it_has_gone() -> None:
+    """Closing a code block removes its streaming view; the screen waits for the removal
+    (after which Textual lays the reply out again) instead of painting in between."""
+    widget = StreamingMarkdown()
+    app = Host(widget)
+    async with app.run_test(size=(60, 30)) as pilot:
+        await pilot.pause()
+        widget.FLUSH_INTERVAL = 0
+        widget.HOLD_SPACING = 0
+        widget.append("A paragraph.\n\n```python\nx = 1\n")
+        for _ in range(4):
+            await pilot.pause()
+        fence = widget._fence_view
+        assert fence is not None and fence.is_mounted
+        compositor = app.screen._compositor
+        original = compositor.reflow
+        fence_attached: list[bool] = []
+
+        def reflow(*args, **kwargs):
+            fence_attached.append(fence.is_attached)
+            return original(*args, **kwargs)
+
+        compositor.reflow = reflow  # type: ignore[method-assign]
+        widget.append("```\n\nAfter the code.")
+        for _ in range(6):
+            await pilot.pause()
+        assert widget._fence_view is None
+        assert "After the code." in screen_text(app) and "x = 1" in screen_text(app)
+    assert fence_attached and not any(fence_attached), \
+        "the screen was laid out while the closed block's view was still being removed"
+
+
+async def test_updates_close_together_do_not_hold_the_screen() -> None:
+    """In a fast stream the screen is not held for new views (keys typed meanwhile would
+    wait for them); the update's cost is taken after the frame that follows the mount."""
+    widget = StreamingMarkdown()
+    app = Host(widget)
+    async with app.run_test(size=(60, 30)) as pilot:
+        await shown_in_the_tail(pilot, widget, "A paragraph")
+        widget.HOLD_SPACING = 60.0
+        charged: list[bool] = []
+        widget.pacer.spent = lambda *_: charged.append(  # type: ignore[method-assign]
+            widget._fence_view is not None and widget._fence_view.is_mounted)
+        widget.append(".\n\n```python\nx = 1\n")
+        widget._flush()
+        assert widget._pending_views(), "the case under test: the update mounts views"
+        assert app._batch_count == 0, "the screen was held"
+        for _ in range(6):
+            await pilot.pause()
+        assert "x = 1" in screen_text(app)
+    assert charged and all(charged), "charged after the frame that followed the mount"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -141,19 +141,34 @@ class MountHolds:
     def __len__(self) -> int:
         return len(self._tasks)
 
-    def hold(self, parent: Widget, pending: Sequence[Widget]) -> None:
-        """Hold painting until ``pending`` (added under ``parent``) have mounted."""
-        if not pending:
-            return
+    def hold(self, parent: Widget, pending: Sequence[Widget],
+             removals: Sequence[Awaitable[None]] = (),
+             then: Callable[[], None] | None = None) -> bool:
+        """Hold painting until ``pending`` (added under ``parent``) have mounted and
+        ``removals`` (what ``remove()`` returned) are done; then call ``then``. Whether
+        there was anything to wait for (if not, nothing is held and ``then`` is not called).
+
+        Textual lays the parent out again once its new or removed children have settled;
+        painted in between, the screen is laid out and painted twice for one update."""
+        if not pending and not removals:
+            return False
         hold = FrameHold(parent.app)
+
+        async def settled() -> None:
+            if pending:
+                await mounted(parent, pending)
+            for removal in removals:
+                await removal
 
         async def release() -> None:
             try:
-                await asyncio.wait_for(mounted(parent, pending), self.limit)
+                await asyncio.wait_for(settled(), self.limit)
             except asyncio.TimeoutError:
                 log.debug("views not mounted after %s s", self.limit)
             finally:
                 hold.end()
+            if then is not None:
+                then()
 
         task = asyncio.get_running_loop().create_task(release())
         self._tasks[hold] = task
@@ -165,6 +180,7 @@ class MountHolds:
             self._tasks.pop(hold, None)
 
         task.add_done_callback(done)
+        return True
 
     def release(self) -> None:
         """Stop waiting for views that will never mount (removed with their parent, or

@@ -8,6 +8,8 @@ A mixin of :class:`StreamingMarkdown`, kept apart because the fence has its own 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 from tui.ui.widgets.markdown_blocks import Block
 from tui.ui.widgets.markdown_splitter import MarkdownSplitter, OpenFence
 from tui.ui.widgets.markdown_views import FenceColumn, MarkdownBlockView
@@ -31,6 +33,7 @@ class OpenFenceView:
     _fence_live: MarkdownBlockView | None
     _fence_chunks_shown: int
     _fence_shown: OpenFence | None
+    _removals: list[Awaitable[None]]
 
     def _forget_fence(self) -> None:
         """No open fence shown (the caller removes its view, if there is one)."""
@@ -45,7 +48,7 @@ class OpenFenceView:
             # No open fence, or another one than shown (one closed and the next
             # opened within one update): the old fence's view goes.
             if self._fence_view is not None:
-                self._fence_view.remove()
+                self._removals.append(self._fence_view.remove())
                 self._fence_view = None
                 self._fence_live = None
                 self._fence_chunks_shown = 0

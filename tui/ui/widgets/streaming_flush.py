@@ -32,10 +32,12 @@ class FlushSchedule:
 
     def _schedule_flush(self) -> None:
         """One timer at most, and only while text waits to be shown."""
-        if self._flush_scheduled or not self.is_attached:
+        if self._flush_scheduled:
             return
         if self._timer is not None and not (self._timer_in_debt and self.pacer.credit >= 0):
             return  # per delta: only the credit coming back can bring the update forward
+        if not self.is_attached:  # after the cheap checks: it walks up to the app
+            return
         now = time.monotonic()
         due = self.pacer.due(now, self.FLUSH_INTERVAL)
         if self._timer is not None:
@@ -56,14 +58,14 @@ class FlushSchedule:
             self._timer = None
         self._flush_scheduled = False
 
-    def _note_frame(self, started: float, cpu_started: float, refreshes: int = 2) -> None:
+    def _note_frame(self, started: float, cpu_started: float, refreshes: int = 1) -> None:
         """Pace the next updates by what this one cost (flush, layout and paint): its wall
         time spaces them out (a backlog of updates would show up as lag after the last
         token), its CPU time is spent from the credit the deltas earn.
 
-        An update that mounted views paints twice (its views mount after the first frame
-        and lay the screen out again): the cost is taken after a second refresh, which
-        comes at once when nothing is left to paint."""
+        An update that mounted views without holding the screen paints twice (its views
+        mount after the first frame and lay the screen out again): its cost is taken after
+        a second refresh, which comes at once when nothing is left to paint."""
         if refreshes > 1:
             self.call_after_refresh(self._note_frame, started, cpu_started, refreshes - 1)
             return

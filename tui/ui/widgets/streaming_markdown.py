@@ -28,7 +28,8 @@ markup parsing) and control characters are replaced by visible symbols.
 from __future__ import annotations
 
 import time
-from functools import lru_cache
+from collections.abc import Awaitable
+from functools import lru_cache, partial
 from typing import Any
 
 from textual.app import ComposeResult, RenderResult
@@ -97,6 +98,10 @@ class StreamingMarkdown(RepaintWhatMoved, FlushSchedule, StreamRunway, OpenFence
     PAGE_SIZE = 16
     """Finished blocks per page (see ``_mount_finished``)."""
 
+    HOLD_SPACING = 0.15
+    """An update this long or longer after the one before holds the screen while its new
+    views mount (see ``_flush``); the reply's end always does."""
+
     MOUNT_HOLD = 0.25
     """Longest the screen waits for an update's new block views to mount (``MountHolds``)."""
 
@@ -107,6 +112,8 @@ class StreamingMarkdown(RepaintWhatMoved, FlushSchedule, StreamRunway, OpenFence
         self._static_visual: Selectable | None = None
         self._live: MarkdownBlockView | None = None
         self._forget_fence()
+        self._removals: list[Awaitable[None]] = []
+        """Views this update removed (what ``remove()`` returned): see ``_flush``."""
         self._page: BlockPage | None = None
         self._views: list[tuple[BlockPage, int] | MarkdownBlockView] = []
         """Where each finished block is shown (a page and its place there, or the tail's view
@@ -181,6 +188,7 @@ class StreamingMarkdown(RepaintWhatMoved, FlushSchedule, StreamRunway, OpenFence
         """Replace everything with a complete message, rendered in one pass."""
         self._cancel_flush()
         self._holds.release()  # the views they wait for are about to go
+        self._removals = []
         self._raw = [text] if text else []
         self._splitter = MarkdownSplitter()
         blocks = _complete_blocks(text)
@@ -278,10 +286,10 @@ class StreamingMarkdown(RepaintWhatMoved, FlushSchedule, StreamRunway, OpenFence
             return  # an update asked for before finish() did it all
         final = final or self._finished
         started = time.monotonic()
+        since_last = started - self.pacer.last
         self.pacer.started(started)
         self.flush_count += 1
-        if not final:
-            self.call_after_refresh(self._note_frame, started, time.thread_time())
+        cpu_started = time.thread_time()
         splitter = self._splitter
         finished = splitter.update(final=final)
         with self.app.batch_update():
@@ -298,10 +306,29 @@ class StreamingMarkdown(RepaintWhatMoved, FlushSchedule, StreamRunway, OpenFence
             self._show_revised()
             self._show_fence()
             self._show_live()
-        if final:
-            # Only at the end: held on every update, the screen could not show keys typed
-            # meanwhile (keystroke to echo at 2,000 tok/s: ~45 -> ~220 ms in a pty).
-            self._holds.hold(self, self._pending_views())
+        # An update that mounts or removes views is painted once they have settled, in one
+        # frame (Textual lays their parent out again then), and its cost taken after it. Not
+        # when updates come close together (a fast stream): holding the screen that often
+        # kept keys typed meanwhile from showing (keystroke to echo at 2,000 tok/s, median
+        # 9 -> 19-35 ms in a pty), and the next update is a few frames away anyway.
+        pending, removals = self._pending_views(), self._take_removals()
+        if final or since_last >= self.HOLD_SPACING:
+            note = None if final else partial(self._charge_when_painted, started, cpu_started)
+            if self._holds.hold(self, pending, removals, note):
+                return
+            frames = 1
+        else:
+            frames = 2 if pending or removals else 1
+        if not final:
+            self._charge_when_painted(started, cpu_started, frames)
+
+    def _charge_when_painted(self, started: float, cpu_started: float, frames: int = 1) -> None:
+        if self.is_attached:
+            self.call_after_refresh(self._note_frame, started, cpu_started, frames)
+
+    def _take_removals(self) -> list[Awaitable[None]]:
+        removals, self._removals = self._removals, []
+        return removals
 
     def _pending_views(self) -> list[Widget]:
         """Widgets this update added that have not mounted yet."""
