@@ -64,8 +64,8 @@ class FlushSchedule:
         token), its CPU time is spent from the credit the deltas earn.
 
         An update that mounted views without holding the screen paints twice (its views
-        mount after the first frame and lay the screen out again): its cost is taken after
-        a second refresh, which comes at once when nothing is left to paint."""
+        mount after the first frame and lay the screen out again): ``refreshes`` 2 takes
+        its cost after a second refresh."""
         if refreshes > 1:
             self.call_after_refresh(self._note_frame, started, cpu_started, refreshes - 1)
             return

@@ -316,11 +316,10 @@ class StreamingMarkdown(RepaintWhatMoved, FlushSchedule, StreamRunway, OpenFence
             note = None if final else partial(self._charge_when_painted, started, cpu_started)
             if self._holds.hold(self, pending, removals, note):
                 return
-            frames = 1
-        else:
-            frames = 2 if pending or removals else 1
         if not final:
-            self._charge_when_painted(started, cpu_started, frames)
+            # Not held: the cost is taken after a second frame, the one that follows the
+            # new views' mount, if any (it comes at once when nothing is left to paint).
+            self._charge_when_painted(started, cpu_started, 2)
 
     def _charge_when_painted(self, started: float, cpu_started: float, frames: int = 1) -> None:
         if self.is_attached:
