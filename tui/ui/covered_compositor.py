@@ -8,9 +8,9 @@ a reply streams the pane moves on every update, so each update paid that for the
 pane. This one skips a widget's line when every piece of it is already taken, and the
 widget when all its lines are: the screen it paints is the same, piece for piece.
 
-``Compositor._render_chops`` and ``_get_renders`` are private (tests/test_textual_private_api.py
-checks their shape in the pinned Textual range); ``tests/test_covered_compositor.py``
-compares this one's output with Textual's own on real screens.
+``Compositor._render_chops``, which this replaces (with the part of ``_get_renders`` it
+used), is private: tests/test_textual_private_api.py checks its shape in the pinned Textual
+range, and tests/test_covered_compositor.py compares the pieces with Textual's own.
 """
 
 from __future__ import annotations

@@ -40,10 +40,10 @@ from tui.core.store import StoreError
 from tui.ui import flow_messages as fm
 from tui.ui import keys
 from tui.ui.branch_actions import BranchActions
-from tui.ui.covered_compositor import CoveredCompositor
 from tui.ui.chat_opener import ChatOpener
 from tui.ui.compose_tools import ComposeTools
 from tui.ui.context_tracker import ContextTracker
+from tui.ui.covered_compositor import CoveredCompositor
 from tui.ui.drafts import DraftKeeper
 from tui.ui.flow_effects import FlowEffects
 from tui.ui.reply_streams import ReplyState, ReplyStreams

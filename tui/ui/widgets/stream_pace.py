@@ -158,6 +158,8 @@ class MountHolds:
             if pending:
                 await mounted(parent, pending)
             for removal in removals:
+                # Awaited here too, Textual's after-removal layout request runs once more:
+                # while the screen is held, that is the same layout.
                 await removal
 
         async def release() -> None:
