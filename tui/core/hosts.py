@@ -7,6 +7,7 @@ the database, exports, the log) goes through :func:`redact_url` or :func:`redact
 
 from __future__ import annotations
 
+import base64
 import re
 from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
@@ -84,6 +85,28 @@ def url_secrets(url: str | None) -> tuple[str, ...]:
             found.append(value)
     values = {v for raw in found for v in (raw, unquote(raw)) if len(v) >= MIN_SECRET_LENGTH}
     return tuple(sorted(values, key=len, reverse=True))
+
+
+def request_secrets(url: str | None, api_key: str | None) -> tuple[str, ...]:
+    """Everything a request to ``url`` with ``api_key`` carries that a server could echo in
+    its error messages: the URL's secrets, the key, and the Basic credentials built from the
+    URL's user and password (base64, as the Authorization header sends them)."""
+    found = set(url_secrets(url))
+    if api_key and len(api_key) >= MIN_SECRET_LENGTH:
+        found.add(api_key)
+    if url:
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            parts = None
+        if parts is not None and (parts.username or parts.password):
+            for user, password in {(parts.username or "", parts.password or ""),
+                                   (unquote(parts.username or ""),
+                                    unquote(parts.password or ""))}:
+                basic = base64.b64encode(f"{user}:{password}".encode()).decode()
+                found.add(basic)
+                found.add(basic.rstrip("="))
+    return tuple(sorted(found, key=len, reverse=True))
 
 
 def scrub(text: str, secrets: tuple[str, ...]) -> str:
