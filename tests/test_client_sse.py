@@ -210,11 +210,13 @@ async def test_unreadable_event_ends_the_reply(raw_sse: RawSSE, client: ChatClie
 
 
 async def test_end_without_done_or_finish_reason(raw_sse: RawSSE, client: ChatClient) -> None:
-    # The last event is not followed by a blank line: dropped, as the SSE spec says.
+    # The last event is not followed by a blank line: dropped, as the SSE spec says. With
+    # neither a finish reason nor [DONE], nothing says the reply was whole (here it was not:
+    # "lost" is lost): a cut, its text so far kept, not a complete reply.
     raw_sse.pieces = [data(chunk("only")), b"data: " + json.dumps(chunk("lost")).encode()]
     events, error = await run(client)
-    assert error is None
-    assert events == [TextDelta("only"), Finished(None)]
+    assert events == [TextDelta("only")]
+    assert isinstance(error, StreamCut) and "before it was complete" in str(error)
 
 
 async def test_connection_is_reused_after_done(raw_sse: RawSSE, client: ChatClient) -> None:

@@ -169,7 +169,7 @@ class Handler(BaseHTTPRequestHandler):
         if recorded is not None:
             recorded.completion_tokens, recorded.finish_reason = len(pieces), reply.finish
             recorded.reply = "".join(pieces)
-        if body.get("stream"):
+        if body.get("stream") and script.body != "json":
             options = body.get("stream_options") or {}
             self._stream(reply, script,
                          bool(options.get("include_usage")) and fake.sends_usage)
@@ -198,7 +198,12 @@ class Handler(BaseHTTPRequestHandler):
             self.recorded.status = 200
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream; charset=utf-8")
-        self.send_header("Transfer-Encoding", "chunked")
+        self._chunked = script.body != "close"
+        if self._chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Connection", "close")
+            self.close_connection = True
         self.send_header("Cache-Control", "no-cache")
         self.send_header("x-request-id", f"req_{reply.id}")
         self.end_headers()
@@ -222,7 +227,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         if include_usage and not self._event(reply.usage_chunk()):
             return
-        if self._event("[DONE]"):
+        if self._event("[DONE]") and self._chunked:
             self._write(b"0\r\n\r\n")
 
     # --- writing ---------------------------------------------------------------------------
@@ -230,6 +235,8 @@ class Handler(BaseHTTPRequestHandler):
     def _event(self, payload: dict[str, Any] | str) -> bool:
         data = payload if isinstance(payload, str) else json.dumps(payload, separators=(",", ":"))
         raw = f"data: {data}\n\n".encode()
+        if not getattr(self, "_chunked", True):
+            return self._write(raw)
         return self._write(b"%X\r\n%s\r\n" % (len(raw), raw))
 
     def _write(self, data: bytes) -> bool:
@@ -257,8 +264,13 @@ class Handler(BaseHTTPRequestHandler):
             self._client_gone()
 
     def _send_script(self, script: Script) -> None:
-        self._send_json(script.status, script.error or error_body("error", "server_error"),
-                        script.headers)
+        body = script.error or error_body("error", "server_error")
+        if script.echo_auth:
+            error = dict(body.get("error") or {})
+            error["message"] = (f"{error.get('message', '')} (you sent "
+                                f"Authorization: {self.headers.get('Authorization')})")
+            body = {**body, "error": error}
+        self._send_json(script.status, body, script.headers)
 
     def _not_found(self) -> None:
         self._send_json(404, error_body(f"Invalid URL ({self.command} {self.path})",

@@ -61,6 +61,13 @@ class Script:
     first_byte_delay: float = 0.0
     # After this many content chunks, stall until the client goes away (or the server stops).
     hold_after: int | None = None
+    # How a streamed reply's body is sent: "chunked" (the default), "close" (no length, no
+    # chunked encoding: the body ends when the server closes the connection, as HTTP/1.0
+    # servers and some proxies do), or "json" (the whole completion, ignoring "stream").
+    body: str = "chunked"
+    # An error answer quotes the Authorization header the request carried, as some servers
+    # and proxies do in their messages.
+    echo_auth: bool = False
 
     # --- factories for the errors OpenAI-compatible servers answer --------------------------
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import random
 import threading
@@ -65,8 +66,8 @@ from tui.core.client_records import (
     UsageReport,
 )
 from tui.core.gc_pause import collector_paused
-from tui.core.hosts import is_openai_host, redact_url, scrub, split_query, url_secrets
-from tui.core.sse import SSEDecoder, event_json, token_count, usage_report
+from tui.core.hosts import is_openai_host, redact_url, request_secrets, scrub, split_query
+from tui.core.sse import SSEDecoder, completion, event_json, is_json_body, usage_report
 
 __all__ = [
     "AuthError", "BadRequest", "ChatClient", "ClientError", "Completion", "ConnectFailed",
@@ -150,25 +151,6 @@ def key_for_host(base_url: str | None, api_key: str | None, *,
     return NO_KEY
 
 
-def completion(data: Any, shown_url: str) -> Completion:
-    """A whole chat completion's JSON as a :class:`Completion`; what is not one is an error."""
-    if not isinstance(data, dict) or "choices" not in data:
-        raise ClientError(f"{shown_url} did not answer with a chat completion")
-    usage = data.get("usage")
-    report = None
-    if isinstance(usage, dict) and token_count(usage.get("prompt_tokens")):
-        report = usage_report(usage)
-    choices = data.get("choices")
-    choice = choices[0] if isinstance(choices, list) and choices else None
-    if not isinstance(choice, dict):
-        return Completion("", None, report)
-    message = choice.get("message")
-    content = message.get("content") if isinstance(message, dict) else None
-    reason = choice.get("finish_reason")
-    return Completion(content if isinstance(content, str) else "",
-                      reason if isinstance(reason, str) else None, report)
-
-
 @dataclass
 class _Opened:
     """What a successful attempt returned: a raw streaming response, or a whole completion."""
@@ -187,10 +169,8 @@ class ChatClient(ModelQueries, FailurePolicy):
                  rng: random.Random | None = None) -> None:
         """``max_retry_wait``: a 429 asking to wait longer than this fails at once instead."""
         self.base_url = (base_url or OPENAI_BASE_URL).rstrip("/")
-        # What messages say: the base URL without credentials or secret query values, and
-        # those secrets, to hide them where a server's own message echoes them.
+        # What messages say: the base URL without credentials or secret query values.
         self.shown_url = redact_url(self.base_url)
-        self._url_secrets = url_secrets(self.base_url)
         self.timeout = timeout
         self.max_retries = max_retries
         self.backoff_base = backoff_base
@@ -199,6 +179,9 @@ class ChatClient(ModelQueries, FailurePolicy):
         self._rng = rng or random.Random()
         key = key_for_host(self.base_url, api_key, send_key_to_any_host=send_key_to_any_host)
         self._key_withheld = bool(api_key) and key == NO_KEY
+        # What a request carries that a server's error message may echo (the key in an
+        # "Authorization: Bearer" it quotes back, say): hidden in every error raised here.
+        self._secrets = request_secrets(self.base_url, None if self._key_withheld else key)
         # A query in the base URL (``?api_key=...``, ``?api-version=...``) goes with every
         # request as the SDK's default query: left in the URL, the SDK appended each path
         # after it ("/v1?api_key=kchat/completions") and no request could work.
@@ -253,10 +236,10 @@ class ChatClient(ModelQueries, FailurePolicy):
             await self._sdk.close()
 
     def _scrubbed(self, error: ClientError) -> ClientError:
-        """``error`` with the base URL's secrets hidden where a server's message echoed them."""
-        if self._url_secrets:
-            error.message = scrub(error.message, self._url_secrets)
-            error.args = (error.message,)
+        """``error`` with the request's secrets (the key, the base URL's credentials) hidden
+        where a server's message echoed them."""
+        error.message = scrub(error.message, self._secrets)
+        error.args = (error.message,)
         return error
 
     # --- chat --------------------------------------------------------------------------------
@@ -279,11 +262,18 @@ class ChatClient(ModelQueries, FailurePolicy):
                     response = item.value
         finished = False
         done = False
+        events = 0
         decoder = SSEDecoder()
         try:
+            if is_json_body(response.response):
+                # A server that ignores "stream" answers with the whole completion.
+                async for event in self._whole_reply(response.response):
+                    yield event
+                return
             async with aclosing(response.response.aiter_bytes()) as body:
                 async for raw in body:
                     for name, data in decoder.feed(raw):
+                        events += 1
                         if data.startswith(b"[DONE]"):
                             done = True
                             break
@@ -311,6 +301,14 @@ class ChatClient(ModelQueries, FailurePolicy):
                         async with asyncio.timeout(DRAIN_TIMEOUT):
                             async for _ in body:
                                 pass
+            if not finished and not done:
+                # Neither a finish reason nor [DONE]: the body ended early (a connection
+                # closed by the server or a proxy, with nothing to say the reply was whole).
+                if not events:
+                    raise StreamCut(f"{self.shown_url} answered with an empty reply (no "
+                                    "events in the stream)")
+                raise StreamCut(f"{self.shown_url} ended the reply before it was complete "
+                                "(the stream stopped without a finish reason or [DONE])")
             if not finished:
                 yield Finished(None)
         except httpx2.TimeoutException:
@@ -324,6 +322,20 @@ class ChatClient(ModelQueries, FailurePolicy):
             raise self._scrubbed(error) from None
         finally:
             await response.close()
+
+    async def _whole_reply(self, response: Any) -> AsyncIterator[StreamEvent]:
+        """The events of a streamed reply, from a whole chat completion's JSON body."""
+        try:
+            data = json.loads(await response.aread())
+        except ValueError:
+            raise ClientError(f"{self.shown_url} answered with JSON that is not a chat "
+                              "completion") from None
+        whole = completion(data, self.shown_url)
+        if whole.text:
+            yield TextDelta(whole.text)
+        yield Finished(whole.finish_reason)
+        if whole.usage is not None:
+            yield whole.usage
 
     async def complete(self, model: str, messages: list[dict[str, str]],
                        params: RequestParams | None = None, *,
@@ -384,7 +396,7 @@ class ChatClient(ModelQueries, FailurePolicy):
                 await asyncio.sleep(delay)
                 continue
             except openai.APIError as exc:
-                raise self._transport_error(exc) from None
+                raise self._scrubbed(self._transport_error(exc)) from None
             yield _Opened(result)
             return
 

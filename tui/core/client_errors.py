@@ -199,6 +199,10 @@ def model_not_found(model: str, base_url: str, available: list[str] | None) -> M
         message += " (could not list the available models)"
     elif not available:
         message += " (the server lists no models)"
+    elif model in names:
+        # It answered "not found" for a model its own list has: no suggestion helps.
+        message = (f"model '{model}' was refused by {base_url} as not found, though its "
+                   "model list has it (no access to it with this key?)")
     else:
         close = difflib.get_close_matches(model, names, n=3, cutoff=0.5)
         if close:

@@ -50,7 +50,7 @@ class ModelQueries:
                                      ) from None
             raise self._scrubbed(errors.status_error(exc, self.shown_url)) from None
         except openai.APIError as exc:
-            raise self._transport_error(exc) from None
+            raise self._scrubbed(self._transport_error(exc)) from None
         entries = page.get("data") if isinstance(page, dict) else page  # some send the list
         if not isinstance(entries, list):
             raise self._scrubbed(ClientError(f"{self.shown_url} did not answer with a model list"))

@@ -1,4 +1,5 @@
-"""Server-sent events and the JSON chunks in them, read from a streamed reply's raw bytes.
+"""Server-sent events and the JSON chunks in them, read from a streamed reply's raw bytes,
+and a whole completion's JSON (a non-streamed reply, or a server that ignores "stream").
 
 The client reads the body itself (not through the SDK's decoder) to keep per-token cost
 small; this module is that reader, kept apart so it can be tested byte by byte.
@@ -11,7 +12,7 @@ from typing import Any
 
 from tui.core import client_errors as errors
 from tui.core.client_errors import StreamCut
-from tui.core.client_records import UsageReport
+from tui.core.client_records import Completion, UsageReport
 
 
 class SSEDecoder:
@@ -89,3 +90,28 @@ def usage_report(usage: dict[str, Any]) -> UsageReport:
 
 def token_count(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def completion(data: Any, shown_url: str) -> Completion:
+    """A whole chat completion's JSON as a :class:`Completion`; what is not one is an error."""
+    if not isinstance(data, dict) or "choices" not in data:
+        raise errors.ClientError(f"{shown_url} did not answer with a chat completion")
+    usage = data.get("usage")
+    report = None
+    if isinstance(usage, dict) and token_count(usage.get("prompt_tokens")):
+        report = usage_report(usage)
+    choices = data.get("choices")
+    choice = choices[0] if isinstance(choices, list) and choices else None
+    if not isinstance(choice, dict):
+        return Completion("", None, report)
+    message = choice.get("message")
+    content = message.get("content") if isinstance(message, dict) else None
+    reason = choice.get("finish_reason")
+    return Completion(content if isinstance(content, str) else "",
+                      reason if isinstance(reason, str) else None, report)
+
+
+def is_json_body(response: Any) -> bool:
+    """Whether an HTTP response says its body is JSON (not an event stream)."""
+    kind = response.headers.get("content-type", "")
+    return kind.split(";")[0].strip().lower() == "application/json"
