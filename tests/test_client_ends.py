@@ -96,3 +96,14 @@ async def test_basic_credentials_from_the_base_url_are_hidden_when_quoted_back(
 
     basic = base64.b64encode(b"someone:pa55word").decode()
     assert basic.rstrip("=") not in str(error) and "pa55word" not in str(error)
+
+
+def test_a_model_refused_as_not_found_but_listed_gets_no_look_alike() -> None:
+    """Before: "model 'gpt-4o-mini' not found …: did you mean 'gpt-4o-mini'?"."""
+    from tui.core.client_errors import model_not_found
+
+    error = model_not_found("gpt-4o-mini", "http://host/v1", ["gpt-4o-mini", "gpt-4o"])
+    assert "did you mean" not in str(error)
+    assert "its model list has it" in str(error)
+    other = model_not_found("gpt-4o-mni", "http://host/v1", ["gpt-4o-mini"])
+    assert "did you mean 'gpt-4o-mini'?" in str(other)
