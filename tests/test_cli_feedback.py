@@ -95,3 +95,59 @@ def test_commands_that_never_talk_to_a_model_do_not_import_the_sdk() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert done.stdout.split() == ["False", "False"]
+
+
+@pytest.mark.parametrize("args", [
+    ("search", "reverse", "--limit", "0"),
+    ("search", "reverse", "--limit", "-1"),
+    ("search", "caf\udce9"),
+    ("ask", "caf\udce9"),
+    ("--model", "", "ask", "hello"),
+    ("ask", "--model", "   ", "hello"),
+])
+def test_bad_input_is_a_usage_error_before_anything_is_sent(db: Path, capsys, args) -> None:
+    """Before: a limit of 0 said nothing matched (exit 1); bytes that are not UTF-8 (lone
+    surrogates in argv) ended in "unexpected UnicodeEncodeError"; a blank model was sent."""
+    code, out, err = run(capsys, "--db", str(db), *args)
+    assert code == 2, err
+    assert err.startswith("gpt-tui: error:") and "unexpected" not in err
+    assert out == ""
+
+
+def test_a_base_url_with_a_port_out_of_range_is_refused_without_repeating_it(
+        db: Path, capsys, monkeypatch) -> None:
+    """Before: "unexpected OverflowError: connect(): port must be 0-65535"."""
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://user:s3cr3tpass@127.0.0.1:99999/v1")
+    code, _, err = run(capsys, "--db", str(db), "ask", "hello")
+    assert code == 2 and "base URL (env) is not valid" in err
+    assert "s3cr3tpass" not in err
+
+
+def test_closed_standard_output_is_said_on_standard_error(db: Path, capsys,
+                                                          monkeypatch) -> None:
+    """Before: `list >&-` exited 0 having written nothing; `ask >&-` died on an
+    AttributeError."""
+    monkeypatch.setattr("sys.stdout", None)
+    code = cli.main(["--db", str(db), "list"])
+    assert code == 2
+    assert "standard output is closed" in capsys.readouterr().err
+
+
+class FullDisk:
+    def write(self, text: str) -> int:
+        raise OSError(28, "No space left on device")
+
+    def flush(self) -> None:
+        raise OSError(28, "No space left on device")
+
+    def isatty(self) -> bool:
+        return False
+
+
+def test_output_to_a_full_disk_is_a_failure_with_its_reason(db: Path, capsys,
+                                                            monkeypatch) -> None:
+    monkeypatch.setattr("sys.stdout", FullDisk())
+    code = cli.main(["--db", str(db), "search", "reverse"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.strip() == "gpt-tui: error: could not write the output: No space left on device"

@@ -33,6 +33,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from tui.ask_flags import add_ask_parser, requested_settings, with_params
+from tui.cli_support import UsageError as SupportUsageError
+from tui.cli_support import utf8_text
 from tui.core.attachments import (
     AttachmentError,
     ImageFile,
@@ -85,7 +87,10 @@ def _read_prompt(args: argparse.Namespace, stdin: TextIO) -> str:
         raise UsageError("no prompt: give it as an argument or on standard input")
     if not prompt.strip():
         raise UsageError("the prompt is empty")
-    return prompt
+    try:
+        return utf8_text(prompt, "the prompt")
+    except SupportUsageError as error:
+        raise UsageError(str(error)) from None
 
 
 def _piped(stdin: TextIO | None) -> bool:

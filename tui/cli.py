@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import errno
 import logging
 import os
 import sys
@@ -42,6 +43,9 @@ from tui.cli_support import (
 )
 
 log = logging.getLogger(__name__)
+
+# Writing the output failed for a reason its reader can act on (a full disk, a device gone).
+WRITE_FAILURES = frozenset({errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG})
 
 
 # -- helpers --------------------------------------------------------------------------------
@@ -79,6 +83,10 @@ def check_config(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status (never raises, never a traceback)."""
+    if sys.stdout is None:  # started with stdout closed (`gpt-tui list >&-`)
+        if sys.stderr is not None:
+            print("gpt-tui: error: standard output is closed", file=sys.stderr)
+        return EXIT_USAGE
     try:
         # Parsing imports the command's module (see tui.cli_parser); its big imports wait.
         with _importing():
@@ -99,10 +107,20 @@ def main(argv: list[str] | None = None) -> int:
         except (OSError, ValueError):
             pass
         return EXIT_OK
-    except Exception as error:  # noqa: BLE001 - the promise is: never a traceback
-        log.exception("unexpected error")
-        print(f"gpt-tui: error: unexpected {type(error).__name__}: {error}", file=sys.stderr)
+    except OSError as error:
+        if error.errno not in WRITE_FAILURES:
+            return _unexpected(error)
+        log.warning("output failed", exc_info=True)
+        print(f"gpt-tui: error: could not write the output: {error.strerror}", file=sys.stderr)
         return EXIT_FAILURE
+    except Exception as error:  # noqa: BLE001 - the promise is: never a traceback
+        return _unexpected(error)
+
+
+def _unexpected(error: Exception) -> int:
+    log.error("unexpected error", exc_info=error)
+    print(f"gpt-tui: error: unexpected {type(error).__name__}: {error}", file=sys.stderr)
+    return EXIT_FAILURE
 
 
 def entry() -> NoReturn:

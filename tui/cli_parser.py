@@ -192,7 +192,8 @@ def register(commands: Any, add_common: Callable[[argparse.ArgumentParser], None
                     "(and in --json).")
     search.add_argument("query", metavar="QUERY", nargs="+", help="words to look for")
     search.add_argument("--json", action="store_true", help="print a JSON array of hits")
-    search.add_argument("--limit", type=int, default=50, help="at most this many hits (50)")
+    search.add_argument("--limit", type=_at_least_one, default=50, metavar="N",
+                        help="at most this many hits (50)")
     search.add_argument("--active", action="store_true", help="leave out archived ones")
     add_common(search)
     search.set_defaults(handler=run_search)

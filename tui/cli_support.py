@@ -19,6 +19,16 @@ class UsageError(Exception):
     """Reported as one line with exit status 2."""
 
 
+def utf8_text(text: str, what: str) -> str:
+    """``text`` if it can be sent and stored as UTF-8. Bytes that are not UTF-8 arrive from
+    the command line or a pipe as lone surrogates, which no request or database takes."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError(f"{what} is not UTF-8 text") from None
+    return text
+
+
 def open_store(args: argparse.Namespace) -> Store:
     """The existing database (``--db``, else the default): reading never creates one."""
     from tui.core.paths import resolve_db_path

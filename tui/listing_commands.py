@@ -14,7 +14,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from tui.cli_support import EXIT_FAILURE, EXIT_OK, open_store
+from tui.cli_support import EXIT_FAILURE, EXIT_OK, open_store, utf8_text
 from tui.core.literal import printable
 from tui.core.models import HIGHLIGHT_END, HIGHLIGHT_START, Conversation
 
@@ -172,7 +172,7 @@ def _no_match(query: str) -> int:
 def run_search(args: argparse.Namespace) -> int:
     import json
 
-    query = " ".join(args.query)
+    query = utf8_text(" ".join(args.query), "the search")
     store = _open_for_listing(args)
     if store is None:
         return _no_match(query)

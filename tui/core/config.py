@@ -17,6 +17,7 @@ import stat
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import TYPE_CHECKING, Any, Mapping
 
 from tui.core import logs
@@ -270,7 +271,21 @@ def load_settings(*, flags: Mapping[str, Any] | None = None,
         if key == "model":
             settings.model_source = "flag"
     protect_secrets(settings)
+    check_endpoint(settings)
     return settings
+
+
+def check_endpoint(settings: Settings) -> None:
+    """A model named by nothing but spaces, or a base URL that cannot be connected to (a port
+    out of range), stops here with its source named, not at the first request."""
+    if settings.model is not None and not settings.model.strip():
+        raise ConfigError(f"the model name is empty ({settings.model_source or 'config'})")
+    if settings.base_url:
+        try:
+            urlsplit(settings.base_url).port  # noqa: B018 (it checks the port's range)
+        except ValueError as error:  # the URL itself is not repeated: it may hold a key
+            raise ConfigError(f"the base URL ({settings.base_url_source or 'config'}) is not "
+                              f"valid: {error}") from None
 
 
 def protect_secrets(settings: Settings) -> None:
