@@ -182,3 +182,22 @@ def test_export_to_file_never_overwrites(tmp_path: Path) -> None:
     assert [p.name for p in paths] == ["trip-plans.md", "trip-plans-2.md", "trip-plans-3.md"]
     assert all(p.is_absolute() and p.read_text(encoding="utf-8") == expected for p in paths)
     assert (folder / "trip-plans-1.md").read_text(encoding="utf-8") == "someone else's file"
+
+
+def test_the_token_line_says_when_the_server_reported_no_usage() -> None:
+    """Before: "Tokens: 0 prompt + 0 completion = 0 (as reported by the server)" for a chat
+    whose server reported nothing (an import, a local server), and a partial total as if
+    it were whole."""
+    from tui.core.export import tokens_line
+
+    def reply(prompt: int | None, completion: int | None) -> Message:
+        return Message(id="m", conversation_id="c", role=Role.ASSISTANT, content="x",
+                       prompt_tokens=prompt, completion_tokens=completion)
+
+    question = Message(id="q", conversation_id="c", role=Role.USER, content="q")
+    assert tokens_line([question, reply(None, None)]) == "- Tokens: not reported by the server"
+    assert tokens_line([question, reply(10, 5), reply(None, None)]) == (
+        "- Tokens: 10 prompt + 5 completion = 15 (as reported by the server; 1 reply "
+        "without usage)")
+    assert tokens_line([question, reply(10, 5)]) == (
+        "- Tokens: 10 prompt + 5 completion = 15 (as reported by the server)")

@@ -59,6 +59,25 @@ def token_totals(messages: list[Message]) -> tuple[int, int]:
     return prompt, completion
 
 
+def tokens_line(messages: list[Message]) -> str:
+    """The metadata's token line: what the server reported, and for how many complete
+    replies it reported nothing (unknown, not zero: nothing is estimated in its place)."""
+    reported = [m.prompt_tokens is not None or m.completion_tokens is not None
+                for m in messages if m.role == Role.ASSISTANT]
+    # Complete replies only: an interrupted or failed one has nothing to report.
+    unreported = sum(1 for m in messages if m.role == Role.ASSISTANT
+                     and m.status == MessageStatus.COMPLETE
+                     and m.prompt_tokens is None and m.completion_tokens is None)
+    if not any(reported):
+        return "- Tokens: not reported by the server"
+    prompt, completion = token_totals(messages)
+    line = (f"- Tokens: {prompt} prompt + {completion} completion = {prompt + completion}"
+            " (as reported by the server")
+    if unreported:
+        line += f"; {unreported} {'reply' if unreported == 1 else 'replies'} without usage"
+    return line + ")"
+
+
 def _clean(text: str) -> str:
     """Stored text for a file a terminal may show: control characters made visible."""
     return printable(text)
@@ -120,15 +139,13 @@ def to_markdown(conversation: Conversation, messages: list[Message],
     images = images or {}
     names = image_files(messages, images) if files_folder else {}
     title = _clean(conversation.title).replace("\n", " ").strip() or "Untitled conversation"
-    prompt, completion = token_totals(messages)
     meta = [
         f"- Model: {_clean(conversation.model)}",
         f"- Created: {_date(conversation.created)}",
         f"- Updated: {_date(conversation.updated)}",
         f"- Messages: {len(messages)}" + (
             f" (the branch shown; {elsewhere} more on other branches)" if elsewhere else ""),
-        f"- Tokens: {prompt} prompt + {completion} completion = {prompt + completion}"
-        " (as reported by the server)",
+        tokens_line(messages),
         f"- Conversation id: {conversation.id}",
     ]
     parts = [f"# {title}", "\n".join(meta)]
