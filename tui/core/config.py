@@ -128,10 +128,10 @@ _FILE_KEYS: dict[str, type | tuple[type, ...]] = {
 
 
 def _type_name(kind: type | tuple[type, ...]) -> str:
-    names = {str: "a string", bool: "true or false", dict: "a table", int: "a number",
-             float: "a number"}
-    if isinstance(kind, tuple):
-        return names[kind[0]]
+    names = {str: "a string", bool: "true or false", dict: "a table",
+             int: "a whole number", float: "a number"}
+    if isinstance(kind, tuple):  # (int, float) and (int, str) take any number
+        return "a number"
     return names[kind]
 
 
