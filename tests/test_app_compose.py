@@ -144,3 +144,19 @@ async def test_the_editor_key_where_the_terminal_cannot_be_handed_over(services)
         assert app.main.composer.text == "keep me"
         assert any("editor" in n.message and n.severity == "error"
                    for n in app._notifications)
+
+
+@pytest.mark.parametrize(("key", "screen_type"), [("alt+r", "HistoryPickerScreen")])
+async def test_an_alt_key_as_a_terminal_sends_it_runs_its_action(services, key, screen_type):
+    """A terminal sends Alt+R as ESC r: Textual makes it alt+r with the character "r", and
+    the composer typed the "r" instead of opening the history (pilot.press sends no
+    character, so the test above could not see it)."""
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await history_loaded(pilot)
+        app.post_message(events.Key(key, key[-1]))
+        await pilot.pause()
+        await pilot.pause()
+        assert type(app.screen).__name__ == screen_type
+        assert "r" not in app.main.composer.text
+

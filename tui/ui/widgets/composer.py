@@ -334,6 +334,11 @@ class Composer(SafeTextArea):
         if self.read_only:
             return
         key = key_name(event)
+        if event.character and key.startswith("alt+") and key in self.screen.active_bindings:
+            # A terminal sends Alt+R as ESC r, which Textual reads as alt+r with the
+            # character "r": TextArea would type the "r" before any binding ran.
+            event.prevent_default()
+            return
         if key in ("up", "down") and self._recall(1 if key == "up" else -1):
             event.stop()
             event.prevent_default()
