@@ -107,6 +107,30 @@ async def test_regenerate_replaces_the_last_reply(services, fake_openai):
         assert len(app.main.pane.query(UserBlock)) == 1
 
 
+async def test_after_a_regenerate_the_meter_counts_only_the_new_reply(services, fake_openai):
+    """The meter appended the regenerated reply to the path it held, the replaced reply
+    still in it: 1.6k where the request (F6) held 816, until the chat was opened again."""
+    long_answer = "word " * 300
+    fake_openai.script(Script.reply(long_answer), Script.reply(long_answer))
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "question")
+        await wait_until(pilot, lambda: app.main.conversation is not None and len(
+            services.store.load_messages(app.main.conversation.id)) == 2
+            and not app.main.streams, what="the first reply")
+        conversation = app.main.conversation
+        expected = services.context_for(conversation).meter.reading("").tokens
+        await wait_until(pilot, lambda: app.main.status.reading.tokens == expected,
+                         what="the meter after the first reply")
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: not app.main.streams and len(
+            fake_openai.chat_requests()) == 2, what="regenerated reply")
+        await wait_until(pilot, lambda: len(services.store.load_messages(conversation.id))
+                         == 2, what="the old reply gone from the path")
+        await wait_until(pilot, lambda: app.main.status.reading.tokens == expected,
+                         what=f"the meter at {expected} (it reads "
+                              f"{app.main.status.reading.tokens})")
+
 async def test_switching_chats_mid_stream_keeps_it_going(services, fake_openai):
     store = services.store
     other = store.create_conversation(model="gpt-4o-mini", title="Other chat")

@@ -73,8 +73,15 @@ class ContextMeter:
         self._window_source = window_source
         self._cache = None
 
+    def extends(self, message: Message) -> bool:
+        """Whether ``message`` continues the path metered (its parent is the last message).
+        A regenerated reply or an edited, re-sent message starts a branch beside it: the
+        path changed, and appending would count the replaced one too."""
+        last = self._history[-1].id if self._history else None
+        return message.parent_id == last
+
     def append(self, message: Message) -> None:
-        """A message was added (sent or received)."""
+        """A message was added (sent or received) at the end of the path metered."""
         self._history.append(message)
         self._cache = None
 

@@ -191,10 +191,15 @@ class ContextTracker:
             self._load_when_idle()
 
     def append(self, message: Message) -> None:
-        """A message of the open chat was stored: count it without a reload."""
-        if self.meter is not None:
+        """A message of the open chat was stored: count it without a reload if it continues
+        the path metered, else (a regenerated reply, an edit re-sent) read the path again."""
+        if self.meter is None:
+            return
+        if self.meter.extends(message):
             self.meter.append(message)
             self.show_reading()
+        else:
+            self.refresh()
 
     def excess(self, draft: str) -> int:
         """How many tokens too long ``draft`` is for the window (0: it fits, or unknown)."""
