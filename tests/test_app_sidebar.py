@@ -79,6 +79,29 @@ async def test_new_chat(services):
         assert services.store.count_conversations() == before
 
 
+async def test_a_new_chat_once_sent_is_the_highlighted_row(services, fake_openai):
+    """After Ctrl+N and a first send, the new chat was open (bold) but the highlight stayed
+    on the chat open before, so `d` in the list offered to delete that one."""
+    from tests.fake_openai.scripts import Script
+
+    made = seed(services.store, 3)
+    fake_openai.script(Script.reply("hello back"))
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        listing = app.main.conversation_list
+        await app.main.open_conversation(made[1].id)
+        await wait_until(pilot, lambda: listing.highlighted_id == made[1].id)
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: app.main.new_chat is not None)
+        app.main.composer.insert("Fourth chat")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.main.conversation is not None
+                         and not app.main.streams, what="the new chat stored")
+        new_id = app.main.conversation.id
+        await wait_until(pilot, lambda: listing.highlighted_id == new_id,
+                         what=f"the highlight on the new chat (it is on "
+                              f"{listing.highlighted_id})")
+
 async def test_search_by_content_and_jump_to_the_message(services):
     store = services.store
     seed(store, 5, messages=3)

@@ -65,6 +65,7 @@ class ConversationList(OptionList):
         self.page_size = page_size
         self.page_loader: PageLoader | None = None
         self.current_id: str | None = None
+        self._highlight_on_reload: str | None = None
         self.searching = False
         self._conversations: list[Conversation] = []
         self._hits: list[SearchHit] = []
@@ -106,6 +107,11 @@ class ConversationList(OptionList):
     def show_rows(self, conversations: list[Conversation], count: int) -> None:
         """Show the first ``count`` rows, read elsewhere (a thread), keeping the highlight."""
         highlighted = self.highlighted_id
+        if self._highlight_on_reload is not None and any(
+                c.id == self._highlight_on_reload for c in conversations):
+            # The open chat was not listed when it was opened: the highlight goes to it,
+            # not stays on the row it was on (where `d` would delete another chat).
+            highlighted, self._highlight_on_reload = self._highlight_on_reload, None
         self.searching = False
         self._generation += 1
         self._conversations = list(conversations)
@@ -209,11 +215,14 @@ class ConversationList(OptionList):
         for index, conversation in enumerate(self._conversations):
             if conversation.id in (previous, conversation_id):
                 self.replace_option_prompt_at_index(index, self._row(conversation))
-        # Only among the loaded rows: a chat just created shows up with the next reload
-        # (which highlights it), and paging through everything to find it would block.
+        # Only among the loaded rows: a chat just created (a new chat's first send, a fork)
+        # shows up with the next reload, which highlights it then; paging through
+        # everything to find it would block.
+        self._highlight_on_reload = conversation_id
         for index, conversation in enumerate(self._conversations):
             if conversation.id == conversation_id:
                 self.highlighted = index
+                self._highlight_on_reload = None
                 break
 
     async def neighbour(self, conversation_id: str | None, step: int) -> str | None:
