@@ -211,6 +211,11 @@ class ChatView(ChatLoading, Vertical):
                 await self.reload()  # sent while reading the start: back to the newest
             self._saw(message.message.id)
             self.pane.add_message(message.message)
+            if message.sent_text is not None:
+                # Sent while reading further up: the view goes to the message and follows
+                # the reply (it stayed where it was, the reply streaming out of sight).
+                self.pane.anchor()
+                self.call_after_refresh(self.pane.scroll_end, animate=False, immediate=True)
 
     @on(fm.ReplyStarted)
     async def _started(self, message: fm.ReplyStarted) -> None:
