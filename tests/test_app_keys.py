@@ -188,14 +188,20 @@ async def test_sidebar_becomes_an_overlay_on_a_small_terminal(services):
         assert pane.size.width >= 50
         await wait_until(pilot, lambda: "Help" in footer_text(app)
                          and "Quit" in footer_text(app), what="help and quit in the footer")
+        app.main.composer.insert("a draft")
         await pilot.press("ctrl+b")
         await pilot.pause()
         assert app.main.sidebar.display
         assert pane.size.width >= 50  # floats over the messages, takes no columns
         assert "Plans" in screen_text(app)
+        # The list has the keys, not the composer under the overlay (j went into the draft).
+        assert app.focused is app.main.sidebar.conversation_list
+        await pilot.press("j")
+        assert app.main.composer.text == "a draft"
         await pilot.press("ctrl+b")
         await pilot.pause()
         assert not app.main.sidebar.display
+        assert app.focused is app.main.composer
         # Opening a chat from the overlay closes it: the chat is what the user wants to see.
         await pilot.press("ctrl+l")
         assert app.main.sidebar.display

@@ -215,6 +215,11 @@ class MainScreen(MainScreenKeys, Screen):
         sidebar.display = visible
         if not visible and self.focused is not None and sidebar in self.focused.ancestors:
             self.set_focus(self.composer)
+        elif (visible and self.narrow and self.is_mounted and (
+                self.focused is None or sidebar not in self.focused.ancestors)):
+            # Narrow, it floats over the chat: keys typed next would go to the covered
+            # composer (j into a hidden draft, Enter sending it) unless the list has focus.
+            self.set_focus(sidebar.conversation_list)
 
     # -- the open conversation ---------------------------------------------------------------
 
