@@ -108,3 +108,18 @@ async def test_an_invalid_value_is_refused_in_the_form_with_the_reason(
         await wait_until(pilot, lambda: app.screen is app.main)
         assert app.main.new_chat is not None and app.main.new_chat.temperature is None
     assert services.store.list_conversations() == []
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)])
+async def test_save_and_cancel_stay_on_a_small_screen(services, size):
+    """At 80x24 the form's fixed 20 rows pushed Save and Cancel below the screen: Tab
+    reached them unseen, and only Ctrl+S was left to save."""
+    app = make_app(services)
+    async with app.run_test(size=size) as pilot:
+        screen = await open_settings(pilot)
+        await pilot.pause()
+        for button_id in ("#settings-save", "#settings-cancel"):
+            button = screen.query_one(button_id)
+            region = button.region
+            assert region.height >= 1 and region.bottom <= size[1], (button_id, region)
+            assert app.screen.get_widget_at(region.x + 1, region.y)[0] is button
