@@ -108,6 +108,22 @@ async def test_model_picker_counts_one_model_in_the_singular(tmp_path):
             await services.aclose()
 
 
+async def test_model_picker_counts_what_the_filter_leaves(services, fake_openai):
+    """The count said "5 models — Enter picks the highlighted one" whatever was typed, also
+    when nothing matched and Enter would use the typed name."""
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        status = await open_model_picker(pilot)
+        listed = len(fake_openai.models)
+        await wait_until(pilot, lambda: f"{listed} models —" in str(status.render()))
+        await pilot.press(*"mini")
+        shown = len([m for m in fake_openai.models if "mini" in m])
+        await wait_until(pilot, lambda: f"{shown} of {listed} models match"
+                         in str(status.render()), what=str(status.render()))
+        await pilot.press(*"[/]zz")
+        await wait_until(pilot, lambda: "Enter uses 'mini[/]zz' as the name"
+                         in str(status.render()), what=str(status.render()))
+
 async def test_model_picker_falls_back_to_free_text(tmp_path):
     services = make_services(tmp_path, "http://127.0.0.1:9/v1")  # nothing listens there
     conversation = chat(services.store)

@@ -28,6 +28,16 @@ log = logging.getLogger(__name__)
 ModelLoader = Callable[[], Awaitable[list[str]]]
 
 
+def model_count_text(shown: int, listed: int, typed: str) -> str:
+    """What the picker says of the list as it is filtered: what Enter will pick."""
+    plural = "" if listed == 1 else "s"
+    if not typed:
+        return f"{listed} model{plural} — Enter picks the highlighted one"
+    if not shown:
+        return f"None of the {listed} model{plural} match — Enter uses {typed!r} as the name"
+    return f"{shown} of {listed} model{plural} match — Enter picks the highlighted one"
+
+
 @dataclass(frozen=True)
 class ModelChoice:
     model: str
@@ -70,9 +80,8 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
                                   "Type a model name and press Enter."))
             return
         self._models = sorted(models)
-        count = f"{len(models)} model{'' if len(models) == 1 else 's'}"
-        status.update(f"{count} — Enter picks the highlighted one" if models else
-                      "The server listed no models. Type a model name and press Enter.")
+        if not models:
+            status.update("The server listed no models. Type a model name and press Enter.")
         self._refilter(self.query_one(Input).value)
 
     def _refilter(self, text: str) -> None:
@@ -82,6 +91,9 @@ class ModelPickerScreen(ModalScreen[ModelChoice | None]):
         options.set_options(Option(literal(m), id=m) for m in shown)
         if shown:
             options.highlighted = shown.index(self._current) if self._current in shown else 0
+        if self._models:
+            self.query_one("#model-status", Label).update(literal(model_count_text(
+                len(shown), len(self._models), text.strip())))
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
