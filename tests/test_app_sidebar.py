@@ -152,6 +152,22 @@ async def test_search_is_debounced_and_escape_restores_the_list(services):
         await wait_until(pilot, lambda: not listing.searching and listing.option_count == 3)
 
 
+async def test_escape_in_the_hits_clears_the_search(services):
+    """Down into the hits, Esc did nothing: the hits stayed until Ctrl+F and Esc."""
+    seed(services.store, 3)
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        listing = app.main.conversation_list
+        await pilot.press("ctrl+f", *"chat 1")
+        await wait_until(pilot, lambda: listing.searching, what="search hits")
+        await pilot.press("down")
+        assert app.focused is listing
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not listing.searching and listing.option_count == 3,
+                         what="the list back")
+        assert app.main.sidebar.search_box.value == ""
+        assert app.focused is listing
+
 async def test_rename_through_the_modal(services):
     made = seed(services.store, 1)
     app = make_app(services)

@@ -89,6 +89,8 @@ LIST = [
     key("p", "screen.pin", "Pin", id="list.pin"),
     key("a", "screen.archive", "Archive", id="list.archive"),
     key("A", "toggle_archived", "Show archived", id="list.archived"),
+    key("escape", "clear_search", "Clear search", id="list.clear_search",
+        long="Clear the search (while the list shows its hits)"),
 ]
 
 MESSAGES = [

@@ -19,6 +19,7 @@ from typing import Callable
 
 from textual.content import Content
 from textual.message import Message as TextualMessage
+from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
@@ -47,6 +48,23 @@ def display_title(conversation: Conversation) -> str:
 class ConversationList(OptionList):
     BINDINGS = keys.LIST
 
+    searching: reactive[bool] = reactive(False, repaint=False, bindings=True)
+    """The list shows search hits (Esc clears them), not the conversations."""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Esc clears a search only while the list shows its hits (else it is free for the
+        screen: stopping a reply)."""
+        if action == "clear_search":
+            return self.searching
+        return True
+
+    def action_clear_search(self) -> None:
+        """Esc in the hits: the search goes, as Esc in its box does, and the list is back."""
+        self.post_message(self.SearchCleared())
+
+    class SearchCleared(TextualMessage):
+        """The user asked to leave the search from its hits."""
+
     class ArchivedToggled(TextualMessage):
         """The user asked to switch between active and archived conversations."""
 
@@ -66,7 +84,6 @@ class ConversationList(OptionList):
         self.page_loader: PageLoader | None = None
         self.current_id: str | None = None
         self._highlight_on_reload: str | None = None
-        self.searching = False
         self._conversations: list[Conversation] = []
         self._hits: list[SearchHit] = []
         self._exhausted = False

@@ -104,6 +104,11 @@ class Sidebar(Vertical):
         self.search_box.value = ""
         self.mode = "list" if self.mode == "archived" else "archived"
 
+    @on(ConversationList.SearchCleared)
+    def _search_cleared(self, event: ConversationList.SearchCleared) -> None:
+        event.stop()
+        self.search_box.action_clear()
+
     @on(ConversationList.ArchivedToggled)
     def _toggle_archived(self, event: ConversationList.ArchivedToggled) -> None:
         event.stop()
