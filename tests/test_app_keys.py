@@ -140,6 +140,27 @@ async def test_palette_stop_reply_stops_the_stream(services, fake_openai):
         assert fake_openai.client_disconnected.wait(5)
 
 
+async def test_the_composers_tools_are_in_the_palette(services):
+    """Prompt history, attach, expand pastes and the editor had keys in the composer only,
+    though the README promises every action a palette entry."""
+    from tui.ui.screens.history_picker import HistoryPickerScreen
+    from tui.ui.app import COMPOSER_TOOLS, composer_tools
+
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        titles = palette_titles(app)
+        tools = composer_tools()
+        assert [b.id for b in tools] == list(COMPOSER_TOOLS)
+        for binding in tools:
+            assert binding.tooltip in titles, binding.id
+        app.main.set_focus(app.main.sidebar.conversation_list)
+        history = next(c for c in app.get_system_commands(app.main)
+                       if c.title == "Search earlier prompts")
+        history.callback()
+        await wait_until(pilot, lambda: isinstance(app.screen, HistoryPickerScreen),
+                         what="the prompt history, from the palette")
+
 # -- item 3: keys in the same burst as a focus-changing shortcut -----------------------------
 
 @pytest.mark.parametrize("shortcut, target", [

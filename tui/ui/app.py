@@ -21,9 +21,11 @@ from datetime import datetime
 from typing import Any, Callable, Iterable
 
 from textual.app import App, SystemCommand
+from textual.binding import Binding
 from textual.driver import Driver
 from textual.markup import escape as escape_markup
 from textual.screen import Screen
+from textual.widget import Widget
 
 from tui.core.clipboard import CopyResult, copy_text
 from tui.core.config import DEFAULT_THEME, ConfigError, save_settings
@@ -47,6 +49,17 @@ not a signal: the terminal is in raw mode): the app ends as on ctrl+q (the draft
 streaming reply stored as interrupted with all its text, the terminal given back), where it
 used to die at once, the reply left "streaming" and, after ``kill``, the terminal in the app's
 modes (mouse reports, the alternate screen)."""
+
+
+COMPOSER_TOOLS = ("composer.history_search", "composer.attach", "composer.expand_pastes",
+                  "composer.editor")
+"""The composer's bindings the command palette offers too (they act on the composer)."""
+
+
+def composer_tools() -> list[Binding]:
+    """The composer's palette bindings, in ``COMPOSER_TOOLS`` order."""
+    by_id = {b.id: b for b in Composer.BINDINGS if isinstance(b, Binding)}
+    return [by_id[i] for i in COMPOSER_TOOLS if i in by_id]
 
 
 class GptTuiApp(App[int]):
@@ -248,12 +261,25 @@ class GptTuiApp(App[int]):
                                 f"Key: {key_label(binding.key)}",
                                 lambda binding=binding, target=target: self.call_later(
                                     target.run_action, binding.action))
+        # The composer's own tools (its keys only work while it has focus): from the palette
+        # they focus it first. The README promises every action a palette entry.
+        composer = screen.composer
+        for binding in with_keymap(composer_tools(), self.user_keymap):
+            yield SystemCommand(keys.long_description(binding),
+                                f"Key: {key_label(binding.key)} (in the composer)",
+                                lambda binding=binding: self.call_later(
+                                    self._composer_action, composer, binding.action))
         for command in keys.COMMANDS:
             if screen.check_action(command.action, ()) is not False:
                 yield SystemCommand(command.title, command.help,
                                     lambda command=command: self.call_later(
                                         screen.run_action, command.action))
         yield from self._code_block_commands(screen)
+
+    @staticmethod
+    async def _composer_action(composer: Widget, action: str) -> None:
+        composer.focus()
+        await composer.run_action(action)
 
     def _code_block_commands(self, screen: MainScreen) -> Iterable[SystemCommand]:
         """One palette entry per code block of the focused message (else the last reply).
