@@ -161,6 +161,19 @@ async def test_the_composers_tools_are_in_the_palette(services):
         await wait_until(pilot, lambda: isinstance(app.screen, HistoryPickerScreen),
                          what="the prompt history, from the palette")
 
+@pytest.mark.parametrize(("key", "shown"), [("f7", "^s Save"), ("f1", "esc Close")])
+async def test_a_dialog_shows_its_own_keys_not_the_screens_below(services, key, shown):
+    """Below a dialog the main screen's footer stayed in view, listing keys that do nothing
+    there (Ctrl+N in the edit dialog); the dialog's own were on its buttons only."""
+    seed(services.store)
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press(key)
+        await wait_until(pilot, lambda: app.screen is not app.main, what="the dialog")
+        await wait_until(pilot, lambda: shown in footer_text(app), what=footer_text(app))
+        assert "New chat" not in footer_text(app)
+
 # -- item 3: keys in the same burst as a focus-changing shortcut -----------------------------
 
 @pytest.mark.parametrize("shortcut, target", [

@@ -6,7 +6,7 @@ from __future__ import annotations
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.screen import ModalScreen
+from tui.ui.screens.dialog_base import Dialog
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
@@ -15,7 +15,7 @@ from tui.ui import keys
 from tui.ui.widgets.literal import literal
 
 
-class CodePickerScreen(ModalScreen[int | None]):
+class CodePickerScreen(Dialog[int | None]):
     """Dismisses with the number of the block to copy, or None."""
 
     BINDINGS = keys.CODE_PICKER

@@ -22,7 +22,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
+from tui.ui.screens.dialog_base import Dialog
 from textual.widgets import DataTable, Label, Static
 
 from tui.core.preview import ContextPreview
@@ -72,7 +72,7 @@ def summary_lines(preview: ContextPreview) -> list[str]:
     return lines
 
 
-class ContextPreviewScreen(ModalScreen[None]):
+class ContextPreviewScreen(Dialog[None]):
     """Nothing is sent from here: Escape closes."""
 
     BINDINGS = keys.CONTEXT_PREVIEW

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
+from tui.ui.screens.dialog_base import Dialog
 from textual.widgets import Button, Input, Label
 
 from tui.ui import keys
@@ -12,7 +12,7 @@ from tui.ui.widgets.literal import literal
 from tui.ui.widgets.safe_fields import SafeInput
 
 
-class RenameScreen(ModalScreen[str | None]):
+class RenameScreen(Dialog[str | None]):
     """Edit a title; dismisses with the new title, or None when cancelled."""
 
     BINDINGS = keys.RENAME
@@ -45,7 +45,7 @@ class RenameScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(Dialog[bool]):
     """Ask a yes/no question; y/Enter on the default button confirms, n/Escape cancels."""
 
     BINDINGS = keys.CONFIRM

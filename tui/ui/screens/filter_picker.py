@@ -3,7 +3,7 @@ picker and the prompt-history search. Subclasses say what matches and how a row 
 
 from __future__ import annotations
 
-from textual.screen import ModalScreen
+from tui.ui.screens.dialog_base import Dialog
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
@@ -12,7 +12,7 @@ from tui.ui.widgets.literal import literal
 SHOWN = 200
 
 
-class FilterPicker(ModalScreen[str | None]):
+class FilterPicker(Dialog[str | None]):
     """Dismisses with the picked item, or None."""
 
     def __init__(self) -> None:

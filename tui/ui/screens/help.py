@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.geometry import Size
-from textual.screen import ModalScreen
+from tui.ui.screens.dialog_base import Dialog
 from textual.widget import Widget
 from textual.widgets import Label
 
@@ -62,7 +62,7 @@ class KeyTable(Widget):
         return Content("\n").join(self.lines(self.content_region.width))
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(Dialog[None]):
     BINDINGS = keys.HELP
 
     def __init__(self, sections: list[tuple[str, list[Binding]]]) -> None:

@@ -15,7 +15,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
+from tui.ui.screens.dialog_base import Dialog
 from textual.widgets import Checkbox, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
@@ -45,7 +45,7 @@ class ModelChoice:
     make_default: bool = False
 
 
-class ModelPickerScreen(ModalScreen[ModelChoice | None]):
+class ModelPickerScreen(Dialog[ModelChoice | None]):
     BINDINGS = keys.MODEL_PICKER
 
     def __init__(self, current: str, loader: ModelLoader) -> None:

@@ -16,7 +16,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
+from tui.ui.screens.dialog_base import Dialog
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
@@ -50,7 +50,7 @@ def persona_line(persona: Persona) -> Content:
                             *(("  ", (prompt, "italic")) if prompt else ()))
 
 
-class PersonasScreen(ModalScreen[Persona | None]):
+class PersonasScreen(Dialog[Persona | None]):
     BINDINGS = keys.PERSONAS
 
     def __init__(self, personas: Personas, current: dict[str, Any] | None) -> None:

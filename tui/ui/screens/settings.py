@@ -16,7 +16,7 @@ from typing import Any
 from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
+from tui.ui.screens.dialog_base import Dialog
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, Select, TextArea
 
@@ -79,7 +79,7 @@ def _number_text(value: float | int | None) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-class SettingsScreen(ModalScreen[SettingsResult | None]):
+class SettingsScreen(Dialog[SettingsResult | None]):
     """Dismisses with a SettingsResult, or None when cancelled."""
 
     BINDINGS = keys.SETTINGS

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
+from tui.ui.screens.dialog_base import Dialog
 from textual.widgets import Button, Label, TextArea
 
 from tui.ui.widgets.safe_fields import SafeTextArea
 
 
-class TextDialog(ModalScreen[str | None]):
+class TextDialog(Dialog[str | None]):
     """Dismisses with :meth:`result` of the text when confirmed, None when cancelled.
     Subclasses name the title, the button and the ids (tests and styles use them)."""
 

@@ -16,7 +16,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.reactive import reactive
-from textual.screen import ModalScreen
+from tui.ui.screens.dialog_base import Dialog
 from textual.widgets import DataTable, Label
 
 from tui.cells import clip_cells
@@ -32,7 +32,7 @@ HEADINGS = {"conversation": "Conversation", "day": "Day (UTC)", "month": "Month"
 TITLE_WIDTH = 40
 
 
-class UsagePanelScreen(ModalScreen[None]):
+class UsagePanelScreen(Dialog[None]):
     BINDINGS = keys.USAGE_PANEL
 
     grouping: reactive[Grouping] = reactive("conversation", init=False)
