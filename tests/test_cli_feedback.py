@@ -101,6 +101,8 @@ def test_commands_that_never_talk_to_a_model_do_not_import_the_sdk() -> None:
     ("search", "reverse", "--limit", "0"),
     ("search", "reverse", "--limit", "-1"),
     ("search", "caf\udce9"),
+    ("search", ""),
+    ("search", "  "),
     ("ask", "caf\udce9"),
     ("--model", "", "ask", "hello"),
     ("ask", "--model", "   ", "hello"),

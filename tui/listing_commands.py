@@ -14,7 +14,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from tui.cli_support import EXIT_FAILURE, EXIT_OK, open_store, utf8_text
+from tui.cli_support import EXIT_FAILURE, EXIT_OK, UsageError, open_store, utf8_text
 from tui.core.literal import printable
 from tui.core.models import HIGHLIGHT_END, HIGHLIGHT_START, Conversation
 
@@ -173,6 +173,8 @@ def run_search(args: argparse.Namespace) -> int:
     import json
 
     query = utf8_text(" ".join(args.query), "the search")
+    if not query.strip():
+        raise UsageError("the search is empty: give the words to look for")
     store = _open_for_listing(args)
     if store is None:
         return _no_match(query)
