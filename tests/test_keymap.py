@@ -128,3 +128,14 @@ async def test_send_and_newline_can_trade_keys(tmp_path, fake_openai):
                 "a\nb"]
     finally:
         await services.aclose()
+
+
+def test_key_labels_name_keys_as_people_do():
+    """The help showed "Ctrl+n" and "h / left": Ctrl takes no case, arrows are arrows."""
+    from tui.ui.keys import key_label
+
+    assert key_label("ctrl+n") == "Ctrl+N"
+    assert key_label("left") == "←" and key_label("right") == "→"
+    assert key_label("ctrl+pageup") == "Ctrl+PgUp"
+    assert key_label("G") == "G" and key_label("g") == "g"  # two keys
+    assert key_label("alt+a") == "Alt+a"

@@ -277,12 +277,16 @@ def palette_bindings() -> list[Binding]:
 KEY_NAMES = {
     "ctrl": "Ctrl", "alt": "Alt", "shift": "Shift", "pageup": "PgUp", "pagedown": "PgDn",
     "escape": "Esc", "enter": "Enter", "delete": "Del", "up": "↑", "down": "↓",
-    "question_mark": "?", "slash": "/", "home": "Home", "end": "End",
+    "question_mark": "?", "slash": "/", "home": "Home", "end": "End", "left": "←",
+    "right": "→",
 }
 
 
 def key_label(key: str) -> str:
-    """"ctrl+pageup" -> "Ctrl+PgUp"; single letters stay as typed (case matters)."""
+    """"ctrl+pageup" -> "Ctrl+PgUp", "ctrl+n" -> "Ctrl+N"; other single letters stay as
+    typed (case matters: g and G are two keys)."""
     parts = key.split("+")
-    return "+".join(KEY_NAMES.get(p, p.upper() if len(p) > 1 and p[0] == "f" else p)
-                    for p in parts)
+    names = [KEY_NAMES.get(p, p.upper() if len(p) > 1 and p[0] == "f" else p) for p in parts]
+    if parts[0] == "ctrl" and len(names[-1]) == 1:  # Ctrl+N: no case after Ctrl
+        names[-1] = names[-1].upper()
+    return "+".join(names)
