@@ -157,6 +157,18 @@ async def test_system_prompt_editor_and_strategy_cycle(services):
         assert services.store.get_conversation(conversation.id).strategy == Strategy.SUMMARIZE
 
 
+async def test_the_system_prompt_saves_with_ctrl_s_too(services):
+    """Ctrl+S saves in the edit and settings dialogs; the system prompt took F2 only."""
+    conversation = chat(services.store)
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f4")
+        await wait_until(pilot, lambda: isinstance(app.screen, SystemPromptScreen))
+        await pilot.press(*"Be kind.", "ctrl+s")
+        await wait_until(pilot, lambda: not isinstance(app.screen, SystemPromptScreen),
+                         what="the dialog saved and closed")
+        assert services.store.get_conversation(conversation.id).system_prompt == "Be kind."
+
 async def test_model_output_and_titles_are_shown_literally(services):
     store = services.store
     conversation = store.create_conversation(model="[red]model[/]", title="[bold]x")
