@@ -33,8 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from tui.ask_flags import add_ask_parser, requested_settings, with_params
-from tui.cli_support import UsageError as SupportUsageError
-from tui.cli_support import utf8_text
+from tui.cli_support import UsageError, utf8_text
 from tui.core.attachments import (
     AttachmentError,
     ImageFile,
@@ -70,10 +69,6 @@ EXIT_NOT_JSON = 3
 log = logging.getLogger(__name__)
 
 
-class UsageError(Exception):
-    """Bad usage: reported as one line, exit status 2."""
-
-
 def register(commands: Any, add_common: Callable[[argparse.ArgumentParser], None]) -> None:
     add_ask_parser(commands, add_common).set_defaults(handler=run)
 
@@ -87,10 +82,7 @@ def _read_prompt(args: argparse.Namespace, stdin: TextIO) -> str:
         raise UsageError("no prompt: give it as an argument or on standard input")
     if not prompt.strip():
         raise UsageError("the prompt is empty")
-    try:
-        return utf8_text(prompt, "the prompt")
-    except SupportUsageError as error:
-        raise UsageError(str(error)) from None
+    return utf8_text(prompt, "the prompt")
 
 
 def _piped(stdin: TextIO | None) -> bool:
