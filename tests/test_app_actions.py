@@ -140,14 +140,19 @@ async def test_model_picker_falls_back_to_free_text(tmp_path):
         await services.aclose()
 
 
+async def write_system_prompt(pilot, text: str, save_key: str) -> None:
+    """F4, type ``text``, save with ``save_key``: until the dialog has closed."""
+    await pilot.press("f4")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, SystemPromptScreen))
+    await pilot.press(*text, save_key)
+    await wait_until(pilot, lambda: not isinstance(pilot.app.screen, SystemPromptScreen),
+                     what="the dialog saved and closed")
+
 async def test_system_prompt_editor_and_strategy_cycle(services):
     conversation = chat(services.store)
     app = make_app(services)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("f4")
-        await wait_until(pilot, lambda: isinstance(app.screen, SystemPromptScreen))
-        await pilot.press(*"Be brief.", "f2")
-        await wait_until(pilot, lambda: not isinstance(app.screen, SystemPromptScreen))
+        await write_system_prompt(pilot, "Be brief.", "f2")
         assert services.store.get_conversation(conversation.id).system_prompt == "Be brief."
         await pilot.press("f5")
         assert services.store.get_conversation(conversation.id).strategy == Strategy.TRUNCATE
@@ -162,11 +167,7 @@ async def test_the_system_prompt_saves_with_ctrl_s_too(services):
     conversation = chat(services.store)
     app = make_app(services)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("f4")
-        await wait_until(pilot, lambda: isinstance(app.screen, SystemPromptScreen))
-        await pilot.press(*"Be kind.", "ctrl+s")
-        await wait_until(pilot, lambda: not isinstance(app.screen, SystemPromptScreen),
-                         what="the dialog saved and closed")
+        await write_system_prompt(pilot, "Be kind.", "ctrl+s")
         assert services.store.get_conversation(conversation.id).system_prompt == "Be kind."
 
 async def test_model_output_and_titles_are_shown_literally(services):
