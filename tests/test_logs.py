@@ -97,3 +97,17 @@ def test_an_unusable_log_folder_means_no_log_not_a_crash(tmp_path: Path) -> None
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     assert setup_logging(path=blocker / "gpt-tui.log") is None
+
+
+def test_the_basic_form_of_the_base_urls_credentials_is_hidden_too() -> None:
+    """A server quoting back "Authorization: Basic <base64 of user:pass>" into a logged
+    error: the base64 form went into the log as written."""
+    import base64
+
+    from tui.core import logs
+    from tui.core.config import Settings, protect_secrets
+
+    protect_secrets(Settings(base_url="http://someone:pa55word@host:8080/v1"))
+    basic = base64.b64encode(b"someone:pa55word").decode()
+    text = logs.redact(f"refused: Authorization: Basic {basic} for someone")
+    assert basic not in text and basic.rstrip("=") not in text

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from typing import TYPE_CHECKING, Any, Mapping
 
 from tui.core import logs
-from tui.core.hosts import url_secrets
+from tui.core.hosts import request_secrets
 from tui.core.keymap_config import KeymapEntry, flatten_keymap, keymap_entries
 from tui.core.models import ParamValue, Strategy
 from tui.core.params import (
@@ -289,8 +289,9 @@ def check_endpoint(settings: Settings) -> None:
 
 
 def protect_secrets(settings: Settings) -> None:
-    """Tell the log filter the key and the base URL's credentials, so neither is written."""
-    logs.protect(settings.api_key, *url_secrets(settings.base_url))
+    """Tell the log filter what requests carry (the key, the base URL's credentials, their
+    Basic form), the same secrets the client hides in errors, so none is written."""
+    logs.protect(*request_secrets(settings.base_url, settings.api_key))
 
 
 def _plain(value: Any) -> Any:
