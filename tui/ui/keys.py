@@ -195,7 +195,7 @@ EDIT_MESSAGE = [
 ]
 SYSTEM_PROMPT = [
     key("escape", "cancel", "Cancel", id="system_prompt.cancel"),
-    key("f2,ctrl+s", "save", "Save", id="system_prompt.save", priority=True),
+    key("f2,ctrl+s", "save", "Save", id="system_prompt.save"),
 ]
 
 

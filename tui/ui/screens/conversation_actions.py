@@ -72,6 +72,8 @@ class ConversationActions:
         if self.screen.is_open(conversation_id):
             self.screen.conversation = await in_thread(self.store.get_conversation,
                                                        conversation_id)
+        if not self.screen.is_attached:  # the app quit while the store was read or written
+            return
         self.screen.sidebar.refresh_rows()
 
     async def _write(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> bool:
