@@ -133,6 +133,30 @@ async def test_switching_versions_moves_the_pane_the_store_and_the_meter(service
                          what="the meter's plan follows")
 
 
+async def test_an_edit_typed_and_sent_in_one_burst_sends_all_of_it(services, fake_openai):
+    """Keys typed fast arrive as one burst; a priority Send ran before the last words had
+    reached the field, so the edit went without them."""
+    from textual import events
+
+    fake_openai.script(Script.reply("fine"))
+    store = services.store
+    conversation = store.create_conversation(model="gpt-4o-mini", title="Edit me")
+    first = store.append_message(conversation.id, Role.USER, "what is 2+2")
+    store.append_message(conversation.id, Role.ASSISTANT, "5", model="gpt-4o-mini")
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await focus_block(pilot, first.id)
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(app.screen, EditMessageScreen),
+                         what="the editor")
+        await pilot.press("end")
+        for char in "abc":
+            app.post_message(events.Key(char, char))
+        app.post_message(events.Key("ctrl+s", None))
+        await wait_until(pilot, lambda: replies(app) == ["fine"] and not app.main.streams,
+                         what="the new branch's reply")
+        assert questions(app) == ["what is 2+2abc"]
+
 async def test_edit_resends_as_a_new_branch(services, fake_openai):
     fake_openai.script(Script.reply("reply to the edit"))
     store = services.store

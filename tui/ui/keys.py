@@ -190,7 +190,7 @@ USAGE_PANEL = [
 ]
 EDIT_MESSAGE = [
     key("escape", "cancel", "Cancel", id="edit_message.cancel"),
-    key("f2,ctrl+s", "send", "Send", id="edit_message.send", priority=True,
+    key("f2,ctrl+s", "send", "Send", id="edit_message.send",
         long="Send the edited message (a new branch)"),
 ]
 SYSTEM_PROMPT = [
