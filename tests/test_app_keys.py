@@ -316,3 +316,29 @@ async def test_the_composer_cursor_stops_blinking_when_left_alone(services, monk
         assert composer.cursor_blink
         assert composer.text == "ab"
         await wait_until(pilot, lambda: not composer.cursor_blink, what="still again")
+
+
+async def test_footer_adding_keys_stops_quietly_when_the_app_quits_midway(services):
+    # Seen at the terminal level as exit status 1: Ctrl+Q right after start-up ended the
+    # screen while the footer was mounting keys one by one, and the next mount raised.
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: "Send" in footer_text(app), what="the footer")
+        footer = app.main.query_one(KeyFooter)
+        keys_before = len(footer.children)
+        await footer.remove_children(list(footer.children)[-2:])
+        mount = footer.mount
+        mounted: list[object] = []
+
+        async def mount_then_detach(*widgets, **where):
+            await mount(*widgets, **where)
+            mounted.extend(widgets)
+            app.exit()  # Ctrl+Q: from here on nothing is attached
+
+        footer.mount = mount_then_detach  # type: ignore[method-assign]
+        footer.refresh(recompose=True)
+        await wait_until(pilot, lambda: mounted, what="the first key mounted")
+        await pilot.pause()
+    assert app.return_code == 0
+    assert keys_before > 2
+    assert len(mounted) == 1

@@ -61,6 +61,8 @@ class KeyFooter(Footer):
             kept = iter(current)
             next_kept = next(kept, None)
             for item, sig in zip(wanted, new):
+                if not self.is_attached:  # the app quit while an earlier key mounted
+                    return
                 if next_kept is not None and signature(next_kept) == sig:
                     next_kept = next(kept, None)
                 elif next_kept is not None:
