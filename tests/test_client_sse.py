@@ -253,3 +253,32 @@ def test_decoder_blank_line_pairs_crlf_split_across_reads() -> None:
     assert decoder.feed(b"data: x\r") == []
     assert decoder.feed(b"\ndata: y\r\n") == []  # the LF pairs with the CR: no blank line
     assert decoder.feed(b"\r\n") == [(b"", b"x\ny")]
+
+
+async def test_the_events_of_one_read_come_as_one_delta(raw_sse: RawSSE,
+                                                         client: ChatClient) -> None:
+    # One chunk of the body holds three events (as a socket read of a fast stream does):
+    # the chat flow and the screen get one delta for them, before the finish and the usage.
+    raw_sse.pieces = [data(chunk("Hel")) + data(chunk("lo")) + data(chunk(" there")),
+                      data(chunk("!")) + data(chunk(finish="stop")) + data(usage(3, 4))
+                      + data("[DONE]")]
+    events, error = await run(client)
+    assert error is None
+    assert events[-2:] == [Finished("stop"), UsageReport(3, 4)]
+    texts = [event.text for event in events if isinstance(event, TextDelta)]
+    assert "".join(texts) == "Hello there!"
+    assert len(texts) <= 2, texts
+
+
+async def test_a_reused_connection_is_read_as_it_comes(raw_sse: RawSSE,
+                                                       client: ChatClient) -> None:
+    """The gathering is the streamed reply's: the connection goes back to the pool without."""
+    from tui.core.net_backend import AsyncioStream
+
+    raw_sse.pieces = [data(chunk("hi", finish="stop")), data("[DONE]")]
+    await run(client)
+    pool = client._sdk._client._transport._pool  # type: ignore[union-attr]
+    streams = [connection._connection._network_stream for connection in pool.connections]
+    assert streams and all(isinstance(stream, AsyncioStream) for stream in streams)
+    assert client.read_gather > 0
+    assert all(stream.gather == 0 for stream in streams)

@@ -173,3 +173,55 @@ async def test_a_connection_cut_mid_body_is_a_read_error() -> None:
     async with server, client() as http:
         with pytest.raises((httpx2.ReadError, httpx2.RemoteProtocolError)):
             await http.get(f"http://127.0.0.1:{port_of(server)}/")
+
+
+async def test_a_gathering_stream_reads_what_arrived_meanwhile_at_once() -> None:
+    """``gather``: after a read, the next comes no sooner than that, with everything the
+    server sent meanwhile (a streamed reply's events, one per token, read a few at a time)."""
+    pieces = [b"event %02d\n" % n for n in range(30)]
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % sum(map(len, pieces)))
+        for piece in pieces:  # 30 writes over ~60 ms
+            writer.write(piece)
+            await writer.drain()
+            await asyncio.sleep(0.002)
+        writer.close()
+
+    gather = 0.03
+    server = await serve(handler)
+    loop = asyncio.get_running_loop()
+    async with server, client() as http:
+        async with http.stream("GET", f"http://127.0.0.1:{port_of(server)}/") as response:
+            stream = response.extensions["network_stream"]
+            assert isinstance(stream, net_backend.AsyncioStream)
+            stream.gather = gather
+            got, times = b"", []
+            async for piece in response.aiter_raw():
+                got += piece
+                times.append(loop.time())
+    assert got == b"".join(pieces)
+    assert len(times) <= 6, f"{len(times)} reads for 30 writes ~2 ms apart"
+    # Bytes already buffered are taken at once (no wake-up to save): that happens once here,
+    # right after the headers; every other read waited out the gather.
+    gaps = [later - earlier for earlier, later in zip(times, times[1:])]
+    assert sum(gap < gather * 0.9 for gap in gaps) <= 1, gaps
+
+
+async def test_a_gathering_stream_still_sees_the_server_close() -> None:
+    """The socket unwatched while gathering, a close (or the body's end) is still read."""
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\n\r\nfirst ")  # close-delimited body
+        await writer.drain()
+        await asyncio.sleep(0.01)
+        writer.write(b"second")
+        writer.close()
+
+    server = await serve(handler)
+    async with server, client() as http:
+        async with http.stream("GET", f"http://127.0.0.1:{port_of(server)}/") as response:
+            response.extensions["network_stream"].gather = 0.05
+            got = b"".join([piece async for piece in response.aiter_raw()])
+    assert got == b"first second"

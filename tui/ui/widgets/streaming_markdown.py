@@ -170,7 +170,7 @@ class StreamingMarkdown(RepaintWhatMoved, FlushSchedule, StreamRunway, OpenFence
             raise RuntimeError("append() after finish(); use set_text() to replace")
         self._raw.append(text)
         self._splitter.feed(text)
-        self.pacer.earn(time.monotonic())
+        self.pacer.earn(time.monotonic(), len(text))
         self._schedule_flush()
 
     def finish(self, *, keep_runway: bool = False) -> None:
