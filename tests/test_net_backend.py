@@ -225,3 +225,30 @@ async def test_a_gathering_stream_still_sees_the_server_close() -> None:
             response.extensions["network_stream"].gather = 0.05
             got = b"".join([piece async for piece in response.aiter_raw()])
     assert got == b"first second"
+
+
+async def test_a_gathering_stream_does_not_wait_after_a_large_read() -> None:
+    """A read that brought a lot (a fast stream, or an app that was busy) is followed by
+    the next at once: waiting would only show the reply's end later."""
+    big = b"x" * (net_backend.GATHER_BELOW * 2)
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % (len(big) + 4))
+        writer.write(big)
+        await writer.drain()
+        await asyncio.sleep(0.02)
+        writer.write(b"tail")
+        writer.close()
+
+    server = await serve(handler)
+    loop = asyncio.get_running_loop()
+    async with server, client() as http:
+        async with http.stream("GET", f"http://127.0.0.1:{port_of(server)}/") as response:
+            response.extensions["network_stream"].gather = 1.0
+            got, started = b"", loop.time()
+            async for piece in response.aiter_raw():
+                got += piece
+            took = loop.time() - started
+    assert got == big + b"tail"
+    assert took < 0.5, took

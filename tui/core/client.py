@@ -304,6 +304,8 @@ class ChatClient(ModelQueries, FailurePolicy):
                             reason = choice.get("finish_reason")
                             if reason:
                                 finished = True
+                                if network is not None:
+                                    network.gather = 0.0  # the rest comes at once: no wait
                                 if texts:
                                     yield TextDelta("".join(texts))
                                     texts = []

@@ -27,6 +27,12 @@ __all__ = ["AsyncioBackend", "AsyncioStream", "install"]
 HIGH_WATER = 256 * 1024
 """Bytes buffered before the socket stops being read (a reader that is not keeping up)."""
 
+GATHER_BELOW = 4096
+"""A gathering stream waits before its next read only after a read of fewer bytes than
+this: a stream that already comes in larger reads (2,000 tok/s, or a busy app) gains
+nothing from waiting, and its last words would show later (measured: +9 ms after the last
+byte at 2,000 tok/s when every read waited, none with this)."""
+
 
 class _Reader(asyncio.Protocol):
     """Buffers what the socket delivers; wakes the one reader waiting for it."""
@@ -122,8 +128,9 @@ class AsyncioStream(httpcore2.AsyncNetworkStream):
         self._transport = transport
         self._reader = reader
         self.gather = 0.0
-        """Seconds: when set, a read that finds nothing buffered comes at most this long
-        after the one before, the socket left unwatched meanwhile (see :meth:`_gathered`)."""
+        """Seconds: when set, a read that finds nothing buffered comes no sooner than this
+        after a small one before it (``GATHER_BELOW``), the socket left unwatched meanwhile
+        (see :meth:`_gathered`)."""
         self._last_read = float("-inf")
 
     async def _gathered(self) -> None:
@@ -157,7 +164,8 @@ class AsyncioStream(httpcore2.AsyncNetworkStream):
                 reader.waiter = None
         if reader.chunks:
             if self.gather:
-                self._last_read = asyncio.get_running_loop().time()
+                self._last_read = (asyncio.get_running_loop().time()
+                                   if reader.buffered < GATHER_BELOW else float("-inf"))
             return reader.take(max_bytes)
         if reader.error is not None:
             raise httpcore2.ReadError(str(reader.error) or type(reader.error).__name__)
