@@ -35,12 +35,13 @@ CHARS_PER_TOKEN = 4
 class FramePacer:
     """The redraw schedule of one streaming reply (times in seconds, monotonic clock)."""
 
-    token_budget: float = 0.0002
-    """CPU time of redrawing that each streamed token earns: at 200 tok/s 40 ms a second,
-    2-3 updates of a 120x40 screen (each also brings a follow-up layout the pacer is not
-    charged for); the stream itself (HTTP, parsing) costs about as much again. Halved from
-    0.5 ms (app CPU at 200 tok/s 0.19 -> 0.12 cores in a pty, bench/bench_terminal.py
-    --rows cpu), then 0.25 -> 0.2 ms (0.134 -> 0.122, interleaved runs)."""
+    token_budget: float = 0.00012
+    """CPU time of redrawing that each streamed token earns: at 200 tok/s 24 ms a second,
+    which with ``max_stale`` makes 2 updates a second of a 120x40 screen (each also brings
+    a follow-up layout the pacer is not charged for); at 2,000 tok/s as many as the frame
+    interval allows. Halved from 0.5 ms (app CPU at 200 tok/s 0.19 -> 0.12 cores in a pty,
+    bench/bench_terminal.py --rows cpu), then 0.25 -> 0.2 ms (0.134 -> 0.122) and 0.2 ->
+    0.12 ms (0.108 -> 0.098, 2.5 -> 2 updates a second; interleaved runs)."""
     credit_cap: float = 0.03
     """Credit saved at most: after a pause in the stream, the next words show at once."""
     max_stale: float = 0.5
