@@ -27,11 +27,11 @@ __all__ = ["AsyncioBackend", "AsyncioStream", "install"]
 HIGH_WATER = 256 * 1024
 """Bytes buffered before the socket stops being read (a reader that is not keeping up)."""
 
-GATHER_BELOW = 4096
-"""A gathering stream waits before its next read only after a read of fewer bytes than
-this: a stream that already comes in larger reads (2,000 tok/s, or a busy app) gains
-nothing from waiting, and its last words would show later (measured: +9 ms after the last
-byte at 2,000 tok/s when every read waited, none with this)."""
+GATHER_BYTES = 2048
+"""A gathering stream waits for about this much (ten events of a streamed reply) at the rate
+the server has been sending, ``gather`` at most: at 200 tok/s the whole 20 ms, at 2,000
+tok/s ~5 ms. Waiting 20 ms there too put the last words ~10 ms later for nothing: a fast
+stream's reads are large anyway."""
 
 
 class _Reader(asyncio.Protocol):
@@ -128,20 +128,23 @@ class AsyncioStream(httpcore2.AsyncNetworkStream):
         self._transport = transport
         self._reader = reader
         self.gather = 0.0
-        """Seconds: when set, a read that finds nothing buffered comes no sooner than this
-        after a small one before it (``GATHER_BELOW``), the socket left unwatched meanwhile
-        (see :meth:`_gathered`)."""
+        """Seconds at most: when set, a read that finds nothing buffered waits, the socket
+        left unwatched, for what the server sends meanwhile (see :meth:`_gathered`)."""
         self._last_read = float("-inf")
+        self._rate: float | None = None
+        """Bytes a second the reads have been bringing (a running average)."""
 
     async def _gathered(self) -> None:
-        """Let what the server sends collect in the kernel until ``gather`` has passed
-        since the last read. A streamed reply sends an event per token: at 200 tok/s,
-        watched all along, the socket woke the app 200 times a second, each wake-up costing
-        more than the event it brought (measured: a bare asyncio read of an SSE stream 5 ms
-        apart took 170 us of CPU an event; read every 40 ms, 55 us). Reading stops being
-        watched, not the task merely waiting: the loop would still wake for every packet."""
+        """Let what the server sends collect in the kernel before the next read. A streamed
+        reply sends an event per token: at 200 tok/s, watched all along, the socket woke the
+        app 200 times a second, each wake-up costing more than the event it brought
+        (measured: a bare asyncio read of an SSE stream 5 ms apart took 170 us of CPU an
+        event; read every 40 ms, 55 us). Reading stops being watched, not the task merely
+        waiting: the loop would still wake for every packet."""
+        if not self._rate:
+            return  # one read so far: the rate is not known yet
         loop = asyncio.get_running_loop()
-        wait = self._last_read + self.gather - loop.time()
+        wait = self._last_read + min(self.gather, GATHER_BYTES / self._rate) - loop.time()
         if wait <= 0:
             return
         transport = self._transport
@@ -151,6 +154,15 @@ class AsyncioStream(httpcore2.AsyncNetworkStream):
         finally:
             if not self._reader.paused and not transport.is_closing():
                 transport.resume_reading()
+
+    def _measure(self, size: int) -> None:
+        """A read of ``size`` bytes: the rate the server sends at, and when."""
+        now = asyncio.get_running_loop().time()
+        elapsed = now - self._last_read
+        if elapsed > 0 and elapsed != float("inf"):
+            rate = size / elapsed
+            self._rate = rate if self._rate is None else (self._rate + rate) / 2
+        self._last_read = now
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         reader = self._reader
@@ -163,10 +175,10 @@ class AsyncioStream(httpcore2.AsyncNetworkStream):
             finally:
                 reader.waiter = None
         if reader.chunks:
+            data = reader.take(max_bytes)
             if self.gather:
-                self._last_read = (asyncio.get_running_loop().time()
-                                   if reader.buffered < GATHER_BELOW else float("-inf"))
-            return reader.take(max_bytes)
+                self._measure(len(data))
+            return data
         if reader.error is not None:
             raise httpcore2.ReadError(str(reader.error) or type(reader.error).__name__)
         return b""  # end of stream
