@@ -254,3 +254,13 @@ async def test_a_fast_stream_is_gathered_for_moments_only() -> None:
     assert got == b"".join(pieces)
     assert took < 0.5, took  # a whole second's wait after any read would show here
     assert reads < 40, reads  # and the waits did gather: not a read per piece
+
+
+def test_setting_gather_starts_measuring_anew() -> None:
+    """A pooled connection carries one reply after another: what the last one's server
+    rate was says nothing about the next."""
+    stream = net_backend.AsyncioStream(None, net_backend._Reader())  # type: ignore[arg-type]
+    stream._rate, stream._last_read = 10.0, 5.0
+    stream.gather = 0.02
+    assert stream.gather == 0.02
+    assert stream._rate is None and stream._last_read == float("-inf")

@@ -127,12 +127,24 @@ class AsyncioStream(httpcore2.AsyncNetworkStream):
     def __init__(self, transport: asyncio.Transport, reader: _Reader) -> None:
         self._transport = transport
         self._reader = reader
-        self.gather = 0.0
-        """Seconds at most: when set, a read that finds nothing buffered waits, the socket
-        left unwatched, for what the server sends meanwhile (see :meth:`_gathered`)."""
+        self._gather = 0.0
         self._last_read = float("-inf")
         self._rate: float | None = None
         """Bytes a second the reads have been bringing (a running average)."""
+
+    @property
+    def gather(self) -> float:
+        """Seconds at most: when set, a read that finds nothing buffered waits, the socket
+        left unwatched, for what the server sends meanwhile (see :meth:`_gathered`). Each
+        setting starts measuring the server's rate anew (a connection is reused by other
+        replies)."""
+        return self._gather
+
+    @gather.setter
+    def gather(self, seconds: float) -> None:
+        self._gather = seconds
+        self._last_read = float("-inf")
+        self._rate = None
 
     async def _gathered(self) -> None:
         """Let what the server sends collect in the kernel before the next read. A streamed
