@@ -133,22 +133,31 @@ async def test_switching_versions_moves_the_pane_the_store_and_the_meter(service
                          what="the meter's plan follows")
 
 
+def edit_me_chat(store, question: str):
+    """A chat of one question (returned) and its wrong answer, "5"."""
+    conversation = store.create_conversation(model="gpt-4o-mini", title="Edit me")
+    first = store.append_message(conversation.id, Role.USER, question)
+    store.append_message(conversation.id, Role.ASSISTANT, "5", model="gpt-4o-mini")
+    return first
+
+
+async def open_editor(pilot, message_id: str) -> None:
+    await focus_block(pilot, message_id)
+    await pilot.press("e")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, EditMessageScreen),
+                     what="the editor")
+
+
 async def test_an_edit_typed_and_sent_in_one_burst_sends_all_of_it(services, fake_openai):
     """Keys typed fast arrive as one burst; a priority Send ran before the last words had
     reached the field, so the edit went without them."""
     from textual import events
 
     fake_openai.script(Script.reply("fine"))
-    store = services.store
-    conversation = store.create_conversation(model="gpt-4o-mini", title="Edit me")
-    first = store.append_message(conversation.id, Role.USER, "what is 2+2")
-    store.append_message(conversation.id, Role.ASSISTANT, "5", model="gpt-4o-mini")
+    first = edit_me_chat(services.store, "what is 2+2")
     app = make_app(services)
     async with app.run_test(size=SIZE) as pilot:
-        await focus_block(pilot, first.id)
-        await pilot.press("e")
-        await wait_until(pilot, lambda: isinstance(app.screen, EditMessageScreen),
-                         what="the editor")
+        await open_editor(pilot, first.id)
         await pilot.press("end")
         for char in "abc":
             app.post_message(events.Key(char, char))
@@ -160,15 +169,10 @@ async def test_an_edit_typed_and_sent_in_one_burst_sends_all_of_it(services, fak
 async def test_edit_resends_as_a_new_branch(services, fake_openai):
     fake_openai.script(Script.reply("reply to the edit"))
     store = services.store
-    conversation = store.create_conversation(model="gpt-4o-mini", title="Edit me")
-    first = store.append_message(conversation.id, Role.USER, "what is 2+2?")
-    store.append_message(conversation.id, Role.ASSISTANT, "5", model="gpt-4o-mini")
+    first = edit_me_chat(store, "what is 2+2?")
     app = make_app(services)
     async with app.run_test(size=SIZE) as pilot:
-        await focus_block(pilot, first.id)
-        await pilot.press("e")
-        await wait_until(pilot, lambda: isinstance(app.screen, EditMessageScreen),
-                         what="the editor")
+        await open_editor(pilot, first.id)
         area = app.screen.query_one("#edit-message-input")
         assert area.text == "what is 2+2?"
         area.text = "what is 2+2, exactly?"
@@ -176,9 +180,9 @@ async def test_edit_resends_as_a_new_branch(services, fake_openai):
         await wait_until(pilot, lambda: replies(app) == ["reply to the edit"]
                          and not app.main.streams, what="the new branch's reply")
         assert questions(app) == ["what is 2+2, exactly?"]
-        path = store.load_messages(conversation.id)
+        path = store.load_messages(first.conversation_id)
         assert [m.content for m in path] == ["what is 2+2, exactly?", "reply to the edit"]
-        assert store.count_messages(conversation.id) == 4
+        assert store.count_messages(first.conversation_id) == 4
         assert fake_openai.chat_requests()[-1]["messages"] == [
             {"role": "user", "content": "what is 2+2, exactly?"}]
         await wait_until(pilot, lambda: "‹ 2/2 ›" in screen_text(app), what="the pager")

@@ -175,22 +175,26 @@ async def test_a_connection_cut_mid_body_is_a_read_error() -> None:
             await http.get(f"http://127.0.0.1:{port_of(server)}/")
 
 
+def paced_body(pieces: list[bytes], pause: float) -> Handler:
+    """A server answering with ``pieces`` as one body, each written ``pause`` s apart."""
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % sum(map(len, pieces)))
+        for piece in pieces:
+            writer.write(piece)
+            await writer.drain()
+            await asyncio.sleep(pause)
+        writer.close()
+
+    return handler
+
+
 async def test_a_gathering_stream_reads_what_arrived_meanwhile_at_once() -> None:
     """``gather``: after a read, the next comes no sooner than that, with everything the
     server sent meanwhile (a streamed reply's events, one per token, read a few at a time)."""
     pieces = [b"event %02d\n" % n for n in range(30)]
-
-    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await read_request(reader)
-        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % sum(map(len, pieces)))
-        for piece in pieces:  # 30 writes over ~60 ms
-            writer.write(piece)
-            await writer.drain()
-            await asyncio.sleep(0.002)
-        writer.close()
-
     gather = 0.03
-    server = await serve(handler)
+    server = await serve(paced_body(pieces, 0.002))  # 30 writes over ~60 ms
     loop = asyncio.get_running_loop()
     async with server, client() as http:
         async with http.stream("GET", f"http://127.0.0.1:{port_of(server)}/") as response:
@@ -231,17 +235,7 @@ async def test_a_fast_stream_is_gathered_for_moments_only() -> None:
     """A server sending fast (here 1 MB/s) fills ``GATHER_BYTES`` in a few ms: that is all
     a read waits, however long ``gather`` allows, or a fast reply's end would show later."""
     pieces = [bytes([65 + n % 26]) * 1024 for n in range(64)]
-
-    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await read_request(reader)
-        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % sum(map(len, pieces)))
-        for piece in pieces:  # 64 KB over ~64 ms
-            writer.write(piece)
-            await writer.drain()
-            await asyncio.sleep(0.001)
-        writer.close()
-
-    server = await serve(handler)
+    server = await serve(paced_body(pieces, 0.001))  # 64 KB over ~64 ms
     loop = asyncio.get_running_loop()
     async with server, client() as http:
         async with http.stream("GET", f"http://127.0.0.1:{port_of(server)}/") as response:
