@@ -85,18 +85,22 @@ async def test_a_body_larger_than_the_buffer_arrives_whole() -> None:
     assert got == body
 
 
+def server_tls() -> ssl.SSLContext:
+    """The test certificate's side of a TLS connection."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(CERT, KEY)
+    return context
+
+
 async def tls_server() -> asyncio.Server:
     """Answers "hello" over TLS with the test certificate, one request a connection."""
-    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    server_tls.load_cert_chain(CERT, KEY)
-
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_request(reader)
         writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
         await writer.drain()
         writer.close()
 
-    return await serve(handler, tls=server_tls)
+    return await serve(handler, tls=server_tls())
 
 
 async def test_tls() -> None:
@@ -258,3 +262,21 @@ def test_setting_gather_starts_measuring_anew() -> None:
     stream.gather = 0.02
     assert stream.gather == 0.02
     assert stream._rate is None and stream._last_read == float("-inf")
+
+
+async def test_a_gathering_stream_over_tls() -> None:
+    """The hosted APIs stream over TLS: unwatching the socket and watching it again goes
+    through the TLS transport, and every byte still arrives."""
+    pieces = [b"event %02d\n" % n for n in range(20)]
+    server = await serve(paced_body(pieces, 0.002), tls=server_tls())
+    trusted = ssl.create_default_context(cafile=str(CERT))
+    async with server, client(verify=trusted) as http:
+        url = f"https://127.0.0.1:{port_of(server)}/"
+        async with http.stream("GET", url) as response:
+            response.extensions["network_stream"].gather = 0.02
+            got, reads = b"", 0
+            async for piece in response.aiter_raw():
+                got += piece
+                reads += 1
+    assert got == b"".join(pieces)
+    assert reads <= 6, f"{reads} reads for 20 writes ~2 ms apart"
