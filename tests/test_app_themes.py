@@ -85,3 +85,21 @@ async def test_a_failed_save_notifies(services):
         await wait_until(pilot, lambda: messages(app), what="a notification")
         assert any("paper" in m and "Could not save" in m for m in messages(app))
         assert app.theme == "paper"  # the theme still changes for this session
+
+
+async def test_a_config_file_others_can_read_is_said_on_screen(tmp_path, fake_openai):
+    """The warning went to stderr before the app took the screen, so it was seen only
+    after quitting (found by an outside sweep: "shows only on ask")."""
+    path = config_file_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('model = "gpt-4o-mini"\n', encoding="utf-8")
+    os.chmod(path, 0o644)
+    services = make_services(tmp_path, fake_openai.base_url)
+    try:
+        app = make_app(services)
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await wait_until(pilot, lambda: messages(app), what="a notification")
+            assert any("readable by other users" in text and "chmod 600" in text
+                       for text in messages(app)), messages(app)
+    finally:
+        await services.aclose()

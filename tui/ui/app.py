@@ -131,7 +131,9 @@ class GptTuiApp(App[int]):
         self.theme = name
 
     def on_mount(self) -> None:
-        for warning in self._theme_warnings:
+        # The settings' warnings (a config file others can read) also went to stderr before
+        # the screen was taken, where nobody sees them until the app has quit.
+        for warning in [*self.services.settings.warnings, *self._theme_warnings]:
             self.notify(warning, severity="warning", timeout=10)
         for problem in self._keymap_problems:
             self.notify(problem, title="Keymap", severity="warning", timeout=15)
