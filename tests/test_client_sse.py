@@ -282,3 +282,14 @@ async def test_a_reused_connection_is_read_as_it_comes(raw_sse: RawSSE,
     assert streams and all(isinstance(stream, AsyncioStream) for stream in streams)
     assert client.read_gather > 0
     assert all(stream.gather == 0 for stream in streams)
+
+
+async def test_text_read_with_an_error_event_is_kept(raw_sse: RawSSE,
+                                                     client: ChatClient) -> None:
+    # The words and the error in one read (a gathered stream reads several events at once):
+    # the words reach the caller before the error, so the partial reply keeps them.
+    error = {"error": {"message": "The engine died", "type": "InternalServerError"}}
+    raw_sse.pieces = [data(chunk("partial")) + data(chunk(" answer")) + data(error)]
+    events, failure = await run(client)
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "partial answer"
+    assert isinstance(failure, StreamCut)

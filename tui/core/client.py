@@ -67,7 +67,7 @@ from tui.core.client_records import (
 )
 from tui.core.gc_pause import collector_paused
 from tui.core.hosts import is_openai_host, redact_url, request_secrets, scrub, split_query
-from tui.core.sse import SSEDecoder, completion, event_json, is_json_body, usage_report
+from tui.core.sse import SSEDecoder, completion, is_json_body, read_events
 
 __all__ = [
     "AuthError", "BadRequest", "ChatClient", "ClientError", "Completion", "ConnectFailed",
@@ -288,37 +288,19 @@ class ChatClient(ModelQueries, FailurePolicy):
                 network.gather = self.read_gather
             async with aclosing(response.response.aiter_bytes()) as body:
                 async for raw in body:
-                    texts: list[str] = []  # the read's text, handed on as one delta
-                    for name, data in decoder.feed(raw):
-                        events += 1
-                        if data.startswith(b"[DONE]"):
-                            done = True
-                            break
-                        chunk = event_json(name, data)
-                        choices = chunk.get("choices")
-                        if choices:
-                            choice = choices[0]
-                            delta = choice.get("delta")
-                            text = delta.get("content") if delta else None
-                            if text:
-                                texts.append(text)
-                            reason = choice.get("finish_reason")
-                            if reason:
-                                finished = True
-                                if network is not None:
-                                    network.gather = 0.0  # the rest comes at once: no wait
-                                if texts:
-                                    yield TextDelta("".join(texts))
-                                    texts = []
-                                yield Finished(reason)
-                        usage = chunk.get("usage")
-                        if usage:
-                            if texts:
-                                yield TextDelta("".join(texts))
-                                texts = []
-                            yield usage_report(usage)
-                    if texts:
-                        yield TextDelta(texts[0] if len(texts) == 1 else "".join(texts))
+                    got = read_events(decoder, raw)
+                    events += got.events
+                    if got.finished:
+                        finished = True
+                        if network is not None:
+                            network.gather = 0.0  # the rest comes at once: no wait
+                    if got.text:
+                        yield TextDelta(got.text)
+                    for event in got.after:
+                        yield event
+                    if got.failure is not None:
+                        raise got.failure
+                    done = got.done
                     if done:
                         break
                 if done:

@@ -8,11 +8,12 @@ small; this module is that reader, kept apart so it can be tested byte by byte.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from typing import Any
 
 from tui.core import client_errors as errors
-from tui.core.client_errors import StreamCut
-from tui.core.client_records import Completion, UsageReport
+from tui.core.client_errors import ClientError, StreamCut
+from tui.core.client_records import Completion, Finished, StreamEvent, UsageReport
 
 
 class SSEDecoder:
@@ -60,6 +61,53 @@ class SSEDecoder:
                 if field == b"event":
                     self._event = value[1:] if value[:1] == b" " else value
         return events
+
+
+@dataclass
+class ReadEvents:
+    """What one read of a streamed reply brought: its text as one delta (a gathered read
+    holds several events), then its finish and usage, then the error event that ended it."""
+
+    text: str = ""
+    after: list[StreamEvent] = field(default_factory=list)
+    failure: ClientError | None = None
+    events: int = 0
+    done: bool = False
+    """``[DONE]`` came: the reply is over."""
+    finished: bool = False
+    """A finish reason came."""
+
+
+def read_events(decoder: SSEDecoder, raw: bytes) -> ReadEvents:
+    """The chat completion chunks in ``raw``, the next bytes of the body. The words before
+    an error event are kept: a cut reply stores them."""
+    got = ReadEvents()
+    texts: list[str] = []
+    try:
+        for name, data in decoder.feed(raw):
+            got.events += 1
+            if data.startswith(b"[DONE]"):
+                got.done = True
+                break
+            chunk = event_json(name, data)
+            choices = chunk.get("choices")
+            if choices:
+                choice = choices[0]
+                delta = choice.get("delta")
+                text = delta.get("content") if delta else None
+                if text:
+                    texts.append(text)
+                reason = choice.get("finish_reason")
+                if reason:
+                    got.finished = True
+                    got.after.append(Finished(reason))
+            usage = chunk.get("usage")
+            if usage:
+                got.after.append(usage_report(usage))
+    except ClientError as error:
+        got.failure = error
+    got.text = texts[0] if len(texts) == 1 else "".join(texts)
+    return got
 
 
 def event_json(name: bytes, data: bytes) -> dict[str, Any]:
