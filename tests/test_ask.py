@@ -204,3 +204,31 @@ def test_a_short_question_does_not_wait_for_the_encoding_and_a_long_one_does(env
                                      "where role = 'user' order by id")
     assert stored == [("a short question", "estimate"), (long_prompt, "o200k_base")]
 
+
+
+def test_a_reader_that_leaves_mid_reply_ends_ask_quietly_and_keeps_the_partial_reply(
+        env, fake_openai):
+    """``gpt-tui ask ... | head -1``: the reader leaves after the first line. The reply stops
+    at once (nothing more is asked of the server), what arrived is kept as interrupted, and
+    the exit is quiet and 0, as for ``list``: the reader got what it asked for."""
+    lines = "\n".join(f"line {i}" for i in range(400))
+    fake_openai.script(Script.reply(lines, tps=200, hold_after=60))
+    process = subprocess.Popen([sys.executable, "-m", "tui", "ask", "lines please"], env=env,
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert process.stdout is not None and process.stderr is not None
+        first = process.stdout.readline()
+        process.stdout.close()
+        errors = process.stderr.read().decode()
+        status = process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert first == b"line 0\n"
+    assert status == 0, errors
+    assert "Traceback" not in errors and "error" not in errors
+    assert "conversation: " in errors
+    stored = rows(env["GPT_TUI_DB"], "select role, content, status from messages order by id")
+    assert stored[1][0] == "assistant" and stored[1][2] == "interrupted"
+    assert stored[1][1].startswith("line 0\n") and len(stored[1][1]) < len(lines)
+    assert rows(env["GPT_TUI_DB"], "select count(*) from reply_writers") == [(0,)]

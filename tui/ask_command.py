@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from tui.ask_flags import add_ask_parser, requested_settings, with_params
-from tui.cli_support import UsageError, utf8_text
+from tui.cli_support import UsageError, silence_closed_output, utf8_text
 from tui.core.attachments import (
     AttachmentError,
     ImageFile,
@@ -313,8 +313,11 @@ def _ask(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> i
         print(f"\ngpt-tui: terminated{_kept(stored)}", file=err)
         code = EXIT_TERMINATED
     except BrokenPipeError:
-        log.info("ask: the reader of stdout went away")
-        code = EXIT_FAILURE
+        # `ask ... | head -1`: the reader got what it asked for. The reply stopped with the
+        # write (its cleanup stored it as interrupted); quiet and 0, as `list` does.
+        log.info("ask: the reader of stdout went away; the partial reply is kept")
+        silence_closed_output(out)
+        code = EXIT_OK
     finally:
         services.close()
     if stored:

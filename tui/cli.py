@@ -40,6 +40,7 @@ from tui.cli_support import (
     EXIT_OK,
     EXIT_USAGE,
     UsageError,
+    silence_closed_output,
 )
 
 log = logging.getLogger(__name__)
@@ -100,12 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (`gpt-tui list | head`): not an error worth a message.
-        # Point stdout at /dev/null so the interpreter's final flush cannot fail again.
-        try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-        except (OSError, ValueError):
-            pass
+        silence_closed_output(sys.stdout)
         return EXIT_OK
     except OSError as error:
         if error.errno not in WRITE_FAILURES:

@@ -7,7 +7,8 @@ parser (no cycle), and as small as the start-up budget of ``--version`` asks.
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+import os
+from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:  # imported by the commands that use it, when they run
     from tui.core.store import Store
@@ -17,6 +18,17 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 class UsageError(Exception):
     """Reported as one line with exit status 2."""
+
+
+def silence_closed_output(out: TextIO) -> None:
+    """Point ``out``'s descriptor at /dev/null once its reader went away (``| head``), so the
+    interpreter's final flush does not fail again and print a traceback at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, out.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no descriptor (a test's StringIO)
+        pass
 
 
 def utf8_text(text: str, what: str) -> str:
