@@ -8,6 +8,7 @@ output, a web quote, an unknown content type, and two malformed conversations.
 
 from __future__ import annotations
 
+import io
 import json
 import zipfile
 from pathlib import Path
@@ -119,6 +120,46 @@ def test_a_file_of_neither_format_exits_2_and_stores_nothing(tmp_path, capsys,
     _, err = capsys.readouterr()
     assert err.startswith("gpt-tui: error: cannot import") and len(err.splitlines()) == 1
     assert not db.exists()
+
+
+def test_an_empty_list_is_said_to_hold_no_conversation(tmp_path, capsys) -> None:
+    source = tmp_path / "conversations.json"
+    source.write_text("[]")
+    assert run(tmp_path / "chats.db", str(source)) == 2
+    assert "holds no conversation" in capsys.readouterr().err
+
+
+def test_the_folder_an_export_unpacks_to_imports(tmp_path, capsys) -> None:
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "conversations.json").write_text(FIXTURE.read_text(encoding="utf-8"))
+    (folder / "user.json").write_text("{}")
+    db = tmp_path / "chats.db"
+    assert run(db, str(folder)) == 1  # the fixture's two malformed conversations
+    assert "ChatGPT export: imported 2 conversations (13 messages)" in capsys.readouterr().out
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert run(tmp_path / "other.db", str(empty)) == 2
+    assert "is a folder without a conversations.json" in capsys.readouterr().err
+    assert not (tmp_path / "other.db").exists()
+
+
+@pytest.mark.parametrize("zipped", [False, True])
+def test_a_dash_reads_the_export_from_standard_input(tmp_path, capsys, monkeypatch,
+                                                     zipped) -> None:
+    data = FIXTURE.read_bytes()
+    if zipped:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr("conversations.json", data)
+        data = buffer.getvalue()
+    stdin = io.TextIOWrapper(io.BytesIO(data))
+    monkeypatch.setattr("sys.stdin", stdin)
+    db = tmp_path / "chats.db"
+    assert run(db, "-") == 1
+    assert "ChatGPT export: imported 2 conversations (13 messages)" in capsys.readouterr().out
+    with Store(db) as store:
+        assert set(by_title(store)) == {"Prime numbers", "Plot a sine wave"}
 
 
 def test_a_missing_file_exits_2(tmp_path, capsys) -> None:

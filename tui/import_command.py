@@ -29,8 +29,9 @@ def register(commands: Any, add_common: Any) -> None:
                     "nothing; a newer export of a conversation that went on adds its new "
                     "messages. Exit status 1 when a conversation could not be read (the others "
                     "are imported), 2 when FILE is neither format.")
-    parser.add_argument("file", metavar="FILE", help="conversations.json, the export's .zip, "
-                                                     "or a gpt-tui .json export")
+    parser.add_argument("file", metavar="FILE",
+                        help="conversations.json, the export's .zip or the folder it unpacks "
+                             "to, or a gpt-tui .json export; - reads it from standard input")
     parser.add_argument("-q", "--quiet", action="store_true",
                         help="print only the total and what was skipped")
     add_common(parser)
@@ -42,16 +43,24 @@ def _line(text: str) -> str:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    from tui.core.importing import NotAnExport, import_documents, plan, read_file
+    from tui.core.importing import NotAnExport, import_documents, plan, read_bytes, read_file
     from tui.core.paths import resolve_db_path
     from tui.core.store import Store
 
     path = Path(args.file).expanduser()
-    if not path.is_file():
+    from_stdin = args.file == "-"
+    if not from_stdin and not path.exists():
         print(f"gpt-tui: error: no file {args.file}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        documents = read_file(path)
+        if from_stdin:
+            if sys.stdin is None or sys.stdin.isatty():
+                print("gpt-tui: error: import - reads the export from standard input: pipe "
+                      "it in (gpt-tui import - < conversations.json)", file=sys.stderr)
+                return EXIT_USAGE
+            documents = read_bytes("standard input", sys.stdin.buffer.read())
+        else:
+            documents = read_file(path)
         plan(documents)  # neither format: say so before the database is created
     except NotAnExport as error:
         print(f"gpt-tui: error: cannot import {args.file}: {error}", file=sys.stderr)

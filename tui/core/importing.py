@@ -16,6 +16,7 @@ unchanged source adds nothing, so what the user deleted here stays deleted.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import sqlite3
@@ -73,21 +74,46 @@ def _parse(name: str, data: bytes) -> Any:
         raise NotAnExport(f"{name} is not JSON ({error})") from None
 
 
+def _is_conversations_file(name: str) -> bool:
+    return Path(name).name.startswith(CHATGPT_MEMBER) and name.endswith(".json")
+
+
+def _read_zip(name: str, archive: zipfile.ZipFile) -> list[Any]:
+    members = sorted(n for n in archive.namelist()
+                     if _is_conversations_file(n) and not n.startswith("__MACOSX"))
+    if not members:
+        raise NotAnExport(f"{name} is a zip without a conversations.json")
+    return [_parse(n, archive.read(n)) for n in members]
+
+
 def read_file(path: Path) -> list[Any]:
-    """The parsed JSON documents of ``path``: one, or one per conversations file of a zip."""
+    """The parsed JSON documents of ``path``: one, or one per conversations file of a zip or
+    of a folder (the export's zip unpacked)."""
     try:
+        if path.is_dir():
+            files = sorted(p for p in path.iterdir()
+                           if p.is_file() and _is_conversations_file(p.name))
+            if not files:
+                raise NotAnExport(f"{path} is a folder without a conversations.json")
+            return [_parse(str(p), p.read_bytes()) for p in files]
         if zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as archive:
-                members = sorted(n for n in archive.namelist()
-                                 if Path(n).name.startswith(CHATGPT_MEMBER)
-                                 and n.endswith(".json") and not n.startswith("__MACOSX"))
-                if not members:
-                    raise NotAnExport(f"{path} is a zip without a conversations.json")
-                return [_parse(n, archive.read(n)) for n in members]
+                return _read_zip(str(path), archive)
         return [_parse(str(path), path.read_bytes())]
     except (OSError, zipfile.BadZipFile) as error:
         raise NotAnExport(f"cannot read {path}: {getattr(error, 'strerror', None) or error}") \
             from None
+
+
+def read_bytes(name: str, data: bytes) -> list[Any]:
+    """As :func:`read_file`, for bytes read from a pipe (``gpt-tui import -``)."""
+    try:
+        if data.startswith(b"PK"):
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                return _read_zip(name, archive)
+    except zipfile.BadZipFile as error:
+        raise NotAnExport(f"cannot read {name}: {error}") from None
+    return [_parse(name, data)]
 
 
 def _gpt_tui(document: Any) -> ImportedConversation:
@@ -125,6 +151,8 @@ def plan(documents: list[Any]) -> tuple[str, list[tuple[str, Any]]]:
     if documents and all(import_chatgpt.looks_like_chatgpt(d) for d in documents):
         raw = [c for d in documents for c in import_chatgpt.read_conversations(d)]
         return "ChatGPT", [(import_chatgpt.label(c, i), c) for i, c in enumerate(raw, 1)]
+    if all(d == [] for d in documents):
+        raise NotAnExport("it holds no conversation (an empty list)")
     raise NotAnExport("it is neither a ChatGPT export (conversations.json or its .zip) nor "
                       "a gpt-tui JSON export")
 
