@@ -232,3 +232,16 @@ def test_a_reader_that_leaves_mid_reply_ends_ask_quietly_and_keeps_the_partial_r
     assert stored[1][0] == "assistant" and stored[1][2] == "interrupted"
     assert stored[1][1].startswith("line 0\n") and len(stored[1][1]) < len(lines)
     assert rows(env["GPT_TUI_DB"], "select count(*) from reply_writers") == [(0,)]
+
+
+@pytest.mark.parametrize("args, said", [
+    (("-c", "abc", "hi"), "no conversation with id 'abc'"),
+    (("--continue", "hi"), "there is no conversation to continue"),
+    (("--persona", "poet", "hi"), "no persona named 'poet'"),
+])
+def test_a_chat_or_persona_named_from_a_missing_database_creates_none(env, tmp_path, args,
+                                                                       said):
+    result = ask(env, *args)
+    assert result.returncode == 2
+    assert result.stderr == f"gpt-tui: error: {said} (no database at {env['GPT_TUI_DB']})\n"
+    assert not Path(env["GPT_TUI_DB"]).exists()

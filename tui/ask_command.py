@@ -289,6 +289,7 @@ def _ask(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> i
 
     model = getattr(args, "model", None)
     prompt, images = _attachments(args, _read_prompt(args, stdin), stdin)
+    _needs_a_database(args)
     services = open_services(
         db_path=getattr(args, "db", None),
         flags={"model": model, "base_url": getattr(args, "base_url", None)},
@@ -323,6 +324,20 @@ def _ask(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> i
     if stored:
         print(f"conversation: {stored[0]}", file=err)
     return code
+
+
+def _needs_a_database(args: argparse.Namespace) -> None:
+    """A chat or persona named from a database that does not exist is a usage error before
+    the database is created: a failing command leaves no empty database behind."""
+    from tui.core.paths import resolve_db_path
+
+    wants = ([f"no conversation with id '{args.conversation}'"] if args.conversation else []) \
+        + (["there is no conversation to continue"] if args.continue_last else []) \
+        + ([f"no persona named '{args.persona}'"] if getattr(args, "persona", None) else [])
+    if wants:
+        path = resolve_db_path(getattr(args, "db", None))
+        if not path.exists():
+            raise UsageError(f"{wants[0]} (no database at {path})")
 
 
 def _kept(stored: list[str]) -> str:
