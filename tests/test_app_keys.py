@@ -62,6 +62,23 @@ async def test_footer_shows_the_message_keys_when_messages_have_focus(services):
         await wait_until(pilot, lambda: "j Next" not in footer_text(app), what="keys gone")
 
 
+async def test_help_and_quit_stay_in_the_footer_when_the_message_keys_do_not_fit(services):
+    """At 160 columns the messages' keys filled the footer and cut "f1 Help" in half: help
+    and quit go first, at any width."""
+    seed(services.store)
+    app = make_app(services)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await wait_until(pilot, lambda: app.main.pane.blocks, what="messages")
+        await pilot.press("ctrl+o")
+        await wait_until(pilot, lambda: "Prev" in footer_text(app), what="message keys")
+        await wait_until(pilot, lambda: "f1 Help" in footer_text(app)
+                         and "^q Quit" in footer_text(app), what=footer_text(app))
+        assert footer_text(app).index("Help") < footer_text(app).index("Prev")
+        await pilot.resize_terminal(240, 45)
+        await pilot.pause()
+        assert footer_text(app).index("Help") < footer_text(app).index("Prev")
+
+
 async def test_footer_offers_stop_reply_only_while_a_reply_streams(services, fake_openai):
     fake_openai.script(Script.reply("slow words for the footer", hold_after=1))
     app = make_app(services)

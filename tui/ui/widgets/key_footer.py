@@ -1,8 +1,10 @@
-"""The footer, with help and quit kept in view on a narrow terminal.
+"""The footer, with help and quit always first, as nano has them.
 
-Textual's footer lists the focused widget's keys first and the app's last, so on a narrow
-screen the keys a new user needs most (help, quit) are the ones cut off. When the screen is
-narrow they move to the front.
+Textual's footer lists the focused widget's keys first and the app's last, so whenever the
+keys do not fit (a narrow screen, or the messages' many keys even at 160 columns) the keys a
+new user needs most (help, quit) are the ones cut off. First, they are always in view, and
+always in the same place; moved there only when the keys did not fit, they would jump each
+time "Stop reply" came and went around a reply.
 
 Textual's footer also rebuilds every key on each change of the bindings: a focus change that
 leaves the keys as they were, or "Stop reply" coming and going around every reply. Rebuilt,
@@ -34,10 +36,9 @@ def signature(item: Widget) -> Signature | None:
 class KeyFooter(Footer):
     def compose(self) -> ComposeResult:
         items = list(super().compose())
-        if not self.screen.has_class("-narrow"):
-            yield from items
-            return
-        first = [item for item in items if getattr(item, "action", None) in ALWAYS_SHOWN]
+        first = sorted((item for item in items
+                        if getattr(item, "action", None) in ALWAYS_SHOWN),
+                       key=lambda item: ALWAYS_SHOWN.index(item.action))  # type: ignore[attr-defined]
         yield from first + [item for item in items if item not in first]
 
     async def recompose(self) -> None:
