@@ -235,13 +235,21 @@ async def test_archive_and_show_archived(services):
         assert services.store.get_conversation(target).archived
         assert [c.id for c in listing.conversations] == [
             c.id for c in made if c.id != target]
+        footer = lambda: screen_text(app).splitlines()[-1]  # noqa: E731
+        assert "a Archive" in footer() and "A Show archived" in footer()
         await pilot.press("A")  # shift+a: list the archived ones
         await pilot.pause()
         assert [c.id for c in listing.conversations] == [target]
         assert "Archived conversations" in screen_text(app)
+        # The keys say what they do here (they said "Archive" and "Show archived").
+        await wait_until(pilot, lambda: "a Unarchive" in footer(), what=footer())
+        assert "A Show chats" in footer() and "Show archived" not in footer()
         await pilot.press("a")  # unarchive
         await pilot.pause()
         assert not services.store.get_conversation(target).archived
+        await pilot.press("A")
+        await wait_until(pilot, lambda: "a Archive" in footer(), what=footer())
+        assert "A Show archived" in footer()
 
 
 WIDE_TITLES = [

@@ -50,6 +50,16 @@ class ConversationList(OptionList):
 
     searching: reactive[bool] = reactive(False, repaint=False, bindings=True)
     """The list shows search hits (Esc clears them), not the conversations."""
+    archived_view: reactive[bool] = reactive(False, repaint=False, bindings=True)
+    """The list shows the archived conversations (the sidebar's mode): its keys say so."""
+
+    def footer_label(self, action: str, description: str) -> str:
+        """What the footer calls a key of this list: in the archived view, ``a`` takes a
+        chat out of the archive and ``A`` goes back to the chats."""
+        if self.archived_view:
+            return {"screen.archive": "Unarchive",
+                    "toggle_archived": "Show chats"}.get(action, description)
+        return description
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Esc clears a search only while the list shows its hits (else it is free for the

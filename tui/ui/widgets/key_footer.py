@@ -36,10 +36,25 @@ def signature(item: Widget) -> Signature | None:
 class KeyFooter(Footer):
     def compose(self) -> ComposeResult:
         items = list(super().compose())
+        self._relabel(items)
         first = sorted((item for item in items
                         if getattr(item, "action", None) in ALWAYS_SHOWN),
                        key=lambda item: ALWAYS_SHOWN.index(item.action))  # type: ignore[attr-defined]
         yield from first + [item for item in items if item not in first]
+
+    def _relabel(self, items: list[Widget]) -> None:
+        """A node whose keys mean something else in some state (the archived list's
+        "Unarchive") says what to call them, through its ``footer_label(action, description)``;
+        a binding's own description is fixed."""
+        if not self.is_attached:
+            return
+        active = self.screen.active_bindings
+        for item in items:
+            bound = active.get(getattr(item, "key", None))  # type: ignore[arg-type]
+            label = getattr(bound.node, "footer_label", None) if bound else None
+            if label is not None:
+                item.description = label(bound.binding.action,  # type: ignore[union-attr,attr-defined]
+                                         item.description)  # type: ignore[attr-defined]
 
     async def recompose(self) -> None:
         """Add and remove only the keys that changed; rebuild when more than that moved."""

@@ -95,6 +95,7 @@ class Sidebar(Vertical):
 
     def watch_mode(self, old: SidebarMode, new: SidebarMode) -> None:
         self.set_class(new == "archived", "-archived")
+        self.conversation_list.archived_view = new == "archived"
         if new != "search":
             self._list_mode = new
             self._reload_rows(self.conversation_list.reload_count(keep_count=False),
