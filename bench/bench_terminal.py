@@ -180,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     if not binary.exists():
         print(f"no gpt-tui next to {sys.executable}: pip install -e '.[test]'", file=sys.stderr)
         return 1
+    print(f"machine speed: a 10^7-step list comprehension takes {loop_seconds():.2f} s (CPU and lag "
+          f"figures scale with it; compare runs of one hour, or interleaved)", flush=True)
     if "startup" in rows:
         startup(binary, args, (columns, lines))
     streaming = rows - {"startup"}
@@ -191,6 +193,16 @@ def main(argv: list[str] | None = None) -> int:
                  args.long, child_env, lag_rates=[int(n) for n in args.tps.split(",") if n],
                  lag_cases=args.cases.split(","))
     return 0
+
+
+def loop_seconds(runs: int = 3) -> float:
+    """The best of ``runs`` timings of a plain Python loop: how fast this machine is now (the
+    same box varied by a factor of 1.7 from one hour to the next)."""
+    def once() -> float:
+        started = time.perf_counter()
+        [i for i in range(10_000_000)]
+        return time.perf_counter() - started
+    return min(once() for _ in range(runs))
 
 
 def startup(binary: Path, args: argparse.Namespace, size: tuple[int, int]) -> None:
