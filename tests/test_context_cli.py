@@ -91,6 +91,23 @@ def test_context_prints_the_next_request_without_sending(env, fake_openai, capsy
     assert data["messages"][-1] == {"role": "assistant", "content": "answer 2"}
 
 
+def test_context_of_a_chat_whose_last_reply_filled_the_window(env, fake_openai,
+                                                                capsys) -> None:
+    """The next send drops (or summarizes) a reply too big to resend, and goes through: the
+    preview said the chat "cannot be sent as is"."""
+    with Store(env) as store:
+        c = store.create_conversation(model="gpt-4o", strategy=Strategy.TRUNCATE,
+                                      context_window=2048)
+        store.append_message(c.id, Role.USER, "Write a very long story.")
+        store.append_message(c.id, Role.ASSISTANT, " ".join(f"w{i}" for i in range(3000)))
+    assert main(["context", c.id, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["error"] is None
+    assert [i["fate"] for i in data["items"]] == ["dropped", "dropped"]  # a turn goes whole
+    assert data["tokens"] <= data["available"]
+    assert all(m["role"] == "system" for m in data["messages"])  # the stand-in is not shown
+
+
 def test_pin_marks_a_message_by_prefix(env, capsys) -> None:
     cid = conversation_with_history(env)
     with Store(env) as store:

@@ -88,6 +88,27 @@ def test_a_draft_too_big_for_the_window_is_refused() -> None:
     assert meter.reading(words(3000)).action == "refuse"
 
 
+@pytest.mark.parametrize("strategy, expected", [
+    (Strategy.SUMMARIZE, "summarize"), (Strategy.TRUNCATE, "truncate"),
+])
+def test_a_last_reply_too_big_to_resend_is_not_a_refusal(strategy: Strategy,
+                                                          expected: str) -> None:
+    """A reply that filled a small window on its own (llama.cpp's 2,048-token slot): with the
+    composer empty the meter read it as the newest message, too big to send ("2.4k / 2k",
+    in red), though any send summarizes or drops it and goes through."""
+    history = [make(0, Role.USER, "Write a very long story."),
+               make(1, Role.ASSISTANT, words(3000))]
+    meter = meter_for(history, budget_for(2048, 512), strategy)
+    empty = meter.reading("")
+    assert empty.action == expected == planned(history, "and then?", budget_for(2048, 512),
+                                               strategy)[0]
+    assert empty.tokens <= empty.available < empty.full
+    assert meter.reading("and then?").action == expected
+    # A user message too big on its own is still refused.
+    assert meter_for(history[:1] + [make(1, Role.USER, words(3000))],
+                     budget_for(2048, 512), strategy).reading("").action == "refuse"
+
+
 def test_summary_and_correction_are_reflected() -> None:
     history = chat(13, 100)
     budget = budget_for(8192, None)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 
 from tui.core.models import Message, MessageStatus, Role, Strategy, Summary
 from tui.core.sizing import Sizer, stored_count
-from tui.core.tokens import REPLY_PRIMING, TokenCounter
+from tui.core.tokens import MESSAGE_OVERHEAD, REPLY_PRIMING, TokenCounter
 from tui.core.calibration import Calibration
 from tui.core.windows import DEFAULT_RESERVED_OUTPUT
 
@@ -115,6 +115,28 @@ def is_sendable(message: Message) -> bool:
     if message.status == MessageStatus.ERROR:
         return False
     return not (message.role == Role.ASSISTANT and not message.content.strip())
+
+
+NEXT_TURN_ID = "~next"
+"""The id of the message standing for the user's next one (sorts after every ULID)."""
+
+
+def ends_in_a_reply(history: list[Message]) -> bool:
+    """Whether the last message that would be sent is the model's (not the user's)."""
+    sendable = [m for m in history if is_sendable(m)]
+    return bool(sendable) and sendable[-1].role == Role.ASSISTANT
+
+
+def with_next_turn(history: list[Message], counter: TokenCounter) -> list[Message]:
+    """``history`` and an empty message standing for the user's next one.
+
+    Every send adds a message (a regenerate drops the last reply instead), so to the next
+    request the last reply is older history, to summarize or drop, never its newest message:
+    a reply that alone filled the window (a small llama.cpp slot) still leaves the chat
+    sendable, and a plan of the history alone would call it too long."""
+    count = MESSAGE_OVERHEAD + counter.count_text("user")
+    return history + [Message(id=NEXT_TURN_ID, conversation_id="", role=Role.USER, content="",
+                              token_count=count, token_encoding=counter.encoding_label)]
 
 
 def summary_message(summary: Summary) -> dict[str, str]:

@@ -12,7 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from tui.core.context import Budget, ContextOverflow, RequestPlan, plan_request, sizer_for
+from tui.core.context import (
+    Budget,
+    ContextOverflow,
+    RequestPlan,
+    ends_in_a_reply,
+    plan_request,
+    sizer_for,
+    with_next_turn,
+)
 from tui.core.models import Message, Role, Strategy, Summary
 from tui.core.sizing import Sizer
 from tui.core.tokens import MESSAGE_OVERHEAD, DraftCounter, TokenCounter
@@ -114,10 +122,21 @@ class ContextMeter:
                 id=f"{DRAFT_ID}{draft_tokens}", conversation_id="", role=Role.USER,
                 content=draft, token_count=count, token_encoding=self.counter.encoding_label)]
         budget = self._budget
-        try:
-            plan = plan_request(system_prompt=self._system_prompt, history=history,
+
+        def plan_for(history: list[Message]) -> RequestPlan:
+            return plan_request(system_prompt=self._system_prompt, history=history,
                                 summary=self._summary, budget=budget, strategy=self._strategy,
                                 counter=self.counter, sizer=self._sizer, trigger=self.trigger)
+
+        try:
+            try:
+                plan = plan_for(history)
+            except ContextOverflow:
+                if draft or not ends_in_a_reply(history):
+                    raise
+                # The composer is empty and the last reply alone is too big to resend: any
+                # send will summarize or drop it (see with_next_turn).
+                plan = plan_for(with_next_turn(history, self.counter))
         except ContextOverflow as error:
             self.plan = None
             reading = self._reading(error.tokens, error.tokens, "refuse")

@@ -9,11 +9,18 @@ will show it in a view.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 from tui.core.chat import ChatFlow
-from tui.core.context import ContextOverflow, RequestPlan, budget_for, is_sendable
+from tui.core.context import (
+    ContextOverflow,
+    RequestPlan,
+    budget_for,
+    ends_in_a_reply,
+    is_sendable,
+    with_next_turn,
+)
 from tui.core.models import Conversation, Message
 
 # sent: in the request; pinned: in the request although its turn is not (pinned by the
@@ -91,7 +98,16 @@ async def preview_request(flow: ChatFlow, conversation: Conversation) -> Context
                   reply_reserve=budget.reserved_output, window=info.size,
                   window_source=info.source)
     try:
-        plan = await flow.plan_next(conversation, summary=summary, history=history)
+        try:
+            plan = await flow.plan_next(conversation, summary=summary, history=history)
+        except ContextOverflow:
+            if not ends_in_a_reply(history):
+                raise
+            # The last reply alone is too big to resend: the next send (a message of the
+            # user's after it) summarizes or drops it. Its stand-in is not shown.
+            plan = await flow.plan_next(conversation, summary=summary,
+                                        history=with_next_turn(history, flow.counter))
+            plan = replace(plan, messages=plan.messages[:-1])
     except ContextOverflow as error:
         sizer = flow.knowledge.sizer(conversation)
         items = [PreviewItem(m.id, str(m.role), sizer.tokens(sizer.units(m)) if is_sendable(m)
