@@ -51,6 +51,7 @@ def test_cli_export_writes_the_files_beside_the_output(tmp_path, capsys):
                      str(out)]) == 0
     assert "](doc-files/01-screen-shot.png)" in out.read_text()
     assert (tmp_path / "doc-files" / "01-screen-shot.png").read_bytes() == IMAGE.data
+    assert (tmp_path / "doc-files" / "01-screen-shot.png").stat().st_mode & 0o077 == 0
     assert cli.main(["--db", str(tmp_path / "chats.db"), "export", chat.id]) == 0
     assert "*[image: Screen Shot.PNG, 11 B]*" in capsys.readouterr().out
 

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from tui import cli
-from tui.core.export import from_json, to_json, to_markdown
+from tui.core.export import export_to_file, from_json, to_json, to_markdown
 from tui.core.models import Conversation, Message, MessageStatus, Role
 from tui.core.nested_headings import nest_headings
 from tui.core.store import Store
@@ -121,3 +121,33 @@ def test_export_all_needs_a_folder(tmp_path, capsys) -> None:
     seeded(db)
     assert cli.main(["export", "--all", "--db", str(db)]) == 2
     assert "-o DIR" in capsys.readouterr().err
+
+
+def test_exports_are_private_as_the_database_is(tmp_path, capsys) -> None:
+    """An export holds the conversations the 0600 database keeps: it was written 0644
+    (other users could read it), a folder made for --all 0755."""
+    import os
+    import stat
+
+    old = os.umask(0o022)  # the usual one; process-wide, so restored below
+    try:
+        db = tmp_path / "chats.db"
+        made = seeded(db)
+        one = tmp_path / "one.md"
+        assert cli.main(["export", made["Archived one"], "-o", str(one), "--db", str(db)]) == 0
+        folder = tmp_path / "made" / "backup"
+        assert cli.main(["export", "--all", "-o", str(folder), "--db", str(db)]) == 0
+        with Store(db) as store:  # the app's export (ctrl+e)
+            app_export = export_to_file(store, store.get_conversation(made["Archived one"]),
+                                        tmp_path / "app")
+    finally:
+        os.umask(old)
+    mode = lambda path: stat.S_IMODE(path.stat().st_mode)  # noqa: E731
+    assert mode(one) == 0o600 and mode(app_export) == 0o600
+    assert mode(folder) == 0o700 and mode(folder.parent) == 0o700
+    assert {mode(p) for p in folder.iterdir()} == {0o600}
+    # A file replaced with --force keeps the mode its owner gave it.
+    one.chmod(0o644)
+    assert cli.main(["export", made["Archived one"], "-o", str(one), "--force",
+                     "--db", str(db)]) == 0
+    assert mode(one) == 0o644

@@ -25,6 +25,7 @@ from tui.core.export import (
     write_image_files,
 )
 from tui.core.models import Conversation, Message
+from tui.core.paths import ensure_private_folder, open_private
 from tui.core.store import NoDatabase, Store
 
 EXIT_OK, EXIT_FAILURE = 0, 1
@@ -79,7 +80,7 @@ def render(store: Store, conversation: Conversation, fmt: str,
 def write(path: Path, text: str, *, force: bool) -> None:
     """Write ``text`` to ``path``; an existing file only with ``force`` (ExportRefused)."""
     try:
-        with path.open("w" if force else "x", encoding="utf-8", newline="\n") as handle:
+        with open_private(path, replace=force) as handle:
             handle.write(text)
     except FileExistsError:
         raise ExportRefused(f"{path} exists; add --force to replace it") from None
@@ -143,7 +144,7 @@ def _export_all(store: Store, args: argparse.Namespace) -> int:
     folder = Path(args.output).expanduser()
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"{args.output} is not a folder")
-    folder.mkdir(parents=True, exist_ok=True)
+    ensure_private_folder(folder)
     fmt = args.format or "markdown"
     conversations = store.list_conversations(limit=-1, archived=None)
     used: set[str] = set()

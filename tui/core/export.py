@@ -28,6 +28,7 @@ from tui.core.hosts import redact_urls
 from tui.core.literal import printable
 from tui.core.nested_headings import nest_headings
 from tui.core.models import Conversation, Message, MessageStatus, Role, Strategy, Summary
+from tui.core.paths import ensure_private_folder, open_private, write_private_bytes
 
 if TYPE_CHECKING:  # only for the annotation: the exporter needs nothing else of the store
     from tui.core.store import Store
@@ -338,7 +339,7 @@ def export_to_file(store: Store, conversation: Conversation, export_dir: str | P
     images = store.images_for([m.id for m in messages])
     elsewhere = store.count_messages(conversation.id) - len(messages)
     folder = Path(export_dir).expanduser()
-    folder.mkdir(parents=True, exist_ok=True)
+    ensure_private_folder(folder)
     name = Path(export_filename(conversation, "markdown"))
     for n in range(MAX_SUFFIX):
         path = folder / (name.name if n == 0 else f"{name.stem}-{n}{name.suffix}")
@@ -348,7 +349,7 @@ def export_to_file(store: Store, conversation: Conversation, export_dir: str | P
         text = to_markdown(conversation, messages, summaries, images, files,
                            elsewhere=elsewhere)
         try:
-            with path.open("x", encoding="utf-8", newline="\n") as handle:
+            with open_private(path) as handle:
                 handle.write(text)
         except FileExistsError:
             continue
@@ -362,7 +363,7 @@ def write_image_files(folder: Path, messages: list[Message], images: Images) -> 
     names = image_files(messages, images)
     if not names:
         return
-    folder.mkdir(parents=True, exist_ok=True)
+    ensure_private_folder(folder)
     for message in messages:
         for index, image in enumerate(images.get(message.id, [])):
-            (folder / names[(message.id, index)]).write_bytes(image.data)
+            write_private_bytes(folder / names[(message.id, index)], image.data)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TextIO
 
 import platformdirs
 
@@ -43,6 +44,22 @@ def ensure_private_folder(folder: Path) -> None:
         except FileExistsError:  # another copy of the app got there first
             continue
         os.chmod(folder, 0o700)  # mkdir's mode is filtered by the umask; 0700 survives it
+
+
+def open_private(path: Path, *, replace: bool = False) -> TextIO:
+    """``path`` opened for writing text, created with mode 0600 as the database is: an
+    export holds the same conversations. ``replace``: an existing file is emptied (and
+    keeps its mode), else FileExistsError. Raises OSError."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if replace else os.O_EXCL)
+    fd = os.open(path, flags, 0o600)
+    return os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+
+
+def write_private_bytes(path: Path, data: bytes) -> None:
+    """``path`` (created with mode 0600, or emptied) holds ``data``. Raises OSError."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
 
 
 def default_db_path() -> Path:
