@@ -708,3 +708,44 @@ async def test_updates_close_together_do_not_hold_the_screen() -> None:
             await pilot.pause()
         assert "x = 1" in screen_text(app)
     assert charged and all(charged), "charged after the frame that followed the mount"
+
+
+async def test_an_update_of_several_views_is_laid_out_once() -> None:
+    """An update that adds a finished block to a page and grows the tail asks both views
+    for a layout. Textual passes each request to the screen when its widget next goes idle,
+    and the screen painted on its timer after the first: a second layout followed half the
+    updates at 200 tok/s (a pty census; headless, the timer rarely comes first). The
+    requests now go at once, and the screen waits until it has read them."""
+    widget = StreamingMarkdown()
+    app = Host(widget)
+    async with app.run_test(size=(60, 30)) as pilot:
+        await shown_in_the_tail(pilot, widget, "First paragraph.\n\nSecond")
+        widget.append(" paragraph.\n\nThird")
+        for _ in range(4):
+            await pilot.pause()
+        assert finished_pages(widget), "the case under test: a page to add to"
+        widget.HOLD_SPACING = 0
+        compositor = app.screen._compositor
+        original = compositor.reflow
+        layouts: list[int] = []
+
+        def reflow(*args, **kwargs):
+            layouts.append(len(finished_pages(widget)[0].blocks))
+            return original(*args, **kwargs)
+
+        compositor.reflow = reflow  # type: ignore[method-assign]
+        for n in range(5):
+            layouts.clear()
+            widget.append(f" paragraph {n}.\n\nNext one, longer than a line of the screen "
+                          f"so that the tail grows as the page does ({n})")
+            widget._flush()
+            # Right after the update: every request is on its way to the screen (none left
+            # to the views' idle turns), and the screen is held until it has read them.
+            views = [widget, *widget.children]
+            assert not any(view._layout_required for view in views)
+            assert app._batch_count == 1
+            for _ in range(8):
+                await pilot.pause()
+            assert app._batch_count == 0
+            assert len(layouts) == 1, f"update {n}: {len(layouts)} layouts"
+            assert f"paragraph {n}." in screen_text(app)

@@ -129,6 +129,18 @@ def test_size_updated_and_the_virtual_size_reactive() -> None:
         "Widget.virtual_size is no longer a layout reactive (OneLayoutPass may be moot)"
 
 
+def test_check_refresh_passes_a_widgets_requests_to_its_screen() -> None:
+    # tui/ui/widgets/stream_pace.py: pass_on_requests calls Widget._check_refresh at once,
+    # which Textual otherwise calls when the widget goes idle (Widget._on_idle).
+    hook = getattr(Widget, "_check_refresh", None)
+    assert callable(hook), "Textual moved Widget._check_refresh (pass_on_requests calls it)"
+    assert list(inspect.signature(hook).parameters) == ["self"]
+    assert "_check_refresh" in inspect.getsource(Widget._on_idle)
+    source = inspect.getsource(hook)
+    assert "_layout_required" in source and "messages.Layout" in source, \
+        "Widget._check_refresh no longer posts the layout request to the screen"
+
+
 def test_widget_layout_cache_holds_the_measured_visual() -> None:
     # tui/ui/widgets/markdown_views.py: RowOffsets.refresh clears it for a widget whose
     # content changes while it mounts (Textual's refresh leaves it until mounted).

@@ -132,6 +132,37 @@ class FrameHold:
             self._screen.check_idle()
 
 
+SCREEN_READ_LIMIT = 0.1
+"""Longest the screen is held for it to read layout requests passed on (seconds)."""
+
+
+def pass_on_requests(widgets: Sequence[Widget]) -> None:
+    """Hand the screen the layout and repaint requests of ``widgets`` now.
+
+    Textual passes a widget's request on (a message to the screen) when that widget next goes
+    idle, each in its own turn, and the screen paints on a timer of its own, not after its
+    messages: an update that asked several widgets for a new layout was laid out for some of
+    them, then again for the rest (a pty census at 200 tok/s: a second layout after half the
+    updates, ~12 ms each). ``_check_refresh`` is private: tests/test_textual_private_api.py
+    checks it."""
+    for widget in widgets:
+        if widget.is_mounted:
+            widget._check_refresh()
+
+
+async def screen_has_read(widget: Widget) -> None:
+    """Until ``widget``'s screen has read what was posted to it so far (a callback queued
+    behind it), at most SCREEN_READ_LIMIT seconds."""
+    if not widget.is_attached:
+        return
+    read = asyncio.get_running_loop().create_future()
+    widget.screen.call_later(lambda: read.done() or read.set_result(None))
+    try:
+        await asyncio.wait_for(read, SCREEN_READ_LIMIT)
+    except asyncio.TimeoutError:
+        log.debug("the screen did not read its messages within %s s", SCREEN_READ_LIMIT)
+
+
 class MountHolds:
     """Keep the screen from painting until a widget's new views have mounted.
 
@@ -150,7 +181,8 @@ class MountHolds:
 
     def hold(self, parent: Widget, pending: Sequence[Widget],
              removals: Sequence[Awaitable[None]] = (),
-             then: Callable[[], None] | None = None) -> bool:
+             then: Callable[[], None] | None = None,
+             changed: Sequence[Widget] = ()) -> bool:
         """Hold painting until ``pending`` (added under ``parent``) have mounted and
         ``removals`` (what ``remove()`` returned) are done; then call ``then``. Whether
         there was anything to wait for (if not, nothing is held and ``then`` is not called).
@@ -159,6 +191,7 @@ class MountHolds:
         painted in between, the screen is laid out and painted twice for one update."""
         if not pending and not removals:
             return False
+        pass_on_requests(changed)
         hold = FrameHold(parent.app)
 
         async def settled() -> None:
@@ -172,6 +205,9 @@ class MountHolds:
         async def release() -> None:
             try:
                 await asyncio.wait_for(settled(), self.limit)
+                # A new view asks for a layout once mounted: in this frame, not the next.
+                pass_on_requests([parent, *pending, *changed])
+                await screen_has_read(parent)
             except asyncio.TimeoutError:
                 log.debug("views not mounted after %s s", self.limit)
             finally:
@@ -190,6 +226,29 @@ class MountHolds:
 
         task.add_done_callback(done)
         return True
+
+    def hold_until_read(self, parent: Widget, widgets: Sequence[Widget]) -> None:
+        """Pass ``widgets``' requests on (:func:`pass_on_requests`) and hold painting until
+        the screen has read them: one layout for all of an update's changes."""
+        if not parent.is_attached:
+            return
+        pass_on_requests(widgets)
+        hold = FrameHold(parent.app)
+
+        async def release() -> None:
+            try:
+                await screen_has_read(parent)
+            finally:
+                hold.end()
+
+        task = asyncio.get_running_loop().create_task(release())
+        self._tasks[hold] = task
+
+        def done(_: asyncio.Task[None]) -> None:
+            hold.end()  # also when cancelled before it ran (see hold)
+            self._tasks.pop(hold, None)
+
+        task.add_done_callback(done)
 
     def release(self) -> None:
         """Stop waiting for views that will never mount (removed with their parent, or

@@ -314,12 +314,22 @@ class StreamingMarkdown(RepaintWhatMoved, FlushSchedule, StreamRunway, OpenFence
         pending, removals = self._pending_views(), self._take_removals()
         if final or since_last >= self.HOLD_SPACING:
             note = None if final else partial(self._charge_when_painted, started, cpu_started)
-            if self._holds.hold(self, pending, removals, note):
+            # The views this update changed pass their requests on now (pass_on_requests),
+            # and the screen paints once it has read them all: one layout, not two.
+            changed = self._shown_views()
+            if self._holds.hold(self, pending, removals, note, changed):
                 return
+            self._holds.hold_until_read(self, changed)
         if not final:
             # Not held: the cost is taken after a second frame, the one that follows the
             # new views' mount, if any (it comes at once when nothing is left to paint).
             self._charge_when_painted(started, cpu_started, 2)
+
+    def _shown_views(self) -> list[Widget]:
+        """This widget and the views an update may have changed (the last page, the tail's
+        and the open code block's views)."""
+        fence = self._fence_view.children if self._fence_view is not None else ()
+        return [self, *self.children, *fence]
 
     def _charge_when_painted(self, started: float, cpu_started: float, frames: int = 1) -> None:
         if self.is_attached:
