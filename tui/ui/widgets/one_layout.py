@@ -9,10 +9,12 @@ and painted twice (counted in a pty at 200 tok/s: most second layouts came from 
 
 Textual itself skips that reactive when it scrolls (``layout=False``); these widgets skip
 it when only their height changed, and for a scrolling pane only while its vertical
-scrollbar is shown and stays. Anything else keeps the second pass: a scrollbar coming
-changes the width the content is laid out at, and a widget laid out for the first time
-is only right after it (code panels came out two cells too wide without). The override
-is of a private method: ``tests/test_textual_private_api.py`` checks it.
+scrollbar is shown and stays; and on their first layout when they cannot scroll (a new
+page or code block column of a streaming reply, on most updates). Anything else keeps the
+second pass: a scrollbar coming changes the width the content is laid out at, and a
+widget that scrolls, laid out for the first time, is only right after it (code panels came
+out two cells too wide without). The override is of a private method:
+``tests/test_textual_private_api.py`` checks it.
 """
 
 from __future__ import annotations
