@@ -112,3 +112,21 @@ async def test_a_streaming_code_block_is_laid_out_once_per_update() -> None:
         assert "x = 5" in "\n".join(strip.text for strip in
                                      app.screen._compositor.render_strips())
     assert counts == [1] * 5
+
+
+async def test_a_widget_that_cannot_scroll_is_laid_out_once_when_it_first_comes() -> None:
+    """A new page or code block column of a streaming reply: its first layout asked for a
+    second one (its virtual size set), on most updates at 200 tok/s. One that scrolls keeps
+    the second pass (its scrollbars are only right after it)."""
+    plain_pane, pane = VerticalScroll(), Pane()
+    for host_pane, make, expected in ((plain_pane, Static, 2), (pane, Grower, 1)):
+        app = Host(Static("first"), host_pane)
+        async with app.run_test(size=(40, 12)) as pilot:
+            await pilot.pause()
+            layouts = LayoutCounter(app.screen)
+            newcomer = make("one\ntwo\nthree")
+            await host_pane.mount(newcomer)
+            for _ in range(4):
+                await pilot.pause()
+            assert newcomer.size.height == 3
+            assert layouts.calls == expected, (make, layouts.calls)
