@@ -14,6 +14,8 @@ import tomllib
 from pathlib import Path
 
 import textual
+from textual.screen import Screen
+from textual.visual import Visual
 from textual.widget import Widget
 from textual.widgets import TextArea
 
@@ -139,6 +141,19 @@ def test_check_refresh_passes_a_widgets_requests_to_its_screen() -> None:
     source = inspect.getsource(hook)
     assert "_layout_required" in source and "messages.Layout" in source, \
         "Widget._check_refresh no longer posts the layout request to the screen"
+
+
+def test_render_content_styles_links_into_the_render_cache() -> None:
+    # tui/ui/widgets/link_rows.py: draw_with_links_styled turns auto_links off around
+    # Widget._render_content, then styles links in _render_cache.lines as Visual.to_strips
+    # would have (skipped while the screen is _selecting).
+    source = inspect.getsource(Widget._render_content)
+    assert "_render_cache = _RenderCache(" in source, \
+        "Widget._render_content no longer keeps its lines in _render_cache"
+    to_strips = inspect.getsource(Visual.to_strips)
+    assert "widget.auto_links" in to_strips and "_apply_link_style" in to_strips \
+        and "_selecting" in to_strips, "Visual.to_strips styles links another way"
+    assert "_selecting" in inspect.getsource(Screen), "Screen._selecting is gone"
 
 
 def test_widget_layout_cache_holds_the_measured_visual() -> None:

@@ -15,6 +15,7 @@ from textual.visual import RenderOptions, Visual
 from textual.widget import Widget
 from textual.widgets import Static
 
+from tui.ui.widgets.link_rows import LinkRows, draw_with_links_styled
 from tui.ui.widgets.markdown_blocks import Block
 from tui.ui.widgets.markdown_layout import Stack
 from tui.ui.widgets.markdown_selection import Row, Selectable, extract, render_rows
@@ -68,6 +69,13 @@ class RowOffsets(OneLayoutPass, Widget):
             self.clear_cached_dimensions()
             self._layout_cache.clear()
         return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    _links: LinkRows | None = None
+
+    def _render_content(self) -> None:
+        if self._links is None:
+            self._links = LinkRows()
+        draw_with_links_styled(self, self._links, super()._render_content)
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._painting = True
