@@ -331,13 +331,17 @@ def _needs_a_database(args: argparse.Namespace) -> None:
     the database is created: a failing command leaves no empty database behind."""
     from tui.core.paths import resolve_db_path
 
-    wants = ([f"no conversation with id '{args.conversation}'"] if args.conversation else []) \
-        + (["there is no conversation to continue"] if args.continue_last else []) \
-        + ([f"no persona named '{args.persona}'"] if getattr(args, "persona", None) else [])
-    if wants:
-        path = resolve_db_path(getattr(args, "db", None))
-        if not path.exists():
-            raise UsageError(f"{wants[0]} (no database at {path})")
+    if args.conversation:
+        missing = f"no conversation with id '{args.conversation}'"
+    elif args.continue_last:
+        missing = "there is no conversation to continue"
+    elif getattr(args, "persona", None):
+        missing = f"no persona named '{args.persona}'"
+    else:
+        return
+    path = resolve_db_path(getattr(args, "db", None))
+    if not path.exists():
+        raise UsageError(f"{missing} (no database at {path})")
 
 
 def _kept(stored: list[str]) -> str:

@@ -121,19 +121,17 @@ NEXT_TURN_ID = "~next"
 """The id of the message standing for the user's next one (sorts after every ULID)."""
 
 
-def ends_in_a_reply(history: list[Message]) -> bool:
-    """Whether the last message that would be sent is the model's (not the user's)."""
-    sendable = [m for m in history if is_sendable(m)]
-    return bool(sendable) and sendable[-1].role == Role.ASSISTANT
-
-
-def with_next_turn(history: list[Message], counter: TokenCounter) -> list[Message]:
-    """``history`` and an empty message standing for the user's next one.
+def with_next_turn(history: list[Message], counter: TokenCounter) -> list[Message] | None:
+    """``history`` and an empty message standing for the user's next one; None when the
+    history does not end in a reply (its newest message is the user's already).
 
     Every send adds a message (a regenerate drops the last reply instead), so to the next
     request the last reply is older history, to summarize or drop, never its newest message:
     a reply that alone filled the window (a small llama.cpp slot) still leaves the chat
-    sendable, and a plan of the history alone would call it too long."""
+    sendable, where a plan of the history alone would call it too long."""
+    sendable = [m for m in history if is_sendable(m)]
+    if not sendable or sendable[-1].role != Role.ASSISTANT:
+        return None
     count = MESSAGE_OVERHEAD + counter.count_text("user")
     return history + [Message(id=NEXT_TURN_ID, conversation_id="", role=Role.USER, content="",
                               token_count=count, token_encoding=counter.encoding_label)]

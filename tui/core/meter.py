@@ -16,7 +16,6 @@ from tui.core.context import (
     Budget,
     ContextOverflow,
     RequestPlan,
-    ends_in_a_reply,
     plan_request,
     sizer_for,
     with_next_turn,
@@ -132,11 +131,12 @@ class ContextMeter:
             try:
                 plan = plan_for(history)
             except ContextOverflow:
-                if draft or not ends_in_a_reply(history):
-                    raise
                 # The composer is empty and the last reply alone is too big to resend: any
                 # send will summarize or drop it (see with_next_turn).
-                plan = plan_for(with_next_turn(history, self.counter))
+                after_reply = with_next_turn(history, self.counter)
+                if after_reply is None:
+                    raise
+                plan = plan_for(after_reply)
         except ContextOverflow as error:
             self.plan = None
             reading = self._reading(error.tokens, error.tokens, "refuse")

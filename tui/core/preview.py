@@ -17,7 +17,6 @@ from tui.core.context import (
     ContextOverflow,
     RequestPlan,
     budget_for,
-    ends_in_a_reply,
     is_sendable,
     with_next_turn,
 )
@@ -101,12 +100,12 @@ async def preview_request(flow: ChatFlow, conversation: Conversation) -> Context
         try:
             plan = await flow.plan_next(conversation, summary=summary, history=history)
         except ContextOverflow:
-            if not ends_in_a_reply(history):
-                raise
             # The last reply alone is too big to resend: the next send (a message of the
             # user's after it) summarizes or drops it. Its stand-in is not shown.
-            plan = await flow.plan_next(conversation, summary=summary,
-                                        history=with_next_turn(history, flow.counter))
+            after_reply = with_next_turn(history, flow.counter)
+            if after_reply is None:
+                raise
+            plan = await flow.plan_next(conversation, summary=summary, history=after_reply)
             plan = replace(plan, messages=plan.messages[:-1])
     except ContextOverflow as error:
         sizer = flow.knowledge.sizer(conversation)

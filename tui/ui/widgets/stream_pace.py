@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -215,16 +215,7 @@ class MountHolds:
             if then is not None:
                 then()
 
-        task = asyncio.get_running_loop().create_task(release())
-        self._tasks[hold] = task
-
-        def done(_: asyncio.Task[None]) -> None:
-            # Also when the task was cancelled before it ever ran (its finally never runs):
-            # a hold left open keeps the screen from painting for good.
-            hold.end()
-            self._tasks.pop(hold, None)
-
-        task.add_done_callback(done)
+        self._start(hold, release())
         return True
 
     def hold_until_read(self, parent: Widget, widgets: Sequence[Widget]) -> None:
@@ -241,11 +232,17 @@ class MountHolds:
             finally:
                 hold.end()
 
-        task = asyncio.get_running_loop().create_task(release())
+        self._start(hold, release())
+
+    def _start(self, hold: FrameHold, release: Coroutine[Any, Any, None]) -> None:
+        """Run ``release`` (which ends ``hold``) as a task of its own, kept until done."""
+        task = asyncio.get_running_loop().create_task(release)
         self._tasks[hold] = task
 
         def done(_: asyncio.Task[None]) -> None:
-            hold.end()  # also when cancelled before it ran (see hold)
+            # Also when the task was cancelled before it ever ran (its finally never runs):
+            # a hold left open keeps the screen from painting for good.
+            hold.end()
             self._tasks.pop(hold, None)
 
         task.add_done_callback(done)
