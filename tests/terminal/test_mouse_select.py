@@ -41,6 +41,10 @@ def test_a_drag_then_ctrl_c_writes_the_selection_as_osc_52(launch, fake_openai):
     # Dragged while the reply still streams, the selection's end could be in the tail, whose
     # text moves into a page at the reply's end: select what has stopped moving.
     term.wait_gone("streaming…")
+    # And the blank rows kept below a streaming reply have gone: closing them moves the reply
+    # down, and under load that came a frame after "streaming…" went, so the drag (read from
+    # the screen before) landed a row too high.
+    term.wait_until(lambda text: "The end.\n ▊▔" in text, what="the reply settled")
     (top, left), (bottom, end) = term.find("• first item"), term.find("a    │ 1")
     # Just past the row's last character, inside the reply: a drag ending in the block's
     # padding ends in the message's container, which Textual selects to the end of the
