@@ -7,6 +7,7 @@ import os
 import stat
 
 import pytest
+from textual.widgets import TextArea
 
 from tests.fake_openai.server import FakeOpenAI
 from tests.test_app_support import SIZE, make_app, make_services, screen_text, wait_until
@@ -174,6 +175,10 @@ async def test_the_system_prompt_saves_with_f2_or_ctrl_s_after_a_burst(services,
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f4")
         await wait_until(pilot, lambda: isinstance(app.screen, SystemPromptScreen))
+        # The dialog is pushed before it mounts and focuses its field: a burst sent in
+        # between had nowhere to go (a fresh-clone CI run under load saved it empty).
+        await wait_until(pilot, lambda: isinstance(app.focused, TextArea),
+                         what="the prompt's field focused")
         for char in "Be kind.":
             app.post_message(events.Key(char if char.isalnum() else
                                         {" ": "space", ".": "full_stop"}[char], char))
