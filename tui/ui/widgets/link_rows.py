@@ -22,17 +22,20 @@ from textual.widget import Widget
 __all__ = ["LinkRows", "draw_with_links_styled"]
 
 
+def _is_link(style: Style | None) -> bool:
+    """A piece with a click action (Rich gives a style with meta a link id: checked first,
+    reading the meta costs more)."""
+    return style is not None and bool(style.link_id) and "@click" in style.meta
+
+
 def _has_a_link(strip: Strip) -> bool:
-    return any(style is not None and style.link_id and "@click" in style.meta
-               for _, style, _ in strip)
+    return any(_is_link(style) for _, style, _ in strip)
 
 
 def _with_links_styled(strip: Strip, link_style: Style) -> Strip:
     """As Textual's link styling: ``link_style`` added to the pieces that are links."""
     return Strip([
-        Segment(text, style + link_style, control)
-        if style is not None and style.link_id and "@click" in style.meta
-        else Segment(text, style, control)
+        Segment(text, style + link_style if _is_link(style) else style, control)
         for text, style, control in strip
     ], strip.cell_length)
 
