@@ -102,3 +102,39 @@ async def test_a_covered_widget_is_not_drawn() -> None:
         horizontal.render_lines = render_lines  # type: ignore[method-assign]
         compositor.render_strips()
     assert drawn == []
+
+
+async def test_a_scrollbar_moved_by_a_layout_is_painted_in_that_frame() -> None:
+    """A layout that moves the pane's scrollbar thumb paints it in the same frame: the
+    scrollbar's request to be painted is taken, not sent to the screen as a message after
+    the frame (which cost a frame of its own after every update of a streaming reply). The
+    screen is the same as Textual's own compositor paints."""
+    from textual import messages
+    from textual.scrollbar import ScrollBar
+
+    app = LayeredApp()
+    async with app.run_test(size=(70, 24)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        pane = screen.query_one("#pane", VerticalScroll)
+        pane.scroll_end(animate=False)
+        await pilot.pause()
+        updates: list[str] = []
+        post = screen.post_message
+
+        def post_message(message: Any) -> bool:
+            if isinstance(message, messages.Update):
+                updates.append(type(message.widget).__name__)
+            return post(message)
+
+        screen.post_message = post_message  # type: ignore[method-assign]
+        await pane.mount(*(Static("more " * 40) for _ in range(5)))
+        await pilot.pause()
+        await pilot.pause()
+        assert "ScrollBar" not in updates, updates
+        bar = pane.vertical_scrollbar
+        assert isinstance(bar, ScrollBar) and bar.window_virtual_size == pane.virtual_size.height
+        plain = Compositor()
+        plain.reflow(screen, screen.size)
+        assert ([strip.text for strip in app.screen._compositor.render_strips()]
+                == [strip.text for strip in plain.render_strips()])

@@ -143,6 +143,24 @@ def test_check_refresh_passes_a_widgets_requests_to_its_screen() -> None:
         "Widget._check_refresh no longer posts the layout request to the screen"
 
 
+def test_repaint_requests_a_compositor_can_take() -> None:
+    # tui/ui/covered_compositor.py: CoveredCompositor.render_update paints the widgets whose
+    # _repaint_required is set (and not _layout_required) and clears the flag, so that
+    # Widget._check_refresh sends no Update message for them.
+    from textual._compositor import Compositor
+
+    source = inspect.getsource(Widget._check_refresh)
+    assert "if self._repaint_required:" in source and "messages.Update(self)" in source, \
+        "Widget._check_refresh no longer sends the repaint request as an Update message"
+    assert "self._repaint_required = True" in inspect.getsource(Widget.refresh)
+    widget = Widget()
+    assert widget._repaint_required is False and widget._layout_required is False
+    assert list(inspect.signature(Compositor.render_update).parameters) == [
+        "self", "full", "screen_stack", "simplify"], \
+        "Compositor.render_update changed its signature (CoveredCompositor overrides it)"
+    assert "_exchange_repaint_regions" in inspect.getsource(Compositor.update_widgets)
+
+
 def test_render_content_styles_links_into_the_render_cache() -> None:
     # tui/ui/widgets/link_rows.py: draw_with_links_styled turns auto_links off around
     # Widget._render_content, then styles links in _render_cache.lines as Visual.to_strips

@@ -16,16 +16,38 @@ range, and tests/test_covered_compositor.py compares the pieces with Textual's o
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from textual._compositor import Compositor
 from textual.geometry import Region
 from textual.strip import Strip
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+    from textual.screen import Screen
 
 __all__ = ["CoveredCompositor"]
 
 
 class CoveredCompositor(Compositor):
     """Textual's compositor, minus the drawing of covered lines (see the module)."""
+
+    def render_update(self, full: bool = False, screen_stack: list[Screen] | None = None,
+                      simplify: bool = False) -> RenderableType | None:
+        self._take_repaints_asked_meanwhile()
+        return super().render_update(full, screen_stack, simplify)
+
+    def _take_repaints_asked_meanwhile(self) -> None:
+        """Add the shown widgets waiting to pass on a request to be painted again (and
+        nothing else: a new layout goes its own way) to this frame, the request taken: the
+        message it would have sent asks for nothing more. ``_repaint_required`` and
+        ``_layout_required`` are private: tests/test_textual_private_api.py checks them."""
+        asked = {widget for widget in self.visible_widgets
+                 if widget._repaint_required and not widget._layout_required}
+        if asked:
+            for widget in asked:
+                widget._repaint_required = False
+            self.update_widgets(asked)
 
     def _render_chops(
         self,
