@@ -272,10 +272,14 @@ def run_rows(binary: Path, rows: set[str], runs: int, size: tuple[int, int], key
                 per_token = [r.cpu / tokens * 1000 for r in results]
                 cores = [r.cpu / r.seconds for r in results]
                 streaming = [r.streaming_cpu / r.streaming_seconds for r in results]
+                # Without the send and the new blocks' layout (~0.1 s a reply), which a
+                # short reply (300 tokens at 20 tok/s) pays per token many times over.
+                streaming_per_token = [r.streaming_cpu / tokens * 1000 for r in results]
                 print(f"  app CPU at {tps:>4} tok/s ({tokens} tokens, "
                       f"{results[0].seconds:.0f} s): {spread(per_token, '{:.2f}')} ms per token, "
                       f"{spread(cores, '{:.2f}')} cores from Enter; while streaming "
-                      f"{spread(streaming, '{:.3f}')} cores", flush=True)
+                      f"{spread(streaming, '{:.3f}')} cores, "
+                      f"{spread(streaming_per_token, '{:.2f}')} ms per token", flush=True)
         if "typing" in rows:
             echoes: list[tuple[float, float]] = []
             with_app(markdown_text(20000), 2000, lambda app: [
