@@ -87,3 +87,34 @@ async def test_a_stored_message_keeps_no_blank_rows() -> None:
         await pilot.pause()
         assert not widget.runway_open and widget.size.height == 1
 
+
+
+async def test_the_tail_fills_the_blank_rows_and_grows_without_a_layout() -> None:
+    """The tail's view takes the blank rows but the last: a new row of text is a repaint
+    of that view, not a layout of the screen (at 20 tok/s most updates add a row)."""
+    widget = StreamingMarkdown()
+    widget.FLUSH_INTERVAL = 0
+    app = Pane(widget)
+    async with app.run_test(size=(40, 40)) as pilot:  # 40 rows: steps of 4 blank rows
+        await shown(pilot, widget, "one")
+        live = widget._live
+        assert live is not None and widget.size.height == 4
+        assert live.size.height == 3 and live.min_rows == 3  # all but the last blank row
+        layouts: list[bool] = []
+        refresh_layout = app.screen._refresh_layout
+
+        def counted(*args, **kwargs):
+            layouts.append(True)
+            return refresh_layout(*args, **kwargs)
+
+        app.screen._refresh_layout = counted  # type: ignore[method-assign]
+        await shown(pilot, widget, " two" * 10)  # wraps onto a second row
+        assert "two two" in screen_text(app)
+        assert layouts == [] and live.size.height == 3 and widget.size.height == 4
+        await shown(pilot, widget, " three" * 20)  # past the blank rows: a layout, a step
+        assert layouts and widget.size.height == 8
+        assert live.size.height == widget.size.height - 1
+        widget.finish(keep_runway=True)
+        widget.close_runway()
+        await pilot.pause()
+        assert widget.size.height == live.text_rows == live.size.height

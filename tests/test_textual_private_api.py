@@ -161,6 +161,16 @@ def test_repaint_requests_a_compositor_can_take() -> None:
     assert "_exchange_repaint_regions" in inspect.getsource(Compositor.update_widgets)
 
 
+def test_a_widgets_measured_box_model_and_arrangement_caches() -> None:
+    # tui/ui/widgets/markdown_views.py (MarkdownBlockView.fill) clears _box_model_cache and
+    # stream_runway.py calls _clear_arrangement_cache when the tail's least height changes.
+    widget = Widget()
+    assert hasattr(widget._box_model_cache, "clear")
+    assert "_box_model_cache" in inspect.getsource(Widget._get_box_model)
+    assert callable(getattr(Widget, "_clear_arrangement_cache", None))
+    assert "_arrangement_cache" in inspect.getsource(Widget.arrange)
+
+
 def test_render_content_styles_links_into_the_render_cache() -> None:
     # tui/ui/widgets/link_rows.py: draw_with_links_styled turns auto_links off around
     # Widget._render_content, then styles links in _render_cache.lines as Visual.to_strips

@@ -7,7 +7,7 @@ from typing import Any, Self
 from textual.containers import Vertical
 from textual.content import Content
 from textual.css.styles import RulesMap
-from textual.geometry import Region
+from textual.geometry import Region, Size
 from textual.selection import Selection
 from textual.strip import Strip
 from textual.style import Style
@@ -121,6 +121,25 @@ class MarkdownBlockView(RowOffsets, Static):
         )
         self.kind = block.kind if block else ""
         self.render_count = 0
+        self.min_rows = 0
+        """Rows it takes at least: a streaming reply's tail fills the blank rows kept below
+        the text (``stream_runway``), so that its text grows without a new layout."""
+        self.text_rows = 0
+        """Its text's rows when last measured."""
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        self.text_rows = super().get_content_height(container, viewport, width)
+        return max(self.text_rows, self.min_rows)
+
+    def fill(self, rows: int) -> bool:
+        """Take at least ``rows`` rows from the next arrangement on; whether that changed.
+        Textual keeps the box model it measured (private ``_box_model_cache``:
+        tests/test_textual_private_api.py) until the widget asks for a layout itself."""
+        if rows == self.min_rows:
+            return False
+        self.min_rows = rows
+        self._box_model_cache.clear()
+        return True
 
     def show(self, block: Block) -> None:
         """Show ``block`` instead (the same block, built again)."""

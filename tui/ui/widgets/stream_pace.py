@@ -102,7 +102,9 @@ def height_changes(view: Widget, visual: Any) -> bool:
     if not width or not view.is_mounted or not isinstance(visual, (Content, Stack)):
         return True
     try:
-        return visual.get_height(view.styles, width) != height
+        # A view filling the blank rows below its text (stream_runway) keeps its height
+        # while the text grows into them.
+        return max(visual.get_height(view.styles, width), getattr(view, "min_rows", 0)) != height
     except Exception:  # a visual that cannot say: lay out, as Static would
         return True
 

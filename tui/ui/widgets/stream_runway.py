@@ -52,18 +52,39 @@ class StreamRunway:
     def runway_rows(self, viewport: Size) -> int:
         return max(self.MIN_RUNWAY, viewport.height // self.RUNWAY_SHARE)
 
-    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        height: int = super().get_content_height(container, viewport, width)  # type: ignore[misc]
+    def runway_filler(self) -> Any:
+        """The view that fills the blank rows (its ``min_rows``): the text's last view, if
+        it is one that grows as the reply streams; None."""
+        return None
+
+    def get_content_height(self: Any, container: Size, viewport: Size, width: int) -> int:
+        filler = self.runway_filler()
+        if filler is not None and filler.fill(0):
+            # Measured at its text's own height. The arrangement Textual keeps (private
+            # ``_clear_arrangement_cache``: tests/test_textual_private_api.py) still has the
+            # filled height.
+            self._clear_arrangement_cache()
+        height: int = super().get_content_height(container, viewport, width)
         if not self.runway_open:
             return height
         # The next whole step above the text: 1 to ``step`` blank rows, and a height that
         # depends on the text's alone (not on which frames showed it: snapshots stay put).
         step = self.runway_rows(viewport)
-        return (height // step + 1) * step
+        total = (height // step + 1) * step
+        if filler is not None:
+            # The tail's view takes all but the last blank row: its text grows into them
+            # with a repaint of that view alone, not a layout of the screen (at 20 tok/s
+            # most updates add a row or part of one).
+            if filler.fill(filler.text_rows + total - height - 1):
+                self._clear_arrangement_cache()
+        return total
 
     def close_runway(self: Any) -> None:
         """The reply ended: lay out at the text's own height."""
         if not self._runway_closed:
             self._runway_closed = True
+            filler = self.runway_filler()
+            if filler is not None:
+                filler.fill(0)
             if self.is_attached:
                 self.refresh(layout=True)

@@ -351,6 +351,14 @@ class StreamingMarkdown(RepaintWhatMoved, FlushSchedule, StreamRunway, OpenFence
         return (self._finished and not splitter.tail_size and splitter.live is None
                 and splitter.fence is None)
 
+    def runway_filler(self) -> MarkdownBlockView | None:
+        """The tail's view, when it is shown last (no code block streaming below it)."""
+        live = self._live
+        children = self._nodes
+        if live is None or not live.display or not children or children[-1] is not live:
+            return None
+        return live
+
     def _can_adopt_live(self) -> bool:
         return self._live is not None and self._fence_view is None
 
@@ -358,6 +366,7 @@ class StreamingMarkdown(RepaintWhatMoved, FlushSchedule, StreamRunway, OpenFence
         """The tail's view becomes the view of the final block (see _flush)."""
         view, self._live = self._live, None
         assert view is not None
+        view.fill(0)  # a finished block: its text's own height
         if not view.display:
             view.display = True
         self._code_blocks = number_code_blocks([block.visual], self._code_blocks)
