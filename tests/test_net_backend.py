@@ -193,12 +193,8 @@ def paced_body(pieces: list[bytes], pause: float) -> Handler:
     return handler
 
 
-async def test_a_gathering_stream_reads_what_arrived_meanwhile_at_once() -> None:
-    """``gather``: after a read, the next comes no sooner than that, with everything the
-    server sent meanwhile (a streamed reply's events, one per token, read a few at a time)."""
-    pieces = [b"event %02d\n" % n for n in range(30)]
-    gather = 0.03
-    server = await serve(paced_body(pieces, 0.002))  # 30 writes over ~60 ms
+async def read_gathering(server: asyncio.Server, gather: float) -> tuple[bytes, list[float]]:
+    """The body ``server`` sends, read with ``gather`` set, and when each read came."""
     loop = asyncio.get_running_loop()
     async with server, client() as http:
         async with http.stream("GET", f"http://127.0.0.1:{port_of(server)}/") as response:
@@ -209,6 +205,16 @@ async def test_a_gathering_stream_reads_what_arrived_meanwhile_at_once() -> None
             async for piece in response.aiter_raw():
                 got += piece
                 times.append(loop.time())
+    return got, times
+
+
+async def test_a_gathering_stream_reads_what_arrived_meanwhile_at_once() -> None:
+    """``gather``: after a read, the next comes no sooner than that, with everything the
+    server sent meanwhile (a streamed reply's events, one per token, read a few at a time)."""
+    pieces = [b"event %02d\n" % n for n in range(30)]
+    gather = 0.03
+    server = await serve(paced_body(pieces, 0.002))  # 30 writes over ~60 ms
+    got, times = await read_gathering(server, gather)
     assert got == b"".join(pieces)
     assert len(times) <= 6, f"{len(times)} reads for 30 writes ~2 ms apart"
     # The first two reads measure the rate the server sends at (slow here: 4.5 KB/s, far
@@ -260,14 +266,7 @@ async def test_a_slow_stream_is_gathered_a_few_events_at_a_time() -> None:
     (SLOW_BYTES at the server's rate), SLOW_GATHER at most."""
     pieces = [b"%03d" % n + b"x" * 237 for n in range(12)]  # 240-byte events
     server = await serve(paced_body(pieces, 0.04))  # ~6 KB/s: SLOW_BYTES in ~170 ms
-    loop = asyncio.get_running_loop()
-    async with server, client() as http:
-        async with http.stream("GET", f"http://127.0.0.1:{port_of(server)}/") as response:
-            response.extensions["network_stream"].gather = 0.02
-            got, times = b"", []
-            async for piece in response.aiter_raw():
-                got += piece
-                times.append(loop.time())
+    got, times = await read_gathering(server, 0.02)
     assert got == b"".join(pieces)
     assert len(times) <= 7, f"{len(times)} reads for 12 events 40 ms apart"
     gaps = [later - earlier for earlier, later in zip(times, times[1:])]

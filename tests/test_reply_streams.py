@@ -11,7 +11,7 @@ from textual.widgets import Static
 
 from tui.core.flow_events import AssistantDelta
 from tui.ui import flow_messages as fm
-from tui.ui.reply_streams import ReplyStreams
+from tui.ui.reply_streams import LiveStream, ReplyStreams
 
 
 class Host(App[None]):
@@ -35,6 +35,24 @@ class View:
         return True
 
 
+async def streamed(events: AsyncIterator[object],
+                   stop_when: asyncio.Event | None = None) -> tuple[View, LiveStream]:
+    """Run ``events`` through a worker to its end (or, once ``stop_when`` is set, stop it as
+    Esc does); what the view was handed."""
+    view = View()
+    app = Host()
+    async with app.run_test():
+        streams = ReplyStreams(app.screen, lambda: view, lambda states: None)  # type: ignore
+        live = streams.start("c1", events)
+        if stop_when is None:
+            assert live.worker is not None
+            await live.worker.wait()
+        else:
+            await stop_when.wait()
+            await streams.stop("c1")
+    return view, live
+
+
 async def test_the_deltas_of_one_turn_reach_the_view_as_one() -> None:
     async def events() -> AsyncIterator[object]:
         for word in ("Three ", "words ", "at once"):  # one read's events: no wait between
@@ -44,13 +62,7 @@ async def test_the_deltas_of_one_turn_reach_the_view_as_one() -> None:
         yield AssistantDelta("m2", "another reply")  # never merged across replies
         await asyncio.sleep(0.01)
 
-    view = View()
-    app = Host()
-    async with app.run_test():
-        streams = ReplyStreams(app.screen, lambda: view, lambda states: None)  # type: ignore
-        live = streams.start("c1", events())
-        assert live.worker is not None
-        await live.worker.wait()
+    view, live = await streamed(events())
     assert view.got == ["m1:Three words at once", "m1:, then one", "m2:another reply",
                         "FlowEnded"]
     assert live.text == "Three words at once, then oneanother reply"
@@ -67,14 +79,6 @@ async def test_text_gathered_when_the_stream_is_stopped_still_reaches_the_view()
         release.set()
         await asyncio.sleep(30)
 
-    view = View()
-    app = Host()
-    async with app.run_test():
-        streams = ReplyStreams(app.screen, lambda: view, lambda states: None)  # type: ignore
-        live = streams.start("c1", events())
-        await release.wait()
-        streams.cancel("c1")
-        assert live.worker is not None
-        await streams.stop("c1")
+    view, _ = await streamed(events(), stop_when=release)
     assert view.got[0] == "m1:partial words"
     assert view.got[-1] == "FlowEnded"

@@ -87,7 +87,8 @@ READ_GATHER = 0.02
 them four or five at a time took the app's CPU while streaming from 0.133 to 0.113 cores
 (interleaved runs in a pty; 12 ms: 0.129). The price is up to this much more time before
 the last words (median 16 -> 28 ms in the same runs), within the 50 ms the lag row allows.
-The text read at once goes on as one delta. A slower stream waits longer, for a few events
+The events read at once reach the view as one delta (``ReplyStreams._gather``: a chunked
+body gives a piece per event). A slower stream waits longer, for a few events
 (``net_backend.SLOW_BYTES``): at 20 tok/s 20 ms merged nothing."""
 CHAT_PATH = "/chat/completions"
 

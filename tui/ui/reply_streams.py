@@ -207,7 +207,7 @@ class ReplyStreams:
         them), and each comes out of the flow as a delta of its own, all in this turn of the
         event loop: the view gets their text as one, right after this turn (``call_soon``),
         not a message and an update each (at 200 tok/s ~4 a read; app CPU while streaming
-        0.115 -> 0.105 cores, interleaved runs in a pty).
+        0.117 -> 0.112 cores, interleaved runs in a pty).
 
         Handed to the view directly, not through its queue: queued, each token waited for
         the view's message loop (measured with bench/bench_app.py: the last words showed

@@ -354,7 +354,7 @@ class StreamingMarkdown(RepaintWhatMoved, FlushSchedule, StreamRunway, OpenFence
     def runway_filler(self) -> MarkdownBlockView | None:
         """The tail's view, when it is shown last (no code block streaming below it)."""
         live = self._live
-        children = self._nodes
+        children = self.children
         if live is None or not live.display or not children or children[-1] is not live:
             return None
         return live
