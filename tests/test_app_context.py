@@ -383,7 +383,11 @@ async def test_preview_shows_markup_literally_and_each_fate_whole(tmp_path):
                 await chat_open(app, pilot)
                 screen = await open_preview(app, pilot)
                 await wait_until(pilot, lambda: screen.preview is not None)
-                await pilot.pause()
+                # The table scrolls to its newest row a refresh or two after it is filled.
+                table = screen.query_one(DataTable)
+                await wait_until(pilot, lambda: table.max_scroll_y > 0
+                                 and table.scroll_y == table.max_scroll_y,
+                                 what="the table scrolled to its newest row")
                 text = screen_text(app)
                 assert "Next request · close [/] now" in text
                 assert "[red]q19[/red] close [/]" in text
