@@ -15,6 +15,7 @@ from textual.visual import RenderOptions, Visual
 from textual.widget import Widget
 from textual.widgets import Static
 
+from tui.ui.widgets.appended_rows import KeepsRowsAbove
 from tui.ui.widgets.link_rows import LinkRows, draw_with_links_styled
 from tui.ui.widgets.markdown_blocks import Block
 from tui.ui.widgets.markdown_layout import Stack
@@ -223,7 +224,7 @@ class PageStack(Stack):
         return height
 
 
-class BlockPage(RowOffsets):
+class BlockPage(KeepsRowsAbove, RowOffsets):
     """Up to ``PAGE_SIZE`` finished blocks of a streaming reply, drawn as one widget.
 
     A view per block made a 4,000-token reply ~270 widgets, which Textual arranges and
@@ -256,16 +257,17 @@ class BlockPage(RowOffsets):
         """Show ``blocks`` after the ones shown."""
         self.blocks.extend(blocks)
         self._show()
+        self.appended()  # the rows drawn above stay (``appended_rows``)
 
     def replace(self, index: int, block: Block) -> None:
         """Show ``block`` instead of the page's ``index``-th (the same block, built again)."""
         self.blocks[index] = block
         self._show()
+        self.changed()
 
     def _show(self) -> None:
         self._stack = self._stack.with_children([block.visual for block in self.blocks])
         self._visual = Selectable(self._stack)
-        self.refresh(layout=True)
 
     def render(self) -> Visual:
         return self._visual
