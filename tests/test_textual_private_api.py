@@ -237,3 +237,36 @@ def test_compositor_render_chops_parts() -> None:
         "visible_widgets is no longer front to back"
     assert isinstance(Compositor.cuts, property)
     assert "self._compositor = Compositor()" in inspect.getsource(Screen.__init__)
+
+
+def test_a_widgets_drawn_lines_and_how_they_are_dropped() -> None:
+    # tui/ui/widgets/appended_rows.py: KeepsRowsAbove overrides Widget._set_dirty and keeps
+    # entries of the styles cache's _cache (and takes them out of _dirty_lines) when the
+    # widget only grew at its end; Widget._size_updated calls _set_dirty on a new size.
+    from textual._styles_cache import StylesCache
+
+    hook = getattr(Widget, "_set_dirty", None)
+    assert callable(hook), "Textual moved Widget._set_dirty (KeepsRowsAbove overrides it)"
+    assert list(inspect.signature(hook).parameters) == ["self", "regions"]
+    assert "self._set_dirty()" in inspect.getsource(Widget._size_updated)
+    cache = Widget()._styles_cache
+    assert isinstance(cache, StylesCache)
+    assert isinstance(cache._cache, dict) and isinstance(cache._dirty_lines, set)
+    render = inspect.getsource(StylesCache.render)
+    assert "is_dirty(y) or y not in self._cache" in render, \
+        "StylesCache.render no longer draws only the lines missing from _cache or dirty"
+
+
+def test_how_a_widget_makes_its_vertical_scrollbar() -> None:
+    # tui/ui/widgets/chat_pane.py: ChatPane.vertical_scrollbar makes a RowKindsScrollBar the
+    # way Widget.vertical_scrollbar makes a ScrollBar (_vertical_scrollbar, App._start_widget).
+    from textual.app import App
+    from textual.scrollbar import ScrollBar, ScrollBarRender
+
+    source = inspect.getsource(Widget.vertical_scrollbar.fget)
+    assert "self._vertical_scrollbar" in source and "self.app._start_widget(" in source
+    assert Widget()._vertical_scrollbar is None
+    assert callable(getattr(App, "_start_widget", None))
+    # row_kinds_scrollbar.py works a row out as ScrollBarRender draws the bar.
+    assert "self.render_bar(" in inspect.getsource(ScrollBarRender.__rich_console__)
+    assert ScrollBar.renderer is ScrollBarRender

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from textual.containers import VerticalScroll
 from textual.reactive import reactive
+from textual.scrollbar import ScrollBar
 
 from tui.core.models import Message, MessageStatus, Summary
 from tui.core.pricing import Price
@@ -32,6 +33,7 @@ from tui.ui.widgets.message_blocks import (
     blocks_for,
 )
 from tui.ui.widgets.one_layout import OneLayoutPass
+from tui.ui.widgets.row_kinds_scrollbar import RowKindsScrollBar
 
 __all__ = ["LOAD_OLDER_MARGIN", "UNSENT_SUFFIX", "ChatPane"]
 
@@ -74,6 +76,19 @@ class ChatPane(OneLayoutPass, PaneWindow, PaneKeys, VerticalScroll, can_focus=Tr
         self._loading_newer = False
         self._summaries: dict[str, Summary] = {}
         self._delta_block: ChatBlock | None = None
+
+    @property
+    def vertical_scrollbar(self) -> ScrollBar:
+        """Textual's own, drawn from the kinds of row it has (``row_kinds_scrollbar``).
+        Made as Textual makes it (private ``_vertical_scrollbar`` and ``App._start_widget``:
+        tests/test_textual_private_api.py)."""
+        if self._vertical_scrollbar is None:
+            bar = RowKindsScrollBar(vertical=True, name="vertical",
+                                    thickness=self.scrollbar_size_vertical)
+            bar.display = False
+            self._vertical_scrollbar = bar
+            self.app._start_widget(self, bar)
+        return self._vertical_scrollbar
 
     # -- what is shown ---------------------------------------------------------------------
 
