@@ -38,7 +38,7 @@ async def rows_repainted_when_a_code_block_opens(reply: StreamingMarkdown) -> tu
     # Painted as soon as asked, not once the new views have mounted (the streaming update
     # waits for them: one frame for both, see tests/test_streaming_markdown.py), so that
     # the frame after the mount is this module's alone.
-    reply._holds.hold = lambda *_: False  # type: ignore[method-assign]
+    reply._holds.hold = lambda *_, **__: False  # type: ignore[method-assign]
     app = Host(reply)
     async with app.run_test(size=(60, 40)) as pilot:
         reply.append("".join(f"Paragraph {n}.\n\n" for n in range(15)))

@@ -749,3 +749,34 @@ async def test_an_update_of_several_views_is_laid_out_once() -> None:
             assert app._batch_count == 0
             assert len(layouts) == 1, f"update {n}: {len(layouts)} layouts"
             assert f"paragraph {n}." in screen_text(app)
+
+
+@pytest.mark.parametrize("new_view", [False, True])
+async def test_a_replys_end_is_painted_once_its_hold_ends_not_on_the_next_tick(
+        new_view: bool) -> None:
+    """The screen paints on a timer (60 a second); the reply's last update is laid out and
+    painted as soon as its hold ends (``paint_now``), held for new views to mount or not.
+    Waiting for the tick put the last words up to 17 ms later."""
+    widget = StreamingMarkdown()
+    app = Host(widget)
+    intro = "".join(f"Intro {n}.\n\n" for n in range(StreamingMarkdown.PAGE_SIZE))
+    async with app.run_test(size=(60, 60)) as pilot:
+        await pilot.pause()
+        widget.FLUSH_INTERVAL = 0
+        widget.append(intro + "the paragraph shown last\n" if new_view else "Some words.")
+        await pilot.pause()
+        screen = app.screen
+        assert screen._update_timer  # the timer holds the tick it was made with
+        painted_at_once: list[str] = []
+        tick = screen._on_timer_update
+
+        def direct() -> None:
+            painted_at_once.append(widget.text)
+            tick()
+
+        screen._on_timer_update = direct  # type: ignore[method-assign]
+        widget.append("\nthe end" if new_view else " The last words.")
+        widget.finish()
+        await widget.painted()
+        assert painted_at_once, "painted when the hold ended"
+        assert ("the end" if new_view else "The last words.") in screen_text(app)

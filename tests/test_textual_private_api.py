@@ -270,3 +270,15 @@ def test_how_a_widget_makes_its_vertical_scrollbar() -> None:
     # row_kinds_scrollbar.py works a row out as ScrollBarRender draws the bar.
     assert "self.render_bar(" in inspect.getsource(ScrollBarRender.__rich_console__)
     assert ScrollBar.renderer is ScrollBarRender
+
+
+def test_the_screens_tick() -> None:
+    # tui/ui/widgets/stream_pace.py: paint_now calls Screen._on_timer_update (what the
+    # screen's update timer calls) to lay out and paint a reply's end at once.
+    hook = getattr(Screen, "_on_timer_update", None)
+    assert callable(hook), "Textual moved Screen._on_timer_update (paint_now calls it)"
+    assert list(inspect.signature(hook).parameters) == ["self"]
+    source = inspect.getsource(hook)
+    assert "_refresh_layout" in source and "_compositor_refresh" in source \
+        and "_batch_count" in source, "Screen._on_timer_update no longer lays out and paints"
+    assert "self._on_timer_update" in inspect.getsource(Screen._update_timer.fget)

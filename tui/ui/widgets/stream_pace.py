@@ -152,6 +152,21 @@ def pass_on_requests(widgets: Sequence[Widget]) -> None:
             widget._check_refresh()
 
 
+def paint_now(widget: Widget) -> None:
+    """Lay ``widget``'s screen out and paint it now, not on the screen's next tick.
+
+    Textual paints on a timer, at most 60 times a second; a hold that ends between two of
+    its ticks waits for the next. For a reply's last words that was up to 17 ms more (a pty
+    timeline at 2,000 tok/s: 14 ms between the final update and the start of its frame, the
+    tick in between skipped while held). ``Screen._on_timer_update`` (the tick) is private:
+    tests/test_textual_private_api.py checks it."""
+    if not widget.is_attached:
+        return
+    screen = widget.screen
+    if screen.is_current and not widget.app._batch_count:
+        screen._on_timer_update()
+
+
 async def screen_has_read(widget: Widget) -> None:
     """Until ``widget``'s screen has read what was posted to it so far (a callback queued
     behind it), at most SCREEN_READ_LIMIT seconds."""
@@ -184,10 +199,11 @@ class MountHolds:
     def hold(self, parent: Widget, pending: Sequence[Widget],
              removals: Sequence[Awaitable[None]] = (),
              then: Callable[[], None] | None = None,
-             changed: Sequence[Widget] = ()) -> bool:
+             changed: Sequence[Widget] = (), *, at_once: bool = False) -> bool:
         """Hold painting until ``pending`` (added under ``parent``) have mounted and
         ``removals`` (what ``remove()`` returned) are done; then call ``then``. Whether
         there was anything to wait for (if not, nothing is held and ``then`` is not called).
+        ``at_once``: paint as soon as the hold ends (:func:`paint_now`; a reply's end).
 
         Textual lays the parent out again once its new or removed children have settled;
         painted in between, the screen is laid out and painted twice for one update."""
@@ -214,15 +230,19 @@ class MountHolds:
                 log.debug("views not mounted after %s s", self.limit)
             finally:
                 hold.end()
+            if at_once:
+                paint_now(parent)
             if then is not None:
                 then()
 
         self._start(hold, release())
         return True
 
-    def hold_until_read(self, parent: Widget, widgets: Sequence[Widget]) -> None:
+    def hold_until_read(self, parent: Widget, widgets: Sequence[Widget], *,
+                        at_once: bool = False) -> None:
         """Pass ``widgets``' requests on (:func:`pass_on_requests`) and hold painting until
-        the screen has read them: one layout for all of an update's changes."""
+        the screen has read them: one layout for all of an update's changes (painted as
+        soon as the hold ends, ``at_once``)."""
         if not parent.is_attached:
             return
         pass_on_requests(widgets)
@@ -233,6 +253,8 @@ class MountHolds:
                 await screen_has_read(parent)
             finally:
                 hold.end()
+            if at_once:
+                paint_now(parent)
 
         self._start(hold, release())
 

@@ -317,9 +317,9 @@ class StreamingMarkdown(RepaintWhatMoved, FlushSchedule, StreamRunway, OpenFence
             # The views this update changed pass their requests on now (pass_on_requests),
             # and the screen paints once it has read them all: one layout, not two.
             changed = self._shown_views()
-            if self._holds.hold(self, pending, removals, note, changed):
+            if self._holds.hold(self, pending, removals, note, changed, at_once=final):
                 return
-            self._holds.hold_until_read(self, changed)
+            self._holds.hold_until_read(self, changed, at_once=final)
         if not final:
             # Not held: the cost is taken after a second frame, the one that follows the
             # new views' mount, if any (it comes at once when nothing is left to paint).
