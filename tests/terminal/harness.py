@@ -81,6 +81,11 @@ class Terminal:
         # terminal had the frame, before pyte (pure Python) took its ~10-30 ms to parse it.
         self.frame_arrived: float | None = None
         self.matched_frame_arrived: float | None = None
+        # What wait_until waits for, checked by the parser after each frame it feeds: the
+        # frame that first met it, not the newest parsed by the time the waiting thread
+        # looked (a frame or two later when frames come faster than pyte parses them).
+        self._watch: Callable[[str], object] | None = None
+        self._watch_met: float | None = None
         self._held = b""  # output not shown yet: an unfinished frame
         self._in_frame = False
         self._query_tail = b""
@@ -141,6 +146,7 @@ class Terminal:
                         if shown:
                             self._stream.feed(shown)
                             self.frame_arrived = arrived
+                            self._check_watch(arrived)
                     else:
                         if self._held:  # the app ended mid-frame: show what it wrote
                             self._stream.feed(self._held)
@@ -148,6 +154,12 @@ class Terminal:
                     self._changed.notify_all()
                 if not data:
                     return
+
+    def _check_watch(self, arrived: float) -> None:
+        watch = self._watch
+        if watch is not None and self._watch_met is None:
+            if watch("\n".join(row.rstrip() for row in self.screen.display)):
+                self._watch_met = arrived
 
     def _answer_queries(self, data: bytes) -> None:
         window = self._query_tail + data
@@ -203,16 +215,20 @@ class Terminal:
         """Wait until ``predicate(screen text)`` is true; returns that screen."""
         deadline = time.monotonic() + timeout
         with self._changed:
-            while True:
-                text = "\n".join(row.rstrip() for row in self.screen.display)
-                if predicate(text):
-                    self.matched_frame_arrived = self.frame_arrived
-                    return text
-                left = deadline - time.monotonic()
-                if left <= 0 or self._eof:
-                    state = "the app exited" if self._eof else f"{timeout:g} s passed"
-                    raise TerminalTimeout(f"waiting for {what}: {state}; screen:\n{text}")
-                self._changed.wait(left)
+            self._watch, self._watch_met = predicate, None
+            try:
+                while True:
+                    text = "\n".join(row.rstrip() for row in self.screen.display)
+                    if predicate(text):
+                        self.matched_frame_arrived = self._watch_met or self.frame_arrived
+                        return text
+                    left = deadline - time.monotonic()
+                    if left <= 0 or self._eof:
+                        state = "the app exited" if self._eof else f"{timeout:g} s passed"
+                        raise TerminalTimeout(f"waiting for {what}: {state}; screen:\n{text}")
+                    self._changed.wait(left)
+            finally:
+                self._watch = None
 
     def wait_output(self, data: bytes, *, timeout: float = DEFAULT_TIMEOUT) -> None:
         """Wait until the app has written ``data`` (raw bytes, such as an OSC 52 sequence
