@@ -282,3 +282,17 @@ def test_the_screens_tick() -> None:
     assert "_refresh_layout" in source and "_compositor_refresh" in source \
         and "_batch_count" in source, "Screen._on_timer_update no longer lays out and paints"
     assert "self._on_timer_update" in inspect.getsource(Screen._update_timer.fget)
+
+
+def test_what_a_containers_arrangement_is_kept_by() -> None:
+    # tui/ui/widgets/width_arrangement.py: ArrangedByWidth keeps an arrangement by the width
+    # and Widget._nodes._updates, as Widget.arrange keys its own cache by the whole size, and
+    # drops it in _clear_arrangement_cache, which Textual calls on a child's layout request.
+    source = inspect.getsource(Widget.arrange)
+    assert "self._nodes._updates" in source and "_arrangement_cache" in source
+    assert isinstance(Widget()._nodes._updates, int)
+    assert "_clear_arrangement_cache()" in inspect.getsource(Widget._check_refresh)
+    from textual.layout import Layout
+
+    assert "widget.arrange(" in inspect.getsource(Layout.get_content_height), \
+        "Textual no longer measures a container's height by arranging it"

@@ -21,6 +21,7 @@ from tui.ui.widgets.literal import literal, one_line
 from tui.ui.widgets.one_layout import OneLayoutPass
 from tui.ui.widgets.streaming_markdown import StreamingMarkdown
 from tui.ui.widgets.uniform_lines import UniformLines
+from tui.ui.widgets.width_arrangement import ArrangedByWidth
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ ERROR_HINTS = {
 DEFAULT_HINT = "Press ctrl+r to retry."
 
 
-class ChatBlock(UniformLines, OneLayoutPass, Vertical, can_focus=True):
+class ChatBlock(ArrangedByWidth, UniformLines, OneLayoutPass, Vertical, can_focus=True):
     """Base for pane items: focusable so up/down (j/k) can walk the conversation."""
 
     def __init__(self, sort_key: str, *, classes: str = "") -> None:
