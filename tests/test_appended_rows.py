@@ -3,8 +3,12 @@ them (tui/ui/widgets/appended_rows.py), and draws them all again on any other ch
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from textual.app import App, ComposeResult
 from textual.geometry import Region
+from textual.pilot import Pilot
 
 from tui.ui.widgets.markdown_blocks import Block
 from tui.ui.widgets.markdown_splitter import MarkdownSplitter
@@ -44,6 +48,16 @@ class Drawn:
         widget.render_line = render_line  # type: ignore[method-assign]
 
 
+@asynccontextmanager
+async def page_showing(text: str) -> AsyncIterator[tuple[Pilot, BlockPage]]:
+    """A page showing the blocks of ``text``, laid out and painted."""
+    app = PageHost()
+    async with app.run_test(size=(40, 40)) as pilot:
+        app.page.add(blocks(text))
+        await pilot.pause()
+        yield pilot, app.page
+
+
 def shown_and_textuals(page: BlockPage) -> tuple[list[list], list[list]]:
     """The rows the screen got for ``page``, and the rows Textual draws of it anew."""
     region = Region(0, 0, page.size.width, page.size.height)
@@ -53,11 +67,7 @@ def shown_and_textuals(page: BlockPage) -> tuple[list[list], list[list]]:
 
 
 async def test_a_block_added_below_draws_only_the_rows_below() -> None:
-    app = PageHost()
-    page = app.page
-    async with app.run_test(size=(40, 40)) as pilot:
-        page.add(blocks(FIRST))
-        await pilot.pause()
+    async with page_showing(FIRST) as (pilot, page):
         before = page.size.height
         assert before >= 6
         drawn = Drawn(page)
@@ -70,11 +80,7 @@ async def test_a_block_added_below_draws_only_the_rows_below() -> None:
 
 
 async def test_a_block_built_again_draws_every_row() -> None:
-    app = PageHost()
-    page = app.page
-    async with app.run_test(size=(40, 40)) as pilot:
-        page.add(blocks(FIRST + "\n" + MORE))
-        await pilot.pause()
+    async with page_showing(FIRST + "\n" + MORE) as (pilot, page):
         drawn = Drawn(page)
         page.replace(0, blocks("Another first paragraph.\n")[0])
         await pilot.pause()
@@ -85,11 +91,7 @@ async def test_a_block_built_again_draws_every_row() -> None:
 
 
 async def test_a_repaint_asked_elsewhere_or_a_new_width_draws_every_row() -> None:
-    app = PageHost()
-    page = app.page
-    async with app.run_test(size=(40, 40)) as pilot:
-        page.add(blocks(FIRST))
-        await pilot.pause()
+    async with page_showing(FIRST) as (pilot, page):
         drawn = Drawn(page)
         page.add(blocks(MORE))
         page.refresh()  # e.g. a selection changed meanwhile: nothing is kept

@@ -397,6 +397,10 @@ def test_sanitize_replaces_control_characters() -> None:
     assert sanitize("a\x1b[0m\tb\nc\x00\x7f\x85") == "a␛[0m\tb\nc␀␡\ufffd"
 
 
+FULL_PAGE = "".join(f"Intro {n}.\n\n" for n in range(StreamingMarkdown.PAGE_SIZE))
+"""A full page of finished blocks: the text after it, leaving the tail, starts a new page."""
+
+
 @pytest.mark.parametrize(("before", "end", "expected"), [
     ("the paragraph shown last\n", "\nthe end", "shown last\n\nthe end"),
     ("```python\nx = 1\n", "y = 2\n```", "y = 2"),
@@ -408,12 +412,10 @@ async def test_no_frame_lacks_text_already_shown_when_a_reply_ends(before: str, 
     widget). This showed a reply's last words a frame late, after a frame without them."""
     widget = StreamingMarkdown()
     app = Host(widget)
-    # A full page of finished blocks first: the text leaving the tail starts a new page.
-    intro = "".join(f"Intro {n}.\n\n" for n in range(StreamingMarkdown.PAGE_SIZE))
     async with app.run_test(size=(60, 60)) as pilot:
         await pilot.pause()
         widget.FLUSH_INTERVAL = 0
-        widget.append(intro + before)
+        widget.append(FULL_PAGE + before)
         await pilot.pause()
         assert before.split()[-1] in screen_text(app)
         widget.append(end)
@@ -759,11 +761,10 @@ async def test_a_replys_end_is_painted_once_its_hold_ends_not_on_the_next_tick(
     Waiting for the tick put the last words up to 17 ms later."""
     widget = StreamingMarkdown()
     app = Host(widget)
-    intro = "".join(f"Intro {n}.\n\n" for n in range(StreamingMarkdown.PAGE_SIZE))
     async with app.run_test(size=(60, 60)) as pilot:
         await pilot.pause()
         widget.FLUSH_INTERVAL = 0
-        widget.append(intro + "the paragraph shown last\n" if new_view else "Some words.")
+        widget.append((FULL_PAGE + "the paragraph shown last\n") if new_view else "Some words.")
         await pilot.pause()
         screen = app.screen
         assert screen._update_timer  # the timer holds the tick it was made with

@@ -47,7 +47,7 @@ class KeepsRowsAbove:
 
     def _size_updated(self: Any, size: Size, virtual_size: Size, container_size: Size,
                       layout: bool = True) -> bool:
-        keep = self._appended and size.width == self.size.width
+        keep = self._appended and size.width == self.outer_size.width
         self._appended = False
         self._keeping = keep
         try:
@@ -64,8 +64,8 @@ class KeepsRowsAbove:
             return
         cache = self._styles_cache
         # Only lines of the current height can have been drawn, and an append changes none
-        # of them (an auto height is the content's).
-        rows = self.size.height
+        # of them (an auto height is the content's; the cache's lines count the whole height).
+        rows = self.outer_size.height
         kept = {y: strip for y, strip in cache._cache.items() if y < rows}
         super()._set_dirty()  # type: ignore[misc]
         cache._cache.update(kept)
