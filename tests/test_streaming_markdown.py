@@ -9,6 +9,7 @@ from textual.app import App, ComposeResult
 from textual.style import Style
 from textual.visual import RenderOptions
 
+from tests.test_app_support import wait_until
 from tui.ui.widgets.markdown_blocks import Block, sanitize
 from tui.ui.widgets.markdown_splitter import MarkdownSplitter
 from tui.ui.widgets.streaming_markdown import (
@@ -147,6 +148,20 @@ async def test_initial_text_is_shown_and_can_continue() -> None:
         await pilot.pause()
         text = screen_text(app)
     assert "first para continues" in text and "second" in text
+
+
+async def test_code_block_waiting_in_the_tail_shows_its_number() -> None:
+    # Closed in the same update as the text after it began, a code block waits in the tail
+    # until that text's first line ends. It showed there unnumbered, for as long as the
+    # stream paused (a snapshot test caught it about one run in fifteen).
+    widget = StreamingMarkdown("")
+    app = Host(widget)
+    async with app.run_test(size=(60, 20)) as pilot:
+        widget.append("```sh\necho one\n```\n\nIntro\n\n```python\nx = 1\n```\n\nThen the text")
+        await wait_until(pilot, lambda: "Then the text" in screen_text(app), what="the tail")
+        assert widget._splitter.live is not None  # the case: the block is in the tail
+        text = screen_text(app)
+    assert "#1 sh" in text and "#2 python" in text
 
 
 async def test_finished_blocks_are_drawn_once_on_pages() -> None:

@@ -130,6 +130,16 @@ def test_reference_definitions_apply_to_blocks_handed_out_before_and_after(
     assert any(text.startswith("use foo") for _, text in split_blocks(chunks))
 
 
+async def test_block_built_again_keeps_its_code_blocks_numbers() -> None:
+    # The list is built again once [d] is defined; its code block was shown as #2 (the
+    # first is above it) and showed up unnumbered after.
+    chunks = ["```sh\necho one\n```\n\n", "- See [the docs][d]:\n\n  ```py\n  x = 1\n  ```\n\n",
+              "Middle.\n\n", "[d]: https://example.com/docs\n\n", "End.\n"]
+    streamed, loaded = await streamed_and_loaded(chunks)
+    assert "#1 sh" in loaded and "#2 py" in loaded and "See the docs:" in loaded
+    assert streamed == loaded
+
+
 async def test_block_built_again_takes_its_new_height() -> None:
     # Raw, the first paragraph wraps onto two rows at this width; as a link it takes one.
     chunks = ["Read [the manual][manual-link-label].\n\n", "Next.\n\n", "More.\n\n",

@@ -24,8 +24,8 @@ from tui.ui.widgets.markdown_styles import STYLES
 if TYPE_CHECKING:  # Pygments loads after the first frame (warm_lexers) or when first used
     from pygments.lexer import Lexer
 
-__all__ = ["CodeVisual", "build_code_block", "highlight_code", "number_code_blocks",
-           "warm_lexers"]
+__all__ = ["CodeVisual", "build_code_block", "first_code_number", "highlight_code",
+           "number_as", "number_code_blocks", "warm_lexers"]
 
 WARM_LANGUAGES = ("python", "bash")
 """Fence languages whose lexers load before the first reply (see :func:`warm_lexers`)."""
@@ -193,6 +193,27 @@ def number_code_blocks(visuals: list[Visual], start: int = 0) -> int:
         elif isinstance(visual, Prefixed):
             start = number_code_blocks([visual.child], start)
     return start
+
+
+def number_as(visual: Visual, shown: Visual) -> None:
+    """Number the code blocks of ``visual`` as those of ``shown``, the visual it was built
+    again from (the same text: the same code blocks)."""
+    first = first_code_number(shown)
+    if first is not None:
+        number_code_blocks([visual], first - 1)
+
+
+def first_code_number(visual: Visual) -> int | None:
+    """The number of the first code block in ``visual`` (nested ones too), if any."""
+    if isinstance(visual, CodeVisual):
+        return visual.number
+    children = (visual.children if isinstance(visual, Stack)
+                else [visual.child] if isinstance(visual, Prefixed) else [])
+    for child in children:
+        number = first_code_number(child)
+        if number is not None:
+            return number
+    return None
 
 
 def build_code_block(code: str, info: str) -> CodeVisual:

@@ -154,6 +154,11 @@ class MarkdownBlockView(RowOffsets, Static):
         super().update(selectable(content) if isinstance(content, Visual) else content,
                        layout=layout)
 
+    def shown_visual(self) -> Visual:
+        """The block's own visual (not the wrapper that lets it be selected)."""
+        visual = self.visual
+        return visual.visual if isinstance(visual, Selectable) else visual
+
     def get_selection(self, selection: Selection) -> tuple[str, str] | None:
         """Blocks copy a blank line apart, as they are shown; the pieces of a code block
         still streaming are one block, a newline apart, and a block that copies as nothing
@@ -167,8 +172,7 @@ class MarkdownBlockView(RowOffsets, Static):
             if plain is None:
                 return None
             text = plain[0]
-        visual = self.visual
-        inner = visual.visual if isinstance(visual, Selectable) else visual
+        inner = self.shown_visual()
         if not text or getattr(inner, "bottom", True) is False:
             return text, "\n"
         return text, "\n\n"

@@ -39,7 +39,7 @@ from textual.widget import Widget
 
 from tui.ui.widgets.literal_text import LiteralText, literal
 from tui.ui.widgets.markdown_blocks import Block, Stack
-from tui.ui.widgets.markdown_code import number_code_blocks
+from tui.ui.widgets.markdown_code import number_as, number_code_blocks
 from tui.ui.widgets.markdown_selection import Selectable
 from tui.ui.widgets.markdown_splitter import MarkdownSplitter
 from tui.ui.widgets.markdown_views import (
@@ -262,9 +262,12 @@ class StreamingMarkdown(RepaintWhatMoved, FlushSchedule, StreamRunway, OpenFence
         for number, block in self._splitter.revised:
             where = self._views[number]
             if isinstance(where, MarkdownBlockView):
+                number_as(block.visual, where.shown_visual())
                 where.show(block)
             else:
-                where[0].replace(where[1], block)
+                page, index = where
+                number_as(block.visual, page.blocks[index].visual)
+                page.replace(index, block)
 
     def _reopen(self) -> None:
         """append() after set_text(): continue streaming from that text."""
@@ -416,4 +419,8 @@ class StreamingMarkdown(RepaintWhatMoved, FlushSchedule, StreamRunway, OpenFence
         elif not self._live.display:
             self._live.display = True
         self._live.set_class(self._block_views == 0 and self._fence_view is None, "-first")
+        # A code block closed in the same update as the text after it began waits in the
+        # tail until that text's first line ends: it shows its number there already (a
+        # slow frame, or a held stream, could leave it unnumbered on screen for long).
+        number_code_blocks([block.visual], self._code_blocks)
         self._live.update(block.visual, layout=height_changes(self._live, block.visual))
