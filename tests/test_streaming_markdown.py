@@ -412,8 +412,12 @@ def test_sanitize_replaces_control_characters() -> None:
     assert sanitize("a\x1b[0m\tb\nc\x00\x7f\x85") == "a␛[0m\tb\nc␀␡\ufffd"
 
 
-FULL_PAGE = "".join(f"Intro {n}.\n\n" for n in range(StreamingMarkdown.PAGE_SIZE))
-"""A full page of finished blocks: the text after it, leaving the tail, starts a new page."""
+SMALL_PAGE = 16
+"""Blocks per page in the tests that fill one (a full page then fits on their screen)."""
+
+FULL_PAGE = "".join(f"Intro {n}.\n\n" for n in range(SMALL_PAGE))
+"""A full page of finished blocks (of a widget whose PAGE_SIZE is SMALL_PAGE): the text
+after it, leaving the tail, starts a new page."""
 
 
 @pytest.mark.parametrize(("before", "end", "expected"), [
@@ -430,6 +434,7 @@ async def test_no_frame_lacks_text_already_shown_when_a_reply_ends(before: str, 
     async with app.run_test(size=(60, 60)) as pilot:
         await pilot.pause()
         widget.FLUSH_INTERVAL = 0
+        widget.PAGE_SIZE = SMALL_PAGE
         widget.append(FULL_PAGE + before)
         await pilot.pause()
         assert before.split()[-1] in screen_text(app)
@@ -779,6 +784,7 @@ async def test_a_replys_end_is_painted_once_its_hold_ends_not_on_the_next_tick(
     async with app.run_test(size=(60, 60)) as pilot:
         await pilot.pause()
         widget.FLUSH_INTERVAL = 0
+        widget.PAGE_SIZE = SMALL_PAGE
         widget.append((FULL_PAGE + "the paragraph shown last\n") if new_view else "Some words.")
         await pilot.pause()
         screen = app.screen
