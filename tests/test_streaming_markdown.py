@@ -168,6 +168,7 @@ async def test_finished_blocks_are_drawn_once_on_pages() -> None:
     """A finished block goes to a page (one widget for up to PAGE_SIZE blocks); adding blocks
     to a page draws only them, never the ones it already shows."""
     widget = StreamingMarkdown()
+    widget.TAIL_BLOCKS = 0  # each finished block goes to a page at once (tail_blocks)
     app = Host(widget)
     half = DOC.index("```python")
     async with app.run_test(size=(70, 90)) as pilot:
@@ -739,6 +740,7 @@ async def test_an_update_of_several_views_is_laid_out_once() -> None:
     updates at 200 tok/s (a pty census; headless, the timer rarely comes first). The
     requests now go at once, and the screen waits until it has read them."""
     widget = StreamingMarkdown()
+    widget.TAIL_BLOCKS = 0  # each finished block goes to a page at once (tail_blocks)
     app = Host(widget)
     async with app.run_test(size=(60, 30)) as pilot:
         await shown_in_the_tail(pilot, widget, "First paragraph.\n\nSecond")

@@ -53,6 +53,7 @@ from tui.ui.widgets.stream_pace import FramePacer, MountHolds, height_changes
 from tui.ui.widgets.streaming_fence import OpenFenceView
 from tui.ui.widgets.stream_runway import StreamRunway
 from tui.ui.widgets.streaming_flush import FlushSchedule
+from tui.ui.widgets.tail_blocks import BlocksKeptInTail
 
 __all__ = ["BlockPage", "LiteralText", "MarkdownBlockView", "StreamingMarkdown", "literal"]
 
@@ -73,7 +74,8 @@ def _complete_blocks(text: str) -> tuple[Block, ...]:
 
 
 # The mixins are plain classes placed before RowOffsets: its default CSS stays found.
-class StreamingMarkdown(RepaintWhatMoved, FlushSchedule, StreamRunway, OpenFenceView, RowOffsets):
+class StreamingMarkdown(RepaintWhatMoved, FlushSchedule, StreamRunway, OpenFenceView,
+                        BlocksKeptInTail, RowOffsets):
     """Markdown for one assistant reply, streamed or loaded whole.
 
     Call :meth:`append` per delta (cheap: it only queues text), :meth:`finish`
@@ -117,6 +119,7 @@ class StreamingMarkdown(RepaintWhatMoved, FlushSchedule, StreamRunway, OpenFence
         self._static_visual: Selectable | None = None
         self._live: MarkdownBlockView | None = None
         self._forget_fence()
+        self._forget_kept()
         self._removals: list[Awaitable[None]] = []
         """Views this update removed (what ``remove()`` returned): see ``_flush``."""
         self._page: BlockPage | None = None
@@ -200,6 +203,7 @@ class StreamingMarkdown(RepaintWhatMoved, FlushSchedule, StreamRunway, OpenFence
         self._finished = True
         self._live = None
         self._forget_fence()
+        self._forget_kept()
         self._page = None
         self._views = []
         self._block_views = 0
@@ -213,6 +217,8 @@ class StreamingMarkdown(RepaintWhatMoved, FlushSchedule, StreamRunway, OpenFence
     def compose(self) -> ComposeResult:
         if self._splitter.tail_size and self._static_visual is None:
             blocks = self._splitter.update(self._finished)
+            self._code_blocks = number_code_blocks([block.visual for block in blocks],
+                                                   self._code_blocks)
             for start in range(0, len(blocks), self.PAGE_SIZE):
                 page = self._new_page()
                 self._add_to_page(page, blocks[start : start + self.PAGE_SIZE])
@@ -256,8 +262,7 @@ class StreamingMarkdown(RepaintWhatMoved, FlushSchedule, StreamRunway, OpenFence
         return self._page
 
     def _add_to_page(self, page: BlockPage, blocks: list[Block]) -> None:
-        self._code_blocks = number_code_blocks([block.visual for block in blocks],
-                                               self._code_blocks)
+        """Show ``blocks`` (numbered already) on ``page``."""
         self._views.extend((page, len(page) + index) for index in range(len(blocks)))
         self._block_views += len(blocks)
         page.add(blocks)
@@ -300,7 +305,13 @@ class StreamingMarkdown(RepaintWhatMoved, FlushSchedule, StreamRunway, OpenFence
         cpu_started = time.thread_time()
         splitter = self._splitter
         finished = splitter.update(final=final)
+        self._code_blocks = number_code_blocks([block.visual for block in finished],
+                                               self._code_blocks)
         with self.app.batch_update():
+            if self._keep_in_tail(finished, final):
+                finished = []  # shown in the tail's view, above the unfinished text
+            else:
+                finished = self._forget_kept() + finished
             # The final update shows the last block in the tail's view, already on screen:
             # a new view would only paint once mounted, a few loop turns later, and a frame
             # painted meanwhile would lack the reply's last words.
@@ -377,7 +388,6 @@ class StreamingMarkdown(RepaintWhatMoved, FlushSchedule, StreamRunway, OpenFence
         view.fill(0)  # a finished block: its text's own height
         if not view.display:
             view.display = True
-        self._code_blocks = number_code_blocks([block.visual], self._code_blocks)
         view.remove_class("-live")
         view.set_class(self._block_views == 0, "-first")
         view.show(block)
@@ -411,7 +421,13 @@ class StreamingMarkdown(RepaintWhatMoved, FlushSchedule, StreamRunway, OpenFence
 
     def _show_live(self) -> None:
         block = self._splitter.live
-        if block is None:
+        if block is not None:
+            # A code block closed in the same update as the text after it began waits in
+            # the tail until that text's first line ends: it shows its number there already
+            # (a slow frame, or a held stream, could leave it unnumbered on screen for long).
+            number_code_blocks([block.visual], self._code_blocks)
+        visual = self._tail_visual(block)
+        if visual is None:
             # Hidden, not removed: the tail is empty for an update each time a block ends
             # and the next has not begun, and removing then mounting a view again cost two
             # more layouts of the screen each time.
@@ -424,8 +440,4 @@ class StreamingMarkdown(RepaintWhatMoved, FlushSchedule, StreamRunway, OpenFence
         elif not self._live.display:
             self._live.display = True
         self._live.set_class(self._block_views == 0 and self._fence_view is None, "-first")
-        # A code block closed in the same update as the text after it began waits in the
-        # tail until that text's first line ends: it shows its number there already (a
-        # slow frame, or a held stream, could leave it unnumbered on screen for long).
-        number_code_blocks([block.visual], self._code_blocks)
-        self._live.update(block.visual, layout=height_changes(self._live, block.visual))
+        self._live.update(visual, layout=height_changes(self._live, visual))
