@@ -46,6 +46,21 @@ async def test_list_loads_a_page_at_a_time(services):
         assert listing.option_count == 130
 
 
+async def test_a_change_saved_as_the_app_quits_leaves_the_going_list_alone(services):
+    # As the app quits, Textual removes the sidebar's children before the sidebar: a system
+    # prompt saved just before refreshed the rows of a list already gone, and the app
+    # stopped on NoMatches (a fresh-clone CI run).
+    seed(services.store, 3)
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        sidebar = app.main.sidebar
+        await sidebar.conversation_list.remove()
+        await pilot.pause()
+        sidebar.refresh_rows()
+        await pilot.pause()
+        assert app.return_code is None and app.is_running
+
+
 async def test_next_and_previous_chat_follow_the_list(services):
     made = seed(services.store, 3)
     app = make_app(services)

@@ -121,8 +121,14 @@ class Sidebar(Vertical):
         Search results stay as they are: a reply finishing in the background must not wipe
         the hits the user is reading.
         """
-        if self.mode != "search":
-            self._reload_rows(self.conversation_list.reload_count(), self.mode == "archived")
+        if self.mode == "search":
+            return
+        lists = self.query(ConversationList)
+        if not lists:
+            # Going away: as the app quits, Textual removes a widget's children first, and a
+            # change saved just before (the system prompt) lands here after the list went.
+            return
+        self._reload_rows(lists.first().reload_count(), self.mode == "archived")
 
     @work(exclusive=True, group="rows", thread=True)
     def _reload_rows(self, count: int, archived: bool) -> None:
