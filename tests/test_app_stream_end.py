@@ -147,7 +147,9 @@ async def test_the_check_drops_the_replys_cached_arrangements(services, fake_ope
     from textual.geometry import Size
     from textual.widget import Widget
 
-    reply = "\n\n".join(f"Paragraph {n} of the answer." for n in range(40))
+    # More blocks than a page holds: the Markdown has more than one view however the
+    # stream was gathered into updates.
+    reply = "\n\n".join(f"Paragraph {n} of the answer." for n in range(80))
     fake_openai.script(Script.reply(reply + "\n\nAnd its very last words."))
     app = make_app(services)
     async with app.run_test(size=SIZE) as pilot:
