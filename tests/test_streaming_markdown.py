@@ -421,6 +421,14 @@ FULL_PAGE = "".join(f"Intro {n}.\n\n" for n in range(SMALL_PAGE))
 after it, leaving the tail, starts a new page."""
 
 
+def unpaced_with_small_pages() -> StreamingMarkdown:
+    """A widget that updates on the next loop turn, with pages of SMALL_PAGE blocks."""
+    widget = StreamingMarkdown()
+    widget.FLUSH_INTERVAL = 0
+    widget.PAGE_SIZE = SMALL_PAGE
+    return widget
+
+
 @pytest.mark.parametrize(("before", "end", "expected"), [
     ("the paragraph shown last\n", "\nthe end", "shown last\n\nthe end"),
     ("```python\nx = 1\n", "y = 2\n```", "y = 2"),
@@ -430,12 +438,10 @@ async def test_no_frame_lacks_text_already_shown_when_a_reply_ends(before: str, 
     """Text leaving the tail (or an open fence) for views of its own at a reply's end must
     not vanish for a frame while those mount (a few loop turns: Textual paints no unmounted
     widget). This showed a reply's last words a frame late, after a frame without them."""
-    widget = StreamingMarkdown()
+    widget = unpaced_with_small_pages()
     app = Host(widget)
     async with app.run_test(size=(60, 60)) as pilot:
         await pilot.pause()
-        widget.FLUSH_INTERVAL = 0
-        widget.PAGE_SIZE = SMALL_PAGE
         widget.append(FULL_PAGE + before)
         await pilot.pause()
         assert before.split()[-1] in screen_text(app)
@@ -781,12 +787,10 @@ async def test_a_replys_end_is_painted_once_its_hold_ends_not_on_the_next_tick(
     """The screen paints on a timer (60 a second); the reply's last update is laid out and
     painted as soon as its hold ends (``paint_now``), held for new views to mount or not.
     Waiting for the tick put the last words up to 17 ms later."""
-    widget = StreamingMarkdown()
+    widget = unpaced_with_small_pages()
     app = Host(widget)
     async with app.run_test(size=(60, 60)) as pilot:
         await pilot.pause()
-        widget.FLUSH_INTERVAL = 0
-        widget.PAGE_SIZE = SMALL_PAGE
         widget.append((FULL_PAGE + "the paragraph shown last\n") if new_view else "Some words.")
         await pilot.pause()
         screen = app.screen
