@@ -51,6 +51,8 @@ class BlocksKeptInTail:
         them there with the unfinished text keeps the view's height."""
         if final:
             return False
+        if not finished and not self._kept:
+            return True  # nothing to keep: the tail shows its unfinished text alone
         splitter = self._splitter
         view = self._live
         if (splitter.revised or splitter.fence is not None or splitter.table is not None
@@ -75,5 +77,6 @@ class BlocksKeptInTail:
         children = [block.visual for block in self._kept]
         if live is not None:
             children.append(live.visual)
-        self._kept_stack = self._kept_stack.with_children(children)
+        if self._kept_stack.children != children:  # not measured with these already
+            self._kept_stack = self._kept_stack.with_children(children)
         return self._kept_stack
