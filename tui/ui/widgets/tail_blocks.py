@@ -59,11 +59,7 @@ class BlocksKeptInTail:
                 or self._fence_view is not None or view is None or not view.display
                 or not view.is_mounted or len(self._kept) + len(finished) > self.TAIL_BLOCKS):
             return False
-        live = splitter.live
-        children = [block.visual for block in (*self._kept, *finished)]
-        if live is not None:
-            children.append(live.visual)
-        stack = self._kept_stack.with_children(children)
+        stack = self._kept_stack.with_children(_shown([*self._kept, *finished], splitter.live))
         if height_changes(view, stack):
             return False
         self._kept.extend(finished)
@@ -74,9 +70,12 @@ class BlocksKeptInTail:
         """What the tail's view shows: the blocks kept, then the unfinished text."""
         if not self._kept:
             return live.visual if live is not None else None
-        children = [block.visual for block in self._kept]
-        if live is not None:
-            children.append(live.visual)
+        children = _shown(self._kept, live)
         if self._kept_stack.children != children:  # not measured with these already
             self._kept_stack = self._kept_stack.with_children(children)
         return self._kept_stack
+
+
+def _shown(kept: list[Block], live: Block | None) -> list[Visual]:
+    """The tail view's visuals: the kept blocks', then the unfinished text's, if any."""
+    return [block.visual for block in kept] + ([live.visual] if live is not None else [])
