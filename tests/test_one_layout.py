@@ -88,7 +88,9 @@ async def test_the_mixin_keeps_the_css_of_the_class_it_is_mixed_into() -> None:
 
 
 async def test_a_streaming_code_block_is_laid_out_once_per_update() -> None:
-    """Its container grows with each update: no second layout on the next frame."""
+    """Its container grows with each update: no second layout on the next frame (and
+    none at all while its lines grow into the blank rows below the reply, see
+    test_stream_runway)."""
     from tests.test_streaming_markdown import Host as ReplyHost
     from tui.ui.widgets.markdown_views import FenceColumn
     from tui.ui.widgets.streaming_markdown import StreamingMarkdown
@@ -111,7 +113,7 @@ async def test_a_streaming_code_block_is_laid_out_once_per_update() -> None:
             counts.append(layouts.calls)
         assert "x = 5" in "\n".join(strip.text for strip in
                                      app.screen._compositor.render_strips())
-    assert counts == [1] * 5
+    assert all(count <= 1 for count in counts) and sum(counts) < 5, counts
 
 
 async def test_a_widget_that_cannot_scroll_is_laid_out_once_when_it_first_comes() -> None:

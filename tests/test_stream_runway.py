@@ -118,3 +118,41 @@ async def test_the_tail_fills_the_blank_rows_and_grows_without_a_layout() -> Non
         widget.close_runway()
         await pilot.pause()
         assert widget.size.height == live.text_rows == live.size.height
+
+
+async def test_a_code_block_still_streaming_grows_into_the_blank_rows() -> None:
+    """The last lines of an open code block fill the blank rows as the tail's view does:
+    a new line of code is a repaint of that view, not a layout of the screen (at 20 tok/s a
+    code block streamed a line an update, each a layout)."""
+    widget = StreamingMarkdown()
+    widget.FLUSH_INTERVAL = 0
+    app = Pane(widget)
+    async with app.run_test(size=(40, 40)) as pilot:  # 40 rows: steps of 4 blank rows
+        await shown(pilot, widget, "Some code:\n\n```python\nx = 1\n")
+        fence = widget._fence_live
+        assert fence is not None and widget.runway_filler() is fence
+        await pilot.pause()
+        layouts: list[bool] = []
+        refresh_layout = app.screen._refresh_layout
+
+        def counted(*args, **kwargs):
+            layouts.append(True)
+            return refresh_layout(*args, **kwargs)
+
+        app.screen._refresh_layout = counted  # type: ignore[method-assign]
+        height = widget.size.height
+        assert fence.min_rows > fence.text_rows  # it holds blank rows to grow into
+        room = fence.min_rows - fence.text_rows
+        for n in range(2, 2 + room):
+            await shown(pilot, widget, f"y{n} = {n}\n")
+            assert f"y{n} = {n}" in screen_text(app)
+        assert layouts == [] and widget.size.height == height
+        await shown(pilot, widget, "z = 0\nw = 0\n" * 3)  # past the blank rows
+        assert layouts and widget.size.height > height
+        assert "w = 0" in screen_text(app)
+        widget.append("```\n\nAfter.")
+        widget.finish(keep_runway=True)
+        widget.close_runway()
+        await pilot.pause()
+        await pilot.pause()
+        assert "After." in screen_text(app) and "y2 = 2" in screen_text(app)

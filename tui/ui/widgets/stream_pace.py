@@ -21,6 +21,7 @@ from typing import Any
 from textual.content import Content
 from textual.widget import AwaitMount, Widget
 
+from tui.ui.widgets.markdown_code import CodeVisual
 from tui.ui.widgets.markdown_layout import Stack
 
 __all__ = ["FrameHold", "FramePacer", "MountHolds", "height_changes", "mounted"]
@@ -96,10 +97,11 @@ def height_changes(view: Widget, visual: Any) -> bool:
     """Whether showing ``visual`` changes ``view``'s height: a tail that grew within its
     last line needs a repaint of the view only, not a re-layout of the screen.
 
-    Only text and stacks of text are measured (a fraction of a millisecond); measuring a
-    table costs as much as drawing it, and a growing table changes height anyway."""
+    Only text, code and stacks of them are measured (a fraction of a millisecond);
+    measuring a table costs as much as drawing it, and a growing table changes height
+    anyway."""
     width, height = view.size
-    if not width or not view.is_mounted or not isinstance(visual, (Content, Stack)):
+    if not width or not view.is_mounted or not isinstance(visual, (Content, Stack, CodeVisual)):
         return True
     try:
         # A view filling the blank rows below its text (stream_runway) keeps its height

@@ -54,16 +54,16 @@ class StreamRunway:
 
     def runway_filler(self) -> Any:
         """The view that fills the blank rows (its ``min_rows``): the text's last view, if
-        it is one that grows as the reply streams; None."""
+        it is one that grows as the reply streams (it may sit inside a view of its own,
+        such as a code block's column); None."""
         return None
 
     def get_content_height(self: Any, container: Size, viewport: Size, width: int) -> int:
         filler = self.runway_filler()
         if filler is not None and filler.fill(0):
-            # Measured at its text's own height. The arrangement Textual keeps (private
-            # ``_clear_arrangement_cache``: tests/test_textual_private_api.py) still has the
-            # filled height.
-            self._clear_arrangement_cache()
+            # Measured at its text's own height. The arrangements Textual keeps still have
+            # the filled height.
+            self._forget_measures(filler)
         height: int = super().get_content_height(container, viewport, width)
         if not self.runway_open:
             return height
@@ -76,8 +76,20 @@ class StreamRunway:
             # with a repaint of that view alone, not a layout of the screen (at 20 tok/s
             # most updates add a row or part of one).
             if filler.fill(filler.text_rows + total - height - 1):
-                self._clear_arrangement_cache()
+                self._forget_measures(filler)
         return total
+
+    def _forget_measures(self: Any, filler: Any) -> None:
+        """Drop what Textual measured with the filler's old height: the arrangements of
+        this widget and of the views between (a code block's column), and those views'
+        box models (private ``_clear_arrangement_cache`` and ``_box_model_cache``:
+        tests/test_textual_private_api.py)."""
+        self._clear_arrangement_cache()
+        node = filler.parent
+        while node is not None and node is not self:
+            node._clear_arrangement_cache()
+            node._box_model_cache.clear()
+            node = node.parent
 
     def close_runway(self: Any) -> None:
         """The reply ended: lay out at the text's own height."""

@@ -13,6 +13,7 @@ from collections.abc import Awaitable
 from tui.ui.widgets.markdown_blocks import Block
 from tui.ui.widgets.markdown_splitter import MarkdownSplitter, OpenFence
 from tui.ui.widgets.markdown_views import FenceColumn, MarkdownBlockView
+from tui.ui.widgets.stream_pace import height_changes
 
 __all__ = ["OpenFenceView"]
 
@@ -76,4 +77,7 @@ class OpenFenceView:
             view.mount_all(new, before=self._fence_live)
             self._fence_chunks_shown = len(fence.chunks)
         if fence.live is not None and self._fence_live is not None:
-            self._fence_live.update(fence.live)
+            # Growing into the blank rows below the reply (stream_runway), its last lines
+            # need a repaint of their view alone, not a layout of the screen.
+            self._fence_live.update(fence.live,
+                                    layout=height_changes(self._fence_live, fence.live))

@@ -371,12 +371,19 @@ class StreamingMarkdown(RepaintWhatMoved, FlushSchedule, StreamRunway, OpenFence
                 and splitter.fence is None)
 
     def runway_filler(self) -> MarkdownBlockView | None:
-        """The tail's view, when it is shown last (no code block streaming below it)."""
-        live = self._live
-        children = self.children
-        if live is None or not live.display or not children or children[-1] is not live:
+        """The view shown last, if it grows as the reply streams: the tail's, or the last
+        lines of a code block still streaming (the tail is then empty, hidden below it)."""
+        shown = [child for child in self.children if child.display]
+        if not shown:
             return None
-        return live
+        last = shown[-1]
+        if last is self._live:
+            return self._live
+        if last is self._fence_view and self._fence_live is not None:
+            column = self._fence_view.children
+            if column and column[-1] is self._fence_live:
+                return self._fence_live
+        return None
 
     def _can_adopt_live(self) -> bool:
         return self._live is not None and self._fence_view is None
