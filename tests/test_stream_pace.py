@@ -25,11 +25,26 @@ def test_a_spent_credit_waits_for_text_to_pay_or_to_grow_stale() -> None:
     pacer.spent(0.02, pacer.credit + 0.003, INTERVAL)  # this redraw overspent by 3 ms
     pacer.earn(0.05)
     assert pacer.credit < 0
-    assert pacer.due(0.05, INTERVAL) == pytest.approx(0.35), "the oldest text waits max_stale"
+    assert pacer.due(0.05, INTERVAL) == pytest.approx(0.3), "max_stale after the last redraw"
     for n in range(3):  # three more deltas pay the debt back
         pacer.earn(0.06 + n / 100)
     assert pacer.credit >= 0
     assert pacer.due(0.08, INTERVAL) == pytest.approx(INTERVAL)
+
+
+def test_text_after_a_quiet_spell_shows_at_once_even_in_debt() -> None:
+    """In debt, a redraw waits ``max_stale`` after the last one or after the oldest unshown
+    text came, whichever is sooner: a slow stream read twice a second shows each read as it
+    comes (it waited another half second), and still no more often than that."""
+    pacer = FramePacer(token_budget=0.0001, max_stale=0.5)
+    pacer.started(0.0)
+    pacer.spent(0.01, pacer.credit + 0.005, INTERVAL)
+    pacer.earn(0.5)  # the next read, half a second later
+    assert pacer.credit < 0
+    assert pacer.due(0.5, INTERVAL) == pytest.approx(0.5), "shown as it comes"
+    pacer.started(0.5)
+    pacer.earn(0.6)  # text soon after a redraw waits for max_stale after that redraw
+    assert pacer.due(0.6, INTERVAL) == pytest.approx(1.0)
 
 
 def test_per_token_redraw_time_is_bounded_by_the_budget() -> None:

@@ -156,3 +156,38 @@ async def test_a_code_block_still_streaming_grows_into_the_blank_rows() -> None:
         await pilot.pause()
         await pilot.pause()
         assert "After." in screen_text(app) and "y2 = 2" in screen_text(app)
+
+
+async def test_a_table_streaming_in_grows_into_the_blank_rows() -> None:
+    """A table's new row is a repaint of the tail's view while it fits the blank rows: the
+    table is measured (it keeps the lines it measured for drawing), not laid out for
+    every row it grows by."""
+    widget = StreamingMarkdown()
+    widget.FLUSH_INTERVAL = 0
+    app = Pane(widget)
+    async with app.run_test(size=(60, 40)) as pilot:  # steps of 4 blank rows
+        await shown(pilot, widget, "| a | b |\n|---|---|\n| 1 | one |\n")
+        live = widget._live
+        assert live is not None and widget.runway_filler() is live
+        for n in range(100, 104):  # until the table's last row leaves blank rows below
+            if live.min_rows > live.text_rows + 1:
+                break
+            await shown(pilot, widget, f"| {n} | row {n} |\n")
+        await pilot.pause()
+        layouts: list[bool] = []
+        refresh_layout = app.screen._refresh_layout
+
+        def counted(*args, **kwargs):
+            layouts.append(True)
+            return refresh_layout(*args, **kwargs)
+
+        app.screen._refresh_layout = counted  # type: ignore[method-assign]
+        height = widget.size.height
+        room = live.min_rows - live.text_rows
+        assert room > 0
+        for n in range(2, 2 + room):
+            await shown(pilot, widget, f"| {n} | row {n} |\n")
+            assert f"row {n}" in screen_text(app)
+        assert layouts == [] and widget.size.height == height
+        await shown(pilot, widget, "| 9 | nine |\n| 10 | ten |\n" * 3)  # past them
+        assert layouts and widget.size.height > height and "ten" in screen_text(app)

@@ -34,15 +34,20 @@ tok/s ~5 ms. Waiting 20 ms there too put the last words ~10 ms later for nothing
 stream's reads are large anyway."""
 
 SLOW_BYTES = 1024
-"""A slow stream is gathered until about this much has come (four events of a streamed
-reply), past ``gather``, SLOW_GATHER at most. At 20 tok/s an event comes every 50 ms: a 20 ms
-gather merged nothing and only added a wake-up (measured, the client alone: 1.0 ms of CPU a
-token with it, 0.63 without, 0.30 reading four at a time). Each wake-up of an idle process
-costs the same few hundred microseconds whatever it brings, so reading a few events a time
-at every rate keeps the cost per token close to flat."""
-SLOW_GATHER = 0.2
-"""Seconds a slow stream's read waits at most (what the last words of a 20 tok/s reply can
-show later; the app shows a slow reply's text twice a second anyway)."""
+"""A stream below SLOW_RATE is gathered until about this much has come (four events of a
+streamed reply), past ``gather``. At 20 tok/s an event comes every 50 ms: a 20 ms gather
+merged nothing and only added a wake-up (measured, the client alone: 1.0 ms of CPU a token
+with it, 0.63 without, 0.30 reading four at a time). Each wake-up of an idle process costs
+the same few hundred microseconds whatever it brings."""
+SLOW_RATE = 12 * 1024
+"""Bytes a second under which a stream is slow (~50 tok/s, at ~240 bytes an event): it is
+read every SLOW_GATHER seconds."""
+SLOW_GATHER = 0.5
+"""Seconds a slow stream's read waits: the app shows a slow stream's new text twice a second
+anyway (``FramePacer.max_stale``), so reading it more often only woke the app up for text
+that waited to be shown (a pty at 20 tok/s, interleaved: 0.0246 -> 0.0186 cores reading
+every 0.5 s instead of every 0.2 s). It is also what the last words of a slow reply can show
+later (a 20 tok/s reply's, ~0.4 s median)."""
 
 
 class _Reader(asyncio.Protocol):
@@ -181,8 +186,10 @@ class AsyncioStream(httpcore2.AsyncNetworkStream):
     def gather_for(self, rate: float) -> float:
         """How long after a read the next waits, the server sending ``rate`` bytes a
         second: until GATHER_BYTES would have come, ``gather`` at most; but a few events'
-        worth (SLOW_BYTES) at least, SLOW_GATHER at most."""
-        return min(GATHER_BYTES / rate, max(self.gather, min(SLOW_BYTES / rate, SLOW_GATHER)))
+        worth (SLOW_BYTES) at least; a slow stream's (under SLOW_RATE), SLOW_GATHER."""
+        if rate < SLOW_RATE:
+            return SLOW_GATHER
+        return min(GATHER_BYTES / rate, max(self.gather, SLOW_BYTES / rate))
 
     def _measure(self, size: int) -> None:
         """A read of ``size`` bytes: the rate the server sends at, and when."""

@@ -22,7 +22,8 @@ from textual.content import Content
 from textual.widget import AwaitMount, Widget
 
 from tui.ui.widgets.markdown_code import CodeVisual
-from tui.ui.widgets.markdown_layout import Stack
+from tui.ui.widgets.markdown_layout import Prefixed, Rule, Stack
+from tui.ui.widgets.markdown_table import TableVisual
 
 __all__ = ["FrameHold", "FramePacer", "MountHolds", "height_changes", "mounted"]
 
@@ -72,14 +73,17 @@ class FramePacer:
 
     def due(self, now: float, interval: float) -> float:
         """When the next redraw may run: ``interval`` after the last one (and the
-        backpressure spacing), and once the credit is spent, when the oldest unshown text
-        has waited ``max_stale``. ``interval`` 0 means unpaced (tests): at once."""
+        backpressure spacing), and once the credit is spent, ``max_stale`` after the last
+        one or after the oldest unshown text came, whichever is sooner: text that comes
+        after a quiet spell (a slow stream, read twice a second) shows at once, and still
+        no more often than every ``max_stale``. ``interval`` 0 means unpaced (tests): at
+        once."""
         if interval <= 0:
             return now
         due = self.last + max(interval, self.spacing)
         if self.credit < 0:
             waiting = self.waiting_since if self.waiting_since is not None else now
-            due = max(due, waiting + self.max_stale)
+            due = max(due, min(waiting, self.last) + self.max_stale)
         return due
 
     def started(self, now: float) -> None:
@@ -93,15 +97,20 @@ class FramePacer:
         self.credit -= cpu
 
 
+MEASURED = (Content, Stack, CodeVisual, TableVisual, Prefixed, Rule)
+"""Visuals :func:`height_changes` measures (anything else: lay out, as Static would)."""
+
+
 def height_changes(view: Widget, visual: Any) -> bool:
     """Whether showing ``visual`` changes ``view``'s height: a tail that grew within its
     last line needs a repaint of the view only, not a re-layout of the screen.
 
-    Only text, code and stacks of them are measured (a fraction of a millisecond);
-    measuring a table costs as much as drawing it, and a growing table changes height
-    anyway."""
+    The reply's own visuals are measured: text, code, quotes and lists, stacks of them in
+    a fraction of a millisecond; a table keeps the lines it measured for its drawing at
+    that width (a table streaming in was laid out for every row it grew by, even within
+    the blank rows below the reply)."""
     width, height = view.size
-    if not width or not view.is_mounted or not isinstance(visual, (Content, Stack, CodeVisual)):
+    if not width or not view.is_mounted or not isinstance(visual, MEASURED):
         return True
     try:
         # A view filling the blank rows below its text (stream_runway) keeps its height
