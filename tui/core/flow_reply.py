@@ -39,6 +39,7 @@ from tui.core.flow_events import (
     kind_of,
 )
 from tui.core.hosts import sanitize_url
+from tui.core.locked_writes import save_unless_locked, write_when_free
 from tui.core.model_titles import is_first_exchange, model_title
 from tui.core.models import Conversation, Message, MessageStatus, Role
 
@@ -46,6 +47,10 @@ if TYPE_CHECKING:
     from tui.core.chat import ChatFlow
 
 log = logging.getLogger(__name__)
+
+FINAL_WRITE_PATIENCE = 60.0
+"""Seconds a finished reply waits to be stored while another program holds the database's
+write lock (the app keeps running meanwhile; see tui.core.locked_writes)."""
 
 
 @dataclass
@@ -94,7 +99,12 @@ async def stream_reply(flow: ChatFlow, conversation: Conversation, plan: Request
                     if first_token is None:
                         first_token = now
                     if now - flushed_at >= flush_interval:
-                        store.update_message(assistant.id, content="".join(parts))
+                        # Skipped while another program holds the write lock: waiting
+                        # for it here would freeze the app (tui.core.locked_writes).
+                        text = "".join(parts)
+                        save_unless_locked(
+                            store, lambda text=text: store.update_message(assistant.id,
+                                                                          content=text))
                         flushed_at = now
                     yield AssistantDelta(assistant.id, event.text)
                 elif isinstance(event, Finished):
@@ -145,10 +155,13 @@ async def stream_reply(flow: ChatFlow, conversation: Conversation, plan: Request
         fields["prompt_tokens"] = usage.prompt_tokens
         fields["completion_tokens"] = usage.completion_tokens
         fields["cached_tokens"] = usage.cached_tokens
+    # The reply first: it waits for a lock another program holds, the loop running on.
+    await write_when_free(store, lambda: store.update_message(assistant.id, **fields),
+                          patience=FINAL_WRITE_PATIENCE)
+    if usage is not None:
         flow.knowledge.learn_count(conversation.model, plan.local_tokens, usage.prompt_tokens)
         ratio = flow.knowledge.calibration(conversation, conversation.model).ratio
         store.update_conversation(conversation.id, token_correction=ratio)
-    store.update_message(assistant.id, **fields)
     finished = store.get_message(assistant.id)
     note = finish_note(finished, max_output_tokens=conversation.max_output_tokens,
                        window=flow.window_for(conversation))

@@ -111,6 +111,7 @@ class Store(MessageStore, SummaryStore, DraftStore, KnowledgeStore):
         self.path = Path(path).expanduser()
         self.schema_version = 0
         self._lock = threading.RLock()
+        self._busy_timeout_ms = busy_timeout_ms
         self._conn: sqlite3.Connection | None = None
         self._seen_data_version: int | None = None
         if self.path.is_dir():

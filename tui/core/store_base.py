@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
-from tui.core.store_errors import StoreError, translate_error
+from tui.core.store_errors import DatabaseLocked, StoreError, translate_error
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -47,6 +47,7 @@ class StoreBase:
     path: Path
     _lock: threading.RLock
     _conn: sqlite3.Connection | None
+    _busy_timeout_ms: int = 5000
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -60,6 +61,29 @@ class StoreBase:
         """Run ``work(conn)`` under the store's lock (for modules like tui.core.tree that
         keep their own SQL); SQLite errors become StoreErrors."""
         return work(self.conn)
+
+    @contextmanager
+    def waiting_at_most(self, seconds: float) -> Iterator[None]:
+        """Calls inside wait ``seconds`` at most for another program's write lock, not the
+        connection's busy timeout (seconds): a write made on an event loop must not hold
+        it up that long. The store's lock (another thread's call may be waiting out that
+        timeout) is waited for as long at most: DatabaseLocked either way. It is held
+        throughout, so no other thread's call runs with the shorter timeout."""
+        seconds = max(0.0, seconds)
+        taken = (self._lock.acquire(timeout=seconds) if seconds
+                 else self._lock.acquire(blocking=False))
+        if not taken:
+            raise DatabaseLocked(f"database {self.path} is busy (another call is running)")
+        try:
+            conn = self.conn
+            conn.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
+            try:
+                yield
+            finally:
+                if self._conn is not None:
+                    conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+        finally:
+            self._lock.release()
 
     @_guarded
     def write(self, work: Callable[[sqlite3.Connection], R]) -> R:

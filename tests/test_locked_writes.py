@@ -1,0 +1,139 @@
+"""A reply streaming while another program holds the database's write lock
+(tui/core/locked_writes.py): the event loop keeps running, the reply is not cut, and it is
+stored whole once the lock is free."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.fake_openai.scripts import Script
+from tests import test_chat_flow
+from tui.core import chat as chat_module
+from tui.core.chat import AssistantDelta, AssistantFinished, FlowFailed
+from tui.core.locked_writes import save_unless_locked, write_when_free
+from tui.core.models import MessageStatus, Role
+from tui.core.store import Store
+from tui.core.store_errors import DatabaseLocked
+
+HOLD = 1.0  # seconds the other program holds the lock
+
+# The chat flow's fixtures: a store, a token counter, a flow against the test server.
+counter, flow, store = test_chat_flow.counter, test_chat_flow.flow, test_chat_flow.store
+
+
+def other_program(path: Path) -> sqlite3.Connection:
+    """A second connection, as another process would have, holding the write lock."""
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    conn.execute("BEGIN IMMEDIATE")
+    return conn
+
+
+async def test_a_reply_streams_on_and_is_stored_while_the_database_is_locked(
+        flow, store, fake_openai, monkeypatch):
+    monkeypatch.setattr(chat_module, "FLUSH_INTERVAL", 0.05)  # saves fall inside the hold
+    words = " ".join(f"word{n}" for n in range(30))
+    fake_openai.script(Script.reply(words, tps=40))  # ~1.5 s of stream
+    conversation = flow.new_conversation()
+    loop = asyncio.get_running_loop()
+    ticks: list[float] = []
+
+    async def ticker() -> None:
+        while True:
+            ticks.append(time.monotonic())
+            await asyncio.sleep(0.02)
+
+    ticking = asyncio.create_task(ticker())
+    holder: sqlite3.Connection | None = None
+    events = []
+    try:
+        async for event in flow.send(conversation.id, "Say many words"):
+            events.append(event)
+            if isinstance(event, AssistantDelta) and holder is None:
+                holder = other_program(store.path)
+                loop.call_later(HOLD, lambda: (holder.execute("COMMIT"), holder.close()))
+    finally:
+        ticking.cancel()
+    assert holder is not None
+    assert not [event for event in events if isinstance(event, FlowFailed)]
+    finished = [event for event in events if isinstance(event, AssistantFinished)]
+    assert finished and finished[0].message.content == words
+    gaps = [later - earlier for earlier, later in zip(ticks, ticks[1:])]
+    assert max(gaps) < 0.3, f"the event loop stood still {max(gaps):.2f} s"
+    stored = [m for m in store.load_messages(conversation.id) if m.role == Role.ASSISTANT]
+    assert stored[-1].content == words and stored[-1].status == MessageStatus.COMPLETE
+
+
+def test_a_save_is_skipped_at_once_while_the_lock_is_held(tmp_path: Path) -> None:
+    store = Store(tmp_path / "chat.db")
+    try:
+        conversation = store.create_conversation(model="m")
+        message = store.append_message(conversation.id, Role.ASSISTANT, "",
+                                       status=MessageStatus.STREAMING)
+        holder = other_program(store.path)
+        started = time.monotonic()
+        saved = save_unless_locked(
+            store, lambda: store.update_message(message.id, content="partial"))
+        assert not saved and time.monotonic() - started < 0.5
+        holder.execute("COMMIT")
+        holder.close()
+        assert save_unless_locked(
+            store, lambda: store.update_message(message.id, content="partial"))
+        assert store.get_message(message.id).content == "partial"
+        # The connection's own busy timeout is back for everything else.
+        assert store.conn.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
+    finally:
+        store.close()
+
+
+async def test_a_write_gives_up_after_its_patience(tmp_path: Path) -> None:
+    store = Store(tmp_path / "chat.db")
+    holder = other_program(store.path)
+    started = time.monotonic()
+    try:
+        with pytest.raises(DatabaseLocked):
+            await write_when_free(store, lambda: store.create_conversation(model="m"),
+                                  patience=0.3)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    try:
+        assert 0.3 <= time.monotonic() - started < 2.0
+        assert await write_when_free(store, lambda: store.create_conversation(model="m"),
+                                     patience=0.3)
+    finally:
+        store.close()
+
+
+def test_a_save_does_not_wait_for_another_threads_call(tmp_path: Path) -> None:
+    """A call from a worker thread may be waiting out the busy timeout with the store's
+    lock held: the event loop's save is skipped, not made to wait behind it."""
+    import threading
+
+    store = Store(tmp_path / "chat.db")
+    try:
+        conversation = store.create_conversation(model="m")
+        message = store.append_message(conversation.id, Role.ASSISTANT, "",
+                                       status=MessageStatus.STREAMING)
+        busy, release = threading.Event(), threading.Event()
+
+        def long_call(conn: sqlite3.Connection) -> None:
+            busy.set()
+            release.wait(5)
+
+        worker = threading.Thread(target=store.read, args=(long_call,))
+        worker.start()
+        assert busy.wait(5)
+        started = time.monotonic()
+        saved = save_unless_locked(
+            store, lambda: store.update_message(message.id, content="partial"))
+        took = time.monotonic() - started
+        release.set()
+        worker.join(5)
+        assert not saved and took < 0.5
+    finally:
+        store.close()

@@ -1,0 +1,65 @@
+"""Writes a streaming reply makes from the event loop, when another program may hold the
+database's write lock (an import, another window's long write, a `sqlite3` shell).
+
+SQLite waits for that lock up to the connection's busy timeout (5 s), and a wait on the
+event loop freezes the app for as long: no keys, no frames. Then the write failed and the
+reply with it, though the server was still sending (a pty, the lock held 6.5 s while a
+reply streamed at 20 tok/s: the screen froze, then the reply stopped, "interrupted", with
+"database is locked"). A periodic save of the text so far is skipped while the lock is
+held (the next one, or the last, stores it); the reply's last write waits for the lock
+without blocking the loop, trying again every RETRY_EVERY seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from tui.core.store_base import StoreBase
+from tui.core.store_errors import DatabaseLocked
+
+__all__ = ["RETRY_EVERY", "save_unless_locked", "write_when_free"]
+
+log = logging.getLogger(__name__)
+
+R = TypeVar("R")
+
+RETRY_EVERY = 0.1
+"""Seconds between tries of a write that found the database locked."""
+
+
+def save_unless_locked(store: StoreBase, write: Callable[[], object]) -> bool:
+    """Run ``write`` if the database's write lock is free now; whether it ran."""
+    try:
+        with store.waiting_at_most(0):
+            write()
+    except DatabaseLocked:
+        log.info("the database is locked by another program: this save waits for the next")
+        return False
+    return True
+
+
+async def write_when_free(store: StoreBase, write: Callable[[], R], *,
+                          patience: float) -> R:
+    """Run ``write`` once the database's write lock is free, waiting ``patience`` seconds
+    at most (then DatabaseLocked), without blocking the event loop meanwhile."""
+    deadline = time.monotonic() + patience
+    waited = False
+    while True:
+        try:
+            with store.waiting_at_most(0):
+                result = write()
+        except DatabaseLocked:
+            if time.monotonic() >= deadline:
+                raise
+            if not waited:
+                log.info("the database is locked by another program: waiting to store")
+                waited = True
+            await asyncio.sleep(RETRY_EVERY)
+            continue
+        if waited:
+            log.info("the database is free again: stored")
+        return result
