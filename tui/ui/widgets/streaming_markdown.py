@@ -37,9 +37,10 @@ from textual.selection import Selection
 from textual.timer import Timer
 from textual.widget import Widget
 
+from tui.ui.widgets.block_pages import FinishedBlockPages
 from tui.ui.widgets.literal_text import LiteralText, literal
 from tui.ui.widgets.markdown_blocks import Block, Stack
-from tui.ui.widgets.markdown_code import number_as, number_code_blocks
+from tui.ui.widgets.markdown_code import number_code_blocks
 from tui.ui.widgets.markdown_selection import Selectable
 from tui.ui.widgets.markdown_splitter import MarkdownSplitter
 from tui.ui.widgets.markdown_views import (
@@ -75,7 +76,7 @@ def _complete_blocks(text: str) -> tuple[Block, ...]:
 
 # The mixins are plain classes placed before RowOffsets: its default CSS stays found.
 class StreamingMarkdown(RepaintWhatMoved, FlushSchedule, StreamRunway, OpenFenceView,
-                        BlocksKeptInTail, RowOffsets):
+                        BlocksKeptInTail, FinishedBlockPages, RowOffsets):
     """Markdown for one assistant reply, streamed or loaded whole.
 
     Call :meth:`append` per delta (cheap: it only queues text), :meth:`finish`
@@ -97,14 +98,6 @@ class StreamingMarkdown(RepaintWhatMoved, FlushSchedule, StreamRunway, OpenFence
     """Coalesce appends: the tail is re-rendered at most this often (seconds); 0 updates on
     the next loop turn, unpaced (tests)."""
 
-    PAGE_SIZE = 64
-    """Finished blocks per page (see ``_mount_finished``). Each layout of the reply measures
-    and places every page, so fewer pages make the layouts of a long reply cheaper; a page
-    that grows draws only its new rows (``appended_rows``), so a larger one costs little
-    more to add to. 16 made a 20k-token reply ~60 pages, and the layout of its last update
-    ~35 ms: interleaved in a pty at 2,000 tok/s, its lag read 35 ms median with 16 and 26
-    with 64 (256 read the same as 64)."""
-
     HOLD_SPACING = 0.15
     """An update this long or longer after the one before holds the screen while its new
     views mount (see ``_flush``); the reply's end always does."""
@@ -122,11 +115,7 @@ class StreamingMarkdown(RepaintWhatMoved, FlushSchedule, StreamRunway, OpenFence
         self._forget_kept()
         self._removals: list[Awaitable[None]] = []
         """Views this update removed (what ``remove()`` returned): see ``_flush``."""
-        self._page: BlockPage | None = None
-        self._views: list[tuple[BlockPage, int] | MarkdownBlockView] = []
-        """Where each finished block is shown (a page and its place there, or the tail's view
-        that became the last block's), in the splitter's numbering (for revised blocks)."""
-        self._block_views = 0
+        self._forget_pages()
         self._code_blocks = 0  # numbered so far (streaming)
         self._timer: Timer | None = None
         self._timer_due = 0.0
@@ -204,9 +193,7 @@ class StreamingMarkdown(RepaintWhatMoved, FlushSchedule, StreamRunway, OpenFence
         self._live = None
         self._forget_fence()
         self._forget_kept()
-        self._page = None
-        self._views = []
-        self._block_views = 0
+        self._forget_pages()
         self._static_visual = Selectable(Stack([block.visual for block in blocks]))
         if self.children:
             self.remove_children()
@@ -256,28 +243,6 @@ class StreamingMarkdown(RepaintWhatMoved, FlushSchedule, StreamRunway, OpenFence
         await self.wait_for_refresh()
 
     # -- internals -------------------------------------------------------------
-
-    def _new_page(self) -> BlockPage:
-        self._page = BlockPage(first=self._block_views == 0)
-        return self._page
-
-    def _add_to_page(self, page: BlockPage, blocks: list[Block]) -> None:
-        """Show ``blocks`` (numbered already) on ``page``."""
-        self._views.extend((page, len(page) + index) for index in range(len(blocks)))
-        self._block_views += len(blocks)
-        page.add(blocks)
-
-    def _show_revised(self) -> None:
-        """Show blocks the splitter built again (a reference they use became known)."""
-        for number, block in self._splitter.revised:
-            where = self._views[number]
-            if isinstance(where, MarkdownBlockView):
-                number_as(block.visual, where.shown_visual())
-                where.show(block)
-            else:
-                page, index = where
-                number_as(block.visual, page.blocks[index].visual)
-                page.replace(index, block)
 
     def _reopen(self) -> None:
         """append() after set_text(): continue streaming from that text."""
@@ -384,47 +349,6 @@ class StreamingMarkdown(RepaintWhatMoved, FlushSchedule, StreamRunway, OpenFence
             if column and column[-1] is self._fence_live:
                 return self._fence_live
         return None
-
-    def _can_adopt_live(self) -> bool:
-        return self._live is not None and self._fence_view is None
-
-    def _adopt_live(self, block: Block) -> None:
-        """The tail's view becomes the view of the final block (see _flush)."""
-        view, self._live = self._live, None
-        assert view is not None
-        view.fill(0)  # a finished block: its text's own height
-        if not view.display:
-            view.display = True
-        view.remove_class("-live")
-        view.set_class(self._block_views == 0, "-first")
-        view.show(block)
-        self._block_views += 1
-        self._views.append(view)
-
-    def _mount_finished(self, blocks: list[Block]) -> None:
-        """Add finished blocks to pages of at most PAGE_SIZE blocks.
-
-        A page draws only the blocks added to it; a full page is never drawn again (at the
-        same width), and its height is known. Only a new page mounts a widget.
-        """
-        while blocks:
-            page = self._page
-            new = page is None or len(page) >= self.PAGE_SIZE
-            if new:
-                page = self._new_page()
-            assert page is not None
-            room = self.PAGE_SIZE - len(page)
-            batch, blocks = blocks[:room], blocks[room:]
-            self._add_to_page(page, batch)
-            if new:
-                anchor = self._first_live()
-                if anchor is not None:
-                    self.mount(page, before=anchor)
-                else:
-                    self.mount(page)
-
-    def _first_live(self) -> Widget | None:
-        return self._fence_view or self._live
 
     def _show_live(self) -> None:
         block = self._splitter.live
