@@ -171,6 +171,7 @@ async def test_the_system_prompt_saves_with_f2_or_ctrl_s_after_a_burst(services,
     from textual import events
 
     conversation = chat(services.store)
+    assert services.store.get_conversation(conversation.id).system_prompt == ""
     app = make_app(services)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f4")
@@ -185,8 +186,11 @@ async def test_the_system_prompt_saves_with_f2_or_ctrl_s_after_a_burst(services,
         app.post_message(events.Key(save_key, None))
         await wait_until(pilot, lambda: not isinstance(app.screen, SystemPromptScreen),
                          what="the dialog saved and closed")
+        # A new chat's prompt is "" (never None): wait for the save itself, which runs
+        # in a thread (waiting for "not None" passed at once, and under load the check
+        # below ran before the save had written).
         await wait_until(pilot, lambda: services.store.get_conversation(
-            conversation.id).system_prompt is not None, what="the prompt stored")
+            conversation.id).system_prompt != "", what="the prompt stored")
         assert services.store.get_conversation(conversation.id).system_prompt == "Be kind."
 
 async def test_model_output_and_titles_are_shown_literally(services):
