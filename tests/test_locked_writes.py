@@ -137,3 +137,32 @@ def test_a_save_does_not_wait_for_another_threads_call(tmp_path: Path) -> None:
         assert not saved and took < 0.5
     finally:
         store.close()
+
+
+async def test_a_message_sent_while_the_database_is_locked_waits_without_blocking(
+        flow, store, fake_openai):
+    """The user's message is stored before the request leaves: while another program holds
+    the lock, that store waits (up to the busy timeout, as before), the loop running on."""
+    fake_openai.script(Script.reply("Stored after the wait."))
+    conversation = flow.new_conversation()
+    loop = asyncio.get_running_loop()
+    holder = other_program(store.path)
+    loop.call_later(0.5, lambda: (holder.execute("COMMIT"), holder.close()))
+    ticks: list[float] = []
+
+    async def ticker() -> None:
+        while True:
+            ticks.append(time.monotonic())
+            await asyncio.sleep(0.02)
+
+    ticking = asyncio.create_task(ticker())
+    try:
+        events = [event async for event in flow.send(conversation.id, "Hello")]
+    finally:
+        ticking.cancel()
+    assert not [event for event in events if isinstance(event, FlowFailed)]
+    assert [event for event in events if isinstance(event, AssistantFinished)]
+    gaps = [later - earlier for earlier, later in zip(ticks, ticks[1:])]
+    assert max(gaps) < 0.3, f"the event loop stood still {max(gaps):.2f} s"
+    roles = [message.role for message in store.load_messages(conversation.id)]
+    assert roles == [Role.USER, Role.ASSISTANT]

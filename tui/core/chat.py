@@ -40,6 +40,7 @@ from tui.core.context import ContextOverflow, RequestPlan
 from tui.core.counting import ServerKnowledge
 from tui.core.flow_plan import FlowPlanner, fingerprint
 from tui.core.flow_reply import Overflow, request_params, stream_reply
+from tui.core.locked_writes import write_when_free
 from tui.core.models import Conversation, Message, Role, Strategy, Summary
 from tui.core.session import NewConversation, new_conversation_spec, store_new_conversation
 from tui.core.sizing import Sizer
@@ -52,6 +53,9 @@ from tui.core.windows import WindowInfo, format_window
 # Seconds between writes of a streaming reply's text (read here at each reply, so a test
 # may change it on this module).
 FLUSH_INTERVAL = 0.5
+# Seconds a message waits to be stored while another program holds the database's write
+# lock (the connection's busy timeout, but the app keeps running meanwhile).
+SEND_PATIENCE = 5.0
 # Overflow errors one send may answer by re-planning smaller before it gives up.
 MAX_OVERFLOW_RETRIES = 3
 # Each retry after an overflow keeps this share of the window more free than the last.
@@ -147,18 +151,25 @@ class ChatFlow:
         if refusal is not None:
             yield refusal
             return
+        # Stored before the request leaves; a database another program holds locked is
+        # waited for without blocking the event loop (tui.core.locked_writes).
+        store = self.store
         if isinstance(conversation, NewConversation):
-            target = store_new_conversation(self.store, conversation)
+            spec = conversation
+            target = await write_when_free(store, lambda: store_new_conversation(store, spec),
+                                           patience=SEND_PATIENCE)
             yield ConversationCreated(target)
         conversation_id = target.id
-        message = self.store.append_message(
-            conversation_id, Role.USER, text,
-            token_count=self.counter.count_message(Role.USER, text)
-            + IMAGE_TOKENS * len(images or ()),
+        token_count = (self.counter.count_message(Role.USER, text)
+                       + IMAGE_TOKENS * len(images or ()))
+        message = await write_when_free(store, lambda: store.append_message(
+            conversation_id, Role.USER, text, token_count=token_count,
             token_encoding=self.counter.encoding_label, parent_id=parent_id,
-        )
+        ), patience=SEND_PATIENCE)
         if images:
-            self.store.add_images(message.id, images)
+            attached = images
+            await write_when_free(store, lambda: store.add_images(message.id, attached),
+                                  patience=SEND_PATIENCE)
         yield UserMessageStored(message)
         if not target.title:
             title = title_from_text(text)

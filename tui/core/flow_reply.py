@@ -48,6 +48,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+START_PATIENCE = 5.0
+"""Seconds the reply's message waits to be created while the database is locked (as the
+connection's busy timeout would, the app running meanwhile), before the request leaves."""
 FINAL_WRITE_PATIENCE = 60.0
 """Seconds a finished reply waits to be stored while another program holds the database's
 write lock (the app keeps running meanwhile; see tui.core.locked_writes)."""
@@ -73,10 +76,10 @@ async def stream_reply(flow: ChatFlow, conversation: Conversation, plan: Request
                        flush_interval: float) -> AsyncIterator[FlowEvent | Overflow]:
     """Send ``plan``, store the reply as it streams, then title a first exchange."""
     store, counter = flow.store, flow.counter
-    assistant = store.append_message(
+    assistant = await write_when_free(store, lambda: store.append_message(
         conversation.id, Role.ASSISTANT, "", status=MessageStatus.STREAMING,
         model=conversation.model,
-    )
+    ), patience=START_PATIENCE)
     yield AssistantStarted(assistant)
     parts: list[str] = []
     flushed_at = time.monotonic()

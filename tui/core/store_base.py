@@ -73,7 +73,10 @@ class StoreBase:
         taken = (self._lock.acquire(timeout=seconds) if seconds
                  else self._lock.acquire(blocking=False))
         if not taken:
-            raise DatabaseLocked(f"database {self.path} is busy (another call is running)")
+            # Held that long, it is nearly always a call of another thread waiting out
+            # another program's lock: the same words as that call's failure.
+            raise DatabaseLocked(f"database {self.path} is locked by another program "
+                                 "(timed out)")
         try:
             conn = self.conn
             conn.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
