@@ -115,7 +115,7 @@ BYTECODE_ENV: dict[str, str | None] = {}
 
 def child_env(home: Path, base_url: str) -> dict[str, str]:
     """The terminal harness's environment, with this run's bytecode setting."""
-    env = terminal_env(home, base_url)
+    env = terminal_env(home, base_url, cached_bytecode=False)  # --bytecode decides
     for name, value in BYTECODE_ENV.items():
         if value is None:
             env.pop(name, None)
