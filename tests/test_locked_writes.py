@@ -166,3 +166,68 @@ async def test_a_message_sent_while_the_database_is_locked_waits_without_blockin
     assert max(gaps) < 0.3, f"the event loop stood still {max(gaps):.2f} s"
     roles = [message.role for message in store.load_messages(conversation.id)]
     assert roles == [Role.USER, Role.ASSISTANT]
+
+
+async def test_a_reply_cancelled_while_the_database_is_locked_is_kept_once_it_is_free(
+        flow, store, fake_openai, monkeypatch):
+    """Esc while another program holds the lock: the cancel does not wait for it, and what
+    arrived is stored as interrupted once the lock is free."""
+    monkeypatch.setattr(chat_module, "FLUSH_INTERVAL", 0.0)
+    fake_openai.script(Script.reply("one two three four five six seven", hold_after=3))
+    conversation = flow.new_conversation()
+    received: list[str] = []
+    first_delta = asyncio.Event()
+
+    async def consume() -> None:
+        async for event in flow.send(conversation.id, "count"):
+            if isinstance(event, AssistantDelta):
+                received.append(event.text)
+                first_delta.set()
+
+    task = asyncio.create_task(consume())
+    assert await asyncio.to_thread(fake_openai.holding.wait, 10)
+    await asyncio.wait_for(first_delta.wait(), 10)
+    holder = other_program(store.path)
+    started = time.monotonic()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert time.monotonic() - started < 0.5, "the cancel waited for the lock"
+    holder.execute("COMMIT")
+    holder.close()
+    deadline = time.monotonic() + 5
+    while True:
+        reply = store.load_messages(conversation.id)[-1]
+        if reply.status == MessageStatus.INTERRUPTED or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.05)
+    assert reply.status == MessageStatus.INTERRUPTED
+    assert reply.content == "".join(received)
+
+
+async def test_a_cut_stream_while_the_database_is_locked_fails_at_once_and_is_kept(
+        flow, store, fake_openai):
+    """The server cuts the stream while another program holds the lock: the failure shows
+    at once with what arrived, which is stored once the lock is free."""
+    fake_openai.script(Script.reply("one two three four five six seven", cut_after=3))
+    conversation = flow.new_conversation()
+    holder: sqlite3.Connection | None = None
+    failed: list[FlowFailed] = []
+    started = 0.0
+    async for event in flow.send(conversation.id, "count"):
+        if isinstance(event, AssistantDelta) and holder is None:
+            holder = other_program(store.path)
+            started = time.monotonic()
+        if isinstance(event, FlowFailed):
+            failed.append(event)
+    assert holder is not None and failed
+    assert time.monotonic() - started < 1.0, "the failure waited for the lock"
+    assert failed[0].message is not None
+    assert failed[0].message.status == MessageStatus.INTERRUPTED and failed[0].message.content
+    holder.execute("COMMIT")
+    holder.close()
+    deadline = time.monotonic() + 5
+    while store.load_messages(conversation.id)[-1].status != MessageStatus.INTERRUPTED:
+        assert time.monotonic() < deadline, "never stored"
+        await asyncio.sleep(0.05)
+    assert store.load_messages(conversation.id)[-1].content == failed[0].message.content

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from contextlib import aclosing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, AsyncIterator
 
 from tui.core.attachments import with_image_parts
@@ -39,7 +39,7 @@ from tui.core.flow_events import (
     kind_of,
 )
 from tui.core.hosts import sanitize_url
-from tui.core.locked_writes import save_unless_locked, write_when_free
+from tui.core.locked_writes import save_now_or_later, save_unless_locked, write_when_free
 from tui.core.model_titles import is_first_exchange, model_title
 from tui.core.models import Conversation, Message, MessageStatus, Role
 
@@ -136,12 +136,16 @@ async def stream_reply(flow: ChatFlow, conversation: Conversation, plan: Request
         return
     finally:
         if outcome == "interrupted":
-            # Cancelled (Esc, Ctrl-C) or the consumer stopped iterating: keep what arrived.
-            store.update_message(
-                assistant.id, content="".join(parts), status=MessageStatus.INTERRUPTED,
-                token_count=counter.count_message(Role.ASSISTANT, "".join(parts)),
-                token_encoding=counter.encoding_label,
-            )
+            # Cancelled (Esc, Ctrl-C) or the consumer stopped iterating: keep what arrived
+            # (once the lock is free, if another program holds it: a cancel must not wait).
+            content = "".join(parts)
+            interrupted: dict[str, object] = {
+                "content": content, "status": MessageStatus.INTERRUPTED,
+                "token_count": counter.count_message(Role.ASSISTANT, content),
+                "token_encoding": counter.encoding_label,
+            }
+            save_now_or_later(store, lambda: store.update_message(assistant.id, **interrupted),
+                              patience=FINAL_WRITE_PATIENCE)
     content = "".join(parts)
     fields: dict[str, object] = {
         "content": content,
@@ -185,10 +189,16 @@ def failed_reply(flow: ChatFlow, assistant: Message, parts: list[str],
     log.warning("the reply failed: %s", error, exc_info=error)
     content = "".join(parts)
     status = MessageStatus.INTERRUPTED if content else MessageStatus.ERROR
-    flow.store.update_message(
-        assistant.id, content=content, status=status, error=str(error),
-        token_count=flow.counter.count_message(Role.ASSISTANT, content),
-        token_encoding=flow.counter.encoding_label,
-    )
-    return FlowFailed(flow.store.get_message(assistant.id), str(error), kind_of(error),
+    fields: dict[str, object] = {
+        "content": content, "status": status, "error": str(error),
+        "token_count": flow.counter.count_message(Role.ASSISTANT, content),
+        "token_encoding": flow.counter.encoding_label,
+    }
+    store = flow.store
+    saved = save_now_or_later(store, lambda: store.update_message(assistant.id, **fields),
+                              patience=FINAL_WRITE_PATIENCE)
+    message = store.get_message(assistant.id)
+    if not saved:  # stored once the lock is free: shown as it will be
+        message = replace(message, **fields)  # type: ignore[arg-type]
+    return FlowFailed(message, str(error), kind_of(error),
                       exit_code=getattr(error, "exit_code", 1))

@@ -21,7 +21,7 @@ from typing import TypeVar
 from tui.core.store_base import StoreBase
 from tui.core.store_errors import DatabaseLocked
 
-__all__ = ["RETRY_EVERY", "save_unless_locked", "write_when_free"]
+__all__ = ["RETRY_EVERY", "save_now_or_later", "save_unless_locked", "write_when_free"]
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,10 @@ R = TypeVar("R")
 
 RETRY_EVERY = 0.1
 """Seconds between tries of a write that found the database locked."""
+
+_later: set[asyncio.Task[object]] = set()
+"""Writes left to finish once the lock is free (kept here: a task nothing refers to may be
+collected before it has run)."""
 
 
 def save_unless_locked(store: StoreBase, write: Callable[[], object]) -> bool:
@@ -63,3 +67,23 @@ async def write_when_free(store: StoreBase, write: Callable[[], R], *,
         if waited:
             log.info("the database is free again: stored")
         return result
+
+
+def save_now_or_later(store: StoreBase, write: Callable[[], object], *,
+                      patience: float) -> bool:
+    """Run ``write`` now if the database's write lock is free, else in a task of its own
+    once it is (``patience`` seconds at most): for a write in a path that must not wait,
+    such as a reply being cancelled. Whether it ran now."""
+    if save_unless_locked(store, write):
+        return True
+
+    async def later() -> None:
+        try:
+            await write_when_free(store, write, patience=patience)
+        except Exception:  # the app runs on; the row stays as last saved
+            log.warning("a write waiting for the database's lock was given up", exc_info=True)
+
+    task = asyncio.get_running_loop().create_task(later())
+    _later.add(task)
+    task.add_done_callback(_later.discard)
+    return False
