@@ -15,6 +15,7 @@ from tests.fake_openai.scripts import Script
 from tests import test_chat_flow
 from tui.core import chat as chat_module
 from tui.core.chat import AssistantDelta, AssistantFinished, FlowFailed
+from tui.core.flow_events import AssistantStreamEnded
 from tui.core.locked_writes import save_unless_locked, write_when_free
 from tui.core.models import MessageStatus, Role
 from tui.core.store import Store
@@ -231,3 +232,37 @@ async def test_a_cut_stream_while_the_database_is_locked_fails_at_once_and_is_ke
         assert time.monotonic() < deadline, "never stored"
         await asyncio.sleep(0.05)
     assert store.load_messages(conversation.id)[-1].content == failed[0].message.content
+
+
+async def test_a_whole_reply_waiting_for_the_lock_is_kept_when_cancelled(
+        flow, store, fake_openai):
+    """Esc after the last words came, while the reply waits for another program's lock:
+    the whole reply is stored, complete, once the lock is free."""
+    fake_openai.script(Script.reply("all of it arrived"))
+    conversation = flow.new_conversation()
+    holder: sqlite3.Connection | None = None
+    ended = asyncio.Event()
+
+    async def consume() -> None:
+        nonlocal holder
+        async for event in flow.send(conversation.id, "say it"):
+            if isinstance(event, AssistantDelta) and holder is None:
+                holder = other_program(store.path)
+            if isinstance(event, AssistantStreamEnded):
+                ended.set()
+
+    task = asyncio.create_task(consume())
+    await asyncio.wait_for(ended.wait(), 10)
+    await asyncio.sleep(0.3)  # the flow now waits for the lock to store the reply
+    assert not task.done()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert holder is not None
+    holder.execute("COMMIT")
+    holder.close()
+    deadline = time.monotonic() + 5
+    while store.load_messages(conversation.id)[-1].status != MessageStatus.COMPLETE:
+        assert time.monotonic() < deadline, "never stored"
+        await asyncio.sleep(0.05)
+    assert store.load_messages(conversation.id)[-1].content == "all of it arrived"

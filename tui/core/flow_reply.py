@@ -9,6 +9,7 @@ long before any text is handed back to the flow (:class:`Overflow`), which plans
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from contextlib import aclosing
@@ -163,8 +164,14 @@ async def stream_reply(flow: ChatFlow, conversation: Conversation, plan: Request
         fields["completion_tokens"] = usage.completion_tokens
         fields["cached_tokens"] = usage.cached_tokens
     # The reply first: it waits for a lock another program holds, the loop running on.
-    await write_when_free(store, lambda: store.update_message(assistant.id, **fields),
-                          patience=FINAL_WRITE_PATIENCE)
+    def store_reply() -> None:
+        store.update_message(assistant.id, **fields)
+
+    try:
+        await write_when_free(store, store_reply, patience=FINAL_WRITE_PATIENCE)
+    except asyncio.CancelledError:  # Esc meanwhile: the whole reply came, and is kept
+        save_now_or_later(store, store_reply, patience=FINAL_WRITE_PATIENCE)
+        raise
     if usage is not None:
         flow.knowledge.learn_count(conversation.model, plan.local_tokens, usage.prompt_tokens)
         ratio = flow.knowledge.calibration(conversation, conversation.model).ratio
