@@ -425,3 +425,34 @@ async def test_the_status_line_ticks_only_while_a_retry_counts_down(services, fa
         await wait_until(pilot, lambda: status._countdown is not None, what="the countdown")
         await wait_until(pilot, lambda: not app.main.streams, what="the reply")
         await wait_until(pilot, lambda: status._countdown is None, what="the timer stopped")
+
+
+async def test_a_reply_waiting_for_a_locked_database_says_so_and_is_stored(services,
+                                                                            fake_openai):
+    """Another program holds the database's write lock as the reply ends: the status line
+    says why the reply is not done, keys still work, and it is stored once the lock goes."""
+    import sqlite3
+
+    answer = "The whole answer" + " and more" * 20 + "."
+    fake_openai.script(Script.reply(answer, tps=40))  # ~1 s: locked while it streams
+    app = make_app(services)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await type_and_send(pilot, "please answer")
+        await wait_until(pilot, lambda: "The whole" in screen_text(app), what="the reply")
+        holder = sqlite3.connect(str(services.store.path), isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            await wait_until(pilot, lambda: "database locked…" in screen_text(app),
+                             what="the status line's word on the lock")
+            assert app.main.streams
+            await pilot.press("x")  # the app answers keys meanwhile
+            await wait_until(pilot, lambda: "x" in app.main.composer.text, what="the key")
+        finally:
+            holder.execute("COMMIT")
+            holder.close()
+        await wait_until(pilot, lambda: not app.main.streams, what="the reply stored")
+        replies = [m for m in services.store.load_messages(app.main.conversation.id)
+                   if m.role == Role.ASSISTANT]
+        assert replies[-1].content == answer
+        assert replies[-1].status == MessageStatus.COMPLETE
+        assert "database locked…" not in screen_text(app)

@@ -15,7 +15,7 @@ from tests.fake_openai.scripts import Script
 from tests import test_chat_flow
 from tui.core import chat as chat_module
 from tui.core.chat import AssistantDelta, AssistantFinished, FlowFailed
-from tui.core.flow_events import AssistantStreamEnded
+from tui.core.flow_events import AssistantStreamEnded, StoreWaiting
 from tui.core.locked_writes import save_unless_locked, write_when_free
 from tui.core.models import MessageStatus, Role
 from tui.core.store import Store
@@ -163,6 +163,9 @@ async def test_a_message_sent_while_the_database_is_locked_waits_without_blockin
         ticking.cancel()
     assert not [event for event in events if isinstance(event, FlowFailed)]
     assert [event for event in events if isinstance(event, AssistantFinished)]
+    # The front end is told why nothing happens yet (the app's status line, ask's stderr).
+    assert [event.what for event in events if isinstance(event, StoreWaiting)] == [
+        "your message"]
     gaps = [later - earlier for earlier, later in zip(ticks, ticks[1:])]
     assert max(gaps) < 0.3, f"the event loop stood still {max(gaps):.2f} s"
     roles = [message.role for message in store.load_messages(conversation.id)]
@@ -242,6 +245,7 @@ async def test_a_whole_reply_waiting_for_the_lock_is_kept_when_cancelled(
     conversation = flow.new_conversation()
     holder: sqlite3.Connection | None = None
     ended = asyncio.Event()
+    waiting: list[str] = []
 
     async def consume() -> None:
         nonlocal holder
@@ -250,11 +254,13 @@ async def test_a_whole_reply_waiting_for_the_lock_is_kept_when_cancelled(
                 holder = other_program(store.path)
             if isinstance(event, AssistantStreamEnded):
                 ended.set()
+            if isinstance(event, StoreWaiting):
+                waiting.append(event.what)
 
     task = asyncio.create_task(consume())
     await asyncio.wait_for(ended.wait(), 10)
     await asyncio.sleep(0.3)  # the flow now waits for the lock to store the reply
-    assert not task.done()
+    assert not task.done() and waiting == ["the reply"]
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task

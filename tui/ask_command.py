@@ -194,6 +194,7 @@ async def _converse(services: Services, conversation: Conversation | NewConversa
         ConversationCreated,
         FlowFailed,
         RetryWait,
+        StoreWaiting,
     )
 
     sanitize = out.isatty()
@@ -216,6 +217,9 @@ async def _converse(services: Services, conversation: Conversation | NewConversa
             elif isinstance(event, RetryWait):
                 print(f"gpt-tui: {event.reason}: retrying in {event.delay:.1f} s "
                       f"(attempt {event.attempt})", file=err)
+            elif isinstance(event, StoreWaiting):
+                print(f"gpt-tui: the database is locked by another program: {event.what} "
+                      "is saved once it is free", file=err)
             elif isinstance(event, AssistantFinished):
                 reply = event.message.content
                 note = event.note  # "output limit" only when max_tokens was the cause

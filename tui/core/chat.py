@@ -32,6 +32,7 @@ from tui.core.flow_events import (
     FlowFailed,
     RetryWait,
     Seen,
+    StoreWaiting,
     TitleUpdated,
     UserMessageStored,
     finish_note,
@@ -40,7 +41,7 @@ from tui.core.context import ContextOverflow, RequestPlan
 from tui.core.counting import ServerKnowledge
 from tui.core.flow_plan import FlowPlanner, fingerprint
 from tui.core.flow_reply import Overflow, request_params, stream_reply
-from tui.core.locked_writes import write_when_free
+from tui.core.locked_writes import try_write, write_when_free
 from tui.core.models import Conversation, Message, Role, Strategy, Summary
 from tui.core.session import NewConversation, new_conversation_spec, store_new_conversation
 from tui.core.sizing import Sizer
@@ -162,10 +163,18 @@ class ChatFlow:
         conversation_id = target.id
         token_count = (self.counter.count_message(Role.USER, text)
                        + IMAGE_TOKENS * len(images or ()))
-        message = await write_when_free(store, lambda: store.append_message(
-            conversation_id, Role.USER, text, token_count=token_count,
-            token_encoding=self.counter.encoding_label, parent_id=parent_id,
-        ), patience=SEND_PATIENCE)
+        def store_message() -> Message:
+            return store.append_message(
+                conversation_id, Role.USER, text, token_count=token_count,
+                token_encoding=self.counter.encoding_label, parent_id=parent_id)
+
+        attempt = try_write(store, store_message)
+        if attempt.done:
+            assert attempt.value is not None
+            message = attempt.value
+        else:
+            yield StoreWaiting("your message")
+            message = await write_when_free(store, store_message, patience=SEND_PATIENCE)
         if images:
             attached = images
             await write_when_free(store, lambda: store.add_images(message.id, attached),
@@ -346,6 +355,7 @@ __all__ = [
     "AssistantDelta", "AssistantFinished", "AssistantStarted", "AssistantStreamEnded",
     "ChatFlow", "ContextNotice",
     "ConversationCreated", "FINISH_NOTES", "FlowEvent", "FlowFailed", "MAX_OVERFLOW_RETRIES",
-    "NewConversation", "RetryWait", "Seen", "TitleUpdated", "UserMessageStored", "collect",
+    "NewConversation", "RetryWait", "Seen", "StoreWaiting", "TitleUpdated",
+    "UserMessageStored", "collect",
     "finish_note", "request_params",
 ]

@@ -78,6 +78,14 @@ class AssistantStreamEnded:
 
 
 @dataclass
+class StoreWaiting:
+    """Another program holds the database's write lock: ``what`` ("your message", "the
+    reply") is stored once it is free (tui.core.locked_writes); the flow waits meanwhile."""
+
+    what: str
+
+
+@dataclass
 class RetryWait:
     attempt: int
     delay: float
@@ -111,8 +119,8 @@ class FlowFailed:
 
 
 FlowEvent = (ConversationCreated | UserMessageStored | ContextNotice | AssistantStarted
-             | AssistantDelta | AssistantStreamEnded | RetryWait | AssistantFinished
-             | TitleUpdated | FlowFailed)
+             | AssistantDelta | AssistantStreamEnded | RetryWait | StoreWaiting
+             | AssistantFinished | TitleUpdated | FlowFailed)
 
 # ClientError subclass -> FlowFailed.kind, so front ends can say what to do.
 _ERROR_KINDS: tuple[tuple[type[ClientError], str], ...] = (

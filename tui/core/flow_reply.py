@@ -35,12 +35,18 @@ from tui.core.flow_events import (
     FlowEvent,
     FlowFailed,
     RetryWait,
+    StoreWaiting,
     TitleUpdated,
     finish_note,
     kind_of,
 )
 from tui.core.hosts import sanitize_url
-from tui.core.locked_writes import save_now_or_later, save_unless_locked, write_when_free
+from tui.core.locked_writes import (
+    save_now_or_later,
+    save_unless_locked,
+    try_write,
+    write_when_free,
+)
 from tui.core.model_titles import is_first_exchange, model_title
 from tui.core.models import Conversation, Message, MessageStatus, Role
 
@@ -167,11 +173,13 @@ async def stream_reply(flow: ChatFlow, conversation: Conversation, plan: Request
     def store_reply() -> None:
         store.update_message(assistant.id, **fields)
 
-    try:
-        await write_when_free(store, store_reply, patience=FINAL_WRITE_PATIENCE)
-    except asyncio.CancelledError:  # Esc meanwhile: the whole reply came, and is kept
-        save_now_or_later(store, store_reply, patience=FINAL_WRITE_PATIENCE)
-        raise
+    if not try_write(store, store_reply).done:
+        yield StoreWaiting("the reply")
+        try:
+            await write_when_free(store, store_reply, patience=FINAL_WRITE_PATIENCE)
+        except asyncio.CancelledError:  # Esc meanwhile: the whole reply came, and is kept
+            save_now_or_later(store, store_reply, patience=FINAL_WRITE_PATIENCE)
+            raise
     if usage is not None:
         flow.knowledge.learn_count(conversation.model, plan.local_tokens, usage.prompt_tokens)
         ratio = flow.knowledge.calibration(conversation, conversation.model).ratio

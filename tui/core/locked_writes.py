@@ -16,12 +16,14 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from tui.core.store_base import StoreBase
 from tui.core.store_errors import DatabaseLocked
 
-__all__ = ["RETRY_EVERY", "save_now_or_later", "save_unless_locked", "write_when_free"]
+__all__ = ["RETRY_EVERY", "Attempt", "save_now_or_later", "save_unless_locked", "try_write",
+           "write_when_free"]
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,24 @@ RETRY_EVERY = 0.1
 _later: set[asyncio.Task[object]] = set()
 """Writes left to finish once the lock is free (kept here: a task nothing refers to may be
 collected before it has run)."""
+
+
+@dataclass
+class Attempt(Generic[R]):
+    """A write tried once: whether it ran (the lock was free), and what it returned."""
+
+    done: bool
+    value: R | None = None
+
+
+def try_write(store: StoreBase, write: Callable[[], R]) -> Attempt[R]:
+    """Run ``write`` if the database's write lock is free now (then the caller may say it
+    waits, and :func:`write_when_free`)."""
+    try:
+        with store.waiting_at_most(0):
+            return Attempt(True, write())
+    except DatabaseLocked:
+        return Attempt(False)
 
 
 def save_unless_locked(store: StoreBase, write: Callable[[], object]) -> bool:

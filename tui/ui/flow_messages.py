@@ -99,6 +99,14 @@ class ReplyRetrying(FlowMessage):
         self.reason = reason
 
 
+class StoreWaiting(FlowMessage):
+    """Another program holds the database locked: ``what`` is stored once it is free."""
+
+    def __init__(self, conversation_id: str, what: str) -> None:
+        super().__init__(conversation_id)
+        self.what = what
+
+
 class TitleChanged(FlowMessage):
     def __init__(self, conversation_id: str, title: str) -> None:
         super().__init__(conversation_id)
@@ -142,6 +150,7 @@ _TRANSLATIONS: dict[type, Callable[[str, Any], FlowMessage]] = {
     chat.AssistantFinished: lambda cid, e: ReplyFinished(cid, e.message, e.note),
     chat.FlowFailed: lambda cid, e: ReplyFailed(cid, e.message, e.error, e.kind),
     chat.RetryWait: lambda cid, e: ReplyRetrying(cid, e.delay, e.reason),
+    chat.StoreWaiting: lambda cid, e: StoreWaiting(cid, e.what),
     chat.TitleUpdated: lambda cid, e: TitleChanged(cid, e.title),
     chat.ContextNotice: lambda cid, e: ContextNoted(cid, e.kind, e.text, e.summary),
 }

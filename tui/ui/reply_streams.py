@@ -100,6 +100,11 @@ class LiveStream:
                                 time.monotonic() + message.delay, message.reason)
 
     @observe.register
+    def _(self, message: fm.StoreWaiting) -> None:
+        # Short: the status line shares its row with the model and the meter.
+        self.reply = ReplyState("database locked…")
+
+    @observe.register
     def _(self, message: fm.ReplyFinished) -> None:
         self.finished = True
 
