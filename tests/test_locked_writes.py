@@ -272,3 +272,31 @@ async def test_a_whole_reply_waiting_for_the_lock_is_kept_when_cancelled(
         assert time.monotonic() < deadline, "never stored"
         await asyncio.sleep(0.05)
     assert store.load_messages(conversation.id)[-1].content == "all of it arrived"
+
+
+def test_a_save_waits_for_another_threads_short_call(tmp_path: Path) -> None:
+    """The store's own lock held for a few milliseconds (a draft saved from a thread) is
+    waited for: the save runs now, not put off as if another program held the database
+    (a cancelled reply was left 'streaming' for a moment)."""
+    import threading
+
+    store = Store(tmp_path / "chat.db")
+    try:
+        conversation = store.create_conversation(model="m")
+        message = store.append_message(conversation.id, Role.ASSISTANT, "",
+                                       status=MessageStatus.STREAMING)
+        busy = threading.Event()
+
+        def short_call(conn: sqlite3.Connection) -> None:
+            busy.set()
+            time.sleep(0.01)
+
+        worker = threading.Thread(target=store.read, args=(short_call,))
+        worker.start()
+        assert busy.wait(5)
+        assert save_unless_locked(
+            store, lambda: store.update_message(message.id, content="partial"))
+        worker.join(5)
+        assert store.get_message(message.id).content == "partial"
+    finally:
+        store.close()

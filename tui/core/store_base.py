@@ -20,6 +20,10 @@ from typing import ParamSpec, TypeVar
 from tui.core.store_errors import DatabaseLocked, StoreError, translate_error
 
 P = ParamSpec("P")
+
+IN_PROCESS_WAIT = 0.05
+"""Seconds :meth:`StoreBase.waiting_at_most` waits at least for the store's own lock: held
+longer than this, another thread's call is waiting out another program's lock."""
 R = TypeVar("R")
 
 
@@ -67,12 +71,13 @@ class StoreBase:
         """Calls inside wait ``seconds`` at most for another program's write lock, not the
         connection's busy timeout (seconds): a write made on an event loop must not hold
         it up that long. The store's lock (another thread's call may be waiting out that
-        timeout) is waited for as long at most: DatabaseLocked either way. It is held
-        throughout, so no other thread's call runs with the shorter timeout."""
+        timeout) is waited for as long, IN_PROCESS_WAIT at least: DatabaseLocked either
+        way. It is held throughout, so no other thread's call runs with the shorter
+        timeout."""
         seconds = max(0.0, seconds)
-        taken = (self._lock.acquire(timeout=seconds) if seconds
-                 else self._lock.acquire(blocking=False))
-        if not taken:
+        # Another thread's call of a few milliseconds is waited for (a cancelled reply's
+        # save found the lock held by a draft's and was put off).
+        if not self._lock.acquire(timeout=max(seconds, IN_PROCESS_WAIT)):
             # Held that long, it is nearly always a call of another thread waiting out
             # another program's lock: the same words as that call's failure.
             raise DatabaseLocked(f"database {self.path} is locked by another program "
