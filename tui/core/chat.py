@@ -163,6 +163,7 @@ class ChatFlow:
         conversation_id = target.id
         token_count = (self.counter.count_message(Role.USER, text)
                        + IMAGE_TOKENS * len(images or ()))
+
         def store_message() -> Message:
             return store.append_message(
                 conversation_id, Role.USER, text, token_count=token_count,

@@ -57,13 +57,10 @@ def try_write(store: StoreBase, write: Callable[[], R]) -> Attempt[R]:
 
 def save_unless_locked(store: StoreBase, write: Callable[[], object]) -> bool:
     """Run ``write`` if the database's write lock is free now; whether it ran."""
-    try:
-        with store.waiting_at_most(0):
-            write()
-    except DatabaseLocked:
-        log.info("the database is locked by another program: this save waits for the next")
-        return False
-    return True
+    if try_write(store, write).done:
+        return True
+    log.info("the database is locked by another program: this save waits for the next")
+    return False
 
 
 async def write_when_free(store: StoreBase, write: Callable[[], R], *,
@@ -71,22 +68,17 @@ async def write_when_free(store: StoreBase, write: Callable[[], R], *,
     """Run ``write`` once the database's write lock is free, waiting ``patience`` seconds
     at most (then DatabaseLocked), without blocking the event loop meanwhile."""
     deadline = time.monotonic() + patience
-    waited = False
-    while True:
-        try:
-            with store.waiting_at_most(0):
-                result = write()
-        except DatabaseLocked:
-            if time.monotonic() >= deadline:
-                raise
-            if not waited:
-                log.info("the database is locked by another program: waiting to store")
-                waited = True
+    attempt = try_write(store, write)
+    if not attempt.done:
+        log.info("the database is locked by another program: waiting to store")
+        while not attempt.done:
+            if time.monotonic() >= deadline:  # a last try: its DatabaseLocked is the caller's
+                with store.waiting_at_most(0):
+                    return write()
             await asyncio.sleep(RETRY_EVERY)
-            continue
-        if waited:
-            log.info("the database is free again: stored")
-        return result
+            attempt = try_write(store, write)
+        log.info("the database is free again: stored")
+    return attempt.value  # type: ignore[return-value]
 
 
 def save_now_or_later(store: StoreBase, write: Callable[[], object], *,

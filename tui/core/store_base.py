@@ -20,11 +20,11 @@ from typing import ParamSpec, TypeVar
 from tui.core.store_errors import DatabaseLocked, StoreError, translate_error
 
 P = ParamSpec("P")
+R = TypeVar("R")
 
 IN_PROCESS_WAIT = 0.05
 """Seconds :meth:`StoreBase.waiting_at_most` waits at least for the store's own lock: held
 longer than this, another thread's call is waiting out another program's lock."""
-R = TypeVar("R")
 
 
 def _guarded(method: Callable[P, R]) -> Callable[P, R]:
