@@ -101,23 +101,30 @@ async def test_empty_prompt_is_refused_and_nothing_stored(flow, store, fake_open
     assert fake_openai.chat_requests() == []
 
 
-async def test_cancel_keeps_partial_reply_as_interrupted(flow, store, fake_openai, monkeypatch):
-    monkeypatch.setattr(chat_module, "FLUSH_INTERVAL", 0.0)
+async def stalled_reply(flow, fake_openai, conversation_id: str) -> tuple[asyncio.Task,
+                                                                         list[str]]:
+    """Send in a task of its own until the server has stalled mid-reply and the flow has
+    handed on what arrived before that: the task, and the deltas it received."""
     fake_openai.script(Script.reply("one two three four five six seven", hold_after=3))
-    conversation = flow.new_conversation()
     received: list[str] = []
     first_delta = asyncio.Event()
 
     async def consume():
-        async for event in flow.send(conversation.id, "count"):
+        async for event in flow.send(conversation_id, "count"):
             if isinstance(event, AssistantDelta):
                 received.append(event.text)
                 first_delta.set()
 
     task = asyncio.create_task(consume())
-    # The server has stalled mid-reply and the flow has handed on what arrived before that.
     assert await asyncio.to_thread(fake_openai.holding.wait, 10)
     await asyncio.wait_for(first_delta.wait(), 10)
+    return task, received
+
+
+async def test_cancel_keeps_partial_reply_as_interrupted(flow, store, fake_openai, monkeypatch):
+    monkeypatch.setattr(chat_module, "FLUSH_INTERVAL", 0.0)
+    conversation = flow.new_conversation()
+    task, received = await stalled_reply(flow, fake_openai, conversation.id)
     # While streaming, the partial reply is already on disk (flushed) with status streaming.
     with Store(store.path) as other:
         streaming = other.load_messages(conversation.id)[-1]

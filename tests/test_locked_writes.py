@@ -27,6 +27,27 @@ HOLD = 1.0  # seconds the other program holds the lock
 counter, flow, store = test_chat_flow.counter, test_chat_flow.flow, test_chat_flow.store
 
 
+class LoopWatch:
+    """Ticks every 20 ms on the running event loop until :meth:`stop`: how long it stood
+    still at most in between (a write waiting on the loop shows here)."""
+
+    def __init__(self) -> None:
+        self._ticks: list[float] = []
+        self._task = asyncio.get_running_loop().create_task(self._tick())
+
+    async def _tick(self) -> None:
+        while True:
+            self._ticks.append(time.monotonic())
+            await asyncio.sleep(0.02)
+
+    def stop(self) -> None:
+        self._task.cancel()
+
+    def longest_stall(self) -> float:
+        ticks = self._ticks
+        return max(later - earlier for earlier, later in zip(ticks, ticks[1:]))
+
+
 def other_program(path: Path) -> sqlite3.Connection:
     """A second connection, as another process would have, holding the write lock."""
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
@@ -41,14 +62,7 @@ async def test_a_reply_streams_on_and_is_stored_while_the_database_is_locked(
     fake_openai.script(Script.reply(words, tps=40))  # ~1.5 s of stream
     conversation = flow.new_conversation()
     loop = asyncio.get_running_loop()
-    ticks: list[float] = []
-
-    async def ticker() -> None:
-        while True:
-            ticks.append(time.monotonic())
-            await asyncio.sleep(0.02)
-
-    ticking = asyncio.create_task(ticker())
+    watch = LoopWatch()
     holder: sqlite3.Connection | None = None
     events = []
     try:
@@ -58,13 +72,12 @@ async def test_a_reply_streams_on_and_is_stored_while_the_database_is_locked(
                 holder = other_program(store.path)
                 loop.call_later(HOLD, lambda: (holder.execute("COMMIT"), holder.close()))
     finally:
-        ticking.cancel()
+        watch.stop()
     assert holder is not None
     assert not [event for event in events if isinstance(event, FlowFailed)]
     finished = [event for event in events if isinstance(event, AssistantFinished)]
     assert finished and finished[0].message.content == words
-    gaps = [later - earlier for earlier, later in zip(ticks, ticks[1:])]
-    assert max(gaps) < 0.3, f"the event loop stood still {max(gaps):.2f} s"
+    assert watch.longest_stall() < 0.3, f"the loop stood still {watch.longest_stall():.2f} s"
     stored = [m for m in store.load_messages(conversation.id) if m.role == Role.ASSISTANT]
     assert stored[-1].content == words and stored[-1].status == MessageStatus.COMPLETE
 
@@ -149,25 +162,17 @@ async def test_a_message_sent_while_the_database_is_locked_waits_without_blockin
     loop = asyncio.get_running_loop()
     holder = other_program(store.path)
     loop.call_later(0.5, lambda: (holder.execute("COMMIT"), holder.close()))
-    ticks: list[float] = []
-
-    async def ticker() -> None:
-        while True:
-            ticks.append(time.monotonic())
-            await asyncio.sleep(0.02)
-
-    ticking = asyncio.create_task(ticker())
+    watch = LoopWatch()
     try:
         events = [event async for event in flow.send(conversation.id, "Hello")]
     finally:
-        ticking.cancel()
+        watch.stop()
     assert not [event for event in events if isinstance(event, FlowFailed)]
     assert [event for event in events if isinstance(event, AssistantFinished)]
     # The front end is told why nothing happens yet (the app's status line, ask's stderr).
     assert [event.what for event in events if isinstance(event, StoreWaiting)] == [
         "your message"]
-    gaps = [later - earlier for earlier, later in zip(ticks, ticks[1:])]
-    assert max(gaps) < 0.3, f"the event loop stood still {max(gaps):.2f} s"
+    assert watch.longest_stall() < 0.3, f"the loop stood still {watch.longest_stall():.2f} s"
     roles = [message.role for message in store.load_messages(conversation.id)]
     assert roles == [Role.USER, Role.ASSISTANT]
 
@@ -177,20 +182,8 @@ async def test_a_reply_cancelled_while_the_database_is_locked_is_kept_once_it_is
     """Esc while another program holds the lock: the cancel does not wait for it, and what
     arrived is stored as interrupted once the lock is free."""
     monkeypatch.setattr(chat_module, "FLUSH_INTERVAL", 0.0)
-    fake_openai.script(Script.reply("one two three four five six seven", hold_after=3))
     conversation = flow.new_conversation()
-    received: list[str] = []
-    first_delta = asyncio.Event()
-
-    async def consume() -> None:
-        async for event in flow.send(conversation.id, "count"):
-            if isinstance(event, AssistantDelta):
-                received.append(event.text)
-                first_delta.set()
-
-    task = asyncio.create_task(consume())
-    assert await asyncio.to_thread(fake_openai.holding.wait, 10)
-    await asyncio.wait_for(first_delta.wait(), 10)
+    task, received = await test_chat_flow.stalled_reply(flow, fake_openai, conversation.id)
     holder = other_program(store.path)
     started = time.monotonic()
     task.cancel()

@@ -7,6 +7,7 @@ from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from tests.test_one_layout import LayoutCounter
 from tests.test_streaming_markdown import screen_text
 from tui.ui.widgets.streaming_markdown import StreamingMarkdown
 
@@ -100,19 +101,12 @@ async def test_the_tail_fills_the_blank_rows_and_grows_without_a_layout() -> Non
         live = widget._live
         assert live is not None and widget.size.height == 4
         assert live.size.height == 3 and live.min_rows == 3  # all but the last blank row
-        layouts: list[bool] = []
-        refresh_layout = app.screen._refresh_layout
-
-        def counted(*args, **kwargs):
-            layouts.append(True)
-            return refresh_layout(*args, **kwargs)
-
-        app.screen._refresh_layout = counted  # type: ignore[method-assign]
+        layouts = LayoutCounter(app.screen)
         await shown(pilot, widget, " two" * 10)  # wraps onto a second row
         assert "two two" in screen_text(app)
-        assert layouts == [] and live.size.height == 3 and widget.size.height == 4
+        assert layouts.calls == 0 and live.size.height == 3 and widget.size.height == 4
         await shown(pilot, widget, " three" * 20)  # past the blank rows: a layout, a step
-        assert layouts and widget.size.height == 8
+        assert layouts.calls and widget.size.height == 8
         assert live.size.height == widget.size.height - 1
         widget.finish(keep_runway=True)
         widget.close_runway()
@@ -132,23 +126,16 @@ async def test_a_code_block_still_streaming_grows_into_the_blank_rows() -> None:
         fence = widget._fence_live
         assert fence is not None and widget.runway_filler() is fence
         await pilot.pause()
-        layouts: list[bool] = []
-        refresh_layout = app.screen._refresh_layout
-
-        def counted(*args, **kwargs):
-            layouts.append(True)
-            return refresh_layout(*args, **kwargs)
-
-        app.screen._refresh_layout = counted  # type: ignore[method-assign]
+        layouts = LayoutCounter(app.screen)
         height = widget.size.height
         assert fence.min_rows > fence.text_rows  # it holds blank rows to grow into
         room = fence.min_rows - fence.text_rows
         for n in range(2, 2 + room):
             await shown(pilot, widget, f"y{n} = {n}\n")
             assert f"y{n} = {n}" in screen_text(app)
-        assert layouts == [] and widget.size.height == height
+        assert layouts.calls == 0 and widget.size.height == height
         await shown(pilot, widget, "z = 0\nw = 0\n" * 3)  # past the blank rows
-        assert layouts and widget.size.height > height
+        assert layouts.calls and widget.size.height > height
         assert "w = 0" in screen_text(app)
         widget.append("```\n\nAfter.")
         widget.finish(keep_runway=True)
@@ -174,20 +161,13 @@ async def test_a_table_streaming_in_grows_into_the_blank_rows() -> None:
                 break
             await shown(pilot, widget, f"| {n} | row {n} |\n")
         await pilot.pause()
-        layouts: list[bool] = []
-        refresh_layout = app.screen._refresh_layout
-
-        def counted(*args, **kwargs):
-            layouts.append(True)
-            return refresh_layout(*args, **kwargs)
-
-        app.screen._refresh_layout = counted  # type: ignore[method-assign]
+        layouts = LayoutCounter(app.screen)
         height = widget.size.height
         room = live.min_rows - live.text_rows
         assert room > 0
         for n in range(2, 2 + room):
             await shown(pilot, widget, f"| {n} | row {n} |\n")
             assert f"row {n}" in screen_text(app)
-        assert layouts == [] and widget.size.height == height
+        assert layouts.calls == 0 and widget.size.height == height
         await shown(pilot, widget, "| 9 | nine |\n| 10 | ten |\n" * 3)  # past them
-        assert layouts and widget.size.height > height and "ten" in screen_text(app)
+        assert layouts.calls and widget.size.height > height and "ten" in screen_text(app)
