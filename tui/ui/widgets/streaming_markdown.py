@@ -338,10 +338,9 @@ class StreamingMarkdown(RepaintWhatMoved, FlushSchedule, StreamRunway, OpenFence
     def runway_filler(self) -> MarkdownBlockView | None:
         """The view shown last, if it grows as the reply streams: the tail's, or the last
         lines of a code block still streaming (the tail is then empty, hidden below it)."""
-        shown = [child for child in self.children if child.display]
-        if not shown:
+        last = next((child for child in reversed(self.children) if child.display), None)
+        if last is None:
             return None
-        last = shown[-1]
         if last is self._live:
             return self._live
         if last is self._fence_view and self._fence_live is not None:
