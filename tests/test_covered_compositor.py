@@ -138,3 +138,32 @@ async def test_a_scrollbar_moved_by_a_layout_is_painted_in_that_frame() -> None:
         plain.reflow(screen, screen.size)
         assert ([strip.text for strip in app.screen._compositor.render_strips()]
                 == [strip.text for strip in plain.render_strips()])
+
+
+async def test_a_layout_does_not_arrange_the_screen_twice() -> None:
+    """After a layout, asking where a widget is reads the map the layout made: Textual's
+    compositor, when something had marked its map stale before (here a widget scrolled out
+    of view asking to be painted), arranged the whole screen a second time for it."""
+    app = LayeredApp()
+    async with app.run_test(size=(70, 24)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        hidden = list(screen.query("#pane > Static"))[-1]  # below the pane's view
+        compositor = CoveredCompositor()
+        compositor.reflow(screen, screen.size)
+        assert hidden not in compositor.visible_widgets
+        arranged: list[bool] = []
+        original = compositor._arrange_root
+
+        def arrange_root(*args: Any, **kwargs: Any) -> Any:
+            arranged.append(True)
+            return original(*args, **kwargs)
+
+        compositor._arrange_root = arrange_root  # type: ignore[method-assign]
+        compositor.update_widgets({hidden})  # marks the map stale
+        compositor.reflow(screen, screen.size)
+        found = compositor.find_widget(hidden)
+        assert len(arranged) == 1, "the layout's map was made again"
+        plain = Compositor()
+        plain.reflow(screen, screen.size)
+        assert found == plain.find_widget(hidden)

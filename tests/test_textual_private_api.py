@@ -237,6 +237,12 @@ def test_compositor_render_chops_parts() -> None:
         "visible_widgets is no longer front to back"
     assert isinstance(Compositor.cuts, property)
     assert "self._compositor = Compositor()" in inspect.getsource(Screen.__init__)
+    # CoveredCompositor.reflow marks the map it made as current: reflow makes it in full
+    # and full_map would make the same one again while the flag is set.
+    reflow = inspect.getsource(Compositor.reflow)
+    assert "self._arrange_root(parent, size, visible_only=False)" in reflow
+    assert "self._full_map = map" in reflow
+    assert "if self._full_map_invalidated:" in inspect.getsource(Compositor.full_map.fget)
 
 
 def test_a_widgets_drawn_lines_and_how_they_are_dropped() -> None:

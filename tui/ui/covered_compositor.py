@@ -8,9 +8,16 @@ a reply streams the pane moves on every update, so each update paid that for the
 pane. This one skips a widget's line when every piece of it is already taken, and the
 widget when all its lines are: the screen it paints is the same, piece for piece.
 
+It also keeps the map a layout has just made. ``reflow`` arranges every widget but leaves the
+map marked stale when something had marked it so before (a widget not on screen asked to be
+painted, a scroll): the first widget to ask where it is then arranged the whole screen
+again, in the same frame. A pty census of a 4,000-token reply at 200 tok/s counted 22 such
+second arrangements for 49 layouts.
+
 ``Compositor._render_chops``, which this replaces (with the part of ``_get_renders`` it
-used), is private: tests/test_textual_private_api.py checks its shape in the pinned Textual
-range, and tests/test_covered_compositor.py compares the pieces with Textual's own.
+used), and ``_full_map_invalidated`` are private: tests/test_textual_private_api.py checks
+them in the pinned Textual range, and tests/test_covered_compositor.py compares the pieces
+with Textual's own.
 """
 
 from __future__ import annotations
@@ -18,13 +25,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from textual._compositor import Compositor
-from textual.geometry import Region
+from textual._compositor import Compositor, ReflowResult
+from textual.geometry import Region, Size
 from textual.strip import Strip
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
     from textual.screen import Screen
+    from textual.widget import Widget
 
 __all__ = ["CoveredCompositor"]
 
@@ -36,6 +44,13 @@ class CoveredCompositor(Compositor):
                       simplify: bool = False) -> RenderableType | None:
         self._take_repaints_asked_meanwhile()
         return super().render_update(full, screen_stack, simplify)
+
+    def reflow(self, parent: Widget, size: Size) -> ReflowResult:
+        result = super().reflow(parent, size)
+        # The map just made covers every widget (``visible_only=False``): the one
+        # ``full_map`` would make again.
+        self._full_map_invalidated = False
+        return result
 
     def _take_repaints_asked_meanwhile(self) -> None:
         """Add the shown widgets waiting to pass on a request to be painted again (and
