@@ -167,3 +167,30 @@ async def test_a_layout_does_not_arrange_the_screen_twice() -> None:
         plain = Compositor()
         plain.reflow(screen, screen.size)
         assert found == plain.find_widget(hidden)
+
+
+async def test_a_change_of_one_line_asks_each_widget_for_that_line_only() -> None:
+    """The sidebar's border is open on every line: a change of one line of the pane asked
+    it for all of its lines, each update of a streaming reply."""
+    app = LayeredApp()
+    async with app.run_test(size=(70, 24)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        compositor = CoveredCompositor()
+        compositor.reflow(screen, screen.size)
+        side = screen.query_one("#side")
+        asked: list[int] = []
+        original = side.render_lines
+
+        def render_lines(crop: Region) -> Any:
+            asked.append(crop.height)
+            return original(crop)
+
+        side.render_lines = render_lines  # type: ignore[method-assign]
+        chops_of(compositor, screen.size.region, {12})
+        assert asked == [1]
+        plain = Compositor()
+        plain.reflow(screen, screen.size)
+        for rows in ({12}, {3, 9}, set(range(24))):
+            assert (chops_of(compositor, screen.size.region, rows)
+                    == chops_of(plain, screen.size.region, rows)), rows

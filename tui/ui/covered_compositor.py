@@ -94,9 +94,14 @@ class CoveredCompositor(Compositor):
                     open_lines.append((y, final_cuts))
             if not open_lines:
                 continue
-            strips = widget.render_lines(Region(x - region.x, top - region.y, width, height))
+            # Only the lines from the first open one to the last: a change of one line
+            # asked the sidebar and the columns beside it for all their lines (their
+            # borders and padding are open on every line), each update of a reply.
+            first = open_lines[0][0]
+            rows = open_lines[-1][0] - first + 1
+            strips = widget.render_lines(Region(x - region.x, first - region.y, width, rows))
             for y, final_cuts in open_lines:
-                index = y - top
+                index = y - first
                 if index >= len(strips):
                     break
                 chops_line = chops[y]
