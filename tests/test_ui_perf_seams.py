@@ -69,3 +69,32 @@ def test_a_delta_before_the_block_composed_is_kept() -> None:
     block.append("first ")
     block.append("words")
     assert block.text == "first words"
+
+
+class OneBlock(App[None]):
+    def __init__(self, block: AssistantBlock) -> None:
+        super().__init__()
+        self.block = block
+
+    def compose(self) -> ComposeResult:
+        yield self.block
+
+
+async def test_a_reply_finished_before_its_block_composed_shows_as_stored() -> None:
+    """A short reply can end before its block has mounted (a loaded machine, the history
+    planned in a thread): finishing it raised NoMatches for the header, and the app
+    crashed."""
+    streaming = Message(id="01C", conversation_id="c", role=Role.ASSISTANT, content="",
+                        status=MessageStatus.STREAMING)
+    block = AssistantBlock(streaming, live_text="")
+    block.append("the whole ")
+    stored = Message(id="01C", conversation_id="c", role=Role.ASSISTANT,
+                     content="the whole reply", status=MessageStatus.COMPLETE)
+    block.finish(stored)
+    assert block.text == "the whole reply" and not block.live
+    app = OneBlock(block)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        assert block.markdown.text == "the whole reply" and block.markdown.finished
+        header = block.query_one(".block-header")
+        assert not header.has_class("-streaming")

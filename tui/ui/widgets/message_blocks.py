@@ -237,9 +237,15 @@ class AssistantBlock(MessageBlock):
         """The final stored message: fix up the header and the text if they differ."""
         self.message = message
         self.live = False
+        markdown = getattr(self, "_markdown", None)
+        if markdown is None:
+            # Not composed yet: a short reply can end before its block has mounted (seen
+            # with the history planned in a thread, on a loaded machine). The block then
+            # composes as a stored reply, its text the stored one.
+            self._initial = message.content
+            return
         header = self.query_one(".block-header", Label)
         header.set_classes(self.header_classes())
-        markdown = self.markdown
         if markdown.text == message.content and not markdown.finished:
             markdown.finish()
         elif markdown.text != message.content:
