@@ -14,6 +14,7 @@ never stored: SummaryRejected says why, and the flow truncates instead for this 
 
 from __future__ import annotations
 
+import asyncio
 from bisect import bisect_right
 from collections.abc import Callable
 
@@ -64,31 +65,36 @@ async def summarize_into(store: Store, client: ChatClient, counter: TokenCounter
     exact = tokenizer if tokenizer is not None and tokenizer.supported else None
     current = previous
     first_id = previous.first_message_id if previous else messages[0].id
-    stored_ids = [message.id for message in store.load_messages(conversation.id)]
-    queue = plan_summary_chunks(messages, budget, counter, previous=previous, sizer=sizer)
+    # Off the event loop: the whole history is read, and every message to fold is counted.
+    stored_ids, queue = await asyncio.to_thread(lambda: (
+        [message.id for message in store.load_messages(conversation.id)],
+        plan_summary_chunks(messages, budget, counter, previous=previous, sizer=sizer)))
     calls = 0
     stored = previous
     retried: set[int] = set()  # chunks already asked twice
     while queue and calls < max_calls:
         chunk = queue.pop(0)
         prompt = summary_prompt(chunk, current, window=budget.window)
+        # The counting (a chunk is up to the summary's window of text) runs in a thread,
+        # as above.
         if exact is not None:
             await exact.count_texts([m["content"] for m in prompt])
             quick = exact.estimate_request(prompt)
             if quick is not None and quick <= budget.available * SURELY_FITS:
                 size = quick  # far from the limit: no need to ask the server
             else:
-                size = await exact.count_request(prompt) or request_tokens(prompt, sizer)
+                size = (await exact.count_request(prompt)
+                        or await asyncio.to_thread(request_tokens, prompt, sizer))
         else:
-            size = request_tokens(prompt, sizer)
+            size = await asyncio.to_thread(request_tokens, prompt, sizer)
         if size > budget.available:
-            smaller = _split(chunk, sizer, counter)
+            smaller = await asyncio.to_thread(_split, chunk, sizer, counter)
             if smaller is not None:
                 queue[:0] = smaller
                 continue
         calls += 1
-        local = REPLY_PRIMING + sum(counter.count_message(m["role"], m["content"])
-                                    for m in prompt)
+        local = await asyncio.to_thread(lambda prompt=prompt: REPLY_PRIMING + sum(
+            counter.count_message(m["role"], m["content"]) for m in prompt))
         try:
             done = await client.complete_full(
                 model, prompt, RequestParams(max_output_tokens=budget.reserved_output))
@@ -102,7 +108,7 @@ async def summarize_into(store: Store, client: ChatClient, counter: TokenCounter
                             server=sanitize_url(client.base_url), usage=done.usage)
         text = done.text.strip()
         try:
-            _check(text, done.finish_reason, chunk, current, counter)
+            await asyncio.to_thread(_check, text, done.finish_reason, chunk, current, counter)
         except SummaryRejected:
             if id(chunk) in retried or calls >= max_calls:
                 raise
@@ -118,8 +124,8 @@ async def summarize_into(store: Store, client: ChatClient, counter: TokenCounter
             continue
         # Every stored message up to the chunk's end, errors included: what the block hides.
         covered = bisect_right(stored_ids, last.id)
-        current = stored = store.add_summary(
-            conversation.id, text,
+        current = stored = await asyncio.to_thread(
+            store.add_summary, conversation.id, text,
             first_message_id=first_id,
             last_message_id=last.id,
             covered_count=covered,

@@ -1,0 +1,55 @@
+"""A send reads the whole history and counts it in a thread, never on the event loop
+(tui/core/flow_plan.py, tui/core/summarize.py): in a 2,000-message chat those held the loop
+~50 ms a send, in a 10,000-message one ~300 ms, and the app's screen with it."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tests import test_context_flow
+from tests.test_context_flow import awkward, flow_for
+from tui.core.chat import ContextNotice, FlowFailed
+from tui.core.models import Role, Strategy
+from tui.core.tokens import TokenCounter
+
+# The context flow's fixtures: a store and a token counter.
+counter, store = test_context_flow.counter, test_context_flow.store
+
+
+def on_the_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+async def test_a_send_reads_and_counts_the_history_off_the_event_loop(store, counter,
+                                                                      monkeypatch) -> None:
+    with awkward("llamacpp", context_window=2048) as server:
+        flow = await flow_for(server, store, counter, strategy=Strategy.SUMMARIZE)
+        conversation = flow.new_conversation()
+        for i in range(40):
+            store.append_message(conversation.id, Role.USER, f"question {i} " + "word " * 40)
+            store.append_message(conversation.id, Role.ASSISTANT, f"answer {i} " + "word " * 40)
+        stored = {m.content for m in store.load_messages(conversation.id)}
+        on_loop: list[str] = []
+        load_messages, count_text = store.load_messages, TokenCounter.count_text
+
+        def watched_load(conversation_id: str, *args, **kwargs):
+            if on_the_loop() and kwargs.get("limit") is None:
+                on_loop.append("the whole history read")
+            return load_messages(conversation_id, *args, **kwargs)
+
+        def watched_count(self: TokenCounter, text: str) -> int:
+            if on_the_loop() and text in stored:
+                on_loop.append(f"a stored message counted: {text[:20]!r}")
+            return count_text(self, text)
+
+        monkeypatch.setattr(store, "load_messages", watched_load)
+        monkeypatch.setattr(TokenCounter, "count_text", watched_count)
+        events = [event async for event in flow.send(conversation.id, "and now?")]
+        assert not [e for e in events if isinstance(e, FlowFailed)], events
+        assert [e for e in events if isinstance(e, ContextNotice) and e.kind == "summarized"]
+        assert on_loop == []
+        await flow.client.aclose()
