@@ -14,7 +14,7 @@ import pytest
 from tests.fake_openai.scripts import Script
 from tests import test_chat_flow
 from tui.core import chat as chat_module
-from tui.core.chat import AssistantDelta, AssistantFinished, FlowFailed
+from tui.core.chat import AssistantDelta, AssistantFinished, FlowFailed, TitleUpdated
 from tui.core.flow_events import AssistantStreamEnded, StoreWaiting
 from tui.core.locked_writes import save_unless_locked, write_when_free
 from tui.core.models import MessageStatus, Role
@@ -80,6 +80,44 @@ async def test_a_reply_streams_on_and_is_stored_while_the_database_is_locked(
     assert watch.longest_stall() < 0.3, f"the loop stood still {watch.longest_stall():.2f} s"
     stored = [m for m in store.load_messages(conversation.id) if m.role == Role.ASSISTANT]
     assert stored[-1].content == words and stored[-1].status == MessageStatus.COMPLETE
+
+
+async def test_the_title_and_its_usage_wait_for_the_lock_without_holding_the_loop(
+        flow, store, fake_openai):
+    """After a reply, the model's title and its request's usage row were written on the event
+    loop: with another program holding the lock, the loop stood still for the busy timeout
+    (5 s), then the title was lost with "database is locked"."""
+    flow.settings.auto_title = True
+
+    def responder(body):
+        return None if body.get("stream") else Script.reply('"Rivers Of The World"')
+
+    fake_openai.responder = responder
+    conversation = flow.new_conversation()
+    loop = asyncio.get_running_loop()
+    watch = LoopWatch()
+    holder: sqlite3.Connection | None = None
+    events = []
+    try:
+        async for event in flow.send(conversation.id, "tell me about rivers"):
+            events.append(event)
+            if isinstance(event, AssistantFinished):
+                holder = other_program(store.path)
+                loop.call_later(HOLD, lambda: (holder.execute("COMMIT"), holder.close()))
+    finally:
+        watch.stop()
+    assert holder is not None
+    assert watch.longest_stall() < 0.3, f"the loop stood still {watch.longest_stall():.2f} s"
+    assert [e.title for e in events if isinstance(e, TitleUpdated)][-1] == "Rivers Of The World"
+    assert store.get_conversation(conversation.id).title == "Rivers Of The World"
+    kinds = lambda: store.conn.execute(  # noqa: E731
+        "SELECT kind FROM side_requests WHERE conversation_id = ?",
+        (conversation.id,)).fetchall()
+    for _ in range(50):  # the usage row is stored by a task of its own
+        if kinds():
+            break
+        await asyncio.sleep(0.1)
+    assert kinds() == [("title",)]
 
 
 def test_a_save_is_skipped_at_once_while_the_lock_is_held(tmp_path: Path) -> None:

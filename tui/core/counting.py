@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from tui.core.calibration import Calibration
 from tui.core.config import Settings
 from tui.core.hosts import is_openai_host, sanitize_url
+from tui.core.locked_writes import SIDE_PATIENCE, write_soon
 from tui.core.models import Conversation
 from tui.core.server_tokens import ServerTokenizer
 from tui.core.sizing import Sizer
@@ -122,7 +123,11 @@ class ServerKnowledge:
             return
         calibration = self.calibration(None, model)
         calibration.learn(local, server)
-        self.store.set_calibration(self.server, model, calibration.state())
+        # Kept in memory above; stored without waiting on the event loop for a lock another
+        # program holds.
+        state, store, where = calibration.state(), self.store, self.server
+        write_soon(store, lambda: store.set_calibration(where, model, state),
+                   patience=SIDE_PATIENCE)
 
     def sizer(self, conversation: Conversation, *, model: str | None = None) -> Sizer:
         model = model or conversation.model

@@ -49,6 +49,8 @@ from tui.core.locked_writes import (
 )
 from tui.core.model_titles import is_first_exchange, model_title
 from tui.core.models import Conversation, Message, MessageStatus, Role
+from tui.core.store import Store
+from tui.core.store_errors import DatabaseLocked
 
 if TYPE_CHECKING:
     from tui.core.chat import ChatFlow
@@ -61,6 +63,9 @@ connection's busy timeout would, the app running meanwhile), before the request 
 FINAL_WRITE_PATIENCE = 60.0
 """Seconds a finished reply waits to be stored while another program holds the database's
 write lock (the app keeps running meanwhile; see tui.core.locked_writes)."""
+TITLE_PATIENCE = 5.0
+"""Seconds the model's title waits for a lock another program holds (the connection's busy
+timeout, which it waited on the event loop before); ``ask`` waits for it before it exits."""
 
 
 @dataclass
@@ -183,7 +188,8 @@ async def stream_reply(flow: ChatFlow, conversation: Conversation, plan: Request
     if usage is not None:
         flow.knowledge.learn_count(conversation.model, plan.local_tokens, usage.prompt_tokens)
         ratio = flow.knowledge.calibration(conversation, conversation.model).ratio
-        store.update_conversation(conversation.id, token_correction=ratio)
+        save_now_or_later(store, lambda: store.update_conversation(
+            conversation.id, token_correction=ratio), patience=FINAL_WRITE_PATIENCE)
     finished = store.get_message(assistant.id)
     note = finish_note(finished, max_output_tokens=conversation.max_output_tokens,
                        window=flow.window_for(conversation))
@@ -194,8 +200,22 @@ async def stream_reply(flow: ChatFlow, conversation: Conversation, plan: Request
         before = store.get_conversation(conversation.id).title
         title = await model_title(flow.client, counter, flow.knowledge, store,
                                   conversation, content)
-        if title and store.replace_title(conversation.id, title, expected=before):
+        if title and await _stored_title(store, conversation.id, title, before):
             yield TitleUpdated(conversation.id, title)
+
+
+async def _stored_title(store: Store, conversation_id: str, title: str, before: str) -> bool:
+    """Store the model's title unless the user set one meanwhile; waits for a lock another
+    program holds without blocking the event loop (``TITLE_PATIENCE`` at most, then the
+    title from the first message stays)."""
+    try:
+        return await write_when_free(
+            store, lambda: store.replace_title(conversation_id, title, expected=before),
+            patience=TITLE_PATIENCE)
+    except DatabaseLocked:
+        log.warning("the model's title was not stored: the database stayed locked",
+                    exc_info=True)
+        return False
 
 
 def failed_reply(flow: ChatFlow, assistant: Message, parts: list[str],

@@ -31,6 +31,9 @@ R = TypeVar("R")
 
 RETRY_EVERY = 0.1
 """Seconds between tries of a write that found the database locked."""
+SIDE_PATIENCE = 60.0
+"""Seconds a side record (a title's or a summary's usage) waits for the lock in a task of
+its own (:func:`save_now_or_later`) before it is given up."""
 
 _later: set[asyncio.Task[object]] = set()
 """Writes left to finish once the lock is free (kept here: a task nothing refers to may be
@@ -99,3 +102,14 @@ def save_now_or_later(store: StoreBase, write: Callable[[], object], *,
     _later.add(task)
     task.add_done_callback(_later.discard)
     return False
+
+
+def write_soon(store: StoreBase, write: Callable[[], object], *, patience: float) -> None:
+    """On an event loop, :func:`save_now_or_later`; elsewhere (a thread, a command without a
+    loop) ``write`` at once, waiting out the connection's busy timeout as any call does."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        write()
+        return
+    save_now_or_later(store, write, patience=patience)

@@ -12,6 +12,7 @@ import logging
 from tui.core.client import ChatClient, ClientError, RequestParams
 from tui.core.counting import ServerKnowledge
 from tui.core.hosts import sanitize_url
+from tui.core.locked_writes import SIDE_PATIENCE, save_now_or_later
 from tui.core.models import Conversation
 from tui.core.store import Store
 from tui.core.titles import title_from_text
@@ -43,8 +44,10 @@ async def model_title(client: ChatClient, counter: TokenCounter, knowledge: Serv
     except ClientError:
         log.info("no model-written title", exc_info=True)
         return None
-    record_side_request(store, conversation.id, "title", model=conversation.model,
-                        server=sanitize_url(client.base_url), usage=done.usage)
+    # Not waited for on the event loop while another program holds the database locked.
+    save_now_or_later(store, lambda: record_side_request(
+        store, conversation.id, "title", model=conversation.model,
+        server=sanitize_url(client.base_url), usage=done.usage), patience=SIDE_PATIENCE)
     if done.usage is not None:
         local = REPLY_PRIMING + sum(counter.count_message(m["role"], m["content"])
                                     for m in prompt)

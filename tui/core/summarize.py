@@ -21,6 +21,7 @@ from collections.abc import Callable
 from tui.core.client import ChatClient, ClientError, ContextLengthExceeded, RequestParams
 from tui.core.context import Budget
 from tui.core.hosts import sanitize_url
+from tui.core.locked_writes import SIDE_PATIENCE, save_now_or_later
 from tui.core.models import Conversation, Message, Role, Summary
 from tui.core.server_tokens import SURELY_FITS, ServerTokenizer
 from tui.core.sizing import Sizer
@@ -104,8 +105,9 @@ async def summarize_into(store: Store, client: ChatClient, counter: TokenCounter
             raise
         if learn is not None and done.usage is not None and done.usage.prompt_tokens:
             learn(local, done.usage.prompt_tokens)
-        record_side_request(store, conversation.id, "summary", model=model,
-                            server=sanitize_url(client.base_url), usage=done.usage)
+        save_now_or_later(store, lambda done=done: record_side_request(
+            store, conversation.id, "summary", model=model,
+            server=sanitize_url(client.base_url), usage=done.usage), patience=SIDE_PATIENCE)
         text = done.text.strip()
         try:
             await asyncio.to_thread(_check, text, done.finish_reason, chunk, current, counter)
