@@ -71,7 +71,7 @@ async def measure(sizes: list[int], runs: int) -> None:
             for size in sizes:
                 (chat,) = bulk_chats(store, 1, messages=size,
                                      title="A chat with a longer text to count {i} " * 8)
-                first, later, seconds = None, [], []
+                first, first_took, later, seconds = None, 0.0, [], []
                 for run in range(runs + 1):
                     async def send() -> None:
                         async for _ in flow.send(chat, f"and now, {run}?"):
@@ -79,7 +79,7 @@ async def measure(sizes: list[int], runs: int) -> None:
 
                     gap, took = await longest_gap_during(send)
                     if run == 0:
-                        first = gap
+                        first, first_took = gap, took
                     else:
                         later.append(gap)
                         seconds.append(took)
@@ -87,7 +87,8 @@ async def measure(sizes: list[int], runs: int) -> None:
                       f"{statistics.median(later) * 1000:.0f} ms median (min "
                       f"{min(later) * 1000:.0f}, max {max(later) * 1000:.0f}; the first "
                       f"send {first * 1000:.0f}); a send takes "
-                      f"{statistics.median(seconds) * 1000:.0f} ms", flush=True)
+                      f"{statistics.median(seconds) * 1000:.0f} ms (the first "
+                      f"{first_took * 1000:.0f} ms)", flush=True)
         finally:
             await client.aclose()
             store.close()

@@ -53,3 +53,36 @@ async def test_a_send_reads_and_counts_the_history_off_the_event_loop(store, cou
         assert [e for e in events if isinstance(e, ContextNotice) and e.kind == "summarized"]
         assert on_loop == []
         await flow.client.aclose()
+
+
+async def test_the_counts_a_first_send_makes_are_stored_in_one_go(store, counter) -> None:
+    """Rows without a count (an import, an older version's) are counted on the first send
+    and their counts stored: one commit for them all, not one a message."""
+    with awkward("openai", context_window=128_000) as server:
+        flow = await flow_for(server, store, counter)
+        conversation = flow.new_conversation()
+        for i in range(40):
+            store.append_message(conversation.id, Role.USER, f"question {i} " + "word " * 40)
+            store.append_message(conversation.id, Role.ASSISTANT, f"answer {i} " + "word " * 40)
+        statements: list[str] = []
+        store.conn.set_trace_callback(statements.append)
+        try:
+            events = [event async for event in flow.send(conversation.id, "and now?")]
+        finally:
+            store.conn.set_trace_callback(None)
+        assert not [e for e in events if isinstance(e, FlowFailed)], events
+        stored = store.load_messages(conversation.id)
+        assert all(m.token_count == counter.count_message(m.role, m.content)
+                   and m.token_encoding == counter.encoding_label for m in stored[:80])
+        # Each count written inside one transaction (no BEGIN: a commit of its own).
+        open_transaction, alone = False, 0
+        for sql in statements:
+            word = sql.split(None, 1)[0].upper() if sql.strip() else ""
+            if word == "BEGIN":
+                open_transaction = True
+            elif word in ("COMMIT", "ROLLBACK"):
+                open_transaction = False
+            elif "token_count" in sql and sql.lstrip().upper().startswith("UPDATE"):
+                alone += not open_transaction
+        assert alone == 0, f"{alone} counts written with a commit each"
+        await flow.client.aclose()

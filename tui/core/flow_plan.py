@@ -148,9 +148,7 @@ class FlowPlanner:
             counter=self.counter,
             sizer=sizer,
         )
-        for message_id, count in plan.recounted.items():
-            self.store.update_message(message_id, token_count=count,
-                                      token_encoding=self.counter.encoding_label)
+        self.store.set_token_counts(plan.recounted, self.counter.encoding_label)
         return plan
 
     async def plan_next(self, conversation: Conversation, *, strategy: Strategy | None = None,

@@ -86,6 +86,19 @@ class MessageStore(StoreBase):
             raise NotFound(f"no message with id {message_id}")
 
     @_guarded
+    def set_token_counts(self, counts: dict[str, int], encoding: str) -> None:
+        """Store many messages' token counts (and the encoding they were counted with) in one
+        transaction: a chat's first send counts every message that has none (an import, an
+        older version's rows), and one commit each took ~0.1 ms a message."""
+        if not counts:
+            return
+        with self._write() as conn:
+            conn.executemany("UPDATE messages SET token_count = ?, token_encoding = ? "
+                             "WHERE id = ?",
+                             [(count, encoding, message_id)
+                              for message_id, count in counts.items()])
+
+    @_guarded
     def close_orphaned_replies(self) -> list[str]:
         """Mark replies left streaming by a process that ended ``interrupted`` (their text
         kept); their ids. Opening the store does it, and a window that stays open asks again
