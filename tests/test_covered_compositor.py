@@ -56,6 +56,19 @@ def chops_of(compositor: Compositor, crop: Region, rows: set[int]) -> list[list[
             for line in chops]
 
 
+def crops_asked_of(widget: Any) -> list[Region]:
+    """The regions ``widget`` is asked to draw from now on (its ``render_lines`` crops)."""
+    crops: list[Region] = []
+    original = widget.render_lines
+
+    def render_lines(crop: Region) -> Any:
+        crops.append(crop)
+        return original(crop)
+
+    widget.render_lines = render_lines
+    return crops
+
+
 @pytest.mark.parametrize("scroll_to", [0, 17, 1000])
 async def test_the_same_pieces_as_textuals_compositor(scroll_to: int) -> None:
     app = LayeredApp()
@@ -91,15 +104,7 @@ async def test_a_covered_widget_is_not_drawn() -> None:
         screen = app.screen
         compositor = CoveredCompositor()
         compositor.reflow(screen, screen.size)
-        drawn: list[str] = []
-        horizontal = screen.query_one(Horizontal)
-        original = horizontal.render_lines
-
-        def render_lines(crop: Region) -> Any:
-            drawn.append("horizontal")
-            return original(crop)
-
-        horizontal.render_lines = render_lines  # type: ignore[method-assign]
+        drawn = crops_asked_of(screen.query_one(Horizontal))
         compositor.render_strips()
     assert drawn == []
 
@@ -178,17 +183,9 @@ async def test_a_change_of_one_line_asks_each_widget_for_that_line_only() -> Non
         screen = app.screen
         compositor = CoveredCompositor()
         compositor.reflow(screen, screen.size)
-        side = screen.query_one("#side")
-        asked: list[int] = []
-        original = side.render_lines
-
-        def render_lines(crop: Region) -> Any:
-            asked.append(crop.height)
-            return original(crop)
-
-        side.render_lines = render_lines  # type: ignore[method-assign]
+        asked = crops_asked_of(screen.query_one("#side"))
         chops_of(compositor, screen.size.region, {12})
-        assert asked == [1]
+        assert [crop.height for crop in asked] == [1]
         plain = Compositor()
         plain.reflow(screen, screen.size)
         for rows in ({12}, {3, 9}, set(range(24))):

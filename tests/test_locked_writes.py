@@ -55,25 +55,34 @@ def other_program(path: Path) -> sqlite3.Connection:
     return conn
 
 
+async def send_locked_at(flow, store: Store, conversation_id: str, text: str,
+                         at: type) -> tuple[list[object], LoopWatch]:
+    """Send ``text``; when the first event of type ``at`` comes, another program takes the
+    write lock and holds it HOLD seconds. The events, and the loop's watch."""
+    loop = asyncio.get_running_loop()
+    watch = LoopWatch()
+    holder: sqlite3.Connection | None = None
+    events = []
+    try:
+        async for event in flow.send(conversation_id, text):
+            events.append(event)
+            if isinstance(event, at) and holder is None:
+                holder = other_program(store.path)
+                loop.call_later(HOLD, lambda: (holder.execute("COMMIT"), holder.close()))
+    finally:
+        watch.stop()
+    assert holder is not None, f"no {at.__name__} came"
+    return events, watch
+
+
 async def test_a_reply_streams_on_and_is_stored_while_the_database_is_locked(
         flow, store, fake_openai, monkeypatch):
     monkeypatch.setattr(chat_module, "FLUSH_INTERVAL", 0.05)  # saves fall inside the hold
     words = " ".join(f"word{n}" for n in range(30))
     fake_openai.script(Script.reply(words, tps=40))  # ~1.5 s of stream
     conversation = flow.new_conversation()
-    loop = asyncio.get_running_loop()
-    watch = LoopWatch()
-    holder: sqlite3.Connection | None = None
-    events = []
-    try:
-        async for event in flow.send(conversation.id, "Say many words"):
-            events.append(event)
-            if isinstance(event, AssistantDelta) and holder is None:
-                holder = other_program(store.path)
-                loop.call_later(HOLD, lambda: (holder.execute("COMMIT"), holder.close()))
-    finally:
-        watch.stop()
-    assert holder is not None
+    events, watch = await send_locked_at(flow, store, conversation.id, "Say many words",
+                                         AssistantDelta)
     assert not [event for event in events if isinstance(event, FlowFailed)]
     finished = [event for event in events if isinstance(event, AssistantFinished)]
     assert finished and finished[0].message.content == words
@@ -94,19 +103,8 @@ async def test_the_title_and_its_usage_wait_for_the_lock_without_holding_the_loo
 
     fake_openai.responder = responder
     conversation = flow.new_conversation()
-    loop = asyncio.get_running_loop()
-    watch = LoopWatch()
-    holder: sqlite3.Connection | None = None
-    events = []
-    try:
-        async for event in flow.send(conversation.id, "tell me about rivers"):
-            events.append(event)
-            if isinstance(event, AssistantFinished):
-                holder = other_program(store.path)
-                loop.call_later(HOLD, lambda: (holder.execute("COMMIT"), holder.close()))
-    finally:
-        watch.stop()
-    assert holder is not None
+    events, watch = await send_locked_at(flow, store, conversation.id, "tell me about rivers",
+                                         AssistantFinished)
     assert watch.longest_stall() < 0.3, f"the loop stood still {watch.longest_stall():.2f} s"
     assert [e.title for e in events if isinstance(e, TitleUpdated)][-1] == "Rivers Of The World"
     assert store.get_conversation(conversation.id).title == "Rivers Of The World"
