@@ -398,3 +398,34 @@ async def test_preview_shows_markup_literally_and_each_fate_whole(tmp_path):
                 assert rows and all(" sent " in row or " dropped " in row for row in rows)
         finally:
             await services.aclose()
+
+
+async def test_the_preview_shows_its_newest_row_when_the_table_is_measured_late(
+        tmp_path, monkeypatch):
+    """The table measures its new rows when it is next idle; the scroll to the newest row
+    that moving its cursor schedules ran first now and then (a loaded CI run) and found
+    nothing to scroll, and the preview stayed at its first rows."""
+    from textual.widgets import DataTable
+
+    measure = DataTable._update_dimensions
+
+    def measured_late(table, new_rows):
+        rows = list(new_rows)
+        table.set_timer(0.3, lambda: measure(table, rows))
+
+    monkeypatch.setattr(DataTable, "_update_dimensions", measured_late)
+    with llama_server() as server:
+        services = make_services(tmp_path, server.base_url, model=LLAMA)
+        long_chat(services.store, turns=20)
+        app = make_app(services)
+        try:
+            async with app.run_test(size=(130, 40)) as pilot:
+                await chat_open(app, pilot)
+                screen = await open_preview(app, pilot)
+                table = screen.query_one(DataTable)
+                await wait_until(pilot, lambda: table.max_scroll_y > 0
+                                 and table.scroll_y == table.max_scroll_y,
+                                 what="the table scrolled to its newest row")
+                assert table.cursor_row == len(screen.preview.items) - 1
+        finally:
+            await services.aclose()

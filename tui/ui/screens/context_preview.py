@@ -95,7 +95,17 @@ class ContextPreviewScreen(Dialog[None]):
             yield Static("", id="preview-summary")
 
     def on_mount(self) -> None:
+        # The table measures its new rows when it is next idle; the scroll to the newest row
+        # that ``move_cursor`` schedules can run before that and find nothing to scroll (a
+        # loaded CI run: the preview stayed at its first rows). Scroll again once measured.
+        self.watch(self.query_one("#preview-table", DataTable), "virtual_size",
+                   self._newest_row_in_view, init=False)
         self._load()
+
+    def _newest_row_in_view(self) -> None:
+        table = self.query_one("#preview-table", DataTable)
+        if self.preview is not None and self.preview.items:
+            table.move_cursor(row=len(self.preview.items) - 1)
 
     @work(exclusive=True, group="context-preview")
     async def _load(self) -> None:
