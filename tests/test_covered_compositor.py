@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -56,6 +58,19 @@ def chops_of(compositor: Compositor, crop: Region, rows: set[int]) -> list[list[
             for line in chops]
 
 
+@asynccontextmanager
+async def laid_out() -> AsyncIterator[tuple[Screen, CoveredCompositor]]:
+    """The layered screen on a 70x24 terminal, and a compositor of our own that has laid it
+    out (the screen's own is left as it is)."""
+    app = LayeredApp()
+    async with app.run_test(size=(70, 24)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        compositor = CoveredCompositor()
+        compositor.reflow(screen, screen.size)
+        yield screen, compositor
+
+
 def crops_asked_of(widget: Any) -> list[Region]:
     """The regions ``widget`` is asked to draw from now on (its ``render_lines`` crops)."""
     crops: list[Region] = []
@@ -98,12 +113,7 @@ async def test_the_same_pieces_as_textuals_compositor(scroll_to: int) -> None:
 
 async def test_a_covered_widget_is_not_drawn() -> None:
     """The screen and the columns behind the pane and the sidebar are not asked for a line."""
-    app = LayeredApp()
-    async with app.run_test(size=(70, 24)) as pilot:
-        await pilot.pause()
-        screen = app.screen
-        compositor = CoveredCompositor()
-        compositor.reflow(screen, screen.size)
+    async with laid_out() as (screen, compositor):
         drawn = crops_asked_of(screen.query_one(Horizontal))
         compositor.render_strips()
     assert drawn == []
@@ -149,13 +159,8 @@ async def test_a_layout_does_not_arrange_the_screen_twice() -> None:
     """After a layout, asking where a widget is reads the map the layout made: Textual's
     compositor, when something had marked its map stale before (here a widget scrolled out
     of view asking to be painted), arranged the whole screen a second time for it."""
-    app = LayeredApp()
-    async with app.run_test(size=(70, 24)) as pilot:
-        await pilot.pause()
-        screen = app.screen
+    async with laid_out() as (screen, compositor):
         hidden = list(screen.query("#pane > Static"))[-1]  # below the pane's view
-        compositor = CoveredCompositor()
-        compositor.reflow(screen, screen.size)
         assert hidden not in compositor.visible_widgets
         arranged: list[bool] = []
         original = compositor._arrange_root
@@ -177,12 +182,7 @@ async def test_a_layout_does_not_arrange_the_screen_twice() -> None:
 async def test_a_change_of_one_line_asks_each_widget_for_that_line_only() -> None:
     """The sidebar's border is open on every line: a change of one line of the pane asked
     it for all of its lines, each update of a streaming reply."""
-    app = LayeredApp()
-    async with app.run_test(size=(70, 24)) as pilot:
-        await pilot.pause()
-        screen = app.screen
-        compositor = CoveredCompositor()
-        compositor.reflow(screen, screen.size)
+    async with laid_out() as (screen, compositor):
         asked = crops_asked_of(screen.query_one("#side"))
         chops_of(compositor, screen.size.region, {12})
         assert [crop.height for crop in asked] == [1]

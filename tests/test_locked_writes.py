@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,7 +19,7 @@ from tui.core import chat as chat_module
 from tui.core.chat import AssistantDelta, AssistantFinished, FlowFailed, TitleUpdated
 from tui.core.flow_events import AssistantStreamEnded, StoreWaiting
 from tui.core.locked_writes import save_unless_locked, write_when_free
-from tui.core.models import MessageStatus, Role
+from tui.core.models import Message, MessageStatus, Role
 from tui.core.store import Store
 from tui.core.store_errors import DatabaseLocked
 
@@ -53,6 +55,28 @@ def other_program(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
     conn.execute("BEGIN IMMEDIATE")
     return conn
+
+
+def a_streaming_reply(store: Store) -> Message:
+    """A reply's row, still streaming, in a new conversation."""
+    conversation = store.create_conversation(model="m")
+    return store.append_message(conversation.id, Role.ASSISTANT, "",
+                                status=MessageStatus.STREAMING)
+
+
+def held_by_a_thread(store: Store, hold: Callable[[], object]) -> threading.Thread:
+    """A worker thread's store call, running ``hold`` with the store's lock held: started,
+    and inside ``hold``, when this returns."""
+    busy = threading.Event()
+
+    def call(conn: sqlite3.Connection) -> None:
+        busy.set()
+        hold()
+
+    worker = threading.Thread(target=store.read, args=(call,))
+    worker.start()
+    assert busy.wait(5)
+    return worker
 
 
 async def send_locked_at(flow, store: Store, conversation_id: str, text: str,
@@ -121,9 +145,7 @@ async def test_the_title_and_its_usage_wait_for_the_lock_without_holding_the_loo
 def test_a_save_is_skipped_at_once_while_the_lock_is_held(tmp_path: Path) -> None:
     store = Store(tmp_path / "chat.db")
     try:
-        conversation = store.create_conversation(model="m")
-        message = store.append_message(conversation.id, Role.ASSISTANT, "",
-                                       status=MessageStatus.STREAMING)
+        message = a_streaming_reply(store)
         holder = other_program(store.path)
         started = time.monotonic()
         saved = save_unless_locked(
@@ -162,22 +184,11 @@ async def test_a_write_gives_up_after_its_patience(tmp_path: Path) -> None:
 def test_a_save_does_not_wait_for_another_threads_call(tmp_path: Path) -> None:
     """A call from a worker thread may be waiting out the busy timeout with the store's
     lock held: the event loop's save is skipped, not made to wait behind it."""
-    import threading
-
     store = Store(tmp_path / "chat.db")
     try:
-        conversation = store.create_conversation(model="m")
-        message = store.append_message(conversation.id, Role.ASSISTANT, "",
-                                       status=MessageStatus.STREAMING)
-        busy, release = threading.Event(), threading.Event()
-
-        def long_call(conn: sqlite3.Connection) -> None:
-            busy.set()
-            release.wait(5)
-
-        worker = threading.Thread(target=store.read, args=(long_call,))
-        worker.start()
-        assert busy.wait(5)
+        message = a_streaming_reply(store)
+        release = threading.Event()
+        worker = held_by_a_thread(store, lambda: release.wait(5))
         started = time.monotonic()
         saved = save_unless_locked(
             store, lambda: store.update_message(message.id, content="partial"))
@@ -307,22 +318,10 @@ def test_a_save_waits_for_another_threads_short_call(tmp_path: Path) -> None:
     """The store's own lock held for a few milliseconds (a draft saved from a thread) is
     waited for: the save runs now, not put off as if another program held the database
     (a cancelled reply was left 'streaming' for a moment)."""
-    import threading
-
     store = Store(tmp_path / "chat.db")
     try:
-        conversation = store.create_conversation(model="m")
-        message = store.append_message(conversation.id, Role.ASSISTANT, "",
-                                       status=MessageStatus.STREAMING)
-        busy = threading.Event()
-
-        def short_call(conn: sqlite3.Connection) -> None:
-            busy.set()
-            time.sleep(0.01)
-
-        worker = threading.Thread(target=store.read, args=(short_call,))
-        worker.start()
-        assert busy.wait(5)
+        message = a_streaming_reply(store)
+        worker = held_by_a_thread(store, lambda: time.sleep(0.01))
         assert save_unless_locked(
             store, lambda: store.update_message(message.id, content="partial"))
         worker.join(5)
