@@ -89,7 +89,8 @@ class MessageStore(StoreBase):
     def set_token_counts(self, counts: dict[str, int], encoding: str) -> None:
         """Store many messages' token counts (and the encoding they were counted with) in one
         transaction: a chat's first send counts every message that has none (an import, an
-        older version's rows), and one commit each took ~0.1 ms a message."""
+        older version's rows), and a commit each cost ~35 us a message (2,000: 375 -> 304 ms
+        for the whole send)."""
         if not counts:
             return
         with self._write() as conn:

@@ -132,8 +132,7 @@ class ContextPreviewScreen(Dialog[None]):
             [literal(number), literal(role), literal(tokens),
              literal(fate, FATE_STYLES.get(fate, "")), literal(snippet)]
             for number, role, tokens, fate, snippet in rows)
-        if preview.items:
-            table.move_cursor(row=len(preview.items) - 1)
+        self._newest_row_in_view()
         summary = self.query_one("#preview-summary", Static)
         summary.update(Content(f"Summary sent in place of older messages: "
                                f"{one_line(preview.summary)}") if preview.summary else "")
