@@ -44,6 +44,9 @@ class ServerKnowledge:
         self._calibrations: dict[tuple[str, str], Calibration] = {}
         self._extra_fixed: dict[tuple[str, str], int] = {}
         self._probes: dict[tuple[str, str], asyncio.Future[int | None]] = {}
+        # Windows learned but not stored yet (another program held the lock): (size, source)
+        # by (server, model), read before the store's.
+        self._unsaved_windows: dict[tuple[str, str], tuple[int, str]] = {}
 
     @property
     def server(self) -> str:
@@ -53,17 +56,42 @@ class ServerKnowledge:
     # -- windows ---------------------------------------------------------------------------
 
     def window(self, conversation: Conversation) -> WindowInfo:
-        stored = self.store.model_window(conversation.model, self.client.base_url)
+        unsaved = self._unsaved_windows.get((self.server, conversation.model))
+        if unsaved is not None:
+            learned, source = unsaved
+        else:
+            stored = self.store.model_window(conversation.model, self.client.base_url)
+            learned, source = (stored.context_window, stored.source) if stored else (None,
+                                                                                   "server")
         return window_info(
             conversation.model,
             overrides=self.settings.context_windows,
-            learned=stored.context_window if stored else None,
-            learned_source=stored.source if stored else "server",
+            learned=learned,
+            learned_source=source,
             conversation=conversation.context_window,
         )
 
     def learn_window(self, model: str, size: int, source: str) -> None:
-        self.store.set_model_window(model, size, source=source, base_url=self.client.base_url)
+        """Known at once (the plan right after an overflow uses it); stored without waiting
+        on the event loop for a lock another program holds (``write_soon``)."""
+        key, learned = (self.server, model), (int(size), source)
+        self._unsaved_windows[key] = learned
+        store, base_url, unsaved = self.store, self.client.base_url, self._unsaved_windows
+
+        def save() -> None:
+            if unsaved.get(key) is not learned:  # forgotten, or learned again, meanwhile
+                return
+            store.set_model_window(model, size, source=source, base_url=base_url)
+            if unsaved.get(key) is learned:
+                del unsaved[key]
+
+        write_soon(store, save, patience=SIDE_PATIENCE)
+
+    def forget_window(self, model: str) -> int:
+        """Forget the window learned for ``model`` on this server; rows removed. Blocking
+        (waits for the lock): for a thread."""
+        self._unsaved_windows.pop((self.server, model), None)
+        return self.store.forget_model_window(model, self.client.base_url)
 
     async def probe_window(self, model: str) -> int | None:
         """Ask the server (vLLM, llama.cpp) for the model's window, once per session.

@@ -12,7 +12,9 @@ Why it looks the way it does:
 * Ids are ULIDs (:mod:`tui.core.ids`), so "newest" is ``ORDER BY id`` on an index.
 * Search is FTS5 kept in sync by triggers (:mod:`tui.core.migrations`), queried by
   :mod:`tui.core.store_search`, which also makes user text safe FTS syntax.
-* One connection per Store, guarded by a lock: the UI may call it from worker threads.
+* One connection per Store, guarded by a lock: the UI may call it from worker threads. A
+  read that finds the lock held for long (another thread's write waiting out another
+  program's lock) reads through a second, query-only connection (``store_base._reading``).
 * Conversations are read and written here; messages, summaries, drafts and what servers
   taught us in the classes Store inherits (store_messages, store_summaries, store_drafts,
   store_knowledge), all built on :class:`tui.core.store_base.StoreBase`.
@@ -28,7 +30,6 @@ import functools
 import logging
 import os
 import sqlite3
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -56,7 +57,7 @@ from tui.core.store_errors import (
     translate_error,
     vet_file,
 )
-from tui.core.store_base import _guarded
+from tui.core.store_base import _guarded, _reading
 from tui.core.store_drafts import NEW_CHAT_DRAFT, DraftStore
 from tui.core.store_history import prompt_history
 from tui.core.store_knowledge import KnowledgeStore
@@ -110,9 +111,8 @@ class Store(MessageStore, SummaryStore, DraftStore, KnowledgeStore):
         """
         self.path = Path(path).expanduser()
         self.schema_version = 0
-        self._lock = threading.RLock()
+        self._init_connections()
         self._busy_timeout_ms = busy_timeout_ms
-        self._conn: sqlite3.Connection | None = None
         self._seen_data_version: int | None = None
         if self.path.is_dir():
             raise StoreError(f"cannot use database {self.path}: it is a directory")
@@ -168,10 +168,7 @@ class Store(MessageStore, SummaryStore, DraftStore, KnowledgeStore):
     # -- plumbing (the rest is tui.core.store_base.StoreBase) ------------------------------
 
     def close(self) -> None:
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+        self._close_connections()
 
     def __enter__(self) -> Store:
         return self
@@ -201,14 +198,14 @@ class Store(MessageStore, SummaryStore, DraftStore, KnowledgeStore):
             values)
         return conversation
 
-    @_guarded
+    @_reading
     def get_conversation(self, conversation_id: str) -> Conversation:
         row = self.conn.execute(f"{_CONV_SELECT} WHERE id = ?", (conversation_id,)).fetchone()
         if row is None:
             raise NotFound(f"no conversation with id {conversation_id}")
         return conversation_from_row(row)
 
-    @_guarded
+    @_reading
     def resolve_conversation(self, id_or_prefix: str) -> Conversation:
         """The conversation whose id is, or starts with, ``id_or_prefix`` (case-insensitive)."""
         prefix = id_or_prefix.strip().upper()
@@ -224,7 +221,7 @@ class Store(MessageStore, SummaryStore, DraftStore, KnowledgeStore):
                 f"id prefix {id_or_prefix!r} matches several conversations; type more of it")
         return conversation_from_row(rows[0])
 
-    @_guarded
+    @_reading
     def latest_conversation(self, *, include_archived: bool = False) -> Conversation | None:
         """The most recently updated conversation (pinned or not)."""
         where = "" if include_archived else "WHERE archived = 0"
@@ -238,7 +235,7 @@ class Store(MessageStore, SummaryStore, DraftStore, KnowledgeStore):
             return "", ()
         return "WHERE archived = ?", (int(archived),)
 
-    @_guarded
+    @_reading
     def list_conversations(self, *, limit: int = 50, offset: int = 0,
                            archived: bool | None = False) -> list[Conversation]:
         """Pinned first, then most recently updated. archived: False hides archived ones,
@@ -249,7 +246,7 @@ class Store(MessageStore, SummaryStore, DraftStore, KnowledgeStore):
             (*params, limit, offset)).fetchall()
         return [conversation_from_row(row) for row in rows]
 
-    @_guarded
+    @_reading
     def listing_widths(self, *, archived: bool | None = False,
                        limit: int | None = None) -> list[tuple[str, int]]:
         """(id, length of the model name) of each conversation list_conversations would
@@ -261,7 +258,7 @@ class Store(MessageStore, SummaryStore, DraftStore, KnowledgeStore):
             (*params, -1 if limit is None else limit)).fetchall()
         return [(cid, int(size or 0)) for cid, size in rows]
 
-    @_guarded
+    @_reading
     def count_conversations(self, *, archived: bool | None = False) -> int:
         where, params = self._archived_filter(archived)
         return int(self.conn.execute(
@@ -318,12 +315,12 @@ class Store(MessageStore, SummaryStore, DraftStore, KnowledgeStore):
         if cursor.rowcount == 0:
             raise NotFound(f"no conversation with id {conversation_id}")
 
-    @_guarded
+    @_reading
     def conversation_ids(self) -> list[str]:
         """Every conversation id, sorted (for showing the shortest unambiguous prefixes)."""
         return [row[0] for row in self.conn.execute("SELECT id FROM conversations ORDER BY id")]
 
-    @_guarded
+    @_reading
     def message_counts(self, conversation_ids: list[str]) -> dict[str, int]:
         """Number of messages of each given conversation (0 for none), in one query."""
         counts = dict.fromkeys(conversation_ids, 0)
@@ -372,20 +369,20 @@ class Store(MessageStore, SummaryStore, DraftStore, KnowledgeStore):
         seen, self._seen_data_version = self._seen_data_version, version
         return seen is not None and version != seen
 
-    @_guarded
+    @_reading
     def latest_message_id(self, conversation_id: str) -> str | None:
         """The end of the conversation's active path (its newest shown message), None when
         it has none. Another window's send, regenerate or branch switch changes it."""
         return tree.active_leaf_sql(self.conn, conversation_id)
 
-    @_guarded
+    @_reading
     def prompt_history(self, conversation_id: str | None) -> list[str]:
         """Prompts sent before, newest first: this conversation's, then the others'."""
         return prompt_history(self.conn, conversation_id)
 
     # -- search ---------------------------------------------------------------------------
 
-    @_guarded
+    @_reading
     def search(self, query: str, *, limit: int = 50,
                include_archived: bool = True) -> list[SearchHit]:
         """Title hits, then message hits ranked best first, then (while typing) messages

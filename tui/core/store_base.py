@@ -26,6 +26,10 @@ IN_PROCESS_WAIT = 0.05
 """Seconds :meth:`StoreBase.waiting_at_most` waits at least for the store's own lock: held
 longer than this, another thread's call is waiting out another program's lock."""
 
+READ_ASIDE_AFTER = 0.05
+"""Seconds a read waits for the store's lock before it reads through the store's second,
+query-only connection instead (see :func:`_reading`)."""
+
 
 def _guarded(method: Callable[P, R]) -> Callable[P, R]:
     """Serialise access to the connection and turn SQLite errors into StoreErrors."""
@@ -35,12 +39,31 @@ def _guarded(method: Callable[P, R]) -> Callable[P, R]:
         store = args[0]
         assert isinstance(store, StoreBase)
         with store._lock:
-            if store._conn is None:
-                raise StoreError(f"database {store.path} is closed")
+            return store._on_main_connection(method, args, kwargs)
+
+    return wrapper
+
+
+def _reading(method: Callable[P, R]) -> Callable[P, R]:
+    """A call that only reads: serialised like :func:`_guarded`, unless another thread has
+    held the connection for READ_ASIDE_AFTER seconds. Such a call is nearly always waiting
+    out another program's write lock (up to the busy timeout): this one then reads through
+    a second, query-only connection, which WAL lets read meanwhile, and sees what was last
+    committed. A read on the event loop never waits seconds behind someone else's write."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        store = args[0]
+        assert isinstance(store, StoreBase)
+        if getattr(store._here, "aside", None) is not None:  # a read inside such a read
+            return store._translated(method, args, kwargs)
+        if store._lock.acquire(timeout=READ_ASIDE_AFTER):
             try:
-                return method(*args, **kwargs)
-            except sqlite3.Error as error:
-                raise translate_error(error, store.path) from error
+                return store._on_main_connection(method, args, kwargs)
+            finally:
+                store._lock.release()
+        with store._reading_aside():
+            return store._translated(method, args, kwargs)
 
     return wrapper
 
@@ -52,15 +75,83 @@ class StoreBase:
     _lock: threading.RLock
     _conn: sqlite3.Connection | None
     _busy_timeout_ms: int = 5000
+    # The second connection of _reading (opened on first need), its lock, and which thread
+    # is reading through it now (``_here.aside``).
+    _aside: sqlite3.Connection | None = None
+    _aside_lock: threading.Lock
+    _here: threading.local
+
+    def _init_connections(self) -> None:
+        self._lock = threading.RLock()
+        self._conn = None
+        self._aside_lock = threading.Lock()
+        self._here = threading.local()
 
     @property
     def conn(self) -> sqlite3.Connection:
-        """The raw connection, for benchmarks and tests."""
+        """The connection this thread's call uses (the raw one, for benchmarks and tests)."""
+        aside = getattr(self._here, "aside", None)
+        if aside is not None:
+            return aside
         if self._conn is None:
             raise StoreError(f"database {self.path} is closed")
         return self._conn
 
-    @_guarded
+    def _translated(self, method: Callable[..., R], args: tuple, kwargs: dict) -> R:
+        try:
+            return method(*args, **kwargs)
+        except sqlite3.Error as error:
+            raise translate_error(error, self.path) from error
+
+    def _on_main_connection(self, method: Callable[..., R], args: tuple, kwargs: dict) -> R:
+        """Run a call on the main connection, the store's lock held by the caller."""
+        if self._conn is None:
+            raise StoreError(f"database {self.path} is closed")
+        here = self._here
+        aside = getattr(here, "aside", None)
+        if aside is None:
+            return self._translated(method, args, kwargs)
+        here.aside = None  # a write made inside a read made aside: on the main connection
+        try:
+            return self._translated(method, args, kwargs)
+        finally:
+            here.aside = aside
+
+    @contextmanager
+    def _reading_aside(self) -> Iterator[None]:
+        """This thread's calls read through the second connection meanwhile."""
+        with self._aside_lock:
+            if self._conn is None:
+                raise StoreError(f"database {self.path} is closed")
+            if self._aside is None:
+                self._aside = self._open_aside()
+            self._here.aside = self._aside
+            try:
+                yield
+            finally:
+                self._here.aside = None
+
+    def _open_aside(self) -> sqlite3.Connection:
+        try:
+            aside = sqlite3.connect(str(self.path), timeout=self._busy_timeout_ms / 1000,
+                                    isolation_level=None, check_same_thread=False)
+            aside.execute("PRAGMA query_only = ON")
+        except sqlite3.Error as error:
+            raise translate_error(error, self.path) from error
+        return aside
+
+    def _close_connections(self) -> None:
+        """Close both connections: later calls raise StoreError (closed)."""
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+        with self._aside_lock:
+            if self._aside is not None:
+                self._aside.close()
+                self._aside = None
+
+    @_reading
     def read(self, work: Callable[[sqlite3.Connection], R]) -> R:
         """Run ``work(conn)`` under the store's lock (for modules like tui.core.tree that
         keep their own SQL); SQLite errors become StoreErrors."""

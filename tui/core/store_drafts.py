@@ -9,7 +9,7 @@ from __future__ import annotations
 from tui.core.attachments import ImageFile
 from tui.core.models import utc_now
 from tui.core.store_attachments import draft_images, set_draft_images
-from tui.core.store_base import StoreBase, _guarded
+from tui.core.store_base import StoreBase, _guarded, _reading
 
 # The drafts key of the new chat that has no row yet.
 NEW_CHAT_DRAFT = ""
@@ -22,7 +22,7 @@ class DraftStore(StoreBase):
     def _draft_key(conversation_id: str | None) -> str:
         return conversation_id or NEW_CHAT_DRAFT
 
-    @_guarded
+    @_reading
     def get_draft(self, conversation_id: str | None) -> str:
         """The unsent text of a conversation (None: of the new chat), "" when there is none."""
         row = self.conn.execute("SELECT text FROM drafts WHERE conversation_id = ?",
@@ -47,7 +47,7 @@ class DraftStore(StoreBase):
     def clear_draft(self, conversation_id: str | None) -> None:
         self.set_draft(conversation_id, "")
 
-    @_guarded
+    @_reading
     def get_draft_images(self, conversation_id: str | None) -> dict[str, ImageFile]:
         """The images attached to the draft, by chip label."""
         return draft_images(self.conn, self._draft_key(conversation_id))

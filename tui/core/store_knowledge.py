@@ -8,7 +8,7 @@ write transactions.
 from __future__ import annotations
 
 from tui.core import store_server
-from tui.core.store_base import StoreBase, _guarded
+from tui.core.store_base import StoreBase, _guarded, _reading
 from tui.core.store_server import StoredWindow
 
 
@@ -22,7 +22,7 @@ class KnowledgeStore(StoreBase):
         with self._write() as conn:
             store_server.set_window(conn, base_url or "", model, context_window, source)
 
-    @_guarded
+    @_reading
     def model_window(self, model: str, base_url: str | None = None) -> StoredWindow | None:
         """The window learned for ``model`` on ``base_url`` (else one from before v4)."""
         return store_server.get_window(self.conn, base_url, model)
@@ -31,7 +31,7 @@ class KnowledgeStore(StoreBase):
         stored = self.model_window(model, base_url)
         return None if stored is None else stored.context_window
 
-    @_guarded
+    @_reading
     def list_model_windows(self) -> list[StoredWindow]:
         return store_server.list_windows(self.conn)
 
@@ -40,7 +40,7 @@ class KnowledgeStore(StoreBase):
         with self._write() as conn:
             return store_server.forget_window(conn, model, base_url)
 
-    @_guarded
+    @_reading
     def cached_token_counts(self, tokenizer: str, digests: list[str]) -> dict[str, int]:
         return store_server.cached_counts(self.conn, tokenizer, digests)
 
@@ -50,7 +50,7 @@ class KnowledgeStore(StoreBase):
             with self._write() as conn:
                 store_server.cache_counts(conn, tokenizer, counts)
 
-    @_guarded
+    @_reading
     def calibration(self, base_url: str, model: str) -> dict | None:
         return store_server.get_calibration(self.conn, base_url, model)
 

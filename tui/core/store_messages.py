@@ -13,7 +13,7 @@ from tui.core.attachments import ImageFile
 from tui.core.models import Message, MessageStatus, Role
 from tui.core.reply_writers import forget_writer, note_writer, orphaned
 from tui.core.store_attachments import add_images, images_for
-from tui.core.store_base import StoreBase, _guarded
+from tui.core.store_base import StoreBase, _guarded, _reading
 from tui.core.store_errors import NotFound
 from tui.core.store_rows import (
     MESSAGE_COLUMNS,
@@ -116,14 +116,14 @@ class MessageStore(StoreBase):
         log.info("closed %d reply(s) left streaming by a process that ended", len(dead))
         return dead
 
-    @_guarded
+    @_reading
     def get_message(self, message_id: str) -> Message:
         row = self.conn.execute(f"{_MSG_SELECT} WHERE id = ?", (message_id,)).fetchone()
         if row is None:
             raise NotFound(f"no message with id {message_id}")
         return message_from_row(row)
 
-    @_guarded
+    @_reading
     def load_messages(self, conversation_id: str, *, limit: int | None = None,
                       before_id: str | None = None) -> list[Message]:
         """The active path (root to leaf: what is shown and sent), oldest first; with
@@ -132,7 +132,7 @@ class MessageStore(StoreBase):
         return tree.load_path_sql(self.conn, conversation_id, limit=limit,
                                   before_id=before_id)
 
-    @_guarded
+    @_reading
     def load_messages_forward(self, conversation_id: str, *, limit: int,
                               after_id: str | None = None) -> tuple[list[Message], bool]:
         """The active path read from its start: the first ``limit`` messages, or the
@@ -140,7 +140,7 @@ class MessageStore(StoreBase):
         to a long chat's first message reads one page, not every page on the way."""
         return tree.path_page_sql(self.conn, conversation_id, limit=limit, after_id=after_id)
 
-    @_guarded
+    @_reading
     def load_messages_around(self, conversation_id: str, message_id: str, *, limit: int,
                              lead: int = 2) -> tuple[list[Message], bool, bool] | None:
         """``limit`` messages of the active path starting ``lead`` before ``message_id``
@@ -148,7 +148,7 @@ class MessageStore(StoreBase):
         return tree.path_window_sql(self.conn, conversation_id, message_id, limit=limit,
                                     lead=lead)
 
-    @_guarded
+    @_reading
     def count_messages(self, conversation_id: str) -> int:
         """Every stored message of the conversation, on every branch."""
         return int(self.conn.execute(
@@ -183,6 +183,6 @@ class MessageStore(StoreBase):
         with self._write() as conn:
             add_images(conn, message_id, images)
 
-    @_guarded
+    @_reading
     def images_for(self, message_ids: list[str]) -> dict[str, list[ImageFile]]:
         return images_for(self.conn, message_ids)

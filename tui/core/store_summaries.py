@@ -7,7 +7,7 @@ import sqlite3
 
 from tui.core import ids, tree
 from tui.core.models import Summary
-from tui.core.store_base import StoreBase, _guarded
+from tui.core.store_base import StoreBase, _guarded, _reading
 from tui.core.store_errors import NotFound
 
 
@@ -31,13 +31,13 @@ class SummaryStore(StoreBase):
             raise NotFound(f"no conversation with id {conversation_id}") from None
         return summary
 
-    @_guarded
+    @_reading
     def latest_summary(self, conversation_id: str) -> Summary | None:
         """The newest summary that holds on the active path (see tree.path_summaries_sql)."""
         summaries = tree.path_summaries_sql(self.conn, conversation_id)
         return summaries[-1] if summaries else None
 
-    @_guarded
+    @_reading
     def list_summaries(self, conversation_id: str) -> list[Summary]:
         """The summaries that hold on the active path, oldest first."""
         return tree.path_summaries_sql(self.conn, conversation_id)

@@ -230,10 +230,10 @@ class ContextTracker:
         from tui.ui.screens.context_preview import describe_source
 
         services = self.services
-        model, base_url = conversation.model, services.client.base_url
+        model = conversation.model
 
         def forget() -> tuple[int, str]:
-            removed = services.store.forget_model_window(model, base_url)
+            removed = services.flow.knowledge.forget_window(model)
             info = services.flow.window_info(conversation)
             return removed, f"{format_window(info.size)} ({describe_source(info.source)})"
 
