@@ -298,6 +298,35 @@ async def test_forget_learned_window_from_the_palette(tmp_path, fake_openai):
         await services.aclose()
 
 
+async def test_a_forgotten_window_is_asked_of_the_server_again(tmp_path, fake_openai):
+    """Forgetting a window (the server restarted with another, say) left the guess for the
+    rest of the session: the server had been asked once already. It is asked again at once."""
+    fake_openai.props_n_ctx = 4096  # a llama.cpp server that says its window
+    services = make_services(tmp_path, fake_openai.base_url)
+    services.store.set_model_window("gpt-4o-mini", 1024, source="error",
+                                    base_url=fake_openai.base_url)
+    long_chat(services.store, turns=1, model="gpt-4o-mini")
+    app = make_app(services)
+    try:
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await chat_open(app, pilot)
+            # The first probe of the session already answers 4k: the error's 1k is older.
+            services.store.set_model_window("gpt-4o-mini", 1024, source="error",
+                                            base_url=fake_openai.base_url)
+            fake_openai.props_n_ctx = 2048  # restarted with another window
+            command = next(c for c in app.get_system_commands(app.screen)
+                           if c.title == "Forget learned window")
+            command.callback()
+            await wait_until(pilot, lambda: "/ 2k " in meter_text(app),
+                             what="the window the server says now")
+            assert any("Forgot the window learned for gpt-4o-mini" in n.message
+                       and "2k" in n.message for n in app._notifications)
+            stored = services.store.get_model_window("gpt-4o-mini", fake_openai.base_url)
+            assert stored == 2048
+    finally:
+        await services.aclose()
+
+
 def test_a_plain_length_finish_is_not_called_the_output_limit():
     """Without the reasons (no window known), "length" is reported as the server's word."""
     message = Message(id="01", conversation_id="c", role=Role.ASSISTANT, content="x",

@@ -287,6 +287,23 @@ async def test_server_reported_window_is_used(flow, store, fake_openai, server_s
     assert len(fake_openai.requests) == probes + 1, "the server is asked once per session"
 
 
+async def test_a_forgotten_window_is_asked_for_again_at_the_next_send(flow, store,
+                                                                     fake_openai):
+    """Forgetting a learned window (the server restarted with another, say) used to leave the
+    guess for the rest of the session: the server had been asked once already."""
+    fake_openai.models = ["qwen2.5"]
+    fake_openai.props_n_ctx = 2048
+    conversation = flow.new_conversation(model="qwen2.5")
+    await collect(flow.send(conversation.id, "hello"))
+    assert flow.window_for(store.get_conversation(conversation.id)) == 2048
+    assert await asyncio.to_thread(flow.knowledge.forget_window, "qwen2.5") == 1
+    assert flow.window_for(store.get_conversation(conversation.id)) != 2048
+    fake_openai.props_n_ctx = 4096
+    await collect(flow.send(conversation.id, "again"))
+    assert flow.window_for(store.get_conversation(conversation.id)) == 4096
+    assert store.get_model_window("qwen2.5", fake_openai.base_url) == 4096
+
+
 async def test_model_written_title_when_configured(flow, store, fake_openai):
     flow.settings.auto_title = True
 

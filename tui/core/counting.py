@@ -88,9 +88,11 @@ class ServerKnowledge:
         write_soon(store, save, patience=SIDE_PATIENCE)
 
     def forget_window(self, model: str) -> int:
-        """Forget the window learned for ``model`` on this server; rows removed. Blocking
-        (waits for the lock): for a thread."""
+        """Forget the window learned for ``model`` on this server, and that the server was
+        asked this session: the next send asks it again. Rows removed. Blocking (waits for
+        the lock): for a thread."""
         self._unsaved_windows.pop((self.server, model), None)
+        self._probes.pop((self.client.base_url, model), None)
         return self.store.forget_model_window(model, self.client.base_url)
 
     async def probe_window(self, model: str) -> int | None:

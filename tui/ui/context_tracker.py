@@ -219,6 +219,14 @@ class ContextTracker:
         screen.app.push_screen(ContextPreviewScreen(
             partial(preview_request, flow, conversation), conversation.title or "New chat"))
 
+    async def _ask_server_again(self, model: str) -> None:
+        """A forgotten window was most likely wrong (the server restarted with another): a
+        vLLM / llama.cpp server is asked for it again now, not at the next session."""
+        try:
+            await self.services.flow.probe_server_window(model)
+        except Exception:  # the window stays the guess; a send asks again
+            log.warning("asking the server for the window again failed", exc_info=True)
+
     async def forget_window(self) -> None:
         """Forget the window learned for the open chat's model on this server."""
         screen = self.screen
@@ -232,13 +240,15 @@ class ContextTracker:
         services = self.services
         model = conversation.model
 
-        def forget() -> tuple[int, str]:
-            removed = services.flow.knowledge.forget_window(model)
+        def window_now() -> str:
             info = services.flow.window_info(conversation)
-            return removed, f"{format_window(info.size)} ({describe_source(info.source)})"
+            return f"{format_window(info.size)} ({describe_source(info.source)})"
 
         try:
-            removed, now = await asyncio.to_thread(forget)
+            removed = await asyncio.to_thread(services.flow.knowledge.forget_window, model)
+            if removed:
+                await self._ask_server_again(model)
+            now = await asyncio.to_thread(window_now)
         except StoreError as error:
             screen.notify(f"Could not forget the window: {error}", severity="error")
             return
