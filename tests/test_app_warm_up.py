@@ -219,3 +219,22 @@ async def test_a_load_held_back_for_a_reply_waits_for_typing_to_pause(tmp_path, 
             assert services.counter.deferred, "not while the keys come"
         await wait_until(pilot, lambda: services.counter.exact, timeout=15,
                          what="the encoding, once typing paused after the reply")
+
+
+async def test_the_meter_counts_again_once_the_encoding_is_in(tmp_path, fake_openai):
+    """A first message sent before typing paused long enough for the encoding: the meter
+    counted it and its reply with estimates, and kept that reading (still marked as an
+    estimate, tokens from the heuristic) until something else changed it. The encoding
+    loads once the reply has ended (see the test above), after the meter's last update."""
+    fake_openai.script(Script.reply("The answer is a few words long, and then some more."))
+    async with deferred_encoding_app(tmp_path, fake_openai) as (pilot, services):
+        main = pilot.app.main
+        await type_and_send(pilot, "hello there, how many tokens is this?")
+        await wait_until(pilot, lambda: services.counter.exact, timeout=15,
+                         what="the encoding, once typing paused")
+        conversation = main.conversation
+        fresh = services.context_for(conversation).meter.reading("")
+        assert not fresh.estimated
+        await wait_until(pilot, lambda: not main.status.reading.estimated
+                         and main.status.reading.tokens == fresh.tokens,
+                         what="the meter counted again")

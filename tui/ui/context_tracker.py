@@ -49,6 +49,28 @@ class ContextTracker:
         self._encoding_timer: Timer | None = None
         self._load_after_replies = False
 
+    def recount_once_encoding_loads(self) -> None:
+        """Counts made before the token encoding came in are estimates, and the meter kept
+        them: a chat's first exchange, sent before typing paused long enough to load it,
+        read 49 tokens where a recount read 41 (tiny-llama on llama.cpp, until the next
+        reload of the chat). The meter counts again once the encoding is in."""
+        counter = self.services.counter
+        if counter.exact:
+            return
+        loop = asyncio.get_running_loop()
+
+        def loaded(_counter: object) -> None:  # on the loader thread
+            try:
+                loop.call_soon_threadsafe(self._encoding_loaded)
+            except RuntimeError:  # the app ended first: its loop is closed
+                log.debug("the encoding loaded after the app ended", exc_info=True)
+
+        counter.on_loaded(loaded)
+
+    def _encoding_loaded(self) -> None:
+        if self.meter is not None and self.screen.is_attached:
+            self.refresh()
+
     def refresh(self) -> None:
         """Recompute for the open conversation (the newest call wins)."""
         # The function, not a coroutine: if the screen is closing, nothing is left unawaited.

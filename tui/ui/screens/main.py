@@ -159,6 +159,7 @@ class MainScreen(MainScreenKeys, Screen):
         return self.sidebar.conversation_list
 
     async def on_mount(self) -> None:
+        self.context.recount_once_encoding_loads()
         # The composer takes keys at once: what is typed while the first chat loads is kept
         # for it (DraftKeeper.starting), where it used to go nowhere.
         if not self.query(SetupPanel):
