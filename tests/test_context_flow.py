@@ -7,6 +7,7 @@ or /tokenize with messages (vLLM), its own overflow error.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -276,3 +277,41 @@ async def test_every_reported_count_calibrates_titles_included(store, counter) -
         state = store.calibration(server.base_url, MODEL)
         assert state is not None and state["samples"] == 2
         await flow.client.aclose()
+
+
+async def test_a_send_to_a_tokenizing_server_waits_for_a_locked_database_off_the_loop(
+        store, counter):
+    """Two writes of a send were made on the event loop: the server's counts of the texts
+    (kept for later sessions), and the new chat's title from its first message. With
+    another program holding the lock, the loop stood still until it was free, and the title
+    then failed the send ("database is locked") once the busy timeout ran out."""
+    from tests.test_locked_writes import HOLD, LoopWatch, other_program
+
+    with awkward() as server:
+        flow = await flow_for(server, store, counter)
+        conversation = flow.new_conversation(model=MODEL)
+        await flow.probe_server_window(MODEL)
+        for lock_at in (UserMessageStored, None):  # as the title is stored, then from the start
+            holder = None if lock_at is not None else other_program(store.path)
+            if holder is not None:
+                asyncio.get_running_loop().call_later(
+                    HOLD, lambda h=holder: (h.execute("COMMIT"), h.close()))
+            watch = LoopWatch()
+            events = []
+            try:
+                async for event in flow.send(conversation.id, f"how do tokenizers differ, {lock_at}?"):
+                    events.append(event)
+                    if lock_at is not None and isinstance(event, lock_at) and holder is None:
+                        holder = other_program(store.path)
+                        asyncio.get_running_loop().call_later(
+                            HOLD, lambda h=holder: (h.execute("COMMIT"), h.close()))
+            finally:
+                watch.stop()
+            assert not [e for e in events if isinstance(e, FlowFailed)], events[-1]
+            assert watch.longest_stall() < HOLD / 3, (
+                f"the loop stood still {watch.longest_stall():.2f} s (lock at {lock_at})")
+            conversation = store.get_conversation(conversation.id)
+            await asyncio.sleep(HOLD)  # the other program's lock is gone
+        await flow.client.aclose()
+    assert store.conn.execute("SELECT count(*) FROM token_cache").fetchone()[0] > 0
+    assert store.get_conversation(conversation.id).title.startswith("how do tokenizers")

@@ -41,7 +41,8 @@ from tui.core.context import ContextOverflow, RequestPlan
 from tui.core.counting import ServerKnowledge
 from tui.core.flow_plan import FlowPlanner, fingerprint
 from tui.core.flow_reply import Overflow, request_params, stream_reply
-from tui.core.locked_writes import try_write, write_when_free
+from tui.core.locked_writes import (SIDE_PATIENCE, save_now_or_later, try_write,
+                                    write_when_free)
 from tui.core.models import Conversation, Message, Role, Strategy, Summary
 from tui.core.session import NewConversation, new_conversation_spec, store_new_conversation
 from tui.core.sizing import Sizer
@@ -183,7 +184,10 @@ class ChatFlow:
         yield UserMessageStored(message)
         if not target.title:
             title = title_from_text(text)
-            self.store.rename_conversation(conversation_id, title)
+            # The request does not wait for its title: stored now, or once another
+            # program's lock is free (it stalled the event loop, then failed the send).
+            save_now_or_later(store, lambda: store.rename_conversation(conversation_id, title),
+                              patience=SIDE_PATIENCE)
             yield TitleUpdated(conversation_id, title)
         async with aclosing(self._respond(conversation_id)) as events:
             async for event in events:

@@ -17,6 +17,8 @@ from collections.abc import Iterable
 from typing import Any, Protocol
 
 from tui.core.hosts import is_openai_host, sanitize_url
+from tui.core.locked_writes import SIDE_PATIENCE, write_soon
+from tui.core.store_base import StoreBase
 
 CONCURRENCY = 8
 # A request whose estimate (cached content counts plus the measured template cost) is within
@@ -187,7 +189,21 @@ class ServerTokenizer:
                  if n is not None}
         self._counts.update(fresh)
         if self.cache is not None and fresh:
-            self.cache.cache_token_counts(self.key, fresh)
+            self._keep(self.cache, fresh)
+
+    def _keep(self, cache: CountCache, fresh: dict[str, int]) -> None:
+        """Store counts for later sessions. They are known in memory already, so a store's
+        write waits for a lock another program holds without holding the event loop up
+        (``write_soon``): that wait stalled the screen, then failed the send."""
+        key = self.key
+
+        def write() -> None:
+            cache.cache_token_counts(key, fresh)
+
+        if isinstance(cache, StoreBase):
+            write_soon(cache, write, patience=SIDE_PATIENCE)
+        else:
+            write()
 
 
 def _token_count(answer: Any) -> int | None:
