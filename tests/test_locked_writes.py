@@ -17,7 +17,7 @@ from tests.fake_openai.scripts import Script
 from tests import test_chat_flow
 from tui.core import chat as chat_module
 from tui.core.chat import AssistantDelta, AssistantFinished, FlowFailed, TitleUpdated
-from tui.core.flow_events import AssistantStreamEnded, StoreWaiting
+from tui.core.flow_events import AssistantStarted, AssistantStreamEnded, StoreWaiting
 from tui.core.locked_writes import save_unless_locked, write_when_free
 from tui.core.models import Message, MessageStatus, Role
 from tui.core.store import Store
@@ -328,3 +328,45 @@ def test_a_save_waits_for_another_threads_short_call(tmp_path: Path) -> None:
         assert store.get_message(message.id).content == "partial"
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("action", ["regenerate", "retry"])
+async def test_a_regenerate_or_retry_while_the_database_is_locked_waits_without_blocking(
+        flow, store, fake_openai, action):
+    """Regenerate and retry clear the way for the new answer first (a retry deletes the
+    failed reply, a regenerate moves the path's end): written on the event loop, they held
+    it still for the busy timeout with another program holding the lock, then failed."""
+    first = (Script.reply("the first answer") if action == "regenerate"
+             else Script.cut("the first answer, cut", after=2))
+    fake_openai.script(first, Script.reply("the second answer"))
+    conversation = flow.new_conversation()
+    async for _ in flow.send(conversation.id, "a question"):
+        pass
+    holder = other_program(store.path)
+    asyncio.get_running_loop().call_later(HOLD, lambda: (holder.execute("COMMIT"),
+                                                         holder.close()))
+    watch = LoopWatch()
+    try:
+        events = [event async for event in getattr(flow, action)(conversation.id)]
+    finally:
+        watch.stop()
+    assert watch.longest_stall() < 0.3, f"the loop stood still {watch.longest_stall():.2f} s"
+    assert any(isinstance(event, StoreWaiting) for event in events)
+    finished = [event for event in events if isinstance(event, AssistantFinished)]
+    assert finished and finished[-1].message.content == "the second answer"
+    replies = [m.content for m in store.load_messages(conversation.id) if m.role == Role.ASSISTANT]
+    assert replies == ["the second answer"]
+
+
+async def test_an_overflow_while_the_database_is_locked_is_handled_without_blocking(
+        flow, store, fake_openai):
+    """A request the server refuses as too long is planned again (here it can't be made
+    smaller, and the send fails); its empty reply row is deleted first, which was written
+    on the event loop, held still for as long as another program held the lock."""
+    fake_openai.script(Script.context_length_exceeded(limit=1000, prompt=1200))
+    conversation = flow.new_conversation()
+    events, watch = await send_locked_at(flow, store, conversation.id, "a question",
+                                         AssistantStarted)
+    assert watch.longest_stall() < 0.3, f"the loop stood still {watch.longest_stall():.2f} s"
+    assert isinstance(events[-1], FlowFailed) and events[-1].kind == "context"
+    assert [m.role for m in store.load_messages(conversation.id)] == [Role.USER]

@@ -15,6 +15,7 @@ storing is :func:`tui.core.flow_reply.stream_reply`; planning the request is
 from __future__ import annotations
 
 from contextlib import aclosing
+from functools import partial
 from typing import AsyncIterator
 
 from tui.core.attachments import IMAGE_TOKENS, ImageFile
@@ -250,7 +251,16 @@ class ChatFlow:
         if unseen:
             yield unseen
             return
-        if not self._drop_trailing_replies(conversation_id, keep_good=keep_good):
+        # Written without holding the event loop while another program holds the lock.
+        store = self.store
+        drop = partial(self._drop_trailing_replies, conversation_id, keep_good=keep_good)
+        attempt = try_write(store, drop)
+        if attempt.done:
+            answerable = attempt.value
+        else:
+            yield StoreWaiting("the change")
+            answerable = await write_when_free(store, drop, patience=SEND_PATIENCE)
+        if not answerable:
             yield FlowFailed(None, f"nothing to {action}: there is no user message yet",
                              "empty", exit_code=2)
             return

@@ -136,7 +136,9 @@ async def stream_reply(flow: ChatFlow, conversation: Conversation, plan: Request
     except ContextLengthExceeded as error:
         outcome = "failed"
         if may_retry and not parts:
-            store.delete_message(assistant.id)
+            # Its retry waits for the lock to store its own row anyway: not on the loop.
+            await write_when_free(store, lambda: store.delete_message(assistant.id),
+                                  patience=START_PATIENCE)
             outcome = "retry"
             yield Overflow(error)
             return
