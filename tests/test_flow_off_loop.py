@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 from tests import test_context_flow
 from tests.test_context_flow import awkward, flow_for
@@ -86,3 +87,45 @@ async def test_the_counts_a_first_send_makes_are_stored_in_one_go(store, counter
                 alone += not open_transaction
         assert alone == 0, f"{alone} counts written with a commit each"
         await flow.client.aclose()
+
+
+WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "BEGIN")
+
+
+async def test_no_write_on_the_event_loop_can_wait_out_another_programs_lock(store, counter):
+    """Every write the chat flow makes on the event loop gives up at once when another
+    program holds the lock (and is tried again later, or from a thread); one that waits
+    the busy timeout there holds the screen still for up to 5 s. Found this way: a new
+    chat's title, the server's token counts, a regenerate's or a retry's clearing of the
+    old answer, an overflow's empty reply."""
+    from tests.fake_openai import Script
+
+    with awkward("llamacpp", context_window=2048) as server:
+        flow = await flow_for(server, store, counter, strategy=Strategy.SUMMARIZE)
+        flow.settings.auto_title = True
+        conversation = flow.new_conversation()
+        short = threading.local()
+        found: list[str] = []
+
+        def traced(sql: str) -> None:
+            words = sql.split(None, 3)
+            if words[:2] == ["PRAGMA", "busy_timeout"]:
+                short.on = words[-1] == "0"
+            elif words and words[0].upper() in WRITES and on_the_loop() and not getattr(
+                    short, "on", False):
+                found.append(sql[:60])
+
+        store.conn.set_trace_callback(traced)
+        try:
+            for turn in range(3):
+                events = [e async for e in flow.send(conversation.id, f"question {turn}")]
+                assert not [e for e in events if isinstance(e, FlowFailed)], events
+            events = [e async for e in flow.regenerate(conversation.id)]
+            server.script(Script.cut("a reply cut short " * 5, after=3))
+            events = [e async for e in flow.send(conversation.id, "one more")]
+            events = [e async for e in flow.retry(conversation.id)]
+            assert not [e for e in events if isinstance(e, FlowFailed)], events
+        finally:
+            store.conn.set_trace_callback(None)
+            await flow.client.aclose()
+        assert found == []
