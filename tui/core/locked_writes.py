@@ -16,10 +16,10 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
-from tui.core.store_base import StoreBase
 from tui.core.store_errors import DatabaseLocked
 
 __all__ = ["RETRY_EVERY", "Attempt", "save_now_or_later", "save_unless_locked", "try_write",
@@ -40,6 +40,13 @@ _later: set[asyncio.Task[object]] = set()
 collected before it has run)."""
 
 
+class LockedStore(Protocol):
+    """What these writes need of a store (``StoreBase``): calls that give up on another
+    program's lock after ``seconds``."""
+
+    def waiting_at_most(self, seconds: float) -> AbstractContextManager[None]: ...
+
+
 @dataclass
 class Attempt(Generic[R]):
     """A write tried once: whether it ran (the lock was free), and what it returned."""
@@ -48,7 +55,7 @@ class Attempt(Generic[R]):
     value: R | None = None
 
 
-def try_write(store: StoreBase, write: Callable[[], R]) -> Attempt[R]:
+def try_write(store: LockedStore, write: Callable[[], R]) -> Attempt[R]:
     """Run ``write`` if the database's write lock is free now (then the caller may say it
     waits, and :func:`write_when_free`)."""
     try:
@@ -58,7 +65,7 @@ def try_write(store: StoreBase, write: Callable[[], R]) -> Attempt[R]:
         return Attempt(False)
 
 
-def save_unless_locked(store: StoreBase, write: Callable[[], object]) -> bool:
+def save_unless_locked(store: LockedStore, write: Callable[[], object]) -> bool:
     """Run ``write`` if the database's write lock is free now; whether it ran."""
     if try_write(store, write).done:
         return True
@@ -66,7 +73,7 @@ def save_unless_locked(store: StoreBase, write: Callable[[], object]) -> bool:
     return False
 
 
-async def write_when_free(store: StoreBase, write: Callable[[], R], *,
+async def write_when_free(store: LockedStore, write: Callable[[], R], *,
                           patience: float) -> R:
     """Run ``write`` once the database's write lock is free, waiting ``patience`` seconds
     at most (then DatabaseLocked), without blocking the event loop meanwhile."""
@@ -84,7 +91,7 @@ async def write_when_free(store: StoreBase, write: Callable[[], R], *,
     return attempt.value  # type: ignore[return-value]
 
 
-def save_now_or_later(store: StoreBase, write: Callable[[], object], *,
+def save_now_or_later(store: LockedStore, write: Callable[[], object], *,
                       patience: float) -> bool:
     """Run ``write`` now if the database's write lock is free, else in a task of its own
     once it is (``patience`` seconds at most): for a write in a path that must not wait,
@@ -104,7 +111,7 @@ def save_now_or_later(store: StoreBase, write: Callable[[], object], *,
     return False
 
 
-def write_soon(store: StoreBase, write: Callable[[], object], *, patience: float) -> None:
+def write_soon(store: LockedStore, write: Callable[[], object], *, patience: float) -> None:
     """On an event loop, :func:`save_now_or_later`; elsewhere (a thread, a command without a
     loop) ``write`` at once, waiting out the connection's busy timeout as any call does."""
     try:

@@ -17,8 +17,7 @@ from collections.abc import Iterable
 from typing import Any, Protocol
 
 from tui.core.hosts import is_openai_host, sanitize_url
-from tui.core.locked_writes import SIDE_PATIENCE, write_soon
-from tui.core.store_base import StoreBase
+from tui.core.locked_writes import SIDE_PATIENCE, LockedStore, write_soon
 
 CONCURRENCY = 8
 # A request whose estimate (cached content counts plus the measured template cost) is within
@@ -33,7 +32,9 @@ class RootPoster(Protocol):
     async def post_root(self, path: str, body: dict[str, Any]) -> Any: ...
 
 
-class CountCache(Protocol):
+class CountCache(LockedStore, Protocol):
+    """Where counts are kept between sessions (the Store)."""
+
     def cached_token_counts(self, tokenizer: str, digests: list[str]) -> dict[str, int]: ...
 
     def cache_token_counts(self, tokenizer: str, counts: dict[str, int]) -> None: ...
@@ -188,22 +189,12 @@ class ServerTokenizer:
         fresh = {d: n for d, n in await asyncio.gather(*(one(t) for t in todo))
                  if n is not None}
         self._counts.update(fresh)
-        if self.cache is not None and fresh:
-            self._keep(self.cache, fresh)
-
-    def _keep(self, cache: CountCache, fresh: dict[str, int]) -> None:
-        """Store counts for later sessions. They are known in memory already, so a store's
-        write waits for a lock another program holds without holding the event loop up
-        (``write_soon``): that wait stalled the screen, then failed the send."""
-        key = self.key
-
-        def write() -> None:
-            cache.cache_token_counts(key, fresh)
-
-        if isinstance(cache, StoreBase):
-            write_soon(cache, write, patience=SIDE_PATIENCE)
-        else:
-            write()
+        cache, key = self.cache, self.key
+        if cache is not None and fresh:
+            # Known in memory already: stored now, or once another program's lock is free
+            # (waited for on the event loop, it stalled the screen, then failed the send).
+            write_soon(cache, lambda: cache.cache_token_counts(key, fresh),
+                       patience=SIDE_PATIENCE)
 
 
 def _token_count(answer: Any) -> int | None:
