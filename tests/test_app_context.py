@@ -8,6 +8,7 @@ from textual.widgets import DataTable
 
 from tests.fake_openai.server import FakeOpenAI
 from tests.test_app_support import SIZE, make_app, make_services, screen_text, wait_until
+from tests.test_app_chat import type_and_send
 from tui.core.models import Message, Role, Strategy
 from tui.ui import keys
 from tui.ui.screens.context_preview import ContextPreviewScreen
@@ -251,6 +252,29 @@ async def test_an_unsaved_new_chat_is_metered_before_its_first_send(tmp_path):
                                  and app.main.meter.excess(app.main.composer.full_text) > 0,
                                  what="the draft measured against the window")
                 assert services.store.count_conversations() == 0, "nothing stored"
+        finally:
+            await services.aclose()
+
+
+async def test_a_new_reply_is_counted_by_a_server_that_counts(tmp_path):
+    """The meter reads as exact on llama.cpp, but a reply had the calibrated guess (with
+    its slack) until the next send or the chat's next opening: the server counts it now."""
+    reply = "rivers flow to the sea and the sea " * 12
+    with llama_server(reply=reply) as server:
+        services = make_services(tmp_path, server.base_url, model=LLAMA)
+        app = make_app(services)
+        try:
+            async with app.run_test(size=SIZE) as pilot:
+                tokenizer = services.flow.knowledge.tokenizer(LLAMA)
+                await wait_until(pilot, lambda: tokenizer.supported, what="the probe")
+                await type_and_send(pilot, "tell me about rivers")
+                await wait_until(pilot, lambda: not app.main.replies
+                                 and tokenizer.known(reply) is not None, timeout=10,
+                                 what="the reply counted by the server")
+                fresh = services.context_for(app.main.conversation).meter.reading("")
+                await wait_until(pilot, lambda: app.main.status.reading.tokens == fresh.tokens,
+                                 what="the meter showing the server's count")
+                assert fresh.exact
         finally:
             await services.aclose()
 

@@ -19,7 +19,7 @@ from textual.timer import Timer
 
 from tui.core.meter import ContextMeter, MeterReading
 from tui.core.pricing import format_cost
-from tui.core.models import Conversation, Message
+from tui.core.models import Conversation, Message, Role
 from tui.core.preview import preview_request
 from tui.core.services import Services
 from tui.core.store import StoreError
@@ -220,8 +220,31 @@ class ContextTracker:
         if self.meter.extends(message):
             self.meter.append(message)
             self.show_reading()
+            if message.role == Role.ASSISTANT:
+                self.screen.run_worker(partial(self._count_exactly, message),
+                                       group="exact-reply")
         else:
             self.refresh()
+
+    async def _count_exactly(self, message: Message) -> None:
+        """On a server that counts tokens itself (llama.cpp, vLLM) the meter reads as exact,
+        but a new reply had only the calibrated guess until the chat was metered anew (the
+        next send counts it anyway): the server counts it now, and the meter shows that."""
+        conversation, key = self._shown()
+        if conversation is None:
+            return
+        knowledge = self.services.flow.knowledge
+        if not knowledge.tokenizer(conversation.model).supported:
+            return
+        try:
+            await knowledge.exact_counts(conversation.model, [message.content])
+        except Exception:  # the guess stays; the next send asks again
+            log.warning("counting the reply with the server's tokenizer failed",
+                        exc_info=True)
+            return
+        if self.meter is not None and self._still_shown(key):
+            self.meter.update_message(message)
+            self.show_reading()
 
     def excess(self, draft: str) -> int:
         """How many tokens too long ``draft`` is for the window (0: it fits, or unknown)."""
