@@ -293,19 +293,27 @@ async def test_status_line_marks_a_guessed_window_and_estimated_counts(tmp_path,
         await services.aclose()
 
 
-async def test_forget_learned_window_from_the_palette(tmp_path, fake_openai):
-    services = make_services(tmp_path, fake_openai.base_url)
-    services.store.set_model_window("gpt-4o-mini", 1024, source="error",
-                                    base_url=fake_openai.base_url)
+def a_chat_with_a_learned_window(tmp_path, base_url: str):
+    """(services, app): a gpt-4o-mini chat whose window, 1k, was learned from an error."""
+    services = make_services(tmp_path, base_url)
+    services.store.set_model_window("gpt-4o-mini", 1024, source="error", base_url=base_url)
     long_chat(services.store, turns=1, model="gpt-4o-mini")
-    app = make_app(services)
+    return services, make_app(services)
+
+
+def forget_window_command(app):
+    return next(c for c in app.get_system_commands(app.screen)
+                if c.title == "Forget learned window")
+
+
+async def test_forget_learned_window_from_the_palette(tmp_path, fake_openai):
+    services, app = a_chat_with_a_learned_window(tmp_path, fake_openai.base_url)
     try:
         async with app.run_test(size=SIZE, notifications=True) as pilot:
             await chat_open(app, pilot)
             await wait_until(pilot, lambda: "1k (learned)" in meter_text(app),
                              what="the learned window")
-            command = next(c for c in app.get_system_commands(app.screen)
-                           if c.title == "Forget learned window")
+            command = forget_window_command(app)
             command.callback()
             await wait_until(pilot, lambda: "/ 128k " in meter_text(app),
                              what="the table's window")
@@ -326,11 +334,7 @@ async def test_a_forgotten_window_is_asked_of_the_server_again(tmp_path, fake_op
     """Forgetting a window (the server restarted with another, say) left the guess for the
     rest of the session: the server had been asked once already. It is asked again at once."""
     fake_openai.props_n_ctx = 4096  # a llama.cpp server that says its window
-    services = make_services(tmp_path, fake_openai.base_url)
-    services.store.set_model_window("gpt-4o-mini", 1024, source="error",
-                                    base_url=fake_openai.base_url)
-    long_chat(services.store, turns=1, model="gpt-4o-mini")
-    app = make_app(services)
+    services, app = a_chat_with_a_learned_window(tmp_path, fake_openai.base_url)
     try:
         async with app.run_test(size=SIZE, notifications=True) as pilot:
             await chat_open(app, pilot)
@@ -338,9 +342,7 @@ async def test_a_forgotten_window_is_asked_of_the_server_again(tmp_path, fake_op
             services.store.set_model_window("gpt-4o-mini", 1024, source="error",
                                             base_url=fake_openai.base_url)
             fake_openai.props_n_ctx = 2048  # restarted with another window
-            command = next(c for c in app.get_system_commands(app.screen)
-                           if c.title == "Forget learned window")
-            command.callback()
+            forget_window_command(app).callback()
             await wait_until(pilot, lambda: "/ 2k " in meter_text(app),
                              what="the window the server says now")
             assert any("Forgot the window learned for gpt-4o-mini" in n.message

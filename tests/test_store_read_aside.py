@@ -8,6 +8,8 @@ import asyncio
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -101,42 +103,45 @@ def test_a_read_waits_for_another_threads_short_call(opened):
     assert opened._aside is None
 
 
-def test_the_second_connection_never_writes(opened):
-    conversation = opened.create_conversation(model="m")
+@contextmanager
+def held_meanwhile(store: Store) -> Iterator[threading.Event]:
+    """Another thread's store call holds the store's lock until the block ends (or the
+    event it yields is set)."""
     release = threading.Event()
-    worker = held_by_a_thread(opened, lambda: release.wait(5))
+    worker = held_by_a_thread(store, lambda: release.wait(5))
     try:
-        with pytest.raises(StoreError, match="readonly|read-only|read only"):
-            opened.read(lambda conn: conn.execute(
-                "UPDATE conversations SET title = 'x' WHERE id = ?", (conversation.id,)))
+        yield release
     finally:
         release.set()
         worker.join(5)
+
+
+def test_the_second_connection_never_writes(opened):
+    conversation = opened.create_conversation(model="m")
+    with held_meanwhile(opened), pytest.raises(StoreError,
+                                               match="readonly|read-only|read only"):
+        opened.read(lambda conn: conn.execute(
+            "UPDATE conversations SET title = 'x' WHERE id = ?", (conversation.id,)))
     assert opened.get_conversation(conversation.id).title == ""
 
 
 def test_a_write_inside_a_read_aside_goes_to_the_main_connection(opened):
     conversation = opened.create_conversation(model="m")
-    release = threading.Event()
-    worker = held_by_a_thread(opened, lambda: release.wait(5))
-    threading.Timer(0.3, release.set).start()  # the nested write waits for the worker
 
     def read_then_write(conn: sqlite3.Connection) -> None:
         assert conn is opened._aside
         opened.update_conversation(conversation.id, title="written")
 
-    opened.read(read_then_write)
-    worker.join(5)
+    with held_meanwhile(opened) as release:
+        threading.Timer(0.3, release.set).start()  # the nested write waits for the worker
+        opened.read(read_then_write)
     assert opened.get_conversation(conversation.id).title == "written"
 
 
 def test_closing_closes_both_connections(opened):
     conversation = opened.create_conversation(model="m")
-    release = threading.Event()
-    worker = held_by_a_thread(opened, lambda: release.wait(5))
-    opened.get_conversation(conversation.id)  # opens the second connection
-    release.set()
-    worker.join(5)
+    with held_meanwhile(opened):
+        opened.get_conversation(conversation.id)  # opens the second connection
     aside = opened._aside
     assert aside is not None
     opened.close()
