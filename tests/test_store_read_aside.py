@@ -20,7 +20,7 @@ from tests.test_locked_writes import LoopWatch, held_by_a_thread, other_program
 from tui.core.chat import AssistantFinished, TitleUpdated
 from tui.core.models import Role
 from tui.core.store import Store
-from tui.core.store_base import READ_ASIDE_AFTER
+from tui.core.store_base import IN_PROCESS_WAIT
 from tui.core.store_errors import StoreError
 
 # The chat flow's fixtures: a store, a token counter, a flow against the test server.
@@ -95,9 +95,9 @@ def test_a_read_aside_sees_what_was_committed_not_a_write_in_progress(opened):
 
 def test_a_read_waits_for_another_threads_short_call(opened):
     """A call of a few milliseconds is waited for: the second connection is only for a
-    call held past READ_ASIDE_AFTER."""
+    call held past IN_PROCESS_WAIT."""
     conversation = opened.create_conversation(model="m")
-    worker = held_by_a_thread(opened, lambda: time.sleep(READ_ASIDE_AFTER / 5))
+    worker = held_by_a_thread(opened, lambda: time.sleep(IN_PROCESS_WAIT / 5))
     opened.get_conversation(conversation.id)
     worker.join(5)
     assert opened._aside is None

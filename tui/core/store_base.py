@@ -23,12 +23,10 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 IN_PROCESS_WAIT = 0.05
-"""Seconds :meth:`StoreBase.waiting_at_most` waits at least for the store's own lock: held
-longer than this, another thread's call is waiting out another program's lock."""
-
-READ_ASIDE_AFTER = 0.05
-"""Seconds a read waits for the store's lock before it reads through the store's second,
-query-only connection instead (see :func:`_reading`)."""
+"""Seconds the store's own lock is waited for, held by another thread's call, before that
+call is taken to be waiting out another program's lock: :meth:`StoreBase.waiting_at_most`
+waits this long at least, a read (:func:`_reading`) then reads through the store's second,
+query-only connection."""
 
 
 def _guarded(method: Callable[P, R]) -> Callable[P, R]:
@@ -46,7 +44,7 @@ def _guarded(method: Callable[P, R]) -> Callable[P, R]:
 
 def _reading(method: Callable[P, R]) -> Callable[P, R]:
     """A call that only reads: serialised like :func:`_guarded`, unless another thread has
-    held the connection for READ_ASIDE_AFTER seconds. Such a call is nearly always waiting
+    held the connection for IN_PROCESS_WAIT seconds. Such a call is nearly always waiting
     out another program's write lock (up to the busy timeout): this one then reads through
     a second, query-only connection, which WAL lets read meanwhile, and sees what was last
     committed. A read on the event loop never waits seconds behind someone else's write."""
@@ -57,7 +55,7 @@ def _reading(method: Callable[P, R]) -> Callable[P, R]:
         assert isinstance(store, StoreBase)
         if getattr(store._here, "aside", None) is not None:  # a read inside such a read
             return store._translated(method, args, kwargs)
-        if store._lock.acquire(timeout=READ_ASIDE_AFTER):
+        if store._lock.acquire(timeout=IN_PROCESS_WAIT):
             try:
                 return store._on_main_connection(method, args, kwargs)
             finally:
