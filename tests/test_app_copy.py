@@ -197,5 +197,6 @@ async def test_code_blocks_are_numbered_while_they_stream():
         assert "#1 py" in text and "#2 sh" in text  # the open fence has its number already
         markdown.append("```\n\n```\nthird\n```\n")
         markdown.finish()
+        await markdown.painted()  # the screen is held meanwhile: what it shows is not painted
         await wait(pilot, lambda: "#3" in screen_text(app), what="the third block")
         assert "#2 sh" in screen_text(app)

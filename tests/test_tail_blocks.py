@@ -96,3 +96,41 @@ async def test_the_tail_keeps_at_most_tail_blocks() -> None:
         assert not widget._kept
         text = screen_text(app)
     assert text == "\n\n".join(f"P{n}." for n in range(7))[:-1]
+
+
+async def test_a_short_code_block_streams_in_the_tail_without_a_layout() -> None:
+    # In a column of its own, a code block of a few lines cost a layout when it opened (the
+    # column mounted, the blocks kept in the tail moved to a page before it) and one when it
+    # closed (the column removed): 8 of 26 layouts of a 2,000-token reply at 200 tok/s.
+    from tests.test_streaming_markdown import LONG_CODE
+
+    widget = StreamingMarkdown()
+    app = Host(widget)
+    async with app.run_test(size=(60, 200)) as pilot:  # blank rows for 20 rows of text
+        start = "First paragraph.\n\nSecond paragraph.\n\nThird"
+        await shown_in_the_tail(pilot, widget, start)
+        layouts = count_layouts(app)
+        widget.append(" paragraph.\n\n```python\nx = 1\n")
+        for _ in range(4):
+            await pilot.pause()
+        assert widget._fence_view is None, "no column for a short open code block"
+        assert "Third paragraph.\n\n #1 python\n x = 1" in screen_text(app)
+        widget.append("y = 2\n```\n\nAfter")
+        for _ in range(4):
+            await pilot.pause()
+        assert "x = 1\n y = 2\n\n\nAfter" in screen_text(app)
+        assert [block.kind for block in widget._kept] == ["paragraph", "paragraph", "code"]
+        assert layouts == [], "the updates repainted the tail's view alone"
+        # Long enough for a column of its own: the code moves there, in one layout.
+        widget.append(" the code.\n\n```python\n" + LONG_CODE)
+        for _ in range(4):
+            await pilot.pause()
+        assert widget._fence_view is not None and not widget._kept
+        assert layouts, "the column mounted"
+        widget.append("```\n")
+        widget.finish()
+        await pilot.pause()
+        streamed = screen_text(app)
+    text = (start + " paragraph.\n\n```python\nx = 1\ny = 2\n```\n\nAfter the code.\n\n"
+            "```python\n" + LONG_CODE + "```\n")
+    assert streamed == await loaded_text(text, (60, 200))
