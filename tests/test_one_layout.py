@@ -91,7 +91,6 @@ async def test_a_streaming_code_block_is_laid_out_once_per_update() -> None:
     """Its container grows with each update: no second layout on the next frame (and
     none at all while its lines grow into the blank rows below the reply, see
     test_stream_runway)."""
-    from tests.test_streaming_markdown import LONG_CODE
     from tests.test_streaming_markdown import Host as ReplyHost
     from tui.ui.widgets.markdown_views import FenceColumn
     from tui.ui.widgets.streaming_markdown import StreamingMarkdown
@@ -100,7 +99,7 @@ async def test_a_streaming_code_block_is_laid_out_once_per_update() -> None:
     reply.FLUSH_INTERVAL = 0  # an update per pause: no timers
     app = ReplyHost(reply)
     async with app.run_test(size=(60, 40)) as pilot:
-        reply.append("Some code:\n\n```python\n" + LONG_CODE)
+        reply.append("Some code:\n\n```python\nx = 0\n")
         await pilot.pause()
         await pilot.pause()
         assert reply.query(FenceColumn), "the open block is in its own container"

@@ -8,7 +8,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from tests.test_one_layout import LayoutCounter
-from tests.test_streaming_markdown import LONG_CODE, screen_text
+from tests.test_streaming_markdown import screen_text
 from tui.ui.widgets.streaming_markdown import StreamingMarkdown
 
 SIZE = (40, 20)  # 20 rows: the minimum of 3 blank rows
@@ -122,7 +122,7 @@ async def test_a_code_block_still_streaming_grows_into_the_blank_rows() -> None:
     widget.FLUSH_INTERVAL = 0
     app = Pane(widget)
     async with app.run_test(size=(40, 40)) as pilot:  # 40 rows: steps of 4 blank rows
-        await shown(pilot, widget, "Some code:\n\n```python\n" + LONG_CODE)
+        await shown(pilot, widget, "Some code:\n\n```python\nx = 1\n")
         fence = widget._fence_live
         assert fence is not None and widget.runway_filler() is fence
         await pilot.pause()

@@ -417,10 +417,6 @@ SMALL_PAGE = 16
 """Blocks per page in the tests that fill one (a full page then fits on their screen)."""
 
 FULL_PAGE = "".join(f"Intro {n}.\n\n" for n in range(SMALL_PAGE))
-
-LONG_CODE = "".join(f"x{n} = {n}\n" for n in range(1, MarkdownSplitter.CHUNK_LINES + 1))
-"""Code long enough for an open code block's own column (a shorter one streams in the
-tail's view: tests/test_tail_blocks.py)."""
 """A full page of finished blocks (of a widget whose PAGE_SIZE is SMALL_PAGE): the text
 after it, leaving the tail, starts a new page."""
 
@@ -435,7 +431,7 @@ def unpaced_with_small_pages() -> StreamingMarkdown:
 
 @pytest.mark.parametrize(("before", "end", "expected"), [
     ("the paragraph shown last\n", "\nthe end", "shown last\n\nthe end"),
-    ("```python\n" + LONG_CODE, "y = 2\n```", "y = 2"),
+    ("```python\nx = 1\n", "y = 2\n```", "y = 2"),
 ])
 async def test_no_frame_lacks_text_already_shown_when_a_reply_ends(before: str, end: str,
                                                                    expected: str) -> None:
@@ -681,11 +677,11 @@ async def test_an_update_that_mounts_views_is_laid_out_once_they_have_mounted() 
         compositor.reflow = reflow  # type: ignore[method-assign]
         charged: list[bool] = []
         widget.pacer.spent = lambda *_: charged.append(bool(laid_out))  # type: ignore[method-assign]
-        widget.append(".\n\n```python\n" + LONG_CODE)
+        widget.append(".\n\n```python\nx = 1\n")
         for _ in range(6):
             await pilot.pause()
         assert widget._fence_view is not None and widget._fence_view.is_mounted
-        assert "x1 = 1" in screen_text(app)
+        assert "x = 1" in screen_text(app)
     assert laid_out and all(laid_out), "the screen was laid out before the views mounted"
     assert charged == [True], "charged once, after the update's frame"
 
@@ -699,7 +695,7 @@ async def test_an_update_that_removes_a_view_is_laid_out_once_it_has_gone() -> N
         await pilot.pause()
         widget.FLUSH_INTERVAL = 0
         widget.HOLD_SPACING = 0
-        widget.append("A paragraph.\n\n```python\n" + LONG_CODE)
+        widget.append("A paragraph.\n\n```python\nx = 1\n")
         for _ in range(4):
             await pilot.pause()
         fence = widget._fence_view
@@ -717,7 +713,7 @@ async def test_an_update_that_removes_a_view_is_laid_out_once_it_has_gone() -> N
         for _ in range(6):
             await pilot.pause()
         assert widget._fence_view is None
-        assert "After the code." in screen_text(app) and "x1 = 1" in screen_text(app)
+        assert "After the code." in screen_text(app) and "x = 1" in screen_text(app)
     assert fence_attached and not any(fence_attached), \
         "the screen was laid out while the closed block's view was still being removed"
 
@@ -733,13 +729,13 @@ async def test_updates_close_together_do_not_hold_the_screen() -> None:
         charged: list[bool] = []
         widget.pacer.spent = lambda *_: charged.append(  # type: ignore[method-assign]
             widget._fence_view is not None and widget._fence_view.is_mounted)
-        widget.append(".\n\n```python\n" + LONG_CODE)
+        widget.append(".\n\n```python\nx = 1\n")
         widget._flush()
         assert widget._pending_views(), "the case under test: the update mounts views"
         assert app._batch_count == 0, "the screen was held"
         for _ in range(6):
             await pilot.pause()
-        assert "x1 = 1" in screen_text(app)
+        assert "x = 1" in screen_text(app)
     assert charged and all(charged), "charged after the frame that followed the mount"
 
 

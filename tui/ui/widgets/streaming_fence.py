@@ -43,15 +43,8 @@ class OpenFenceView:
         self._fence_chunks_shown = 0
         self._fence_shown = None
 
-    def _fence_in_column(self) -> OpenFence | None:
-        """The open fence, once it is long enough for a view of its own: until its first
-        chunk is frozen (``MarkdownSplitter.CHUNK_LINES``), the tail's view shows it whole
-        (see ``StreamingMarkdown._unfinished``)."""
-        fence = self._splitter.fence
-        return fence if fence is not None and fence.chunks else None
-
     def _show_fence(self) -> None:
-        fence = self._fence_in_column()
+        fence = self._splitter.fence
         if fence is None or fence is not self._fence_shown:
             # No open fence, or another one than shown (one closed and the next
             # opened within one update): the old fence's view goes.

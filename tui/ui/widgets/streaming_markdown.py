@@ -349,19 +349,8 @@ class StreamingMarkdown(RepaintWhatMoved, FlushSchedule, StreamRunway, OpenFence
                 return self._fence_live
         return None
 
-    def _unfinished(self) -> Block | None:
-        """The text still coming that the tail's view shows: the splitter's unfinished
-        block, or an open code block not yet long enough for a column of its own
-        (``_fence_in_column``). A short code block used to mount its column when it
-        opened and leave it when it closed: two layouts of the screen for a few lines,
-        and the finished blocks kept in the tail moved to a page before it (a third)."""
-        fence = self._splitter.fence
-        if fence is not None and fence.live is not None and not fence.chunks:
-            return Block("code", fence.live)
-        return self._splitter.live
-
     def _show_live(self) -> None:
-        block = self._unfinished()
+        block = self._splitter.live
         if block is not None:
             # A code block closed in the same update as the text after it began waits in
             # the tail until that text's first line ends: it shows its number there already

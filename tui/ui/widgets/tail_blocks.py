@@ -8,20 +8,17 @@ Textual lays the screen out again to place them: at 20 tok/s a pty census counte
 So a finished block stays in the tail's view, drawn above the unfinished text as it was,
 while the tail keeps its height (it grows into the blank rows kept below the text:
 ``stream_runway``). The blocks kept go to a page in the next update that lays the screen
-out anyway: the tail outgrows its rows, an open code block grows long enough for a column
-of its own (which goes between the pages and the tail; a shorter one is shown in the tail's
-view), a block is built again, too many are kept, or the reply ends. A kept
+out anyway: the tail outgrows its rows, a code block opens (its column goes between the
+pages and the tail), a block is built again, too many are kept, or the reply ends. A kept
 block is drawn once (``PageStack`` keeps what it drew of each child).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from textual.visual import Visual
 
 from tui.ui.widgets.markdown_blocks import Block
-from tui.ui.widgets.markdown_splitter import MarkdownSplitter, OpenFence
+from tui.ui.widgets.markdown_splitter import MarkdownSplitter
 from tui.ui.widgets.markdown_views import FenceColumn, MarkdownBlockView, PageStack
 from tui.ui.widgets.stream_pace import height_changes
 
@@ -38,8 +35,6 @@ class BlocksKeptInTail:
     _splitter: MarkdownSplitter
     _live: MarkdownBlockView | None
     _fence_view: FenceColumn | None
-    _fence_in_column: Callable[[], OpenFence | None]
-    _unfinished: Callable[[], Block | None]
 
     _kept: list[Block]
     _kept_stack: PageStack
@@ -60,12 +55,11 @@ class BlocksKeptInTail:
             return True  # nothing to keep: the tail shows its unfinished text alone
         splitter = self._splitter
         view = self._live
-        if (splitter.revised or self._fence_in_column() is not None or splitter.table is not None
+        if (splitter.revised or splitter.fence is not None or splitter.table is not None
                 or self._fence_view is not None or view is None or not view.display
                 or not view.is_mounted or len(self._kept) + len(finished) > self.TAIL_BLOCKS):
             return False
-        stack = self._kept_stack.with_children(_shown([*self._kept, *finished],
-                                                       self._unfinished()))
+        stack = self._kept_stack.with_children(_shown([*self._kept, *finished], splitter.live))
         if height_changes(view, stack):
             return False
         self._kept.extend(finished)
