@@ -80,23 +80,3 @@ def test_a_complete_message_still_repaints_itself() -> None:
     assert reply.draws_own_content()
     assert isinstance(reply, RepaintWhatMoved)
 
-
-async def test_a_tail_update_repaints_only_the_rows_that_changed() -> None:
-    """Words added to the last row of the tail's view repaint that row: not the blocks kept
-    above it in that view, nor the blank rows below (a frame of a 20 tok/s reply was all
-    of the view's rows, styled, cut and sent again)."""
-    from tests.test_streaming_markdown import shown_in_the_tail
-
-    reply = StreamingMarkdown()
-    app = Host(reply)
-    async with app.run_test(size=(60, 100)) as pilot:  # blank rows for ten rows of text
-        await shown_in_the_tail(pilot, reply, "First.\n\nSecond.\n\nThird.\n\nThe last")
-        await pilot.pause()
-        tail = reply._live
-        assert tail is not None and tail.size.height >= 5, "kept blocks and blank rows"
-        counter = RowCounter(app.screen)
-        reply.append(" words")
-        for _ in range(4):
-            await pilot.pause()
-        assert "Third.\n\nThe last words" in screen_text(app)
-        assert counter.frames and max(counter.frames) == 1, counter.frames

@@ -194,20 +194,6 @@ def test_widget_layout_cache_holds_the_measured_visual() -> None:
         "Widget._render no longer caches its visual in _layout_cache"
 
 
-def test_a_widget_drawn_rows_and_dirty_regions() -> None:
-    # tui/ui/widgets/markdown_views.py (MarkdownBlockView.refresh) draws an update at once,
-    # marks only the rows that changed (refresh with a region: Widget._set_dirty), and clears
-    # _dirty_regions so that painting reads the rows just drawn (Widget.render_line draws
-    # the whole widget again while any region is dirty).
-    widget = Widget()
-    assert isinstance(getattr(widget, "_dirty_regions", None), set)
-    assert widget._render_cache.size is not None and isinstance(widget._render_cache.lines, list)
-    render_line = inspect.getsource(Widget.render_line)
-    assert "if self._dirty_regions:" in render_line and "_render_content()" in render_line
-    set_dirty = inspect.getsource(Widget._set_dirty)
-    assert "_repaint_regions.update" in set_dirty and "_styles_cache.set_dirty" in set_dirty
-
-
 def test_linux_driver_input_thread_parts() -> None:
     # tui/ui/quiet_driver.py: QuietLinuxDriver replaces the input thread's loop, wakes it
     # through exit_event (which disable_input sets, then joins the thread) and waits for a

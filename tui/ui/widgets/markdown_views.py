@@ -151,52 +151,8 @@ class MarkdownBlockView(RowOffsets, Static):
         self.update(block.visual)
 
     def update(self, content: Any = "", *, layout: bool = True) -> None:
-        """Show ``content``. Without a layout, only the rows that changed are painted
-        again (see :meth:`refresh`)."""
-        visual = selectable(content) if isinstance(content, Visual) else content
-        if layout or not self._drawn_as_shown():
-            super().update(visual, layout=layout)
-            return
-        self._rows_before = self._render_cache.lines
-        try:
-            super().update(visual, layout=False)
-        finally:
-            self._rows_before = None
-
-    _rows_before: list[Strip] | None = None
-
-    def _drawn_as_shown(self) -> bool:
-        """Whether the rows last drawn are those on screen, at its size (private
-        ``_render_cache`` and ``_dirty_regions``: tests/test_textual_private_api.py)."""
-        return (self.is_mounted and bool(self.size) and not self._dirty_regions
-                and self._render_cache.size == self.size)
-
-    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False,
-                recompose: bool = False) -> Self:
-        """An update that keeps the view's size is drawn at once and only its changed rows
-        are marked to be painted. A streaming reply's tail view is redrawn a few times a
-        second with a few more words, most often on its last row: marked whole, Textual
-        styled, cut and sent every row of it again (the blocks kept above the text and the
-        blank rows below it too), each update."""
-        before = self._rows_before
-        if before is None or regions or layout or recompose or not repaint:
-            return super().refresh(*regions, repaint=repaint, layout=layout,
-                                   recompose=recompose)
-        self._rows_before = None
-        self._layout_cache.clear()  # it holds the visual drawn before (private: as above)
-        self._render_content()
-        after = self._render_cache.lines
-        first = next((y for y, (old, new) in enumerate(zip(before, after))
-                      if old is not new and old != new), len(after))
-        last = len(after)
-        while last > first and last <= len(before) and (
-                before[last - 1] is after[last - 1] or before[last - 1] == after[last - 1]):
-            last -= 1
-        rows = Region(0, min(first, len(after) - 1), self.size.width, max(1, last - first))
-        super().refresh(rows)
-        # Drawn already: painting those rows reads them from what was just drawn.
-        self._dirty_regions.clear()
-        return self
+        super().update(selectable(content) if isinstance(content, Visual) else content,
+                       layout=layout)
 
     def shown_visual(self) -> Visual:
         """The block's own visual (not the wrapper that lets it be selected)."""
