@@ -79,4 +79,3 @@ def test_a_complete_message_still_repaints_itself() -> None:
     reply.set_text("Done.")
     assert reply.draws_own_content()
     assert isinstance(reply, RepaintWhatMoved)
-
