@@ -116,6 +116,20 @@ def held_meanwhile(store: Store) -> Iterator[threading.Event]:
         worker.join(5)
 
 
+def test_reads_behind_one_long_call_wait_once_between_them(opened):
+    # The flow reads five or six times on the event loop after a reply; each waited the
+    # whole IN_PROCESS_WAIT behind the same worker call (the suite saw the loop still
+    # 0.32 s on a slow machine).
+    conversation = opened.create_conversation(model="m", title="first")
+    with held_meanwhile(opened):
+        time.sleep(IN_PROCESS_WAIT)  # the call has held the store that long already
+        started = time.monotonic()
+        for _ in range(8):
+            assert opened.get_conversation(conversation.id).title == "first"
+        took = time.monotonic() - started
+    assert took < 2 * IN_PROCESS_WAIT, f"eight reads took {took:.3f} s"
+
+
 def test_the_second_connection_never_writes(opened):
     conversation = opened.create_conversation(model="m")
     with held_meanwhile(opened), pytest.raises(StoreError,
