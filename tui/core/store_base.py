@@ -30,6 +30,38 @@ waits this long at least, a read (:func:`_reading`) then reads through the store
 query-only connection."""
 
 
+class HeldLock:
+    """The store's re-entrant lock, which also knows since when its holder has held it
+    (:attr:`held_since`): a read waits IN_PROCESS_WAIT from then, not from its own start
+    (see :func:`_reading`)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._depth = 0
+        self.held_since: float | None = None
+        """When the holder took it (None: free); set and cleared by the holder alone."""
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        if not self._lock.acquire(blocking, timeout):
+            return False
+        self._depth += 1
+        if self._depth == 1:
+            self.held_since = time.monotonic()
+        return True
+
+    def release(self) -> None:
+        self._depth -= 1
+        if not self._depth:
+            self.held_since = None
+        self._lock.release()
+
+    def __enter__(self) -> bool:
+        return self.acquire()
+
+    def __exit__(self, *_: object) -> None:
+        self.release()
+
+
 def _guarded(method: Callable[P, R]) -> Callable[P, R]:
     """Serialise access to the connection and turn SQLite errors into StoreErrors."""
 
@@ -37,7 +69,7 @@ def _guarded(method: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         store = args[0]
         assert isinstance(store, StoreBase)
-        with store._lock, store._holding():
+        with store._lock:
             return store._on_main_connection(method, args, kwargs)
 
     return wrapper
@@ -62,8 +94,7 @@ def _reading(method: Callable[P, R]) -> Callable[P, R]:
             return store._translated(method, args, kwargs)
         if store._lock.acquire(timeout=store._wait_left()):
             try:
-                with store._holding():
-                    return store._on_main_connection(method, args, kwargs)
+                return store._on_main_connection(method, args, kwargs)
             finally:
                 store._lock.release()
         with store._reading_aside():
@@ -76,7 +107,7 @@ class StoreBase:
     """The connection plumbing; ``Store.__init__`` sets these attributes."""
 
     path: Path
-    _lock: threading.RLock
+    _lock: HeldLock
     _conn: sqlite3.Connection | None
     _busy_timeout_ms: int = 5000
     # The second connection of _reading (opened on first need), its lock, and which thread
@@ -85,34 +116,16 @@ class StoreBase:
     _aside_lock: threading.Lock
     _here: threading.local
 
-    _held_since: float | None = None
-    """When the call holding the store's lock took it (None: nobody holds it); set and
-    cleared by the holder alone, read by the others (:meth:`_wait_left`)."""
-    _holds = 0
-
-    @contextmanager
-    def _holding(self) -> Iterator[None]:
-        """The caller has just taken the store's lock (maybe again: it is re-entrant)."""
-        self._holds += 1
-        if self._holds == 1:
-            self._held_since = time.monotonic()
-        try:
-            yield
-        finally:
-            self._holds -= 1
-            if not self._holds:
-                self._held_since = None
-
     def _wait_left(self) -> float:
         """How long a read still waits for the store's lock: IN_PROCESS_WAIT from when its
         holder took it."""
-        since = self._held_since
+        since = self._lock.held_since
         if since is None:
             return IN_PROCESS_WAIT
         return max(0.0, since + IN_PROCESS_WAIT - time.monotonic())
 
     def _init_connections(self) -> None:
-        self._lock = threading.RLock()
+        self._lock = HeldLock()
         self._conn = None
         self._aside_lock = threading.Lock()
         self._here = threading.local()
@@ -204,14 +217,13 @@ class StoreBase:
             raise DatabaseLocked(f"database {self.path} is locked by another program "
                                  "(timed out)")
         try:
-            with self._holding():
-                conn = self.conn
-                conn.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
-                try:
-                    yield
-                finally:
-                    if self._conn is not None:
-                        conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+            conn = self.conn
+            conn.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
+            try:
+                yield
+            finally:
+                if self._conn is not None:
+                    conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
         finally:
             self._lock.release()
 
