@@ -484,3 +484,32 @@ async def test_the_preview_shows_its_newest_row_when_the_table_is_measured_late(
                 assert table.cursor_row == len(screen.preview.items) - 1
         finally:
             await services.aclose()
+
+
+async def test_the_preview_keeps_its_cursor_row_in_view_when_the_table_shrinks(tmp_path):
+    """The table gets shorter after it scrolled to its newest row: the facts above it grow
+    from "Computing…" to four lines a layout later (a loaded CI run scrolled first and the
+    newest rows ended below the view), or the terminal gets smaller."""
+    from textual.widgets import DataTable
+
+    with llama_server() as server:
+        services = make_services(tmp_path, server.base_url, model=LLAMA)
+        long_chat(services.store, turns=20)
+        app = make_app(services)
+        try:
+            async with app.run_test(size=(130, 40)) as pilot:
+                await chat_open(app, pilot)
+                screen = await open_preview(app, pilot)
+                table = screen.query_one(DataTable)
+                await wait_until(pilot, lambda: table.max_scroll_y > 0
+                                 and table.scroll_y == table.max_scroll_y,
+                                 what="the table scrolled to its newest row")
+                before = table.max_scroll_y
+                await pilot.resize_terminal(130, 30)
+                await wait_until(pilot, lambda: table.max_scroll_y > before,
+                                 what="the shorter table")
+                await pilot.pause()
+                assert table.scroll_y == table.max_scroll_y
+                assert table.cursor_row == len(screen.preview.items) - 1
+        finally:
+            await services.aclose()

@@ -22,11 +22,12 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
-from tui.ui.screens.dialog_base import Dialog
 from textual.widgets import DataTable, Label, Static
 
 from tui.core.preview import ContextPreview
 from tui.ui import keys
+from tui.ui.screens.dialog_base import Dialog
+from tui.ui.widgets.cursor_table import CursorTable
 from tui.ui.widgets.literal import literal, one_line
 
 log = logging.getLogger(__name__)
@@ -88,8 +89,8 @@ class ContextPreviewScreen(Dialog[None]):
             yield Label(literal(f"Next request · {one_line(self._title)}  (Esc closes)"),
                         classes="dialog-title")
             yield Static("Computing…", id="preview-facts")
-            table: DataTable[Content | str] = DataTable(id="preview-table", cursor_type="row",
-                                                        zebra_stripes=True)
+            table: CursorTable[Content | str] = CursorTable(id="preview-table", cursor_type="row",
+                                                            zebra_stripes=True)
             table.add_columns(*COLUMNS)
             yield table
             yield Static("", id="preview-summary")

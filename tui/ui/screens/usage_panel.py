@@ -16,13 +16,14 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.reactive import reactive
-from tui.ui.screens.dialog_base import Dialog
 from textual.widgets import DataTable, Label
 
 from tui.cells import clip_cells
 from tui.core.store import StoreError
 from tui.core.usage import Grouping, UsageTotal, grand_total
 from tui.ui import keys
+from tui.ui.screens.dialog_base import Dialog
+from tui.ui.widgets.cursor_table import CursorTable
 from tui.ui.widgets.literal import literal, one_line
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ class UsagePanelScreen(Dialog[None]):
         with Vertical(classes="dialog", id="usage-dialog"):
             yield Label("Usage", classes="dialog-title")
             yield Label("", id="usage-grouping")
-            yield DataTable(id="usage-table", cursor_type="row", zebra_stripes=True)
+            yield CursorTable(id="usage-table", cursor_type="row", zebra_stripes=True)
             yield Label("", id="usage-total")
             yield Label(literal("Costs are estimates from the price table ([prices] in the "
                                 "config); \"unknown\" where a model has no price."),
