@@ -127,7 +127,8 @@ def test_reads_behind_one_long_call_wait_once_between_them(opened):
         for _ in range(8):
             assert opened.get_conversation(conversation.id).title == "first"
         took = time.monotonic() - started
-    assert took < 2 * IN_PROCESS_WAIT, f"eight reads took {took:.3f} s"
+    # Waiting each time took 8 x IN_PROCESS_WAIT; half that leaves a loaded run its margin.
+    assert took < 4 * IN_PROCESS_WAIT, f"eight reads took {took:.3f} s"
 
 
 def test_the_second_connection_never_writes(opened):
