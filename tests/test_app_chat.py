@@ -456,3 +456,29 @@ async def test_a_reply_waiting_for_a_locked_database_says_so_and_is_stored(servi
         assert replies[-1].content == answer
         assert replies[-1].status == MessageStatus.COMPLETE
         assert "database locked…" not in screen_text(app)
+
+
+async def test_a_server_that_is_down_is_named_once_with_what_to_do(tmp_path):
+    # The block asked "is the server running?" twice: in the error and again in the hint.
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    services = make_services(tmp_path, f"http://127.0.0.1:{port}/v1")
+    services.client.max_retries = 0
+    app = make_app(services)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await type_and_send(pilot, "are you there?")
+            await wait_until(pilot, lambda: app.main.pane.query(ErrorBlock), timeout=15,
+                             what="the error block")
+            await pilot.pause()
+            block = app.main.pane.query_one(ErrorBlock)
+            shown = " ".join(str(part.render()) for part in block.query("Label, Static"))
+            assert f"cannot reach http://127.0.0.1:{port}/v1" in shown
+            assert shown.lower().count("is the server running") == 1, shown
+            assert "Start the server or check the base URL" in shown
+            assert "are you there?" in screen_text(app)
+    finally:
+        await services.aclose()

@@ -31,7 +31,7 @@ ERROR_HINTS = {
     "model": "Pick another model with F3, then press ctrl+r to retry.",
     "rate_limit": "Rate limited: wait a moment, then press ctrl+r to retry.",
     "server": "The server failed: press ctrl+r to retry.",
-    "connect": "Is the server running? Check the base URL, then press ctrl+r to retry.",
+    "connect": "Start the server or check the base URL, then press ctrl+r to retry.",
     "timeout": "The request timed out: press ctrl+r to retry.",
     "context": "Too long for the model: switch the strategy (F5) or the model (F3), "
                "then press ctrl+r.",
