@@ -12,8 +12,10 @@ import pytest
 from tests.fake_openai.scripts import Script
 from tests.test_app_support import SIZE, make_app, make_services, wait_until
 from tui.core.models import MessageStatus, Role
+from tui.core.meter import MeterReading
 from tui.core.store import NotFound
 from tui.ui.screens.dialogs import ConfirmScreen
+from tui.ui.screens.sending import too_long_notice
 from tui.ui.widgets.message_blocks import AssistantBlock, UserBlock
 
 
@@ -160,6 +162,57 @@ async def test_a_message_too_long_for_the_window_is_refused_and_kept(services, f
         assert "tokens too long" in message
         excess = int(message.split(" tokens too long")[0].split()[-1].replace(",", ""))
         assert 1000 < excess < 3000  # ~2,400 tokens of text for ~900 of room
+
+
+async def test_a_short_message_after_too_many_pins_is_refused_for_the_pins(services,
+                                                                         fake_openai):
+    """Pinned messages are always sent: when they fill the window, a one-line message was
+    refused as "N tokens too long for the model's window, even with nothing else sent",
+    which sent the user to shorten a message that was not the problem (seen in tmux
+    against llama-server after pinning a chat's messages)."""
+    store = services.store
+    conversation = store.create_conversation(model="gpt-4o-mini", title="Pinned full",
+                                             context_window=1024, max_output_tokens=128)
+    for turn in range(4):
+        question = store.append_message(conversation.id, Role.USER,
+                                        f"question {turn}: " + "lorem ipsum dolor " * 80)
+        answer = store.append_message(conversation.id, Role.ASSISTANT,
+                                      f"answer {turn}: " + "sit amet elit " * 80,
+                                      model="gpt-4o-mini")
+        store.set_message_pinned(question.id, True)
+        store.set_message_pinned(answer.id, True)
+    app = make_app(services)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_until(pilot, lambda: app.main.pane.blocks, what="the messages")
+        await wait_until(pilot, lambda: app.main.meter is not None, what="the meter")
+        await send(pilot, "And one more short question?")
+        await wait_until(pilot, lambda: any("too long" in m for m in errors(app)),
+                         what="the refusal")
+        message = next(m for m in errors(app) if "too long" in m)
+        assert "the 8 pinned messages (" in message and "unpin some" in message
+        assert "nothing else sent" not in message
+        pinned = int(message.split("pinned messages (")[1].split(" tokens")[0]
+                     .replace(",", ""))
+        assert 1000 < pinned < 2000  # ~8 x 170 tokens, the message itself a handful
+        assert app.main.composer.text == "And one more short question?"
+        assert store.count_messages(conversation.id) == 8
+        assert fake_openai.chat_requests() == []
+
+
+def test_the_too_long_notice_names_what_the_user_can_cut() -> None:
+    def refusal(**parts: int) -> MeterReading:
+        return MeterReading(tokens=1200, window=1024, reserved_output=128, estimated=False,
+                            action="refuse", available=800, full=1200, **parts)
+
+    alone = too_long_notice(refusal(system_tokens=5))
+    assert alone.startswith("This message is 400 tokens too long")
+    assert "Shorten the message or pick a model with a larger window (F3)." in alone
+    assert "pinned" not in alone and "system prompt" not in alone
+    big_prompt = too_long_notice(refusal(system_tokens=700))
+    assert "with the system prompt (700 tokens) is 400 tokens too long" in big_prompt
+    assert "shorten the system prompt (F4)" in big_prompt and "unpin" not in big_prompt
+    one_pin = too_long_notice(refusal(pinned=1, pinned_tokens=900, system_tokens=5))
+    assert "with the 1 pinned message (900 tokens) is" in one_pin and "unpin some" in one_pin
 
 
 async def test_a_message_can_be_deleted_from_the_messages_pane(services, fake_openai):

@@ -88,6 +88,30 @@ def test_a_draft_too_big_for_the_window_is_refused() -> None:
     assert meter.reading(words(3000)).action == "refuse"
 
 
+def test_a_refusal_says_how_much_of_it_is_pins_and_system_prompt() -> None:
+    """Pinned messages are sent whatever the strategy does: a short draft after enough pins
+    is refused, and the reading says the pins are what fills the window."""
+    history = chat(4, 150)
+    for message in history:
+        message.pinned = True
+    budget = budget_for(2048, 512)
+    meter = meter_for(history, budget)
+    reading = meter.refusal("one more short question?")
+    assert reading is not None and reading.action == "refuse"
+    assert reading.pinned == 8
+    # the pins are nearly all of it; the system prompt ("You are terse.") a few tokens
+    assert reading.tokens - 40 < reading.pinned_tokens < reading.tokens
+    assert 0 < reading.system_tokens < 20
+    assert meter.excess("one more short question?") == reading.tokens - reading.available
+    # unpinned, the same draft goes (the strategy makes room)
+    for message in history:
+        message.pinned = False
+    assert meter_for(history, budget).refusal("one more short question?") is None
+    # a draft too big on its own has no pins to blame
+    alone = meter_for(chat(1, 10), budget).refusal(words(3000))
+    assert alone is not None and alone.pinned == alone.pinned_tokens == 0
+
+
 @pytest.mark.parametrize("strategy, expected", [
     (Strategy.SUMMARIZE, "summarize"), (Strategy.TRUNCATE, "truncate"),
 ])

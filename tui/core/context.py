@@ -95,16 +95,25 @@ class RequestPlan:
 
 
 class ContextOverflow(Exception):
-    """The request can't be made to fit: its smallest form is bigger than the budget."""
+    """The request can't be made to fit: its smallest form is bigger than the budget.
 
-    def __init__(self, tokens: int, budget: Budget, what: str = "the newest message") -> None:
+    ``pinned`` and ``system_tokens`` say what besides the newest message fills it (the
+    pinned messages' count and share of ``tokens``, the system prompt's share), so a front
+    end can name the part the user can cut instead of blaming the message alone."""
+
+    def __init__(self, tokens: int, budget: Budget, what: str = "the newest message", *,
+                 pinned: int = 0, pinned_tokens: int = 0, system_tokens: int = 0) -> None:
         self.tokens = tokens
         self.window = budget.window
         self.available = budget.available
         self.reserved_output = budget.reserved_output
         self.what = what
+        self.pinned = pinned
+        self.pinned_tokens = pinned_tokens
+        self.system_tokens = system_tokens
+        verb = "need" if pinned else "needs"
         super().__init__(
-            f"{what} needs {tokens:,} tokens but the model's context window is "
+            f"{what} {verb} {tokens:,} tokens but the model's context window is "
             f"{budget.window:,} tokens ({budget.available:,} after reserving "
             f"{budget.reserved_output:,} for the reply and a {budget.safety_margin:,}-token margin)"
         )
@@ -234,7 +243,14 @@ def plan_request(*, system_prompt: str, history: list[Message], summary: Summary
     newest = turn_units[-1] if turn_units else 0
     if strategy != Strategy.OFF and sizer.tokens(base + newest) > available:
         what = "the newest message" if not pinned else "the pinned messages and the newest one"
-        raise ContextOverflow(sizer.tokens(base + newest), budget, what)
+        tokens = sizer.tokens(base + newest)
+
+        def share(part: int) -> int:  # a part's tokens, in proportion (the parts add up)
+            return round(tokens * part / max(base + newest, 1))
+
+        raise ContextOverflow(tokens, budget, what, pinned=len(pinned),
+                              pinned_tokens=share(pinned_units),
+                              system_tokens=share(system_units))
 
     full = base + summary_units + sum(turn_units)
     to_summarize: list[Message] = []

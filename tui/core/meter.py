@@ -9,7 +9,7 @@ whole conversation's size apart. A keystroke only re-counts the draft's changed 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from tui.core.context import (
@@ -40,6 +40,11 @@ class MeterReading:
     full: int = 0  # the whole conversation (nothing summarized or dropped)
     exact: bool = False  # counts come from the server's own tokenizer
     window_source: str = ""  # windows.WindowInfo.source
+    # A refusal's parts besides the draft (the planner's ContextOverflow): pinned messages
+    # (how many, their tokens) and the system prompt's tokens.
+    pinned: int = 0
+    pinned_tokens: int = 0
+    system_tokens: int = 0
 
     @property
     def fraction(self) -> float:
@@ -101,12 +106,16 @@ class ContextMeter:
     def excess(self, draft: str) -> int:
         """Tokens by which ``draft`` overflows the window even after the strategy made room
         (0 when it can be sent): what a front end tells the user to cut."""
+        reading = self.refusal(draft)
+        return 0 if reading is None else max(reading.tokens - reading.available, 1)
+
+    def refusal(self, draft: str) -> MeterReading | None:
+        """The reading when sending ``draft`` would be refused (None when it can be sent).
+        It is the request's smallest form (the planner's ContextOverflow): system prompt,
+        pins and the draft, as the sizer counts them, with the pins' and the system prompt's
+        parts, so the user is told which of them to cut."""
         reading = self.reading(draft)
-        if reading.action != "refuse":
-            return 0
-        # A refusal's reading is the request's smallest form (the planner's ContextOverflow):
-        # system prompt, pins and the draft, as the sizer counts them.
-        return max(reading.tokens - reading.available, 1)
+        return reading if reading.action == "refuse" else None
 
     def reading(self, draft: str = "") -> MeterReading:
         """The meter for the request that sending ``draft`` would make; cheap per keystroke."""
@@ -139,7 +148,9 @@ class ContextMeter:
                 plan = plan_for(after_reply)
         except ContextOverflow as error:
             self.plan = None
-            reading = self._reading(error.tokens, error.tokens, "refuse")
+            reading = replace(self._reading(error.tokens, error.tokens, "refuse"),
+                              pinned=error.pinned, pinned_tokens=error.pinned_tokens,
+                              system_tokens=error.system_tokens)
         else:
             self.plan = plan
             action: Action = "none"

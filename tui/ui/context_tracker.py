@@ -246,9 +246,12 @@ class ContextTracker:
             self.meter.update_message(message)
             self.show_reading()
 
-    def excess(self, draft: str) -> int:
-        """How many tokens too long ``draft`` is for the window (0: it fits, or unknown)."""
-        return self.meter.excess(draft) if self.meter is not None and draft.strip() else 0
+    def refusal(self, draft: str) -> MeterReading | None:
+        """The meter's reading when ``draft`` can't be sent at all (None: it can, or the
+        meter does not know yet)."""
+        if self.meter is None or not draft.strip():
+            return None
+        return self.meter.refusal(draft)
 
     def open_preview(self) -> None:
         """Show what the next request of the open chat would send (F6); nothing is sent."""

@@ -15,6 +15,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from tui.core.attachments import ImageFile
+from tui.core.meter import MeterReading
 from tui.core.models import Role
 from tui.core.services import Services, needs_setup
 from tui.core.session import new_conversation_spec
@@ -24,6 +25,30 @@ if TYPE_CHECKING:
     from tui.ui.screens.main import MainScreen
 
 log = logging.getLogger(__name__)
+
+
+def too_long_notice(refusal: MeterReading) -> str:
+    """Why a draft can't be sent, naming what else fills the window: pinned messages are
+    always sent, so a short message after many pins is refused for them, not for itself."""
+    excess = max(refusal.tokens - refusal.available, 1)
+    parts, fixes = [], []
+    if refusal.pinned:
+        plural = "s" if refusal.pinned > 1 else ""
+        parts.append(f"the {refusal.pinned} pinned message{plural} "
+                     f"({refusal.pinned_tokens:,} tokens)")
+        fixes.append("unpin some (ctrl+o, then p on a pinned message)")
+    if refusal.system_tokens * 4 >= refusal.tokens:  # a big part of it: worth naming
+        parts.append(f"the system prompt ({refusal.system_tokens:,} tokens)")
+        fixes.append("shorten the system prompt (F4)")
+    fixes += ["shorten the message", "pick a model with a larger window (F3)"]
+    advice = ", ".join(fixes[:-1]) + " or " + fixes[-1]
+    if not parts:
+        return (f"This message is {excess:,} tokens too long for the model's window, even "
+                f"with the older messages left out. {advice[0].upper()}{advice[1:]}. "
+                "Your text is kept.")
+    return (f"This message with {' and '.join(parts)} is {excess:,} tokens too long for "
+            f"the model's window, even with the other messages left out: {advice}. "
+            "Your text is kept.")
 
 
 class Sender:
@@ -55,12 +80,9 @@ class Sender:
         screen = self.screen
         if not self._ready_to_send(" Your draft is kept."):
             return
-        excess = screen.context.excess(text)
-        if excess:
-            screen.notify(f"This message is {excess:,} tokens too long for the model's "
-                          "window, even with nothing else sent. Shorten it or pick a model "
-                          "with a larger window (F3). Your text is kept.", severity="error",
-                          timeout=10)
+        refusal = screen.context.refusal(text)
+        if refusal is not None:
+            screen.notify(too_long_notice(refusal), severity="error", timeout=10)
             return
         flow = self.services.flow
         if screen.conversation is None:
