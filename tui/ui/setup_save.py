@@ -12,6 +12,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from tui.core.config import ConfigError, save_settings
+from tui.ui.served_check import check_served_model
 from tui.ui.widgets.setup_panel import SetupPanel
 
 if TYPE_CHECKING:
@@ -36,3 +37,4 @@ def save_setup(screen: MainScreen, event: SetupPanel.Saved) -> None:
     screen.query_one(SetupPanel).remove()
     screen.notify(f"Saved to {path}")
     screen.set_focus(screen.composer)
+    check_served_model(screen)  # a local server's models are known now

@@ -50,6 +50,7 @@ from tui.ui.reply_streams import ReplyState, ReplyStreams
 from tui.ui.screens.conversation_actions import ConversationActions
 from tui.ui.screens.main_keys import MainScreenKeys
 from tui.ui.screens.sending import Sender
+from tui.ui.served_check import check_served_model
 from tui.ui.setup_save import save_setup
 from tui.ui.store_watch import StoreWatch
 from tui.ui.widgets.chat_pane import ChatPane
@@ -177,6 +178,7 @@ class MainScreen(MainScreenKeys, Screen):
             await self.open_conversation(start.id)
         self.drafts.starting = False
         self.watcher.start()
+        self.call_after_refresh(check_served_model, self)
         if self.query(SetupPanel):
             self.set_focus(self.query_one("#setup-key"))
         else:
