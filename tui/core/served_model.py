@@ -32,7 +32,8 @@ class UnservedDefault:
     def notice(self) -> str:
         if self.only is not None:
             return (f"Using {self.only}, this server's only model ({self.default}, the "
-                    "built-in default, is not on it). F3 picks another model.")
+                    "built-in default, is not on it). F3, ctrl+d and Enter make it your "
+                    "default.")
         return (f"{self.default}, the built-in default, is not on this server: press F3 to "
                 f"pick one of its {len(self.served):,} models.")
 
