@@ -69,7 +69,28 @@ async def test_picker_attaches_a_text_file_sent_as_a_fenced_block(services, fake
         await pilot.press("enter")
         await wait_until(pilot, lambda: fake_openai.chat_requests(), what="the request")
         sent = fake_openai.chat_requests()[0]["messages"][-1]["content"]
-        assert sent == f'Review src/main.py:\n\n```python\n{MAIN}```'
+        assert sent == f'Review\n\nsrc/main.py:\n\n```python\n{MAIN}```'
+
+
+async def test_text_typed_after_a_files_chip_stays_out_of_its_block(services, fake_openai):
+    """Typed on the chip's line, the text was glued to the closing fence ("```Summarize
+    it"): that line no longer closes the block, and the question became part of the file
+    (seen in tmux against llama-server)."""
+    fake_openai.script(Script.reply("noted"))
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        composer = app.main.composer
+        await pilot.press("alt+a")
+        picker = app.screen
+        await wait_until(pilot, lambda: picker._files, what="the file list")
+        await pilot.press(*"notes", "enter")
+        await wait_until(pilot, lambda: "[file" in composer.text, what="the chip")
+        await pilot.press(*" Summarize it.")
+        assert composer.text == "[file notes.txt · 20 B] Summarize it."
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: fake_openai.chat_requests(), what="the request")
+        sent = fake_openai.chat_requests()[0]["messages"][-1]["content"]
+        assert sent == "notes.txt:\n\n````\nremember ```this```\n````\n\nSummarize it."
 
 
 async def test_at_path_and_tab_attaches_the_best_match(services):

@@ -12,6 +12,7 @@ from tui.core.attachments import (
     fuzzy_rank,
     list_files,
     read_attachment,
+    set_apart,
     with_image_parts,
 )
 
@@ -58,3 +59,15 @@ def test_image_parts_go_on_the_messages_that_have_images():
     assert parts[:2] == messages[:2]
     assert parts[2]["content"] == [{"type": "text", "text": "two"},
                                    {"type": "image_url", "image_url": {"url": image.data_url}}]
+
+
+@pytest.mark.parametrize("before, after, expected", [
+    ("", "", "B"),
+    ("", " and fix it", "B\n\nand fix it"),
+    ("see ", "", "see\n\nB"),
+    ("see ", " then fix it", "see\n\nB\n\nthen fix it"),
+    ("see:\n", "\nthen", "see:\n\nB\n\nthen"),
+    ("see:\n\n", "\n\nthen", "see:\n\nB\n\nthen"),
+])
+def test_a_files_block_is_set_apart_from_the_text_around_its_chip(before, after, expected):
+    assert set_apart(before, "B", after) == expected

@@ -125,6 +125,19 @@ def fenced(file: TextFile) -> str:
     return f"{file.name}:\n\n{fence}{language}\n{body}{fence}"
 
 
+def set_apart(before: str, block: str, after: str) -> str:
+    """``block`` (a file's fenced block) between ``before`` and ``after``, as a paragraph of
+    its own. A chip typed on a line with other text ("see [file a.py · 1 kB] and fix it")
+    otherwise glued the text to the fences ("```and fix it"): that line no longer closes the
+    block, so the rest of the message became part of the file."""
+    head, tail = before.rstrip(" \t"), after.lstrip(" \t")
+    if head and not head.endswith("\n\n"):
+        head += "\n" if head.endswith("\n") else "\n\n"
+    if tail and not tail.startswith("\n\n"):
+        tail = ("\n" if tail.startswith("\n") else "\n\n") + tail
+    return head + block + tail
+
+
 def with_files(prompt: str, files: list[TextFile]) -> str:
     """The prompt followed by each text file's block."""
     return "\n\n".join([prompt.rstrip("\n"), *(fenced(f) for f in files)]).strip("\n")

@@ -41,7 +41,7 @@ from textual.timer import Timer
 from textual.widgets import TextArea
 from textual.widgets.text_area import EditResult
 
-from tui.core.attachments import Attachment, ImageFile, TextFile, fenced, human_size
+from tui.core.attachments import Attachment, ImageFile, TextFile, fenced, human_size, set_apart
 from tui.ui.keys import key_label
 from tui.ui.widgets.safe_fields import SafeTextArea
 
@@ -182,6 +182,8 @@ class Composer(SafeTextArea):
         self._recalled: int | None = None
         # Chip label -> the pasted text (or a text file's block) it stands for.
         self._pastes: dict[str, str] = {}
+        # The chips among them that stand for an attached text file's fenced block.
+        self._files: set[str] = set()
         # Chip label -> the attached image (sent while its chip is in the draft).
         self._images: dict[str, ImageFile] = {}
         self._active_at = 0.0
@@ -194,7 +196,12 @@ class Composer(SafeTextArea):
         """The draft with every paste chip replaced by its text: what is sent."""
         text = self.text
         for label, pasted in self._pastes.items():
-            text = text.replace(label, pasted, 1)
+            if label not in self._files:
+                text = text.replace(label, pasted, 1)
+                continue
+            at = text.find(label)
+            if at >= 0:  # a file's fenced block: a paragraph of its own
+                text = set_apart(text[:at], pasted, text[at + len(label):])
         return text
 
     @staticmethod
@@ -247,6 +254,7 @@ class Composer(SafeTextArea):
         label = self._unique(f"[{kind} {attachment.name} · {human_size(attachment.size)}]")
         if isinstance(attachment, TextFile):
             self._pastes[label] = fenced(attachment)
+            self._files.add(label)
         else:
             self._images[label] = attachment
         start, end = replacing or self.selection
@@ -393,6 +401,7 @@ class Composer(SafeTextArea):
 
     def clear(self) -> EditResult:
         self._pastes.clear()
+        self._files.clear()
         self._images.clear()
         self._recalled = None
         return super().clear()
@@ -401,6 +410,7 @@ class Composer(SafeTextArea):
         """Replace the draft and put the cursor at its end (chips become their text; an
         image's chip stays, with its image; ``images`` are a kept draft's, by chip label)."""
         self._pastes.clear()
+        self._files.clear()
         self._images.update(images or {})
         if text == self.text:
             # The same text (mostly: empty to empty when switching chats): no reload, so no
