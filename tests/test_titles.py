@@ -37,3 +37,17 @@ def test_text_that_only_looks_like_markup_stays(text: str) -> None:
 def test_long_titles_are_still_cut_at_a_word() -> None:
     title = title_from_text("**" + "word " * 30 + "**")
     assert title.endswith("…") and len(title) <= 60 and "*" not in title
+
+
+@pytest.mark.parametrize(("text", "title"), [
+    # an attached file's block (tui.core.attachments.fenced) before the question
+    ("notes.txt:\n\n```\nLine one.\n```\n\nSummarize the attached notes.",
+     "Summarize the attached notes."),
+    ("Review\n\nsrc/main.py:\n\n```python\nprint(1)\n```", "Review"),
+    ("src/main.py:\n\n```python\nprint(1)\n```", "src/main.py"),
+    # a colon not over a block is prose like any other
+    ("Plan: rewrite the parser\n\nthen test it", "Plan: rewrite the parser"),
+    ("Steps:\n- one\n- two", "Steps:"),
+])
+def test_a_files_name_over_its_block_gives_way_to_the_question(text: str, title: str) -> None:
+    assert title_from_text(text) == title

@@ -26,23 +26,38 @@ def _without_inline_markup(line: str) -> str:
     return line
 
 
+def _is_fence(line: str) -> bool:
+    return line.lstrip().startswith(("```", "~~~"))
+
+
+def _fence_follows(lines: list[str], at: int) -> bool:
+    """Whether the next line with text after ``lines[at]`` opens a fenced block."""
+    return next((_is_fence(line) for line in lines[at + 1:] if line.strip()), False)
+
+
 def title_from_text(text: str, limit: int = MAX_TITLE) -> str:
     """The first meaningful line of ``text`` (prose before code: a message that is a code
     block and a question is named by the question), its inline Markdown left out,
     whitespace folded, cut at a word boundary."""
-    prose = code = ""
+    prose = code = header = ""
     fenced = False
-    for raw in text.splitlines():
-        if raw.lstrip().startswith(("```", "~~~")):
+    lines = text.splitlines()
+    for at, raw in enumerate(lines):
+        if _is_fence(raw):
             fenced = not fenced
             continue
         line = _MARKDOWN_NOISE.sub("", raw).strip() if not fenced else raw.strip()
         if line and not fenced:
+            if line.endswith(":") and _fence_follows(lines, at):
+                # "notes.txt:" over an attached file's block (or "my code:" over a
+                # snippet): the question after it names the chat better.
+                header = header or line.rstrip(":").strip()
+                continue
             prose = line
             break
         if line and not code:
             code = line
-    line = prose or code or text.strip()
+    line = prose or header or code or text.strip()
     line = _without_inline_markup(line) if prose else line
     line = _WS.sub(" ", "".join(ch for ch in line if ch.isprintable()))
     if len(line) <= limit:
