@@ -36,6 +36,9 @@ async def _check(screen: MainScreen) -> None:
     except ClientError:
         log.info("no model list to check the default model against", exc_info=True)
         return
+    except Exception:  # an optional check: never the end of the app
+        log.warning("checking the default model against the server failed", exc_info=True)
+        return
     settings = services.settings
     found = unserved_default(settings, served)
     if found is None:
