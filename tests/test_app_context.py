@@ -256,6 +256,40 @@ async def test_an_unsaved_new_chat_is_metered_before_its_first_send(tmp_path):
             await services.aclose()
 
 
+async def test_a_draft_is_counted_by_a_server_that_counts_once_typing_pauses(tmp_path):
+    """The meter of a first message read the local count with the window the server gave
+    (711 / 512 for a paste llama.cpp counted as 1.2k, seen in tmux): the server counts
+    the draft when typing pauses, and the meter shows its count. Nothing is stored."""
+    draft = "rivers flow to the sea " * 30
+    with llama_server() as server:
+        services = make_services(tmp_path, server.base_url, model=LLAMA)
+        app = make_app(services)
+        try:
+            async with app.run_test(size=SIZE) as pilot:
+                tokenizer = services.flow.knowledge.tokenizer(LLAMA)
+                await wait_until(pilot, lambda: tokenizer.supported and app.main.meter,
+                                 what="the probe and the meter")
+                app.main.composer.insert(draft)
+                exact = server.count_prompt([{"role": "user", "content": draft}])
+                await wait_until(pilot, lambda: app.main.status.reading is not None
+                                 and abs(app.main.status.reading.tokens - exact) <= 2,
+                                 what="the server's count of the draft on the meter")
+                # Summed per message, as the meter does, the template may differ by a
+                # token from the whole request's count; the local guess was half of it.
+                assert app.main.status.reading.exact
+                assert services.store.count_conversations() == 0
+                assert tokenizer.known(draft) is not None
+                await pilot.press("enter")
+                await wait_until(pilot, lambda: server.chat_log() and not app.main.replies,
+                                 what="the reply")
+                assert server.chat_log()[0].prompt_tokens == exact
+                # The send took the draft's count as it was, not asking for it again.
+                assert len([r for r in server.requests if r.path == "/tokenize"
+                            and (r.body or {}).get("content") == draft]) == 1
+        finally:
+            await services.aclose()
+
+
 async def test_a_new_reply_is_counted_by_a_server_that_counts(tmp_path):
     """The meter reads as exact on llama.cpp, but a reply had the calibrated guess (with
     its slack) until the next send or the chat's next opening: the server counts it now."""

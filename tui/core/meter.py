@@ -97,6 +97,10 @@ class ContextMeter:
         self._history.append(message)
         self._cache = None
 
+    def forget_reading(self) -> None:
+        """Counts changed under the same draft (the server counted it): read anew."""
+        self._cache = None
+
     def update_message(self, message: Message) -> None:
         """A stored message changed (a streamed reply finished)."""
         self._history = [message if m.id == message.id else m for m in self._history]

@@ -38,6 +38,9 @@ LONG_CHAT_SETTLE = 0.3
 # A deferred token encoding (run_app) loads once typing pauses this long (seconds): building
 # tiktoken's tokenizer holds the interpreter for ~0.1 s, a stall better not felt mid-word.
 ENCODING_IDLE = 0.5
+# On a server that counts tokens itself (llama.cpp, vLLM) the draft is counted by it once
+# typing pauses this long (seconds): one /tokenize a pause, and the meter reads the truth.
+DRAFT_COUNT_IDLE = 0.4
 
 
 class ContextTracker:
@@ -47,6 +50,7 @@ class ContextTracker:
         self.meter: ContextMeter | None = None
         self._timer: Timer | None = None
         self._encoding_timer: Timer | None = None
+        self._draft_timer: Timer | None = None
         self._load_after_replies = False
 
     def recount_once_encoding_loads(self) -> None:
@@ -182,6 +186,43 @@ class ContextTracker:
         # Throttled: a paste or fast typing costs one reading per interval, not per key.
         if self._timer is None and self.meter is not None:
             self._timer = self.screen.set_timer(METER_THROTTLE, self.show_reading)
+        self._count_draft_when_idle()
+
+    def _count_draft_when_idle(self) -> None:
+        """Have a server that tokenizes count the draft once typing pauses: until then the
+        meter shows the calibrated guess, which on a chat's first message is the local
+        count (711 for a paste llama.cpp counted as 1.2k, in a 512 window)."""
+        conversation = self._shown()[0]
+        if conversation is None or self.meter is None:
+            return
+        if not self.services.flow.knowledge.tokenizer(conversation.model).supported:
+            return
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self._draft_timer = self.screen.set_timer(DRAFT_COUNT_IDLE, self._count_draft)
+
+    def _count_draft(self) -> None:
+        self._draft_timer = None
+        self.screen.run_worker(self._count_draft_now, group="exact-draft", exclusive=True)
+
+    async def _count_draft_now(self) -> None:
+        conversation, key = self._shown()
+        try:
+            draft = self.screen.composer.full_text
+        except NoMatches:  # the app is quitting
+            return
+        if conversation is None or not draft.strip():
+            return
+        tokenizer = self.services.flow.knowledge.tokenizer(conversation.model)
+        try:
+            counted = await tokenizer.count_draft(draft)
+        except Exception:  # the guess stays; the send counts it anyway
+            log.warning("counting the draft with the server's tokenizer failed",
+                        exc_info=True)
+            return
+        if counted and self.meter is not None and self._still_shown(key):
+            self.meter.forget_reading()
+            self.show_reading()
 
     def _load_when_idle(self) -> None:
         """Ask for the encoding once ENCODING_IDLE has passed without a change of the draft."""
