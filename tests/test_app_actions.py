@@ -10,7 +10,14 @@ import pytest
 from textual.widgets import TextArea
 
 from tests.fake_openai.server import FakeOpenAI
-from tests.test_app_support import SIZE, make_app, make_services, screen_text, wait_until
+from tests.test_app_support import (
+    SIZE,
+    answer_setup,
+    make_app,
+    make_services,
+    screen_text,
+    wait_until,
+)
 from tui.core.config import load_settings
 from tui.core.models import Role, Strategy
 from tui.ui.screens.help import HelpScreen
@@ -269,11 +276,8 @@ async def test_setup_never_saves_a_url_as_the_key(tmp_path, isolated_env, fake_o
     app = make_app(services)
     try:
         async with app.run_test(size=SIZE, notifications=True) as pilot:
-            panel = app.main.query_one(SetupPanel)
-            await pilot.pause()
-            panel.query_one("#setup-key").focus()
-            await pilot.press(*fake_openai.base_url)
-            await pilot.press("enter")
+            assert app.main.query(SetupPanel)
+            await answer_setup(pilot, fake_openai.base_url)
             await wait_until(pilot, lambda: not app.main.query(SetupPanel))
             assert services.settings.api_key is None
             assert services.settings.base_url == fake_openai.base_url

@@ -42,6 +42,15 @@ async def wait_until(pilot, predicate: Callable[[], object], *, timeout: float =
         await pilot.pause(0.01)
 
 
+async def answer_setup(pilot, text: str) -> None:
+    """Type ``text`` (a key or a server URL) into the first-run set-up panel and press
+    Enter."""
+    await pilot.pause()
+    pilot.app.main.query_one("#setup-key").focus()
+    await pilot.press(*text)
+    await pilot.press("enter")
+
+
 def screen_text(app) -> str:
     """What the terminal shows, as plain text (for "is it on screen" checks)."""
     strips = app.screen._compositor.render_strips()

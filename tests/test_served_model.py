@@ -4,7 +4,7 @@ run against Ollama, llama.cpp, vLLM or LM Studio with no model configured)."""
 from __future__ import annotations
 
 from tests.fake_openai import FakeOpenAI
-from tests.test_app_support import SIZE, make_app, make_services, wait_until
+from tests.test_app_support import SIZE, answer_setup, make_app, make_services, wait_until
 from tui.core.config import DEFAULT_MODEL, Settings
 from tui.core.served_model import adopt_served, unserved_default
 from tui.ui.widgets.setup_panel import SetupPanel
@@ -97,11 +97,8 @@ async def test_after_the_first_run_set_up_the_servers_model_is_used(tmp_path, is
         app = make_app(services)
         try:
             async with app.run_test(size=SIZE, notifications=True) as pilot:
-                panel = app.main.query_one(SetupPanel)
-                await pilot.pause()
-                panel.query_one("#setup-key").focus()
-                await pilot.press(*server.base_url)
-                await pilot.press("enter")
+                assert app.main.query(SetupPanel)
+                await answer_setup(pilot, server.base_url)
                 await wait_until(pilot, lambda: app.main.new_chat is not None
                                  and app.main.new_chat.model == "tiny-llama",
                                  what="the server's model after the set-up")
