@@ -199,9 +199,10 @@ class ServerTokenizer:
         """Make sure every text's count is known: the store first, then the server."""
         texts = list(dict.fromkeys(texts))
         self.load_cached(texts)
+        missing = {d: t for d, t in ((digest(t), t) for t in texts) if d not in self._counts}
         # A draft counted while the user paused goes to the store with the send, unasked.
-        drafted = {d: self._drafts.pop(d) for d in map(digest, texts) if d in self._drafts}
-        todo = [t for t in texts if digest(t) not in self._counts and digest(t) not in drafted]
+        drafted = {d: self._drafts.pop(d) for d in missing if d in self._drafts}
+        todo = [t for d, t in missing.items() if d not in drafted]
         if not todo and not drafted:
             return
         gate = asyncio.Semaphore(CONCURRENCY)
