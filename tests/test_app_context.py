@@ -249,7 +249,7 @@ async def test_an_unsaved_new_chat_is_metered_before_its_first_send(tmp_path):
                                  what="the server's window on the unsaved chat")
                 app.main.composer.insert("word " * 600)
                 await wait_until(pilot, lambda: app.main.meter is not None
-                                 and app.main.meter.excess(app.main.composer.full_text) > 0,
+                                 and app.main.meter.refusal(app.main.composer.full_text) is not None,
                                  what="the draft measured against the window")
                 assert services.store.count_conversations() == 0, "nothing stored"
         finally:

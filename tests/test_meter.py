@@ -102,7 +102,7 @@ def test_a_refusal_says_how_much_of_it_is_pins_and_system_prompt() -> None:
     # the pins are nearly all of it; the system prompt ("You are terse.") a few tokens
     assert reading.tokens - 40 < reading.pinned_tokens < reading.tokens
     assert 0 < reading.system_tokens < 20
-    assert meter.excess("one more short question?") == reading.tokens - reading.available
+    assert reading.tokens > reading.available
     # unpinned, the same draft goes (the strategy makes room)
     for message in history:
         message.pinned = False

@@ -107,12 +107,6 @@ class ContextMeter:
         self._sizer.forget(message.id)
         self._cache = None
 
-    def excess(self, draft: str) -> int:
-        """Tokens by which ``draft`` overflows the window even after the strategy made room
-        (0 when it can be sent): what a front end tells the user to cut."""
-        reading = self.refusal(draft)
-        return 0 if reading is None else max(reading.tokens - reading.available, 1)
-
     def refusal(self, draft: str) -> MeterReading | None:
         """The reading when sending ``draft`` would be refused (None when it can be sent).
         It is the request's smallest form (the planner's ContextOverflow): system prompt,
