@@ -53,4 +53,9 @@ def test_table_rows_stay_whole_after_fast_page_down(launch, fake_openai):
         shown |= row_numbers(screen)
         if "That is all." in screen:
             break
-    assert len(shown) > 100 and max(shown) >= ROWS - 10, f"not scrolled through:\n{screen}"
+    # Scrolled through to the end. Each burst moves three pages and its last
+    # screen shows one of them, so at least a third of the rows were checked; how many
+    # more depends on how many of the burst's frames the terminal drew (under load the
+    # app draws the three pages as one: a CI run saw exactly 100 of 150).
+    assert max(shown) >= ROWS - 10, f"not scrolled through:\n{screen}"
+    assert len(shown) >= ROWS // 3, f"only rows {sorted(shown)} were seen"
