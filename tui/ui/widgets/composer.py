@@ -52,6 +52,7 @@ SHOWN_SEND_KEYS, SHOWN_NEWLINE_KEYS = "enter", "ctrl+j,alt+enter"
 # A paste longer than either collapses to a chip (20 lines fill a composer several times).
 PASTE_LINES = 20
 PASTE_CHARS = 2000
+FILE_CHIP_START = "[file "  # an attached text file's chip (its fenced block); "[pasted ...]"
 IMAGE_CHIP = re.compile(r"\[image [^\]\n]+ · [\d.]+ (?:B|kB|MB)(?: #\d+)?\]")
 ALT_ENTER_SEQUENCE = "\x1b\r"
 
@@ -182,8 +183,6 @@ class Composer(SafeTextArea):
         self._recalled: int | None = None
         # Chip label -> the pasted text (or a text file's block) it stands for.
         self._pastes: dict[str, str] = {}
-        # The chips among them that stand for an attached text file's fenced block.
-        self._files: set[str] = set()
         # Chip label -> the attached image (sent while its chip is in the draft).
         self._images: dict[str, ImageFile] = {}
         self._active_at = 0.0
@@ -196,7 +195,7 @@ class Composer(SafeTextArea):
         """The draft with every paste chip replaced by its text: what is sent."""
         text = self.text
         for label, pasted in self._pastes.items():
-            if label not in self._files:
+            if not label.startswith(FILE_CHIP_START):
                 text = text.replace(label, pasted, 1)
                 continue
             at = text.find(label)
@@ -254,7 +253,6 @@ class Composer(SafeTextArea):
         label = self._unique(f"[{kind} {attachment.name} · {human_size(attachment.size)}]")
         if isinstance(attachment, TextFile):
             self._pastes[label] = fenced(attachment)
-            self._files.add(label)
         else:
             self._images[label] = attachment
         start, end = replacing or self.selection
@@ -401,7 +399,6 @@ class Composer(SafeTextArea):
 
     def clear(self) -> EditResult:
         self._pastes.clear()
-        self._files.clear()
         self._images.clear()
         self._recalled = None
         return super().clear()
@@ -410,7 +407,6 @@ class Composer(SafeTextArea):
         """Replace the draft and put the cursor at its end (chips become their text; an
         image's chip stays, with its image; ``images`` are a kept draft's, by chip label)."""
         self._pastes.clear()
-        self._files.clear()
         self._images.update(images or {})
         if text == self.text:
             # The same text (mostly: empty to empty when switching chats): no reload, so no
