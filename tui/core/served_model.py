@@ -38,10 +38,15 @@ class UnservedDefault:
                 f"pick one of its {len(self.served):,} models.")
 
 
+def model_is_built_in(settings: Settings) -> bool:
+    """No model was named (config, environment, ``--model``): the server may be asked."""
+    return settings.model_source == "default"
+
+
 def unserved_default(settings: Settings, served: Iterable[str]) -> UnservedDefault | None:
     """What to tell (and maybe use) when the session's model is the built-in default and
     the server lists models without it; None otherwise (or when the list is empty)."""
-    if settings.model_source != "default":
+    if not model_is_built_in(settings):
         return None
     models = tuple(dict.fromkeys(m for m in served if m))
     if not models or settings.model in models:

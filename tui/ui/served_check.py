@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from tui.core.client_errors import ClientError
 from tui.core.services import needs_setup
-from tui.core.served_model import adopt_served, unserved_default
+from tui.core.served_model import adopt_served, model_is_built_in, unserved_default
 
 if TYPE_CHECKING:
     from tui.ui.screens.main import MainScreen
@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 def check_served_model(screen: MainScreen) -> None:
     """Start the check in the background (nothing happens if a model was named)."""
     settings = screen.services.settings
-    if settings.model_source == "default" and not needs_setup(settings):
+    if model_is_built_in(settings) and not needs_setup(settings):
         screen.run_worker(_check(screen), group="served-model", exclusive=True)
 
 
