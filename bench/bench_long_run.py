@@ -48,10 +48,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--db", type=Path, default=None,
                         help="keep the conversation in this database (default: a temp file)")
     parser.add_argument("--ctx", type=int, default=512, help="the fake server's window")
-    parser.add_argument("--fake-flavor", choices=["llamacpp", "vllm", "openai"],
+    parser.add_argument("--fake-flavor", choices=["llamacpp", "vllm", "openai", "ollama"],
                         default="llamacpp",
                         help="the server the fake plays (openai: no /tokenize, OpenAI's "
-                             "overflow error: the client can only estimate)")
+                             "overflow error: the client can only estimate; ollama: no "
+                             "/tokenize, and a prompt over the window is cut silently)")
     parser.add_argument("--window", type=int, default=None,
                         help="the server's window when it does not report one")
     parser.add_argument("--system-prompt", default="")

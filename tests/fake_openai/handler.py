@@ -9,7 +9,8 @@ import time
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 
-from tests.fake_openai import flavors
+from tests.fake_openai import flavors, ollama
+from tests.fake_openai.ollama_routes import OllamaRoutes
 from tests.fake_openai.scripts import (
     Script,
     context_length_message,
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from tests.fake_openai.server import FakeOpenAI, RecordedRequest
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(OllamaRoutes, BaseHTTPRequestHandler):
     fake: FakeOpenAI
     protocol_version = "HTTP/1.1"
     server_version = "fake-openai/1.0"
@@ -75,6 +76,8 @@ class Handler(BaseHTTPRequestHandler):
                                   "total_slots": 1})
         elif path in ("/health", "/v1/health") and fake.flavor == "llamacpp":
             self._send_json(200, {"status": "ok"})
+        elif fake.flavor == "ollama" and path in ("", "/api/version", "/api/ps", "/api/tags"):
+            self._ollama_get(path)
         else:
             self._not_found()
 
@@ -90,7 +93,10 @@ class Handler(BaseHTTPRequestHandler):
             return
         self._record(body)
         path = self.path.split("?", 1)[0].rstrip("/")
-        if path in ("/tokenize", "/apply-template") and self.fake.flavor != "openai":
+        if self.fake.flavor == "ollama" and path in ("/api/show", "/api/generate"):
+            self._ollama_post(path, body)
+            return
+        if path in ("/tokenize", "/apply-template") and self.fake.flavor in ("llamacpp", "vllm"):
             self._tokenizer_endpoint(path, body)
             return
         if path != "/v1/chat/completions":
@@ -127,7 +133,13 @@ class Handler(BaseHTTPRequestHandler):
         fake = self.fake
         recorded = self.recorded
         model = str(body.get("model", ""))
-        if fake.known_models is not None and model not in fake.known_models:
+        if fake.flavor == "ollama":
+            served = ollama.resolve(model, self._listed_models())
+            if served is None:
+                self._send_script(Script.model_not_found(model))
+                return
+            self._ollama_load(served)
+        elif fake.known_models is not None and model not in fake.known_models:
             self._send_script(Script.model_not_found(model))
             return
         for param in sorted(fake.unsupported_params):
@@ -140,7 +152,11 @@ class Handler(BaseHTTPRequestHandler):
             recorded.prompt_tokens, recorded.summary = prompt, summary
         max_out = body.get("max_completion_tokens") or body.get("max_tokens") or 0
         window = fake.window
-        if window is not None and self._too_long(prompt, max_out, window):
+        if fake.flavor == "ollama" and window is not None:  # cut to fit, silently
+            prompt, lost = ollama.fit_prompt(body["messages"], window, fake.count_prompt)
+            if recorded is not None:
+                recorded.prompt_tokens, recorded.truncated = prompt, lost
+        elif window is not None and self._too_long(prompt, max_out, window):
             if recorded is not None:
                 recorded.too_long = True
             self._send_json(400, self._overflow_body(prompt, max_out, window))
@@ -354,6 +370,8 @@ class Handler(BaseHTTPRequestHandler):
         fake = self.fake
         if fake.flavor == "llamacpp":
             return flavors.llamacpp_model_entry(model, fake.n_ctx)
+        if fake.flavor == "ollama":
+            return ollama.model_entry(model, CREATED)
         entry: dict[str, Any] = {"id": model, "object": "model", "created": CREATED,
                                  "owned_by": "fake-openai"}
         if model in fake.max_model_len:

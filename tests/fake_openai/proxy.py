@@ -40,6 +40,7 @@ class Exchange:
     prompt_tokens: int | None = None  # usage, or the count an overflow error gave
     completion_tokens: int | None = None
     refused: bool | None = None  # known to be refused as too long (else read from the body)
+    truncated: int = 0  # prompt tokens the server dropped without a word (the fake's Ollama)
 
     @classmethod
     def from_fake(cls, recorded: Any) -> Exchange:
@@ -47,7 +48,9 @@ class Exchange:
         return cls(recorded.method, recorded.path, recorded.body, recorded.status or 0, None,
                    reply=recorded.reply or "", finish_reason=recorded.finish_reason,
                    prompt_tokens=recorded.prompt_tokens,
-                   completion_tokens=recorded.completion_tokens, refused=recorded.too_long)
+                   completion_tokens=recorded.completion_tokens,
+                   refused=recorded.too_long or bool(recorded.truncated),
+                   truncated=recorded.truncated)
 
     @property
     def is_chat(self) -> bool:
@@ -60,7 +63,8 @@ class Exchange:
 
     @property
     def too_long(self) -> bool:
-        """Refused for not fitting the window (llama.cpp's or OpenAI's error)."""
+        """Refused for not fitting the window (llama.cpp's or OpenAI's error), or cut to fit
+        it without a word (Ollama): an overflow either way."""
         if self.refused is not None:
             return self.refused
         return self.status in (400, 413) and bool(

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.fake_openai import ollama
 from tests.fake_openai.flavors import DEFAULT_N_CTX, FLAVORS, OVERFLOW_ERRORS
 from tests.fake_openai.replies import echo_reply
 from tests.fake_openai.scripts import Script
@@ -47,6 +48,7 @@ class RecordedRequest:
     status: int | None = None
     prompt_tokens: int | None = None
     too_long: bool = False
+    truncated: int = 0  # tokens the server dropped from the prompt without a word (Ollama)
     summary: bool = False
     completion_tokens: int | None = None
     finish_reason: str | None = None
@@ -121,6 +123,10 @@ class FakeOpenAI:
         self.cached_tokens = cached_tokens
         self.sends_usage = sends_usage
         self._summary_turn = 0
+        # Ollama: the models loaded (name -> the window each runs with), and the num_ctx
+        # their Modelfile sets (None: the server's default, the window).
+        self.ollama_loaded: dict[str, int] = {}
+        self.ollama_modelfile_num_ctx: int | None = None
 
         self.client_disconnected = threading.Event()
         self.holding = threading.Event()
@@ -214,9 +220,12 @@ class FakeOpenAI:
 
     @property
     def window(self) -> int | None:
-        """The window enforced: llama.cpp always has one (its n_ctx)."""
+        """The window enforced: llama.cpp and Ollama always have one (n_ctx, num_ctx)."""
         if self.flavor == "llamacpp":
             return self.context_window or self.props_n_ctx or DEFAULT_N_CTX
+        if self.flavor == "ollama":
+            return (self.ollama_modelfile_num_ctx or self.context_window
+                    or ollama.DEFAULT_NUM_CTX)
         return self.context_window
 
     @property

@@ -124,7 +124,8 @@ class ChatFlow:
                                             margin=margin, history=history)
 
     async def probe_server_window(self, model: str) -> int | None:
-        """Ask the server (vLLM, llama.cpp) for the model's window, once per session."""
+        """Ask the server (vLLM, llama.cpp, Ollama) for the model's window (see
+        ServerKnowledge.probe_window)."""
         return await self.knowledge.probe_window(model)
 
     # -- entry points --------------------------------------------------------------------
@@ -293,7 +294,7 @@ class ChatFlow:
     # -- the reply -----------------------------------------------------------------------
 
     async def _respond(self, conversation_id: str) -> AsyncIterator[FlowEvent]:
-        await self.probe_server_window(self.store.get_conversation(conversation_id).model)
+        await self.knowledge.settle_window(self.store.get_conversation(conversation_id).model)
         margin = 0
         overflows = 0
         failed: set[int] = set()

@@ -15,6 +15,7 @@ from tui.core import client_errors as errors
 from tui.core.client_errors import ClientError
 from tui.core.client_records import ModelInfo
 from tui.core.hosts import is_openai_host
+from tui.core.ollama import OllamaWindow, is_ps_answer, modelfile_window, running_window
 
 if TYPE_CHECKING:  # only annotations: the client imports the SDK when first used
     import openai
@@ -91,6 +92,36 @@ class ModelQueries:
         settings = props.get("default_generation_settings")
         n_ctx = settings.get("n_ctx") if isinstance(settings, dict) else None
         return _positive_int(n_ctx) or _positive_int(props.get("n_ctx"))
+
+    async def ollama_window(self, model: str, *, load: bool = False) -> OllamaWindow | None:
+        """The window an Ollama server runs ``model`` with (see tui.core.ollama); None when
+        the server is not Ollama. ``load``: a model not loaded is loaded first (a send is
+        about to load it anyway), then asked again."""
+        if is_openai_host(self.base_url):
+            return None
+        running = await self.get_root("/api/ps")
+        if not is_ps_answer(running):
+            return None
+        found = running_window(running, model)
+        if not found.loaded and load:
+            if await self.post_root("/api/generate", {"model": model, "stream": False}):
+                found = running_window(await self.get_root("/api/ps"), model)
+        if found.size:
+            return found
+        # Not loaded (or an Ollama too old to say): only a Modelfile's num_ctx is certain.
+        show = await self.post_root("/api/show", {"model": model})
+        return OllamaWindow(modelfile_window(show), loaded=found.loaded)
+
+    async def get_root(self, path: str) -> Any:
+        """GET ``path`` at the server root; the decoded JSON, or None on any failure."""
+        if is_openai_host(self.base_url):
+            return None
+        try:
+            sdk = await self._client()
+            return await sdk.get(self._root_url() + path, cast_to=object)
+        except Exception:  # unsupported, refused or unreachable: the caller falls back
+            log.debug("GET %s failed", path, exc_info=True)
+            return None
 
     async def post_root(self, path: str, body: dict[str, Any]) -> Any:
         """POST ``body`` to ``path`` at the server root (llama.cpp / vLLM extras such as

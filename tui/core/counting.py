@@ -44,6 +44,9 @@ class ServerKnowledge:
         self._calibrations: dict[tuple[str, str], Calibration] = {}
         self._extra_fixed: dict[tuple[str, str], int] = {}
         self._probes: dict[tuple[str, str], asyncio.Future[int | None]] = {}
+        # Base URLs found to be Ollama: asked at every probe (its window is the one it runs
+        # the model with, which changes with each load), not once a session.
+        self._ollama: set[str] = set()
         # Windows learned but not stored yet (another program held the lock): (size, source)
         # by (server, model), read before the store's.
         self._unsaved_windows: dict[tuple[str, str], tuple[int, str]] = {}
@@ -96,13 +99,16 @@ class ServerKnowledge:
         return self.store.forget_model_window(model, self.client.base_url)
 
     async def probe_window(self, model: str) -> int | None:
-        """Ask the server (vLLM, llama.cpp) for the model's window, once per session.
+        """Ask the server (vLLM, llama.cpp, Ollama) for the model's window, once per session
+        (Ollama at every call: see settle_window).
 
         OpenAI's own models are in the built-in table, so api.openai.com is not asked.
         Concurrent callers share one probe, and a cancelled caller does not cancel it.
         """
         if is_openai_host(self.client.base_url):
             return None
+        if self.client.base_url in self._ollama:
+            return await self._ask_ollama(model, load=False)
         key = (self.client.base_url, model)
         probe = self._probes.get(key)
         if probe is None:
@@ -114,7 +120,38 @@ class ServerKnowledge:
         window = await self.client.server_context_window(model)
         if window:
             self.learn_window(model, window, "server")
-        return window
+            return window
+        ollama = await self.client.ollama_window(model)
+        if ollama is None:
+            return None
+        self._ollama.add(self.client.base_url)
+        return self._learn_ollama(model, ollama.size)
+
+    async def settle_window(self, model: str) -> None:
+        """Right before a send is planned: the server's window (probe_window), and on Ollama
+        the one the model will run with, the model loaded first if it is not (the send would
+        load it anyway, and only a loaded model's window is certain). Ollama cuts a prompt
+        over that window silently, so a guess or an earlier load's window is not enough."""
+        if self.client.base_url not in self._ollama:
+            await self.probe_window(model)
+        if self.client.base_url in self._ollama:
+            await self._ask_ollama(model, load=True)
+
+    async def _ask_ollama(self, model: str, *, load: bool) -> int | None:
+        found = await self.client.ollama_window(model, load=load)
+        return self._learn_ollama(model, found.size if found else None)
+
+    def _learn_ollama(self, model: str, size: int | None) -> int | None:
+        """Keep what Ollama said (stored only when it changed); unknown keeps what is known."""
+        if not size:
+            return None
+        unsaved = self._unsaved_windows.get((self.server, model))
+        if unsaved is None:
+            stored = self.store.model_window(model, self.client.base_url)
+            unsaved = (stored.context_window, stored.source) if stored else None
+        if unsaved != (size, "server"):
+            self.learn_window(model, size, "server")
+        return size
 
     # -- counting --------------------------------------------------------------------------
 

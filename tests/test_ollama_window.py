@@ -1,0 +1,161 @@
+"""Ollama: the window it runs a model with, read from its own API, so it never cuts a prompt.
+
+Ollama's OpenAI endpoint neither reports its window (num_ctx, 4,096 by default whatever the
+model was trained for) nor refuses a prompt over it: it drops the oldest messages, then cuts
+the start, and answers as if nothing happened. The test server's ``ollama`` flavor does the
+same and records how many prompt tokens it dropped (``truncated``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fake_openai import FakeOpenAI
+from tests.fake_openai.ollama import fit_prompt
+from tests.long_run import run_long_conversation, short_reply
+from tui.core.chat import ChatFlow
+from tui.core.client import ChatClient
+from tui.core.config import Settings
+from tui.core.ollama import OllamaWindow, modelfile_window, running_window, same_model
+from tui.core.store import Store
+from tui.core.tokens import TokenCounter
+
+MODEL = "llama3.1:8b"
+
+
+@pytest.fixture
+def ollama() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI(flavor="ollama", tokenizer="foreign", context_window=1024,
+                    models=[MODEL, "qwen3:latest"], reply=short_reply) as server:
+        yield server
+
+
+@pytest.fixture
+async def client(ollama: FakeOpenAI) -> AsyncIterator[ChatClient]:
+    chat_client = ChatClient(base_url=ollama.base_url, api_key=None, timeout=5)
+    yield chat_client
+    await chat_client.aclose()
+
+
+# --- reading Ollama's answers ---------------------------------------------------------------
+
+
+def test_a_model_without_a_tag_is_the_latest() -> None:
+    assert same_model("qwen3:latest", "qwen3")
+    assert same_model("llama3.1:8b", "llama3.1:8b")
+    assert not same_model("llama3.1:8b", "llama3.1")
+    assert not same_model("qwen3:latest", "qwen3:4b")
+    assert not same_model(None, "qwen3")
+
+
+def test_the_running_window_is_read_from_ps() -> None:
+    ps = {"models": [{"name": "other:1b", "model": "other:1b", "context_length": 8192},
+                     {"name": MODEL, "model": MODEL, "context_length": 4096}]}
+    assert running_window(ps, MODEL) == OllamaWindow(4096, loaded=True)
+    assert running_window(ps, "absent") == OllamaWindow(None, loaded=False)
+    # An Ollama too old to list context_length: loaded, window unknown.
+    old = {"models": [{"name": MODEL, "model": MODEL}]}
+    assert running_window(old, MODEL) == OllamaWindow(None, loaded=True)
+    assert running_window("not json", MODEL) == OllamaWindow(None, loaded=False)
+
+
+def test_only_a_modelfile_num_ctx_is_a_window() -> None:
+    assert modelfile_window({"parameters": 'stop "<|eot_id|>"\nnum_ctx 16384\ntemperature 0.6'}
+                            ) == 16384
+    assert modelfile_window({"parameters": "temperature 0.6", "model_info": {
+        "llama.context_length": 131072}}) is None, "the trained window is not the one it runs"
+    assert modelfile_window({}) is None and modelfile_window(None) is None
+
+
+# --- the test server plays Ollama ------------------------------------------------------------
+
+
+def test_the_test_server_cuts_a_long_prompt_silently_like_ollama() -> None:
+    def count(messages: list[dict]) -> int:
+        return sum(len(m["content"]) for m in messages)
+
+    messages = [{"role": "system", "content": "s" * 10}, {"role": "user", "content": "a" * 50},
+                {"role": "assistant", "content": "b" * 50}, {"role": "user", "content": "c" * 30}]
+    assert fit_prompt(messages, 200, count) == (140, 0)
+    # The oldest messages go first; the system prompt stays.
+    assert fit_prompt(messages, 100, count) == (90, 50)
+    # Even the newest message alone too long: its start is cut to the window.
+    assert fit_prompt(messages, 30, count) == (30, 110)
+
+
+async def test_ollama_window_reads_the_running_window_and_loads_a_model_first(
+        ollama: FakeOpenAI, client: ChatClient) -> None:
+    assert await client.ollama_window(MODEL) == OllamaWindow(None, loaded=False)
+    ollama.ollama_modelfile_num_ctx = 3000
+    assert await client.ollama_window(MODEL) == OllamaWindow(3000, loaded=False)
+    ollama.ollama_modelfile_num_ctx = None
+    assert not [r for r in ollama.requests if r.path == "/api/generate"], "nothing loaded yet"
+
+    assert await client.ollama_window(MODEL, load=True) == OllamaWindow(1024, loaded=True)
+    assert [r.body for r in ollama.requests if r.path == "/api/generate"] == [
+        {"model": MODEL, "stream": False}]
+    # Loaded: /api/ps answers, nothing is loaded again.
+    assert await client.ollama_window("qwen3") == OllamaWindow(None, loaded=False)
+    assert await client.ollama_window(MODEL, load=True) == OllamaWindow(1024, loaded=True)
+    assert len([r for r in ollama.requests if r.path == "/api/generate"]) == 1
+
+
+async def test_a_server_that_is_not_ollama_is_not_asked_more(fake_openai: FakeOpenAI) -> None:
+    client = ChatClient(base_url=fake_openai.base_url, api_key=None, timeout=5)
+    try:
+        assert await client.ollama_window("gpt-4o-mini", load=True) is None
+    finally:
+        await client.aclose()
+    assert [r.path for r in fake_openai.requests] == ["/api/ps"]
+
+
+# --- the chat flow ----------------------------------------------------------------------------
+
+
+async def test_a_send_plans_for_the_window_ollama_runs_the_model_with(
+        ollama: FakeOpenAI, tmp_path: Path) -> None:
+    """The built-in fallback (8k) was planned for: a 4k Ollama cut every long chat."""
+    counter = TokenCounter("gpt-4o")
+    assert counter.load_blocking()
+    store = Store(tmp_path / "chat.db")
+    client = ChatClient(base_url=ollama.base_url, api_key=None, timeout=5)
+    flow = ChatFlow(store, client, counter, Settings(model=MODEL, base_url=ollama.base_url))
+    try:
+        conversation = flow.new_conversation(model=MODEL)
+        assert flow.window_info(conversation).source == "guess"
+        async for _ in flow.send(conversation.id, "hello"):
+            pass
+        paths = [r.path for r in ollama.requests]
+        assert paths.index("/api/generate") < paths.index("/v1/chat/completions"), (
+            "the model is loaded before the request is planned")
+        info = flow.window_info(store.get_conversation(conversation.id))
+        assert (info.size, info.source) == (1024, "server")
+        assert store.get_model_window(MODEL, ollama.base_url) == 1024
+
+        # Ollama restarted with another OLLAMA_CONTEXT_LENGTH: the next send follows.
+        ollama.context_window = 2048
+        ollama.ollama_loaded.clear()
+        async for _ in flow.send(conversation.id, "again"):
+            pass
+        assert flow.window_for(store.get_conversation(conversation.id)) == 2048
+    finally:
+        await client.aclose()
+        store.close()
+
+
+@pytest.mark.parametrize("strategy", ["summarize", "truncate"])
+async def test_a_long_chat_is_never_cut_by_ollama(ollama: FakeOpenAI, strategy: str) -> None:
+    """Before: 52 of 60 requests cut at 2,048 tokens (bench_long_run.py --fake-flavor
+    ollama), the app planning for an 8k guess."""
+    ollama.context_window = 2048  # room for the ~300-word prompts (every 25th) and a reply
+    figures = await run_long_conversation(ollama.base_url, model=MODEL, strategy=strategy,
+                                          turns=30, fake=ollama)
+    chats = ollama.chat_log()
+    assert [r.truncated for r in chats if r.truncated] == []
+    assert figures.failed_turns == [] and figures.overflows == 0
+    assert max(r.prompt_tokens or 0 for r in chats) > 2048 // 2, "the window was used"
+    if strategy == "summarize":
+        assert figures.total("summary_requests") > 0
