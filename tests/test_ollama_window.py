@@ -135,6 +135,14 @@ async def test_a_send_plans_for_the_window_ollama_runs_the_model_with(
         assert (info.size, info.source) == (1024, "server")
         assert store.get_model_window(MODEL, ollama.base_url) == 1024
 
+        # A window set larger (the model's trained 128k) is capped at the one Ollama runs.
+        flow.settings.context_windows = {"llama3.1": 131072}
+        info = flow.window_info(store.get_conversation(conversation.id))
+        assert (info.size, info.source) == (1024, "server")
+        flow.settings.context_windows = {"llama3.1": 512}
+        assert flow.window_for(store.get_conversation(conversation.id)) == 512
+        flow.settings.context_windows = {}
+
         # Ollama restarted with another OLLAMA_CONTEXT_LENGTH: the next send follows.
         ollama.context_window = 2048
         ollama.ollama_loaded.clear()

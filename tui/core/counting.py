@@ -66,13 +66,19 @@ class ServerKnowledge:
             stored = self.store.model_window(conversation.model, self.client.base_url)
             learned, source = (stored.context_window, stored.source) if stored else (None,
                                                                                    "server")
-        return window_info(
+        info = window_info(
             conversation.model,
             overrides=self.settings.context_windows,
             learned=learned,
             learned_source=source,
             conversation=conversation.context_window,
         )
+        if (learned and learned < info.size and source == "server"
+                and self.client.base_url in self._ollama):
+            # A window set in the config or on the chat is capped at the one Ollama runs the
+            # model with: Ollama cuts a longer prompt without a word.
+            return WindowInfo(learned, "server")
+        return info
 
     def learn_window(self, model: str, size: int, source: str) -> None:
         """Known at once (the plan right after an overflow uses it); stored without waiting
