@@ -21,6 +21,7 @@ from tui.core.migrations import migrate
 from tui.core.models import Message, Role, Strategy
 from tui.core.sizing import Sizer
 from tui.core.store import Store
+from tui.core.summarize import _split
 from tui.core.summary_plan import plan_summary_chunks, summary_budget, summary_prompt
 from tui.core.windows import format_window, parse_window_size, window_info
 
@@ -53,6 +54,24 @@ def test_calibration_keeps_slack_after_predicting_too_low() -> None:
     calibration.learn(100, 260)  # the same size counted higher: content varies
     assert calibration.slack > 0
     assert calibration.predict(100) >= 230
+
+
+def test_a_count_of_part_of_a_cut_request_raises_the_line_without_bending_it() -> None:
+    """Ollama cut a first request to its 2,048-token window and counted what it kept. Taken
+    as a point, that count bent the line through the next real one (780 -> 1,790) flat:
+    fixed 1,410, ratio 0.49, so a 100-token request was predicted at ~1,500 and every
+    summary piece seemed too big to send."""
+    calibration = Calibration()
+    calibration.raise_to(1309, 2048)
+    assert calibration.learned and calibration.predict(1309) >= 2048
+    assert calibration.predict(100) < 200, "a ratio, not a fixed cost"
+    calibration.raise_to(1309, 1000)  # a lower bound below the prediction says nothing
+    assert calibration.predict(1309) >= 2048
+    calibration.learn(780, 1790)
+    assert calibration.fixed < 100 and calibration.ratio == pytest.approx(1790 / 780, rel=0.05)
+    assert calibration.predict(100) < 300
+    again = Calibration.from_state(json.loads(json.dumps(calibration.state())))
+    assert again == calibration
 
 
 @settings(max_examples=60, deadline=None)
@@ -210,6 +229,24 @@ def test_summary_requests_fit_a_sizer_that_counts_double() -> None:
         prompt = summary_prompt(chunk, None, window=1024)
         local = 3 + sum(exact_counter().count_message(m["role"], m["content"]) for m in prompt)
         assert calibration.predict(local) + budget.reserved_output <= budget.window
+
+
+def test_a_piece_of_a_message_is_split_by_its_own_size() -> None:
+    """A piece has its message's id, and the sizer knows the whole message's count by id:
+    a piece measured so was cut a few dozen characters shorter at each split, thousands of
+    splits (minutes at full CPU) before a summary request was sent."""
+    counter = exact_counter()
+    message = make(1, Role.USER, words(1500))
+    sizer = Sizer(counter)
+    whole = sizer.units(message)  # as the planner has it
+    halves = _split([message], sizer, counter)
+    assert halves is not None
+    piece = halves[0][0]
+    size = sizer.text_units("user", piece.content)
+    assert size < whole * 0.6
+    smaller = _split([piece], sizer, counter)
+    assert smaller is not None and len(smaller) >= 2
+    assert all(sizer.text_units("user", part.content) <= size * 0.6 for (part,) in smaller)
 
 
 # --- finish notes ---------------------------------------------------------------------------

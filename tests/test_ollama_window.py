@@ -8,6 +8,7 @@ same and records how many prompt tokens it dropped (``truncated``).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import pytest
 from tests.fake_openai import FakeOpenAI
 from tests.fake_openai.ollama import fit_prompt
 from tests.long_run import run_long_conversation, short_reply
-from tui.core.chat import ChatFlow
+from tui.core.chat import AssistantFinished, ChatFlow
 from tui.core.client import ChatClient
 from tui.core.config import Settings
 from tui.core.ollama import OllamaWindow, modelfile_window, running_window, same_model
@@ -115,43 +116,78 @@ async def test_a_server_that_is_not_ollama_is_not_asked_more(fake_openai: FakeOp
 # --- the chat flow ----------------------------------------------------------------------------
 
 
-async def test_a_send_plans_for_the_window_ollama_runs_the_model_with(
-        ollama: FakeOpenAI, tmp_path: Path) -> None:
-    """The built-in fallback (8k) was planned for: a 4k Ollama cut every long chat."""
+@pytest.fixture
+async def flow(ollama: FakeOpenAI, tmp_path: Path) -> AsyncIterator[ChatFlow]:
     counter = TokenCounter("gpt-4o")
     assert counter.load_blocking()
     store = Store(tmp_path / "chat.db")
     client = ChatClient(base_url=ollama.base_url, api_key=None, timeout=5)
-    flow = ChatFlow(store, client, counter, Settings(model=MODEL, base_url=ollama.base_url))
-    try:
-        conversation = flow.new_conversation(model=MODEL)
-        assert flow.window_info(conversation).source == "guess"
-        async for _ in flow.send(conversation.id, "hello"):
-            pass
-        paths = [r.path for r in ollama.requests]
-        assert paths.index("/api/generate") < paths.index("/v1/chat/completions"), (
-            "the model is loaded before the request is planned")
-        info = flow.window_info(store.get_conversation(conversation.id))
-        assert (info.size, info.source) == (1024, "server")
-        assert store.get_model_window(MODEL, ollama.base_url) == 1024
+    yield ChatFlow(store, client, counter, Settings(model=MODEL, base_url=ollama.base_url))
+    await client.aclose()
+    store.close()
 
-        # A window set larger (the model's trained 128k) is capped at the one Ollama runs.
-        flow.settings.context_windows = {"llama3.1": 131072}
-        info = flow.window_info(store.get_conversation(conversation.id))
-        assert (info.size, info.source) == (1024, "server")
-        flow.settings.context_windows = {"llama3.1": 512}
-        assert flow.window_for(store.get_conversation(conversation.id)) == 512
-        flow.settings.context_windows = {}
 
-        # Ollama restarted with another OLLAMA_CONTEXT_LENGTH: the next send follows.
-        ollama.context_window = 2048
-        ollama.ollama_loaded.clear()
-        async for _ in flow.send(conversation.id, "again"):
-            pass
-        assert flow.window_for(store.get_conversation(conversation.id)) == 2048
-    finally:
-        await client.aclose()
-        store.close()
+async def send(flow: ChatFlow, conversation_id: str, text: str) -> list[object]:
+    async def collect() -> list[object]:
+        return [event async for event in flow.send(conversation_id, text)]
+    return await asyncio.wait_for(collect(), 60)
+
+
+async def test_a_send_plans_for_the_window_ollama_runs_the_model_with(
+        ollama: FakeOpenAI, flow: ChatFlow) -> None:
+    """The built-in fallback (8k) was planned for: a 4k Ollama cut every long chat."""
+    store = flow.store
+    conversation = flow.new_conversation(model=MODEL)
+    assert flow.window_info(conversation).source == "guess"
+    await send(flow, conversation.id, "hello")
+    paths = [r.path for r in ollama.requests]
+    assert paths.index("/api/generate") < paths.index("/v1/chat/completions"), (
+        "the model is loaded before the request is planned")
+    info = flow.window_info(store.get_conversation(conversation.id))
+    assert (info.size, info.source) == (1024, "server")
+    assert store.get_model_window(MODEL, ollama.base_url) == 1024
+
+    # A window set larger (the model's trained 128k) is capped at the one Ollama runs.
+    flow.settings.context_windows = {"llama3.1": 131072}
+    info = flow.window_info(store.get_conversation(conversation.id))
+    assert (info.size, info.source) == (1024, "server")
+    flow.settings.context_windows = {"llama3.1": 512}
+    assert flow.window_for(store.get_conversation(conversation.id)) == 512
+    flow.settings.context_windows = {}
+
+    # Ollama restarted with another OLLAMA_CONTEXT_LENGTH: the next send follows.
+    ollama.context_window = 2048
+    ollama.ollama_loaded.clear()
+    await send(flow, conversation.id, "again")
+    assert flow.window_for(store.get_conversation(conversation.id)) == 2048
+
+
+async def test_a_first_request_ollama_cut_says_so_and_the_next_ones_are_planned_whole(
+        ollama: FakeOpenAI, flow: ChatFlow) -> None:
+    """Before any count came back, a message the local count put well within the window
+    was twice that to the model: Ollama cut it without a word, and its count of what it
+    kept (the whole window) is the only sign. The reply says so, and that count is taken
+    as a floor: taken as a point, it bent the calibration flat and the next send split its
+    summary pieces for minutes at full CPU."""
+    ollama.context_window = 2048
+    conversation = flow.new_conversation(model=MODEL)
+    first = await send(flow, conversation.id, " ".join(["context windows matter"] * 430))
+    assert ollama.chat_log()[-1].truncated > 0, "the premise: Ollama cut it"
+    (finished,) = [e for e in first if isinstance(e, AssistantFinished)]
+    assert finished.note is not None and "cut the start of this request" in finished.note
+
+    seen = len(ollama.chat_log())
+    await send(flow, conversation.id, "and again")
+    later = ollama.chat_log()[seen:]
+    chats = [r for r in later if not r.summary]
+    assert chats and [r.truncated for r in chats if r.truncated] == []
+    # A floor is no measure: a summary request may still be cut once, and is then caught;
+    # its summary is not stored.
+    cut = {r.reply for r in later if r.summary and r.truncated}
+    stored = flow.store.list_summaries(conversation.id)
+    assert not {s.content for s in stored} & cut
+    sizer = flow.knowledge.sizer(flow.store.get_conversation(conversation.id))
+    assert sizer.calibration.predict(100) < 400, "no fixed cost made of the cut count"
 
 
 @pytest.mark.parametrize("strategy", ["summarize", "truncate"])

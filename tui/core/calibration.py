@@ -39,6 +39,8 @@ class Calibration:
     sxy: float = 0.0
     recent: list[list[int]] = field(default_factory=list)
     """The last RECENT (local, server) pairs."""
+    raised: int = 0
+    """Times the line was raised to a count the server gave for part of a request (raise_to)."""
 
     @classmethod
     def from_ratio(cls, ratio: float) -> Calibration:
@@ -66,11 +68,11 @@ class Calibration:
 
     @property
     def learned(self) -> bool:
-        return self.samples > 0
+        return self.samples > 0 or self.raised > 0
 
     def predict(self, local: int) -> int:
         """The server's count for a request counted ``local`` here (rounded up)."""
-        if not self.samples:
+        if not self.learned:
             return local
         return math.ceil((self.fixed + self.ratio * local) * (1 + self.slack))
 
@@ -95,6 +97,20 @@ class Calibration:
         misses += [(seen - (self.fixed + self.ratio * size)) / seen
                    for size, seen in self.recent]
         self.slack = min(MAX_SLACK, max(self.slack * d, *misses))
+
+    def raise_to(self, local: int, server: int) -> None:
+        """The server counted ``server`` tokens of a request counted ``local`` here, but only
+        of what it kept: it cut the rest without a word (Ollama, over its window). The whole
+        costs more, by an unknown amount, so this is no point to fit a line through (it
+        bent the line flat: a large fixed cost, every small request over-counted). The
+        ratio is raised so that such a request is predicted at least that high; the next
+        counts of whole requests refit the line as usual."""
+        if local <= 0 or server <= 0 or self.predict(local) >= server:
+            return
+        if not self.learned:
+            self.fixed = 0.0
+        self.ratio = min(RATIO_BOUNDS[1], (server - self.fixed) / local / (1 + self.slack))
+        self.raised += 1
 
     def _fit(self) -> None:
         low, high = RATIO_BOUNDS

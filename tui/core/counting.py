@@ -190,17 +190,38 @@ class ServerKnowledge:
             self._calibrations[key] = calibration
         return calibration
 
-    def learn_count(self, model: str, local: int, server: int) -> None:
-        """One request's (local, server) prompt counts: from usage or an overflow error."""
+    def learn_count(self, model: str, local: int, server: int, *,
+                    at_least: bool = False) -> None:
+        """One request's (local, server) prompt counts: from usage or an overflow error.
+        ``at_least``: the server counted only what it kept of a prompt it cut, a lower bound
+        (Calibration.raise_to)."""
         if local <= 0 or server <= 0:
             return
         calibration = self.calibration(None, model)
-        calibration.learn(local, server)
+        if at_least:
+            calibration.raise_to(local, server)
+        else:
+            calibration.learn(local, server)
         # Kept in memory above; stored without waiting on the event loop for a lock another
         # program holds.
         state, store, where = calibration.state(), self.store, self.server
         write_soon(store, lambda: store.set_calibration(where, model, state),
                    patience=SIDE_PATIENCE)
+
+    def silent_cut_at(self, window: int) -> int | None:
+        """The prompt count at which this server has cut a prompt to fit ``window`` without
+        a word: Ollama counting (about) its whole window, which no request planned here
+        fills (the reply's room is kept free). It cuts only what does not fit, so this is a
+        count far above the estimate, most often a first request before any calibration.
+        None for a server that refuses what does not fit instead."""
+        if self.client.base_url not in self._ollama:
+            return None
+        return window - max(16, window // 100)
+
+    def cut_silently(self, prompt_tokens: int, window: int) -> bool:
+        """Whether a reply's usage says the server cut its prompt (see silent_cut_at)."""
+        at = self.silent_cut_at(window)
+        return at is not None and prompt_tokens >= at
 
     def sizer(self, conversation: Conversation, *, model: str | None = None) -> Sizer:
         model = model or conversation.model

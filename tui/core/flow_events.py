@@ -162,6 +162,14 @@ def finish_note(message: Message, *, max_output_tokens: int | None,
     return FINISH_NOTES["length"]
 
 
+def cut_note(prompt_tokens: int, window: int) -> str:
+    """A reply to a prompt the server cut to its window without saying so (Ollama)."""
+    return (f"the server counted {prompt_tokens:,} prompt tokens, its whole "
+            f"{window:,}-token window: it probably cut the start of this request. It counts "
+            "this model's text higher than estimated: later requests are planned with its "
+            "count, and regenerating this reply sends the request again")
+
+
 def kind_of(error: ClientError) -> str:
     return next((kind for cls, kind in _ERROR_KINDS if isinstance(error, cls)), "error")
 

@@ -37,6 +37,7 @@ from tui.core.flow_events import (
     RetryWait,
     StoreWaiting,
     TitleUpdated,
+    cut_note,
     finish_note,
     kind_of,
 )
@@ -187,14 +188,18 @@ async def stream_reply(flow: ChatFlow, conversation: Conversation, plan: Request
         except asyncio.CancelledError:  # Esc meanwhile: the whole reply came, and is kept
             save_now_or_later(store, store_reply, patience=FINAL_WRITE_PATIENCE)
             raise
+    window = flow.window_for(conversation)
+    cut = usage is not None and flow.knowledge.cut_silently(usage.prompt_tokens, window)
     if usage is not None:
-        flow.knowledge.learn_count(conversation.model, plan.local_tokens, usage.prompt_tokens)
+        flow.knowledge.learn_count(conversation.model, plan.local_tokens, usage.prompt_tokens,
+                                   at_least=cut)
         ratio = flow.knowledge.calibration(conversation, conversation.model).ratio
         save_now_or_later(store, lambda: store.update_conversation(
             conversation.id, token_correction=ratio), patience=FINAL_WRITE_PATIENCE)
     finished = store.get_message(assistant.id)
-    note = finish_note(finished, max_output_tokens=conversation.max_output_tokens,
-                       window=flow.window_for(conversation))
+    note = (cut_note(usage.prompt_tokens, window) if cut and usage is not None else
+            finish_note(finished, max_output_tokens=conversation.max_output_tokens,
+                        window=window))
     yield AssistantFinished(finished, note)
     if flow.settings.auto_title and is_first_exchange(store, conversation.id):
         # The title before asking: one the user sets meanwhile (here or in another

@@ -28,6 +28,7 @@ from tui.core.sizing import Sizer
 from tui.core.store import Store
 from tui.core.summary_plan import (
     SUMMARY_MAX_TOKENS,
+    MessagePiece,
     ends_message,
     plan_summary_chunks,
     request_tokens,
@@ -41,8 +42,14 @@ __all__ = ["MAX_SUMMARY_CALLS", "SUMMARY_MAX_TOKENS", "SummaryRejected", "summar
 
 # Summary requests one send may make; more means the backlog is done over the next sends.
 MAX_SUMMARY_CALLS = 6
+# Pieces one send may cut a backlog into before giving up: halving, a piece too big for
+# any request reaches the smallest size in a few steps; this only stops a cut that does
+# not shrink.
+MAX_SPLITS = 256
 
-Learn = Callable[[int, int], None]  # (local count, server count) of one request
+# (local count, server count, at_least) of one request: at_least when the server counted
+# only what it kept of a prompt it cut (see ServerKnowledge.learn_count).
+Learn = Callable[[int, int, bool], None]
 
 
 class SummaryRejected(ClientError):
@@ -54,13 +61,17 @@ async def summarize_into(store: Store, client: ChatClient, counter: TokenCounter
                          previous: Summary | None, *, model: str, budget: Budget,
                          sizer: Sizer | None = None, tokenizer: ServerTokenizer | None = None,
                          learn: Learn | None = None,
-                         max_calls: int = MAX_SUMMARY_CALLS) -> Summary:
+                         max_calls: int = MAX_SUMMARY_CALLS,
+                         cut_at: int | None = None) -> Summary:
     """Summarize ``messages`` (oldest first) on top of ``previous``; return the newest summary.
 
     ``budget`` is the summary request's own (summary_plan.summary_budget): its
     ``reserved_output`` is the reply's max_tokens. Raises ClientError (SummaryRejected among
     them) when a piece cannot be summarized; pieces already stored stay, they are correct.
     When the call budget runs out first, the summary covers what was done so far.
+    ``cut_at``: a server that cuts a prompt to its window without a word (Ollama) reports
+    at least this many prompt tokens when it did; such a summary saw only part of its
+    messages and is not stored.
     """
     sizer = sizer or Sizer(counter)
     exact = tokenizer if tokenizer is not None and tokenizer.supported else None
@@ -73,6 +84,7 @@ async def summarize_into(store: Store, client: ChatClient, counter: TokenCounter
     calls = 0
     stored = previous
     retried: set[int] = set()  # chunks already asked twice
+    splits = 0
     while queue and calls < max_calls:
         chunk = queue.pop(0)
         prompt = summary_prompt(chunk, current, window=budget.window)
@@ -91,6 +103,10 @@ async def summarize_into(store: Store, client: ChatClient, counter: TokenCounter
         if size > budget.available:
             smaller = await asyncio.to_thread(_split, chunk, sizer, counter)
             if smaller is not None:
+                splits += 1
+                if splits > MAX_SPLITS:
+                    raise SummaryRejected("the messages could not be cut small enough to "
+                                          "summarize")
                 queue[:0] = smaller
                 continue
         calls += 1
@@ -101,15 +117,20 @@ async def summarize_into(store: Store, client: ChatClient, counter: TokenCounter
                 model, prompt, RequestParams(max_output_tokens=budget.reserved_output))
         except ContextLengthExceeded as error:
             if learn is not None and error.requested:
-                learn(local, error.requested)
+                learn(local, error.requested, False)
             raise
-        if learn is not None and done.usage is not None and done.usage.prompt_tokens:
-            learn(local, done.usage.prompt_tokens)
+        prompt_tokens = done.usage.prompt_tokens if done.usage is not None else 0
+        cut = cut_at is not None and prompt_tokens >= cut_at
+        if learn is not None and prompt_tokens:
+            learn(local, prompt_tokens, cut)
         save_now_or_later(store, lambda done=done: record_side_request(
             store, conversation.id, "summary", model=model,
             server=sanitize_url(client.base_url), usage=done.usage), patience=SIDE_PATIENCE)
         text = done.text.strip()
         try:
+            if cut:
+                raise SummaryRejected(f"the server counted {prompt_tokens:,} prompt tokens, "
+                                      "its whole window: it cut the summary request")
             await asyncio.to_thread(_check, text, done.finish_reason, chunk, current, counter)
         except SummaryRejected:
             if id(chunk) in retried or calls >= max_calls:
@@ -147,7 +168,9 @@ def _split(chunk: list[Message], sizer: Sizer, counter: TokenCounter) -> list[li
         half = len(chunk) // 2
         return [chunk[:half], chunk[half:]]
     (message,) = chunk
-    units = sizer.units(message)
+    # A piece is measured by its own text: the sizer knows its message's count by id.
+    units = (sizer.text_units(str(message.role), message.content)
+             if isinstance(message, MessagePiece) else sizer.units(message))
     if units < 64:
         return None
     parts = split_message(_whole(message), units // 2, sizer, counter)
