@@ -17,6 +17,7 @@ import pytest
 from tests.fake_openai import FakeOpenAI
 from tests.fake_openai.ollama import fit_prompt
 from tests.long_run import run_long_conversation, short_reply
+from tests.test_app_support import SIZE, make_app, make_services, wait_until
 from tui.core.chat import AssistantFinished, ChatFlow
 from tui.core.client import ChatClient
 from tui.core.config import Settings
@@ -203,3 +204,34 @@ async def test_a_long_chat_is_never_cut_by_ollama(ollama: FakeOpenAI, strategy: 
     assert max(r.prompt_tokens or 0 for r in chats) > 2048 // 2, "the window was used"
     if strategy == "summarize":
         assert figures.total("summary_requests") > 0
+
+
+# --- the app ----------------------------------------------------------------------------------
+
+
+async def test_typing_for_a_model_ollama_has_not_loaded_loads_it_and_the_meter_follows(
+        ollama: FakeOpenAI, tmp_path: Path) -> None:
+    """Until a first send loaded the model the meter read "8k (guess?)" against a 2k
+    Ollama, and a message too long for 2k was stored, then refused at the send. Typing now
+    has the model loaded: the meter shows its window before anything is sent."""
+    ollama.context_window = 2048
+    services = make_services(tmp_path, ollama.base_url, model=MODEL)
+    app = make_app(services)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(pilot, lambda: services.flow.knowledge.runs_ollama
+                             and app.main.status.reading is not None, what="the probe")
+            assert app.main.status.reading.window_source == "guess"
+            assert not [r for r in ollama.requests if r.path == "/api/generate"]
+            app.main.composer.insert("hello")
+            await wait_until(pilot, lambda: app.main.status.reading is not None
+                             and app.main.status.reading.window == 2048,
+                             what="Ollama's window on the meter")
+            assert app.main.status.reading.window_source == "server"
+            assert len([r for r in ollama.requests if r.path == "/api/generate"]) == 1
+            assert ollama.chat_log() == [] and services.store.count_conversations() == 0
+            app.main.composer.insert(" there")
+            await pilot.pause()
+            assert len([r for r in ollama.requests if r.path == "/api/generate"]) == 1
+    finally:
+        await services.aclose()

@@ -133,6 +133,11 @@ class ServerKnowledge:
         self._ollama.add(self.client.base_url)
         return self._learn_ollama(model, ollama.size)
 
+    @property
+    def runs_ollama(self) -> bool:
+        """The server was found to be Ollama (by a probe this session)."""
+        return self.client.base_url in self._ollama
+
     async def settle_window(self, model: str) -> None:
         """Right before a send is planned: the server's window (probe_window), and on Ollama
         the one the model will run with, the model loaded first if it is not (the send would

@@ -52,6 +52,7 @@ class ContextTracker:
         self._encoding_timer: Timer | None = None
         self._draft_timer: Timer | None = None
         self._load_after_replies = False
+        self._checked_models: set[str] = set()  # asked whether to load on Ollama (below)
 
     def recount_once_encoding_loads(self) -> None:
         """Counts made before the token encoding came in are estimates, and the meter kept
@@ -187,6 +188,30 @@ class ContextTracker:
         if self._timer is None and self.meter is not None:
             self._timer = self.screen.set_timer(METER_THROTTLE, self.show_reading)
         self._count_draft_when_idle()
+        self._load_model_for_draft()
+
+    def _load_model_for_draft(self) -> None:
+        """On Ollama, a model whose window is still a guess (never loaded by this server
+        with gpt-tui) is loaded as soon as a message is typed for it: only a loaded model's
+        window is known, and without it a message too long for the window was stored, then
+        refused at the send, where it is refused before anything is stored once the window
+        is known. The send would load it anyway; typing hides the wait. Once a model."""
+        conversation = self._shown()[0]
+        if conversation is None or conversation.model in self._checked_models:
+            return
+        flow = self.services.flow
+        if not flow.knowledge.runs_ollama:
+            return
+        model = conversation.model
+        self._checked_models.add(model)
+        if flow.window_info(conversation).source == "guess":
+            self.screen.run_worker(partial(self._settle_window, model), group="window-settle")
+
+    async def _settle_window(self, model: str) -> None:
+        await self.services.flow.knowledge.settle_window(model)
+        conversation = self._shown()[0]
+        if conversation is not None and conversation.model == model:
+            self.refresh()
 
     def _count_draft_when_idle(self) -> None:
         """Have a server that tokenizes count the draft once typing pauses: until then the
