@@ -204,10 +204,15 @@ def test_the_too_long_notice_names_what_the_user_can_cut() -> None:
         return MeterReading(tokens=1200, window=1024, reserved_output=128, estimated=False,
                             action="refuse", available=800, full=1200, **parts)
 
-    alone = too_long_notice(refusal(system_tokens=5))
-    assert alone.startswith("This message is 400 tokens too long")
+    alone = too_long_notice(refusal(system_tokens=5, earlier=4))
+    assert alone.startswith("This message is 400 tokens too long for the model's window, "
+                            "even with the older messages left out. ")
     assert "Shorten the message or pick a model with a larger window (F3)." in alone
     assert "pinned" not in alone and "system prompt" not in alone
+    # A new chat has no older messages to leave out.
+    first = too_long_notice(refusal(system_tokens=5))
+    assert first.startswith("This message is 400 tokens too long for the model's window. "
+                            "Shorten the message")
     big_prompt = too_long_notice(refusal(system_tokens=700))
     assert "with the system prompt (700 tokens) is 400 tokens too long" in big_prompt
     assert "shorten the system prompt (F4)" in big_prompt and "unpin" not in big_prompt

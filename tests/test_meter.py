@@ -110,6 +110,8 @@ def test_a_refusal_says_how_much_of_it_is_pins_and_system_prompt() -> None:
     # a draft too big on its own has no pins to blame
     alone = meter_for(chat(1, 10), budget).refusal(words(3000))
     assert alone is not None and alone.pinned == alone.pinned_tokens == 0
+    assert alone.earlier == 2, "the chat's messages before the draft (the notice's words)"
+    assert meter_for([], budget).refusal(words(3000)).earlier == 0
 
 
 @pytest.mark.parametrize("strategy, expected", [

@@ -17,7 +17,7 @@ import pytest
 from tests.fake_openai import FakeOpenAI
 from tests.fake_openai.ollama import fit_prompt
 from tests.long_run import run_long_conversation, short_reply
-from tests.test_app_support import SIZE, make_app, make_services, wait_until
+from tests.test_app_support import SIZE, make_app, make_services, screen_text, wait_until
 from tui.core.chat import AssistantFinished, ChatFlow
 from tui.core.client import ChatClient
 from tui.core.config import Settings
@@ -233,5 +233,36 @@ async def test_typing_for_a_model_ollama_has_not_loaded_loads_it_and_the_meter_f
             app.main.composer.insert(" there")
             await pilot.pause()
             assert len([r for r in ollama.requests if r.path == "/api/generate"]) == 1
+    finally:
+        await services.aclose()
+
+
+async def test_a_reply_to_a_prompt_ollama_cut_says_so_in_full(ollama: FakeOpenAI,
+                                                               tmp_path: Path) -> None:
+    """The note sat in the reply's header and was cut off at the edge of the pane ("the
+    server counted 2,048 prompt tokens, its"): the header wraps."""
+    ollama.context_window = 2048
+    services = make_services(tmp_path, ollama.base_url, model=MODEL)
+    app = make_app(services)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(pilot, lambda: services.flow.knowledge.runs_ollama,
+                             what="the probe")
+            # Within the window by the local count, beyond it by the model's.
+            app.main.composer.insert(" ".join(["context windows matter"] * 250))
+            await wait_until(pilot, lambda: app.main.status.reading is not None
+                             and app.main.status.reading.window == 2048, what="the window")
+            assert app.main.status.reading.action != "refuse"
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: ollama.chat_log() and not app.main.replies,
+                             what="the reply")
+            assert ollama.chat_log()[0].truncated > 0, "the premise: Ollama cut it"
+            def shown() -> str:  # the pane's text, its lines joined, the block's edge left out
+                lines = [line.split("▕", 1)[-1].replace("▌", " ")
+                         for line in screen_text(app).splitlines()]
+                return " ".join(" ".join(lines).split())
+            await wait_until(pilot, lambda: "sends the request again" in shown(),
+                             what="the note's end")
+            assert "its whole 2,048-token window: it probably cut the start" in shown()
     finally:
         await services.aclose()

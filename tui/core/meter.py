@@ -45,6 +45,7 @@ class MeterReading:
     pinned: int = 0
     pinned_tokens: int = 0
     system_tokens: int = 0
+    earlier: int = 0  # a refusal's: messages in the chat before the draft
 
     @property
     def fraction(self) -> float:
@@ -148,7 +149,7 @@ class ContextMeter:
             self.plan = None
             reading = replace(self._reading(error.tokens, error.tokens, "refuse"),
                               pinned=error.pinned, pinned_tokens=error.pinned_tokens,
-                              system_tokens=error.system_tokens)
+                              system_tokens=error.system_tokens, earlier=len(self._history))
         else:
             self.plan = plan
             action: Action = "none"

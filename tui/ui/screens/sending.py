@@ -43,9 +43,9 @@ def too_long_notice(refusal: MeterReading) -> str:
     fixes += ["shorten the message", "pick a model with a larger window (F3)"]
     advice = ", ".join(fixes[:-1]) + " or " + fixes[-1]
     if not parts:
-        return (f"This message is {excess:,} tokens too long for the model's window, even "
-                f"with the older messages left out. {advice[0].upper()}{advice[1:]}. "
-                "Your text is kept.")
+        left_out = ", even with the older messages left out" if refusal.earlier else ""
+        return (f"This message is {excess:,} tokens too long for the model's window"
+                f"{left_out}. {advice[0].upper()}{advice[1:]}. Your text is kept.")
     return (f"This message with {' and '.join(parts)} is {excess:,} tokens too long for "
             f"the model's window, even with the other messages left out: {advice}. "
             "Your text is kept.")
