@@ -18,7 +18,7 @@ from tests.fake_openai import FakeOpenAI
 from tests.fake_openai.ollama import fit_prompt
 from tests.long_run import run_long_conversation, short_reply
 from tests.test_app_support import SIZE, make_app, make_services, screen_text, wait_until
-from tui.core.chat import AssistantFinished, ChatFlow
+from tui.core.chat import AssistantFinished, ChatFlow, FlowFailed
 from tui.core.client import ChatClient
 from tui.core.config import Settings
 from tui.core.ollama import OllamaWindow, modelfile_window, running_window, same_model
@@ -266,3 +266,16 @@ async def test_a_reply_to_a_prompt_ollama_cut_says_so_in_full(ollama: FakeOpenAI
             assert "its whole 2,048-token window: it probably cut the start" in shown()
     finally:
         await services.aclose()
+
+
+async def test_a_message_too_long_for_a_model_not_loaded_yet_is_refused_before_it_is_stored(
+        ollama: FakeOpenAI, flow: ChatFlow) -> None:
+    """``ask`` (and a send before typing loaded the model) checked against a guess of 8k:
+    the message was stored, then refused at the send."""
+    ollama.context_window = 1024
+    conversation = flow.new_conversation(model=MODEL)
+    events = await send(flow, conversation.id, "words and more words " * 300)
+    (failed,) = [e for e in events if isinstance(e, FlowFailed)]
+    assert failed.kind == "too_long" and "Nothing was sent or stored" in failed.error
+    assert flow.store.count_messages(conversation.id) == 0
+    assert ollama.chat_log() == []

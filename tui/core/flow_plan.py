@@ -81,6 +81,11 @@ class FlowPlanner:
             return None
         await self.knowledge.probe_window(conversation.model)
         info = self.window_info(conversation)
+        if not info.trusted and self.knowledge.runs_ollama:
+            # Ollama knows its window once the model is loaded (the send loads it anyway):
+            # loaded now, a message too long for it is refused before it is stored.
+            await self.knowledge.settle_window(conversation.model)
+            info = self.window_info(conversation)
         if not info.trusted:
             return None
         alone = ([{"role": "system", "content": conversation.system_prompt}]
