@@ -140,6 +140,9 @@ async def test_a_send_plans_for_the_window_ollama_runs_the_model_with(
     store = flow.store
     conversation = flow.new_conversation(model=MODEL)
     assert flow.window_info(conversation).source == "guess"
+    await flow.probe_server_window(MODEL)  # Ollama, the model not loaded: its default
+    info = flow.window_info(conversation)
+    assert (info.size, info.source) == (4096, "guess")
     await send(flow, conversation.id, "hello")
     paths = [r.path for r in ollama.requests]
     assert paths.index("/api/generate") < paths.index("/v1/chat/completions"), (

@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import Iterable
 
+from tui.core import ollama
 from tui.core.calibration import Calibration
 from tui.core.config import Settings
 from tui.core.hosts import is_openai_host, sanitize_url
@@ -47,6 +48,7 @@ class ServerKnowledge:
         # Base URLs found to be Ollama: asked at every probe (its window is the one it runs
         # the model with, which changes with each load), not once a session.
         self._ollama: set[str] = set()
+        self._ollama_said: dict[tuple[str, str], int] = {}  # (server, model): its window
         # Windows learned but not stored yet (another program held the lock): (size, source)
         # by (server, model), read before the store's.
         self._unsaved_windows: dict[tuple[str, str], tuple[int, str]] = {}
@@ -73,11 +75,13 @@ class ServerKnowledge:
             learned_source=source,
             conversation=conversation.context_window,
         )
-        if (learned and learned < info.size and source == "server"
-                and self.client.base_url in self._ollama):
-            # A window set in the config or on the chat is capped at the one Ollama runs the
-            # model with: Ollama cuts a longer prompt without a word.
-            return WindowInfo(learned, "server")
+        if self.client.base_url in self._ollama:
+            if learned and learned < info.size and source == "server":
+                # A window set in the config or on the chat is capped at the one Ollama runs
+                # the model with: Ollama cuts a longer prompt without a word.
+                return WindowInfo(learned, "server")
+            if info.source == "guess":
+                return WindowInfo(ollama.GUESS, "guess")
         return info
 
     def learn_window(self, model: str, size: int, source: str) -> None:
@@ -101,6 +105,7 @@ class ServerKnowledge:
         asked this session: the next send asks it again. Rows removed. Blocking (waits for
         the lock): for a thread."""
         self._unsaved_windows.pop((self.server, model), None)
+        self._ollama_said.pop((self.server, model), None)
         self._probes.pop((self.client.base_url, model), None)
         return self.store.forget_model_window(model, self.client.base_url)
 
@@ -153,14 +158,13 @@ class ServerKnowledge:
         return self._learn_ollama(model, found.size if found else None)
 
     def _learn_ollama(self, model: str, size: int | None) -> int | None:
-        """Keep what Ollama said (stored only when it changed); unknown keeps what is known."""
+        """Keep what Ollama said (stored once a session, and when it changes); unknown
+        keeps what is known."""
         if not size:
             return None
-        unsaved = self._unsaved_windows.get((self.server, model))
-        if unsaved is None:
-            stored = self.store.model_window(model, self.client.base_url)
-            unsaved = (stored.context_window, stored.source) if stored else None
-        if unsaved != (size, "server"):
+        key = (self.server, model)
+        if self._ollama_said.get(key) != size:
+            self._ollama_said[key] = size
             self.learn_window(model, size, "server")
         return size
 

@@ -24,6 +24,12 @@ from typing import Any
 
 _NUM_CTX = re.compile(r"^\s*num_ctx\s+(\d+)\s*$", re.M)
 
+# The window guessed for a model Ollama has not said anything of (not loaded, no num_ctx in
+# its Modelfile, or a load that failed): its default on a small GPU. Newer versions pick
+# more with more VRAM; before 0.6 it was 2,048. Smaller than the general fallback (8k),
+# which Ollama would cut silently.
+GUESS = 4096
+
 
 @dataclass(frozen=True)
 class OllamaWindow:
