@@ -3,6 +3,8 @@ chat stored only with its first message, ``--model``, a second running copy, dra
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from tests.fake_openai.scripts import Script
@@ -374,3 +376,19 @@ async def test_text_typed_while_the_app_starts_joins_the_opened_chat_s_draft(ser
         await drafts.flush()
         assert services.store.get_draft(chat.id) == "the saved draft\ntyped early"
         assert services.store.get_draft(None) in ("", None)
+
+
+async def test_a_check_the_quit_overtakes_logs_no_error(services, caplog):
+    """A check in its thread when the app quit met the closed database and logged a
+    traceback at ERROR (seen in bench_app's logs): nothing failed, the app was quitting."""
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        watcher = app.main.watcher
+        services.store.close()
+        with caplog.at_level(logging.DEBUG, logger="tui.ui.store_watch"):
+            watcher._busy = True
+            await watcher._check()
+        assert not watcher._busy
+        assert [r.levelname for r in caplog.records if r.name == "tui.ui.store_watch"] == [
+            "DEBUG"]

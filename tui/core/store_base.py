@@ -183,6 +183,11 @@ class StoreBase:
             raise translate_error(error, self.path) from error
         return aside
 
+    @property
+    def closed(self) -> bool:
+        """Closed (the app quitting): every call raises StoreError."""
+        return self._conn is None
+
     def _close_connections(self) -> None:
         """Close both connections: later calls raise StoreError (closed)."""
         with self._lock:

@@ -68,7 +68,10 @@ class StoreWatch:
             if changed:
                 await self.follow()
         except Exception:  # a failed check must not end the app; the next tick tries again
-            log.exception("following the database's changes failed")
+            if self.screen.store.closed:  # the app quit while the check was in a thread
+                log.debug("the database closed during a check", exc_info=True)
+            else:
+                log.exception("following the database's changes failed")
         finally:
             self._busy = False
 
