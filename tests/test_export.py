@@ -97,6 +97,10 @@ def test_markdown_keeps_content_verbatim_and_marks_things() -> None:
     assert "## Assistant (interrupted)" in text and "*[reply interrupted]*" in text
     assert "## Assistant (error)" in text and "> **Error:** Rate limited" in text
     assert "Tokens: 80 prompt + 43 completion = 123" in text
+    assert "(pinned)" not in text
+    messages[0].pinned = True  # always sent: the export says so
+    assert to_markdown(c, messages, summaries).startswith(text.split("## User", 1)[0]
+                                                          + "## User (pinned)\n")
     # The summary sits right after the last message it covers.
     assert text.index("Say hello.") < text.index("> **Summary of 2 earlier messages**") \
         < text.index("In Python, please.")

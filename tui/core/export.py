@@ -101,6 +101,8 @@ def _heading(message: Message, conversation: Conversation) -> str:
         notes.append("incomplete")
     if message.finish_reason == "length":
         notes.append("cut off at the length limit")
+    if message.pinned:  # always sent, never summarized or dropped: part of the chat's setup
+        notes.append("pinned")
     return f"## {title}" + (f" ({', '.join(notes)})" if notes else "")
 
 
