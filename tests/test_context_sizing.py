@@ -74,6 +74,16 @@ def test_a_count_of_part_of_a_cut_request_raises_the_line_without_bending_it() -
     assert again == calibration
 
 
+def test_a_count_that_leaves_out_the_cached_prompt_is_not_learned() -> None:
+    """Ollama 0.30 reported only the tokens it did not serve from its cache."""
+    calibration = Calibration()
+    calibration.learn(1000, 1900)
+    calibration.learn(3000, 100)  # the whole chat cached but the last message
+    assert calibration.samples == 1 and calibration.predict(3000) >= 5000
+    calibration.learn(20, 4)  # a tiny request: its template may be all of it; learned
+    assert calibration.samples == 2
+
+
 @settings(max_examples=60, deadline=None)
 @given(fixed=st.integers(0, 200), ratio=st.floats(0.5, 3.0),
        sizes=st.lists(st.integers(20, 4000), min_size=3, max_size=30))

@@ -77,8 +77,13 @@ class Calibration:
         return math.ceil((self.fixed + self.ratio * local) * (1 + self.slack))
 
     def learn(self, local: int, server: int) -> None:
-        """Fold in one (local, server) pair for the same request."""
-        if local <= 0 or server <= 0:
+        """Fold in one (local, server) pair for the same request.
+
+        A count under RATIO_BOUNDS' low end of the local one is not a count of the whole
+        prompt (Ollama 0.30 left out the tokens it served from its cache: a 3,000-token
+        chat reported as 100) and is not learned: it would have the next requests counted
+        far too low, which Ollama then cuts without a word."""
+        if local <= 0 or server <= 0 or (local >= 64 and server < RATIO_BOUNDS[0] * local):
             return
         before = self.predict(local) if self.samples else None
         d = DECAY
