@@ -48,7 +48,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--db", type=Path, default=None,
                         help="keep the conversation in this database (default: a temp file)")
     parser.add_argument("--ctx", type=int, default=512, help="the fake server's window")
-    parser.add_argument("--fake-flavor", choices=["llamacpp", "vllm", "openai", "ollama"],
+    parser.add_argument("--fake-flavor", choices=["llamacpp", "vllm", "openai", "ollama", "lmstudio"],
                         default="llamacpp",
                         help="the server the fake plays (openai: no /tokenize, OpenAI's "
                              "overflow error: the client can only estimate; ollama: no "

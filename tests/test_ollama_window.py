@@ -21,7 +21,7 @@ from tests.test_app_support import SIZE, make_app, make_services, screen_text, w
 from tui.core.chat import AssistantFinished, ChatFlow, FlowFailed
 from tui.core.client import ChatClient
 from tui.core.config import Settings
-from tui.core.ollama import OllamaWindow, modelfile_window, running_window, same_model
+from tui.core.ollama import RuntimeWindow, modelfile_window, running_window, same_model
 from tui.core.store import Store
 from tui.core.tokens import TokenCounter
 
@@ -56,12 +56,12 @@ def test_a_model_without_a_tag_is_the_latest() -> None:
 def test_the_running_window_is_read_from_ps() -> None:
     ps = {"models": [{"name": "other:1b", "model": "other:1b", "context_length": 8192},
                      {"name": MODEL, "model": MODEL, "context_length": 4096}]}
-    assert running_window(ps, MODEL) == OllamaWindow(4096, loaded=True)
-    assert running_window(ps, "absent") == OllamaWindow(None, loaded=False)
+    assert running_window(ps, MODEL) == RuntimeWindow(4096, loaded=True)
+    assert running_window(ps, "absent") == RuntimeWindow(None, loaded=False)
     # An Ollama too old to list context_length: loaded, window unknown.
     old = {"models": [{"name": MODEL, "model": MODEL}]}
-    assert running_window(old, MODEL) == OllamaWindow(None, loaded=True)
-    assert running_window("not json", MODEL) == OllamaWindow(None, loaded=False)
+    assert running_window(old, MODEL) == RuntimeWindow(None, loaded=True)
+    assert running_window("not json", MODEL) == RuntimeWindow(None, loaded=False)
 
 
 def test_only_a_modelfile_num_ctx_is_a_window() -> None:
@@ -90,18 +90,18 @@ def test_the_test_server_cuts_a_long_prompt_silently_like_ollama() -> None:
 
 async def test_ollama_window_reads_the_running_window_and_loads_a_model_first(
         ollama: FakeOpenAI, client: ChatClient) -> None:
-    assert await client.ollama_window(MODEL) == OllamaWindow(None, loaded=False)
+    assert await client.ollama_window(MODEL) == RuntimeWindow(None, loaded=False)
     ollama.ollama_modelfile_num_ctx = 3000
-    assert await client.ollama_window(MODEL) == OllamaWindow(3000, loaded=False)
+    assert await client.ollama_window(MODEL) == RuntimeWindow(3000, loaded=False)
     ollama.ollama_modelfile_num_ctx = None
     assert not [r for r in ollama.requests if r.path == "/api/generate"], "nothing loaded yet"
 
-    assert await client.ollama_window(MODEL, load=True) == OllamaWindow(1024, loaded=True)
+    assert await client.ollama_window(MODEL, load=True) == RuntimeWindow(1024, loaded=True)
     assert [r.body for r in ollama.requests if r.path == "/api/generate"] == [
         {"model": MODEL, "stream": False}]
     # Loaded: /api/ps answers, nothing is loaded again.
-    assert await client.ollama_window("qwen3") == OllamaWindow(None, loaded=False)
-    assert await client.ollama_window(MODEL, load=True) == OllamaWindow(1024, loaded=True)
+    assert await client.ollama_window("qwen3") == RuntimeWindow(None, loaded=False)
+    assert await client.ollama_window(MODEL, load=True) == RuntimeWindow(1024, loaded=True)
     assert len([r for r in ollama.requests if r.path == "/api/generate"]) == 1
 
 
@@ -161,7 +161,7 @@ async def test_a_send_plans_for_the_window_ollama_runs_the_model_with(
 
     # Ollama restarted with another OLLAMA_CONTEXT_LENGTH: the next send follows.
     ollama.context_window = 2048
-    ollama.ollama_loaded.clear()
+    ollama.loaded_models.clear()
     await send(flow, conversation.id, "again")
     assert flow.window_for(store.get_conversation(conversation.id)) == 2048
 

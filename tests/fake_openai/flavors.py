@@ -19,8 +19,8 @@ from typing import Any
 from tests.fake_openai.foreign import render_chatml
 from tests.fake_openai.tokens import Tokenizer
 
-FLAVORS = ("openai", "llamacpp", "vllm", "ollama")
-OVERFLOW_ERRORS = ("openai", "llamacpp")
+FLAVORS = ("openai", "llamacpp", "vllm", "ollama", "lmstudio")
+OVERFLOW_ERRORS = ("openai", "llamacpp", "lmstudio")
 # llama.cpp always has a window; this is what /props says when the test set none.
 DEFAULT_N_CTX = 4096
 

@@ -9,7 +9,7 @@ import time
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 
-from tests.fake_openai import flavors, ollama
+from tests.fake_openai import flavors, lmstudio, ollama
 from tests.fake_openai.ollama_routes import OllamaRoutes
 from tests.fake_openai.scripts import (
     Script,
@@ -78,6 +78,10 @@ class Handler(OllamaRoutes, BaseHTTPRequestHandler):
             self._send_json(200, {"status": "ok"})
         elif fake.flavor == "ollama" and path in ("", "/api/version", "/api/ps", "/api/tags"):
             self._ollama_get(path)
+        elif fake.flavor == "lmstudio" and path == "/api/v0/models":
+            with fake._cond:
+                loaded = dict(fake.loaded_models)
+            self._send_json(200, lmstudio.models_body(self._listed_models(), loaded))
         else:
             self._not_found()
 
@@ -142,6 +146,8 @@ class Handler(OllamaRoutes, BaseHTTPRequestHandler):
         elif fake.known_models is not None and model not in fake.known_models:
             self._send_script(Script.model_not_found(model))
             return
+        elif fake.flavor == "lmstudio":
+            self._ollama_load(model)  # LM Studio loads a model at its first request too
         for param in sorted(fake.unsupported_params):
             if param in body:
                 self._send_json(400, unsupported_param_body(param, body[param]))
@@ -197,13 +203,15 @@ class Handler(OllamaRoutes, BaseHTTPRequestHandler):
 
     def _too_long(self, prompt: int, max_out: int, window: int) -> bool:
         """llama.cpp refuses a prompt that fills the window; OpenAI counts max_tokens too."""
-        if self.fake.flavor == "llamacpp":
+        if self.fake.flavor in ("llamacpp", "lmstudio"):
             return prompt >= window
         return prompt + max_out > window
 
     def _overflow_body(self, prompt: int, max_out: int, window: int) -> dict[str, Any]:
         if self.fake.overflow_error == "llamacpp":
             return flavors.exceed_context_body(prompt, window)
+        if self.fake.overflow_error == "lmstudio":
+            return lmstudio.overflow_body(prompt, window)
         return error_body(context_length_message(window, prompt, max_out),
                           "invalid_request_error", "messages", "context_length_exceeded")
 

@@ -37,7 +37,7 @@ class OllamaRoutes:
             self._send_json(200, {"version": ollama.VERSION})
         elif path == "/api/ps":
             with fake._cond:
-                loaded = dict(fake.ollama_loaded)
+                loaded = dict(fake.loaded_models)
             self._send_json(200, ollama.ps_body(loaded))
         else:
             self._send_json(200, {"models": [{"name": m, "model": m}
@@ -59,6 +59,7 @@ class OllamaRoutes:
             self._send_json(200, ollama.load_body(model))
 
     def _ollama_load(self, model: str) -> None:
+        """The model is loaded (Ollama, LM Studio), with the window it runs with."""
         fake = self.fake
         with fake._cond:
-            fake.ollama_loaded[model] = fake.window or ollama.DEFAULT_NUM_CTX
+            fake.loaded_models[model] = fake.window or ollama.DEFAULT_NUM_CTX

@@ -125,7 +125,7 @@ class FakeOpenAI:
         self._summary_turn = 0
         # Ollama: the models loaded (name -> the window each runs with), and the num_ctx
         # their Modelfile sets (None: the server's default, the window).
-        self.ollama_loaded: dict[str, int] = {}
+        self.loaded_models: dict[str, int] = {}
         self.ollama_modelfile_num_ctx: int | None = None
 
         self.client_disconnected = threading.Event()

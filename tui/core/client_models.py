@@ -15,7 +15,7 @@ from tui.core import client_errors as errors
 from tui.core.client_errors import ClientError
 from tui.core.client_records import ModelInfo
 from tui.core.hosts import is_openai_host
-from tui.core.ollama import OllamaWindow, is_ps_answer, modelfile_window, running_window
+from tui.core.ollama import RuntimeWindow, is_ps_answer, modelfile_window, running_window
 
 if TYPE_CHECKING:  # only annotations: the client imports the SDK when first used
     import openai
@@ -93,7 +93,23 @@ class ModelQueries:
         n_ctx = settings.get("n_ctx") if isinstance(settings, dict) else None
         return _positive_int(n_ctx) or _positive_int(props.get("n_ctx"))
 
-    async def ollama_window(self, model: str, *, load: bool = False) -> OllamaWindow | None:
+    async def lmstudio_window(self, model: str) -> RuntimeWindow | None:
+        """The context length LM Studio loaded ``model`` with (``GET /api/v0/models``: its
+        ``loaded_context_length``; a model not loaded has none yet, its first request loads
+        it with LM Studio's default); None when the server is not LM Studio."""
+        listing = await self.get_root("/api/v0/models")
+        entries = listing.get("data") if isinstance(listing, dict) else None
+        if not isinstance(entries, list) or not any(
+                isinstance(e, dict) and "max_context_length" in e for e in entries):
+            return None
+        for entry in entries:
+            if isinstance(entry, dict) and entry.get("id") == model:
+                loaded = entry.get("state") == "loaded"
+                size = _positive_int(entry.get("loaded_context_length")) if loaded else None
+                return RuntimeWindow(size, loaded=loaded)
+        return RuntimeWindow(None, loaded=False)
+
+    async def ollama_window(self, model: str, *, load: bool = False) -> RuntimeWindow | None:
         """The window an Ollama server runs ``model`` with (see tui.core.ollama); None when
         the server is not Ollama. ``load``: a model not loaded is loaded first (a send is
         about to load it anyway), then asked again."""
@@ -110,7 +126,7 @@ class ModelQueries:
             return found
         # Not loaded (or an Ollama too old to say): only a Modelfile's num_ctx is certain.
         show = await self.post_root("/api/show", {"model": model})
-        return OllamaWindow(modelfile_window(show), loaded=found.loaded)
+        return RuntimeWindow(modelfile_window(show), loaded=found.loaded)
 
     async def get_root(self, path: str) -> Any:
         """GET ``path`` at the server root; the decoded JSON, or None on any failure."""

@@ -132,6 +132,13 @@ class ServerKnowledge:
         if window:
             self.learn_window(model, window, "server")
             return window
+        studio = await self.client.lmstudio_window(model)
+        if studio is not None:
+            if studio.size:
+                self.learn_window(model, studio.size, "server")
+            elif not studio.loaded:  # its first request loads it: asked again then
+                self._probes.pop((self.client.base_url, model), None)
+            return studio.size
         ollama = await self.client.ollama_window(model)
         if ollama is None:
             return None

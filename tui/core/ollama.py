@@ -32,8 +32,9 @@ GUESS = 4096
 
 
 @dataclass(frozen=True)
-class OllamaWindow:
-    """What an Ollama server said of a model's window. ``size`` None: it did not say."""
+class RuntimeWindow:
+    """The window a local server (Ollama, LM Studio) said it runs a model with, and whether
+    the model is loaded. ``size`` None: it did not say (not loaded, or too old to say)."""
 
     size: int | None
     loaded: bool
@@ -51,13 +52,13 @@ def is_ps_answer(body: Any) -> bool:
     return isinstance(body, dict) and isinstance(body.get("models"), list)
 
 
-def running_window(ps: Any, model: str) -> OllamaWindow:
+def running_window(ps: Any, model: str) -> RuntimeWindow:
     """The window ``model`` runs with, from ``GET /api/ps`` (not loaded: size None)."""
     for entry in ps.get("models", []) if isinstance(ps, dict) else []:
         if isinstance(entry, dict) and (same_model(entry.get("name"), model)
                                         or same_model(entry.get("model"), model)):
-            return OllamaWindow(_positive_int(entry.get("context_length")), loaded=True)
-    return OllamaWindow(None, loaded=False)
+            return RuntimeWindow(_positive_int(entry.get("context_length")), loaded=True)
+    return RuntimeWindow(None, loaded=False)
 
 
 def modelfile_window(show: Any) -> int | None:

@@ -194,6 +194,8 @@ _REQUESTED_PATTERNS = [
     re.compile(r"request \(" + _NUMBER + r" tokens\)", re.I),
     # llama.cpp JSON error body: "n_prompt_tokens": 5000
     re.compile(r"\"?n_prompt_tokens\"?\s*[:=]\s*" + _NUMBER, re.I),
+    # LM Studio: "... greater than the context length (n_keep: 10247 >= n_ctx: 4096)"
+    re.compile(r"n_keep:\s*" + _NUMBER, re.I),
 ]
 
 
