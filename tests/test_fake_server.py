@@ -418,7 +418,7 @@ def test_llamacpp_flavor_can_answer_openai_errors() -> None:
         assert status == 400 and body["error"]["code"] == "context_length_exceeded"
         assert "your messages resulted in 70 tokens" in body["error"]["message"]
     with pytest.raises(ValueError):
-        FakeOpenAI(flavor="lmstudio")
+        FakeOpenAI(flavor="koboldcpp")
 
 
 def test_vllm_tokenize_and_max_model_len() -> None:
