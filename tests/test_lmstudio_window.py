@@ -8,20 +8,17 @@ the body, or an empty stream: the window has to be known before the request.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.fake_openai import FakeOpenAI
+from tests.flow_support import flow_on, send
 from tests.long_run import short_reply
 from tui.core.chat import ChatFlow
 from tui.core.client import ChatClient
-from tui.core.config import Settings
 from tui.core.ollama import RuntimeWindow
-from tui.core.store import Store
-from tui.core.tokens import TokenCounter
 from tui.core.windows import parse_context_error
 
 MODEL = "qwen/qwen3-8b"
@@ -36,19 +33,8 @@ def studio() -> Iterator[FakeOpenAI]:
 
 @pytest.fixture
 async def flow(studio: FakeOpenAI, tmp_path: Path) -> AsyncIterator[ChatFlow]:
-    counter = TokenCounter("gpt-4o")
-    assert counter.load_blocking()
-    store = Store(tmp_path / "chat.db")
-    client = ChatClient(base_url=studio.base_url, api_key=None, timeout=5)
-    yield ChatFlow(store, client, counter, Settings(model=MODEL, base_url=studio.base_url))
-    await client.aclose()
-    store.close()
-
-
-async def send(flow: ChatFlow, conversation_id: str, text: str) -> list[object]:
-    async def collect() -> list[object]:
-        return [event async for event in flow.send(conversation_id, text)]
-    return await asyncio.wait_for(collect(), 60)
+    async with flow_on(studio, tmp_path, MODEL) as chat_flow:
+        yield chat_flow
 
 
 async def test_the_loaded_context_length_is_read_once_the_model_is_loaded(

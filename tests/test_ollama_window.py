@@ -8,7 +8,6 @@ same and records how many prompt tokens it dropped (``truncated``).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -16,14 +15,12 @@ import pytest
 
 from tests.fake_openai import FakeOpenAI
 from tests.fake_openai.ollama import fit_prompt
+from tests.flow_support import flow_on, send
 from tests.long_run import run_long_conversation, short_reply
 from tests.test_app_support import SIZE, make_app, make_services, screen_text, wait_until
 from tui.core.chat import AssistantFinished, ChatFlow, FlowFailed
 from tui.core.client import ChatClient
-from tui.core.config import Settings
 from tui.core.ollama import RuntimeWindow, modelfile_window, running_window, same_model
-from tui.core.store import Store
-from tui.core.tokens import TokenCounter
 
 MODEL = "llama3.1:8b"
 
@@ -119,19 +116,8 @@ async def test_a_server_that_is_not_ollama_is_not_asked_more(fake_openai: FakeOp
 
 @pytest.fixture
 async def flow(ollama: FakeOpenAI, tmp_path: Path) -> AsyncIterator[ChatFlow]:
-    counter = TokenCounter("gpt-4o")
-    assert counter.load_blocking()
-    store = Store(tmp_path / "chat.db")
-    client = ChatClient(base_url=ollama.base_url, api_key=None, timeout=5)
-    yield ChatFlow(store, client, counter, Settings(model=MODEL, base_url=ollama.base_url))
-    await client.aclose()
-    store.close()
-
-
-async def send(flow: ChatFlow, conversation_id: str, text: str) -> list[object]:
-    async def collect() -> list[object]:
-        return [event async for event in flow.send(conversation_id, text)]
-    return await asyncio.wait_for(collect(), 60)
+    async with flow_on(ollama, tmp_path, MODEL) as chat_flow:
+        yield chat_flow
 
 
 async def test_a_send_plans_for_the_window_ollama_runs_the_model_with(

@@ -224,20 +224,18 @@ class ServerKnowledge:
         write_soon(store, lambda: store.set_calibration(where, model, state),
                    patience=SIDE_PATIENCE)
 
-    def silent_cut_at(self, window: int) -> int | None:
-        """The prompt count at which this server has cut a prompt to fit ``window`` without
-        a word: Ollama counting (about) its whole window, which no request planned here
-        fills (the reply's room is kept free). It cuts only what does not fit, so this is a
-        count far above the estimate, most often a first request before any calibration.
-        None for a server that refuses what does not fit instead."""
-        if self.client.base_url not in self._ollama:
-            return None
-        return window - max(16, window // 100)
+    def learn_usage(self, model: str, local: int, server: int, window: int) -> bool:
+        """A request's usage (chat, summary, title) learned; True when it says the server
+        cut the prompt to fit ``window`` without a word, its count then only a floor.
 
-    def cut_silently(self, prompt_tokens: int, window: int) -> bool:
-        """Whether a reply's usage says the server cut its prompt (see silent_cut_at)."""
-        at = self.silent_cut_at(window)
-        return at is not None and prompt_tokens >= at
+        That is Ollama counting (about) its whole window, which no request planned here
+        fills (the reply's room is kept free): it cuts only what does not fit, so this is a
+        count far above the estimate, most often a first request before any calibration.
+        A server that refuses what does not fit (every other) never cuts."""
+        cut = (self.client.base_url in self._ollama
+               and server >= window - max(16, window // 100))
+        self.learn_count(model, local, server, at_least=cut)
+        return cut
 
     def sizer(self, conversation: Conversation, *, model: str | None = None) -> Sizer:
         model = model or conversation.model

@@ -213,9 +213,8 @@ class FlowPlanner:
                     budget=summary_budget(window).with_margin(margin),
                     sizer=self.knowledge.sizer(conversation, model=model),
                     tokenizer=await self.knowledge.exact_counts(model, []),
-                    learn=lambda local, server, cut: self.knowledge.learn_count(
-                        model, local, server, at_least=cut),
-                    cut_at=self.knowledge.silent_cut_at(window),
+                    learn=lambda local, server: self.knowledge.learn_usage(
+                        model, local, server, window),
                 )
             except ClientError as error:
                 log.warning("summarizing failed; truncating instead", exc_info=True)

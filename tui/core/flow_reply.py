@@ -189,10 +189,10 @@ async def stream_reply(flow: ChatFlow, conversation: Conversation, plan: Request
             save_now_or_later(store, store_reply, patience=FINAL_WRITE_PATIENCE)
             raise
     window = flow.window_for(conversation)
-    cut = usage is not None and flow.knowledge.cut_silently(usage.prompt_tokens, window)
+    cut = False
     if usage is not None:
-        flow.knowledge.learn_count(conversation.model, plan.local_tokens, usage.prompt_tokens,
-                                   at_least=cut)
+        cut = flow.knowledge.learn_usage(conversation.model, plan.local_tokens,
+                                         usage.prompt_tokens, window)
         ratio = flow.knowledge.calibration(conversation, conversation.model).ratio
         save_now_or_later(store, lambda: store.update_conversation(
             conversation.id, token_correction=ratio), patience=FINAL_WRITE_PATIENCE)

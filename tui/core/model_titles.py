@@ -51,8 +51,7 @@ async def model_title(client: ChatClient, counter: TokenCounter, knowledge: Serv
     if done.usage is not None:
         local = REPLY_PRIMING + sum(counter.count_message(m["role"], m["content"])
                                     for m in prompt)
-        prompt_tokens = done.usage.prompt_tokens
-        cut = knowledge.cut_silently(prompt_tokens, knowledge.window(conversation).size)
-        knowledge.learn_count(conversation.model, local, prompt_tokens, at_least=cut)
+        knowledge.learn_usage(conversation.model, local, done.usage.prompt_tokens,
+                              knowledge.window(conversation).size)
     title = title_from_text(done.text.strip().strip('"').strip("'"))
     return title or None

@@ -47,9 +47,9 @@ MAX_SUMMARY_CALLS = 6
 # not shrink.
 MAX_SPLITS = 256
 
-# (local count, server count, at_least) of one request: at_least when the server counted
-# only what it kept of a prompt it cut (see ServerKnowledge.learn_count).
-Learn = Callable[[int, int, bool], None]
+# Learns one request's (local count, server count); True when the count says the server cut
+# the prompt to fit its window (ServerKnowledge.learn_usage).
+Learn = Callable[[int, int], bool]
 
 
 class SummaryRejected(ClientError):
@@ -61,17 +61,15 @@ async def summarize_into(store: Store, client: ChatClient, counter: TokenCounter
                          previous: Summary | None, *, model: str, budget: Budget,
                          sizer: Sizer | None = None, tokenizer: ServerTokenizer | None = None,
                          learn: Learn | None = None,
-                         max_calls: int = MAX_SUMMARY_CALLS,
-                         cut_at: int | None = None) -> Summary:
+                         max_calls: int = MAX_SUMMARY_CALLS) -> Summary:
     """Summarize ``messages`` (oldest first) on top of ``previous``; return the newest summary.
 
     ``budget`` is the summary request's own (summary_plan.summary_budget): its
     ``reserved_output`` is the reply's max_tokens. Raises ClientError (SummaryRejected among
     them) when a piece cannot be summarized; pieces already stored stay, they are correct.
-    When the call budget runs out first, the summary covers what was done so far.
-    ``cut_at``: a server that cuts a prompt to its window without a word (Ollama) reports
-    at least this many prompt tokens when it did; such a summary saw only part of its
-    messages and is not stored.
+    When the call budget runs out first, the summary covers what was done so far. A
+    summary of a prompt the server cut (``learn`` says so) saw only part of its messages and
+    is not stored.
     """
     sizer = sizer or Sizer(counter)
     exact = tokenizer if tokenizer is not None and tokenizer.supported else None
@@ -117,12 +115,10 @@ async def summarize_into(store: Store, client: ChatClient, counter: TokenCounter
                 model, prompt, RequestParams(max_output_tokens=budget.reserved_output))
         except ContextLengthExceeded as error:
             if learn is not None and error.requested:
-                learn(local, error.requested, False)
+                learn(local, error.requested)
             raise
         prompt_tokens = done.usage.prompt_tokens if done.usage is not None else 0
-        cut = cut_at is not None and prompt_tokens >= cut_at
-        if learn is not None and prompt_tokens:
-            learn(local, prompt_tokens, cut)
+        cut = learn is not None and prompt_tokens > 0 and learn(local, prompt_tokens)
         save_now_or_later(store, lambda done=done: record_side_request(
             store, conversation.id, "summary", model=model,
             server=sanitize_url(client.base_url), usage=done.usage), patience=SIDE_PATIENCE)
