@@ -210,6 +210,8 @@ async def test_typing_for_a_model_ollama_has_not_loaded_loads_it_and_the_meter_f
         async with app.run_test(size=SIZE) as pilot:
             await wait_until(pilot, lambda: services.flow.knowledge.runs_ollama
                              and app.main.status.reading is not None, what="the probe")
+            await wait_until(pilot, lambda: app.main.status.reading.window == 4096,
+                             what="Ollama's usual default once the server is known")
             assert app.main.status.reading.window_source == "guess"
             assert not [r for r in ollama.requests if r.path == "/api/generate"]
             app.main.composer.insert("hello")

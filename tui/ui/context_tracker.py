@@ -154,7 +154,10 @@ class ContextTracker:
         except Exception:  # the meter stays an estimate; the send counts again anyway
             log.warning("counting with the server's tokenizer failed", exc_info=True)
             exact = None
-        if (window or exact is not None) and self._still_shown(key):
+        # On Ollama a model not loaded yet has no window to report, but the guess changes
+        # once the server is known to be Ollama (its usual 4k, not the general 8k).
+        if ((window or exact is not None or flow.knowledge.runs_ollama)
+                and self._still_shown(key)):
             self.refresh()
 
     def show_reading(self) -> None:
