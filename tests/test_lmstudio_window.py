@@ -26,7 +26,7 @@ MODEL = "qwen/qwen3-8b"
 
 @pytest.fixture
 def studio() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI(flavor="lmstudio", tokenizer="foreign", context_window=4096,
+    with FakeOpenAI(flavor="lmstudio", tokenizer="foreign", context_window=3072,
                     models=[MODEL, "other-model"], reply=short_reply) as server:
         yield server
 
@@ -71,10 +71,11 @@ async def test_a_chat_is_planned_for_the_window_lm_studio_loaded_the_model_with(
     not loaded is asked for again; loaded by that first request, its window is known."""
     conversation = flow.new_conversation(model=MODEL)
     await send(flow, conversation.id, "hello")
-    assert flow.window_info(flow.store.get_conversation(conversation.id)).source == "guess"
+    info = flow.window_info(flow.store.get_conversation(conversation.id))
+    assert (info.size, info.source) == (4096, "guess"), "LM Studio's default, not 8k"
     await send(flow, conversation.id, "again")
     info = flow.window_info(flow.store.get_conversation(conversation.id))
-    assert (info.size, info.source) == (4096, "server")
+    assert (info.size, info.source) == (3072, "server")
     asked = len([r for r in studio.requests if r.path == "/api/v0/models"])
     await send(flow, conversation.id, "and once more")
     assert len([r for r in studio.requests if r.path == "/api/v0/models"]) == asked, (

@@ -48,6 +48,8 @@ class ServerKnowledge:
         # Base URLs found to be Ollama: asked at every probe (its window is the one it runs
         # the model with, which changes with each load), not once a session.
         self._ollama: set[str] = set()
+        # Base URLs found to be LM Studio: a model it has not loaded is guessed at its default.
+        self._lmstudio: set[str] = set()
         self._ollama_said: dict[tuple[str, str], int] = {}  # (server, model): its window
         # Windows learned but not stored yet (another program held the lock): (size, source)
         # by (server, model), read before the store's.
@@ -80,8 +82,10 @@ class ServerKnowledge:
                 # A window set in the config or on the chat is capped at the one Ollama runs
                 # the model with: Ollama cuts a longer prompt without a word.
                 return WindowInfo(learned, "server")
-            if info.source == "guess":
-                return WindowInfo(ollama.GUESS, "guess")
+        if info.source == "guess" and (self.client.base_url in self._ollama
+                                       or self.client.base_url in self._lmstudio):
+            # A model not loaded yet: both load it with 4k unless told otherwise.
+            return WindowInfo(ollama.GUESS, "guess")
         return info
 
     def learn_window(self, model: str, size: int, source: str) -> None:
@@ -134,6 +138,7 @@ class ServerKnowledge:
             return window
         studio = await self.client.lmstudio_window(model)
         if studio is not None:
+            self._lmstudio.add(self.client.base_url)
             if studio.size:
                 self.learn_window(model, studio.size, "server")
             elif not studio.loaded:  # its first request loads it: asked again then

@@ -27,7 +27,8 @@ _NUM_CTX = re.compile(r"^\s*num_ctx\s+(\d+)\s*$", re.M)
 # The window guessed for a model Ollama has not said anything of (not loaded, no num_ctx in
 # its Modelfile, or a load that failed): its default on a small GPU. Newer versions pick
 # more with more VRAM; before 0.6 it was 2,048. Smaller than the general fallback (8k),
-# which Ollama would cut silently.
+# which Ollama would cut silently. LM Studio loads a model with 4,096 too unless the user
+# set another length, and answers a prompt over it with an error, or an empty reply.
 GUESS = 4096
 
 
