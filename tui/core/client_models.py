@@ -79,14 +79,7 @@ class ModelQueries:
         for info in models:
             if info.id == model and info.context_window:
                 return info.context_window
-        if is_openai_host(self.base_url):
-            return None
-        try:
-            sdk = await self._client()
-            props = await sdk.get(self._root_url() + "/props", cast_to=object)
-        except Exception:  # any failure of an optional probe means "unknown"
-            log.debug("the /props probe failed", exc_info=True)
-            return None
+        props = await self.get_root("/props")  # any failure means "unknown"
         if not isinstance(props, dict):
             return None
         settings = props.get("default_generation_settings")
@@ -113,8 +106,6 @@ class ModelQueries:
         """The window an Ollama server runs ``model`` with (see tui.core.ollama); None when
         the server is not Ollama. ``load``: a model not loaded is loaded first (a send is
         about to load it anyway), then asked again."""
-        if is_openai_host(self.base_url):
-            return None
         running = await self.get_root("/api/ps")
         if not is_ps_answer(running):
             return None
