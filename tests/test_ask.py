@@ -113,8 +113,22 @@ def _wait_for_partial(db: str, deadline: float) -> str:
 def _start_stream(env, fake_openai) -> subprocess.Popen[str]:
     words = " ".join(f"w{i}" for i in range(400))
     fake_openai.script(Script.reply(words, tps=40, hold_after=60))
+    env = dict(env, PYTHONFAULTHANDLER="1")
     return subprocess.Popen([sys.executable, "-m", "tui", "ask", "stream please"], env=env,
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _communicate(process: subprocess.Popen[str], timeout: float) -> tuple[str, str]:
+    """The process's output once it exits; one that does not within ``timeout`` fails the
+    test with every thread's stack (PYTHONFAULTHANDLER: SIGABRT dumps them), so a rare hang
+    says where it was (one seen once in a full run on a loaded machine)."""
+    try:
+        return process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGABRT)
+        out, err = process.communicate(timeout=10)
+        pytest.fail(f"still running after {timeout} s; {len(out)} characters of reply "
+                    f"printed; its threads:\n{err}")
 
 
 def test_kill_9_mid_stream_leaves_user_message_and_partial_reply(env, fake_openai):
@@ -143,7 +157,7 @@ def test_a_signal_mid_stream_exits_with_its_code_and_keeps_partial_reply_as_inte
     try:
         _wait_for_partial(env["GPT_TUI_DB"], time.monotonic() + 30)
         process.send_signal(signum)
-        out, err = process.communicate(timeout=10)
+        out, err = _communicate(process, timeout=10)
     finally:
         if process.poll() is None:
             process.kill()
