@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(ROOT.parent / "shared" / "tiktoken"))
 
 from tests.fake_openai import FakeOpenAI  # noqa: E402
+from tests.fake_openai.flavors import OVERFLOW_ERRORS  # noqa: E402
 from tests.long_run import make_prompts, run_long_conversation, short_reply  # noqa: E402
 
 FAKE_SUMMARY_REPLIES = ["short", "short", "long", "short", "cut"]
@@ -53,6 +54,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="the server the fake plays (openai: no /tokenize, OpenAI's "
                              "overflow error: the client can only estimate; ollama: no "
                              "/tokenize, and a prompt over the window is cut silently)")
+    parser.add_argument("--fake-overflow", choices=OVERFLOW_ERRORS, default=None,
+                        help="the fake's refusal of a prompt over its window, in another "
+                             "server's words (anthropic, gemini, tgi, bedrock: no numbers…; "
+                             "default: the flavor's own)")
     parser.add_argument("--window", type=int, default=None,
                         help="the server's window when it does not report one")
     parser.add_argument("--system-prompt", default="")
@@ -72,7 +77,7 @@ async def run(args: argparse.Namespace) -> int:
         base_url = args.base_url
         if args.fake:
             server = FakeOpenAI(tokenizer="foreign", flavor=args.fake_flavor,
-                                context_window=args.ctx,
+                                context_window=args.ctx, overflow_error=args.fake_overflow,
                                 models=[args.model], reply=short_reply,
                                 summary_replies=FAKE_SUMMARY_REPLIES).start()
             base_url = server.base_url

@@ -112,10 +112,10 @@ def run_windows(args: argparse.Namespace) -> int:
         print("no learned windows", file=sys.stderr)
         return EXIT_OK
     width = max(5, *(len(r.model) for r in rows))
-    print(f"{'MODEL':<{width}}  {'WINDOW':>7}  {'SOURCE':<6}  SERVER")
+    print(f"{'MODEL':<{width}}  {'WINDOW':>7}  {'SOURCE':<8}  SERVER")
     for r in rows:
         print(f"{printable(r.model):<{width}}  {format_window(r.context_window):>7}  "
-              f"{r.source:<6}  {r.base_url or '(any server: learned before windows had one)'}")
+              f"{r.source:<8}  {r.base_url or '(any server: learned before windows had one)'}")
     return EXIT_OK
 
 

@@ -44,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="which server to play (llamacpp, vllm: their extra endpoints)")
     parser.add_argument("--overflow-error", choices=OVERFLOW_ERRORS, default=None,
                         help="the error a prompt too long gets (default: the flavor's own)")
+    parser.add_argument("--window-field", default=None, metavar="NAME",
+                        help="list the window in /v1/models under NAME, as a hosted API does "
+                             "(context_length, context_window, max_context_length)")
     parser.add_argument("--summary-replies", default=None, metavar="MODES",
                         help=f"comma-separated, cycled over summary requests: "
                              f"{', '.join(SUMMARY_MODES)}")
@@ -64,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
                         flavor=args.flavor, overflow_error=args.overflow_error,
                         summary_replies=(args.summary_replies.split(",")
                                          if args.summary_replies else None),
-                        cached_tokens=args.cached_tokens, sends_usage=args.sends_usage)
+                        cached_tokens=args.cached_tokens, sends_usage=args.sends_usage,
+                        window_field=args.window_field)
     server.start()
     print(f"fake OpenAI server listening: {server.base_url}  (Ctrl-C stops)", flush=True)
     try:

@@ -17,10 +17,11 @@ from __future__ import annotations
 from typing import Any
 
 from tests.fake_openai.foreign import render_chatml
+from tests.fake_openai.hosted import HOSTED_OVERFLOWS
 from tests.fake_openai.tokens import Tokenizer
 
 FLAVORS = ("openai", "llamacpp", "vllm", "ollama", "lmstudio")
-OVERFLOW_ERRORS = ("openai", "llamacpp", "lmstudio")
+OVERFLOW_ERRORS = ("openai", "llamacpp", "lmstudio", *HOSTED_OVERFLOWS)
 # llama.cpp always has a window; this is what /props says when the test set none.
 DEFAULT_N_CTX = 4096
 

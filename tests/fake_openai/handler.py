@@ -9,7 +9,8 @@ import time
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 
-from tests.fake_openai import flavors, lmstudio, ollama
+from tests.fake_openai import flavors, hosted, lmstudio, ollama
+from tests.fake_openai.hosted import HOSTED_OVERFLOWS
 from tests.fake_openai.ollama_routes import OllamaRoutes
 from tests.fake_openai.scripts import (
     Script,
@@ -165,7 +166,11 @@ class Handler(OllamaRoutes, BaseHTTPRequestHandler):
         elif window is not None and self._too_long(prompt, max_out, window):
             if recorded is not None:
                 recorded.too_long = True
-            self._send_json(400, self._overflow_body(prompt, max_out, window))
+            if fake.overflow_error in HOSTED_OVERFLOWS:
+                self._send_json(*hosted.overflow_response(fake.overflow_error, prompt,
+                                                          max_out, window))
+            else:
+                self._send_json(400, self._overflow_body(prompt, max_out, window))
             return
 
         limit = max_out or None
@@ -386,5 +391,7 @@ class Handler(OllamaRoutes, BaseHTTPRequestHandler):
             entry["max_model_len"] = fake.max_model_len[model]
         elif fake.flavor == "vllm" and fake.window is not None:
             entry["max_model_len"] = fake.window
+        elif fake.window_field and fake.window is not None:
+            entry[fake.window_field] = fake.window
         return entry
 

@@ -80,7 +80,7 @@ class FakeOpenAI:
     max_tokens says; generates to the end of the window) or "vllm" (/tokenize with count and
     max_model_len; max_model_len in /v1/models); ``overflow_error`` "openai"
     (context_length_exceeded) or "llamacpp" (exceed_context_size_error with n_prompt_tokens
-    and n_ctx), by default the flavor's own. ``cached_tokens`` is what its usage reports as
+    and n_ctx), one of hosted.HOSTED_OVERFLOWS, or by default the flavor's own. ``cached_tokens`` is what its usage reports as
     served from the prompt cache; with ``sends_usage`` False it never reports usage (in a
     stream or a whole reply), like servers that ignore ``stream_options``.
     """
@@ -95,7 +95,8 @@ class FakeOpenAI:
                  responder: Responder | None = None, tokenizer: str = "tiktoken",
                  flavor: str = "openai", overflow_error: str | None = None,
                  summary_replies: str | Sequence[str] | None = None,
-                 cached_tokens: int = 0, sends_usage: bool = True) -> None:
+                 cached_tokens: int = 0, sends_usage: bool = True,
+                 window_field: str | None = None) -> None:
         self.host = host
         self.port = port
         self.tps = tps
@@ -104,6 +105,9 @@ class FakeOpenAI:
         self.known_models: set[str] | None = set(known_models) if known_models else None
         self.context_window = context_window
         self.max_model_len: dict[str, int] = dict(max_model_len or {})
+        # The /v1/models field a hosted API lists the window under ("context_length":
+        # OpenRouter, Together; "context_window": Groq; "max_context_length": Mistral).
+        self.window_field = window_field
         self.props_n_ctx = props_n_ctx
         self.require_api_key = require_api_key
         self.unsupported_params: set[str] = set(unsupported_params or ())

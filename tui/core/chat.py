@@ -63,6 +63,10 @@ SEND_PATIENCE = 5.0
 MAX_OVERFLOW_RETRIES = 3
 # Each retry after an overflow keeps this share of the window more free than the last.
 OVERFLOW_GROWTH = 0.03
+# A refusal that names neither the window nor the count: the retry is at most this share of
+# the refused request (a few percent less would spend every retry when the window is half
+# the guess).
+NUMBERLESS_SHRINK = 0.6
 
 
 class ChatFlow:
@@ -299,6 +303,7 @@ class ChatFlow:
         overflows = 0
         failed: set[int] = set()
         last_overflow: ContextLengthExceeded | None = None
+        numberless = False  # a refusal of this send said no window and no count
         while True:
             conversation = self.store.get_conversation(conversation_id)
             plan: RequestPlan | None = None
@@ -327,13 +332,19 @@ class ChatFlow:
             streamed = stream_reply(self, conversation, plan,
                                     may_retry=conversation.strategy != Strategy.OFF,
                                     flush_interval=FLUSH_INTERVAL)
+            taken = True
             async with aclosing(streamed) as events:
                 async for event in events:
                     if isinstance(event, Overflow):
                         overflow = event.error
                     else:
+                        taken = taken and not isinstance(event, FlowFailed)
                         yield event
             if overflow is None:
+                if numberless and taken:
+                    notice = self.planner.learn_accepted(conversation, plan)
+                    if notice is not None:
+                        yield notice
                 return
             overflows += 1
             last_overflow = overflow
@@ -350,7 +361,13 @@ class ChatFlow:
             # still wins over the learned one: plan that much smaller too.
             planned_window = self.window_for(conversation)
             shrink = max(0, planned_window - overflow.limit) if overflow.limit else 0
+            planned_margin = margin
             margin += shrink + int(planned_window * OVERFLOW_GROWTH * overflows)
+            if not overflow.limit and not overflow.requested:
+                # Only the refused request's own size to go on: the next one well under it.
+                numberless = True
+                margin = max(margin, plan.available + planned_margin
+                             - int(plan.tokens * NUMBERLESS_SHRINK))
             said = (f"the server counted {overflow.requested:,} tokens"
                     if overflow.requested else "the server refused the request as too long")
             learned = bool(overflow.limit) and overflow.limit != window

@@ -90,8 +90,14 @@ class BadRequest(ClientError):
 # --- reading server error bodies ------------------------------------------------------------
 
 def error_fields(exc: openai.APIError) -> dict[str, Any]:
-    """The ``error`` object of the body (the SDK already unwrapped it), or {}."""
-    return exc.body if isinstance(exc.body, dict) else {}
+    """The ``error`` object of the body (the SDK already unwrapped it), or {}. Gemini's
+    OpenAI endpoint sends its error in a list of one, ``[{"error": {...}}]``, which the SDK
+    leaves as it is."""
+    body = exc.body
+    if isinstance(body, list) and len(body) == 1 and isinstance(body[0], dict):
+        inner = body[0].get("error", body[0])
+        body = inner if isinstance(inner, dict) else body[0]
+    return body if isinstance(body, dict) else {}
 
 
 def server_message(exc: openai.APIError) -> str:
@@ -109,13 +115,22 @@ def _one_line(message: object) -> str:
     return message if len(message) <= MAX_DETAIL else message[:MAX_DETAIL - 1] + "…"
 
 
-_CONTEXT_HINT = re.compile(r"context length|context window|context size|maximum context|"
-                           r"too many tokens|exceeds? the (?:configured |available )?"
-                           r"(?:limit|context)", re.I)
+_CONTEXT_HINT = re.compile(
+    r"context length|context window|context size|maximum context|too many tokens|"
+    r"exceeds? the (?:configured |available )?(?:limit|context)|"
+    r"prompt is too long|input is too long|"  # Anthropic; Bedrock's gateways
+    r"maximum number of tokens allowed|"  # Gemini
+    r"maximum prompt length|"  # xAI
+    r"model token limit|"  # Moonshot
+    r"inputs`? tokens \+ `?max_new_tokens|inputs`? must have less than",  # TGI
+    re.I)
+# TGI answers its validation errors (a prompt too long among them) with 422.
+_CONTEXT_STATUSES = (400, 413, 422)
 
 def is_context_error(exc: openai.APIStatusError) -> bool:
     return _names_context(error_fields(exc)) or (
-        exc.status_code in (400, 413) and bool(_CONTEXT_HINT.search(server_message(exc))))
+        exc.status_code in _CONTEXT_STATUSES
+        and bool(_CONTEXT_HINT.search(server_message(exc))))
 
 
 def _names_context(fields: dict[str, Any]) -> bool:

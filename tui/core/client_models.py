@@ -56,7 +56,7 @@ class ModelQueries:
         if not isinstance(entries, list):
             raise self._scrubbed(ClientError(f"{self.shown_url} did not answer with a model list"))
         return [ModelInfo(id=entry["id"],
-                          context_window=_positive_int(entry.get("max_model_len")),
+                          context_window=listed_window(entry),
                           owned_by=_text(entry.get("owned_by")))
                 for entry in entries
                 if isinstance(entry, dict) and isinstance(entry.get("id"), str)]
@@ -70,7 +70,8 @@ class ModelQueries:
             return None
 
     async def server_context_window(self, model: str) -> int | None:
-        """What the server says its window is: vLLM's ``max_model_len``, llama.cpp's n_ctx."""
+        """What the server says its window is: in its model list (listed_window), else
+        llama.cpp's n_ctx at /props."""
         try:
             models = await self.list_models()
         except ClientError:
@@ -144,6 +145,21 @@ class ModelQueries:
     def _root_url(self) -> str:
         """The server root (llama.cpp serves /props there, beside /v1)."""
         return re.sub(r"/v1$", "", self.endpoint_url)
+
+
+# Where servers list a model's window in /v1/models: vLLM and SGLang, OpenRouter and
+# Together, Groq, Mistral. LM Studio's trained maximum is only in its own /api/v0 listing.
+_WINDOW_FIELDS = ("max_model_len", "context_length", "context_window", "max_context_length")
+
+
+def listed_window(entry: dict[str, Any]) -> int | None:
+    """A model list entry's window, if the server lists one (llama.cpp's under ``meta``:
+    ``n_ctx``, what it runs with, not ``n_ctx_train``)."""
+    for name in _WINDOW_FIELDS:
+        if size := _positive_int(entry.get(name)):
+            return size
+    meta = entry.get("meta")
+    return _positive_int(meta.get("n_ctx")) if isinstance(meta, dict) else None
 
 
 def _positive_int(value: Any) -> int | None:

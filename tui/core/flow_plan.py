@@ -33,7 +33,7 @@ from tui.core.store import Store
 from tui.core.summarize import summarize_into
 from tui.core.summary_plan import summary_budget
 from tui.core.tokens import TokenCounter
-from tui.core.windows import WindowInfo, format_window
+from tui.core.windows import FALLBACK_WINDOW, WindowInfo, format_window
 
 log = logging.getLogger(__name__)
 
@@ -143,16 +143,27 @@ class FlowPlanner:
         sizer = sizer or self.knowledge.sizer(conversation)
         if sizer.tokenizer is not None:
             sizer.tokenizer.load_cached(_sent_texts(conversation, history, summary))
-        budget = budget_for(self.window_for(conversation), conversation.max_output_tokens)
-        plan = plan_request(
-            system_prompt=conversation.system_prompt,
-            history=history,
-            summary=summary,
-            budget=budget.with_margin(margin),
-            strategy=strategy or conversation.strategy,
-            counter=self.counter,
-            sizer=sizer,
-        )
+        info = self.window_info(conversation)
+
+        def plan_for(window: int) -> RequestPlan:
+            return plan_request(
+                system_prompt=conversation.system_prompt,
+                history=history,
+                summary=summary,
+                budget=budget_for(window, conversation.max_output_tokens).with_margin(margin),
+                strategy=strategy or conversation.strategy,
+                counter=self.counter,
+                sizer=sizer,
+            )
+
+        try:
+            plan = plan_for(info.size)
+        except ContextOverflow:
+            if info.source != "accepted" or margin:
+                raise
+            # A size known to work, not the window: a turn too big for it alone is planned
+            # as with no window known, and the server judges it.
+            plan = plan_for(FALLBACK_WINDOW)
         self.store.set_token_counts(plan.recounted, self.counter.encoding_label)
         return plan
 
@@ -256,6 +267,31 @@ class FlowPlanner:
             sizer = self.knowledge.sizer(conversation)
             if sizer.exact:
                 self.knowledge.note_exact_total(conversation.model, plan.tokens, error.requested)
+
+    def learn_accepted(self, conversation: Conversation, plan: RequestPlan
+                       ) -> ContextNotice | None:
+        """The request the server took after refusing a larger one without naming its window
+        or its count: when the window is not known, that request's size, with the room the
+        plan kept for the reply and the margin, is a window known to work ("accepted").
+        Later sends plan for it instead of overflowing the guess every time."""
+        info = self.window_info(conversation)
+        if info.trusted:
+            return None
+        # The smallest window whose prompt budget holds what was taken.
+        size = plan.tokens
+        for _ in range(64):
+            short = plan.tokens - budget_for(size, conversation.max_output_tokens).available
+            if short <= 0:
+                break
+            size += short
+        if size >= info.size:
+            return None
+        self.knowledge.learn_window(conversation.model, size, "accepted")
+        return ContextNotice(
+            "window_learned",
+            f"the server did not say {conversation.model}'s window; planning for the "
+            f"{format_window(size)} tokens it took from now on (if it takes more, set the "
+            f"window under [context_windows] in the config)")
 
     def gave_up(self, conversation: Conversation, plan: RequestPlan) -> str:
         if len(plan.sent_ids) <= 1:

@@ -91,7 +91,9 @@ class WindowInfo:
 
     ``source``: "conversation" (set on the chat), "config" ([context_windows]), "server"
     (the server said so: /props, max_model_len), "error" (learned from an overflow error),
-    "table" (OpenAI's published figure) or "guess" (nothing known: FALLBACK_WINDOW).
+    "accepted" (what the server took after refusing more without saying its window: the
+    real one may be larger), "table" (OpenAI's published figure) or "guess" (nothing known:
+    FALLBACK_WINDOW).
     """
 
     size: int
@@ -99,8 +101,9 @@ class WindowInfo:
 
     @property
     def trusted(self) -> bool:
-        """Anything but a guess: enough to refuse a message that can never fit."""
-        return self.source != "guess"
+        """Known to be the window: enough to refuse a message that can never fit. A guess is
+        not, nor a size merely known to work ("accepted")."""
+        return self.source not in ("guess", "accepted")
 
 
 def window_info(model: str, *, overrides: dict[str, int] | None = None,
@@ -116,7 +119,8 @@ def window_info(model: str, *, overrides: dict[str, int] | None = None,
     if overrides and (value := _positive(lookup_prefix(model, overrides))) is not None:
         return WindowInfo(value, "config")
     if (value := _positive(learned)) is not None:
-        return WindowInfo(value, "error" if "error" in learned_source else "server")
+        return WindowInfo(value, learned_source if learned_source == "accepted"
+                          else "error" if "error" in learned_source else "server")
     if (value := lookup_prefix(model, DEFAULT_WINDOWS)) is not None:
         return WindowInfo(value, "table")
     return WindowInfo(FALLBACK_WINDOW, "guess")
@@ -177,13 +181,38 @@ _LIMIT_PATTERNS = [
     re.compile(r"available context size \(" + _NUMBER + r" tokens\)", re.I),
     # llama.cpp JSON error body: "n_ctx": 4096
     re.compile(r"\"?n_ctx\"?\s*[:=]\s*" + _NUMBER, re.I),
-    # generic: "context window of 4096 tokens", "context length of 4096"
+    # generic: "context window of 4096 tokens", "context length of 4096", "the configured
+    # context size is 131,072 tokens"
     re.compile(r"context (?:window|length|size) (?:is |of )" + _NUMBER, re.I),
+    # Anthropic: "prompt is too long: 213462 tokens > 200000 maximum"
+    re.compile(r"> ?" + _NUMBER + r" maximum", re.I),
+    # Gemini: "The input token count (1300000) exceeds the maximum number of tokens allowed
+    # (1048575)." (also without the parentheses)
+    re.compile(r"maximum number of tokens allowed \(?" + _NUMBER, re.I),
+    # xAI: "This model's maximum prompt length is 131072 but the request contains 537812 tokens."
+    re.compile(r"maximum prompt length is " + _NUMBER, re.I),
+    # Mistral: "Prompt contains 40000 tokens and 0 draft tokens, too large for model with
+    # 32768 maximum context length"
+    re.compile(r"model with " + _NUMBER + r" maximum context length", re.I),
+    # Moonshot (Kimi): "Your request exceeded model token limit: 262144 (requested: 300000)"
+    re.compile(r"model token limit: " + _NUMBER, re.I),
+    # Text Generation Inference (Hugging Face, Together): "Input validation error: `inputs`
+    # tokens + `max_new_tokens` must be <= 4096. Given: 4000 `inputs` tokens and 500
+    # `max_new_tokens`", or "`inputs` must have less than 4096 tokens. Given: 5000"
+    re.compile(r"max_new_tokens`? must be <= " + _NUMBER, re.I),
+    re.compile(r"must have less than " + _NUMBER + r" tokens", re.I),
+    # "Input length (265330) exceeds model's maximum context length (262144)."; SGLang: "The
+    # input (5000 tokens) is longer than the model's context length (4096 tokens)."
+    re.compile(r"maximum context length \(" + _NUMBER, re.I),
+    re.compile(r"context length \(" + _NUMBER + r" tokens\)", re.I),
 ]
 _REQUESTED_PATTERNS = [
     # vLLM: "... you requested 5000 tokens (4000 in the messages, 1000 in the completion)":
     # the prompt's part is what the window check is about.
     re.compile(_NUMBER + r" in the messages", re.I),
+    # OpenRouter: "...you requested about 10234 tokens (234 of text input, 10000 in the
+    # output)": the prompt's part, as with vLLM.
+    re.compile(_NUMBER + r" of text input", re.I),
     # OpenAI: "However, your messages resulted in 130000 tokens."
     re.compile(r"resulted in " + _NUMBER + r" tokens", re.I),
     # vLLM: "However, you requested 5000 tokens (4000 in the messages, 1000 in the completion)."
@@ -196,6 +225,22 @@ _REQUESTED_PATTERNS = [
     re.compile(r"\"?n_prompt_tokens\"?\s*[:=]\s*" + _NUMBER, re.I),
     # LM Studio: "... greater than the context length (n_keep: 10247 >= n_ctx: 4096)"
     re.compile(r"n_keep:\s*" + _NUMBER, re.I),
+    # Anthropic: "prompt is too long: 213462 tokens > 200000 maximum"
+    re.compile(r"prompt is too long: " + _NUMBER, re.I),
+    # Gemini: "The input token count (1300000) exceeds ..."
+    re.compile(r"input token count \(" + _NUMBER, re.I),
+    # xAI: "... but the request contains 537812 tokens."; Mistral: "Prompt contains 40000
+    # tokens and 0 draft tokens, ..."; "Prompt has 300,000 tokens, but the configured ..."
+    re.compile(r"(?:request|prompt) (?:contains|has) " + _NUMBER + r" tokens", re.I),
+    # Moonshot (Kimi): "(requested: 300000)"
+    re.compile(r"\(requested: " + _NUMBER, re.I),
+    # Text Generation Inference: "Given: 4000 `inputs` tokens ...", "Given: 5000"
+    re.compile(r"Given: " + _NUMBER, re.I),
+    # "Input length (265330) exceeds ..."; SGLang: "The input (5000 tokens) is longer ..."
+    re.compile(r"input length \(" + _NUMBER, re.I),
+    re.compile(r"input \(" + _NUMBER + r" tokens\)", re.I),
+    # OpenRouter without the split: the whole request, output reserve included
+    re.compile(r"you requested about " + _NUMBER + r" tokens", re.I),
 ]
 
 

@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 WINDOW_SOURCES = {
     "server": "reported by the server",
     "error": "learned from an overflow error",
+    "accepted": "what the server took after refusing more without saying its window "
+                "(set it under [context_windows] if it takes more)",
     "table": "from the built-in model table",
     "config": "from the config ([context_windows])",
     "conversation": "set on this chat",

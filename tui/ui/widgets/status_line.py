@@ -43,7 +43,7 @@ def short_count(tokens: int) -> str:
 # Where the window figure came from, as the status line says it (briefly): only the figures
 # the server gave or taught, and a guess. The built-in table, the config and a size set on
 # the chat are the usual case and cost no columns; the preview (F6) names every source.
-SOURCE_MARKS = {"server": "server", "error": "learned", "guess": "guess?"}
+SOURCE_MARKS = {"server": "server", "error": "learned", "accepted": "taken", "guess": "guess?"}
 
 
 def window_source_mark(source: str) -> str:

@@ -1,0 +1,139 @@
+"""Hosted APIs refuse a prompt over the window in words of their own (tests/fake_openai/
+hosted.py): each is read as an overflow, its numbers where it gives them, and a long chat
+against each never fails; one that gives no numbers teaches the size it took. Their model
+lists name the window under fields of their own too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.fake_openai import FakeOpenAI
+from tests.fake_openai.hosted import HOSTED_OVERFLOWS
+from tests.flow_support import flow_on, send
+from tests.long_run import make_prompts, short_reply
+from tui.core.chat import ContextNotice, FlowFailed
+from tui.core.client import ChatClient
+from tui.core.windows import parse_context_error
+
+MODEL = "hosted-model"
+WINDOW = 2048
+
+# (the server's words, (window, the prompt's count)), as each API words it.
+MESSAGES = {
+    "anthropic": ("prompt is too long: 213462 tokens > 200000 maximum", (200000, 213462)),
+    "gemini": ("The input token count (1300000) exceeds the maximum number of tokens allowed "
+               "(1048575).", (1048575, 1300000)),
+    "gemini, older": ("The input token count exceeds the maximum number of tokens allowed "
+                      "1048576.", (1048576, None)),
+    "xai": ("This model's maximum prompt length is 131072 but the request contains 537812 "
+            "tokens.", (131072, 537812)),
+    "mistral": ("Prompt contains 40000 tokens and 0 draft tokens, too large for model with "
+                "32768 maximum context length", (32768, 40000)),
+    "tgi": ("Input validation error: `inputs` tokens + `max_new_tokens` must be <= 4096. "
+            "Given: 4000 `inputs` tokens and 500 `max_new_tokens`", (4096, 4000)),
+    "tgi, input only": ("Input validation error: `inputs` must have less than 4096 tokens. "
+                        "Given: 5000", (4096, 5000)),
+    "openrouter": ("This endpoint's maximum context length is 8192 tokens. However, you "
+                   "requested about 10234 tokens (234 of text input, 10000 in the output).",
+                   (8192, 234)),
+    "openrouter, no split": ("This endpoint's maximum context length is 8192 tokens. However, "
+                             "you requested about 10234 tokens.", (8192, 10234)),
+    "moonshot": ("Your request exceeded model token limit: 262144 (requested: 300000)",
+                 (262144, 300000)),
+    "sglang": ("The input (5000 tokens) is longer than the model's context length (4096 "
+               "tokens).", (4096, 5000)),
+    "input length": ("Input length (265330) exceeds model's maximum context length (262144).",
+                     (262144, 265330)),
+    "configured size": ("Prompt has 300,000 tokens, but the configured context size is "
+                        "131,072 tokens", (131072, 300000)),
+    "bedrock": ("Input is too long for requested model.", (None, None)),
+}
+
+
+@pytest.mark.parametrize("api", list(MESSAGES))
+def test_each_apis_words_give_its_numbers(api: str) -> None:
+    message, numbers = MESSAGES[api]
+    assert parse_context_error(message) == numbers
+
+
+def hosted(style: str, **options) -> FakeOpenAI:
+    """An OpenAI-like API with a 2,048-token window it does not list, refusing in ``style``'s
+    words; it counts like tiktoken, so only the window is unknown (the 8k guess)."""
+    return FakeOpenAI(context_window=WINDOW, models=[MODEL], reply=short_reply,
+                      overflow_error=style, **options)
+
+
+@pytest.mark.parametrize("style", HOSTED_OVERFLOWS)
+async def test_a_long_chat_against_each_api_never_fails(tmp_path: Path, style: str) -> None:
+    """Before: only OpenRouter's words were read; against the others every send past the
+    window failed (bedrock, 60 turns at 2k: 52 failed turns)."""
+    prompts = make_prompts(30, long_words=150)
+    with hosted(style) as server:
+        async with flow_on(server, tmp_path, MODEL) as flow:
+            conversation = flow.new_conversation()
+            events: list[object] = []
+            for text in prompts:
+                events += await send(flow, conversation.id, text)
+            info = flow.window_info(flow.store.get_conversation(conversation.id))
+        refused = [r for r in server.chat_log() if r.too_long]
+    assert [e for e in events if isinstance(e, FlowFailed)] == []
+    if style == "bedrock":
+        # No numbers: the size the server took after refusing more is planned for since.
+        assert info.source == "accepted" and WINDOW // 2 <= info.size < WINDOW
+        assert len(refused) <= 2
+        learned = [e for e in events if isinstance(e, ContextNotice)
+                   and "did not say" in e.text]
+        assert learned and "[context_windows]" in learned[0].text
+    else:
+        assert (info.size, info.source) == (WINDOW, "error")
+        assert len(refused) == 1, "the first refusal teaches the window"
+
+
+async def test_gemini_s_error_in_a_list_reads_as_its_message(tmp_path: Path) -> None:
+    """Gemini's OpenAI endpoint sends [{"error": {...}}]: the user reads the message, not
+    the SDK's rendering of the list."""
+    with hosted("gemini") as server:
+        async with flow_on(server, tmp_path, MODEL) as flow:
+            conversation = flow.new_conversation(strategy="off")
+            events = await send(flow, conversation.id, "word " * 3000)
+    [failed] = [e for e in events if isinstance(e, FlowFailed)]
+    assert failed.kind == "context"
+    assert "[{" not in failed.error and "2048" in failed.error
+
+
+@pytest.mark.parametrize("field", ["context_length", "context_window", "max_context_length"])
+async def test_the_window_a_model_list_names_is_the_servers(field: str) -> None:
+    """OpenRouter and Together, Groq, Mistral list it under these."""
+    with hosted("openai", window_field=field) as server:
+        client = ChatClient(base_url=server.base_url, api_key=None, timeout=5)
+        try:
+            assert await client.server_context_window(MODEL) == WINDOW
+        finally:
+            await client.aclose()
+
+
+async def test_llama_cpp_s_listed_n_ctx_is_its_window() -> None:
+    """llama.cpp lists n_ctx under meta: read without /props (a proxy may pass /v1 only)."""
+    with FakeOpenAI(flavor="llamacpp", context_window=1024, models=[MODEL]) as server:
+        client = ChatClient(base_url=server.base_url, api_key=None, timeout=5)
+        try:
+            [info] = [m for m in await client.list_models() if m.id == MODEL]
+            assert info.context_window == 1024
+        finally:
+            await client.aclose()
+
+
+async def test_a_size_known_to_work_does_not_refuse_a_bigger_turn(tmp_path: Path) -> None:
+    """What a server took is not its window: a message too big for that alone is sent (the
+    server judges it), not refused before it leaves."""
+    with hosted("bedrock") as server:
+        async with flow_on(server, tmp_path, MODEL) as flow:
+            flow.knowledge.learn_window(MODEL, 1000, "accepted")
+            conversation = flow.new_conversation()
+            events = await send(flow, conversation.id, "word " * 1200)
+    assert [e for e in events if isinstance(e, FlowFailed)] == []
+    [sent] = server.chat_log()
+    assert not sent.too_long and sent.prompt_tokens > 1000
