@@ -137,3 +137,21 @@ async def test_a_size_known_to_work_does_not_refuse_a_bigger_turn(tmp_path: Path
     assert [e for e in events if isinstance(e, FlowFailed)] == []
     [sent] = server.chat_log()
     assert not sent.too_long and sent.prompt_tokens > 1000
+
+
+async def test_a_refusal_without_numbers_still_sends_a_big_newest_message(
+        tmp_path: Path) -> None:
+    """The retry at 0.6 of the refused size would leave out part of the newest message: its
+    smallest form goes instead (smaller than what was refused), not a give-up. Seen in tmux:
+    "gave up after 1 attempts: … not even the newest message fits"."""
+    with FakeOpenAI(context_window=1024, models=[MODEL], reply=lambda _: "fine " * 50,
+                    overflow_error="bedrock") as server:
+        async with flow_on(server, tmp_path, MODEL) as flow:
+            conversation = flow.new_conversation()
+            await send(flow, conversation.id, "a short question " * 20)
+            events = await send(flow, conversation.id, "word " * 920)
+        refused, taken = [r for r in server.chat_log() if not r.summary][1:]
+    assert [e for e in events if isinstance(e, FlowFailed)] == []
+    assert refused.too_long and not taken.too_long
+    assert taken.prompt_tokens < refused.prompt_tokens
+    assert taken.messages[-1] == refused.messages[-1]

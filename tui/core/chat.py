@@ -304,6 +304,7 @@ class ChatFlow:
         failed: set[int] = set()
         last_overflow: ContextLengthExceeded | None = None
         numberless = False  # a refusal of this send said no window and no count
+        refused = 0  # the smallest request refused without numbers (tokens)
         while True:
             conversation = self.store.get_conversation(conversation_id)
             plan: RequestPlan | None = None
@@ -315,6 +316,11 @@ class ChatFlow:
                         else:
                             yield item
             except ContextOverflow as error:
+                if numberless and margin and error.tokens < refused:
+                    # The shrink asked for less than the newest turn needs: its smallest
+                    # form is still smaller than what was refused.
+                    margin = max(0, margin - (error.tokens - error.available))
+                    continue
                 if last_overflow is None:
                     yield FlowFailed(None, str(error), "context")
                 else:  # the margins the server's refusals taught leave no room at all
@@ -341,7 +347,8 @@ class ChatFlow:
                         taken = taken and not isinstance(event, FlowFailed)
                         yield event
             if overflow is None:
-                if numberless and taken:
+                if numberless and taken and plan.tokens * 2 >= refused:
+                    # (a request far smaller than the refused one says little of the window)
                     notice = self.planner.learn_accepted(conversation, plan)
                     if notice is not None:
                         yield notice
@@ -366,6 +373,7 @@ class ChatFlow:
             if not overflow.limit and not overflow.requested:
                 # Only the refused request's own size to go on: the next one well under it.
                 numberless = True
+                refused = min(refused or plan.tokens, plan.tokens)
                 margin = max(margin, plan.available + planned_margin
                              - int(plan.tokens * NUMBERLESS_SHRINK))
             said = (f"the server counted {overflow.requested:,} tokens"
