@@ -63,10 +63,6 @@ SEND_PATIENCE = 5.0
 MAX_OVERFLOW_RETRIES = 3
 # Each retry after an overflow keeps this share of the window more free than the last.
 OVERFLOW_GROWTH = 0.03
-# A refusal that names neither the window nor the count: the retry is at most this share of
-# the refused request (a few percent less would spend every retry when the window is half
-# the guess).
-NUMBERLESS_SHRINK = 0.6
 
 
 class ChatFlow:
@@ -347,8 +343,8 @@ class ChatFlow:
                         taken = taken and not isinstance(event, FlowFailed)
                         yield event
             if overflow is None:
-                if numberless and taken and plan.tokens * 2 >= refused:
-                    # (a request far smaller than the refused one says little of the window)
+                if taken and (numberless or self.planner.window_info(conversation).source
+                              == "accepted"):
                     notice = self.planner.learn_accepted(conversation, plan)
                     if notice is not None:
                         yield notice
@@ -371,11 +367,10 @@ class ChatFlow:
             planned_margin = margin
             margin += shrink + int(planned_window * OVERFLOW_GROWTH * overflows)
             if not overflow.limit and not overflow.requested:
-                # Only the refused request's own size to go on: the next one well under it.
                 numberless = True
                 refused = min(refused or plan.tokens, plan.tokens)
-                margin = max(margin, plan.available + planned_margin
-                             - int(plan.tokens * NUMBERLESS_SHRINK))
+                margin = self.planner.margin_after_numberless(conversation, plan,
+                                                              planned_margin, margin)
             said = (f"the server counted {overflow.requested:,} tokens"
                     if overflow.requested else "the server refused the request as too long")
             learned = bool(overflow.limit) and overflow.limit != window

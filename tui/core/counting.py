@@ -54,6 +54,9 @@ class ServerKnowledge:
         # Windows learned but not stored yet (another program held the lock): (size, source)
         # by (server, model), read before the store's.
         self._unsaved_windows: dict[tuple[str, str], tuple[int, str]] = {}
+        # The smallest request (tokens) refused as too long without a number, by (server,
+        # model), this session (tui.core.accepted_window).
+        self._refused: dict[tuple[str, str], int] = {}
 
     @property
     def server(self) -> str:
@@ -109,9 +112,18 @@ class ServerKnowledge:
         asked this session: the next send asks it again. Rows removed. Blocking (waits for
         the lock): for a thread."""
         self._unsaved_windows.pop((self.server, model), None)
+        self._refused.pop((self.server, model), None)
         self._ollama_said.pop((self.server, model), None)
         self._probes.pop((self.client.base_url, model), None)
         return self.store.forget_model_window(model, self.client.base_url)
+
+    def note_refused(self, model: str, tokens: int) -> None:
+        """A request of ``tokens`` was refused as too long, with no window or count said."""
+        key = (self.server, model)
+        self._refused[key] = min(self._refused.get(key, tokens), tokens)
+
+    def refused_size(self, model: str) -> int | None:
+        return self._refused.get((self.server, model))
 
     async def probe_window(self, model: str) -> int | None:
         """Ask the server (vLLM, llama.cpp, Ollama) for the model's window, once per session

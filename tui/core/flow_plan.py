@@ -14,6 +14,7 @@ import logging
 
 from typing import AsyncIterator
 
+from tui.core.accepted_window import NUMBERLESS_SHRINK, probe_size, window_holding
 from tui.core.client import ClientError, ContextLengthExceeded
 from tui.core.config import Settings
 from tui.core.context import (
@@ -144,6 +145,9 @@ class FlowPlanner:
         if sizer.tokenizer is not None:
             sizer.tokenizer.load_cached(_sent_texts(conversation, history, summary))
         info = self.window_info(conversation)
+        window = info.size
+        if info.source == "accepted" and not margin:
+            window = self.trial_window(conversation, info) or window
 
         def plan_for(window: int) -> RequestPlan:
             return plan_request(
@@ -157,7 +161,7 @@ class FlowPlanner:
             )
 
         try:
-            plan = plan_for(info.size)
+            plan = plan_for(window)
         except ContextOverflow:
             if info.source != "accepted" or margin:
                 raise
@@ -268,30 +272,48 @@ class FlowPlanner:
             if sizer.exact:
                 self.knowledge.note_exact_total(conversation.model, plan.tokens, error.requested)
 
+    def trial_window(self, conversation: Conversation, info: WindowInfo) -> int | None:
+        """A window between the size the server took and the one it refused this session,
+        to try (tui.core.accepted_window); None when there is nothing to try."""
+        target = probe_size(info.size, self.knowledge.refused_size(conversation.model))
+        return window_holding(target, conversation.max_output_tokens) if target else None
+
+    def margin_after_numberless(self, conversation: Conversation, plan: RequestPlan,
+                                planned_margin: int, margin: int) -> int:
+        """The margin to plan the retry with after ``plan`` (made with ``planned_margin``)
+        was refused without a window or a count: a refused trial goes again within the
+        accepted window (known to work); else well under the refused size."""
+        self.knowledge.note_refused(conversation.model, plan.tokens)
+        info = self.window_info(conversation)
+        if info.source == "accepted" and plan.available > budget_for(
+                info.size, conversation.max_output_tokens).available:
+            return 1  # any margin: no trial
+        return max(margin, plan.available + planned_margin
+                   - int(plan.tokens * NUMBERLESS_SHRINK))
+
     def learn_accepted(self, conversation: Conversation, plan: RequestPlan
                        ) -> ContextNotice | None:
-        """The request the server took after refusing a larger one without naming its window
-        or its count: when the window is not known, that request's size, with the room the
-        plan kept for the reply and the margin, is a window known to work ("accepted").
-        Later sends plan for it instead of overflowing the guess every time."""
+        """A request the server took, where the window is not known: after a refusal that
+        named neither the window nor the count, or a trial above the size taken before. The
+        window is at least that request ("accepted": what it refused did not fit it alone,
+        so the reply's room is kept out of that as out of any window); later sends plan for it
+        instead of overflowing the guess every time. The notice: when first learned."""
         info = self.window_info(conversation)
         if info.trusted:
             return None
-        # The smallest window whose prompt budget holds what was taken.
         size = plan.tokens
-        for _ in range(64):
-            short = plan.tokens - budget_for(size, conversation.max_output_tokens).available
-            if short <= 0:
-                break
-            size += short
+        if info.source == "accepted":
+            if size > info.size:
+                self.knowledge.learn_window(conversation.model, size, "accepted")
+            return None
         if size >= info.size:
             return None
         self.knowledge.learn_window(conversation.model, size, "accepted")
         return ContextNotice(
             "window_learned",
             f"the server did not say {conversation.model}'s window; planning for the "
-            f"{format_window(size)} tokens it took from now on (if it takes more, set the "
-            f"window under [context_windows] in the config)")
+            f"{format_window(size)} tokens it took, and trying more as the chat grows (to "
+            f"set the window, add it under [context_windows] in the config)")
 
     def gave_up(self, conversation: Conversation, plan: RequestPlan) -> str:
         if len(plan.sent_ids) <= 1:
