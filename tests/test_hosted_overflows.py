@@ -14,10 +14,11 @@ from tests.fake_openai import FakeOpenAI
 from tests.fake_openai.hosted import HOSTED_OVERFLOWS
 from tests.flow_support import flow_on, send
 from tests.long_run import make_prompts, short_reply
+from tests.test_app_support import SIZE, make_app, make_services, screen_text, wait_until
 from tui.core.accepted_window import probe_size, window_holding
 from tui.core.chat import ContextNotice, FlowFailed
 from tui.core.context import budget_for
-from tui.core.models import Strategy
+from tui.core.models import Role, Strategy
 from tui.core.client import ChatClient
 from tui.core.windows import parse_context_error
 
@@ -65,8 +66,8 @@ def test_each_apis_words_give_its_numbers(api: str) -> None:
 def hosted(style: str, **options) -> FakeOpenAI:
     """An OpenAI-like API with a 2,048-token window it does not list, refusing in ``style``'s
     words; it counts like tiktoken, so only the window is unknown (the 8k guess)."""
-    return FakeOpenAI(context_window=WINDOW, models=[MODEL], reply=short_reply,
-                      overflow_error=style, **options)
+    return FakeOpenAI(**{"context_window": WINDOW, "models": [MODEL], "reply": short_reply,
+                         "overflow_error": style, **options})
 
 
 @pytest.mark.parametrize("style", HOSTED_OVERFLOWS)
@@ -188,3 +189,33 @@ async def test_trials_after_one_refusal_reach_the_window(tmp_path: Path) -> None
     assert (info.source, 0.85 * WINDOW <= info.size <= WINDOW) == ("accepted", True)
     budget = budget_for(info.size, None).available
     assert all(r.prompt_tokens <= budget for r in chats[-10:])
+
+
+async def test_the_app_shows_the_size_taken_and_keeps_the_reply(tmp_path: Path) -> None:
+    """The window learned from what was taken reaches the meter ("(taken)") at the reply's
+    end, and its notice leaves the reply on screen (a "window_learned" notice drops the
+    reply it follows: the one the server refused)."""
+    with hosted("bedrock", reply=lambda _: "the final answer") as server:
+        services = make_services(tmp_path, server.base_url, model=MODEL)
+        chat = services.flow.new_conversation()
+        for i in range(12):
+            services.store.append_message(chat.id, Role.USER, f"question {i} " + "word " * 90)
+            services.store.append_message(chat.id, Role.ASSISTANT, f"answer {i} " + "word " * 90)
+        app = make_app(services)
+        try:
+            async with app.run_test(size=SIZE) as pilot:
+                await pilot.pause()
+                await app.main.open_conversation(chat.id)  # (--model starts a new chat)
+                await wait_until(pilot, lambda: app.main.conversation is not None
+                                 and app.main.status.reading is not None, what="the chat")
+                assert app.main.status.reading.window_source == "guess"
+                app.main.composer.insert("and now?")
+                await pilot.press("enter")
+                await wait_until(pilot, lambda: not app.main.replies
+                                 and app.main.status.reading.window_source == "accepted",
+                                 what="the size taken on the meter")
+                assert [r.too_long for r in server.chat_log() if not r.summary] == [True, False]
+                await wait_until(pilot, lambda: "the final answer" in screen_text(app)
+                                 and "(taken)" in screen_text(app), what="reply and meter")
+        finally:
+            await services.aclose()

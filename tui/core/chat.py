@@ -334,20 +334,20 @@ class ChatFlow:
             streamed = stream_reply(self, conversation, plan,
                                     may_retry=conversation.strategy != Strategy.OFF,
                                     flush_interval=FLUSH_INTERVAL)
-            taken = True
             async with aclosing(streamed) as events:
                 async for event in events:
                     if isinstance(event, Overflow):
                         overflow = event.error
-                    else:
-                        taken = taken and not isinstance(event, FlowFailed)
-                        yield event
+                        continue
+                    if isinstance(event, AssistantFinished) and (
+                            numberless or self.planner.window_info(conversation).source
+                            == "accepted"):
+                        # Taken: learned before the finish, which the meter is redrawn on.
+                        notice = self.planner.learn_accepted(conversation, plan)
+                        if notice is not None:
+                            yield notice
+                    yield event
             if overflow is None:
-                if taken and (numberless or self.planner.window_info(conversation).source
-                              == "accepted"):
-                    notice = self.planner.learn_accepted(conversation, plan)
-                    if notice is not None:
-                        yield notice
                 return
             overflows += 1
             last_overflow = overflow

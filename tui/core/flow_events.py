@@ -51,7 +51,7 @@ class UserMessageStored:
 @dataclass
 class ContextNotice:
     kind: Literal["summarized", "truncated", "summary_failed", "window_learned",
-                  "overflow_retry"]
+                  "window_taken", "overflow_retry"]
     text: str
     summary: Summary | None = None
     dropped_count: int = 0

@@ -310,7 +310,7 @@ class FlowPlanner:
             return None
         self.knowledge.learn_window(conversation.model, size, "accepted")
         return ContextNotice(
-            "window_learned",
+            "window_taken",
             f"the server did not say {conversation.model}'s window; planning for the "
             f"{format_window(size)} tokens it took, and trying more as the chat grows (to "
             f"set the window, add it under [context_windows] in the config)")

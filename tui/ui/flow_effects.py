@@ -80,5 +80,6 @@ class FlowEffects:
 
     def context_noted(self, message: fm.ContextNoted) -> None:
         screen = self.screen
-        if message.kind == "summarized" and screen.is_open(message.conversation_id):
+        if (message.kind in ("summarized", "window_taken")
+                and screen.is_open(message.conversation_id)):
             screen.context.refresh()
