@@ -219,3 +219,20 @@ async def test_the_app_shows_the_size_taken_and_keeps_the_reply(tmp_path: Path) 
                                  and "(taken)" in screen_text(app), what="reply and meter")
         finally:
             await services.aclose()
+
+
+async def test_the_composer_does_not_refuse_a_turn_bigger_than_the_size_taken(
+        tmp_path: Path) -> None:
+    """The composer refused it ("This message is 478 tokens too long for the model's
+    window"; seen in tmux after a 212-token size was learned) though the send plans it as
+    with no window known."""
+    with hosted("bedrock") as server:
+        services = make_services(tmp_path, server.base_url, model=MODEL)
+        services.flow.knowledge.learn_window(MODEL, 300, "accepted")
+        chat = services.flow.new_conversation()
+        view = services.context_for(chat)
+        assert view.meter.refusal("word " * 700) is None
+        assert view.meter.reading("word " * 700).window == 300
+        services.flow.knowledge.learn_window(MODEL, 300, "server")
+        assert services.context_for(chat).meter.refusal("word " * 700) is not None
+        await services.aclose()

@@ -68,15 +68,17 @@ class ContextMeter:
         self._strategy = Strategy.SUMMARIZE
         self._sizer: Sizer = sizer_for(counter)
         self._window_source = ""
+        self._beyond: Budget | None = None
         self._cache: tuple[object, MeterReading] | None = None
         self.plan: RequestPlan | None = None  # the plan behind the last reading
 
     def set_conversation(self, *, system_prompt: str, history: list[Message],
                          summary: Summary | None, budget: Budget, strategy: Strategy,
                          correction: float = 0.0, sizer: Sizer | None = None,
-                         window_source: str = "") -> None:
+                         window_source: str = "", beyond: Budget | None = None) -> None:
         """Load a conversation. ``sizer`` is the flow's (server counts, calibration); without
-        one, local counts scaled by ``correction``."""
+        one, local counts scaled by ``correction``. ``beyond``: the budget a turn too big for
+        ``budget`` alone is planned with (the window is only a size the server took)."""
         self._system_prompt = system_prompt
         self._history = list(history)
         self._summary = summary
@@ -84,6 +86,7 @@ class ContextMeter:
         self._strategy = Strategy(strategy)
         self._sizer = sizer or sizer_for(self.counter, correction)
         self._window_source = window_source
+        self._beyond = beyond
         self._cache = None
 
     def extends(self, message: Message) -> bool:
@@ -139,12 +142,18 @@ class ContextMeter:
             try:
                 plan = plan_for(history)
             except ContextOverflow:
-                # The composer is empty and the last reply alone is too big to resend: any
-                # send will summarize or drop it (see with_next_turn).
-                after_reply = with_next_turn(history, self.counter)
-                if after_reply is None:
-                    raise
-                plan = plan_for(after_reply)
+                if self._beyond is not None:
+                    # A size the server took, not its window: the send plans a turn too big
+                    # for it as with no window known (FlowPlanner._plan), and so does this.
+                    budget = self._beyond
+                    plan = plan_for(history)
+                else:
+                    # The composer is empty and the last reply alone is too big to resend:
+                    # any send will summarize or drop it (see with_next_turn).
+                    after_reply = with_next_turn(history, self.counter)
+                    if after_reply is None:
+                        raise
+                    plan = plan_for(after_reply)
         except ContextOverflow as error:
             self.plan = None
             reading = replace(self._reading(error.tokens, error.tokens, "refuse"),

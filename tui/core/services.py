@@ -20,6 +20,7 @@ from tui.core.paths import resolve_db_path
 from tui.core.pricing import Price, price_for
 from tui.core.store import Store
 from tui.core.tokens import TokenCounter
+from tui.core.windows import FALLBACK_WINDOW
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 
@@ -71,6 +72,8 @@ class Services:
             strategy=conversation.strategy,
             sizer=sizer,
             window_source=info.source,
+            beyond=(budget_for(FALLBACK_WINDOW, conversation.max_output_tokens)
+                    if info.source == "accepted" else None),
         )
         return ContextView(meter, plan)
 
