@@ -16,11 +16,12 @@ from tests.flow_support import flow_on, send
 from tests.long_run import make_prompts, short_reply
 from tests.test_app_support import SIZE, make_app, make_services, screen_text, wait_until
 from tui.core.accepted_window import probe_size, window_holding
-from tui.core.chat import ContextNotice, FlowFailed
+from tui.core.chat import AssistantFinished, ContextNotice, FlowFailed
 from tui.core.context import budget_for
 from tui.core.models import Role, Strategy
 from tui.core.client import ChatClient
 from tui.core.windows import parse_context_error
+from tui.ui import flow_messages as fm
 
 MODEL = "hosted-model"
 WINDOW = 2048
@@ -236,3 +237,47 @@ async def test_the_composer_does_not_refuse_a_turn_bigger_than_the_size_taken(
         services.flow.knowledge.learn_window(MODEL, 300, "server")
         assert services.context_for(chat).meter.refusal("word " * 700) is not None
         await services.aclose()
+
+
+async def test_the_meter_follows_a_size_taken_that_grows(tmp_path: Path) -> None:
+    """A trial taken raises the size taken as the reply finishes: the meter counted on from
+    its last reading with the old size ("212 (taken)" in tmux while 631 was stored)."""
+    with hosted("bedrock") as server:
+        services = make_services(tmp_path, server.base_url, model=MODEL)
+        chat = services.flow.new_conversation()
+        question = services.store.append_message(chat.id, Role.USER, "question")
+        services.flow.knowledge.learn_window(MODEL, 600, "accepted")
+        app = make_app(services)
+        try:
+            async with app.run_test(size=SIZE) as pilot:
+                await pilot.pause()
+                await app.main.open_conversation(chat.id)
+                await wait_until(pilot, lambda: app.main.status.reading is not None
+                                 and app.main.status.reading.window == 600, what="the chat")
+                await app.workers.wait_for_complete()  # the opening's probe and readings
+                await pilot.pause()
+                services.flow.knowledge.learn_window(MODEL, 900, "accepted")
+                reply = services.store.append_message(chat.id, Role.ASSISTANT, "answer",
+                                                      parent_id=question.id)
+                app.main.post_message(fm.ReplyFinished(chat.id, reply, window_changed=True))
+                await wait_until(pilot, lambda: app.main.status.reading.window == 900,
+                                 what="the grown size on the meter")
+        finally:
+            await services.aclose()
+
+
+async def test_a_finish_says_when_the_size_taken_grew(tmp_path: Path) -> None:
+    with hosted("bedrock", reply=lambda _: "ok") as server:
+        async with flow_on(server, tmp_path, MODEL) as flow:
+            conversation = flow.new_conversation(strategy=Strategy.TRUNCATE)
+            for i in range(12):
+                flow.store.append_message(conversation.id, Role.USER, f"q{i} " + "word " * 90)
+                flow.store.append_message(conversation.id, Role.ASSISTANT, f"a{i} " + "w " * 90)
+            flow.knowledge.learn_window(MODEL, 600, "accepted")
+            flow.knowledge.note_refused(MODEL, 1900)
+            events = await send(flow, conversation.id, "and now?")
+            [finished] = [e for e in events if isinstance(e, AssistantFinished)]
+            assert finished.window_changed
+            assert flow.window_info(flow.store.get_conversation(conversation.id)).size > 600
+            events = await send(flow, conversation.id, "and then?")
+            [finished] = [e for e in events if isinstance(e, AssistantFinished)]

@@ -15,6 +15,7 @@ storing is :func:`tui.core.flow_reply.stream_reply`; planning the request is
 from __future__ import annotations
 
 from contextlib import aclosing
+from dataclasses import replace
 from functools import partial
 from typing import AsyncIterator
 
@@ -339,13 +340,15 @@ class ChatFlow:
                     if isinstance(event, Overflow):
                         overflow = event.error
                         continue
-                    if isinstance(event, AssistantFinished) and (
-                            numberless or self.planner.window_info(conversation).source
-                            == "accepted"):
-                        # Taken: learned before the finish, which the meter is redrawn on.
-                        notice = self.planner.learn_accepted(conversation, plan)
-                        if notice is not None:
-                            yield notice
+                    if isinstance(event, AssistantFinished):
+                        before = self.planner.window_info(conversation)
+                        if numberless or before.source == "accepted":
+                            # Taken: learned before the finish, on which the meter is read.
+                            notice = self.planner.learn_accepted(conversation, plan)
+                            if notice is not None:
+                                yield notice
+                            if self.planner.window_info(conversation) != before:
+                                event = replace(event, window_changed=True)
                     yield event
             if overflow is None:
                 return

@@ -97,6 +97,9 @@ class AssistantFinished:
     message: Message
     # Why the reply stopped early, in words (finish_note), or None when it just ended.
     note: str | None = None
+    # The window planned for changed with this reply (a size the server took): a meter
+    # counting on from the last reading reads it anew.
+    window_changed: bool = False
 
 
 @dataclass

@@ -50,7 +50,10 @@ class FlowEffects:
     def reply_finished(self, message: fm.ReplyFinished) -> None:
         screen = self.screen
         if screen.is_open(message.conversation_id):
-            screen.context.append(message.message)
+            if message.window_changed:
+                screen.context.refresh()
+            else:
+                screen.context.append(message.message)
         # After the reply's last words are painted: the list can wait a frame.
         screen.call_after_refresh(screen.sidebar.refresh_rows)
 

@@ -72,13 +72,15 @@ class ReplyTextEnded(FlowMessage, bubble=False):
 
 
 class ReplyFinished(FlowMessage):
-    """``note``: why the reply stopped early, in words (the core's finish_note), or None."""
+    """``note``: why the reply stopped early, in words (the core's finish_note), or None.
+    ``window_changed``: the window planned for changed with it (the meter reads anew)."""
 
     def __init__(self, conversation_id: str, message: Message,
-                 note: str | None = None) -> None:
+                 note: str | None = None, *, window_changed: bool = False) -> None:
         super().__init__(conversation_id)
         self.message = message
         self.note = note
+        self.window_changed = window_changed
 
 
 class ReplyFailed(FlowMessage):
@@ -147,7 +149,8 @@ _TRANSLATIONS: dict[type, Callable[[str, Any], FlowMessage]] = {
     chat.AssistantStarted: lambda cid, e: ReplyStarted(cid, e.message),
     chat.AssistantDelta: lambda cid, e: ReplyDelta(cid, e.message_id, e.text),
     chat.AssistantStreamEnded: lambda cid, e: ReplyTextEnded(cid, e.message_id),
-    chat.AssistantFinished: lambda cid, e: ReplyFinished(cid, e.message, e.note),
+    chat.AssistantFinished: lambda cid, e: ReplyFinished(cid, e.message, e.note,
+                                                        window_changed=e.window_changed),
     chat.FlowFailed: lambda cid, e: ReplyFailed(cid, e.message, e.error, e.kind),
     chat.RetryWait: lambda cid, e: ReplyRetrying(cid, e.delay, e.reason),
     chat.StoreWaiting: lambda cid, e: StoreWaiting(cid, e.what),
