@@ -301,7 +301,6 @@ class ChatFlow:
         failed: set[int] = set()
         last_overflow: ContextLengthExceeded | None = None
         numberless = False  # a refusal of this send said no window and no count
-        refused = 0  # the smallest request refused without numbers (tokens)
         while True:
             conversation = self.store.get_conversation(conversation_id)
             plan: RequestPlan | None = None
@@ -313,6 +312,7 @@ class ChatFlow:
                         else:
                             yield item
             except ContextOverflow as error:
+                refused = self.knowledge.refused_size(conversation.model) or 0
                 if numberless and margin and error.tokens < refused:
                     # The shrink asked for less than the newest turn needs: its smallest
                     # form is still smaller than what was refused.
@@ -371,7 +371,6 @@ class ChatFlow:
             margin += shrink + int(planned_window * OVERFLOW_GROWTH * overflows)
             if not overflow.limit and not overflow.requested:
                 numberless = True
-                refused = min(refused or plan.tokens, plan.tokens)
                 margin = self.planner.margin_after_numberless(conversation, plan,
                                                               planned_margin, margin)
             said = (f"the server counted {overflow.requested:,} tokens"
