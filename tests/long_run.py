@@ -339,7 +339,7 @@ async def run_long_conversation(base_url: str, *, model: str, strategy: str,
     FakeOpenAI at ``base_url``) its own request log is read instead of a proxy's: the same
     figures at half the HTTP cost.
     """
-    from tui.core.chat import FlowFailed, UserMessageStored
+    from tui.core.chat import ContextNotice, FlowFailed, UserMessageStored
     from tui.core.services import open_services
 
     root = base_url.rstrip("/").removesuffix("/v1")
@@ -380,6 +380,10 @@ async def run_long_conversation(base_url: str, *, model: str, strategy: str,
                                 flow, services.store.get_conversation(conversation.id))
                         elif isinstance(event, FlowFailed):
                             turn.failed = f"{event.kind}: {event.error}"
+                        elif isinstance(event, ContextNotice) and event.kind == "summary_failed":
+                            # Summarizing gave up part-way (a piece cut or too long): the
+                            # pieces written before are used, which no preview can know.
+                            preview = None
                     _score(turn, text, exchanges(seen), preview, system_prompt)
                     figures.turns.append(turn)
                 cut = {e.reply.strip() for e in exchanges(0)
