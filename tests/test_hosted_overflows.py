@@ -192,6 +192,25 @@ async def test_trials_after_one_refusal_reach_the_window(tmp_path: Path) -> None
     assert all(r.prompt_tokens <= budget for r in chats[-10:])
 
 
+async def test_trials_go_on_in_a_new_process(tmp_path: Path) -> None:
+    """Each `gpt-tui ask` is a process of its own: the smallest size refused is stored with
+    the size taken, so later processes still try between the two (before, each planned
+    within the first size taken for good: ~0.6 of the guess that was refused)."""
+    with hosted("bedrock") as server:
+        async with flow_on(server, tmp_path, MODEL) as flow:
+            conversation_id = flow.new_conversation(strategy=Strategy.TRUNCATE).id
+        for text in make_prompts(60):
+            async with flow_on(server, tmp_path, MODEL) as flow:
+                events = await send(flow, conversation_id, text)
+                assert [e for e in events if isinstance(e, FlowFailed)] == []
+                info = flow.window_info(flow.store.get_conversation(conversation_id))
+                stored = flow.store.model_window(MODEL, server.base_url)
+        chats = server.chat_log()
+    assert 1 <= len([r for r in chats if r.too_long]) <= 4
+    assert (info.source, 0.85 * WINDOW <= info.size <= WINDOW) == ("accepted", True)
+    assert stored is not None and stored.refused is not None and stored.refused > WINDOW
+
+
 async def test_the_app_shows_the_size_taken_and_keeps_the_reply(tmp_path: Path) -> None:
     """The window learned from what was taken reaches the meter ("(taken)") at the reply's
     end, and its notice leaves the reply on screen (a "window_learned" notice drops the

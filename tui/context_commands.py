@@ -106,7 +106,8 @@ def run_windows(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([{"server": r.base_url or None, "model": r.model,
                            "window": r.context_window, "source": r.source,
-                           "updated": r.updated} for r in rows], indent=2))
+                           "updated": r.updated, "refused": r.refused} for r in rows],
+                         indent=2))
         return EXIT_OK
     if not rows:
         print("no learned windows", file=sys.stderr)

@@ -56,7 +56,7 @@ class ServerKnowledge:
         self._unsaved_windows: dict[tuple[str, str], tuple[int, str]] = {}
         # The smallest request (tokens) refused as too long without a number, by (server,
         # model), this session (tui.core.accepted_window).
-        self._refused: dict[tuple[str, str], int] = {}
+        self._refused: dict[tuple[str, str], int | None] = {}
 
     @property
     def server(self) -> str:
@@ -98,10 +98,13 @@ class ServerKnowledge:
         self._unsaved_windows[key] = learned
         store, base_url, unsaved = self.store, self.client.base_url, self._unsaved_windows
 
+        refused = self._refused.get(key)
+
         def save() -> None:
             if unsaved.get(key) is not learned:  # forgotten, or learned again, meanwhile
                 return
-            store.set_model_window(model, size, source=source, base_url=base_url)
+            store.set_model_window(model, size, source=source, base_url=base_url,
+                                   refused=refused)
             if unsaved.get(key) is learned:
                 del unsaved[key]
 
@@ -118,12 +121,22 @@ class ServerKnowledge:
         return self.store.forget_model_window(model, self.client.base_url)
 
     def note_refused(self, model: str, tokens: int) -> None:
-        """A request of ``tokens`` was refused as too long, with no window or count said."""
+        """A request of ``tokens`` was refused as too long, with no window or count said.
+        Stored with the window (a later process tries below it), without waiting on a lock."""
         key = (self.server, model)
-        self._refused[key] = min(self._refused.get(key, tokens), tokens)
+        self._refused[key] = min(self.refused_size(model) or tokens, tokens)
+        store, base_url = self.store, self.client.base_url
+        write_soon(store, lambda: store.note_refused_size(model, tokens, base_url),
+                   patience=SIDE_PATIENCE)
 
     def refused_size(self, model: str) -> int | None:
-        return self._refused.get((self.server, model))
+        """The smallest request refused without numbers: this session's, else the stored one
+        (read once a session)."""
+        key = (self.server, model)
+        if key not in self._refused:
+            stored = self.store.model_window(model, self.client.base_url)
+            self._refused[key] = stored.refused if stored is not None else None
+        return self._refused[key]
 
     async def probe_window(self, model: str) -> int | None:
         """Ask the server (vLLM, llama.cpp, Ollama) for the model's window, once per session

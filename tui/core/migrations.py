@@ -142,10 +142,18 @@ _REPLY_WRITERS = (
     "UPDATE messages SET status = 'interrupted' WHERE status = 'streaming'",
 )
 
+# The smallest prompt (tokens) a server refused as too long without naming its window or the
+# prompt's count (tui.core.accepted_window), beside the size it took: a later process (each
+# `gpt-tui ask` is one) still tries sizes between the two instead of keeping to the first size
+# taken for good. NULL: none refused.
+_REFUSED_SIZES = (
+    "ALTER TABLE server_windows ADD COLUMN refused INTEGER",
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _V1, _V2, _V3, _V4_DRAFTS, _V5_SERVERS, _V6_TREE, _V7_CJK_SEARCH, _CHAT_PARAMS, _PERSONAS,
     _REPLY_USAGE, _ATTACHMENTS, _SIDE_REQUEST_USAGE, _IMPORT_UPDATES, _DRAFT_IMAGES,
-    _REPLY_WRITERS)
+    _REPLY_WRITERS, _REFUSED_SIZES)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -17,10 +17,18 @@ class KnowledgeStore(StoreBase):
 
     @_guarded
     def set_model_window(self, model: str, context_window: int, *, source: str,
-                         base_url: str | None = None) -> None:
-        """Remember a model's window on one server (sanitized base URL); no URL: any server."""
+                         base_url: str | None = None, refused: int | None = None) -> None:
+        """Remember a model's window on one server (sanitized base URL); no URL: any server.
+        ``refused``: the smallest prompt it refused without numbers (None: keep the stored)."""
         with self._write() as conn:
-            store_server.set_window(conn, base_url or "", model, context_window, source)
+            store_server.set_window(conn, base_url or "", model, context_window, source,
+                                    refused)
+
+    @_guarded
+    def note_refused_size(self, model: str, tokens: int, base_url: str | None = None) -> None:
+        """A prompt of ``tokens`` refused without numbers, kept with the model's window."""
+        with self._write() as conn:
+            store_server.set_refused(conn, base_url or "", model, tokens)
 
     @_reading
     def model_window(self, model: str, base_url: str | None = None) -> StoredWindow | None:

@@ -25,6 +25,8 @@ class StoredWindow:
     context_window: int
     source: str
     updated: str
+    # The smallest prompt refused without numbers (tui.core.accepted_window); None: none.
+    refused: int | None = None
 
 
 def _source(source: str) -> str:
@@ -33,14 +35,28 @@ def _source(source: str) -> str:
 
 
 def set_window(conn: sqlite3.Connection, base_url: str, model: str, context_window: int,
-               source: str) -> None:
+               source: str, refused: int | None = None) -> None:
+    """Upsert the window; ``refused`` (None: keep the one stored) is stored as the smaller of
+    it and the one stored."""
     conn.execute(
-        "INSERT INTO server_windows (base_url, model, context_window, source, updated) "
-        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (base_url, model) DO UPDATE SET "
+        "INSERT INTO server_windows (base_url, model, context_window, source, updated, refused)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (base_url, model) DO UPDATE SET "
         "context_window = excluded.context_window, source = excluded.source, "
-        "updated = excluded.updated",
+        "updated = excluded.updated, "
+        "refused = min(coalesce(excluded.refused, server_windows.refused), "
+        "coalesce(server_windows.refused, excluded.refused))",
         (sanitize_url(base_url) if base_url else LEGACY_SERVER, model, int(context_window),
-         _source(source), utc_now()))
+         _source(source), utc_now(), None if refused is None else int(refused)))
+
+
+def set_refused(conn: sqlite3.Connection, base_url: str, model: str, tokens: int) -> None:
+    """A prompt of ``tokens`` was refused without numbers: kept if smaller than the one
+    stored. Only on a row there is (a refusal before any size was taken is kept with the
+    size taken, by set_window)."""
+    conn.execute("UPDATE server_windows SET refused = min(coalesce(refused, ?), ?) "
+                 "WHERE base_url = ? AND model = ?",
+                 (int(tokens), int(tokens),
+                  sanitize_url(base_url) if base_url else LEGACY_SERVER, model))
 
 
 def get_window(conn: sqlite3.Connection, base_url: str | None,
@@ -50,17 +66,17 @@ def get_window(conn: sqlite3.Connection, base_url: str | None,
     keys.append(LEGACY_SERVER)
     for key in keys:
         row = conn.execute(
-            "SELECT base_url, model, context_window, source, updated FROM server_windows "
-            "WHERE base_url = ? AND model = ?", (key, model)).fetchone()
+            "SELECT base_url, model, context_window, source, updated, refused "
+            "FROM server_windows WHERE base_url = ? AND model = ?", (key, model)).fetchone()
         if row is not None:
-            return StoredWindow(row[0], row[1], int(row[2]), _source(row[3]), row[4])
+            return StoredWindow(row[0], row[1], int(row[2]), _source(row[3]), row[4], row[5])
     return None
 
 
 def list_windows(conn: sqlite3.Connection) -> list[StoredWindow]:
-    rows = conn.execute("SELECT base_url, model, context_window, source, updated "
+    rows = conn.execute("SELECT base_url, model, context_window, source, updated, refused "
                         "FROM server_windows ORDER BY model, base_url")
-    return [StoredWindow(r[0], r[1], int(r[2]), _source(r[3]), r[4]) for r in rows]
+    return [StoredWindow(r[0], r[1], int(r[2]), _source(r[3]), r[4], r[5]) for r in rows]
 
 
 def forget_window(conn: sqlite3.Connection, model: str, base_url: str | None = None) -> int:
