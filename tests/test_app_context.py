@@ -547,3 +547,30 @@ async def test_the_preview_keeps_its_cursor_row_in_view_when_the_table_shrinks(t
                 assert table.cursor_row == len(screen.preview.items) - 1
         finally:
             await services.aclose()
+
+
+async def test_the_preview_leaves_its_table_rows_on_a_small_screen(tmp_path):
+    """At 60x20 the title, the facts and the summary around the table left it a single row,
+    seen in tmux as a lone scrollbar block: under 30 rows the dialog drops its spacing."""
+    from textual.widgets import DataTable
+
+    with llama_server() as server:
+        services = make_services(tmp_path, server.base_url, model=LLAMA)
+        conversation = long_chat(services.store, turns=20, strategy=Strategy.SUMMARIZE)
+        old = services.store.load_messages(conversation.id)[:8]
+        services.store.add_summary(conversation.id, "The user asked about rivers. " * 4,
+                                   first_message_id=old[0].id, last_message_id=old[-1].id,
+                                   covered_count=8, token_count=30)
+        app = make_app(services)
+        try:
+            async with app.run_test(size=(60, 20)) as pilot:
+                await chat_open(app, pilot)
+                screen = await open_preview(app, pilot)
+                await pilot.pause()
+                table = screen.query_one(DataTable)
+                assert table.region.height >= 5
+                facts = screen.query_one("#preview-facts")
+                assert facts.region.height >= 5 and facts.region.bottom <= table.region.y
+                assert table.region.bottom <= screen.query_one("#preview-dialog").region.bottom
+        finally:
+            await services.aclose()
