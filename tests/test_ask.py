@@ -169,6 +169,55 @@ def test_a_signal_mid_stream_exits_with_its_code_and_keeps_partial_reply_as_inte
     assert rows(env["GPT_TUI_DB"], "select count(*) from reply_writers") == [(0,)]
 
 
+# ``gpt-tui ask`` with one more thread, which sends itself ``SIGNAL`` once ``GO`` exists: the
+# kernel hands a signal sent to the process to any of its threads, and Python runs handlers in
+# the main thread only.
+_ASK_WITH_A_THREAD = """
+import os, signal, sys, threading, time
+
+def send_when_told():
+    while not os.path.exists(os.environ["GO"]):
+        time.sleep(0.02)
+    signal.pthread_kill(threading.get_ident(), int(os.environ["SIGNAL"]))
+
+threading.Thread(target=send_when_told, daemon=True).start()
+sys.argv = ["gpt-tui", "ask", "stream please"]
+from tui.cli import entry
+entry()
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="POSIX threads")
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_another_thread_gets_while_the_reply_pauses_ends_it(env, fake_openai,
+                                                                     tmp_path, signum, code):
+    """The server pauses mid-reply and the signal goes to a thread that is not the main one.
+    asyncio.run's Ctrl-C handler and the SIGTERM handler before it ran only once the main
+    thread woke up, which nothing made it do until the server sent more (here a minute)."""
+    fake_openai.script(Script.reply(" ".join(f"w{i}" for i in range(200)), tps=40,
+                                    hold_after=40))
+    go = tmp_path / "go"
+    process = subprocess.Popen(
+        [sys.executable, "-c", _ASK_WITH_A_THREAD], cwd=ROOT, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+        env=dict(env, PYTHONFAULTHANDLER="1", GO=str(go), SIGNAL=str(int(signum))))
+    try:
+        _wait_for_partial(env["GPT_TUI_DB"], time.monotonic() + 30)
+        time.sleep(1.5)  # the server holds: nothing but the socket can wake the app now
+        go.touch()
+        started = time.monotonic()
+        out, err = _communicate(process, timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == code, err
+    assert time.monotonic() - started < 5
+    assert "the partial reply is kept" in err and "Traceback" not in err
+    [(content, status)] = rows(env["GPT_TUI_DB"], "select content, status from messages "
+                               "where role = 'assistant'")
+    assert status == "interrupted" and content and out.strip() == content.strip()
+
+
 def test_list_shows_what_ask_stored(env, fake_openai):
     fake_openai.script(Script.reply("ok"))
     assert ask(env, "remember me").returncode == 0

@@ -21,14 +21,12 @@ names, images as image parts. Standard input piped in next to a prompt
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import os
 import signal
 import stat
 import sys
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -53,14 +51,9 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 EXIT_TERMINATED = 128 + 15
 
 
-class Terminated(BaseException):
-    """SIGTERM (``kill``, ``timeout 60 gpt-tui ask ...``) while a reply streams: it ends the
-    way Ctrl-C does (the partial reply stored as interrupted), where the process used to die
-    at once, the reply left "streaming" and its last half second of text lost."""
-
-
-def _raise_terminated(signum: int, frame: object) -> None:
-    raise Terminated
+# SIGTERM (``kill``, ``timeout 60 gpt-tui ask ...``) while a reply streams ends it the way
+# Ctrl-C does (the partial reply stored as interrupted; tui.ask_signals), with its own code.
+_ENDED_BY = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated"}
 
 
 # The reply to a request for a JSON object is not valid JSON.
@@ -289,6 +282,7 @@ def _ask(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> i
     """The command; bad usage and store failures propagate to run() as exceptions."""
     import asyncio  # here, not at the top: building the parser must stay cheap
 
+    from tui.ask_signals import GRACE, SignalEnd, ending_on_signals, exit_now
     from tui.core.services import open_services
 
     model = getattr(args, "model", None)
@@ -308,15 +302,27 @@ def _ask(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> i
             # Near enough to a window for the counts to matter: count this exchange exactly.
             services.counter.start_loading()
             services.counter.wait_loaded()
-        with _sigterm_ends_the_reply():
-            code = asyncio.run(_run_and_close(services, conversation, prompt, out, err,
-                                              stored, images=images))
-    except KeyboardInterrupt:
+        ended = SignalEnd()
+
+        def force_exit(signum: int) -> None:
+            log.warning("ask: the reply did not end %s s after signal %d; exiting", GRACE,
+                        signum)
+            print(f"\ngpt-tui: {_ENDED_BY[signum]}{_kept(stored)}", file=err)
+            exit_now(128 + signum, lambda: (out.flush(), err.flush()))
+
+        try:
+            code = asyncio.run(ending_on_signals(
+                _run_and_close(services, conversation, prompt, out, err, stored,
+                               images=images), ended, force_exit))
+        except asyncio.CancelledError:
+            if ended.signum is None:
+                raise
+        if ended.signum is not None:
+            print(f"\ngpt-tui: {_ENDED_BY[ended.signum]}{_kept(stored)}", file=err)
+            code = ended.exit_code
+    except KeyboardInterrupt:  # Ctrl-C before the reply, or where the loop takes no signals
         print(f"\ngpt-tui: interrupted{_kept(stored)}", file=err)
         code = EXIT_INTERRUPTED
-    except Terminated:
-        print(f"\ngpt-tui: terminated{_kept(stored)}", file=err)
-        code = EXIT_TERMINATED
     except BrokenPipeError:
         # `ask ... | head -1`: the reader got what it asked for. The reply stopped with the
         # write (its cleanup stored it as interrupted); quiet and 0, as `list` does.
@@ -351,20 +357,6 @@ def _needs_a_database(args: argparse.Namespace) -> None:
 def _kept(stored: list[str]) -> str:
     """What an interruption kept: nothing was stored before the conversation was."""
     return "; the partial reply is kept" if stored else " before anything was stored"
-
-
-@contextlib.contextmanager
-def _sigterm_ends_the_reply() -> Iterator[None]:
-    """SIGTERM raises :class:`Terminated` (asyncio then cancels the reply's task, whose
-    cleanup stores it) while the block runs; the main thread only, where handlers run."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, _raise_terminated)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 async def _run_and_close(services: Services, conversation: Conversation | NewConversation,
