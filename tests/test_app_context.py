@@ -131,11 +131,17 @@ async def test_p_pins_the_focused_message_and_the_preview_follows(tmp_path):
     with llama_server() as server:
         services = make_services(tmp_path, server.base_url, model=LLAMA)
         conversation = long_chat(services.store, turns=20)
+        first_id = services.store.load_messages(conversation.id)[0].id
         app = make_app(services)
         try:
             async with app.run_test(size=SIZE) as pilot:
                 await chat_open(app, pilot)
                 await pilot.press("ctrl+o", "g")  # the oldest message on screen
+                # Its focus lands once the pane has scrolled there (a loaded run read the
+                # focus a frame early).
+                await wait_until(pilot, lambda: isinstance(app.screen.focused, UserBlock)
+                                 and app.screen.focused.message.id == first_id,
+                                 what="the oldest message focused")
                 block = app.screen.focused
                 assert isinstance(block, UserBlock)
                 assert any(b.key == "p" and b.action == "pin_block"
