@@ -16,6 +16,7 @@ state folders are temporary: your own config does not apply.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -65,7 +66,16 @@ def run(args: argparse.Namespace, strategy: str) -> dict[str, object]:
                 lines = [line for line in done.stderr.splitlines() if "error" in line.lower()]
                 failures.append((turn, (lines or done.stderr.splitlines() or [""])[-1][:160]))
         chats = [e for e in proxy.exchanges if e.is_chat]
+        listed = subprocess.run([args.gpt_tui, "windows", "--json"], env=env,
+                                capture_output=True, text=True, timeout=60)
     shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        windows = [w for w in json.loads(listed.stdout) if w["model"] == args.model]
+    except ValueError:
+        windows = []
+    learned = (", ".join(f"{w['window']} ({w['source']}"
+                         + (f", smallest refused {w['refused']})" if w.get("refused") else ")")
+                         for w in windows) or "none")
     summaries = [e for e in chats if _is_summary(e)]
     plain = [e for e in chats if not _is_summary(e)]
     too_long = [turn for turn, line in failures if "the message is too long" in line]
@@ -79,6 +89,7 @@ def run(args: argparse.Namespace, strategy: str) -> dict[str, object]:
         "chat requests refused by the server": f"{sum(e.too_long for e in plain)} of {len(plain)}",
         "summary requests refused by the server":
             f"{sum(e.too_long for e in summaries)} of {len(summaries)}",
+        "window learned at the end": learned,
         "seconds per turn (median, max)":
             f"{statistics.median(seconds):.2f}, {max(seconds):.2f}",
         "failures": failures,

@@ -23,7 +23,9 @@ from urllib.parse import urlsplit
 _HOP_HEADERS = {"host", "content-length", "connection", "transfer-encoding", "keep-alive",
                 "accept-encoding", "content-encoding"}
 _CONTEXT_ERROR = re.compile(r"exceed_context_size_error|context_length_exceeded|"
-                            r"context length|context size|context window", re.I)
+                            r"context length|context size|context window|too long|"
+                            r"too large|exceeds the maximum|maximum prompt length|"
+                            r"token limit|must be <=", re.I)
 # OpenAI's wording: "your messages resulted in N tokens" / "(N in the messages, ...".
 _OPENAI_COUNT = re.compile(r"resulted in (\d+) tokens|\((\d+) in the messages")
 
@@ -67,7 +69,7 @@ class Exchange:
         it without a word (Ollama): an overflow either way."""
         if self.refused is not None:
             return self.refused
-        return self.status in (400, 413) and bool(
+        return self.status in (400, 413, 422) and bool(
             _CONTEXT_ERROR.search(json.dumps(self.response) if self.response else ""))
 
 
