@@ -8,22 +8,6 @@ from pathlib import Path
 import pytest
 
 SHARED_TIKTOKEN = Path(__file__).resolve().parents[1].parent / "shared" / "tiktoken"
-PACKAGE = Path(__file__).resolve().parents[1] / "tui"
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    """Compile the package's bytecode once, before the workers start (the controller only).
-
-    Hundreds of tests start ``gpt-tui`` or ``python -m tui`` in a process of its own. In a
-    fresh checkout run with PYTHONDONTWRITEBYTECODE set (as CI here is), nothing ever wrote
-    the ``.pyc`` files, so each of those processes compiled every module it imports again;
-    an installed package has them from its install. Compiling writes them even then.
-    """
-    if hasattr(config, "workerinput"):
-        return
-    import compileall
-
-    compileall.compile_dir(str(PACKAGE), quiet=1)
 
 
 @pytest.fixture(autouse=True)
