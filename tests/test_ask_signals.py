@@ -58,3 +58,59 @@ def test_a_cleanup_that_does_not_end_is_cut_short_with_the_signals_code(signum: 
     result = run(signum, "stuck")
     assert result.returncode == 128 + signum, result.stderr
     assert result.stdout.split("\n")[:2] == ["cancelled", "forced"]
+
+
+# A command with one more thread, which sends itself SIGNAL once the file GO exists: the
+# kernel hands a signal sent to a process to any of its threads.
+WITH_A_THREAD = textwrap.dedent("""
+    import os, signal, sys, threading, time
+
+    def send_when_told():
+        while not os.path.exists(os.environ["GO"]):
+            time.sleep(0.02)
+        signal.pthread_kill(threading.get_ident(), int(os.environ["SIGNAL"]))
+
+    threading.Thread(target=send_when_told, daemon=True).start()
+    sys.argv = ["gpt-tui", *sys.argv[1:]]
+    from tui.cli import entry
+    entry()
+""")
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="POSIX threads")
+def test_context_ends_on_ctrl_c_while_a_server_does_not_answer(tmp_path: Path) -> None:
+    """`gpt-tui context` asks the server for the model's window first; a server that takes
+    the connection and never answers held it until the HTTP timeout, a Ctrl-C another
+    thread got included."""
+    import os
+    import select
+    import socket
+    import time
+
+    from tui.core.models import Role
+    from tui.core.store import Store
+
+    with Store(tmp_path / "chat.db") as store:
+        conversation = store.create_conversation(model="local-model", title="t")
+        store.append_message(conversation.id, Role.USER, "hello")
+    silent = socket.create_server(("127.0.0.1", 0))
+    go = tmp_path / "go"
+    env = dict(os.environ, GPT_TUI_DB=str(tmp_path / "chat.db"), GO=str(go),
+               SIGNAL=str(int(signal.SIGINT)),
+               OPENAI_BASE_URL=f"http://127.0.0.1:{silent.getsockname()[1]}/v1")
+    process = subprocess.Popen([sys.executable, "-c", WITH_A_THREAD, "context",
+                                conversation.id], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        assert select.select([silent], [], [], 30)[0], "context never asked the server"
+        time.sleep(0.3)  # the request written, the loop asleep waiting for the answer
+        go.touch()
+        started = time.monotonic()
+        out, err = process.communicate(timeout=15)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        silent.close()
+    assert process.returncode == 130, err
+    assert time.monotonic() - started < 5
+    assert "interrupted" in err and "Traceback" not in err

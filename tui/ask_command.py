@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
 import stat
 import sys
 from collections.abc import Callable
@@ -48,12 +47,9 @@ if TYPE_CHECKING:  # the flow pulls in the openai SDK: imported when `ask` runs,
     from tui.core.session import NewConversation
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-EXIT_TERMINATED = 128 + 15
-
-
 # SIGTERM (``kill``, ``timeout 60 gpt-tui ask ...``) while a reply streams ends it the way
 # Ctrl-C does (the partial reply stored as interrupted; tui.ask_signals), with its own code.
-_ENDED_BY = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated"}
+EXIT_TERMINATED = 128 + 15
 
 
 # The reply to a request for a JSON object is not valid JSON.
@@ -282,7 +278,7 @@ def _ask(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> i
     """The command; bad usage and store failures propagate to run() as exceptions."""
     import asyncio  # here, not at the top: building the parser must stay cheap
 
-    from tui.ask_signals import GRACE, SignalEnd, ending_on_signals, exit_now
+    from tui.ask_signals import GRACE, SignalEnd, ending_on_signals, exit_now, said_for
     from tui.core.services import open_services
 
     model = getattr(args, "model", None)
@@ -307,7 +303,7 @@ def _ask(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> i
         def force_exit(signum: int) -> None:
             log.warning("ask: the reply did not end %s s after signal %d; exiting", GRACE,
                         signum)
-            print(f"\ngpt-tui: {_ENDED_BY[signum]}{_kept(stored)}", file=err)
+            print(f"\ngpt-tui: {said_for(signum)}{_kept(stored)}", file=err)
             exit_now(128 + signum, lambda: (out.flush(), err.flush()))
 
         try:
@@ -318,7 +314,7 @@ def _ask(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> i
             if ended.signum is None:
                 raise
         if ended.signum is not None:
-            print(f"\ngpt-tui: {_ENDED_BY[ended.signum]}{_kept(stored)}", file=err)
+            print(f"\ngpt-tui: {ended.said}{_kept(stored)}", file=err)
             code = ended.exit_code
     except KeyboardInterrupt:  # Ctrl-C before the reply, or where the loop takes no signals
         print(f"\ngpt-tui: interrupted{_kept(stored)}", file=err)

@@ -37,11 +37,20 @@ GRACE = 3.0
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
+def said_for(signum: int) -> str:
+    return "terminated" if signum == signal.SIGTERM else "interrupted"
+
+
 @dataclass
 class SignalEnd:
     """Which signal ended the command (None: none came)."""
 
     signum: int | None = None
+
+    @property
+    def said(self) -> str:
+        """How the command says it ended: "interrupted" (Ctrl-C) or "terminated"."""
+        return said_for(self.signum or signal.SIGINT)
 
     @property
     def exit_code(self) -> int:

@@ -152,6 +152,7 @@ def run_pin(args: argparse.Namespace) -> int:
 def run_context(args: argparse.Namespace) -> int:
     import asyncio
 
+    from tui.ask_signals import SignalEnd, ending_on_signals, exit_now
     from tui.core.config import ConfigError
     from tui.core.preview import preview_request
     from tui.core.services import open_services
@@ -175,7 +176,15 @@ def run_context(args: argparse.Namespace) -> int:
             finally:
                 await services.client.aclose()
 
-        preview = asyncio.run(run())
+        ended = SignalEnd()
+        try:  # a signal another thread gets still ends it at once (tui.ask_signals)
+            preview = asyncio.run(ending_on_signals(
+                run(), ended, lambda signum: exit_now(128 + signum, sys.stderr.flush)))
+        except asyncio.CancelledError:
+            if ended.signum is None:
+                raise
+            print(f"gpt-tui: {ended.said}", file=sys.stderr)
+            return ended.exit_code
     finally:
         services.close()
     if args.json:
