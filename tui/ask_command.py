@@ -48,7 +48,8 @@ if TYPE_CHECKING:  # the flow pulls in the openai SDK: imported when `ask` runs,
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 # SIGTERM (``kill``, ``timeout 60 gpt-tui ask ...``) while a reply streams ends it the way
-# Ctrl-C does (the partial reply stored as interrupted; tui.ask_signals), with its own code.
+# Ctrl-C does (the partial reply stored as interrupted; tui.command_signals), with its own
+# code.
 EXIT_TERMINATED = 128 + 15
 
 
@@ -278,7 +279,13 @@ def _ask(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> i
     """The command; bad usage and store failures propagate to run() as exceptions."""
     import asyncio  # here, not at the top: building the parser must stay cheap
 
-    from tui.ask_signals import GRACE, SignalEnd, ending_on_signals, exit_now, said_for
+    from tui.command_signals import (
+        GRACE,
+        SignalEnd,
+        ending_on_signals,
+        exit_now,
+        said_for,
+    )
     from tui.core.services import open_services
 
     model = getattr(args, "model", None)

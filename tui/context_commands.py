@@ -152,7 +152,7 @@ def run_pin(args: argparse.Namespace) -> int:
 def run_context(args: argparse.Namespace) -> int:
     import asyncio
 
-    from tui.ask_signals import SignalEnd, ending_on_signals, exit_now
+    from tui.command_signals import SignalEnd, ending_on_signals, exit_now
     from tui.core.config import ConfigError
     from tui.core.preview import preview_request
     from tui.core.services import open_services
@@ -177,7 +177,7 @@ def run_context(args: argparse.Namespace) -> int:
                 await services.client.aclose()
 
         ended = SignalEnd()
-        try:  # a signal another thread gets still ends it at once (tui.ask_signals)
+        try:  # a signal another thread gets still ends it at once (tui.command_signals)
             preview = asyncio.run(ending_on_signals(
                 run(), ended, lambda signum: exit_now(128 + signum, sys.stderr.flush)))
         except asyncio.CancelledError:

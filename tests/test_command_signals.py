@@ -1,6 +1,6 @@
-"""tui.ask_signals: a signal cancels the command's task; a cleanup that does not end in time,
-or a second signal, ends the process anyway with the signal's code (run in a subprocess:
-the signals and the exit are the process's)."""
+"""tui.command_signals (ask, context): a signal cancels the command's task; a cleanup that
+does not end in time, or a second signal, ends the process anyway with the signal's code (run
+in a subprocess: the signals and the exit are the process's)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 SCRIPT = textwrap.dedent("""
     import asyncio, os, signal, sys
-    from tui.ask_signals import SignalEnd, ending_on_signals, exit_now
+    from tui.command_signals import SignalEnd, ending_on_signals, exit_now
 
     async def work():
         os.kill(os.getpid(), int(sys.argv[1]))

@@ -1,4 +1,5 @@
-"""How ``gpt-tui ask`` ends on Ctrl-C (SIGINT) or ``kill``/``timeout`` (SIGTERM).
+"""How ``gpt-tui ask`` (and ``context``) end on Ctrl-C (SIGINT) or ``kill``/``timeout``
+(SIGTERM). The app takes them through its event loop as well (tui.ui.app).
 
 The event loop takes both signals (``loop.add_signal_handler``): the kernel may hand a
 signal to any thread, and the loop's wake-up descriptor is written whichever thread gets it,
@@ -74,7 +75,7 @@ async def ending_on_signals(work: Awaitable[T], ended: SignalEnd,
             force_exit(ended.signum)
             return
         ended.signum = signum
-        log.info("ask: signal %d: ending the reply", signum)
+        log.info("signal %d: ending the command", signum)
         task.cancel()
         loop.call_later(grace, force_exit, signum)
 
