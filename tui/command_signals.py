@@ -99,6 +99,6 @@ def exit_now(code: int, flush: Callable[[], None]) -> None:
     try:
         flush()
     except Exception:  # a closed or full pipe must not keep the process alive
-        log.warning("ask: could not flush before exiting", exc_info=True)
+        log.warning("could not flush before exiting", exc_info=True)
     logging.shutdown()
     os._exit(code)
