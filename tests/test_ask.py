@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.fake_openai.scripts import Script
+from tui.core.net_backend import SLOW_GATHER
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -202,8 +203,10 @@ def test_a_signal_another_thread_gets_while_the_reply_pauses_ends_it(env, fake_o
         stderr=subprocess.PIPE, text=True,
         env=dict(env, PYTHONFAULTHANDLER="1", GO=str(go), SIGNAL=str(int(signum))))
     try:
-        _wait_for_partial(env["GPT_TUI_DB"], time.monotonic() + 30)
-        time.sleep(1.5)  # the server holds: nothing but the socket can wake the app now
+        assert fake_openai.holding.wait(30), "the reply never reached its pause"
+        # The app reads a slow stream every SLOW_GATHER seconds: after its last read, only
+        # the socket (or a signal) can wake it. No event of the app's says when that is.
+        time.sleep(SLOW_GATHER + 0.3)
         go.touch()
         started = time.monotonic()
         out, err = _communicate(process, timeout=10)
