@@ -170,6 +170,21 @@ async def test_system_prompt_editor_and_strategy_cycle(services):
         assert services.store.get_conversation(conversation.id).strategy == Strategy.SUMMARIZE
 
 
+async def test_a_change_answered_while_the_app_quits_needs_no_sidebar(services):
+    """Quitting removes the main screen's widgets before the screen: a dialog's save that
+    finished just then asked for the sidebar and raised NoMatches (a fresh-clone CI run,
+    the system prompt saved as the test's app closed)."""
+    from tui.ui.widgets.sidebar import Sidebar
+
+    conversation = chat(services.store)
+    app = make_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await app.main.query_one(Sidebar).remove()
+        await app.main.actions._changed(conversation.id)
+        assert app.main.is_attached and not app.main.query(Sidebar)
+
+
 @pytest.mark.parametrize("save_key", ["f2", "ctrl+s"])
 async def test_the_system_prompt_saves_with_f2_or_ctrl_s_after_a_burst(services, save_key):
     """Ctrl+S saves in the edit and settings dialogs; the system prompt took F2 only. The

@@ -61,7 +61,7 @@ class BranchActions:
             if block is not None:
                 block.focus(scroll_visible=False)
         self.screen.context.refresh()
-        self.screen.sidebar.refresh_rows()
+        self.screen.refresh_sidebar()
 
     # -- the actions ---------------------------------------------------------------------
 
@@ -101,7 +101,7 @@ class BranchActions:
         if copy is None:
             return
         await self.screen.open_conversation(copy.id)
-        self.screen.sidebar.refresh_rows()
+        self.screen.refresh_sidebar()
         self.screen.notify(f"Forked into “{one_line(copy.title)[:60]}”")
 
     async def delete(self, message_id: str, text: str) -> None:

@@ -50,7 +50,7 @@ class ChatOpener:
                                                    conversation_id)
         except NotFound:
             screen.notify("That conversation no longer exists.", severity="warning")
-            screen.sidebar.refresh_rows()
+            screen.refresh_sidebar()
             return
         leaving = self._leaving()
         self.opening = conversation.id

@@ -30,7 +30,7 @@ class FlowEffects:
             screen.conversation = message.conversation
             screen.new_chat = None
             screen.context.refresh()
-        screen.sidebar.refresh_rows()
+        screen.refresh_sidebar()
 
     def user_message_stored(self, message: fm.UserMessageStored) -> None:
         screen = self.screen
@@ -45,7 +45,7 @@ class FlowEffects:
             # The draft it came from is spent (the new chat's, for a first message).
             key = None if message.new_chat else cid
             screen.run_worker(partial(screen.drafts.sent, key, sent), group="draft-sent")
-        screen.sidebar.refresh_rows()
+        screen.refresh_sidebar()
 
     def reply_finished(self, message: fm.ReplyFinished) -> None:
         screen = self.screen
@@ -55,13 +55,13 @@ class FlowEffects:
             else:
                 screen.context.append(message.message)
         # After the reply's last words are painted: the list can wait a frame.
-        screen.call_after_refresh(screen.sidebar.refresh_rows)
+        screen.call_after_refresh(screen.refresh_sidebar)
 
     def reply_failed(self, message: fm.ReplyFailed) -> None:
         screen = self.screen
         if message.kind not in ("empty", "unseen"):
             screen.failures = {**screen.failures, message.conversation_id: message.error}
-            screen.sidebar.refresh_rows()
+            screen.refresh_sidebar()
         if message.message is not None and screen.is_open(message.conversation_id):
             screen.context.refresh()  # the reply was stored with what arrived
 
@@ -79,7 +79,7 @@ class FlowEffects:
         if screen.is_open(message.conversation_id):
             screen.conversation = await asyncio.to_thread(screen.store.get_conversation,
                                                           message.conversation_id)
-        screen.sidebar.refresh_rows()
+        screen.refresh_sidebar()
 
     def context_noted(self, message: fm.ContextNoted) -> None:
         screen = self.screen

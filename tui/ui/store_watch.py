@@ -83,7 +83,7 @@ class StoreWatch:
     async def follow(self) -> None:
         """Show what another window wrote: the list, and the open chat if it changed."""
         screen = self.screen
-        screen.sidebar.refresh_rows()
+        screen.refresh_sidebar()
         conversation = screen.conversation
         if conversation is None or conversation.id in screen.streams:
             return  # a reply streaming here is shown as it arrives; the list is enough

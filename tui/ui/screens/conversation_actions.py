@@ -74,7 +74,7 @@ class ConversationActions:
                                                        conversation_id)
         if not self.screen.is_attached:  # the app quit while the store was read or written
             return
-        self.screen.sidebar.refresh_rows()
+        self.screen.refresh_sidebar()
 
     async def _write(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> bool:
         try:
@@ -117,7 +117,7 @@ class ConversationActions:
                             or await listing.neighbour(target.id, -1))
             if not await self._write(self.store.delete_conversation, target.id):
                 return
-            self.screen.sidebar.refresh_rows()
+            self.screen.refresh_sidebar()
             if self.screen.is_open(target.id):
                 if fallback and fallback != target.id:
                     await self.screen.open_conversation(fallback)

@@ -155,6 +155,13 @@ class MainScreen(MainScreenKeys, Screen):
     def sidebar(self) -> Sidebar:
         return self.query_one(Sidebar)
 
+    def refresh_sidebar(self) -> None:
+        """Show the stored conversations' changes in the list. Quitting removes the screen's
+        widgets before the screen: a change answered just then finds no sidebar, and there
+        is nothing to show (a fresh-clone CI run raised NoMatches from a dialog's save)."""
+        for sidebar in self.query(Sidebar):
+            sidebar.refresh_rows()
+
     @property
     def conversation_list(self) -> ConversationList:
         return self.sidebar.conversation_list
