@@ -3,7 +3,7 @@ its count (some gateways: "Input is too long for requested model").
 
 All there is to go on are sizes (prompt tokens): the largest request it took, so a window at
 least that big (the "accepted" window, stored: safe for any later process), and the smallest
-it refused (known this session). While the two are far apart, a send plans its prompt for up
+it refused (stored too, beside it). While the two are far apart, a send plans its prompt for up
 to halfway between them (a "trial"); a refused trial is sent again within the accepted
 window at once, so each costs one refused request at most and the gap halves with each.
 Once they are close, sends plan within the accepted window as within any known one (the
@@ -36,7 +36,7 @@ def window_holding(tokens: int, max_output_tokens: int | None) -> int:
 
 def probe_size(accepted: int, refused: int | None) -> int | None:
     """The prompt size to try, halfway between the largest taken and the smallest refused
-    (tokens); None when nothing was refused this session or the two are close."""
+    (tokens); None when nothing was refused or the two are close."""
     if not refused or refused <= accepted * (1 + PROBE_GAP):
         return None
     return (accepted + refused) // 2

@@ -55,7 +55,7 @@ class ServerKnowledge:
         # by (server, model), read before the store's.
         self._unsaved_windows: dict[tuple[str, str], tuple[int, str]] = {}
         # The smallest request (tokens) refused as too long without a number, by (server,
-        # model), this session (tui.core.accepted_window).
+        # model), as read from the store or learned since (tui.core.accepted_window).
         self._refused: dict[tuple[str, str], int | None] = {}
 
     @property

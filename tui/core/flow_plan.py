@@ -273,7 +273,7 @@ class FlowPlanner:
                 self.knowledge.note_exact_total(conversation.model, plan.tokens, error.requested)
 
     def trial_window(self, conversation: Conversation, info: WindowInfo) -> int | None:
-        """A window between the size the server took and the one it refused this session,
+        """A window between the size the server took and the smallest it refused,
         to try (tui.core.accepted_window); None when there is nothing to try."""
         target = probe_size(info.size, self.knowledge.refused_size(conversation.model))
         return window_holding(target, conversation.max_output_tokens) if target else None
