@@ -277,15 +277,8 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO
 
 def _ask(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> int:
     """The command; bad usage and store failures propagate to run() as exceptions."""
-    import asyncio  # here, not at the top: building the parser must stay cheap
-
-    from tui.command_signals import (
-        GRACE,
-        SignalEnd,
-        ending_on_signals,
-        exit_now,
-        said_for,
-    )
+    # Imported here, not at the top: building the parser must stay cheap.
+    from tui.command_signals import GRACE, exit_now, run_until_signal, said_for
     from tui.core.services import open_services
 
     model = getattr(args, "model", None)
@@ -305,7 +298,6 @@ def _ask(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> i
             # Near enough to a window for the counts to matter: count this exchange exactly.
             services.counter.start_loading()
             services.counter.wait_loaded()
-        ended = SignalEnd()
 
         def force_exit(signum: int) -> None:
             log.warning("ask: the reply did not end %s s after signal %d; exiting", GRACE,
@@ -313,13 +305,9 @@ def _ask(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> i
             print(f"\ngpt-tui: {said_for(signum)}{_kept(stored)}", file=err)
             exit_now(128 + signum, lambda: (out.flush(), err.flush()))
 
-        try:
-            code = asyncio.run(ending_on_signals(
-                _run_and_close(services, conversation, prompt, out, err, stored,
-                               images=images), ended, force_exit))
-        except asyncio.CancelledError:
-            if ended.signum is None:
-                raise
+        code, ended = run_until_signal(
+            _run_and_close(services, conversation, prompt, out, err, stored, images=images),
+            force_exit)
         if ended.signum is not None:
             print(f"\ngpt-tui: {ended.said}{_kept(stored)}", file=err)
             code = ended.exit_code

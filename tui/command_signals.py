@@ -24,9 +24,9 @@ import logging
 import os
 import signal
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +92,19 @@ async def ending_on_signals(work: Awaitable[T], ended: SignalEnd,
     finally:
         for signum in installed:
             loop.remove_signal_handler(signum)
+
+
+def run_until_signal(work: Coroutine[Any, Any, T],
+                     force_exit: Callable[[int], None]) -> tuple[T | None, SignalEnd]:
+    """``asyncio.run(work)``, ended by SIGINT or SIGTERM as :func:`ending_on_signals` says:
+    its result (None when a signal cancelled it) and which signal came, if one did."""
+    ended = SignalEnd()
+    try:
+        return asyncio.run(ending_on_signals(work, ended, force_exit)), ended
+    except asyncio.CancelledError:
+        if ended.signum is None:
+            raise
+        return None, ended
 
 
 def exit_now(code: int, flush: Callable[[], None]) -> None:

@@ -150,9 +150,7 @@ def run_pin(args: argparse.Namespace) -> int:
 
 
 def run_context(args: argparse.Namespace) -> int:
-    import asyncio
-
-    from tui.command_signals import SignalEnd, ending_on_signals, exit_now
+    from tui.command_signals import exit_now, run_until_signal
     from tui.core.config import ConfigError
     from tui.core.preview import preview_request
     from tui.core.services import open_services
@@ -176,13 +174,10 @@ def run_context(args: argparse.Namespace) -> int:
             finally:
                 await services.client.aclose()
 
-        ended = SignalEnd()
-        try:  # a signal another thread gets still ends it at once (tui.command_signals)
-            preview = asyncio.run(ending_on_signals(
-                run(), ended, lambda signum: exit_now(128 + signum, sys.stderr.flush)))
-        except asyncio.CancelledError:
-            if ended.signum is None:
-                raise
+        # A signal another thread gets still ends it at once (tui.command_signals).
+        preview, ended = run_until_signal(
+            run(), lambda signum: exit_now(128 + signum, sys.stderr.flush))
+        if preview is None:  # cancelled by the signal
             print(f"gpt-tui: {ended.said}", file=sys.stderr)
             return ended.exit_code
     finally:
