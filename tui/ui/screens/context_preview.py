@@ -18,7 +18,7 @@ import logging
 from typing import Awaitable, Callable
 
 from rich.cells import cell_len
-from textual import events, work
+from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
@@ -80,10 +80,6 @@ class ContextPreviewScreen(Dialog[None]):
 
     BINDINGS = keys.CONTEXT_PREVIEW
 
-    SHORT_SCREEN = 30
-    """Rows under which the dialog fills the screen and drops its spacing (app.tcss): at
-    60x20 the facts, the title and the summary left the table a single row."""
-
     def __init__(self, compute: Callable[[], Awaitable[ContextPreview]], title: str) -> None:
         super().__init__(classes="dialog-screen")
         self._compute = compute
@@ -100,9 +96,6 @@ class ContextPreviewScreen(Dialog[None]):
             table.add_columns(*COLUMNS)
             yield table
             yield Static("", id="preview-summary")
-
-    def on_resize(self, event: events.Resize) -> None:
-        self.set_class(event.size.height < self.SHORT_SCREEN, "-short")
 
     def on_mount(self) -> None:
         # The table measures its new rows when it is next idle; the scroll to the newest row

@@ -20,7 +20,15 @@ ResultType = TypeVar("ResultType")
 
 
 class Dialog(ModalScreen[ResultType]):
-    """A ModalScreen with a footer of its keys (added on mount: subclasses compose freely)."""
+    """A ModalScreen with a footer of its keys (added on mount: subclasses compose freely).
+
+    Under ``SHORT_SCREEN`` rows it has the ``-short`` class, for a dialog's styles to give
+    its main part room (app.tcss: the settings form, the context preview's table)."""
+
+    SHORT_SCREEN = 30
 
     def _on_mount(self, event: events.Mount) -> None:
         self.mount(KeyFooter())
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.height < self.SHORT_SCREEN, "-short")

@@ -13,7 +13,7 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from tui.ui.screens.dialog_base import Dialog
@@ -84,9 +84,6 @@ class SettingsScreen(Dialog[SettingsResult | None]):
 
     BINDINGS = keys.SETTINGS
 
-    SHORT_SCREEN = 30
-    """Rows under which the form gets a share of the screen, not 20 rows (app.tcss)."""
-
     def __init__(self, values: dict[str, Any], *, title: str, name: str | None = None,
                  model_optional: bool = False) -> None:
         """``name`` (a persona's; "" for a new one) adds a name field. ``model_optional``:
@@ -149,9 +146,6 @@ class SettingsScreen(Dialog[SettingsResult | None]):
         with Horizontal(classes="settings-row"):
             yield Label(label, classes="settings-label")
             yield field
-
-    def on_resize(self, event: events.Resize) -> None:
-        self.set_class(event.size.height < self.SHORT_SCREEN, "-short")
 
     def on_mount(self) -> None:
         self.query_one("#set-name" if self._name is not None else "#set-model").focus()
