@@ -9,8 +9,10 @@ import), against the test server (tests/fake_openai) on 127.0.0.1:
 * ``launch cpu`` the app's CPU seconds (user + system, /proc) at that frame;
 * ``rss``        the app's resident memory once start-up has settled (its CPU use stopped
                  growing for ``SETTLE`` s after the main screen: the background SDK import is
-                 in), at the first frame, and after one key typed and settled again (the
-                 token encoding loads once typing pauses);
+                 in), at the first frame, after one key typed and settled again, after
+                 that key sent and its reply shown, and after a 5 KB paste that brings the
+                 chat near its window, where the token encoding (~50 MB) loads once typing
+                 pauses;
 * ``--version``, ``list``, ``ask``   the whole process, spawn to exit (``ask`` includes the
                  five requests to the test server: the model list, its window and tokenizer
                  probes, and the chat, answered at once; the title is made locally);
@@ -61,6 +63,8 @@ MODEL = "bench-model"
 PLACEHOLDER = "Message…"
 SETTLE = 0.5  # seconds without CPU growth that count as "start-up is over"
 SETTLE_LIMIT = 15.0
+REPLY = "A short answer."
+NEAR_PASTE = "a line of words, as pasted from a log file\n" * 120  # 5 KB
 TARGETS = {"launch": 0.5, "rss": 80.0, "--version": 0.15, "list": 0.2, "ask": 0.3}
 
 
@@ -151,7 +155,8 @@ def settle(pid: int, quiet: float = SETTLE) -> None:
             return
 
 
-def launch_run(binary: Path, home: Path, seeded: Path, base_url: str) -> dict[str, float]:
+def launch_run(binary: Path, home: Path, seeded: Path, server: FakeOpenAI) -> dict[str, float]:
+    base_url = server.base_url
     # A fresh copy per run: the key typed below is kept as a draft, and would show next time.
     db = home / "launch.db"
     for stale in home.glob("launch.db*"):
@@ -168,18 +173,34 @@ def launch_run(binary: Path, home: Path, seeded: Path, base_url: str) -> dict[st
         cpu, first_rss = process_cpu(pid), rss_mb(pid)
         settle(pid)
         settled_rss = rss_mb(pid)
-        # A pause in typing loads the token encoding (0.5 s after the last key, see
-        # tui/ui/context_tracker.py): wait out more than that.
+        # A pause in typing would load the token encoding (0.5 s after the last key, see
+        # tui/ui/context_tracker.py) if the chat were near its window: wait out more than
+        # that. A key leaves it far.
         term.send("x")
         term.wait_until(lambda _: PLACEHOLDER not in term.text(), what="the echo", timeout=30)
         settle(pid, quiet=1.5)
         typed_rss = rss_mb(pid)
+        # Sent: the message and its reply stored, drawn, the chat metered.
+        server.script(Script.reply(REPLY))
+        term.send("\r")
+        term.wait_until(lambda text: REPLY in text and "streaming" not in text,
+                        what="the reply", timeout=30)
+        settle(pid, quiet=1.5)
+        replied_rss = rss_mb(pid)
+        # A paste that brings the chat near its window (the model's window is the 8k guess:
+        # a prompt budget of ~6,000 tokens, near from ~3 KB): the encoding loads.
+        term.send(f"\x1b[200~{NEAR_PASTE}\x1b[201~")
+        term.wait_until(lambda _: PLACEHOLDER not in term.text(), what="the paste", timeout=30)
+        settle(pid, quiet=1.5)
+        near_rss = rss_mb(pid)
         term.send(CTRL_Q)
         term.wait_exit(30)
     finally:
         term.close()
     return {"launch": ready, "launch cpu": cpu or 0.0, "rss at first frame": first_rss or 0.0,
-            "rss": settled_rss or 0.0, "rss after typing": typed_rss or 0.0}
+            "rss": settled_rss or 0.0, "rss after typing": typed_rss or 0.0,
+            "rss after a reply": replied_rss or 0.0,
+            "rss near the window (encoding in)": near_rss or 0.0}
 
 
 def timed(argv: list[str], env: dict[str, str], cwd: Path, *,
@@ -226,7 +247,7 @@ def command_runs(binary: Path, home: Path, db: Path, big: Path,
                  server: FakeOpenAI) -> dict[str, float]:
     env = child_env(home, server.base_url)
     env["GPT_TUI_DB"] = str(db)
-    server.script(Script.reply("A short answer."))
+    server.script(Script.reply(REPLY))
     commands = {
         "--version": timed([str(binary), "--version"], env, home),
         "list": timed([str(binary), "list"], env, home),
@@ -316,10 +337,10 @@ def main(argv: list[str] | None = None) -> int:
             BYTECODE_ENV.update(PYTHONDONTWRITEBYTECODE=None,
                                 PYTHONPYCACHEPREFIX=str(home / "pycache"))
             if args.runs or args.instructions:  # fills the cache: every module measured
-                launch_run(binary, home, db, server.base_url)
+                launch_run(binary, home, db, server)
                 command_runs(binary, home, db, big, server)
         for i in range(args.runs):
-            run = launch_run(binary, home, db, server.base_url)
+            run = launch_run(binary, home, db, server)
             run |= command_runs(binary, home, db, big, server)
             for name, value in run.items():
                 results.setdefault(name, []).append(value)

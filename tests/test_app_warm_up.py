@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from textual import events
+
 from tests.fake_openai.scripts import Script
 from tests.test_app_chat import assistant_blocks, type_and_send
 from tests.test_app_support import SIZE, make_app, make_services, wait_until
@@ -132,10 +134,17 @@ def test_the_first_frame_comes_before_the_sdk_import(tmp_path, fake_openai):
                     "tiktoken at first frame": False, "imported on the event loop": []}
 
 
+# gpt-4's 8k window leaves a prompt budget of ~6,000 tokens; half of it in bytes is ~3 KB,
+# where the deferred encoding is asked for (tokens.EXACT_SHARE).
+NEAR_MODEL = "gpt-4"
+NEAR = "a line of words, as pasted from a log file\n" * 100  # 4,300 bytes
+
+
 @asynccontextmanager
 async def deferred_encoding_app(tmp_path, fake_openai):
-    """The app as run_app starts it: the encoding waits; (pilot, services) once warmed up."""
-    services = make_services(tmp_path, fake_openai.base_url)
+    """The app as run_app starts it, the encoding deferred, on a model with an 8k window;
+    (pilot, services) once warmed up."""
+    services = make_services(tmp_path, fake_openai.base_url, model=NEAR_MODEL)
     services.counter.defer_loading()
     app = make_app(services)
     try:
@@ -146,21 +155,46 @@ async def deferred_encoding_app(tmp_path, fake_openai):
         await services.aclose()
 
 
-async def test_a_deferred_encoding_loads_when_typing_pauses(tmp_path, fake_openai):
-    """run_app defers the encoding (~45 MB): a session that only reads never loads it."""
+async def test_a_deferred_encoding_loads_once_the_chat_nears_its_window(tmp_path, fake_openai):
+    """run_app defers the encoding (~50 MB): far from the window (a few words typed) it
+    stays unloaded; a paste that brings the chat near it loads it, once typing pauses."""
+    from tui.ui.context_tracker import ENCODING_IDLE
+
     async with deferred_encoding_app(tmp_path, fake_openai) as (pilot, services):
-        await pilot.pause(0.2)
-        assert not services.counter.exact and services.counter._thread is None
-        pilot.app.main.composer.focus()
+        main = pilot.app.main
+        main.composer.focus()
         await pilot.press("h", "i")
+        await pilot.pause(ENCODING_IDLE * 3)
+        assert services.counter.deferred and main.status.reading.estimated
+        pilot.app.post_message(events.Paste(NEAR))
+        await pilot.press("x")
         assert services.counter.deferred  # not while the keys come (a stall mid-word)
         await wait_until(pilot, lambda: services.counter.exact, timeout=10,
                          what="the encoding, once typing paused")
 
 
+async def test_a_send_near_the_window_loads_the_encoding_before_the_reply(tmp_path,
+                                                                          fake_openai):
+    """A paste sent at once, before typing paused: the request is planned on exact counts,
+    and the load (~0.35 s of Python) does not come during the reply, where it put the event
+    loop behind the stream."""
+    fake_openai.script(Script.reply(" ".join(["word"] * 40), tps=20))  # ~2 s of stream
+    async with deferred_encoding_app(tmp_path, fake_openai) as (pilot, services):
+        main = pilot.app.main
+        main.composer.focus()
+        pilot.app.post_message(events.Paste(NEAR))
+        await pilot.pause()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: bool(main.replies), timeout=10, what="the reply")
+        assert services.counter.exact, "loaded before the request left"
+        sent = fake_openai.chat_requests()[-1]["messages"][-1]["content"]
+        assert sent == NEAR
+
+
 async def test_a_deferred_encoding_waits_for_the_streaming_reply(tmp_path, fake_openai):
-    """A send changes the draft too: the load it asked for came during the first reply,
-    and its ~0.35 s of Python put the event loop behind the stream."""
+    """Typed during a reply, a draft that brings the chat near its window asks for the
+    encoding; it loads once the reply has ended (its ~0.35 s of Python put the event loop
+    behind the stream)."""
     from tui.ui.context_tracker import ENCODING_IDLE
 
     fake_openai.script(Script.reply(" ".join(["word"] * 40), tps=20))  # ~2 s of stream
@@ -168,6 +202,8 @@ async def test_a_deferred_encoding_waits_for_the_streaming_reply(tmp_path, fake_
         main = pilot.app.main
         await type_and_send(pilot, "hello")
         await wait_until(pilot, lambda: bool(main.replies), what="the reply")
+        main.composer.focus()
+        pilot.app.post_message(events.Paste(NEAR))
         await pilot.pause(ENCODING_IDLE + 0.3)  # the idle delay runs out mid-reply
         assert main.replies, "the reply is still streaming (else this proves nothing)"
         assert services.counter.deferred
@@ -206,7 +242,7 @@ async def test_a_load_held_back_for_a_reply_waits_for_typing_to_pause(tmp_path, 
         await type_and_send(pilot, "hello")
         await wait_until(pilot, lambda: bool(main.replies), what="the reply")
         main.composer.focus()
-        await pilot.press("a")
+        pilot.app.post_message(events.Paste(NEAR))  # near the window: the encoding is due
         await pilot.pause(ENCODING_IDLE + 0.1)  # typing paused, but the reply streams
         assert main.replies, "the reply is still streaming (else this proves nothing)"
         assert services.counter.deferred
@@ -222,18 +258,19 @@ async def test_a_load_held_back_for_a_reply_waits_for_typing_to_pause(tmp_path, 
 
 
 async def test_the_meter_counts_again_once_the_encoding_is_in(tmp_path, fake_openai):
-    """A first message sent before typing paused long enough for the encoding: the meter
-    counted it and its reply with estimates, and kept that reading (still marked as an
-    estimate, tokens from the heuristic) until something else changed it. The encoding
-    loads once the reply has ended (see the test above), after the meter's last update."""
-    fake_openai.script(Script.reply("The answer is a few words long, and then some more."))
+    """The meter read the draft with estimates before the encoding came in, and kept that
+    reading (still marked as an estimate, tokens from the heuristic) until something else
+    changed it."""
     async with deferred_encoding_app(tmp_path, fake_openai) as (pilot, services):
         main = pilot.app.main
-        await type_and_send(pilot, "hello there, how many tokens is this?")
+        main.composer.focus()
+        pilot.app.post_message(events.Paste(NEAR))
+        await wait_until(pilot, lambda: main.status.reading is not None
+                         and main.status.reading.estimated, what="the estimated reading")
         await wait_until(pilot, lambda: services.counter.exact, timeout=15,
                          what="the encoding, once typing paused")
-        conversation = main.conversation
-        fresh = services.context_for(conversation).meter.reading("")
+        meter = services.context_for(main.new_chat.unsaved()).meter
+        fresh = meter.reading(main.composer.full_text)
         assert not fresh.estimated
         await wait_until(pilot, lambda: not main.status.reading.estimated
                          and main.status.reading.tokens == fresh.tokens,

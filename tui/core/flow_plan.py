@@ -33,7 +33,7 @@ from tui.core.sizing import Sizer
 from tui.core.store import Store
 from tui.core.summarize import summarize_into
 from tui.core.summary_plan import summary_budget
-from tui.core.tokens import TokenCounter
+from tui.core.tokens import TokenCounter, counts_may_matter, text_bytes
 from tui.core.windows import FALLBACK_WINDOW, WindowInfo, format_window
 
 log = logging.getLogger(__name__)
@@ -185,6 +185,7 @@ class FlowPlanner:
         could hold it for the busy timeout."""
         history, summary, texts = await asyncio.to_thread(self._stored, conversation,
                                                           history, summary)
+        await self._exact_if_near(conversation, texts)
         tokenizer = await self.knowledge.exact_counts(conversation.model, texts)
         plan = await asyncio.to_thread(self._plan, conversation, strategy, summary,
                                        history=history, margin=margin)
@@ -203,6 +204,17 @@ class FlowPlanner:
             plan = await asyncio.to_thread(self._plan, conversation, strategy, summary,
                                            history=history, margin=margin)
         return plan
+
+    async def _exact_if_near(self, conversation: Conversation, texts: list[str]) -> None:
+        """Load a deferred encoding before planning a request near its window. The app
+        asks for it once a chat comes near (EXACT_SHARE) and typing pauses; a send right
+        after a paste comes first, and waits here (~0.3 s, once a session)."""
+        counter = self.counter
+        if not counter.deferred:
+            return
+        budget = budget_for(self.window_for(conversation), conversation.max_output_tokens)
+        if counts_may_matter(sum(text_bytes(text) for text in texts), budget.available):
+            await counter.load_if_deferred()
 
     def _stored(self, conversation: Conversation, history: list[Message] | None,
                 summary: Summary | None) -> tuple[list[Message], Summary | None, list[str]]:

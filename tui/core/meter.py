@@ -22,7 +22,13 @@ from tui.core.context import (
 )
 from tui.core.models import Message, Role, Strategy, Summary
 from tui.core.sizing import Sizer
-from tui.core.tokens import MESSAGE_OVERHEAD, DraftCounter, TokenCounter
+from tui.core.tokens import (
+    MESSAGE_OVERHEAD,
+    DraftCounter,
+    TokenCounter,
+    counts_may_matter,
+    text_bytes,
+)
 
 # "over": strategy off and the request is bigger than the budget; it is sent anyway.
 Action = Literal["none", "summarize", "truncate", "refuse", "over"]
@@ -70,6 +76,7 @@ class ContextMeter:
         self._window_source = ""
         self._beyond: Budget | None = None
         self._cache: tuple[object, MeterReading] | None = None
+        self._stored_bytes = 0  # UTF-8 bytes of the system prompt, summary and history
         self.plan: RequestPlan | None = None  # the plan behind the last reading
 
     def set_conversation(self, *, system_prompt: str, history: list[Message],
@@ -88,6 +95,9 @@ class ContextMeter:
         self._window_source = window_source
         self._beyond = beyond
         self._cache = None
+        self._stored_bytes = (text_bytes(system_prompt)
+                              + (text_bytes(summary.content) if summary else 0)
+                              + sum(text_bytes(m.content) for m in self._history))
 
     def extends(self, message: Message) -> bool:
         """Whether ``message`` continues the path metered (its parent is the last message).
@@ -99,6 +109,7 @@ class ContextMeter:
     def append(self, message: Message) -> None:
         """A message was added (sent or received) at the end of the path metered."""
         self._history.append(message)
+        self._stored_bytes += text_bytes(message.content)
         self._cache = None
 
     def forget_reading(self) -> None:
@@ -107,9 +118,17 @@ class ContextMeter:
 
     def update_message(self, message: Message) -> None:
         """A stored message changed (a streamed reply finished)."""
+        for old in self._history:
+            if old.id == message.id:
+                self._stored_bytes += text_bytes(message.content) - text_bytes(old.content)
         self._history = [message if m.id == message.id else m for m in self._history]
         self._sizer.forget(message.id)
         self._cache = None
+
+    def counts_may_matter(self, draft: str = "") -> bool:
+        """Whether sending ``draft`` comes near enough to the prompt budget for exact counts
+        to be worth loading (tokens.EXACT_SHARE): bytes, not tokens, so it needs no count."""
+        return counts_may_matter(self._stored_bytes + text_bytes(draft), self._budget.available)
 
     def refusal(self, draft: str) -> MeterReading | None:
         """The reading when sending ``draft`` would be refused (None when it can be sent).

@@ -83,7 +83,9 @@ def _fates(history: list[Message], plan: RequestPlan) -> dict[str, Fate]:
 
 
 async def preview_request(flow: ChatFlow, conversation: Conversation) -> ContextPreview:
-    """What the next send of ``conversation`` would send, without sending it."""
+    """What the next send of ``conversation`` would send, without sending it. Its counts
+    are what it shows, so a deferred encoding loads first, however short the chat."""
+    await flow.counter.load_if_deferred()
     await flow.probe_server_window(conversation.model)
     info = flow.window_info(conversation)
     budget = budget_for(info.size, conversation.max_output_tokens)

@@ -28,6 +28,14 @@ NAME_OVERHEAD = 1
 REPLY_PRIMING = 3
 
 ESTIMATE_LABEL = "estimate"
+EXACT_SHARE = 0.5
+"""A deferred encoding (the app's) loads once the text a request could send reaches this
+share of its prompt budget in UTF-8 bytes. A token is at least a byte, and the estimate
+never counts more tokens than bytes, so while the bytes (and a few tokens a message) stay
+under the budget, estimated and exact counts plan the same request: everything is sent.
+Half leaves room for the load to come before a send needs it. Far from the window (most
+chats, with today's windows) the encoding, ~50 MB of tables in tiktoken's Rust core, is
+never loaded."""
 FALLBACK_ENCODING = "o200k_base"
 
 _BLOB = "https://openaipublic.blob.core.windows.net/"
@@ -152,6 +160,17 @@ def estimate_tokens(text: str) -> int:
     return max(1, math.ceil(total))
 
 
+def text_bytes(text: str) -> int:
+    """UTF-8 bytes of ``text``, an upper bound on its tokens (a lone surrogate counts too)."""
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+
+
+def counts_may_matter(text_bytes: int, available: int) -> bool:
+    """Whether a request whose texts hold ``text_bytes`` UTF-8 bytes is near enough to a
+    prompt budget of ``available`` tokens for its counts to be worth exact (EXACT_SHARE)."""
+    return text_bytes >= available * EXACT_SHARE
+
+
 def drop_python_ranks(encoding: Any) -> None:
     """Free the Python copy of the encoding's token table (~28 MB for o200k_base).
 
@@ -203,8 +222,9 @@ class TokenCounter:
             self._thread.start()
 
     def defer_loading(self) -> None:
-        """Load on the first ``request_load`` rather than now: the app calls it once typing
-        pauses, so a session that only reads never holds the encoding (~45 MB)."""
+        """Load on the first ``request_load`` rather than now: the app asks for it once a
+        chat comes near its window (EXACT_SHARE) and typing pauses, so a session whose
+        chats stay far from their windows never holds the encoding (~50 MB)."""
         self._deferred = True
 
     @property
@@ -216,6 +236,16 @@ class TokenCounter:
         """Start the deferred load (in a thread); cheap and a no-op unless deferred."""
         if self.deferred:
             self.start_loading()
+
+    async def load_if_deferred(self) -> bool:
+        """Start a deferred load and wait for it without holding the event loop; True
+        when counts are exact after it. A no-op (but the answer) when not deferred."""
+        self.request_load()
+        if self._encoding is None and self._thread is not None:
+            import asyncio
+
+            await asyncio.to_thread(self.wait_loaded)
+        return self._encoding is not None
 
     def load_blocking(self) -> bool:
         """Load now from the local cache only; False (and estimates stay) when it can't."""

@@ -35,8 +35,10 @@ METER_THROTTLE = 0.15
 # A long chat's meter loads and plans every message: it starts this long after the chat is
 # shown, so it does not compete with the chat's first frames (seconds).
 LONG_CHAT_SETTLE = 0.3
-# A deferred token encoding (run_app) loads once typing pauses this long (seconds): building
-# tiktoken's tokenizer holds the interpreter for ~0.1 s, a stall better not felt mid-word.
+# A deferred token encoding (run_app) loads once the open chat comes near its window
+# (tokens.EXACT_SHARE, checked with each reading of the meter) and typing has paused this
+# long (seconds): building tiktoken's tokenizer holds the interpreter for ~0.3 s, a stall
+# better not felt mid-word.
 ENCODING_IDLE = 0.5
 # On a server that counts tokens itself (llama.cpp, vLLM) the draft is counted by it once
 # typing pauses this long (seconds): one /tokenize a pause, and the meter reads the truth.
@@ -168,6 +170,9 @@ class ContextTracker:
             reading = self.meter.reading(draft) if self.meter else None
             screen.status.reading = reading
             screen.status.next_cost = self._next_cost(reading, draft)
+            if self.meter is not None and self.services.counter.deferred \
+                    and self.meter.counts_may_matter(draft):
+                self._load_when_idle()
         except NoMatches:  # the app is quitting: its widgets went while a reading was due
             log.debug("no composer or status line: the screen is being taken down")
 
@@ -185,8 +190,6 @@ class ContextTracker:
         return f"send ≈{format_cost(price.cost(reading.tokens, 0))}"
 
     def draft_changed(self) -> None:
-        if self.services.counter.deferred:  # run_app defers it: counts are needed once
-            self._load_when_idle()             # the user types
         # Throttled: a paste or fast typing costs one reading per interval, not per key.
         if self._timer is None and self.meter is not None:
             self._timer = self.screen.set_timer(METER_THROTTLE, self.show_reading)

@@ -1,0 +1,123 @@
+"""A deferred encoding loads only when a chat comes near its window (tokens.EXACT_SHARE).
+
+The encoding is ~50 MB of tiktoken's tables. Below half the prompt budget in UTF-8 bytes no
+count can change what a request sends, so the app leaves it unloaded there; near the
+window the meter asks for it, and a send that comes first loads it before planning.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from tests.fake_openai import FakeOpenAI, Script
+from tests.test_context import chat, make
+from tui.core.chat import ChatFlow, collect
+from tui.core.client import ChatClient
+from tui.core.config import Settings
+from tui.core.context import budget_for
+from tui.core.meter import ContextMeter
+from tui.core.models import Role
+from tui.core.preview import preview_request
+from tui.core.store import Store
+from tui.core.tokens import (
+    EXACT_SHARE,
+    TokenCounter,
+    counts_may_matter,
+    estimate_tokens,
+    text_bytes,
+)
+
+MODEL = "gpt-4"  # an 8k window in the table: a prompt budget of ~6,000 tokens
+AVAILABLE = budget_for(8_192, None).available
+
+
+def deferred() -> TokenCounter:
+    counter = TokenCounter(MODEL)
+    counter.defer_loading()
+    return counter
+
+
+@pytest.mark.parametrize("text", ["plain words here", "naïve café 😀", "数据库" * 10,
+                                  "1234567890 " * 5, "!!!???...", "\n\n    \t"])
+def test_the_estimate_never_counts_more_tokens_than_bytes(text) -> None:
+    """What makes bytes a bound the estimate cannot pass (see EXACT_SHARE)."""
+    assert estimate_tokens(text) <= text_bytes(text)
+
+
+def test_text_bytes_is_utf8_and_survives_a_lone_surrogate() -> None:
+    assert text_bytes("abc") == 3 and text_bytes("é") == 2 and text_bytes("\ud800") == 3
+
+
+def test_counts_matter_from_half_the_budget_in_bytes() -> None:
+    assert not counts_may_matter(int(AVAILABLE * EXACT_SHARE) - 1, AVAILABLE)
+    assert counts_may_matter(int(AVAILABLE * EXACT_SHARE) + 1, AVAILABLE)
+
+
+def test_the_meter_follows_the_chat_s_bytes() -> None:
+    meter = ContextMeter(deferred())
+    history = chat(4, 20)
+    meter.set_conversation(system_prompt="Be brief.", history=history, summary=None,
+                           budget=budget_for(8_192, None), strategy="summarize")
+    stored = text_bytes("Be brief.") + sum(text_bytes(m.content) for m in history)
+    room = math.ceil(AVAILABLE * EXACT_SHARE) - stored
+    assert not meter.counts_may_matter("x" * (room - 1))
+    assert meter.counts_may_matter("x" * room)
+    long_reply = replace(make(99, Role.ASSISTANT, "y" * room), parent_id=history[-1].id)
+    meter.append(long_reply)
+    assert meter.counts_may_matter("")  # the reply brought it near
+    meter.update_message(replace(long_reply, content="y"))
+    assert not meter.counts_may_matter("")  # and an edit can take it back
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    with Store(tmp_path / "near.db") as store:
+        yield store
+
+
+async def _flow(server: FakeOpenAI, store: Store, counter: TokenCounter) -> ChatFlow:
+    client = ChatClient(base_url=server.base_url, api_key=None)
+    return ChatFlow(store, client, counter, Settings(model=MODEL, base_url=server.base_url))
+
+
+async def test_a_send_far_from_the_window_leaves_the_encoding_unloaded(store) -> None:
+    counter = deferred()
+    with FakeOpenAI(models=[MODEL]) as server:
+        server.script(Script.reply("short"))
+        flow = await _flow(server, store, counter)
+        await collect(flow.send(flow.new_conversation().id, "hello there"))
+        assert counter.deferred and not counter.exact
+        await flow.client.aclose()
+
+
+async def test_a_send_near_the_window_loads_it_before_planning(store) -> None:
+    counter = deferred()
+    near = "word " * int(AVAILABLE * EXACT_SHARE / 5 + 10)
+    with FakeOpenAI(models=[MODEL]) as server:
+        server.script(Script.reply("read it"))
+        flow = await _flow(server, store, counter)
+        conversation = flow.new_conversation()
+        await collect(flow.send(conversation.id, near))
+        assert counter.exact
+        user = store.load_messages(conversation.id)[0]
+        assert user.content == near
+        await flow.client.aclose()
+
+
+async def test_the_preview_loads_it_however_short_the_chat(store) -> None:
+    """The preview is there to show counts: it does not show estimates on a model whose
+    own encoding could count them."""
+    counter = deferred()
+    with FakeOpenAI(models=[MODEL]) as server:
+        server.script(Script.reply("short"))
+        flow = await _flow(server, store, counter)
+        conversation = flow.new_conversation()
+        await collect(flow.send(conversation.id, "hello"))
+        assert not counter.exact
+        await preview_request(flow, store.get_conversation(conversation.id))
+        assert counter.exact
+        await flow.client.aclose()
