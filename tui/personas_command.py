@@ -131,8 +131,7 @@ def describe(persona: Persona) -> list[str]:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from tui.core.personas import Persona, PersonaError, Personas, persona_from  # noqa: F401
-    from tui.core.store_errors import AmbiguousId, NotFound  # noqa: F401
+    from tui.core.personas import Personas
     store = _open(args)
     personas = [] if store is None else Personas(store).list()
     if store is not None:
@@ -159,8 +158,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    from tui.core.personas import Persona, PersonaError, Personas, persona_from  # noqa: F401
-    from tui.core.store_errors import AmbiguousId, NotFound  # noqa: F401
+    from tui.core.personas import PersonaError, Personas
     store = _open(args)
     if store is None:
         return _fail(PersonaError(f"no persona named {args.name!r} (no database yet)"))
@@ -193,8 +191,8 @@ def _flag_settings(args: argparse.Namespace, base: dict[str, Any]) -> dict[str, 
 
 
 def run_create(args: argparse.Namespace) -> int:
-    from tui.core.personas import Persona, PersonaError, Personas, persona_from  # noqa: F401
-    from tui.core.store_errors import AmbiguousId, NotFound  # noqa: F401
+    from tui.core.personas import Persona, PersonaError, Personas, persona_from
+    from tui.core.store_errors import AmbiguousId, NotFound
     store = _open(args, create=True)
     assert store is not None
     with store:
@@ -215,8 +213,7 @@ def run_create(args: argparse.Namespace) -> int:
 
 
 def run_rename(args: argparse.Namespace) -> int:
-    from tui.core.personas import Persona, PersonaError, Personas, persona_from  # noqa: F401
-    from tui.core.store_errors import AmbiguousId, NotFound  # noqa: F401
+    from tui.core.personas import PersonaError, Personas
     store = _open(args)
     if store is None:
         return _fail(PersonaError(f"no persona named {args.name!r} (no database yet)"))
@@ -232,8 +229,7 @@ def run_rename(args: argparse.Namespace) -> int:
 
 
 def run_delete(args: argparse.Namespace) -> int:
-    from tui.core.personas import Persona, PersonaError, Personas, persona_from  # noqa: F401
-    from tui.core.store_errors import AmbiguousId, NotFound  # noqa: F401
+    from tui.core.personas import PersonaError, Personas
     store = _open(args)
     if store is None:
         return _fail(PersonaError(f"no persona named {args.name!r} (no database yet)"))
