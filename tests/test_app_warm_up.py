@@ -191,6 +191,27 @@ async def test_a_send_near_the_window_loads_the_encoding_before_the_reply(tmp_pa
         assert sent == NEAR
 
 
+async def test_a_draft_near_the_window_sent_at_once_is_judged_on_exact_counts(tmp_path,
+                                                                              fake_openai):
+    """The estimate reads long words high (3 tokens for " understanding", tiktoken's 1):
+    sent before typing paused, this draft was refused as too long for a window it fits."""
+    from tui.core.context import budget_for
+    from tui.core.tokens import estimate_tokens
+
+    text = "understanding " * 2_500
+    assert estimate_tokens(text) > budget_for(8_192, None).available  # refused on it
+    fake_openai.script(Script.reply("read it"))
+    async with deferred_encoding_app(tmp_path, fake_openai) as (pilot, services):
+        main = pilot.app.main
+        main.composer.focus()
+        pilot.app.post_message(events.Paste(text))
+        await pilot.pause()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: fake_openai.chat_requests(), timeout=10,
+                         what="the request")
+        assert fake_openai.chat_requests()[-1]["messages"][-1]["content"] == text
+
+
 async def test_a_deferred_encoding_waits_for_the_streaming_reply(tmp_path, fake_openai):
     """Typed during a reply, a draft that brings the chat near its window asks for the
     encoding; it loads once the reply has ended (its ~0.35 s of Python put the event loop

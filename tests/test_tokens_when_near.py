@@ -15,7 +15,7 @@ import pytest
 
 from tests.fake_openai import FakeOpenAI, Script
 from tests.test_context import chat, make
-from tui.core.chat import ChatFlow, collect
+from tui.core.chat import ChatFlow, FlowFailed, collect
 from tui.core.client import ChatClient
 from tui.core.config import Settings
 from tui.core.context import budget_for
@@ -120,4 +120,21 @@ async def test_the_preview_loads_it_however_short_the_chat(store) -> None:
         assert not counter.exact
         await preview_request(flow, store.get_conversation(conversation.id))
         assert counter.exact
+        await flow.client.aclose()
+
+
+async def test_a_message_near_the_window_is_judged_on_exact_counts(store) -> None:
+    """The estimate reads long words high (3 tokens for " understanding", tiktoken's 1):
+    judged on it, this message was refused as too long for a window it fits."""
+    counter = deferred()
+    text = "understanding " * 2_500
+    assert estimate_tokens(text) > AVAILABLE  # the estimate alone refuses it
+    with FakeOpenAI(models=[MODEL]) as server:
+        server.script(Script.reply("read it"))
+        flow = await _flow(server, store, counter)
+        conversation = flow.new_conversation()
+        events = await collect(flow.send(conversation.id, text))
+        assert not [e for e in events if isinstance(e, FlowFailed)], events
+        assert counter.exact
+        assert server.chat_log()[-1].messages[-1]["content"] == text
         await flow.client.aclose()

@@ -92,6 +92,9 @@ class FlowPlanner:
         alone = ([{"role": "system", "content": conversation.system_prompt}]
                  if conversation.system_prompt else []) + [{"role": "user", "content": text}]
         budget = budget_for(info.size, conversation.max_output_tokens)
+        # An estimate can read up to ~1/6 high: a message near the window is judged on
+        # exact counts, the encoding loaded first if the app deferred it.
+        await self._exact_if_near(conversation, [m["content"] for m in alone])
         tokenizer = await self.knowledge.exact_counts(conversation.model,
                                                       [m["content"] for m in alone])
         need = None

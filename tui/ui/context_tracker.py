@@ -318,6 +318,15 @@ class ContextTracker:
             self.meter.update_message(message)
             self.show_reading()
 
+    async def exact_if_near(self, draft: str) -> None:
+        """Before a send is judged: a draft sent before typing paused long enough for the
+        deferred encoding to load was judged on estimates, which read up to ~1/6 high, and
+        one that fits the window could be refused. Near the window it loads first (~0.3 s,
+        once a session)."""
+        counter = self.services.counter
+        if counter.deferred and self.meter is not None and self.meter.counts_may_matter(draft):
+            await counter.load_if_deferred()
+
     def refusal(self, draft: str) -> MeterReading | None:
         """The meter's reading when ``draft`` can't be sent at all (None: it can, or the
         meter does not know yet)."""
