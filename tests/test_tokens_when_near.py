@@ -138,3 +138,26 @@ async def test_a_message_near_the_window_is_judged_on_exact_counts(store) -> Non
         assert counter.exact
         assert server.chat_log()[-1].messages[-1]["content"] == text
         await flow.client.aclose()
+
+
+async def test_calibration_learns_only_from_the_encoding_s_counts(store) -> None:
+    """Far from the window the counts are estimates: a line fitted to them (estimate ->
+    server) under-counted once the encoding's counts were planned with it near the window,
+    the one place the line matters. Near, where the encoding is in, it learns."""
+    counter = deferred()
+    model = "foreign-model"  # not OpenAI's: planned with the line (the 8k guess as window)
+    with FakeOpenAI(models=[model], tokenizer="foreign") as server:
+        client = ChatClient(base_url=server.base_url, api_key=None)
+        flow = ChatFlow(store, client, counter, Settings(model=model, base_url=server.base_url))
+        conversation = flow.new_conversation()
+        for text in ("hello there", "a second short question", "and a third one"):
+            server.script(Script.reply("a short answer"))
+            await collect(flow.send(conversation.id, text))
+        stored = store.get_conversation(conversation.id)
+        assert not counter.exact
+        assert flow.knowledge.calibration(stored, model).samples == 0
+        server.script(Script.reply("read it"))
+        await collect(flow.send(conversation.id, "a line of words, pasted\n" * 150))
+        assert counter.exact
+        assert flow.knowledge.calibration(stored, model).samples == 1
+        await client.aclose()

@@ -82,6 +82,9 @@ class RequestPlan:
     recounted: dict[str, int] = field(default_factory=dict)
     # The local count of the request (tiktoken's rule), what calibration compares with.
     local_tokens: int = 0
+    # Whether that count is the encoding's own, not an estimate (or a mix): calibration
+    # learns only from such counts.
+    local_exact: bool = False
     # Error messages and empty replies among the kept messages (never sent).
     skipped_ids: list[str] = field(default_factory=list)
     # Pinned messages sent although their turn was summarized or dropped.
@@ -309,6 +312,7 @@ def plan_request(*, system_prompt: str, history: list[Message], summary: Summary
         to_summarize=to_summarize,
         recounted=sizer.recounted,
         local_tokens=local,
+        local_exact=sizer.counter.exact,
         skipped_ids=skipped_ids,
         pinned_ids=[m.id for m in pinned],
         full_tokens=sizer.tokens(full_units),

@@ -236,12 +236,16 @@ class ServerKnowledge:
             self._calibrations[key] = calibration
         return calibration
 
-    def learn_count(self, model: str, local: int, server: int, *,
+    def learn_count(self, model: str, local: int, server: int, *, exact: bool,
                     at_least: bool = False) -> None:
         """One request's (local, server) prompt counts: from usage or an overflow error.
         ``at_least``: the server counted only what it kept of a prompt it cut, a lower bound
-        (Calibration.raise_to)."""
-        if local <= 0 or server <= 0:
+        (Calibration.raise_to). ``exact``: ``local`` is the encoding's count. An estimate
+        is not learned: the line relates the encoding's counts to the server's, and an
+        estimate reads 0.7-1.2 of the encoding's (3x on some text). Learned from estimates
+        while a chat was far from its window (the encoding not loaded), the line then
+        under-counted the exact counts planned near it."""
+        if local <= 0 or server <= 0 or not exact:
             return
         calibration = self.calibration(None, model)
         if at_least:
@@ -254,7 +258,8 @@ class ServerKnowledge:
         write_soon(store, lambda: store.set_calibration(where, model, state),
                    patience=SIDE_PATIENCE)
 
-    def learn_usage(self, model: str, local: int, server: int, window: int) -> bool:
+    def learn_usage(self, model: str, local: int, server: int, window: int, *,
+                    exact: bool) -> bool:
         """A request's usage (chat, summary, title) learned; True when it says the server
         cut the prompt to fit ``window`` without a word, its count then only a floor.
 
@@ -264,7 +269,7 @@ class ServerKnowledge:
         A server that refuses what does not fit (every other) never cuts."""
         cut = (self.client.base_url in self._ollama
                and server >= window - max(16, window // 100))
-        self.learn_count(model, local, server, at_least=cut)
+        self.learn_count(model, local, server, exact=exact, at_least=cut)
         return cut
 
     def sizer(self, conversation: Conversation, *, model: str | None = None) -> Sizer:

@@ -243,8 +243,10 @@ class FlowPlanner:
                     budget=summary_budget(window).with_margin(margin),
                     sizer=self.knowledge.sizer(conversation, model=model),
                     tokenizer=await self.knowledge.exact_counts(model, []),
+                    # Summaries come near the window, where the encoding is in: counts
+                    # are exact unless it could not load.
                     learn=lambda local, server: self.knowledge.learn_usage(
-                        model, local, server, window),
+                        model, local, server, window, exact=self.counter.exact),
                 )
             except ClientError as error:
                 log.warning("summarizing failed; truncating instead", exc_info=True)
@@ -282,7 +284,8 @@ class FlowPlanner:
         if error.limit and error.limit != window:
             self.knowledge.learn_window(conversation.model, error.limit, "error")
         if error.requested:
-            self.knowledge.learn_count(conversation.model, plan.local_tokens, error.requested)
+            self.knowledge.learn_count(conversation.model, plan.local_tokens, error.requested,
+                                       exact=plan.local_exact)
             sizer = self.knowledge.sizer(conversation)
             if sizer.exact:
                 self.knowledge.note_exact_total(conversation.model, plan.tokens, error.requested)

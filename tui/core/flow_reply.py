@@ -192,7 +192,7 @@ async def stream_reply(flow: ChatFlow, conversation: Conversation, plan: Request
     cut = False
     if usage is not None:
         cut = flow.knowledge.learn_usage(conversation.model, plan.local_tokens,
-                                         usage.prompt_tokens, window)
+                                         usage.prompt_tokens, window, exact=plan.local_exact)
         ratio = flow.knowledge.calibration(conversation, conversation.model).ratio
         save_now_or_later(store, lambda: store.update_conversation(
             conversation.id, token_correction=ratio), patience=FINAL_WRITE_PATIENCE)

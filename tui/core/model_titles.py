@@ -49,9 +49,10 @@ async def model_title(client: ChatClient, counter: TokenCounter, knowledge: Serv
         store, conversation.id, "title", model=conversation.model,
         server=sanitize_url(client.base_url), usage=done.usage), patience=SIDE_PATIENCE)
     if done.usage is not None:
+        exact = counter.exact
         local = REPLY_PRIMING + sum(counter.count_message(m["role"], m["content"])
                                     for m in prompt)
         knowledge.learn_usage(conversation.model, local, done.usage.prompt_tokens,
-                              knowledge.window(conversation).size)
+                              knowledge.window(conversation).size, exact=exact)
     title = title_from_text(done.text.strip().strip('"').strip("'"))
     return title or None
