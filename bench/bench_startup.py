@@ -12,7 +12,7 @@ import), against the test server (tests/fake_openai) on 127.0.0.1:
                  in), at the first frame, after one key typed and settled again, after
                  that key sent and its reply shown, and after a 5 KB paste that brings the
                  chat near its window, where the token encoding (~50 MB) loads once typing
-                 pauses;
+                 pauses (the chat is gpt-4's, ``APP_MODEL``);
 * ``--version``, ``list``, ``ask``   the whole process, spawn to exit (``ask`` includes the
                  five requests to the test server: the model list, its window and tokenizer
                  probes, and the chat, answered at once; the title is made locally);
@@ -60,6 +60,10 @@ from tests.fake_openai.server import FakeOpenAI  # noqa: E402
 from tests.terminal.harness import CTRL_Q, Terminal, installed_gpt_tui  # noqa: E402
 
 MODEL = "bench-model"
+# The app's chat: an OpenAI model with a small window (its counts need no calibration, so
+# the encoding waits for the window to come near; a model not OpenAI's, on a server that
+# does not count, loads it once typing first pauses).
+APP_MODEL = "gpt-4"
 PLACEHOLDER = "Message…"
 SETTLE = 0.5  # seconds without CPU growth that count as "start-up is over"
 SETTLE_LIMIT = 15.0
@@ -162,11 +166,11 @@ def launch_run(binary: Path, home: Path, seeded: Path, server: FakeOpenAI) -> di
     for stale in home.glob("launch.db*"):
         stale.unlink()
     shutil.copyfile(seeded, db)
-    term = Terminal([str(binary), "--db", str(db), "--model", MODEL],
+    term = Terminal([str(binary), "--db", str(db), "--model", APP_MODEL],
                     env=child_env(home, base_url), cwd=home, size=(100, 30))
     try:
         term.wait_until(lambda text: PLACEHOLDER in text
-                        and any(MODEL in row for row in term.rows()[-3:]),
+                        and any(APP_MODEL in row for row in term.rows()[-3:]),
                         what="the usable main screen", timeout=60)
         ready = time.monotonic() - term.started
         pid = term.process.pid
@@ -187,8 +191,8 @@ def launch_run(binary: Path, home: Path, seeded: Path, server: FakeOpenAI) -> di
                         what="the reply", timeout=30)
         settle(pid, quiet=1.5)
         replied_rss = rss_mb(pid)
-        # A paste that brings the chat near its window (the model's window is the 8k guess:
-        # a prompt budget of ~6,000 tokens, near from ~3 KB): the encoding loads.
+        # A paste that brings the chat near its window (gpt-4's 8k: a prompt budget of
+        # ~6,000 tokens, near from ~3 KB): the encoding loads.
         term.send(f"\x1b[200~{NEAR_PASTE}\x1b[201~")
         term.wait_until(lambda _: PLACEHOLDER not in term.text(), what="the paste", timeout=30)
         settle(pid, quiet=1.5)

@@ -141,10 +141,10 @@ NEAR = "a line of words, as pasted from a log file\n" * 100  # 4,300 bytes
 
 
 @asynccontextmanager
-async def deferred_encoding_app(tmp_path, fake_openai):
-    """The app as run_app starts it, the encoding deferred, on a model with an 8k window;
-    (pilot, services) once warmed up."""
-    services = make_services(tmp_path, fake_openai.base_url, model=NEAR_MODEL)
+async def deferred_encoding_app(tmp_path, fake_openai, model: str = NEAR_MODEL):
+    """The app as run_app starts it, the encoding deferred, on a model with an 8k window
+    (by default); (pilot, services) once warmed up."""
+    services = make_services(tmp_path, fake_openai.base_url, model=model)
     services.counter.defer_loading()
     app = make_app(services)
     try:
@@ -168,6 +168,22 @@ async def test_a_deferred_encoding_loads_once_the_chat_nears_its_window(tmp_path
         assert services.counter.deferred and main.status.reading.estimated
         pilot.app.post_message(events.Paste(NEAR))
         await pilot.press("x")
+        assert services.counter.deferred  # not while the keys come (a stall mid-word)
+        await wait_until(pilot, lambda: services.counter.exact, timeout=10,
+                         what="the encoding, once typing paused")
+
+
+async def test_a_model_whose_counts_are_calibrated_loads_it_when_typing_pauses(
+        tmp_path, fake_openai):
+    """Not an OpenAI model, and a server that does not count: the meter reads calibrated
+    counts, and the calibration learns from the encoding's counts only. Far from the
+    window, an estimate there read as much as twice too low; the encoding loads as before,
+    once typing pauses."""
+    async with deferred_encoding_app(tmp_path, fake_openai, "local-model") as (pilot,
+                                                                              services):
+        main = pilot.app.main
+        main.composer.focus()
+        await pilot.press("h", "i")
         assert services.counter.deferred  # not while the keys come (a stall mid-word)
         await wait_until(pilot, lambda: services.counter.exact, timeout=10,
                          what="the encoding, once typing paused")

@@ -170,11 +170,25 @@ class ContextTracker:
             reading = self.meter.reading(draft) if self.meter else None
             screen.status.reading = reading
             screen.status.next_cost = self._next_cost(reading, draft)
-            if self.meter is not None and self.services.counter.deferred \
-                    and self.meter.counts_may_matter(draft):
+            if self.services.counter.deferred and self._wants_encoding(reading, draft):
                 self._load_when_idle()
         except NoMatches:  # the app is quitting: its widgets went while a reading was due
             log.debug("no composer or status line: the screen is being taken down")
+
+    def _wants_encoding(self, reading: MeterReading | None, draft: str) -> bool:
+        """Whether the deferred encoding (~50 MB) should load once typing pauses: near the
+        window (tokens.EXACT_SHARE), or wherever the meter reads calibrated counts. The
+        calibration relates the encoding's counts to the server's, and without them it
+        learns nothing: an estimate on a server counting its own way (Ollama, a hosted
+        model not OpenAI's) read as much as twice too low, far from the window as well.
+        Where the counts need no calibration (the server counts them: llama.cpp, vLLM; or
+        the encoding is the model's own: OpenAI's, its window from the built-in table)
+        it waits for the window to come near."""
+        if self.meter is None or reading is None:
+            return False
+        if self.meter.counts_may_matter(draft):
+            return True
+        return not reading.exact and reading.window_source != "table"
 
     def _next_cost(self, reading: MeterReading | None, draft: str) -> str:
         """The next send's prompt at the model's price, from the meter's own plan: what the
@@ -269,6 +283,13 @@ class ContextTracker:
         the session's first reply and put the loop behind the stream (a pty, 1k tokens at
         2,000 tok/s: the last words 56-430 ms after the last byte instead of ~25). Counts
         are estimates until it is in, as they were for that reply anyway."""
+        try:
+            draft = self.screen.composer.full_text
+        except NoMatches:  # the app is quitting
+            return
+        meter = self.meter
+        if not self._wants_encoding(meter.reading(draft) if meter else None, draft):
+            return  # no longer (another chat shown, the draft cut, the server counts)
         if self.screen.replies:
             self._load_after_replies = True
         else:
