@@ -158,7 +158,7 @@ async def deferred_encoding_app(tmp_path, fake_openai, model: str = NEAR_MODEL):
 async def test_a_deferred_encoding_loads_once_the_chat_nears_its_window(tmp_path, fake_openai):
     """run_app defers the encoding (~50 MB): far from the window (a few words typed) it
     stays unloaded; a paste that brings the chat near it loads it, once typing pauses."""
-    from tui.ui.context_tracker import ENCODING_IDLE
+    from tui.ui.encoding_load import ENCODING_IDLE
 
     async with deferred_encoding_app(tmp_path, fake_openai) as (pilot, services):
         main = pilot.app.main
@@ -232,7 +232,7 @@ async def test_a_deferred_encoding_waits_for_the_streaming_reply(tmp_path, fake_
     """Typed during a reply, a draft that brings the chat near its window asks for the
     encoding; it loads once the reply has ended (its ~0.35 s of Python put the event loop
     behind the stream)."""
-    from tui.ui.context_tracker import ENCODING_IDLE
+    from tui.ui.encoding_load import ENCODING_IDLE
 
     fake_openai.script(Script.reply(" ".join(["word"] * 40), tps=20))  # ~2 s of stream
     async with deferred_encoding_app(tmp_path, fake_openai) as (pilot, services):
@@ -271,7 +271,7 @@ async def test_a_load_held_back_for_a_reply_waits_for_typing_to_pause(tmp_path, 
     """Typed during a reply, the load waits for its end; it then waits for typing to pause
     as well: tiktoken holds the GIL ~0.3 s building the encoding, which keys typed then
     would wait for."""
-    from tui.ui.context_tracker import ENCODING_IDLE
+    from tui.ui.encoding_load import ENCODING_IDLE
 
     fake_openai.script(Script.reply(" ".join(["word"] * 120), tps=40))  # ~3 s of stream
     async with deferred_encoding_app(tmp_path, fake_openai) as (pilot, services):

@@ -24,6 +24,7 @@ from tui.core.preview import preview_request
 from tui.core.services import Services
 from tui.core.store import StoreError
 from tui.core.windows import format_window
+from tui.ui.encoding_load import EncodingLoad
 
 if TYPE_CHECKING:
     from tui.ui.screens.main import MainScreen
@@ -35,11 +36,6 @@ METER_THROTTLE = 0.15
 # A long chat's meter loads and plans every message: it starts this long after the chat is
 # shown, so it does not compete with the chat's first frames (seconds).
 LONG_CHAT_SETTLE = 0.3
-# A deferred token encoding (run_app) loads once the open chat comes near its window
-# (tokens.EXACT_SHARE, checked with each reading of the meter) and typing has paused this
-# long (seconds): building tiktoken's tokenizer holds the interpreter for ~0.3 s, a stall
-# better not felt mid-word.
-ENCODING_IDLE = 0.5
 # On a server that counts tokens itself (llama.cpp, vLLM) the draft is counted by it once
 # typing pauses this long (seconds): one /tokenize a pause, and the meter reads the truth.
 DRAFT_COUNT_IDLE = 0.4
@@ -51,32 +47,9 @@ class ContextTracker:
         self.services = services
         self.meter: ContextMeter | None = None
         self._timer: Timer | None = None
-        self._encoding_timer: Timer | None = None
         self._draft_timer: Timer | None = None
-        self._load_after_replies = False
         self._checked_models: set[str] = set()  # asked whether to load on Ollama (below)
-
-    def recount_once_encoding_loads(self) -> None:
-        """Counts made before the token encoding came in are estimates, and the meter kept
-        them: a chat's first exchange, sent before typing paused long enough to load it,
-        read 49 tokens where a recount read 41 (tiny-llama on llama.cpp, until the next
-        reload of the chat). The meter counts again once the encoding is in."""
-        counter = self.services.counter
-        if counter.exact:
-            return
-        loop = asyncio.get_running_loop()
-
-        def loaded(_counter: object) -> None:  # on the loader thread
-            try:
-                loop.call_soon_threadsafe(self._encoding_loaded)
-            except RuntimeError:  # the app ended first: its loop is closed
-                log.debug("the encoding loaded after the app ended", exc_info=True)
-
-        counter.on_loaded(loaded)
-
-    def _encoding_loaded(self) -> None:
-        if self.meter is not None and self.screen.is_attached:
-            self.refresh()
+        self.encoding = EncodingLoad(self)
 
     def refresh(self) -> None:
         """Recompute for the open conversation (the newest call wins)."""
@@ -170,25 +143,9 @@ class ContextTracker:
             reading = self.meter.reading(draft) if self.meter else None
             screen.status.reading = reading
             screen.status.next_cost = self._next_cost(reading, draft)
-            if self.services.counter.deferred and self._wants_encoding(reading, draft):
-                self._load_when_idle()
+            self.encoding.reading_shown(reading, draft)
         except NoMatches:  # the app is quitting: its widgets went while a reading was due
             log.debug("no composer or status line: the screen is being taken down")
-
-    def _wants_encoding(self, reading: MeterReading | None, draft: str) -> bool:
-        """Whether the deferred encoding (~50 MB) should load once typing pauses: near the
-        window (tokens.EXACT_SHARE), or wherever the meter reads calibrated counts. The
-        calibration relates the encoding's counts to the server's, and without them it
-        learns nothing: an estimate on a server counting its own way (Ollama, a hosted
-        model not OpenAI's) read as much as twice too low, far from the window as well.
-        Where the counts need no calibration (the server counts them: llama.cpp, vLLM; or
-        the encoding is the model's own: OpenAI's, its window from the built-in table)
-        it waits for the window to come near."""
-        if self.meter is None or reading is None:
-            return False
-        if self.meter.counts_may_matter(draft):
-            return True
-        return not reading.exact and reading.window_source != "table"
 
     def _next_cost(self, reading: MeterReading | None, draft: str) -> str:
         """The next send's prompt at the model's price, from the meter's own plan: what the
@@ -269,42 +226,6 @@ class ContextTracker:
             self.meter.forget_reading()
             self.show_reading()
 
-    def _load_when_idle(self) -> None:
-        """Ask for the encoding once ENCODING_IDLE has passed without a change of the draft."""
-        if self._encoding_timer is not None:
-            self._encoding_timer.stop()
-        self._encoding_timer = self.screen.set_timer(ENCODING_IDLE, self._request_encoding)
-
-    def _request_encoding(self) -> None:
-        """Load the deferred encoding now, or once no reply streams.
-
-        The load (~0.35 s of CPU in Python, holding the GIL in turns with the event loop)
-        was asked for 0.5 s after the draft last changed, which a send is: it ran during
-        the session's first reply and put the loop behind the stream (a pty, 1k tokens at
-        2,000 tok/s: the last words 56-430 ms after the last byte instead of ~25). Counts
-        are estimates until it is in, as they were for that reply anyway."""
-        try:
-            draft = self.screen.composer.full_text
-        except NoMatches:  # the app is quitting
-            return
-        meter = self.meter
-        if not self._wants_encoding(meter.reading(draft) if meter else None, draft):
-            return  # no longer (another chat shown, the draft cut, the server counts)
-        if self.screen.replies:
-            self._load_after_replies = True
-        else:
-            self.services.counter.request_load()
-
-    def replies_changed(self) -> None:
-        """The set of streaming replies changed: a load held back for them may start, once
-        typing pauses too. Started as the reply ended, it came while the user, who had typed
-        during the reply, typed on: tiktoken holds the GIL for ~0.3 s building the encoding,
-        and the keys (and the next reply's first words) waited that long (py-spy during a
-        pty run: the main thread stalled 276-368 ms with "tiktoken-load" active)."""
-        if self._load_after_replies and not self.screen.replies:
-            self._load_after_replies = False
-            self._load_when_idle()
-
     def append(self, message: Message) -> None:
         """A message of the open chat was stored: count it without a reload if it continues
         the path metered, else (a regenerated reply, an edit re-sent) read the path again."""
@@ -338,15 +259,6 @@ class ContextTracker:
         if self.meter is not None and self._still_shown(key):
             self.meter.update_message(message)
             self.show_reading()
-
-    async def exact_if_near(self, draft: str) -> None:
-        """Before a send is judged: a draft sent before typing paused long enough for the
-        deferred encoding to load was judged on estimates, which read up to ~1/6 high, and
-        one that fits the window could be refused. Near the window it loads first (~0.3 s,
-        once a session)."""
-        counter = self.services.counter
-        if counter.deferred and self.meter is not None and self.meter.counts_may_matter(draft):
-            await counter.load_if_deferred()
 
     def refusal(self, draft: str) -> MeterReading | None:
         """The meter's reading when ``draft`` can't be sent at all (None: it can, or the

@@ -167,7 +167,7 @@ class MainScreen(MainScreenKeys, Screen):
         return self.sidebar.conversation_list
 
     async def on_mount(self) -> None:
-        self.context.recount_once_encoding_loads()
+        self.context.encoding.recount_once_loaded()
         # The composer takes keys at once: what is typed while the first chat loads is kept
         # for it (DraftKeeper.starting), where it used to go nowhere.
         if not self.query(SetupPanel):
@@ -261,7 +261,7 @@ class MainScreen(MainScreenKeys, Screen):
 
     def watch_replies(self) -> None:
         self._derive_streaming_here()
-        self.context.replies_changed()
+        self.context.encoding.replies_changed()
 
     def _derive_streaming_here(self) -> None:
         self.streaming_here = (self.conversation is not None

@@ -80,7 +80,7 @@ class Sender:
         screen = self.screen
         if not self._ready_to_send(" Your draft is kept."):
             return
-        await screen.context.exact_if_near(text)
+        await screen.context.encoding.before_send(text)
         refusal = screen.context.refusal(text)
         if refusal is not None:
             screen.notify(too_long_notice(refusal), severity="error", timeout=10)
