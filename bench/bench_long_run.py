@@ -61,6 +61,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--window", type=int, default=None,
                         help="the server's window when it does not report one")
     parser.add_argument("--system-prompt", default="")
+    parser.add_argument("--deferred-encoding", action="store_true",
+                        help="the token encoding waits until a request nears the window, as "
+                             "the app's does when every message is sent before typing pauses")
     parser.add_argument("--seed", type=int, default=8)
     parser.add_argument("--long-words", type=int, default=300,
                         help="size of every 25th prompt, in words")
@@ -87,7 +90,7 @@ async def run(args: argparse.Namespace) -> int:
             figures = await run_long_conversation(
                 base_url, model=args.model, strategy=strategy, turns=args.turns, db_path=db,
                 api_key=args.api_key, system_prompt=args.system_prompt, window=args.window,
-                prompts=prompts, fake=server)
+                prompts=prompts, fake=server, deferred_encoding=args.deferred_encoding)
         finally:
             if server is not None:
                 server.stop()

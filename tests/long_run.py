@@ -330,14 +330,16 @@ async def run_long_conversation(base_url: str, *, model: str, strategy: str,
                                 api_key: str = "sk-long-run", system_prompt: str = "",
                                 window: int | None = None,
                                 prompts: list[str] | None = None, seed: int = 8,
-                                fake: FakeOpenAI | None = None) -> LongRunFigures:
+                                fake: FakeOpenAI | None = None,
+                                deferred_encoding: bool = False) -> LongRunFigures:
     """Run ``turns`` turns of one conversation against ``base_url`` and measure them.
 
     ``window`` is the server's window when it does not say (llama.cpp /props and vLLM
     /v1/models are asked otherwise); ``prompts`` replaces make_prompts(turns, seed=seed).
     The database is a temporary file unless ``db_path`` is given. With ``fake`` (the
     FakeOpenAI at ``base_url``) its own request log is read instead of a proxy's: the same
-    figures at half the HTTP cost.
+    figures at half the HTTP cost. ``deferred_encoding``: the token encoding waits, as the
+    app's does, until a request comes near the window (every send before typing paused).
     """
     from tui.core.chat import ContextNotice, FlowFailed, UserMessageStored
     from tui.core.services import open_services
@@ -364,9 +366,13 @@ async def run_long_conversation(base_url: str, *, model: str, strategy: str,
             services = open_services(
                 db_path=db_path or Path(tmp) / "long-run.db",
                 flags={"base_url": proxy.base_url if proxy else base_url, "model": model,
-                       "api_key": api_key, "strategy": strategy})
+                       "api_key": api_key, "strategy": strategy},
+                load_encoding=not deferred_encoding)
             try:
-                services.counter.wait_loaded()
+                if deferred_encoding:
+                    services.counter.defer_loading()
+                else:
+                    services.counter.wait_loaded()
                 flow = services.flow
                 conversation = flow.new_conversation(model=model, system_prompt=system_prompt)
                 for number, text in enumerate(prompts, start=1):
