@@ -33,9 +33,10 @@ EXACT_SHARE = 0.5
 share of its prompt budget in UTF-8 bytes. A token is at least a byte, and the estimate
 never counts more tokens than bytes, so while the bytes (and a few tokens a message) stay
 under the budget, estimated and exact counts plan the same request: everything is sent.
-Half leaves room for the load to come before a send needs it. Far from the window (most
-chats, with today's windows) the encoding, ~50 MB of tables in tiktoken's Rust core, is
-never loaded."""
+Half leaves room for the load to come before a send needs it. Where nothing else needs it
+(tui/ui/encoding_load.py: OpenAI's models, servers that count) a chat far from its window
+(most, with today's windows) never loads the encoding, ~50 MB of tables in tiktoken's Rust
+core."""
 FALLBACK_ENCODING = "o200k_base"
 
 _BLOB = "https://openaipublic.blob.core.windows.net/"
@@ -165,10 +166,10 @@ def text_bytes(text: str) -> int:
     return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
 
 
-def counts_may_matter(text_bytes: int, available: int) -> bool:
-    """Whether a request whose texts hold ``text_bytes`` UTF-8 bytes is near enough to a
-    prompt budget of ``available`` tokens for its counts to be worth exact (EXACT_SHARE)."""
-    return text_bytes >= available * EXACT_SHARE
+def counts_may_matter(size: int, available: int) -> bool:
+    """Whether a request whose texts hold ``size`` UTF-8 bytes is near enough to a prompt
+    budget of ``available`` tokens for its counts to be worth exact (EXACT_SHARE)."""
+    return size >= available * EXACT_SHARE
 
 
 def drop_python_ranks(encoding: Any) -> None:
@@ -222,9 +223,9 @@ class TokenCounter:
             self._thread.start()
 
     def defer_loading(self) -> None:
-        """Load on the first ``request_load`` rather than now: the app asks for it once a
-        chat comes near its window (EXACT_SHARE) and typing pauses, so a session whose
-        chats stay far from their windows never holds the encoding (~50 MB)."""
+        """Load on the first ``request_load`` rather than now: the app asks for it once
+        typing pauses where a chat needs it (near its window, EXACT_SHARE, or counts to
+        calibrate), so a session that does not never holds the encoding (~50 MB)."""
         self._deferred = True
 
     @property
