@@ -155,6 +155,14 @@ async def deferred_encoding_app(tmp_path, fake_openai, model: str = NEAR_MODEL):
         await services.aclose()
 
 
+async def paste_and_send(pilot, text: str) -> None:
+    """Paste ``text`` into the composer and press Enter at once (before typing pauses)."""
+    pilot.app.main.composer.focus()
+    pilot.app.post_message(events.Paste(text))
+    await pilot.pause()
+    await pilot.press("enter")
+
+
 async def test_a_deferred_encoding_loads_once_the_chat_nears_its_window(tmp_path, fake_openai):
     """run_app defers the encoding (~50 MB): far from the window (a few words typed) it
     stays unloaded; a paste that brings the chat near it loads it, once typing pauses."""
@@ -197,10 +205,7 @@ async def test_a_send_near_the_window_loads_the_encoding_before_the_reply(tmp_pa
     fake_openai.script(Script.reply(" ".join(["word"] * 40), tps=20))  # ~2 s of stream
     async with deferred_encoding_app(tmp_path, fake_openai) as (pilot, services):
         main = pilot.app.main
-        main.composer.focus()
-        pilot.app.post_message(events.Paste(NEAR))
-        await pilot.pause()
-        await pilot.press("enter")
+        await paste_and_send(pilot, NEAR)
         await wait_until(pilot, lambda: bool(main.replies), timeout=10, what="the reply")
         assert services.counter.exact, "loaded before the request left"
         sent = fake_openai.chat_requests()[-1]["messages"][-1]["content"]
@@ -218,11 +223,7 @@ async def test_a_draft_near_the_window_sent_at_once_is_judged_on_exact_counts(tm
     assert estimate_tokens(text) > budget_for(8_192, None).available  # refused on it
     fake_openai.script(Script.reply("read it"))
     async with deferred_encoding_app(tmp_path, fake_openai) as (pilot, services):
-        main = pilot.app.main
-        main.composer.focus()
-        pilot.app.post_message(events.Paste(text))
-        await pilot.pause()
-        await pilot.press("enter")
+        await paste_and_send(pilot, text)
         await wait_until(pilot, lambda: fake_openai.chat_requests(), timeout=10,
                          what="the request")
         assert fake_openai.chat_requests()[-1]["messages"][-1]["content"] == text
