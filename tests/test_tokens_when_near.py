@@ -161,3 +161,24 @@ async def test_calibration_learns_only_from_the_encoding_s_counts(store) -> None
         assert counter.exact
         assert flow.knowledge.calibration(stored, model).samples == 1
         await client.aclose()
+
+
+async def test_near_the_window_without_an_encoding_to_load_the_send_goes_on_estimates(
+        store, tmp_path, monkeypatch) -> None:
+    """No cached encoding (an offline machine that never had one): the load a send near
+    the window waits for fails at once, and the message is planned and sent on estimates,
+    as the app does when no encoding can be loaded at all."""
+    empty = tmp_path / "no-tiktoken-cache"
+    empty.mkdir()
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(empty))
+    counter = deferred()
+    near = "word " * int(AVAILABLE * EXACT_SHARE / 5 + 10)
+    with FakeOpenAI(models=[MODEL]) as server:
+        server.script(Script.reply("read it"))
+        flow = await _flow(server, store, counter)
+        conversation = flow.new_conversation()
+        events = await collect(flow.send(conversation.id, near))
+        assert not [e for e in events if isinstance(e, FlowFailed)], events
+        assert not counter.exact and not counter.deferred  # tried once, not again
+        assert server.chat_log()[-1].messages[-1]["content"] == near
+        await flow.client.aclose()
