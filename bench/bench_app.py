@@ -232,7 +232,7 @@ def load_client(path: str) -> None:
 
 def app_services(db: Path, base_url: str) -> Any:
     """The services opened as the measured build's ``run_app`` opens them:
-    ``open_app_services`` (the token encoding waits for typing); a build from before that
+    ``open_app_services`` (the token encoding deferred); a build from before that
     function deferred the encoding the same way if its counter can, else loaded it at
     start in a thread (1475d93)."""
     import tui.ui.app as app_module
