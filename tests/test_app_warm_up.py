@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 import threading
+import time
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -287,10 +288,20 @@ async def test_a_load_held_back_for_a_reply_waits_for_typing_to_pause(tmp_path, 
         while main.replies:  # keep typing until the reply ends, and on after it
             await pilot.press("b")
             await pilot.pause(ENCODING_IDLE / 3)
-        for _ in range(4):
+        checked = 0
+        last = time.monotonic()
+        for _ in range(6):
             await pilot.press("c")
             await pilot.pause(ENCODING_IDLE / 3)
-            assert services.counter.deferred, "not while the keys come"
+            now = time.monotonic()
+            # Only where the keys came closer together than the idle delay: a machine busy
+            # enough to hold this loop longer (a fresh clone's CI, three workers on two
+            # cores) made a pause in typing of its own.
+            if now - last < ENCODING_IDLE * 0.8:
+                assert services.counter.deferred, "not while the keys come"
+                checked += 1
+            last = now
+        assert checked >= 2, "the keys never came close together: this proved nothing"
         await wait_until(pilot, lambda: services.counter.exact, timeout=15,
                          what="the encoding, once typing paused after the reply")
 
