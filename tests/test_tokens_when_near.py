@@ -84,28 +84,38 @@ async def _flow(server: FakeOpenAI, store: Store, counter: TokenCounter) -> Chat
     return ChatFlow(store, client, counter, Settings(model=MODEL, base_url=server.base_url))
 
 
+NEAR = "word " * int(AVAILABLE * EXACT_SHARE / 5 + 10)  # just past half the budget in bytes
+
+
+async def send_one(store: Store, counter: TokenCounter, text: str) -> tuple[list, str]:
+    """Send ``text`` in a new chat of a flow counting with ``counter``: the flow's events,
+    and the last message's text as the server received it."""
+    with FakeOpenAI(models=[MODEL]) as server:
+        server.script(Script.reply("read it"))
+        flow = await _flow(server, store, counter)
+        try:
+            events = await collect(flow.send(flow.new_conversation().id, text))
+        finally:
+            await flow.client.aclose()
+        return events, server.chat_log()[-1].messages[-1]["content"]
+
+
+def failures(events: list) -> list[FlowFailed]:
+    return [event for event in events if isinstance(event, FlowFailed)]
+
+
 async def test_a_send_far_from_the_window_leaves_the_encoding_unloaded(store) -> None:
     counter = deferred()
-    with FakeOpenAI(models=[MODEL]) as server:
-        server.script(Script.reply("short"))
-        flow = await _flow(server, store, counter)
-        await collect(flow.send(flow.new_conversation().id, "hello there"))
-        assert counter.deferred and not counter.exact
-        await flow.client.aclose()
+    events, sent = await send_one(store, counter, "hello there")
+    assert sent == "hello there" and not failures(events)
+    assert counter.deferred and not counter.exact
 
 
 async def test_a_send_near_the_window_loads_it_before_planning(store) -> None:
     counter = deferred()
-    near = "word " * int(AVAILABLE * EXACT_SHARE / 5 + 10)
-    with FakeOpenAI(models=[MODEL]) as server:
-        server.script(Script.reply("read it"))
-        flow = await _flow(server, store, counter)
-        conversation = flow.new_conversation()
-        await collect(flow.send(conversation.id, near))
-        assert counter.exact
-        user = store.load_messages(conversation.id)[0]
-        assert user.content == near
-        await flow.client.aclose()
+    events, sent = await send_one(store, counter, NEAR)
+    assert sent == NEAR and not failures(events)
+    assert counter.exact
 
 
 async def test_the_preview_loads_it_however_short_the_chat(store) -> None:
@@ -129,15 +139,9 @@ async def test_a_message_near_the_window_is_judged_on_exact_counts(store) -> Non
     counter = deferred()
     text = "understanding " * 2_500
     assert estimate_tokens(text) > AVAILABLE  # the estimate alone refuses it
-    with FakeOpenAI(models=[MODEL]) as server:
-        server.script(Script.reply("read it"))
-        flow = await _flow(server, store, counter)
-        conversation = flow.new_conversation()
-        events = await collect(flow.send(conversation.id, text))
-        assert not [e for e in events if isinstance(e, FlowFailed)], events
-        assert counter.exact
-        assert server.chat_log()[-1].messages[-1]["content"] == text
-        await flow.client.aclose()
+    events, sent = await send_one(store, counter, text)
+    assert not failures(events), events
+    assert counter.exact and sent == text
 
 
 async def test_calibration_learns_only_from_the_encoding_s_counts(store) -> None:
@@ -172,13 +176,7 @@ async def test_near_the_window_without_an_encoding_to_load_the_send_goes_on_esti
     empty.mkdir()
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(empty))
     counter = deferred()
-    near = "word " * int(AVAILABLE * EXACT_SHARE / 5 + 10)
-    with FakeOpenAI(models=[MODEL]) as server:
-        server.script(Script.reply("read it"))
-        flow = await _flow(server, store, counter)
-        conversation = flow.new_conversation()
-        events = await collect(flow.send(conversation.id, near))
-        assert not [e for e in events if isinstance(e, FlowFailed)], events
-        assert not counter.exact and not counter.deferred  # tried once, not again
-        assert server.chat_log()[-1].messages[-1]["content"] == near
-        await flow.client.aclose()
+    events, sent = await send_one(store, counter, NEAR)
+    assert not failures(events), events
+    assert sent == NEAR
+    assert not counter.exact and not counter.deferred  # tried once, not again
