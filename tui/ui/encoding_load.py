@@ -44,9 +44,10 @@ class EncodingLoad:
     def wanted(self, reading: MeterReading | None, draft: str) -> bool:
         """Whether the encoding should load once typing pauses: near the window, or
         wherever the meter reads calibrated counts. The calibration relates the encoding's
-        counts to the server's, and without them it learns nothing: an estimate on a server
-        counting its own way (Ollama, a hosted model not OpenAI's) read as much as twice
-        too low, far from the window as well. Where the counts need no calibration (the
+        counts to the server's, and without them it learns nothing: on a server counting its
+        own way (Ollama, a hosted model not OpenAI's) the meter would read the bare
+        estimate, far from the window as well (half the count, on the test server's
+        tokenizer that counts about twice what tiktoken does). Where the counts need no calibration (the
         server counts them: llama.cpp, vLLM; or the encoding is the model's own: OpenAI's,
         its window from the built-in table) it waits for the window to come near."""
         meter = self.tracker.meter
