@@ -54,6 +54,12 @@ class MeterReading:
     earlier: int = 0  # a refusal's: messages in the chat before the draft
 
     @property
+    def own_encoding(self) -> bool:
+        """The window is OpenAI's table figure for the model, so the local encoding is the
+        model's own: its counts (once loaded) are the server's, with nothing to calibrate."""
+        return self.window_source == "table"
+
+    @property
     def fraction(self) -> float:
         """Share of the prompt budget the next request uses (can pass 1.0): the bar."""
         room = self.available or max(1, self.window - self.reserved_output)

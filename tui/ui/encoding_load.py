@@ -55,7 +55,7 @@ class EncodingLoad:
             return False
         if meter.counts_may_matter(draft):
             return True
-        return not reading.exact and reading.window_source != "table"
+        return not reading.exact and not reading.own_encoding
 
     def reading_shown(self, reading: MeterReading | None, draft: str) -> None:
         """The meter read anew (a key, a message stored, another chat): ask for the

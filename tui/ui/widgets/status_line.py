@@ -174,7 +174,7 @@ class StatusLine(Vertical):
             return
         # "≈" unless the server's own tokenizer counted (exact) or the local encoding is the
         # model's (not estimated, and the window is OpenAI's table figure for that model).
-        exact = reading.exact or (not reading.estimated and reading.window_source == "table")
+        exact = reading.exact or (not reading.estimated and reading.own_encoding)
         prefix = "" if exact else "≈"
         fraction = reading.fraction  # of the prompt budget, for what the next request sends
         whole = reading.full
