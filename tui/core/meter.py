@@ -124,10 +124,10 @@ class ContextMeter:
 
     def update_message(self, message: Message) -> None:
         """A stored message changed (a streamed reply finished)."""
-        for old in self._history:
+        for index, old in enumerate(self._history):
             if old.id == message.id:
                 self._stored_bytes += text_bytes(message.content) - text_bytes(old.content)
-        self._history = [message if m.id == message.id else m for m in self._history]
+                self._history[index] = message
         self._sizer.forget(message.id)
         self._cache = None
 
