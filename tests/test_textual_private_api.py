@@ -184,25 +184,6 @@ def test_render_content_styles_links_into_the_render_cache() -> None:
     assert "_selecting" in inspect.getsource(Screen), "Screen._selecting is gone"
 
 
-def test_a_widgets_content_lines_and_when_they_are_drawn_again() -> None:
-    # tui/ui/widgets/changed_rows.py: RepaintsChangedRows calls _render_content itself,
-    # compares _render_cache.lines before and after, marks the rows that changed with
-    # _set_dirty(region) and clears _dirty_regions, so the paint reads the lines it drew.
-    assert "if self._dirty_regions:" in inspect.getsource(Widget.render_line), \
-        "Widget.render_line no longer draws the content again only when _dirty_regions is set"
-    assert "self._dirty_regions.clear()" in inspect.getsource(Widget._render_content)
-    widget = Widget()
-    assert isinstance(widget._dirty_regions, set)
-    assert widget._render_cache.size == (0, 0) and widget._render_cache.lines == []
-    set_dirty = inspect.getsource(Widget._set_dirty)
-    assert "self._repaint_regions.update(" in set_dirty \
-        and "self._styles_cache.set_dirty(*widget_regions)" in set_dirty, \
-        "Widget._set_dirty(region) no longer marks only that region's lines"
-    refresh = inspect.getsource(Widget.refresh)
-    assert refresh.index("self._layout_cache.clear()") < refresh.index("self._set_dirty("), \
-        "Widget.refresh marks the widget dirty before it forgets the visual it measured"
-
-
 def test_widget_layout_cache_holds_the_measured_visual() -> None:
     # tui/ui/widgets/markdown_views.py: RowOffsets.refresh clears it for a widget whose
     # content changes while it mounts (Textual's refresh leaves it until mounted).

@@ -16,7 +16,6 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from tui.ui.widgets.appended_rows import KeepsRowsAbove
-from tui.ui.widgets.changed_rows import RepaintsChangedRows
 from tui.ui.widgets.link_rows import LinkRows, draw_with_links_styled
 from tui.ui.widgets.markdown_blocks import Block
 from tui.ui.widgets.markdown_layout import Stack
@@ -98,7 +97,7 @@ class RowOffsets(OneLayoutPass, Widget):
         self.app.open_url(href)
 
 
-class MarkdownBlockView(RepaintsChangedRows, RowOffsets, Static):
+class MarkdownBlockView(RowOffsets, Static):
     """One finished (or the live) top-level block.
 
     ``render_count`` counts how often its lines were drawn from the visual
@@ -152,14 +151,8 @@ class MarkdownBlockView(RepaintsChangedRows, RowOffsets, Static):
         self.update(block.visual)
 
     def update(self, content: Any = "", *, layout: bool = True) -> None:
-        """``layout=False``: the height stays, so only the rows that changed are painted
-        again (``changed_rows``)."""
-        shown = selectable(content) if isinstance(content, Visual) else content
-        if layout:
-            super().update(shown, layout=True)
-            return
-        with self.changed_rows_only():
-            super().update(shown, layout=False)
+        super().update(selectable(content) if isinstance(content, Visual) else content,
+                       layout=layout)
 
     def shown_visual(self) -> Visual:
         """The block's own visual (not the wrapper that lets it be selected)."""
