@@ -83,10 +83,7 @@ def census(tps: float, tokens: int, settle: float, span: float, size: tuple[int,
             app = streaming.start_app(binary, server, home, size, env_for)
             streaming.load_tokenizer(app)
             term = app.term
-            term.send(b"\x0e")
-            term.wait_for(streaming.EMPTY_PANE, timeout=30)
-            term.send("Tell me everything.")
-            term.wait_for("Tell me everything.", timeout=30)
+            streaming.type_in_new_chat(app)
             term.send("\r")
             term.wait_for(streaming.STREAMING, timeout=60)
             time.sleep(settle)

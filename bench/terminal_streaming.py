@@ -143,13 +143,19 @@ class Reply:
     streaming_seconds: float
 
 
-def one_reply(app: App, timeout: float) -> Reply:
-    """Send a message in a new chat and wait for the reply's last words on screen."""
+def type_in_new_chat(app: App) -> None:
+    """Open a new, empty chat (Ctrl+N) and type the message, not yet sent."""
     term = app.term
-    term.send(b"\x0e")  # Ctrl+N: a new, empty chat
+    term.send(b"\x0e")
     term.wait_for(EMPTY_PANE, timeout=30)
     term.send("Tell me everything.")
     term.wait_for("Tell me everything.", timeout=30)
+
+
+def one_reply(app: App, timeout: float) -> Reply:
+    """Send a message in a new chat and wait for the reply's last words on screen."""
+    term = app.term
+    type_in_new_chat(app)
     cpu0, sent = process_cpu(app.pid), time.monotonic()
     term.send("\r")
     term.wait_until(lambda text: STREAMING in text or MARKER in text,
