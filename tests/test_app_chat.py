@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.fake_openai.scripts import Script
+from tests.fake_openai.summaries import is_summary_request
 from tests.test_app_support import SIZE, make_app, make_services, screen_text, wait_until
 from tui.core.models import MessageStatus, Role, Strategy
 from tui.ui.widgets.message_blocks import AssistantBlock, ErrorBlock, SummaryBlock, UserBlock
@@ -281,6 +282,38 @@ async def test_summary_block_appears_when_the_window_fills(services, fake_openai
         keys = [b.sort_key for b in app.main.pane.blocks]
         index = keys.index(block.sort_key)
         assert keys[index - 1] == summary.last_message_id
+
+
+async def test_escape_while_older_messages_are_summarized_says_nothing_was_asked(
+        services, fake_openai):
+    """Esc while the app summarizes (a slow local model can take long over it) stops the
+    send before the reply's request: the notice said "what arrived is kept" of a reply that
+    never began. It now says so, and that Ctrl+R sends the message again."""
+    store = services.store
+    conversation = services.flow.new_conversation()
+    store.update_conversation(conversation.id, title="Long talk", strategy=Strategy.SUMMARIZE,
+                              context_window=1024, max_output_tokens=128)
+    for i in range(10):
+        store.append_message(conversation.id, Role.USER, f"question {i} " + "tell me more " * 20)
+        store.append_message(conversation.id, Role.ASSISTANT, f"answer {i} " + "lorem ipsum " * 20)
+    fake_openai.context_window = 1024
+    fake_openai.responder = lambda body: (Script(text="short", first_byte_delay=60)
+                                          if is_summary_request(body) else None)
+    app = make_app(services)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_until(pilot, lambda: app.main.conversation is not None)
+        await type_and_send(pilot, "and one more thing")
+        await wait_until(pilot, lambda: any(is_summary_request(body)
+                                            for body in fake_openai.chat_requests()),
+                         what="the summary asked")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not app.main.streams, what="stopped")
+        notices = [n.message for n in app._notifications]
+        assert any("before the reply began" in n and "Ctrl+R" in n for n in notices), notices
+        assert not any("what arrived is kept" in n for n in notices), notices
+        stored = store.load_messages(conversation.id)
+        assert (stored[-1].role, stored[-1].content) == (Role.USER, "and one more thing")
+        assert not [r for r in fake_openai.chat_requests() if not is_summary_request(r)]
 
 
 def outgrown_truncating_chat(store):

@@ -79,6 +79,13 @@ class LiveStream:
     def text(self) -> str:
         return "".join(self.parts)
 
+    @property
+    def reply_begun(self) -> bool:
+        """The reply's message is stored (its request is on its way): stopped now, it stays,
+        marked interrupted. Before, the app is still preparing the request (counting,
+        summarizing older messages): stopped then, the user's message stands alone."""
+        return self.message_id is not None
+
     @singledispatchmethod
     def observe(self, message: fm.FlowMessage) -> None:
         """Keep the bookkeeping current; most events change nothing here."""
@@ -170,13 +177,6 @@ class ReplyStreams:
         self._workers[conversation_id] = live.worker
         self._publish()
         return live
-
-    def cancel(self, conversation_id: str | None) -> bool:
-        live = self.get(conversation_id)
-        if live is None:
-            return False
-        live.cancel()
-        return True
 
     async def stop(self, conversation_id: str) -> None:
         """Cancel and wait until the core has stored the partial reply (before a delete)."""

@@ -110,8 +110,15 @@ class MainScreenKeys:
         return True
 
     def action_cancel_stream(self) -> None:
-        if self.streams.cancel(self.conversation.id if self.conversation else None):
+        live = self.streams.get(self.conversation.id if self.conversation else None)
+        if live is None:
+            return
+        begun = live.reply_begun
+        live.cancel()
+        if begun:
             self.notify("Reply stopped; what arrived is kept.")
+        else:  # a summary of a slow model can take a while: nothing was asked yet
+            self.notify("Stopped before the reply began; Ctrl+R sends your message again.")
 
     # -- keys: copy and the conversation actions (see ConversationActions) -------------------
 
