@@ -252,7 +252,9 @@ async def test_sending_while_streaming_is_refused_and_the_draft_kept(services, f
         assert len(fake_openai.chat_requests()) == 1
 
 
-async def test_summary_block_appears_when_the_window_fills(services, fake_openai):
+def summarizing_chat(services, fake_openai):
+    """A summarizing chat of 20 messages in a 1,024-token window (the test server's too):
+    its next send summarizes the older ones first."""
     store = services.store
     conversation = services.flow.new_conversation()
     store.update_conversation(conversation.id, title="Long talk", strategy=Strategy.SUMMARIZE,
@@ -261,6 +263,12 @@ async def test_summary_block_appears_when_the_window_fills(services, fake_openai
         store.append_message(conversation.id, Role.USER, f"question {i} " + "tell me more " * 20)
         store.append_message(conversation.id, Role.ASSISTANT, f"answer {i} " + "lorem ipsum " * 20)
     fake_openai.context_window = 1024
+    return conversation
+
+
+async def test_summary_block_appears_when_the_window_fills(services, fake_openai):
+    store = services.store
+    conversation = summarizing_chat(services, fake_openai)
     # A real summary: shorter than what it replaces (an echo of the request is rejected).
     fake_openai.summary_replies = ["short"]
     app = make_app(services)
@@ -290,13 +298,7 @@ async def test_escape_while_older_messages_are_summarized_says_nothing_was_asked
     send before the reply's request: the notice said "what arrived is kept" of a reply that
     never began. It now says so, and that Ctrl+R sends the message again."""
     store = services.store
-    conversation = services.flow.new_conversation()
-    store.update_conversation(conversation.id, title="Long talk", strategy=Strategy.SUMMARIZE,
-                              context_window=1024, max_output_tokens=128)
-    for i in range(10):
-        store.append_message(conversation.id, Role.USER, f"question {i} " + "tell me more " * 20)
-        store.append_message(conversation.id, Role.ASSISTANT, f"answer {i} " + "lorem ipsum " * 20)
-    fake_openai.context_window = 1024
+    conversation = summarizing_chat(services, fake_openai)
     fake_openai.responder = lambda body: (Script(text="short", first_byte_delay=60)
                                           if is_summary_request(body) else None)
     app = make_app(services)
